@@ -1,0 +1,123 @@
+// Command mpiregen generates typed, reflection-free worker pools for the
+// functions of a Go package annotated with //mpire:task.
+//
+// Run it from a go:generate line in the package:
+//
+//	//go:generate go run github.com/mpire-go/mpire/cmd/mpiregen
+//
+// or, once installed with go install, as
+//
+//	//go:generate mpiregen
+//
+// It loads the package in the current directory (or the one named on the
+// command line), checks every directive and task function, and writes
+// mpire_gen.go. Problems are printed as file.go:LINE:COL: message, and then
+// nothing is written and the exit status is 1. A package without directives
+// gets no file, and a file it generated before is removed.
+//
+// Usage:
+//
+//	mpiregen [-o file] [-tags list] [dir]
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mpire-go/mpire/gen"
+	"github.com/mpire-go/mpire/templates"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], ".", os.Stderr))
+}
+
+// run is mpiregen with its arguments; diagnostics name files relative to
+// base. It returns the exit status.
+func run(args []string, base string, stderr io.Writer) int {
+	flags := flag.NewFlagSet("mpiregen", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	output := flags.String("o", "mpire_gen.go", "name of the generated file, written in the package's directory")
+	tags := flags.String("tags", "", "comma-separated build tags to load the package with")
+	flags.Usage = func() {
+		fmt.Fprint(stderr, "usage: mpiregen [-o file] [-tags list] [dir]\n\n"+
+			"mpiregen writes typed worker pools for the functions of the package in dir\n"+
+			"(default: the current directory) annotated with\n\n"+
+			"\t//mpire:task [name=Name] [shared=Type] [state=Type] [init=Func] [exit=Func]\n\nFlags:\n")
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if flags.NArg() > 1 || filepath.Base(*output) != *output || !strings.HasSuffix(*output, ".go") {
+		flags.Usage()
+		return 2
+	}
+	dir := "."
+	if flags.NArg() == 1 {
+		dir = flags.Arg(0)
+	}
+	cfg := gen.Config{Dir: dir, Output: *output}
+	if *tags != "" {
+		cfg.Tags = strings.Split(*tags, ",")
+	}
+	if err := generate(cfg); err != nil {
+		var diags gen.Diagnostics
+		if !errors.As(err, &diags) {
+			fmt.Fprintf(stderr, "mpiregen: %v\n", err)
+			return 1
+		}
+		if abs, err := filepath.Abs(base); err == nil {
+			base = abs
+		}
+		for _, d := range diags {
+			fmt.Fprintln(stderr, d.String(base))
+		}
+		return 1
+	}
+	return 0
+}
+
+// generate writes the package's generated file, or removes a stale one.
+func generate(cfg gen.Config) error {
+	pkg, err := gen.Load(cfg)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(pkg.Dir, cfg.Output)
+	if len(pkg.Tasks) == 0 {
+		return removeGenerated(path)
+	}
+	src, err := templates.Render(pkg)
+	if err != nil {
+		return err
+	}
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, src) {
+		return nil // unchanged: keep the file's time, for build caches
+	}
+	return os.WriteFile(path, src, 0o644)
+}
+
+// removeGenerated removes path if mpiregen wrote it.
+func removeGenerated(path string) error {
+	old, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !bytes.HasPrefix(old, []byte("// "+templates.Header)) {
+		return fmt.Errorf("%s has no directive to generate for, and was not written by mpiregen: not removing it", path)
+	}
+	return os.Remove(path)
+}

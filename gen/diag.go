@@ -1,0 +1,61 @@
+package gen
+
+import (
+	"cmp"
+	"fmt"
+	"go/token"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// A Diagnostic is a problem at a position of the source.
+type Diagnostic struct {
+	Pos token.Position
+	Msg string
+}
+
+// String formats d as the Go compiler does: file.go:12:3: message, with the
+// file relative to base when it lies below it.
+func (d Diagnostic) String(base string) string {
+	file := d.Pos.Filename
+	if rel, err := filepath.Rel(base, file); err == nil && !strings.HasPrefix(rel, "..") {
+		file = rel
+	}
+	if d.Pos.Line == 0 {
+		return fmt.Sprintf("%s: %s", file, d.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", file, d.Pos.Line, d.Pos.Column, d.Msg)
+}
+
+// Diagnostics is the error returned by Load when the package cannot be
+// generated for: every problem found, sorted by position.
+type Diagnostics []Diagnostic
+
+func (ds Diagnostics) Error() string {
+	lines := make([]string, len(ds))
+	for i, d := range ds {
+		lines[i] = d.String("")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (ds Diagnostics) sort() {
+	slices.SortStableFunc(ds, func(a, b Diagnostic) int {
+		return cmp.Or(
+			cmp.Compare(a.Pos.Filename, b.Pos.Filename),
+			cmp.Compare(a.Pos.Line, b.Pos.Line),
+			cmp.Compare(a.Pos.Column, b.Pos.Column),
+		)
+	})
+}
+
+// reporter collects diagnostics.
+type reporter struct {
+	fset  *token.FileSet
+	diags Diagnostics
+}
+
+func (r *reporter) errorf(pos token.Pos, format string, args ...any) {
+	r.diags = append(r.diags, Diagnostic{Pos: r.fset.Position(pos), Msg: fmt.Sprintf(format, args...)})
+}

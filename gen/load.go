@@ -1,0 +1,204 @@
+package gen
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// RuntimePath is the import path of the runtime that generated code calls.
+const RuntimePath = "github.com/mpire-go/mpire/runtime"
+
+// Config says what to load.
+type Config struct {
+	Dir    string   // the package's directory
+	Output string   // the generated file's name in Dir, ignored while loading
+	Tags   []string // build tags
+}
+
+// Load loads the package in cfg.Dir and returns the model of its tasks. When
+// the package has problems it returns Diagnostics; other errors (no package,
+// the go command failing) are returned as they are.
+func Load(cfg Config) (*Package, error) {
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	// The previous output may be stale or no longer compile: load the
+	// package without it, as it will be replaced.
+	overlay := map[string][]byte{}
+	output := filepath.Join(dir, cfg.Output)
+	if clause, ok := packageClause(output); ok {
+		overlay[output] = []byte(clause + "\n")
+	}
+	fset := token.NewFileSet()
+	lcfg := &packages.Config{
+		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
+		Dir:     dir,
+		Fset:    fset,
+		Overlay: overlay,
+	}
+	if len(cfg.Tags) > 0 {
+		lcfg.BuildFlags = []string{"-tags=" + strings.Join(cfg.Tags, ",")}
+	}
+	pkgs, err := packages.Load(lcfg, ".")
+	if err != nil {
+		return nil, err
+	}
+	if len(pkgs) != 1 {
+		return nil, fmt.Errorf("%s: want one package, found %d", dir, len(pkgs))
+	}
+	pkg := pkgs[0]
+	if pkg.Types == nil || len(pkg.Syntax) == 0 {
+		return nil, loadErrors(pkg, nil)
+	}
+
+	r := &reporter{fset: fset}
+	model := &Package{Name: pkg.Name, Path: pkg.PkgPath, Dir: dir}
+	for _, file := range pkg.Syntax {
+		if fset.Position(file.Package).Filename == output {
+			continue
+		}
+		model.Tasks = append(model.Tasks, readFile(r, pkg, file)...)
+	}
+	checkNames(r, pkg.Types, model.Tasks)
+
+	// Uses of what is about to be generated are no errors.
+	generated := map[string]bool{}
+	for _, t := range model.Tasks {
+		generated[t.Pool], generated[t.New] = true, true
+		if t.ArgsTyp != "" {
+			generated[t.ArgsTyp] = true
+		}
+	}
+	if errs := loadErrors(pkg, generated); errs != nil {
+		r.diags = append(r.diags, errs...)
+	}
+	if len(r.diags) > 0 {
+		r.diags.sort()
+		return nil, r.diags
+	}
+	return model, nil
+}
+
+// packageClause returns "package name" of an existing Go file.
+func packageClause(file string) (string, bool) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return "", false
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), file, src, parser.PackageClauseOnly)
+	if err != nil {
+		return "", false
+	}
+	return "package " + f.Name.Name, true
+}
+
+// loadErrors turns the package's errors into diagnostics, except those that
+// only say a name to be generated is undefined.
+func loadErrors(pkg *packages.Package, generated map[string]bool) Diagnostics {
+	var ds Diagnostics
+	for _, e := range pkg.Errors {
+		if e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# ") {
+			// The go command's own compile of the package, for export
+			// data: its errors come again, positioned, as type errors.
+			continue
+		}
+		if name, ok := strings.CutPrefix(e.Msg, "undefined: "); ok && generated[name] {
+			continue
+		}
+		ds = append(ds, Diagnostic{Pos: parsePos(e.Pos), Msg: e.Msg})
+	}
+	return ds
+}
+
+// parsePos parses the "file:line:col" of a packages.Error.
+func parsePos(s string) token.Position {
+	var p token.Position
+	parts := strings.Split(s, ":")
+	n := len(parts)
+	if n >= 3 {
+		line, err1 := strconv.Atoi(parts[n-2])
+		col, err2 := strconv.Atoi(parts[n-1])
+		if err1 == nil && err2 == nil {
+			return token.Position{Filename: strings.Join(parts[:n-2], ":"), Line: line, Column: col}
+		}
+	}
+	if n >= 2 {
+		if line, err := strconv.Atoi(parts[n-1]); err == nil {
+			return token.Position{Filename: strings.Join(parts[:n-1], ":"), Line: line}
+		}
+	}
+	p.Filename = s
+	return p
+}
+
+// readFile finds the directives of one file and models their tasks. A
+// directive anywhere but in the doc comment of a function is an error.
+func readFile(r *reporter, pkg *packages.Package, file *ast.File) []*Task {
+	onFunc := map[*ast.Comment]*ast.FuncDecl{}
+	for _, decl := range file.Decls {
+		if fd, ok := decl.(*ast.FuncDecl); ok && fd.Doc != nil {
+			for _, c := range fd.Doc.List {
+				onFunc[c] = fd
+			}
+		}
+	}
+	var tasks []*Task
+	for _, group := range file.Comments {
+		for _, c := range group.List {
+			if !isDirective(c) {
+				continue
+			}
+			fd := onFunc[c]
+			d := parseDirective(r, c)
+			switch {
+			case fd == nil:
+				if d != nil {
+					r.errorf(c.Slash, "//mpire:task must be in the doc comment of a top-level function")
+				}
+			case fd.Recv != nil:
+				r.errorf(c.Slash, "//mpire:task on method %s: a task must be a top-level function, not a method", fd.Name.Name)
+			case d != nil:
+				if t := readTask(r, pkg, fd, d); t != nil {
+					tasks = append(tasks, t)
+				}
+			}
+		}
+	}
+	return tasks
+}
+
+// checkNames refuses generated names that collide with each other or with
+// the package's own declarations.
+func checkNames(r *reporter, pkg *types.Package, tasks []*Task) {
+	seen := map[string]*Task{}
+	for _, t := range tasks {
+		names := []string{t.Pool, t.New}
+		if t.ArgsTyp != "" {
+			names = append(names, t.ArgsTyp)
+		}
+		for _, name := range names {
+			if other := seen[name]; other != nil {
+				r.diags = append(r.diags, Diagnostic{Pos: t.Pos, Msg: fmt.Sprintf("task %s would generate %s, as task %s at %s does: give one of them another name=", t.Func, name, other.Func, shortPos(other.Pos))})
+				continue
+			}
+			seen[name] = t
+			if obj := pkg.Scope().Lookup(name); obj != nil {
+				r.diags = append(r.diags, Diagnostic{Pos: t.Pos, Msg: fmt.Sprintf("task %s would generate %s, already declared at %s: give the task another name=", t.Func, name, shortPos(r.fset.Position(obj.Pos())))})
+			}
+		}
+	}
+}
+
+func shortPos(p token.Position) string {
+	return fmt.Sprintf("%s:%d:%d", filepath.Base(p.Filename), p.Line, p.Column)
+}

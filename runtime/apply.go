@@ -1,0 +1,71 @@
+package mpire
+
+import "context"
+
+// Apply runs the task function once, on one of the pool's workers, and
+// returns its result. A failure fails only this task; the pool carries on.
+func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...Option) (R, error) {
+	var zero R
+	s, err := p.callSettings(opts)
+	if err != nil {
+		return zero, err
+	}
+	c, err := p.begin(ctx, s)
+	if err != nil {
+		return zero, err
+	}
+	ch := &chunk[A, R]{args: []A{args}, out: make([]R, 1)}
+	bar := c.startProgress(1)
+	c.send(c.cr.inbox, unit[St, A, R, E]{c: c, ch: ch})
+	c.pending.Wait()
+	err = p.end(c)
+	bar.finish(c.done.Load(), err)
+	if err != nil {
+		return zero, err
+	}
+	return ch.out[0], nil
+}
+
+// ApplyAsync is Apply without waiting: the result is read from the returned
+// AsyncResult.
+func (p *Pool[St, A, R, E]) ApplyAsync(ctx context.Context, args A, opts ...Option) *AsyncResult[R] {
+	r := &AsyncResult[R]{done: make(chan struct{})}
+	go func() {
+		r.value, r.err = p.Apply(ctx, args, opts...)
+		close(r.done)
+	}()
+	return r
+}
+
+// An AsyncResult is the future result of ApplyAsync. Its methods are safe
+// for concurrent use.
+type AsyncResult[R any] struct {
+	done  chan struct{}
+	value R
+	err   error
+}
+
+// Get waits for the task and returns its result.
+func (r *AsyncResult[R]) Get() (R, error) {
+	<-r.done
+	return r.value, r.err
+}
+
+// Wait waits for the task to finish.
+func (r *AsyncResult[R]) Wait() { <-r.done }
+
+// Done returns a channel closed when the task has finished.
+func (r *AsyncResult[R]) Done() <-chan struct{} { return r.done }
+
+// Ready reports whether the task has finished.
+func (r *AsyncResult[R]) Ready() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Successful reports whether the task has finished without error.
+func (r *AsyncResult[R]) Successful() bool { return r.Ready() && r.err == nil }

@@ -1,0 +1,65 @@
+package mpire
+
+import "math/bits"
+
+// chunksPerWorker is MPIRE's default: with a known number of tasks and no
+// chunk size, every worker gets about this many chunks, which balances uneven
+// tasks while keeping the cost of handing out chunks negligible.
+const chunksPerWorker = 64
+
+// unknownLenChunkSize is the chunk size when the number of tasks is unknown
+// and no chunk size is given, as in MPIRE.
+const unknownLenChunkSize = 4
+
+// A chunking splits n tasks into count chunks. Chunk k spans the tasks
+// [start(k), start(k+1)): the running ceiling of a fractional chunk size
+// num/den, so chunk lengths differ by at most one, as in MPIRE.
+type chunking struct {
+	n        int // number of tasks
+	num, den int // chunk size as a fraction
+	count    int // number of chunks
+}
+
+// newChunking returns the chunking of n tasks for the given settings and
+// number of workers.
+func newChunking(n int, s *settings, jobs int) chunking {
+	switch {
+	case s.chunkSize > 0:
+		return fixedChunking(n, s.chunkSize)
+	case s.nSplits > 0:
+		return splitChunking(n, s.nSplits)
+	default:
+		return splitChunking(n, jobs*chunksPerWorker)
+	}
+}
+
+func fixedChunking(n, size int) chunking {
+	return chunking{n: n, num: size, den: 1, count: (n + size - 1) / size}
+}
+
+// splitChunking splits n tasks into at most splits chunks; with fewer tasks
+// than splits, every chunk holds one task.
+func splitChunking(n, splits int) chunking {
+	if n < splits {
+		return fixedChunking(n, 1)
+	}
+	return chunking{n: n, num: n, den: splits, count: splits}
+}
+
+// start returns the index of the first task of chunk k (n for k == count).
+func (c chunking) start(k int) int {
+	if k >= c.count {
+		return c.n
+	}
+	// ceil(k*num/den) without overflow for any int sizes.
+	hi, lo := bits.Mul64(uint64(k), uint64(c.num))
+	lo, carry := bits.Add64(lo, uint64(c.den-1), 0)
+	q, _ := bits.Div64(hi+carry, lo, uint64(c.den))
+	return int(q)
+}
+
+// bounds returns the task range [lo, hi) of chunk k.
+func (c chunking) bounds(k int) (lo, hi int) { return c.start(k), c.start(k + 1) }
+
+// maxLen is the length of the longest chunk.
+func (c chunking) maxLen() int { return (c.num + c.den - 1) / c.den }

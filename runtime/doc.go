@@ -1,0 +1,46 @@
+// Package mpire is the runtime under the pools that mpiregen generates: it
+// chunks the input, schedules chunks on a fixed set of workers, runs each
+// worker's init and exit, enforces lifespans and time limits, and reports
+// failures with the arguments of the task that failed.
+//
+// Users seldom call this package directly. They annotate a function,
+//
+//	//mpire:task state=Model shared=*Dataset init=loadModel
+//	func Predict(ctx context.Context, ds *Dataset, m *Model, x float64) (float64, error)
+//
+// run go generate, and get a typed PredictPool whose methods (Map,
+// MapUnordered, IMap, IMapUnordered, Apply, ApplyAsync) take the options
+// defined here:
+//
+//	pool := NewPredictPool(ds, mpire.WithJobs(4))
+//	defer pool.Close()
+//	ys, err := pool.Map(ctx, xs, mpire.WithChunkSize(16))
+//
+// The package is imported as
+//
+//	mpire "github.com/mpire-go/mpire/runtime"
+//
+// because its directory is named runtime but its package is named mpire.
+//
+// # Workers
+//
+// A pool has a fixed number of worker slots (WithJobs), identified by a
+// WorkerID from 0 to jobs-1. Workers start with the first call and, unless
+// WithKeepAlive is given, stop when no call is running any more. A worker runs
+// its init function lazily, just before its first task, and its exit function
+// when it stops, so every successful init is paired with exactly one exit.
+//
+// # Calls
+//
+// Calls on one pool may run concurrently from several goroutines: they share
+// the pool's workers. A worker serves one chunk at a time. A task must not wait
+// for another call on its own pool, since it may hold the only worker that
+// call could use; a pool inside a task (a nested pool) is fine.
+//
+// # Failures
+//
+// The first failing task stops its call: no further chunk starts, the call's
+// context is cancelled, and the call returns, once its workers have left it,
+// a *TaskError naming the function, the worker, the index and the arguments.
+// A panic is recovered into a *PanicError with its stack.
+package mpire
