@@ -26,15 +26,15 @@ type Task struct {
 	New     string // its constructor: NewPredictPool
 	ArgsTyp string // the struct of several arguments: PredictArgs; "" for one
 
-	Leading   []Kind      // the leading parameters the function takes, in order
-	Args      []Arg       // the task arguments; at least one
-	Variadic  bool        // the last argument is variadic
-	Result    types.Type  // R
-	ResultErr bool        // the function also returns an error
-	Shared    types.Type  // the shared= type; nil without it
-	State     types.Type  // the state= type T (the parameter is *T); nil without it
-	Init      *Hook       // nil without init=
-	Exit      *Hook       // nil without exit=
+	Leading   []Kind     // the leading parameters the function takes, in order
+	Args      []Arg      // the task arguments; at least one
+	Variadic  bool       // the last argument is variadic
+	Result    types.Type // R
+	ResultErr bool       // the function also returns an error
+	Shared    types.Type // the shared= type; nil without it
+	State     types.Type // the state= type T (the parameter is *T); nil without it
+	Init      *Hook      // nil without init=
+	Exit      *Hook      // nil without exit=
 }
 
 // Kind is one of the leading parameters of a task, init or exit function.

@@ -18,12 +18,12 @@ type chunk[A, R any] struct {
 // A call is one Map, IMap, Apply... on a pool: its settings, its context, its
 // first error, and the accounting that tells when it is over.
 type call[St, A, R, E any] struct {
-	p      *Pool[St, A, R, E]
-	cr     *crew[St, A, R, E]
-	s      settings
-	parent context.Context
-	ctx    context.Context
-	cancel context.CancelCauseFunc
+	p       *Pool[St, A, R, E]
+	cr      *crew[St, A, R, E]
+	s       settings
+	parent  context.Context
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
 	unwatch func() bool
 
 	stop    atomic.Bool    // set by the first failure; tasks and feeders check it

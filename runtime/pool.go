@@ -35,9 +35,9 @@ type Pool[St, A, R, E any] struct {
 	s  settings
 
 	mu       sync.Mutex
-	idle     sync.Cond           // signalled when active drops to 0
+	idle     sync.Cond          // signalled when active drops to 0
 	crew     *crew[St, A, R, E] // running workers; nil when none run
-	active   int                 // calls in progress
+	active   int                // calls in progress
 	closed   bool
 	exits    []E // exit results of the most recent stop
 	insights *insightsRecorder
