@@ -79,6 +79,8 @@ func (c *call[St, A, R, E]) startProgress(total int) *progress {
 		progressbar.OptionShowElapsedTimeOnFinish(),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(0),
+		// Its own redraw goroutine would outlive the call; ours redraws.
+		progressbar.OptionSetSpinnerChangeInterval(0),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(o.w) }),
 	)
 	go func() {

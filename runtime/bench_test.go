@@ -1,0 +1,121 @@
+package mpire_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"testing"
+
+	mpire "github.com/mpire-go/mpire/runtime"
+)
+
+// work is ~50 ns of integer work, the tiny task of BENCH.md.
+func work(x int) int {
+	h := uint64(x)
+	for range 24 {
+		h ^= h << 13
+		h ^= h >> 7
+		h ^= h << 17
+	}
+	return int(h)
+}
+
+// tinyPool is what mpiregen generates for func work(x int) int.
+func tinyPool(opts ...mpire.Option) *mpire.Pool[struct{}, int, int, struct{}] {
+	return mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+		Name: "work",
+		Run: func(w *mpire.Worker[struct{}], args []int, out []int) (n int, err error) {
+			defer mpire.CatchPanic(&err)
+			for ; n < len(args) && !w.Stopped(); n++ {
+				out[n] = work(args[n])
+			}
+			return n, nil
+		},
+	}, opts...)
+}
+
+// staticPartition is the hand-written optimum: one goroutine per CPU over a
+// contiguous range.
+func staticPartition(in, out []int) {
+	p := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for g := range p {
+		lo, hi := g*len(in)/p, (g+1)*len(in)/p
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				out[i] = work(in[i])
+			}
+		})
+	}
+	wg.Wait()
+}
+
+const tinyTasks = 200_000
+
+func BenchmarkTiny(b *testing.B) {
+	in := ints(tinyTasks)
+	b.Run("baseline=static", func(b *testing.B) {
+		out := make([]int, len(in))
+		for b.Loop() {
+			staticPartition(in, out)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tinyTasks), "ns/task")
+	})
+	for _, tc := range []struct {
+		name string
+		opts []mpire.Option
+	}{
+		{"mpire", nil},
+		{"mpire+insights", []mpire.Option{mpire.WithInsights()}},
+		{"mpire+keepalive", []mpire.Option{mpire.WithKeepAlive()}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			p := tinyPool(tc.opts...)
+			defer p.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.Map(context.Background(), in); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tinyTasks), "ns/task")
+		})
+	}
+}
+
+// BenchmarkCalls measures the cost of one small Map call on a kept-alive
+// pool against 64 tasks handed to long-lived goroutines over a channel.
+func BenchmarkCalls(b *testing.B) {
+	in := ints(64)
+	b.Run("baseline=channel", func(b *testing.B) {
+		tasks := make(chan int)
+		var done sync.WaitGroup
+		out := make([]int, len(in))
+		for range runtime.GOMAXPROCS(0) {
+			go func() {
+				for i := range tasks {
+					out[i] = work(in[i])
+					done.Done()
+				}
+			}()
+		}
+		for b.Loop() {
+			done.Add(len(in))
+			for i := range in {
+				tasks <- i
+			}
+			done.Wait()
+		}
+		close(tasks)
+	})
+	b.Run("mpire", func(b *testing.B) {
+		p := tinyPool(mpire.WithKeepAlive())
+		defer p.Close()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := p.Map(context.Background(), in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

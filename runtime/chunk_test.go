@@ -1,0 +1,55 @@
+package mpire
+
+import (
+	"math"
+	"testing"
+)
+
+func TestChunkingFollowsMPIRE(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		n, jobs    int
+		s          settings
+		wantCount  int
+		wantLens   []int // the first lengths
+		wantMaxLen int
+	}{
+		// 1000 / (2*64) = 7.8125 per chunk: running ceilings 8, 16, 24, 32, 40, 47...
+		{"default", 1000, 2, settings{}, 128, []int{8, 8, 8, 8, 8, 7}, 8},
+		// Fewer tasks than 64 per worker: chunks of one.
+		{"small input", 100, 2, settings{}, 100, []int{1, 1, 1}, 1},
+		{"chunk size", 10, 2, settings{chunkSize: 4}, 3, []int{4, 4, 2}, 4},
+		{"n splits", 10, 2, settings{nSplits: 3}, 3, []int{4, 3, 3}, 4},
+		{"chunk size wins over n splits", 10, 2, settings{chunkSize: 5, nSplits: 3}, 2, []int{5, 5}, 5},
+		{"empty", 0, 2, settings{}, 0, nil, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newChunking(tc.n, &tc.s, tc.jobs)
+			if c.count != tc.wantCount || c.maxLen() != tc.wantMaxLen {
+				t.Fatalf("count %d, max length %d; want %d, %d", c.count, c.maxLen(), tc.wantCount, tc.wantMaxLen)
+			}
+			covered := 0
+			for k := range c.count {
+				lo, hi := c.bounds(k)
+				if lo != covered || hi <= lo {
+					t.Fatalf("chunk %d is [%d, %d) after %d tasks", k, lo, hi, covered)
+				}
+				if k < len(tc.wantLens) && hi-lo != tc.wantLens[k] {
+					t.Fatalf("chunk %d has %d tasks, want %d", k, hi-lo, tc.wantLens[k])
+				}
+				covered = hi
+			}
+			if covered != tc.n {
+				t.Fatalf("chunks cover %d tasks, want %d", covered, tc.n)
+			}
+		})
+	}
+}
+
+func TestChunkingDoesNotOverflow(t *testing.T) {
+	c := splitChunking(math.MaxInt64-1, 3)
+	lo, hi := c.bounds(2)
+	if hi != math.MaxInt64-1 || lo <= 0 || lo >= hi {
+		t.Fatalf("last chunk of a huge input is [%d, %d)", lo, hi)
+	}
+}

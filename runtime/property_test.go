@@ -1,0 +1,113 @@
+package mpire_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+
+	mpire "github.com/mpire-go/mpire/runtime"
+)
+
+// TestRandomConfigurationsMatchTheSequentialAnswer runs random pools and
+// calls, with injected failures, and checks every result against the plain
+// loop, and that every init has exactly one exit.
+func TestRandomConfigurationsMatchTheSequentialAnswer(t *testing.T) {
+	runs := 300
+	if testing.Short() {
+		runs = 60
+	}
+	for seed := range uint64(runs) {
+		r := rand.New(rand.NewPCG(seed, 42))
+		jobs := 1 + r.IntN(8)
+		n := r.IntN(400)
+		fail := -1
+		if n > 0 && r.IntN(4) == 0 {
+			fail = r.IntN(n)
+		}
+		poolOpts := []mpire.Option{mpire.WithJobs(jobs)}
+		var callOpts []mpire.Option
+		desc := fmt.Sprintf("seed %d: jobs %d, n %d, fail at %d", seed, jobs, n, fail)
+		keep := r.IntN(2) == 0
+		if keep {
+			poolOpts = append(poolOpts, mpire.WithKeepAlive())
+			desc += ", keep-alive"
+		}
+		if r.IntN(3) == 0 {
+			poolOpts = append(poolOpts, mpire.WithOrderTasks())
+			desc += ", ordered tasks"
+		}
+		if c := r.IntN(12); c > 0 {
+			callOpts = append(callOpts, mpire.WithChunkSize(c))
+			desc += fmt.Sprintf(", chunk %d", c)
+		}
+		if l := r.IntN(12); l > 0 {
+			callOpts = append(callOpts, mpire.WithWorkerLifespan(l))
+			desc += fmt.Sprintf(", lifespan %d", l)
+		}
+		if m := r.IntN(30); m > 0 {
+			callOpts = append(callOpts, mpire.WithMaxTasksActive(m))
+			desc += fmt.Sprintf(", max active %d", m)
+		}
+		mode := r.IntN(4)
+		desc += fmt.Sprintf(", mode %d", mode)
+
+		var mu sync.Mutex
+		runs := map[int]int{} // task index -> times run
+		p, cnt := newPool(t, spec{task: func(_ context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+			mu.Lock()
+			runs[x]++
+			mu.Unlock()
+			if x == fail {
+				return 0, errUnlucky
+			}
+			return x * x, nil
+		}}, poolOpts...)
+
+		for call := range 1 + r.IntN(3) {
+			clear(runs)
+			var got []int
+			var err error
+			switch mode {
+			case 0:
+				got, err = p.Map(ctx, ints(n), callOpts...)
+			case 1:
+				got, err = p.MapUnordered(ctx, ints(n), callOpts...)
+			case 2:
+				got, err = collect(p.IMap(ctx, slices.Values(ints(n)), callOpts...))
+			case 3:
+				got, err = collect(p.IMapUnordered(ctx, slices.Values(ints(n)), callOpts...))
+			}
+			if fail >= 0 {
+				var te *mpire.TaskError
+				if !errors.As(err, &te) || te.Index != fail || !errors.Is(err, errUnlucky) {
+					t.Fatalf("%s, call %d: err = %v, want the failure at %d", desc, call, err, fail)
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("%s, call %d: %v", desc, call, err)
+				}
+				if mode%2 == 1 {
+					slices.Sort(got)
+				}
+				if !slices.Equal(got, squares(n)) {
+					t.Fatalf("%s, call %d: got %v", desc, call, got)
+				}
+			}
+			for x, k := range runs {
+				if k != 1 {
+					t.Fatalf("%s, call %d: task %d ran %d times", desc, call, x, k)
+				}
+			}
+		}
+		if err := p.Close(); err != nil {
+			t.Fatalf("%s: Close: %v", desc, err)
+		}
+		if cnt.inits.Load() != cnt.exits.Load() {
+			t.Fatalf("%s: %d inits, %d exits", desc, cnt.inits.Load(), cnt.exits.Load())
+		}
+	}
+}
