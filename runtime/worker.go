@@ -133,9 +133,12 @@ func (w *worker[St, A, R, E]) runChunk(c *call[St, A, R, E], start int, args []A
 	w.view.ctx, w.view.stop = c.ctx, &c.stop
 	var n int
 	var err error
-	if c.s.taskTimeout > 0 || w.stats != nil {
-		n, err = w.runEach(c, start, args, out)
-	} else {
+	switch {
+	case c.s.taskTimeout > 0:
+		n, err = w.runEach(c, args, out)
+	case w.stats != nil:
+		n, err = w.runTimed(start, args, out)
+	default:
 		n, err = w.fn.Run(w.view, args, out)
 	}
 	// Read w.view again: a time limit may have replaced it, and the
@@ -156,33 +159,49 @@ func (w *worker[St, A, R, E]) runChunk(c *call[St, A, R, E], start int, args []A
 	return !c.failed()
 }
 
-// runEach runs a chunk one task at a time, to time each task for insights
-// and to enforce a task time limit.
-func (w *worker[St, A, R, E]) runEach(c *call[St, A, R, E], start int, args []A, out []R) (int, error) {
-	last := time.Now()
+// runEach runs a chunk one task at a time under a task time limit.
+func (w *worker[St, A, R, E]) runEach(c *call[St, A, R, E], args []A, out []R) (int, error) {
 	for i := range args {
 		if c.failed() {
 			return i, nil
 		}
-		var err error
-		if c.s.taskTimeout > 0 {
-			err = w.guarded(c.ctx, c.s.taskTimeout, func(v *Worker[St]) error {
-				_, err := w.fn.Run(v, args[i:i+1], out[i:i+1])
-				return err
-			})
-		} else {
-			_, err = w.fn.Run(w.view, args[i:i+1], out[i:i+1])
-		}
-		now := time.Now()
-		if d := now.Sub(last); w.stats.addTask(d) {
-			w.stats.addTop(TaskInsight{Duration: d, WorkerID: w.view.id, Index: start + i, Args: w.format(&args[i])})
-		}
-		last = now
+		err := w.guarded(c.ctx, c.s.taskTimeout, func(v *Worker[St]) error {
+			_, err := w.fn.Run(v, args[i:i+1], out[i:i+1])
+			return err
+		})
 		if err != nil {
 			return i, err
 		}
 	}
 	return len(args), nil
+}
+
+// runTimed runs a chunk for insights: in pieces of consecutive tasks, each
+// timed with one clock reading. Pieces are sized to last about pieceTime,
+// so tasks longer than that are timed one by one, and a clock reading never
+// costs more than a few percent of the work.
+func (w *worker[St, A, R, E]) runTimed(start int, args []A, out []R) (n int, err error) {
+	st := w.stats
+	var working time.Duration
+	defer func() { st.addWorking(working, n) }()
+	last := st.clock()
+	for n < len(args) {
+		size := min(st.piece, len(args)-n)
+		done, err := w.fn.Run(w.view, args[n:n+size], out[n:n+size])
+		now := st.clock()
+		d := now - last
+		last = now
+		working += d
+		if done == size && d > st.topMin {
+			st.addTop(TaskInsight{Duration: d, WorkerID: w.view.id, Index: start + n, Args: w.format(&args[n]), Tasks: done})
+		}
+		st.adapt(d, done)
+		n += done
+		if err != nil || done < size {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // init runs the worker's init function, reporting a failure to c.
