@@ -189,11 +189,12 @@ func checkNames(r *reporter, pkg *types.Package, tasks []*Task) {
 		for _, name := range names {
 			if other := seen[name]; other != nil {
 				r.diags = append(r.diags, Diagnostic{Pos: t.Pos, Msg: fmt.Sprintf("task %s would generate %s, as task %s at %s does: give one of them another name=", t.Func, name, other.Func, shortPos(other.Pos))})
-				continue
+				break
 			}
 			seen[name] = t
 			if obj := pkg.Scope().Lookup(name); obj != nil {
 				r.diags = append(r.diags, Diagnostic{Pos: t.Pos, Msg: fmt.Sprintf("task %s would generate %s, already declared at %s: give the task another name=", t.Func, name, shortPos(r.fset.Position(obj.Pos())))})
+				break
 			}
 		}
 	}

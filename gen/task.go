@@ -61,7 +61,7 @@ func readTask(r *reporter, pkg *packages.Package, fd *ast.FuncDecl, d *directive
 	case res.Len() == 2 && isError(res.At(1).Type()):
 		t.Result, t.ResultErr = res.At(0).Type(), true
 	default:
-		r.errorf(fd.Type.Func, "task %s returns %s: a task returns R or (R, error)", name, res)
+		r.errorf(fd.Type.Func, "task %s returns %s: a task returns R or (R, error)", name, resultsString(res))
 	}
 
 	if kv, ok := d.keys["init"]; ok {
@@ -142,7 +142,7 @@ func (k kinds) classify(r *reporter, fd *ast.FuncDecl, sig *types.Signature, fna
 		switch {
 		case kind == Ctx || kind == WorkerID:
 			if inArgs || kind <= last {
-				r.errorf(p.Pos(), "parameter %s of %s: the %s must come before the shared object, the worker state and the task arguments, each at most once", paramName(p, i), fname, kind)
+				r.errorf(p.Pos(), "parameter %s of %s is out of place: the order is ctx context.Context, id mpire.WorkerID, the shared object, the worker state, then the task arguments", paramName(p, i), fname)
 				continue
 			}
 		case badState && !inArgs:
@@ -170,18 +170,20 @@ func (k kinds) classify(r *reporter, fd *ast.FuncDecl, sig *types.Signature, fna
 // nameArgs gives each argument a parameter name usable in generated code and
 // an exported field name, both unique.
 func nameArgs(args []Arg) {
-	reserved := map[string]bool{"ctx": true, "opts": true, "p": true, "_": true, "": true}
+	// Names the generated methods use for themselves.
+	reserved := map[string]bool{"ctx": true, "opts": true, "p": true}
 	fields := map[string]bool{}
 	for i := range args {
 		a := &args[i]
-		if reserved[a.Name] {
-			a.Name = fmt.Sprintf("arg%d", i)
-		}
+		unnamed := a.Name == "" || a.Name == "_"
 		a.Field = upperFirst(a.Name)
-		if fields[a.Field] {
+		if unnamed || fields[a.Field] {
 			a.Field = fmt.Sprintf("Arg%d", i)
 		}
 		fields[a.Field] = true
+		if unnamed || reserved[a.Name] {
+			a.Name = fmt.Sprintf("arg%d", i)
+		}
 	}
 }
 
@@ -221,10 +223,10 @@ func (k kinds) hook(r *reporter, pkg *packages.Package, kv keyValue, key string)
 	case key == "exit" && res.Len() == 2 && isError(res.At(1).Type()):
 		h.Result, h.ResultErr = res.At(0).Type(), true
 	case key == "init":
-		r.errorf(fn.Pos(), "init function %s returns %s: it returns error or nothing", fn.Name(), res)
+		r.errorf(fn.Pos(), "init function %s returns %s: it returns error or nothing", fn.Name(), resultsString(res))
 		return nil
 	default:
-		r.errorf(fn.Pos(), "exit function %s returns %s: it returns (E, error), E, error or nothing", fn.Name(), res)
+		r.errorf(fn.Pos(), "exit function %s returns %s: it returns (E, error), E, error or nothing", fn.Name(), resultsString(res))
 		return nil
 	}
 	return h
@@ -240,6 +242,13 @@ func isError(t types.Type) bool { return types.Identical(t, types.Universe.Looku
 func isPointer(t types.Type) bool {
 	_, ok := types.Unalias(t).(*types.Pointer)
 	return ok
+}
+
+func resultsString(res *types.Tuple) string {
+	if res.Len() == 0 {
+		return "nothing"
+	}
+	return res.String()
 }
 
 func paramName(p *types.Var, i int) string {

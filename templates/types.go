@@ -3,6 +3,7 @@ package templates
 import (
 	"fmt"
 	"go/types"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 )
@@ -51,7 +52,7 @@ func typeCode(t types.Type) jen.Code {
 				code = jen.Add(typeCode(f.Type()))
 			}
 			if tag := t.Tag(i); tag != "" {
-				code.Add(jen.Lit(tag))
+				code.Add(tagCode(tag))
 			}
 			fields[i] = code
 		}
@@ -68,6 +69,15 @@ func typeCode(t types.Type) jen.Code {
 		return jen.Interface(elems...)
 	}
 	panic(fmt.Sprintf("mpiregen: cannot write type %s (%T)", t, t))
+}
+
+// tagCode writes a struct tag as a raw string, as people write them, unless
+// it holds a backquote.
+func tagCode(tag string) jen.Code {
+	if strings.Contains(tag, "`") {
+		return jen.Lit(tag)
+	}
+	return jen.Op("`" + tag + "`")
 }
 
 func named(obj *types.TypeName, args *types.TypeList) jen.Code {
