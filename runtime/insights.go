@@ -276,8 +276,9 @@ func ratio(part, total time.Duration) float64 {
 	return 100 * float64(part) / float64(total)
 }
 
-// formatDuration writes d as MPIRE does: 0:00:00.091s.
+// formatDuration writes d as MPIRE does, h:mm:ss, with microseconds:
+// 0:00:00.091234s.
 func formatDuration(d time.Duration) string {
-	ms := d.Milliseconds()
-	return fmt.Sprintf("%d:%02d:%02d.%03ds", ms/3_600_000, ms/60_000%60, ms/1000%60, ms%1000)
+	us := d.Microseconds()
+	return fmt.Sprintf("%d:%02d:%02d.%06ds", us/3_600_000_000, us/60_000_000%60, us/1_000_000%60, us%1_000_000)
 }
