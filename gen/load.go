@@ -54,7 +54,9 @@ func Load(cfg Config) (*Package, error) {
 		return nil, err
 	}
 	if len(pkgs) != 1 {
-		return nil, fmt.Errorf("%s: want one package, found %d", dir, len(pkgs))
+		// The go command found nothing to load: most often a go.mod that
+		// needs go mod tidy, which it then reports on its own.
+		return nil, fmt.Errorf("%s: the go command found %d packages there, want 1; does go build succeed in it (go mod tidy)?", dir, len(pkgs))
 	}
 	pkg := pkgs[0]
 	if pkg.Types == nil || len(pkg.Syntax) == 0 {

@@ -219,3 +219,24 @@ func TestSliceInputIsNotCopied(t *testing.T) {
 		}
 	}
 }
+
+// TestMapAllocatesNothingPerTask checks that what Map allocates does not
+// grow with the number of tasks (the result slice aside).
+func TestMapAllocatesNothingPerTask(t *testing.T) {
+	p := tinyPool(mpire.WithJobs(2), mpire.WithKeepAlive())
+	defer p.Close()
+	allocs := func(n int) float64 {
+		in := ints(n)
+		return testing.AllocsPerRun(20, func() {
+			if _, err := p.Map(ctx, in, mpire.WithChunkSize(64)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	small, large := allocs(1_000), allocs(100_000)
+	// 100 times the tasks; the only extra allocations may come from a few
+	// more chunk hand-offs being counted, never one per task.
+	if large-small > 10 {
+		t.Fatalf("Map allocates %.0f times for 1000 tasks, %.0f for 100000: it allocates per task", small, large)
+	}
+}
