@@ -8,6 +8,7 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,8 +26,12 @@ type Config struct {
 }
 
 // Load loads the package in cfg.Dir and returns the model of its tasks. When
-// the package has problems it returns Diagnostics; other errors (no package,
-// the go command failing) are returned as they are.
+// the directives or task functions have problems it returns Diagnostics;
+// other errors (no package, the go command failing) are returned as they
+// are.
+//
+// The package's other type errors are left to Check: before the generated
+// file exists, code that uses the pools cannot type-check.
 func Load(cfg Config) (*Package, error) {
 	dir, err := filepath.Abs(cfg.Dir)
 	if err != nil {
@@ -34,31 +39,15 @@ func Load(cfg Config) (*Package, error) {
 	}
 	// The previous output may be stale or no longer compile: load the
 	// package without it, as it will be replaced.
-	overlay := map[string][]byte{}
 	output := filepath.Join(dir, cfg.Output)
+	var overlay map[string][]byte
 	if clause, ok := packageClause(output); ok {
-		overlay[output] = []byte(clause + "\n")
+		overlay = map[string][]byte{output: []byte(clause + "\n")}
 	}
-	fset := token.NewFileSet()
-	lcfg := &packages.Config{
-		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
-		Dir:     dir,
-		Fset:    fset,
-		Overlay: overlay,
-	}
-	if len(cfg.Tags) > 0 {
-		lcfg.BuildFlags = []string{"-tags=" + strings.Join(cfg.Tags, ",")}
-	}
-	pkgs, err := packages.Load(lcfg, ".")
+	pkg, fset, err := load(cfg, dir, overlay)
 	if err != nil {
 		return nil, err
 	}
-	if len(pkgs) != 1 {
-		// The go command found nothing to load: most often a go.mod that
-		// needs go mod tidy, which it then reports on its own.
-		return nil, fmt.Errorf("%s: the go command found %d packages there, want 1; does go build succeed in it (go mod tidy)?", dir, len(pkgs))
-	}
-	pkg := pkgs[0]
 	if pkg.Types == nil || len(pkg.Syntax) == 0 {
 		return nil, loadErrors(pkg, nil)
 	}
@@ -73,22 +62,80 @@ func Load(cfg Config) (*Package, error) {
 	}
 	checkNames(r, pkg.Types, model.Tasks)
 
-	// Uses of what is about to be generated are no errors.
-	generated := map[string]bool{}
-	for _, t := range model.Tasks {
-		generated[t.Pool], generated[t.New] = true, true
-		if t.ArgsTyp != "" {
-			generated[t.ArgsTyp] = true
+	// Type errors explain problems in the tasks, or make their types
+	// unusable: then report them, except the uses of what is about to be
+	// generated.
+	if len(r.diags) > 0 || slices.ContainsFunc(model.Tasks, hasInvalidType) {
+		generated := map[string]bool{}
+		for _, t := range model.Tasks {
+			generated[t.Pool], generated[t.New] = true, true
+			if t.ArgsTyp != "" {
+				generated[t.ArgsTyp] = true
+			}
 		}
-	}
-	if errs := loadErrors(pkg, generated); errs != nil {
-		r.diags = append(r.diags, errs...)
+		r.diags = append(r.diags, loadErrors(pkg, generated)...)
 	}
 	if len(r.diags) > 0 {
 		r.diags.sort()
 		return nil, r.diags
 	}
 	return model, nil
+}
+
+// Check type-checks the package with src as its generated file and returns
+// Diagnostics for every error: the user's own, and any in src.
+func Check(cfg Config, src []byte) error {
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return err
+	}
+	pkg, _, err := load(cfg, dir, map[string][]byte{filepath.Join(dir, cfg.Output): src})
+	if err != nil {
+		return err
+	}
+	if ds := loadErrors(pkg, nil); len(ds) > 0 {
+		ds.sort()
+		return ds
+	}
+	return nil
+}
+
+// hasInvalidType reports whether a task's types did not type-check.
+func hasInvalidType(t *Task) bool {
+	ts := []types.Type{t.Result, t.Shared, t.State}
+	for _, a := range t.Args {
+		ts = append(ts, a.Type)
+	}
+	for _, typ := range ts {
+		if typ != nil && strings.Contains(types.TypeString(typ, nil), "invalid type") {
+			return true
+		}
+	}
+	return false
+}
+
+// load loads the one package in dir.
+func load(cfg Config, dir string, overlay map[string][]byte) (*packages.Package, *token.FileSet, error) {
+	fset := token.NewFileSet()
+	lcfg := &packages.Config{
+		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
+		Dir:     dir,
+		Fset:    fset,
+		Overlay: overlay,
+	}
+	if len(cfg.Tags) > 0 {
+		lcfg.BuildFlags = []string{"-tags=" + strings.Join(cfg.Tags, ",")}
+	}
+	pkgs, err := packages.Load(lcfg, ".")
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(pkgs) != 1 {
+		// The go command found nothing to load: most often a go.mod that
+		// needs go mod tidy, which it then reports on its own.
+		return nil, nil, fmt.Errorf("%s: the go command found %d packages there, want 1; does go build succeed in it (go mod tidy)?", dir, len(pkgs))
+	}
+	return pkgs[0], fset, nil
 }
 
 // packageClause returns "package name" of an existing Go file.

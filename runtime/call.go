@@ -32,11 +32,13 @@ type call[St, A, R, E any] struct {
 	pending sync.WaitGroup // units sent to workers and not yet served
 	done    atomic.Int64   // tasks completed, for progress
 
-	// Slice input: workers take chunks of args through next.
+	// Slice input: workers take runs of args through next, the first task
+	// not yet taken (or, with ordered tasks, chunk by chunk).
 	args   []A
 	out    []R
 	chunks chunking
 	next   atomic.Int64
+	guided bool // shrink the runs taken near the end (default chunking)
 	// MapUnordered: each finished chunk is copied to the next free place of
 	// out, through filled.
 	unordered bool
@@ -90,6 +92,28 @@ func (c *call[St, A, R, E]) send(ch chan<- unit[St, A, R, E], u unit[St, A, R, E
 func (c *call[St, A, R, E]) finish() {
 	c.unwatch()
 	c.cancel(context.Canceled)
+}
+
+// claim takes the next run of tasks [lo, hi) of a slice input: the rest of
+// the chunk that holds the next task. With the default chunking, near the end
+// of the input it takes no more than a share of what is left, so that the
+// last tasks, which may be the longest, are spread over the workers instead
+// of waiting in one worker's chunk.
+func (c *call[St, A, R, E]) claim(jobs int) (lo, hi int, ok bool) {
+	n := len(c.args)
+	for {
+		lo = int(c.next.Load())
+		if lo >= n {
+			return 0, 0, false
+		}
+		hi = c.chunks.start(c.chunks.chunkOf(lo) + 1)
+		if c.guided {
+			hi = min(hi, lo+max(1, (n-lo)/(2*jobs)))
+		}
+		if c.next.CompareAndSwap(int64(lo), int64(hi)) {
+			return lo, hi, true
+		}
+	}
 }
 
 // addExit records the exit of a worker restarted during the call.

@@ -63,3 +63,11 @@ func (c chunking) bounds(k int) (lo, hi int) { return c.start(k), c.start(k + 1)
 
 // maxLen is the length of the longest chunk.
 func (c chunking) maxLen() int { return (c.num + c.den - 1) / c.den }
+
+// chunkOf returns the chunk that holds task i.
+func (c chunking) chunkOf(i int) int {
+	// floor(i*den/num): the inverse of start, as chunks hold at least one task.
+	hi, lo := bits.Mul64(uint64(i), uint64(c.den))
+	q, _ := bits.Div64(hi, lo, uint64(c.num))
+	return int(q)
+}

@@ -31,6 +31,9 @@ func TestChunkingFollowsMPIRE(t *testing.T) {
 			covered := 0
 			for k := range c.count {
 				lo, hi := c.bounds(k)
+				if c.chunkOf(lo) != k || c.chunkOf(hi-1) != k {
+					t.Fatalf("chunkOf(%d) = %d, chunkOf(%d) = %d; want %d", lo, c.chunkOf(lo), hi-1, c.chunkOf(hi-1), k)
+				}
 				if lo != covered || hi <= lo {
 					t.Fatalf("chunk %d is [%d, %d) after %d tasks", k, lo, hi, covered)
 				}
@@ -51,5 +54,38 @@ func TestChunkingDoesNotOverflow(t *testing.T) {
 	lo, hi := c.bounds(2)
 	if hi != math.MaxInt64-1 || lo <= 0 || lo >= hi {
 		t.Fatalf("last chunk of a huge input is [%d, %d)", lo, hi)
+	}
+}
+
+// TestDefaultChunksShrinkAtTheEnd checks the runs that workers take from a
+// slice: MPIRE's chunks, shrinking near the end with the default chunking,
+// exactly the chunk size asked for otherwise.
+func TestDefaultChunksShrinkAtTheEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		s         settings
+		wantFirst int
+		wantLast  int
+	}{
+		{"default", settings{}, 8, 1},                // 1000 / 128 = 7.8: chunks of 8, then shrinking
+		{"chunk size", settings{chunkSize: 8}, 8, 8}, // 1000 = 125 * 8
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &call[struct{}, int, int, struct{}]{s: tc.s, args: make([]int, 1000)}
+			c.chunks = newChunking(1000, &c.s, 2)
+			c.guided = c.s.chunkSize == 0 && c.s.nSplits == 0
+			var lens []int
+			covered := 0
+			for lo, hi, ok := c.claim(2); ok; lo, hi, ok = c.claim(2) {
+				if lo != covered {
+					t.Fatalf("run starts at %d after %d tasks", lo, covered)
+				}
+				lens = append(lens, hi-lo)
+				covered = hi
+			}
+			if covered != 1000 || lens[0] != tc.wantFirst || lens[len(lens)-1] != tc.wantLast {
+				t.Fatalf("runs %v cover %d tasks", lens, covered)
+			}
+		})
 	}
 }

@@ -50,6 +50,7 @@ type TaskInsight struct {
 
 // insightsRecorder holds the statistics of every worker slot of a pool.
 type insightsRecorder struct {
+	mu      sync.Mutex // guards the slice; each workerStats guards itself
 	workers []*workerStats
 }
 
@@ -63,6 +64,8 @@ func newInsightsRecorder(jobs int) *insightsRecorder {
 
 // reset clears the statistics; called when calls start on an idle pool.
 func (r *insightsRecorder) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for i, w := range r.workers {
 		r.workers[i] = newWorkerStats(w.id)
 	}
@@ -169,7 +172,16 @@ func insertTop(top []TaskInsight, t TaskInsight) []TaskInsight {
 	return top
 }
 
+// stats returns the statistics of worker slot id.
+func (r *insightsRecorder) stats(id WorkerID) *workerStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.workers[id]
+}
+
 func (r *insightsRecorder) snapshot() Insights {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var in Insights
 	for _, s := range r.workers {
 		w := WorkerInsights{
@@ -206,12 +218,18 @@ func (in Insights) CompletedTasks() int {
 	return n
 }
 
-// String formats the insights as MPIRE's report: totals with mean, standard
-// deviation and ratio per phase, one line per worker, and the top tasks.
-func (in Insights) String() string {
-	var b strings.Builder
-	b.WriteString("WorkerPool insights\n-------------------\n")
-	fmt.Fprintf(&b, "Total number of tasks completed: %d\n", in.CompletedTasks())
+// PhaseStats is one phase of insights over all workers.
+type PhaseStats struct {
+	Name  string        `json:"name"`
+	Total time.Duration `json:"total"`
+	Mean  time.Duration `json:"mean"`
+	Std   time.Duration `json:"std"`
+	Ratio float64       `json:"ratio"` // percent of Total
+}
+
+// Phases returns the total, mean, standard deviation and ratio of each phase:
+// start up, init, waiting, working and exit.
+func (in Insights) Phases() []PhaseStats {
 	phases := []struct {
 		name  string
 		total time.Duration
@@ -223,10 +241,23 @@ func (in Insights) String() string {
 		{"working", in.TotalWorking, func(w WorkerInsights) time.Duration { return w.Working }},
 		{"exit", in.TotalExit, func(w WorkerInsights) time.Duration { return w.Exit }},
 	}
-	for _, ph := range phases {
+	out := make([]PhaseStats, len(phases))
+	for i, ph := range phases {
 		mean, std := meanStd(in.Workers, ph.of)
+		out[i] = PhaseStats{Name: ph.name, Total: ph.total, Mean: mean, Std: std, Ratio: ratio(ph.total, in.Total)}
+	}
+	return out
+}
+
+// String formats the insights as MPIRE's report: totals with mean, standard
+// deviation and ratio per phase, one line per worker, and the top tasks.
+func (in Insights) String() string {
+	var b strings.Builder
+	b.WriteString("WorkerPool insights\n-------------------\n")
+	fmt.Fprintf(&b, "Total number of tasks completed: %d\n", in.CompletedTasks())
+	for _, ph := range in.Phases() {
 		fmt.Fprintf(&b, "Total %s time: %s (mean: %s, std: %s, ratio: %.1f%%)\n",
-			ph.name, formatDuration(ph.total), formatDuration(mean), formatDuration(std), ratio(ph.total, in.Total))
+			ph.Name, formatDuration(ph.Total), formatDuration(ph.Mean), formatDuration(ph.Std), ph.Ratio)
 	}
 	fmt.Fprintf(&b, "Total time: %s\n", formatDuration(in.Total))
 	if in.Total > 0 && ratio(in.TotalWorking, in.Total) < 80 {

@@ -33,6 +33,7 @@ func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, args []A, unordered bo
 	}
 	c.args, c.out, c.unordered = args, out, unordered
 	c.chunks = newChunking(len(args), &c.s, p.s.jobs)
+	c.guided = c.s.chunkSize == 0 && c.s.nSplits == 0
 	bar := c.startProgress(len(args))
 	tickets := min(p.s.jobs, c.chunks.count)
 	for i := range tickets {

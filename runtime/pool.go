@@ -14,6 +14,9 @@ type WorkerID int
 type Func[St, A, R, E any] struct {
 	// Name is the task function's name, used in errors and insights.
 	Name string
+	// Pos is where the task function is declared (file:line), shown on
+	// dashboards.
+	Pos string
 	// Run calls the task function for each of args, writing results to out
 	// (as long as args), and stops early when w.Stopped(). It returns how many
 	// tasks completed, and the error of the task at that index if one failed.

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -21,7 +24,8 @@ type progressOptions struct {
 
 // WithProgressBar draws a progress bar on stderr: tasks done and total,
 // percent, rate, elapsed time and ETA (MPIRE's progress_bar). With an iter.Seq
-// input of unknown length (no WithIterableLen) it counts up.
+// input of unknown length (no WithIterableLen) it counts up. Calls with a
+// progress bar also appear on dashboards (StartDashboard, ConnectDashboard).
 func WithProgressBar() Option {
 	return func(s *settings) { s.progressBar() }
 }
@@ -48,28 +52,27 @@ func (s *settings) progressBar() *progressOptions {
 	return s.progress
 }
 
-// A progress draws one call's progress bar from its done counter.
-type progress struct {
-	bar   *progressbar.ProgressBar
-	opts  *progressOptions
-	total int
-	stop  chan struct{}
-	ended chan struct{}
+// A monitor follows a call made with a progress bar: it draws the bar and
+// keeps the call's record on dashboards.
+type monitor struct {
+	bar     *progressbar.ProgressBar
+	opts    *progressOptions
+	total   int
+	rec     *callRecord // nil without a dashboard
+	connect string      // the dashboard of another process, if connected
+	stop    chan struct{}
+	ended   chan struct{}
 }
 
-// startProgress starts the call's progress bar, if it has one; total is the
-// number of tasks, or -1 when unknown.
-func (c *call[St, A, R, E]) startProgress(total int) *progress {
+// startProgress starts following the call, if it asked for a progress bar;
+// total is the number of tasks, or -1 when unknown.
+func (c *call[St, A, R, E]) startProgress(total int) *monitor {
 	o := c.s.progress
 	if o == nil {
 		return nil
 	}
-	max := int64(total)
-	if total < 0 {
-		max = -1
-	}
-	pr := &progress{opts: o, total: total, stop: make(chan struct{}), ended: make(chan struct{})}
-	pr.bar = progressbar.NewOptions64(max,
+	m := &monitor{opts: o, total: total, stop: make(chan struct{}), ended: make(chan struct{})}
+	m.bar = progressbar.NewOptions64(int64(max(total, -1)),
 		progressbar.OptionSetWriter(o.w),
 		progressbar.OptionSetDescription(o.title),
 		progressbar.OptionShowCount(),
@@ -83,41 +86,68 @@ func (c *call[St, A, R, E]) startProgress(total int) *progress {
 		progressbar.OptionSetSpinnerChangeInterval(0),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(o.w) }),
 	)
-	go func() {
-		defer close(pr.ended)
-		t := time.NewTicker(progressInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				pr.bar.Set64(c.done.Load())
-			case <-pr.stop:
-				return
+	if record, connect := board.watching(); record {
+		m.connect = connect
+		m.rec = &callRecord{done: &c.done, insights: c.p.insights, report: CallReport{
+			Func:    c.p.fn.Name,
+			FuncPos: c.p.fn.Pos,
+			CallPos: callerPos(),
+			Total:   int64(max(total, -1)),
+			Status:  "running",
+			Started: time.Now(),
+		}}
+		board.add(m.rec)
+	}
+	go m.follow(&c.done)
+	return m
+}
+
+// follow redraws the bar, and reports to a connected dashboard, until the
+// call ends.
+func (m *monitor) follow(done *atomic.Int64) {
+	defer close(m.ended)
+	t := time.NewTicker(progressInterval)
+	defer t.Stop()
+	lastReport := time.Now()
+	for {
+		select {
+		case <-t.C:
+			m.bar.Set64(done.Load())
+			if m.connect != "" && time.Since(lastReport) >= reportInterval {
+				send(m.connect, board.current(m.rec))
+				lastReport = time.Now()
 			}
+		case <-m.stop:
+			return
 		}
-	}()
-	return pr
+	}
 }
 
 // finish draws the final state: the full count on success, the count reached
 // and the failure otherwise.
-func (pr *progress) finish(done int64, err error) {
-	if pr == nil {
+func (m *monitor) finish(done int64, err error) {
+	if m == nil {
 		return
 	}
-	close(pr.stop)
-	<-pr.ended
+	close(m.stop)
+	<-m.ended
+	if m.rec != nil {
+		board.finish(m.rec, done, err)
+		if m.connect != "" {
+			send(m.connect, board.current(m.rec))
+		}
+	}
 	if err != nil {
-		pr.bar.Describe(failedTitle(pr.opts.title))
-		pr.bar.Set64(done)
-		pr.bar.Exit()
+		m.bar.Describe(failedTitle(m.opts.title))
+		m.bar.Set64(done)
+		m.bar.Exit()
 		return
 	}
-	pr.bar.Set64(done)
-	if pr.total >= 0 {
-		pr.bar.Finish()
+	m.bar.Set64(done)
+	if m.total >= 0 {
+		m.bar.Finish()
 	} else {
-		pr.bar.Exit()
+		m.bar.Exit()
 	}
 }
 
@@ -126,4 +156,21 @@ func failedTitle(title string) string {
 		return "failed"
 	}
 	return title + " (failed)"
+}
+
+// callerPos returns file:line of the user's code that made the call: the
+// first frame outside this package and generated files.
+func callerPos() string {
+	pcs := make([]uintptr, 16)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		generated := strings.HasSuffix(f.File, "_gen.go")
+		if !strings.HasPrefix(f.Function, "github.com/mpire-go/mpire/runtime.") && !generated && f.File != "" {
+			return fmt.Sprintf("%s:%d", f.File, f.Line)
+		}
+		if !more {
+			return ""
+		}
+	}
 }

@@ -50,7 +50,7 @@ func newWorker[St, A, R, E any](cr *crew[St, A, R, E], id WorkerID) *worker[St, 
 	w := &worker[St, A, R, E]{cr: cr, fn: &cr.p.fn}
 	w.view = &Worker[St]{ctx: context.Background(), id: id, state: new(St), stop: &noStop}
 	if cr.p.insights != nil {
-		w.stats = cr.p.insights.workers[id]
+		w.stats = cr.p.insights.stats(id)
 	}
 	return w
 }
@@ -101,16 +101,21 @@ func (w *worker[St, A, R, E]) serve(u unit[St, A, R, E]) {
 		return
 	}
 	// A slice ticket: take chunks until none is left. Ordered tasks take
-	// chunks slot, slot+jobs, slot+2*jobs...; others take the next free one.
+	// chunks slot, slot+jobs, slot+2*jobs...; others take the next run.
 	jobs := len(w.cr.own)
 	for k := u.slot; !c.failed(); k += jobs {
+		var lo, hi int
 		if u.slot < 0 {
-			k = int(c.next.Add(1) - 1)
+			var ok bool
+			if lo, hi, ok = c.claim(jobs); !ok {
+				return
+			}
+		} else {
+			if k >= c.chunks.count {
+				return
+			}
+			lo, hi = c.chunks.bounds(k)
 		}
-		if k >= c.chunks.count {
-			return
-		}
-		lo, hi := c.chunks.bounds(k)
 		out := c.out[lo:hi]
 		if c.unordered {
 			out = make([]R, hi-lo)

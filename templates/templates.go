@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"go/types"
+	"path/filepath"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -34,7 +35,7 @@ func Render(pkg *gen.Package) ([]byte, error) {
 	f.ImportNames(names)
 
 	for _, t := range pkg.Tasks {
-		w := &task{Task: t}
+		w := &task{Task: t, pos: fmt.Sprintf("%s/%s:%d", pkg.Path, filepath.Base(t.Pos.Filename), t.Pos.Line)}
 		w.write(f)
 	}
 	var buf bytes.Buffer
@@ -72,6 +73,7 @@ func taskTypes(t *gen.Task) []types.Type {
 // task writes the code of one task.
 type task struct {
 	*gen.Task
+	pos string // where the function is declared: package path/file.go:line
 }
 
 func (t *task) write(f *jen.File) {
@@ -146,6 +148,7 @@ func (t *task) constructor(f *jen.File) {
 	params = append(params, jen.Id("opts").Op("...").Qual(rt, "Option"))
 	fields := jen.Dict{
 		jen.Id("Name"):   jen.Lit(t.Func),
+		jen.Id("Pos"):    jen.Lit(t.pos),
 		jen.Id("Run"):    jen.Id("p").Dot("run"),
 		jen.Id("Format"): jen.Id("p").Dot("format"),
 	}

@@ -101,6 +101,10 @@ func generate(cfg gen.Config) error {
 	if err != nil {
 		return err
 	}
+	// The package must compile with what was generated for it.
+	if err := gen.Check(cfg, src); err != nil {
+		return err
+	}
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, src) {
 		return nil // unchanged: keep the file's time, for build caches
 	}

@@ -27,6 +27,7 @@ func NewPredictPool(shared *Dataset, opts ...mpire.Option) *PredictPool {
 		Format: p.format,
 		Init:   p.init,
 		Name:   "Predict",
+		Pos:    "github.com/mpire-go/mpire/examples/model/main.go:43",
 		Run:    p.run,
 	}, opts...)
 	return p

@@ -23,6 +23,7 @@ func NewTimeConsumingPool(opts ...mpire.Option) *TimeConsumingPool {
 	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
 		Format: p.format,
 		Name:   "TimeConsuming",
+		Pos:    "github.com/mpire-go/mpire/examples/quickstart/main.go:19",
 		Run:    p.run,
 	}, opts...)
 	return p

@@ -33,6 +33,7 @@ func NewCountPool(shared Vocabulary, opts ...mpire.Option) *CountPool {
 		Format: p.format,
 		Init:   p.init,
 		Name:   "Count",
+		Pos:    "golden/all_together/main.go:33",
 		Run:    p.run,
 	}, opts...)
 	return p

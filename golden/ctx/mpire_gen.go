@@ -24,6 +24,7 @@ func NewWaitPool(opts ...mpire.Option) *WaitPool {
 	p.pool = mpire.NewPool(mpire.Func[struct{}, time.Duration, time.Duration, struct{}]{
 		Format: p.format,
 		Name:   "Wait",
+		Pos:    "golden/ctx/main.go:16",
 		Run:    p.run,
 	}, opts...)
 	return p

@@ -31,6 +31,7 @@ func NewLocatePool(opts ...mpire.Option) *LocatePool {
 	p.pool = mpire.NewPool(mpire.Func[struct{}, LocateArgs, geo1.Tile, struct{}]{
 		Format: p.format,
 		Name:   "Locate",
+		Pos:    "golden/imported_collision/main.go:18",
 		Run:    p.run,
 	}, opts...)
 	return p

@@ -23,6 +23,7 @@ func NewMeasurePool(opts ...mpire.Option) *MeasurePool {
 	p.pool = mpire.NewPool(mpire.Func[struct{}, string, int, struct{}]{
 		Format: p.format,
 		Name:   "Length",
+		Pos:    "golden/named/main.go:14",
 		Run:    p.run,
 	}, opts...)
 	return p
@@ -106,6 +107,7 @@ func newDoublePool(opts ...mpire.Option) *doublePool {
 	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
 		Format: p.format,
 		Name:   "double",
+		Pos:    "golden/named/main.go:19",
 		Run:    p.run,
 	}, opts...)
 	return p

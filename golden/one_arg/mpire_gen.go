@@ -23,6 +23,7 @@ func NewSquarePool(opts ...mpire.Option) *SquarePool {
 	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
 		Format: p.format,
 		Name:   "Square",
+		Pos:    "golden/one_arg/main.go:14",
 		Run:    p.run,
 	}, opts...)
 	return p

@@ -29,6 +29,7 @@ func NewDividePool(opts ...mpire.Option) *DividePool {
 	p.pool = mpire.NewPool(mpire.Func[struct{}, DivideArgs, float64, struct{}]{
 		Format: p.format,
 		Name:   "Divide",
+		Pos:    "golden/several_args/main.go:15",
 		Run:    p.run,
 	}, opts...)
 	return p

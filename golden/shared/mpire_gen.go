@@ -25,6 +25,7 @@ func NewLookupPool(shared *Dataset, opts ...mpire.Option) *LookupPool {
 	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
 		Format: p.format,
 		Name:   "Lookup",
+		Pos:    "golden/shared/main.go:17",
 		Run:    p.run,
 	}, opts...)
 	return p

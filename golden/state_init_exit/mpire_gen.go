@@ -25,6 +25,7 @@ func NewAddPool(opts ...mpire.Option) *AddPool {
 		Format: p.format,
 		Init:   p.init,
 		Name:   "Add",
+		Pos:    "golden/state_init_exit/main.go:25",
 		Run:    p.run,
 	}, opts...)
 	return p

@@ -49,6 +49,7 @@ func NewShapesPool(opts ...mpire.Option) *ShapesPool {
 	}, struct{}]{
 		Format: p.format,
 		Name:   "Shapes",
+		Pos:    "golden/types/main.go:24",
 		Run:    p.run,
 	}, opts...)
 	return p
@@ -185,6 +186,7 @@ func NewSumPool(opts ...mpire.Option) *SumPool {
 	p.pool = mpire.NewPool(mpire.Func[struct{}, []int, int, struct{}]{
 		Format: p.format,
 		Name:   "Sum",
+		Pos:    "golden/types/main.go:48",
 		Run:    p.run,
 	}, opts...)
 	return p

@@ -23,6 +23,7 @@ func NewWherePool(opts ...mpire.Option) *WherePool {
 	p.pool = mpire.NewPool(mpire.Func[struct{}, string, string, struct{}]{
 		Format: p.format,
 		Name:   "Where",
+		Pos:    "golden/worker_id/main.go:14",
 		Run:    p.run,
 	}, opts...)
 	return p

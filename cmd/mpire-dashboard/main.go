@@ -1,0 +1,40 @@
+// Command mpire-dashboard serves the mpire dashboard as a process of its
+// own, so that the page outlives the programs it shows, even one that failed.
+//
+//	mpire-dashboard [-addr host:port]
+//
+// Programs report to it after
+//
+//	mpire.ConnectDashboard("http://localhost:8080")
+//
+// and every call they make with a progress bar appears on its page.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	mpire "github.com/mpire-go/mpire/runtime"
+)
+
+func main() {
+	addr := flag.String("addr", "", "address to serve on (host:port); default: the first free port of localhost:8080-8099")
+	flag.Parse()
+	d, err := mpire.StartDashboard(*addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mpire-dashboard:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("mpire dashboard on %s\nconnect programs with mpire.ConnectDashboard(%q); Ctrl-C stops it\n", d.URL(), d.URL())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	if err := d.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "mpire-dashboard:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,570 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/Jeffail/tunny"
+	"golang.org/x/sync/errgroup"
+
+	mpire "github.com/mpire-go/mpire/runtime"
+)
+
+// A contender is one way to do a workload. run does it once and returns its
+// output, which must equal the sequential one.
+type contender struct {
+	name string
+	run  func() any
+}
+
+// A workload is a kind of parallel work and its contenders: sequential
+// first, then the hand-written baseline.
+type workload struct {
+	name       string
+	about      string
+	tasks      int // tasks per run, for allocations per task
+	contenders []contender
+	// check, when set, is called after verification to assert workload
+	// rules beyond equal outputs (init counts).
+	check func() error
+}
+
+// sizes scales the workloads: full, or quick for tests and CI.
+type sizes struct {
+	tiny, medium, skewed, image, filtersPerCPU, docs, initCalls, stream, calls int
+}
+
+var (
+	full  = sizes{tiny: 2_000_000, medium: 20_000, skewed: 20_000, image: 1000, filtersPerCPU: 20, docs: 400, initCalls: 10, stream: 5_000_000, calls: 10_000}
+	quick = sizes{tiny: 100_000, medium: 500, skewed: 500, image: 120, filtersPerCPU: 2, docs: 20, initCalls: 2, stream: 50_000, calls: 200}
+)
+
+// mediumSpins makes a medium task last about 50 µs.
+const mediumSpins = 55_000
+
+func indexes(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
+
+// genericPool is the runtime's generic path: a pool whose loop calls f
+// through a func value, as a library without generation would.
+func genericPool[A, R any](f func(A) R, opts ...mpire.Option) *mpire.Pool[struct{}, A, R, struct{}] {
+	return mpire.NewPool(mpire.Func[struct{}, A, R, struct{}]{
+		Name: "generic",
+		Run: func(w *mpire.Worker[struct{}], args []A, out []R) (n int, err error) {
+			defer mpire.CatchPanic(&err)
+			for ; n < len(args) && !w.Stopped(); n++ {
+				out[n] = f(args[n])
+			}
+			return n, nil
+		},
+	}, opts...)
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// mapContenders are the contenders of an out[i] = f(in[i]) workload.
+func mapContenders[A, R any](in []A, f func(A) R, baseline string, base forEach, generated func() ([]R, error), extra ...contender) []contender {
+	each := func(e forEach) func() any {
+		return func() any {
+			out := make([]R, len(in))
+			e(len(in), func(i int) { out[i] = f(in[i]) })
+			return out
+		}
+	}
+	cs := []contender{
+		{"sequential", func() any {
+			out := make([]R, len(in))
+			for i := range in {
+				out[i] = f(in[i])
+			}
+			return out
+		}},
+		{"baseline: " + baseline, each(base)},
+	}
+	for _, p := range peers {
+		cs = append(cs, contender{p.name, each(p.each)})
+	}
+	generic := genericPool(f)
+	cs = append(cs,
+		contender{"mpire (generated)", func() any { return must(generated()) }},
+		contender{"mpire (generic path)", func() any { return must(generic.Map(ctxBackground, in)) }},
+	)
+	return append(cs, extra...)
+}
+
+func tinyWorkload(sz sizes) *workload {
+	in := indexes(sz.tiny)
+	pool := NewTinyPool()
+	insights := NewTinyPool(mpire.WithInsights())
+	return &workload{
+		name:  "tiny",
+		about: fmt.Sprintf("%d tasks of ~50 ns integer work, Map over []int", sz.tiny),
+		tasks: sz.tiny,
+		contenders: mapContenders(in, Tiny, "static partition", staticPartition,
+			func() ([]int, error) { return pool.Map(ctxBackground, in) },
+			contender{"mpire + insights", func() any { return must(insights.Map(ctxBackground, in)) }},
+			contender{"mpire + progress bar", func() any {
+				return must(pool.Map(ctxBackground, in, mpire.WithProgressBarWriter(io.Discard)))
+			}},
+		),
+	}
+}
+
+func mediumWorkload(sz sizes) *workload {
+	in := slices.Repeat([]int{mediumSpins}, sz.medium)
+	pool := NewBusyPool()
+	return &workload{
+		name:       "medium",
+		about:      fmt.Sprintf("%d tasks of ~50 µs busy work", sz.medium),
+		tasks:      sz.medium,
+		contenders: mapContenders(in, Busy, "static partition", staticPartition, func() ([]int, error) { return pool.Map(ctxBackground, in) }),
+	}
+}
+
+func skewedWorkload(sz sizes) *workload {
+	// Lognormal durations with a mean of ~50 µs and a tail cut at ~5 ms,
+	// sorted so the heavy tasks come last, where a static partition gives
+	// them all to one goroutine.
+	r := rand.New(rand.NewPCG(7, 7))
+	const sigma = 1.2
+	mu := math.Log(mediumSpins) - sigma*sigma/2
+	in := make([]int, sz.skewed)
+	for i := range in {
+		in[i] = min(int(math.Exp(mu+sigma*r.NormFloat64())), 100*mediumSpins)
+	}
+	sort.Ints(in)
+	pool := NewBusyPool()
+	return &workload{
+		name:  "skewed",
+		about: fmt.Sprintf("%d tasks, lognormal durations (mean ~50 µs, tail to ~5 ms), the heavy ones last", sz.skewed),
+		tasks: sz.skewed,
+		contenders: mapContenders(in, Busy, "atomic counter", atomicCounter,
+			func() ([]int, error) { return pool.Map(ctxBackground, in) },
+			contender{"static partition", func() any {
+				out := make([]int, len(in))
+				staticPartition(len(in), func(i int) { out[i] = Busy(in[i]) })
+				return out
+			}},
+		),
+	}
+}
+
+func numericalWorkload(sz sizes) *workload {
+	r := rand.New(rand.NewPCG(1, 1))
+	img := &Image{W: sz.image, H: sz.image, Px: make([]float64, sz.image*sz.image)}
+	for i := range img.Px {
+		img.Px[i] = r.Float64()
+	}
+	filters := make([]Filter, sz.filtersPerCPU*procs())
+	for i := range filters {
+		for j := range filters[i] {
+			filters[i][j] = r.Float64()
+		}
+	}
+	pool := NewConvolvePool(img)
+	conv := func(f Filter) []float64 { return Convolve(img, f) }
+	return &workload{
+		name:       "numerical",
+		about:      fmt.Sprintf("one shared %dx%d image, %d random 4x4 filters, full convolution, every 5th row and column kept", sz.image, sz.image, len(filters)),
+		tasks:      len(filters),
+		contenders: mapContenders(filters, conv, "static partition", staticPartition, func() ([][]float64, error) { return pool.Map(ctxBackground, filters) }),
+	}
+}
+
+// frequentPrefixes returns the prefixes counted more than 3 times, sorted.
+func frequentPrefixes(counts map[string]int) []string {
+	var out []string
+	for p, n := range counts {
+		if n > 3 {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func merge(into, from map[string]int) {
+	for p, n := range from {
+		into[p] += n
+	}
+}
+
+func statefulWorkload(sz sizes) *workload {
+	r := rand.New(rand.NewPCG(3, 3))
+	word := func() string {
+		b := make([]byte, 20)
+		for i := range b {
+			b[i] = 'a' + byte(r.IntN(26))
+		}
+		return string(b)
+	}
+	docs := make([][]string, sz.docs)
+	words := 0
+	for i := range docs {
+		n := 1000
+		if i%2 == 1 {
+			n = 3000
+		}
+		docs[i] = make([]string, n)
+		for j := range docs[i] {
+			docs[i][j] = word()
+		}
+		words += n
+	}
+	return &workload{
+		name:  "stateful",
+		about: fmt.Sprintf("%d documents of 1,000 or 3,000 random 20-byte words; per-worker prefix counts; exit hands them back", sz.docs),
+		tasks: len(docs),
+		contenders: []contender{
+			{"sequential", func() any {
+				counts := map[string]int{}
+				for _, d := range docs {
+					countInto(counts, d)
+				}
+				return frequentPrefixes(counts)
+			}},
+			{"baseline: per-goroutine maps, atomic counter", func() any {
+				parts := make([]map[string]int, procs())
+				var next atomic.Int64
+				var wg sync.WaitGroup
+				for g := range parts {
+					parts[g] = map[string]int{}
+					wg.Go(func() {
+						for i := int(next.Add(1) - 1); i < len(docs); i = int(next.Add(1) - 1) {
+							countInto(parts[g], docs[i])
+						}
+					})
+				}
+				wg.Wait()
+				total := map[string]int{}
+				for _, p := range parts {
+					merge(total, p)
+				}
+				return frequentPrefixes(total)
+			}},
+			{"errgroup: a map per document, merged under a lock", func() any {
+				var mu sync.Mutex
+				total := map[string]int{}
+				var g errgroup.Group
+				g.SetLimit(procs())
+				for _, d := range docs {
+					g.Go(func() error {
+						counts := map[string]int{}
+						countInto(counts, d)
+						mu.Lock()
+						merge(total, counts)
+						mu.Unlock()
+						return nil
+					})
+				}
+				g.Wait()
+				return frequentPrefixes(total)
+			}},
+			{"tunny: a map per worker", func() any {
+				var mu sync.Mutex
+				var workers []*prefixWorker
+				p := tunny.New(procs(), func() tunny.Worker {
+					w := &prefixWorker{counts: map[string]int{}}
+					mu.Lock()
+					workers = append(workers, w)
+					mu.Unlock()
+					return w
+				})
+				var wg sync.WaitGroup
+				var next atomic.Int64
+				for range 2 * procs() {
+					wg.Go(func() {
+						for i := int(next.Add(1) - 1); i < len(docs); i = int(next.Add(1) - 1) {
+							p.Process(docs[i])
+						}
+					})
+				}
+				wg.Wait()
+				p.Close()
+				total := map[string]int{}
+				for _, w := range workers {
+					merge(total, w.counts)
+				}
+				return frequentPrefixes(total)
+			}},
+			{"mpire (generated)", func() any {
+				pool := NewCountPrefixesPool()
+				must(pool.Map(ctxBackground, docs))
+				total := map[string]int{}
+				for _, counts := range pool.ExitResults() {
+					merge(total, counts)
+				}
+				return frequentPrefixes(total)
+			}},
+		},
+	}
+}
+
+// prefixWorker is tunny's per-worker state for the stateful workload.
+type prefixWorker struct{ counts map[string]int }
+
+func (w *prefixWorker) Process(v any) any { return countInto(w.counts, v.([]string)) }
+func (w *prefixWorker) BlockUntilReady()  {}
+func (w *prefixWorker) Interrupt()        {}
+func (w *prefixWorker) Terminate()        {}
+
+// modelWorker is tunny's per-worker state for the init workload.
+type modelWorker struct{ m *Model }
+
+func (w *modelWorker) Process(v any) any { return evaluate(w.m, v.(int)) }
+func (w *modelWorker) BlockUntilReady()  {}
+func (w *modelWorker) Interrupt()        {}
+func (w *modelWorker) Terminate()        {}
+
+// initBatches is the number of tasks of each call of the init workload.
+const initBatches = 40
+
+// modelInits counts the models built by mpire's init in one run.
+var modelInits atomic.Int64
+
+func initWorkload(sz sizes) *workload {
+	batches := indexes(initBatches)
+	calls := sz.initCalls
+	w := &workload{
+		name:  "init",
+		about: fmt.Sprintf("an init of ~50 ms per worker (a model of %d weights), then %d calls of %d tasks with keep-alive", modelSize, calls, initBatches),
+		tasks: calls * initBatches,
+	}
+	w.contenders = []contender{
+		{"sequential", func() any {
+			m := buildModel()
+			var out [][]float64
+			for range calls {
+				r := make([]float64, len(batches))
+				for i, b := range batches {
+					r[i] = evaluate(m, b)
+				}
+				out = append(out, r)
+			}
+			return out
+		}},
+		{"baseline: P goroutines, each with its model", func() any {
+			type job struct {
+				i   int
+				out []float64
+				wg  *sync.WaitGroup
+			}
+			jobs := make(chan job)
+			var workers sync.WaitGroup
+			for range procs() {
+				workers.Go(func() {
+					m := buildModel()
+					for j := range jobs {
+						j.out[j.i] = evaluate(m, batches[j.i])
+						j.wg.Done()
+					}
+				})
+			}
+			var out [][]float64
+			for range calls {
+				r := make([]float64, len(batches))
+				var wg sync.WaitGroup
+				wg.Add(len(batches))
+				for i := range batches {
+					jobs <- job{i, r, &wg}
+				}
+				wg.Wait()
+				out = append(out, r)
+			}
+			close(jobs)
+			workers.Wait()
+			return out
+		}},
+		{"tunny: a model per worker", func() any {
+			p := tunny.New(procs(), func() tunny.Worker { return &modelWorker{m: buildModel()} })
+			defer p.Close()
+			var out [][]float64
+			for range calls {
+				r := make([]float64, len(batches))
+				var g errgroup.Group
+				for i, b := range batches {
+					g.Go(func() error { r[i] = p.Process(b).(float64); return nil })
+				}
+				g.Wait()
+				out = append(out, r)
+			}
+			return out
+		}},
+		{"mpire (generated)", func() any {
+			modelInits.Store(0)
+			pool := NewEvaluatePool(mpire.WithKeepAlive(), mpire.WithCPUIDs(cpuIDs()...))
+			defer pool.Close()
+			var out [][]float64
+			for range calls {
+				out = append(out, must(pool.Map(ctxBackground, batches)))
+			}
+			return out
+		}},
+	}
+	w.check = func() error {
+		if n := modelInits.Load(); n != int64(procs()) {
+			return fmt.Errorf("mpire built %d models, want one per worker (%d)", n, procs())
+		}
+		return nil
+	}
+	return w
+}
+
+// cpuIDs pins worker i to CPU i, as MPIRE's init benchmark pins its workers.
+func cpuIDs() []int { return indexes(procs()) }
+
+// consume is the consumer's work per result in the stream workload: slower
+// than the producers, as a real sink (a writer, a database) is.
+func consume(sum, r int) int { return sum + spin(uint64(r), 4*tinySpins)%7 }
+
+func streamWorkload(sz sizes) *workload {
+	n := sz.stream
+	seq := func(yield func(int) bool) {
+		for i := range n {
+			if !yield(i) {
+				return
+			}
+		}
+	}
+	pool := NewTinyPool()
+	return &workload{
+		name:  "stream",
+		about: fmt.Sprintf("IMapUnordered over an iter.Seq of %d items, WithMaxTasksActive, a consumer slower than the producers", n),
+		tasks: n,
+		contenders: []contender{
+			{"sequential", func() any {
+				sum := 0
+				for i := range seq {
+					sum = consume(sum, Tiny(i))
+				}
+				return sum
+			}},
+			{"baseline: P goroutines, atomic pull, channel of 2P", func() any {
+				results := make(chan int, 2*procs())
+				var next atomic.Int64
+				var wg sync.WaitGroup
+				for range procs() {
+					wg.Go(func() {
+						for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+							results <- Tiny(i)
+						}
+					})
+				}
+				go func() { wg.Wait(); close(results) }()
+				sum := 0
+				for r := range results {
+					sum = consume(sum, r)
+				}
+				return sum
+			}},
+			{"mpire (generated)", func() any {
+				sum := 0
+				for r, err := range pool.IMapUnordered(ctxBackground, seq, mpire.WithMaxTasksActive(4096)) {
+					if err != nil {
+						panic(err)
+					}
+					sum = consume(sum, r)
+				}
+				return sum
+			}},
+		},
+	}
+}
+
+// callTasks is the number of tasks of one call of the calls workload.
+const callTasks = 64
+
+func callsWorkload(sz sizes) *workload {
+	in := indexes(callTasks)
+	return &workload{
+		name:  "calls",
+		about: fmt.Sprintf("%d Map calls of %d tiny tasks on one kept-alive pool", sz.calls, callTasks),
+		tasks: sz.calls * callTasks,
+		contenders: []contender{
+			{"sequential", func() any {
+				out := make([]int, len(in))
+				for range sz.calls {
+					for i := range in {
+						out[i] = Tiny(in[i])
+					}
+				}
+				return out
+			}},
+			{"baseline: P long-lived goroutines fed by a channel", func() any {
+				out := make([]int, len(in))
+				tasks := make(chan int)
+				var done sync.WaitGroup
+				var workers sync.WaitGroup
+				for range procs() {
+					workers.Go(func() {
+						for i := range tasks {
+							out[i] = Tiny(in[i])
+							done.Done()
+						}
+					})
+				}
+				for range sz.calls {
+					done.Add(len(in))
+					for i := range in {
+						tasks <- i
+					}
+					done.Wait()
+				}
+				close(tasks)
+				workers.Wait()
+				return out
+			}},
+			{"errgroup", func() any {
+				var out []int
+				for range sz.calls {
+					out = make([]int, len(in))
+					errgroupEach(len(in), func(i int) { out[i] = Tiny(in[i]) })
+				}
+				return out
+			}},
+			{"mpire (generated)", func() any {
+				pool := NewTinyPool(mpire.WithKeepAlive())
+				defer pool.Close()
+				var out []int
+				for range sz.calls {
+					out = must(pool.Map(ctxBackground, in))
+				}
+				return out
+			}},
+		},
+	}
+}
+
+// namedWorkload builds a workload at given sizes.
+type namedWorkload struct {
+	name  string
+	build func(sizes) *workload
+}
+
+// workloads lists every workload, in the order of BENCH.md.
+var workloads = []namedWorkload{
+	{"tiny", tinyWorkload},
+	{"medium", mediumWorkload},
+	{"skewed", skewedWorkload},
+	{"numerical", numericalWorkload},
+	{"stateful", statefulWorkload},
+	{"init", initWorkload},
+	{"stream", streamWorkload},
+	{"calls", callsWorkload},
+}
