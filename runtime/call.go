@@ -94,6 +94,20 @@ func (c *call[St, A, R, E]) finish() {
 	c.cancel(context.Canceled)
 }
 
+// take returns the k-th run of tasks [lo, hi) of a slice ticket for a worker
+// slot: with ordered tasks, chunk k (slot, slot+jobs, ...); otherwise the
+// next run, whichever worker asks.
+func (c *call[St, A, R, E]) take(slot, k, jobs int) (lo, hi int, ok bool) {
+	if slot < 0 {
+		return c.claim(jobs)
+	}
+	if k >= c.chunks.count {
+		return 0, 0, false
+	}
+	lo, hi = c.chunks.bounds(k)
+	return lo, hi, true
+}
+
 // claim takes the next run of tasks [lo, hi) of a slice input: the rest of
 // the chunk that holds the next task. With the default chunking, near the end
 // of the input it takes no more than a share of what is left, so that the

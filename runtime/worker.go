@@ -100,25 +100,20 @@ func (w *worker[St, A, R, E]) serve(u unit[St, A, R, E]) {
 		}
 		return
 	}
-	// A slice ticket: take chunks until none is left. Ordered tasks take
-	// chunks slot, slot+jobs, slot+2*jobs...; others take the next run.
+	// A slice ticket: take runs of tasks until none is left.
 	jobs := len(w.cr.own)
+	var scratch []R // MapUnordered: a run's results before they take their place
 	for k := u.slot; !c.failed(); k += jobs {
-		var lo, hi int
-		if u.slot < 0 {
-			var ok bool
-			if lo, hi, ok = c.claim(jobs); !ok {
-				return
-			}
-		} else {
-			if k >= c.chunks.count {
-				return
-			}
-			lo, hi = c.chunks.bounds(k)
+		lo, hi, ok := c.take(u.slot, k, jobs)
+		if !ok {
+			return
 		}
 		out := c.out[lo:hi]
 		if c.unordered {
-			out = make([]R, hi-lo)
+			if cap(scratch) < hi-lo {
+				scratch = make([]R, hi-lo)
+			}
+			out = scratch[:hi-lo]
 		}
 		if !w.runChunk(c, lo, c.args[lo:hi], out) {
 			return
