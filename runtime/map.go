@@ -19,7 +19,7 @@ func (p *Pool[St, A, R, E]) MapUnordered(ctx context.Context, args []A, opts ...
 }
 
 func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, args []A, unordered bool, opts []Option) ([]R, error) {
-	s, err := p.callSettings(opts)
+	s, err := p.s.forCall(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (p *Pool[St, A, R, E]) IMapUnordered(ctx context.Context, args iter.Seq[A],
 func (p *Pool[St, A, R, E]) imap(ctx context.Context, args iter.Seq[A], ordered bool, opts []Option) iter.Seq2[R, error] {
 	return func(yield func(R, error) bool) {
 		var zero R
-		s, err := p.callSettings(opts)
+		s, err := p.s.forCall(opts)
 		if err != nil {
 			yield(zero, err)
 			return

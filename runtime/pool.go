@@ -115,11 +115,6 @@ func (p *Pool[St, A, R, E]) end(c *call[St, A, R, E]) error {
 	return c.err
 }
 
-// callSettings resolves the settings of one call.
-func (p *Pool[St, A, R, E]) callSettings(opts []Option) (settings, error) {
-	return p.s.forCall(opts)
-}
-
 // ExitResults returns the values returned by the exit functions of the
 // workers stopped by the most recent call, or by Close: one per worker stop,
 // so more than jobs when lifespans restarted workers.
