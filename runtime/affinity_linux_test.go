@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -92,5 +93,16 @@ func TestPinningToAMissingCPUFailsTheCall(t *testing.T) {
 	_, err := p.Map(ctx, ints(3))
 	if err == nil || !strings.Contains(err.Error(), "CPU 4000") {
 		t.Fatalf("Map = %v, want an error naming CPU 4000", err)
+	}
+}
+
+func TestPinningHoldsForTasksUnderATimeLimit(t *testing.T) {
+	cpus := allowedCPUs(t)
+	p, seen := affinityPool(t, mpire.WithJobs(1), mpire.WithCPUIDs(cpus[len(cpus)-1]))
+	if _, err := p.Map(ctx, ints(10), mpire.WithTaskTimeout(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen[0]; !slices.Equal(got, []int{cpus[len(cpus)-1]}) {
+		t.Fatalf("a task under a time limit ran on CPUs %v, want [%d]", got, cpus[len(cpus)-1])
 	}
 }

@@ -232,3 +232,42 @@ func TestApplyTimeoutFailsOnlyThatTask(t *testing.T) {
 		t.Fatalf("Apply after a timeout = %v, %v", v, err)
 	}
 }
+
+func TestAPanicInTheInputFailsTheCall(t *testing.T) {
+	p, _ := newPool(t, spec{})
+	seq := func(yield func(int) bool) {
+		for i := range 100 {
+			if i == 50 {
+				panic("input broke")
+			}
+			if !yield(i) {
+				return
+			}
+		}
+	}
+	_, err := collect(p.IMap(ctx, seq))
+	var pe *mpire.PanicError
+	if !errors.As(err, &pe) || pe.Value != "input broke" || !strings.Contains(err.Error(), "input of square panicked") {
+		t.Fatalf("IMap = %v, want the input's panic", err)
+	}
+}
+
+// badString panics when formatted.
+type badString struct{}
+
+func (badString) String() string { panic("no") }
+
+func TestAPanicWhileFormattingArgumentsIsShown(t *testing.T) {
+	p := mpire.NewPool(mpire.Func[struct{}, badString, int, struct{}]{
+		Name: "fails",
+		Run: func(w *mpire.Worker[struct{}], args []badString, out []int) (int, error) {
+			return 0, errUnlucky
+		},
+		Format: func(a *badString) string { return mpire.FormatArgs("b", *a) },
+	})
+	_, err := p.Map(ctx, []badString{{}})
+	var te *mpire.TaskError
+	if !errors.As(err, &te) || !strings.Contains(te.Args, "PANIC=String method: no") {
+		t.Fatalf("Map = %v", err)
+	}
+}

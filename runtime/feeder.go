@@ -1,6 +1,7 @@
 package mpire
 
 import (
+	"fmt"
 	"iter"
 	"sync"
 )
@@ -58,6 +59,15 @@ func (f *feeder[St, A, R, E]) sizeOf(k int) int {
 func (f *feeder[St, A, R, E]) feed(args iter.Seq[A]) {
 	defer close(f.fed)
 	c := f.c
+	// The input is the caller's code running on this goroutine: a panic in
+	// it fails the call instead of the process.
+	var err error
+	defer func() {
+		if err != nil {
+			c.fail(fmt.Errorf("mpire: the input of %s panicked: %w", c.p.fn.Name, err))
+		}
+	}()
+	defer CatchPanic(&err)
 	var ch *chunk[A, R]
 	size, start := 0, 0
 	for a := range args {

@@ -10,14 +10,21 @@ type executor struct {
 	timer *time.Timer
 }
 
-func newExecutor() *executor {
+// newExecutor starts an executor whose goroutine is pinned to the CPUs of
+// pin, as its worker is.
+func newExecutor(pin []int) *executor {
 	e := &executor{work: make(chan func()), done: make(chan struct{}, 1), timer: time.NewTimer(time.Hour)}
 	e.timer.Stop()
-	go e.run()
+	go e.run(pin)
 	return e
 }
 
-func (e *executor) run() {
+func (e *executor) run(pin []int) {
+	// The CPUs were checked when the workers started: pinning cannot fail
+	// for a lack of them now, and a task runs unpinned rather than not at all.
+	if unpin, err := pinThread(pin); err == nil {
+		defer unpin()
+	}
 	for f := range e.work {
 		f()
 		e.done <- struct{}{} // buffered: never blocks, even when abandoned

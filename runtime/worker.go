@@ -43,6 +43,7 @@ type worker[St, A, R, E any] struct {
 	ready bool        // init has run and exit has not
 	tasks int         // tasks completed since init
 	exec  *executor   // runs functions under a time limit; nil until needed
+	pin   []int       // the CPUs the worker is pinned to; nil when not pinned
 	stats *workerStats
 }
 
@@ -57,6 +58,7 @@ func newWorker[St, A, R, E any](cr *crew[St, A, R, E], id WorkerID) *worker[St, 
 
 func (w *worker[St, A, R, E]) loop(pin []int, pinned chan<- error) {
 	defer w.cr.wg.Done()
+	w.pin = pin
 	unpin, err := pinThread(pin)
 	pinned <- err
 	if err != nil {
@@ -273,7 +275,7 @@ func (w *worker[St, A, R, E]) guarded(ctx context.Context, limit time.Duration, 
 		return err
 	}
 	if w.exec == nil {
-		w.exec = newExecutor()
+		w.exec = newExecutor(w.pin)
 	}
 	tctx, cancel := context.WithTimeoutCause(ctx, limit, ErrTimeout)
 	defer cancel()
@@ -297,6 +299,8 @@ func (w *worker[St, A, R, E]) guarded(ctx context.Context, limit time.Duration, 
 	return err
 }
 
+// format formats a task's arguments. fmt recovers a panic in their String
+// methods and shows it.
 func (w *worker[St, A, R, E]) format(a *A) string {
 	if w.fn.Format == nil {
 		return fmt.Sprintf("%v", *a)
