@@ -141,7 +141,8 @@ func WithChunkSize(n int) Option {
 }
 
 // WithNSplits splits the input into n chunks when no chunk size is given
-// (MPIRE's n_splits).
+// (MPIRE's n_splits). An iter.Seq needs WithIterableLen for it; without, its
+// chunks hold 4 tasks.
 func WithNSplits(n int) Option {
 	return func(s *settings) {
 		if s.positive("WithNSplits", n) {
