@@ -66,12 +66,13 @@ func TestDashboardInChromium(t *testing.T) {
 	defer cancel()
 	wg.Go(func() {
 		// Completed, failed, then a slow call that runs while the browser
-		// looks: 300 tasks of 20 ms on 2 workers, about 3 s.
+		// looks: 1000 tasks of 20 ms on 2 workers, about 10 s, which a
+		// cold browser start cannot outlast; the test cancels it when done.
 		pool.Map(ctx, durations(100, 1), quiet)
 		failing := durations(50, 1)
 		failing[37] = -1
 		pool.Map(ctx, failing, quiet)
-		pool.Map(ctx, durations(300, 20), quiet)
+		pool.Map(ctx, durations(1000, 20), quiet)
 	})
 	var running, completed, failed mpire.CallReport
 	for deadline := time.Now().Add(30 * time.Second); running.ID == ""; time.Sleep(20 * time.Millisecond) {
@@ -84,7 +85,7 @@ func TestDashboardInChromium(t *testing.T) {
 				completed = c
 			case c.Total == 50:
 				failed = c
-			case c.Total == 300 && c.Done > 0:
+			case c.Total == 1000 && c.Done > 0:
 				running = c
 			}
 		}
