@@ -26,8 +26,8 @@ type call[St, A, R, E any] struct {
 	cancel  context.CancelCauseFunc
 	unwatch func() bool
 
-	stop    atomic.Bool    // set by the first failure; tasks and feeders check it
-	errOnce sync.Once      //
+	stop    atomic.Bool // set by the first failure; tasks and feeders check it
+	errOnce sync.Once
 	err     error          // the first failure
 	pending sync.WaitGroup // units sent to workers and not yet served
 	done    atomic.Int64   // tasks completed, for progress

@@ -71,8 +71,10 @@ func (p *Pool[St, A, R, E]) begin(ctx context.Context, s settings) (*call[St, A,
 	if p.closed {
 		return nil, ErrClosed
 	}
+	// No crew means no call is running (end drops the crew with the last
+	// call): a good time to start insights afresh.
 	if p.crew == nil {
-		if p.active == 0 && p.insights != nil {
+		if p.insights != nil {
 			p.insights.reset()
 		}
 		cr, err := startCrew(p)

@@ -20,7 +20,6 @@ import (
 	"runtime/metrics"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -201,11 +200,7 @@ func samplePeak(stop <-chan struct{}, peak chan<- uint64) {
 	}
 }
 
-var printMu sync.Mutex
-
 func printTable(w *workload, rs []result) {
-	printMu.Lock()
-	defer printMu.Unlock()
 	fmt.Printf("\n%s: %s\n", w.name, w.about)
 	width := len("contender")
 	for _, r := range rs {

@@ -23,7 +23,7 @@ func NewTinyPool(opts ...mpire.Option) *TinyPool {
 	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
 		Format: p.format,
 		Name:   "Tiny",
-		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:28",
+		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:25",
 		Run:    p.run,
 	}, opts...)
 	return p
@@ -107,7 +107,7 @@ func NewBusyPool(opts ...mpire.Option) *BusyPool {
 	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
 		Format: p.format,
 		Name:   "Busy",
-		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:33",
+		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:30",
 		Run:    p.run,
 	}, opts...)
 	return p
@@ -193,7 +193,7 @@ func NewConvolvePool(shared *Image, opts ...mpire.Option) *ConvolvePool {
 	p.pool = mpire.NewPool(mpire.Func[struct{}, Filter, []float64, struct{}]{
 		Format: p.format,
 		Name:   "Convolve",
-		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:51",
+		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:48",
 		Run:    p.run,
 	}, opts...)
 	return p
@@ -278,7 +278,7 @@ func NewCountPrefixesPool(opts ...mpire.Option) *CountPrefixesPool {
 		Exit:   p.exit,
 		Format: p.format,
 		Name:   "CountPrefixes",
-		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:101",
+		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:98",
 		Run:    p.run,
 	}, opts...)
 	return p
@@ -375,7 +375,7 @@ func NewEvaluatePool(opts ...mpire.Option) *EvaluatePool {
 		Format: p.format,
 		Init:   p.init,
 		Name:   "Evaluate",
-		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:157",
+		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:154",
 		Run:    p.run,
 	}, opts...)
 	return p

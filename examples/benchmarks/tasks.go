@@ -1,9 +1,6 @@
 package main
 
-import (
-	"context"
-	"math/rand/v2"
-)
+import "math/rand/v2"
 
 //go:generate go run github.com/mpire-go/mpire/cmd/mpiregen
 
@@ -155,6 +152,3 @@ func evaluate(m *Model, batch int) float64 {
 //
 //mpire:task state=Model init=loadModel
 func Evaluate(m *Model, batch int) float64 { return evaluate(m, batch) }
-
-// ctxBackground is the context of every call of the harness.
-var ctxBackground = context.Background()

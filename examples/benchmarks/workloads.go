@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -34,6 +35,9 @@ type workload struct {
 	// rules beyond equal outputs (init counts).
 	check func() error
 }
+
+// ctxBackground is the context of every call of the harness.
+var ctxBackground = context.Background()
 
 // sizes scales the workloads: full, or quick for tests and CI.
 type sizes struct {
