@@ -118,7 +118,7 @@ func (k kinds) of(t types.Type) (kind Kind, badState bool) {
 	switch {
 	case isNamed(t, "context", "Context"):
 		return Ctx, false
-	case isNamed(t, RuntimePath, "WorkerID"):
+	case isNamed(t, enginePath, "WorkerID"):
 		return WorkerID, false
 	case k.shared != nil && types.Identical(t, k.shared):
 		return Shared, false

@@ -29,7 +29,7 @@ func TestRandomConfigurationsMatchTheSequentialAnswer(t *testing.T) {
 			fail = r.IntN(n)
 		}
 		poolOpts := []mpire.Option{mpire.WithJobs(jobs)}
-		var callOpts []mpire.Option
+		var callOpts []mpire.CallOption
 		desc := fmt.Sprintf("seed %d: jobs %d, n %d, fail at %d", seed, jobs, n, fail)
 		keep := r.IntN(2) == 0
 		if keep {

@@ -5,9 +5,18 @@ package main
 import (
 	"context"
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 	"golden/imported_collision/geo"
 	geo1 "golden/imported_collision/maps/geo"
 	"iter"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // LocateArgs holds the arguments of one Locate task, in the order Locate takes them.
@@ -20,7 +29,7 @@ type LocateArgs struct {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type LocatePool struct {
-	pool *mpire.Pool[struct{}, LocateArgs, geo1.Tile, struct{}]
+	pool *mpireimpl.Pool[struct{}, LocateArgs, geo1.Tile, struct{}]
 }
 
 // NewLocatePool returns a pool that runs Locate.
@@ -28,7 +37,7 @@ type LocatePool struct {
 // options. It panics on an invalid option value.
 func NewLocatePool(opts ...mpire.Option) *LocatePool {
 	p := &LocatePool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, LocateArgs, geo1.Tile, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, LocateArgs, geo1.Tile, struct{}]{
 		Format: p.format,
 		Name:   "Locate",
 		Pos:    "golden/imported_collision/main.go:18",
@@ -39,8 +48,8 @@ func NewLocatePool(opts ...mpire.Option) *LocatePool {
 
 // run calls Locate for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *LocatePool) run(w *mpire.Worker[struct{}], args []LocateArgs, out []geo1.Tile) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *LocatePool) run(w *mpireimpl.Worker[struct{}], args []LocateArgs, out []geo1.Tile) (n int, err error) {
+	defer mpireimpl.CatchPanic(&err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
 		out[n] = Locate(a.P, a.Zoom)
@@ -50,36 +59,36 @@ func (p *LocatePool) run(w *mpire.Worker[struct{}], args []LocateArgs, out []geo
 
 // format formats the arguments of a Locate task for errors and insights.
 func (p *LocatePool) format(a *LocateArgs) string {
-	return mpire.FormatArgs("arg0", a.P, "zoom", a.Zoom)
+	return mpireimpl.FormatArgs("arg0", a.P, "zoom", a.Zoom)
 }
 
 // Map calls Locate on every element of args, on the pool's workers, and
 // returns the results in input order. The first failure stops the call and
 // is returned as a *mpire.TaskError.
-func (p *LocatePool) Map(ctx context.Context, args []LocateArgs, opts ...mpire.Option) ([]geo1.Tile, error) {
+func (p *LocatePool) Map(ctx context.Context, args []LocateArgs, opts ...mpire.CallOption) ([]geo1.Tile, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *LocatePool) MapUnordered(ctx context.Context, args []LocateArgs, opts ...mpire.Option) ([]geo1.Tile, error) {
+func (p *LocatePool) MapUnordered(ctx context.Context, args []LocateArgs, opts ...mpire.CallOption) ([]geo1.Tile, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
 // IMap calls Locate on the elements of args as they come and yields the
 // results in input order. On the first failure it yields the zero result and
 // the error, once. Breaking out of the loop stops the work.
-func (p *LocatePool) IMap(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.Option) iter.Seq2[geo1.Tile, error] {
+func (p *LocatePool) IMap(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.CallOption) iter.Seq2[geo1.Tile, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *LocatePool) IMapUnordered(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.Option) iter.Seq2[geo1.Tile, error] {
+func (p *LocatePool) IMapUnordered(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.CallOption) iter.Seq2[geo1.Tile, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Locate once, on one of the pool's workers, and returns its
 // result. A failure fails only this call.
-func (p *LocatePool) Apply(ctx context.Context, arg0 geo.Point, zoom int, opts ...mpire.Option) (geo1.Tile, error) {
+func (p *LocatePool) Apply(ctx context.Context, arg0 geo.Point, zoom int, opts ...mpire.CallOption) (geo1.Tile, error) {
 	return p.pool.Apply(ctx, LocateArgs{
 		P:    arg0,
 		Zoom: zoom,
@@ -88,7 +97,7 @@ func (p *LocatePool) Apply(ctx context.Context, arg0 geo.Point, zoom int, opts .
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *LocatePool) ApplyAsync(ctx context.Context, arg0 geo.Point, zoom int, opts ...mpire.Option) *mpire.AsyncResult[geo1.Tile] {
+func (p *LocatePool) ApplyAsync(ctx context.Context, arg0 geo.Point, zoom int, opts ...mpire.CallOption) *mpire.AsyncResult[geo1.Tile] {
 	return p.pool.ApplyAsync(ctx, LocateArgs{
 		P:    arg0,
 		Zoom: zoom,

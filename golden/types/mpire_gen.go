@@ -5,8 +5,17 @@ package main
 import (
 	"context"
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 	"io"
 	"iter"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // ShapesArgs holds the arguments of one Shapes task, in the order Shapes takes them.
@@ -34,7 +43,7 @@ type ShapesArgs struct {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type ShapesPool struct {
-	pool *mpire.Pool[struct{}, ShapesArgs, struct {
+	pool *mpireimpl.Pool[struct{}, ShapesArgs, struct {
 		Text string
 	}, struct{}]
 }
@@ -44,7 +53,7 @@ type ShapesPool struct {
 // options. It panics on an invalid option value.
 func NewShapesPool(opts ...mpire.Option) *ShapesPool {
 	p := &ShapesPool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, ShapesArgs, struct {
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ShapesArgs, struct {
 		Text string
 	}, struct{}]{
 		Format: p.format,
@@ -57,10 +66,10 @@ func NewShapesPool(opts ...mpire.Option) *ShapesPool {
 
 // run calls Shapes for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *ShapesPool) run(w *mpire.Worker[struct{}], args []ShapesArgs, out []struct {
+func (p *ShapesPool) run(w *mpireimpl.Worker[struct{}], args []ShapesArgs, out []struct {
 	Text string
 }) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+	defer mpireimpl.CatchPanic(&err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
 		if out[n], err = Shapes(a.P, a.S, a.A, a.M, a.C, a.R, a.F, a.Anon, a.W, a.E, a.Pair, a.Rest...); err != nil {
@@ -72,20 +81,20 @@ func (p *ShapesPool) run(w *mpire.Worker[struct{}], args []ShapesArgs, out []str
 
 // format formats the arguments of a Shapes task for errors and insights.
 func (p *ShapesPool) format(a *ShapesArgs) string {
-	return mpire.FormatArgs("arg0", a.P, "s", a.S, "a", a.A, "m", a.M, "c", a.C, "r", a.R, "f", a.F, "anon", a.Anon, "w", a.W, "e", a.E, "pair", a.Pair, "rest", a.Rest)
+	return mpireimpl.FormatArgs("arg0", a.P, "s", a.S, "a", a.A, "m", a.M, "c", a.C, "r", a.R, "f", a.F, "anon", a.Anon, "w", a.W, "e", a.E, "pair", a.Pair, "rest", a.Rest)
 }
 
 // Map calls Shapes on every element of args, on the pool's workers, and
 // returns the results in input order. The first failure stops the call and
 // is returned as a *mpire.TaskError.
-func (p *ShapesPool) Map(ctx context.Context, args []ShapesArgs, opts ...mpire.Option) ([]struct {
+func (p *ShapesPool) Map(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]struct {
 	Text string
 }, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *ShapesPool) MapUnordered(ctx context.Context, args []ShapesArgs, opts ...mpire.Option) ([]struct {
+func (p *ShapesPool) MapUnordered(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]struct {
 	Text string
 }, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
@@ -94,14 +103,14 @@ func (p *ShapesPool) MapUnordered(ctx context.Context, args []ShapesArgs, opts .
 // IMap calls Shapes on the elements of args as they come and yields the
 // results in input order. On the first failure it yields the zero result and
 // the error, once. Breaking out of the loop stops the work.
-func (p *ShapesPool) IMap(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.Option) iter.Seq2[struct {
+func (p *ShapesPool) IMap(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[struct {
 	Text string
 }, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *ShapesPool) IMapUnordered(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.Option) iter.Seq2[struct {
+func (p *ShapesPool) IMapUnordered(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[struct {
 	Text string
 }, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
@@ -114,7 +123,7 @@ func (p *ShapesPool) Apply(ctx context.Context, arg0 *int, s []string, a [2]byte
 	Name string
 }, w io.Writer, e interface {
 	Error() string
-}, pair Pair[string, *int], rest []float64, opts ...mpire.Option) (struct {
+}, pair Pair[string, *int], rest []float64, opts ...mpire.CallOption) (struct {
 	Text string
 }, error) {
 	return p.pool.Apply(ctx, ShapesArgs{
@@ -140,7 +149,7 @@ func (p *ShapesPool) ApplyAsync(ctx context.Context, arg0 *int, s []string, a [2
 	Name string
 }, w io.Writer, e interface {
 	Error() string
-}, pair Pair[string, *int], rest []float64, opts ...mpire.Option) *mpire.AsyncResult[struct {
+}, pair Pair[string, *int], rest []float64, opts ...mpire.CallOption) *mpire.AsyncResult[struct {
 	Text string
 }] {
 	return p.pool.ApplyAsync(ctx, ShapesArgs{
@@ -175,7 +184,7 @@ func (p *ShapesPool) Close() error {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type SumPool struct {
-	pool *mpire.Pool[struct{}, []int, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, []int, int, struct{}]
 }
 
 // NewSumPool returns a pool that runs Sum.
@@ -183,7 +192,7 @@ type SumPool struct {
 // options. It panics on an invalid option value.
 func NewSumPool(opts ...mpire.Option) *SumPool {
 	p := &SumPool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, []int, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, []int, int, struct{}]{
 		Format: p.format,
 		Name:   "Sum",
 		Pos:    "golden/types/main.go:48",
@@ -194,8 +203,8 @@ func NewSumPool(opts ...mpire.Option) *SumPool {
 
 // run calls Sum for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *SumPool) run(w *mpire.Worker[struct{}], args [][]int, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *SumPool) run(w *mpireimpl.Worker[struct{}], args [][]int, out []int) (n int, err error) {
+	defer mpireimpl.CatchPanic(&err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Sum(args[n]...)
 	}
@@ -204,42 +213,42 @@ func (p *SumPool) run(w *mpire.Worker[struct{}], args [][]int, out []int) (n int
 
 // format formats the arguments of a Sum task for errors and insights.
 func (p *SumPool) format(a *[]int) string {
-	return mpire.FormatArgs("xs", *a)
+	return mpireimpl.FormatArgs("xs", *a)
 }
 
 // Map calls Sum on every element of args, on the pool's workers, and
 // returns the results in input order. The first failure stops the call and
 // is returned as a *mpire.TaskError.
-func (p *SumPool) Map(ctx context.Context, args [][]int, opts ...mpire.Option) ([]int, error) {
+func (p *SumPool) Map(ctx context.Context, args [][]int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *SumPool) MapUnordered(ctx context.Context, args [][]int, opts ...mpire.Option) ([]int, error) {
+func (p *SumPool) MapUnordered(ctx context.Context, args [][]int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
 // IMap calls Sum on the elements of args as they come and yields the
 // results in input order. On the first failure it yields the zero result and
 // the error, once. Breaking out of the loop stops the work.
-func (p *SumPool) IMap(ctx context.Context, args iter.Seq[[]int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *SumPool) IMap(ctx context.Context, args iter.Seq[[]int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *SumPool) IMapUnordered(ctx context.Context, args iter.Seq[[]int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *SumPool) IMapUnordered(ctx context.Context, args iter.Seq[[]int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Sum once, on one of the pool's workers, and returns its
 // result. A failure fails only this call.
-func (p *SumPool) Apply(ctx context.Context, xs []int, opts ...mpire.Option) (int, error) {
+func (p *SumPool) Apply(ctx context.Context, xs []int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, xs, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *SumPool) ApplyAsync(ctx context.Context, xs []int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *SumPool) ApplyAsync(ctx context.Context, xs []int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, xs, opts...)
 }
 

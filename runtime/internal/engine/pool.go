@@ -1,4 +1,4 @@
-package mpire
+package engine
 
 import (
 	"context"
@@ -35,7 +35,7 @@ type Func[St, A, R, E any] struct {
 // concurrent use.
 type Pool[St, A, R, E any] struct {
 	fn Func[St, A, R, E]
-	s  settings
+	s  Settings
 
 	mu       sync.Mutex
 	idle     sync.Cond          // signalled when active drops to 0
@@ -54,15 +54,15 @@ func NewPool[St, A, R, E any](fn Func[St, A, R, E], opts ...Option) *Pool[St, A,
 	}
 	p := &Pool[St, A, R, E]{fn: fn, s: newSettings(opts)}
 	p.idle.L = &p.mu
-	if p.s.insights {
-		p.insights = newInsightsRecorder(p.s.jobs)
+	if p.s.Insights {
+		p.insights = newInsightsRecorder(p.s.Jobs)
 	}
 	return p
 }
 
 // begin registers a call and makes sure the workers run. The caller must
 // call end exactly once when begin succeeds.
-func (p *Pool[St, A, R, E]) begin(ctx context.Context, s settings) (*call[St, A, R, E], error) {
+func (p *Pool[St, A, R, E]) begin(ctx context.Context, s Settings) (*call[St, A, R, E], error) {
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -95,13 +95,13 @@ func (p *Pool[St, A, R, E]) end(c *call[St, A, R, E]) error {
 	p.mu.Lock()
 	p.active--
 	var stopping *crew[St, A, R, E]
-	if p.active == 0 && !p.s.keepAlive {
+	if p.active == 0 && !p.s.KeepAlive {
 		stopping, p.crew = p.crew, nil
 	}
 	p.mu.Unlock()
 
 	if stopping != nil {
-		exits, err := stopping.stop(c.s.exitTimeout)
+		exits, err := stopping.stop(c.s.ExitTimeout)
 		c.exits = append(c.exits, exits...)
 		if err != nil {
 			c.fail(err)
@@ -154,7 +154,7 @@ func (p *Pool[St, A, R, E]) Close() error {
 	if cr == nil {
 		return nil
 	}
-	exits, err := cr.stop(p.s.exitTimeout)
+	exits, err := cr.stop(p.s.ExitTimeout)
 	p.mu.Lock()
 	p.exits = exits
 	p.mu.Unlock()

@@ -1,4 +1,4 @@
-package mpire
+package engine
 
 import "math/bits"
 
@@ -20,14 +20,14 @@ type chunking struct {
 	count    int // number of chunks
 }
 
-// newChunking returns the chunking of n tasks for the given settings and
+// newChunking returns the chunking of n tasks for the given Settings and
 // number of workers.
-func newChunking(n int, s *settings, jobs int) chunking {
+func newChunking(n int, s *Settings, jobs int) chunking {
 	switch {
-	case s.chunkSize > 0:
-		return fixedChunking(n, s.chunkSize)
-	case s.nSplits > 0:
-		return splitChunking(n, s.nSplits)
+	case s.ChunkSize > 0:
+		return fixedChunking(n, s.ChunkSize)
+	case s.NSplits > 0:
+		return splitChunking(n, s.NSplits)
 	default:
 		return splitChunking(n, jobs*chunksPerWorker)
 	}

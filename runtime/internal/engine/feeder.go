@@ -1,4 +1,4 @@
-package mpire
+package engine
 
 import (
 	"fmt"
@@ -23,18 +23,18 @@ type feeder[St, A, R, E any] struct {
 
 func newFeeder[St, A, R, E any](c *call[St, A, R, E]) *feeder[St, A, R, E] {
 	f := &feeder[St, A, R, E]{c: c, fed: make(chan struct{}), total: -1}
-	jobs := c.p.s.jobs
-	if c.s.iterableLenOK {
-		f.total = c.s.iterableLen
+	jobs := c.p.s.Jobs
+	if c.s.IterableLenSet {
+		f.total = c.s.IterableLen
 		f.chunks = newChunking(f.total, &c.s, jobs)
 		f.size = f.chunks.maxLen()
 	} else {
-		f.size = c.s.chunkSize
+		f.size = c.s.ChunkSize
 		if f.size == 0 {
 			f.size = unknownLenChunkSize
 		}
 	}
-	maxActive := c.s.maxActive
+	maxActive := c.s.MaxActive
 	if maxActive == 0 {
 		maxActive = jobs * f.size * 2
 	}
@@ -99,7 +99,7 @@ func (f *feeder[St, A, R, E]) feed(args iter.Seq[A]) {
 func (f *feeder[St, A, R, E]) dispatch(ch *chunk[A, R]) bool {
 	c := f.c
 	to := c.cr.inbox
-	if c.p.s.orderTask {
+	if c.p.s.OrderTasks {
 		to = c.cr.own[ch.seq%len(c.cr.own)]
 	}
 	if !c.send(to, unit[St, A, R, E]{c: c, ch: ch}) {

@@ -1,4 +1,4 @@
-package mpire
+package engine
 
 import (
 	"context"
@@ -15,12 +15,12 @@ type chunk[A, R any] struct {
 	out   []R
 }
 
-// A call is one Map, IMap, Apply... on a pool: its settings, its context, its
+// A call is one Map, IMap, Apply... on a pool: its Settings, its context, its
 // first error, and the accounting that tells when it is over.
 type call[St, A, R, E any] struct {
 	p       *Pool[St, A, R, E]
 	cr      *crew[St, A, R, E]
-	s       settings
+	s       Settings
 	parent  context.Context
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
@@ -51,7 +51,7 @@ type call[St, A, R, E any] struct {
 	exits  []E // exit values of the workers restarted or stopped by this call
 }
 
-func newCall[St, A, R, E any](p *Pool[St, A, R, E], cr *crew[St, A, R, E], parent context.Context, s settings) *call[St, A, R, E] {
+func newCall[St, A, R, E any](p *Pool[St, A, R, E], cr *crew[St, A, R, E], parent context.Context, s Settings) *call[St, A, R, E] {
 	c := &call[St, A, R, E]{p: p, cr: cr, s: s, parent: parent}
 	c.ctx, c.cancel = context.WithCancelCause(parent)
 	c.unwatch = context.AfterFunc(parent, func() { c.fail(context.Cause(parent)) })

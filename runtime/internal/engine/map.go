@@ -1,4 +1,4 @@
-package mpire
+package engine
 
 import (
 	"context"
@@ -8,17 +8,17 @@ import (
 // Map runs the task function on every element of args and returns the
 // results in input order. A slice is chunked as sub-slices, never copied, and
 // results are written straight into the returned slice.
-func (p *Pool[St, A, R, E]) Map(ctx context.Context, args []A, opts ...Option) ([]R, error) {
+func (p *Pool[St, A, R, E]) Map(ctx context.Context, args []A, opts ...CallOption) ([]R, error) {
 	return p.mapSlice(ctx, args, false, opts)
 }
 
 // MapUnordered is Map with results in completion order: a chunk's results
 // stay together, in input order within the chunk.
-func (p *Pool[St, A, R, E]) MapUnordered(ctx context.Context, args []A, opts ...Option) ([]R, error) {
+func (p *Pool[St, A, R, E]) MapUnordered(ctx context.Context, args []A, opts ...CallOption) ([]R, error) {
 	return p.mapSlice(ctx, args, true, opts)
 }
 
-func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, args []A, unordered bool, opts []Option) ([]R, error) {
+func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, args []A, unordered bool, opts []CallOption) ([]R, error) {
 	s, err := p.s.forCall(opts)
 	if err != nil {
 		return nil, err
@@ -32,12 +32,12 @@ func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, args []A, unordered bo
 		return nil, err
 	}
 	c.args, c.out, c.unordered = args, out, unordered
-	c.chunks = newChunking(len(args), &c.s, p.s.jobs)
-	c.guided = c.s.chunkSize == 0 && c.s.nSplits == 0
+	c.chunks = newChunking(len(args), &c.s, p.s.Jobs)
+	c.guided = c.s.ChunkSize == 0 && c.s.NSplits == 0
 	bar := c.startProgress(len(args))
-	tickets := min(p.s.jobs, c.chunks.count)
+	tickets := min(p.s.Jobs, c.chunks.count)
 	for i := range tickets {
-		if p.s.orderTask {
+		if p.s.OrderTasks {
 			c.send(c.cr.own[i], unit[St, A, R, E]{c: c, slot: i})
 		} else {
 			c.send(c.cr.inbox, unit[St, A, R, E]{c: c, slot: -1})
@@ -58,16 +58,16 @@ func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, args []A, unordered bo
 // On the first failure it yields the zero result and the error once, and
 // stops. Breaking out of the loop stops the work; IMap then returns once the
 // workers have left the call.
-func (p *Pool[St, A, R, E]) IMap(ctx context.Context, args iter.Seq[A], opts ...Option) iter.Seq2[R, error] {
+func (p *Pool[St, A, R, E]) IMap(ctx context.Context, args iter.Seq[A], opts ...CallOption) iter.Seq2[R, error] {
 	return p.imap(ctx, args, true, opts)
 }
 
 // IMapUnordered is IMap with results yielded as chunks complete.
-func (p *Pool[St, A, R, E]) IMapUnordered(ctx context.Context, args iter.Seq[A], opts ...Option) iter.Seq2[R, error] {
+func (p *Pool[St, A, R, E]) IMapUnordered(ctx context.Context, args iter.Seq[A], opts ...CallOption) iter.Seq2[R, error] {
 	return p.imap(ctx, args, false, opts)
 }
 
-func (p *Pool[St, A, R, E]) imap(ctx context.Context, args iter.Seq[A], ordered bool, opts []Option) iter.Seq2[R, error] {
+func (p *Pool[St, A, R, E]) imap(ctx context.Context, args iter.Seq[A], ordered bool, opts []CallOption) iter.Seq2[R, error] {
 	return func(yield func(R, error) bool) {
 		var zero R
 		s, err := p.s.forCall(opts)

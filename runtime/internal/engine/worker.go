@@ -1,4 +1,4 @@
-package mpire
+package engine
 
 import (
 	"context"
@@ -136,7 +136,7 @@ func (w *worker[St, A, R, E]) runChunk(c *call[St, A, R, E], start int, args []A
 	var n int
 	var err error
 	switch {
-	case c.s.taskTimeout > 0:
+	case c.s.TaskTimeout > 0:
 		n, err = w.runEach(c, args, out)
 	case w.stats != nil:
 		n, err = w.runTimed(start, args, out)
@@ -155,7 +155,7 @@ func (w *worker[St, A, R, E]) runChunk(c *call[St, A, R, E], start int, args []A
 	if n < len(args) {
 		return false
 	}
-	if c.s.lifespan > 0 && w.tasks >= c.s.lifespan {
+	if c.s.Lifespan > 0 && w.tasks >= c.s.Lifespan {
 		w.restart(c)
 	}
 	return !c.failed()
@@ -167,7 +167,7 @@ func (w *worker[St, A, R, E]) runEach(c *call[St, A, R, E], args []A, out []R) (
 		if c.failed() {
 			return i, nil
 		}
-		err := w.guarded(c.ctx, c.s.taskTimeout, func(v *Worker[St]) error {
+		err := w.guarded(c.ctx, c.s.TaskTimeout, func(v *Worker[St]) error {
 			_, err := w.fn.Run(v, args[i:i+1], out[i:i+1])
 			return err
 		})
@@ -214,7 +214,7 @@ func (w *worker[St, A, R, E]) init(c *call[St, A, R, E]) bool {
 		return true
 	}
 	begin := time.Now()
-	err := w.guarded(c.ctx, c.s.initTimeout, w.fn.Init)
+	err := w.guarded(c.ctx, c.s.InitTimeout, w.fn.Init)
 	w.stats.addInit(time.Since(begin))
 	if err != nil {
 		c.fail(&TaskError{Func: w.fn.Name, Phase: PhaseInit, WorkerID: w.view.id, Index: -1, Err: err})
@@ -252,7 +252,7 @@ func (w *worker[St, A, R, E]) exit(timeout time.Duration) (e E, has bool, err er
 // restart ends the worker's life after its lifespan: exit, fresh state; init
 // runs again before the next task.
 func (w *worker[St, A, R, E]) restart(c *call[St, A, R, E]) {
-	e, has, err := w.exit(c.s.exitTimeout)
+	e, has, err := w.exit(c.s.ExitTimeout)
 	if has {
 		c.addExit(e)
 	}

@@ -1,4 +1,4 @@
-package mpire
+package engine
 
 import (
 	"sync"
@@ -31,8 +31,8 @@ type crew[St, A, R, E any] struct {
 }
 
 func startCrew[St, A, R, E any](p *Pool[St, A, R, E]) (*crew[St, A, R, E], error) {
-	jobs := p.s.jobs
-	pins, err := pinPlan(p.s.cpuSets, jobs)
+	jobs := p.s.Jobs
+	pins, err := pinPlan(p.s.CPUSets, jobs)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,10 @@
-package mpire
+package engine
 
 import "context"
 
 // Apply runs the task function once, on one of the pool's workers, and
 // returns its result. A failure fails only this task; the pool carries on.
-func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...Option) (R, error) {
+func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...CallOption) (R, error) {
 	var zero R
 	s, err := p.s.forCall(opts)
 	if err != nil {
@@ -28,7 +28,7 @@ func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...Option) (
 
 // ApplyAsync is Apply without waiting: the result is read from the returned
 // AsyncResult.
-func (p *Pool[St, A, R, E]) ApplyAsync(ctx context.Context, args A, opts ...Option) *AsyncResult[R] {
+func (p *Pool[St, A, R, E]) ApplyAsync(ctx context.Context, args A, opts ...CallOption) *AsyncResult[R] {
 	r := &AsyncResult[R]{done: make(chan struct{})}
 	go func() {
 		r.value, r.err = p.Apply(ctx, args, opts...)
