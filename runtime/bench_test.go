@@ -26,7 +26,7 @@ func tinyPool(opts ...mpire.Option) *mpireimpl.Pool[struct{}, int, int, struct{}
 	return mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name: "work",
 		Run: func(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
-			defer mpireimpl.CatchPanic(&err)
+			defer w.Recover(&n, &err)
 			for ; n < len(args) && !w.Stopped(); n++ {
 				out[n] = work(args[n])
 			}

@@ -52,3 +52,9 @@ type TaskError = engine.TaskError
 //
 // Unwrap returns Value when it is an error.
 type PanicError = engine.PanicError
+
+// ErrDeadlock is the cause of the error of a call that could only wait
+// forever: a call from inside a task on its own pool, given the task's
+// context, when every other worker of the pool is held by a task waiting the
+// same way (with one worker, any such call). Test for it with errors.Is.
+var ErrDeadlock = engine.ErrDeadlock

@@ -26,7 +26,7 @@ func newSquarePool(opts ...mpire.Option) *mpireimpl.Pool[struct{}, int, int, str
 	return mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name: "square",
 		Run: func(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
-			defer mpireimpl.CatchPanic(&err)
+			defer w.Recover(&n, &err)
 			for ; n < len(args) && !w.Stopped(); n++ {
 				if out[n], err = square(args[n]); err != nil {
 					return n, err

@@ -51,7 +51,7 @@ func newPool(t testing.TB, sp spec, opts ...mpire.Option) (*mpireimpl.Pool[state
 	fn := mpireimpl.Func[state, int, int, life]{
 		Name: "square",
 		Run: func(w *mpireimpl.Worker[state], args []int, out []int) (n int, err error) {
-			defer mpireimpl.CatchPanic(&err)
+			defer w.Recover(&n, &err)
 			ctx, id, st := w.Context(), w.ID(), w.State()
 			for ; n < len(args) && !w.Stopped(); n++ {
 				cnt.tasks.Add(1)

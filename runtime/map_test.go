@@ -89,7 +89,6 @@ func TestIMapYieldsInInputOrder(t *testing.T) {
 		nil,
 		{mpire.WithChunkSize(1)},
 		{mpire.WithIterableLen(300)},
-		{mpire.WithIterableLen(10)}, // wrong length: every item still comes
 		{mpire.WithMaxTasksActive(2), mpire.WithChunkSize(5)},
 	} {
 		p, _ := newPool(t, spec{task: func(_ context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
@@ -239,5 +238,29 @@ func TestMapAllocatesNothingPerTask(t *testing.T) {
 	// more chunk hand-offs being counted, never one per task.
 	if large-small > 10 {
 		t.Fatalf("Map allocates %.0f times for 1000 tasks, %.0f for 100000: it allocates per task", small, large)
+	}
+}
+
+// TestIterableLenTakesThatManyInputs follows MPIRE: a call processes the
+// first min(n, inputs) items of its input.
+func TestIterableLenTakesThatManyInputs(t *testing.T) {
+	p, _ := newPool(t, spec{}, mpire.WithJobs(2))
+	for _, tc := range []struct{ n, inputs, want int }{{10, 300, 10}, {300, 10, 10}, {0, 5, 0}} {
+		pulled := 0
+		input := func(yield func(int) bool) {
+			for i := range tc.inputs {
+				pulled++
+				if !yield(i) {
+					return
+				}
+			}
+		}
+		got, err := collect(p.IMap(ctx, input, mpire.WithIterableLen(tc.n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, squares(tc.want)) || pulled != tc.want {
+			t.Errorf("WithIterableLen(%d) over %d inputs: %v, %d pulled", tc.n, tc.inputs, got, pulled)
+		}
 	}
 }

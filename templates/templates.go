@@ -221,7 +221,7 @@ func pick(local bool, name, method string) jen.Code {
 
 // run writes the hot loop: a direct call of the task function per task.
 func (t *task) run(f *jen.File) {
-	body := []jen.Code{jen.Defer().Qual(impl, "CatchPanic").Call(jen.Op("&").Id("err"))}
+	body := []jen.Code{jen.Defer().Id("w").Dot("Recover").Call(jen.Op("&").Id("n"), jen.Op("&").Id("err"))}
 	for _, k := range t.Leading {
 		switch k {
 		case gen.Ctx:

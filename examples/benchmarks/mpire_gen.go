@@ -41,7 +41,7 @@ func NewTinyPool(opts ...mpire.Option) *TinyPool {
 // run calls Tiny for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *TinyPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Tiny(args[n])
 	}
@@ -125,7 +125,7 @@ func NewBusyPool(opts ...mpire.Option) *BusyPool {
 // run calls Busy for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *BusyPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Busy(args[n])
 	}
@@ -211,7 +211,7 @@ func NewConvolvePool(shared *Image, opts ...mpire.Option) *ConvolvePool {
 // run calls Convolve for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *ConvolvePool) run(w *mpireimpl.Worker[struct{}], args []Filter, out [][]float64) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Convolve(p.shared, args[n])
 	}
@@ -296,7 +296,7 @@ func NewCountPrefixesPool(opts ...mpire.Option) *CountPrefixesPool {
 // run calls CountPrefixes for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *CountPrefixesPool) run(w *mpireimpl.Worker[PrefixCounts], args [][]string, out []int) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	state := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = CountPrefixes(state, args[n])
@@ -393,7 +393,7 @@ func NewEvaluatePool(opts ...mpire.Option) *EvaluatePool {
 // run calls Evaluate for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *EvaluatePool) run(w *mpireimpl.Worker[Model], args []int, out []float64) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	state := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Evaluate(state, args[n])

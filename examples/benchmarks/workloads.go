@@ -67,7 +67,7 @@ func genericPool[A, R any](f func(A) R, opts ...mpire.Option) *mpireimpl.Pool[st
 	return mpireimpl.NewPool(mpireimpl.Func[struct{}, A, R, struct{}]{
 		Name: "generic",
 		Run: func(w *mpireimpl.Worker[struct{}], args []A, out []R) (n int, err error) {
-			defer mpireimpl.CatchPanic(&err)
+			defer w.Recover(&n, &err)
 			for ; n < len(args) && !w.Stopped(); n++ {
 				out[n] = f(args[n])
 			}

@@ -41,7 +41,7 @@ func NewWorkPool(opts ...mpire.Option) *WorkPool {
 // run calls Work for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *WorkPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	ctx := w.Context()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		if out[n], err = Work(ctx, args[n]); err != nil {

@@ -45,7 +45,7 @@ func NewPredictPool(shared *Dataset, opts ...mpire.Option) *PredictPool {
 // run calls Predict for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *PredictPool) run(w *mpireimpl.Worker[Model], args []int, out []float64) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	ctx := w.Context()
 	state := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {

@@ -51,7 +51,7 @@ func NewCountPool(shared Vocabulary, opts ...mpire.Option) *CountPool {
 // run calls Count for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *CountPool) run(w *mpireimpl.Worker[Seen], args []CountArgs, out []int) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	ctx := w.Context()
 	id := w.ID()
 	state := w.State()

@@ -42,7 +42,7 @@ func NewWaitPool(opts ...mpire.Option) *WaitPool {
 // run calls Wait for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *WaitPool) run(w *mpireimpl.Worker[struct{}], args []time.Duration, out []time.Duration) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	ctx := w.Context()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		if out[n], err = Wait(ctx, args[n]); err != nil {

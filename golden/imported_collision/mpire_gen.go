@@ -49,7 +49,7 @@ func NewLocatePool(opts ...mpire.Option) *LocatePool {
 // run calls Locate for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *LocatePool) run(w *mpireimpl.Worker[struct{}], args []LocateArgs, out []geo1.Tile) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
 		out[n] = Locate(a.P, a.Zoom)

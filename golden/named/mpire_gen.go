@@ -41,7 +41,7 @@ func NewMeasurePool(opts ...mpire.Option) *MeasurePool {
 // run calls Length for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *MeasurePool) run(w *mpireimpl.Worker[struct{}], args []string, out []int) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Length(args[n])
 	}
@@ -125,7 +125,7 @@ func newDoublePool(opts ...mpire.Option) *doublePool {
 // run calls double for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *doublePool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = double(args[n])
 	}

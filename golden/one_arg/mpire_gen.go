@@ -41,7 +41,7 @@ func NewSquarePool(opts ...mpire.Option) *SquarePool {
 // run calls Square for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *SquarePool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Square(args[n])
 	}

@@ -47,7 +47,7 @@ func NewDividePool(opts ...mpire.Option) *DividePool {
 // run calls Divide for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *DividePool) run(w *mpireimpl.Worker[struct{}], args []DivideArgs, out []float64) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
 		if out[n], err = Divide(a.X, a.Y); err != nil {

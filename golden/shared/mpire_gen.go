@@ -43,7 +43,7 @@ func NewLookupPool(shared *Dataset, opts ...mpire.Option) *LookupPool {
 // run calls Lookup for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *LookupPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Lookup(p.shared, args[n])
 	}

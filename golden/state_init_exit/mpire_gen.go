@@ -43,7 +43,7 @@ func NewAddPool(opts ...mpire.Option) *AddPool {
 // run calls Add for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *AddPool) run(w *mpireimpl.Worker[Counter], args []int, out []int) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	state := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Add(state, args[n])

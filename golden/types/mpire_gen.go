@@ -69,7 +69,7 @@ func NewShapesPool(opts ...mpire.Option) *ShapesPool {
 func (p *ShapesPool) run(w *mpireimpl.Worker[struct{}], args []ShapesArgs, out []struct {
 	Text string
 }) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
 		if out[n], err = Shapes(a.P, a.S, a.A, a.M, a.C, a.R, a.F, a.Anon, a.W, a.E, a.Pair, a.Rest...); err != nil {
@@ -204,7 +204,7 @@ func NewSumPool(opts ...mpire.Option) *SumPool {
 // run calls Sum for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *SumPool) run(w *mpireimpl.Worker[struct{}], args [][]int, out []int) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Sum(args[n]...)
 	}

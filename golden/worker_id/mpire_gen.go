@@ -41,7 +41,7 @@ func NewWherePool(opts ...mpire.Option) *WherePool {
 // run calls Where for each task of a chunk, writing the results to out.
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *WherePool) run(w *mpireimpl.Worker[struct{}], args []string, out []string) (n int, err error) {
-	defer mpireimpl.CatchPanic(&err)
+	defer w.Recover(&n, &err)
 	id := w.ID()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Where(id, args[n])

@@ -32,7 +32,7 @@ func newPool(opts ...mpire.Option) *mpireimpl.Pool[struct{}, int, int, struct{}]
 	return mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name: "square",
 		Run: func(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
-			defer mpireimpl.CatchPanic(&err)
+			defer w.Recover(&n, &err)
 			for ; n < len(args) && !w.Stopped(); n++ {
 				if args[n] == 1013 {
 					return n, errUnlucky

@@ -8,8 +8,6 @@
 package mpireimpl
 
 import (
-	"runtime/debug"
-
 	"github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/internal/engine"
 )
@@ -40,22 +38,13 @@ type Pool[St, A, R, E any] = engine.Pool[St, A, R, E]
 type Func[St, A, R, E any] = engine.Func[St, A, R, E]
 
 // Worker is what generated code sees of the worker running a task: its
-// context, its slot and its state.
+// context, its slot and its state. Func.Run defers its Recover method with
+// its results, directly: defer w.Recover(&n, &err).
 type Worker[St any] = engine.Worker[St]
 
 // NewPool returns a pool running fn. It panics on an invalid option value.
 func NewPool[St, A, R, E any](fn Func[St, A, R, E], opts ...mpire.Option) *Pool[St, A, R, E] {
 	return engine.NewPool(fn, opts...)
-}
-
-// CatchPanic turns a panic into a *mpire.PanicError stored in *err.
-// Generated code defers it in its task loop, so that the loop's index still
-// tells which task panicked.
-func CatchPanic(err *error) {
-	// recover works only in the deferred function itself: no forwarding.
-	if v := recover(); v != nil {
-		*err = &engine.PanicError{Value: v, Stack: debug.Stack()}
-	}
 }
 
 // FormatArgs formats a task's arguments as name=value pairs for errors and

@@ -34,7 +34,11 @@ func newChunking(n int, s *Settings, jobs int) chunking {
 }
 
 func fixedChunking(n, size int) chunking {
-	return chunking{n: n, num: size, den: 1, count: (n + size - 1) / size}
+	count := n / size // not (n+size-1)/size: it overflows for huge sizes
+	if n%size != 0 {
+		count++
+	}
+	return chunking{n: n, num: size, den: 1, count: count}
 }
 
 // splitChunking splits n tasks into at most splits chunks; with fewer tasks

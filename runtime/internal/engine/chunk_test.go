@@ -71,12 +71,14 @@ func TestDefaultChunksShrinkAtTheEnd(t *testing.T) {
 		{"chunk size", Settings{ChunkSize: 8}, 8, 8}, // 1000 = 125 * 8
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &call[struct{}, int, int, struct{}]{s: tc.s, args: make([]int, 1000)}
-			c.chunks = newChunking(1000, &c.s, 2)
-			c.guided = c.s.ChunkSize == 0 && c.s.NSplits == 0
+			p := &Pool[struct{}, int, int, struct{}]{s: Settings{Jobs: 2}}
+			c := &call[struct{}, int, int, struct{}]{p: p, s: tc.s}
+			c.slice.args = make([]int, 1000)
+			c.slice.chunks = newChunking(1000, &c.s, 2)
+			c.slice.guided = c.s.ChunkSize == 0 && c.s.NSplits == 0
 			var lens []int
 			covered := 0
-			for lo, hi, ok := c.claim(2); ok; lo, hi, ok = c.claim(2) {
+			for lo, hi, ok := c.claim(); ok; lo, hi, ok = c.claim() {
 				if lo != covered {
 					t.Fatalf("run starts at %d after %d tasks", lo, covered)
 				}

@@ -3,7 +3,9 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime/debug"
+	"strconv"
 	"strings"
 )
 
@@ -89,10 +91,9 @@ func (e *PanicError) Unwrap() error {
 	return err
 }
 
-// CatchPanic turns a panic into a *PanicError stored in *err. Generated code
-// defers it in its task loop, so that the loop's index still tells which task
-// panicked.
-func CatchPanic(err *error) {
+// catchPanic turns a panic into a *PanicError stored in *err. It must be
+// deferred directly.
+func catchPanic(err *error) {
 	if v := recover(); v != nil {
 		*err = &PanicError{Value: v, Stack: debug.Stack()}
 	}
@@ -100,25 +101,75 @@ func CatchPanic(err *error) {
 
 // callCatching runs f, turning a panic into a *PanicError.
 func callCatching(f func() error) (err error) {
-	defer CatchPanic(&err)
+	defer catchPanic(&err)
 	return f()
 }
 
+// maxValueLen bounds the formatted value of one argument: a huge argument
+// costs its formatting only up to there.
+const maxValueLen = 200
+
 // FormatArgs formats a task's arguments as name=value pairs for errors and
 // insights. Generated code calls it with the parameter names of the task
-// function: FormatArgs("x", 7, "y", 0) is "x=7, y=0". It only runs when a task
-// fails or insights record it, never per task.
+// function: FormatArgs("x", 7, "y", 0) is "x=7, y=0". Strings are quoted,
+// structs show their field names, and each value is cut after a couple of
+// hundred bytes, formatting no more of a long slice or string than that. It
+// only runs when a task fails or insights keep it, never per task.
 func FormatArgs(nameValues ...any) string {
 	var b strings.Builder
 	for i := 0; i+1 < len(nameValues); i += 2 {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		if s, ok := nameValues[i+1].(string); ok {
-			fmt.Fprintf(&b, "%v=%q", nameValues[i], s)
-		} else {
-			fmt.Fprintf(&b, "%v=%v", nameValues[i], nameValues[i+1])
+		if name := fmt.Sprint(nameValues[i]); name != "" {
+			b.WriteString(name)
+			b.WriteByte('=')
 		}
+		b.WriteString(formatValue(nameValues[i+1], maxValueLen))
 	}
 	return b.String()
+}
+
+// formatValue formats v in about limit bytes at most.
+func formatValue(v any, limit int) string {
+	switch v := v.(type) {
+	case string:
+		if len(v) > limit {
+			return strconv.Quote(v[:limit]) + "..."
+		}
+		return strconv.Quote(v)
+	case []byte:
+		if len(v) > limit {
+			return fmt.Sprintf("%v...", v[:limit])
+		}
+		return fmt.Sprintf("%v", v)
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			return "[]"
+		}
+		// Element by element, so that a long slice is not formatted whole
+		// only to be cut.
+		var b strings.Builder
+		b.WriteByte('[')
+		for i := range rv.Len() {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			if b.Len() >= limit {
+				fmt.Fprintf(&b, "... (%d in all)", rv.Len())
+				break
+			}
+			b.WriteString(formatValue(rv.Index(i).Interface(), limit-b.Len()))
+		}
+		b.WriteByte(']')
+		return b.String()
+	}
+	s := fmt.Sprintf("%+v", v)
+	if len(s) > limit {
+		s = s[:limit] + "..."
+	}
+	return s
 }

@@ -130,9 +130,33 @@ func (s *workerStats) addInit(d time.Duration) {
 	}
 }
 
-func (s *workerStats) addWaiting(d time.Duration) {
+// now reads the clock for a later addWaitingSince or addTask; it costs
+// nothing without insights.
+func (s *workerStats) now() time.Duration {
+	if s == nil {
+		return 0
+	}
+	return s.clock()
+}
+
+// addWaitingSince records the time waited for work since begin.
+func (s *workerStats) addWaitingSince(begin time.Duration) {
 	if s != nil {
-		s.waiting.Add(int64(d))
+		s.waiting.Add(int64(s.clock() - begin))
+	}
+}
+
+// addTask records tasks timed together since begin, starting at index, and
+// keeps them among the top tasks if they are; args formats their arguments
+// only then.
+func (s *workerStats) addTask(begin time.Duration, id WorkerID, index, tasks int, args func() string) {
+	if s == nil {
+		return
+	}
+	d := s.clock() - begin
+	s.addWorking(d, tasks)
+	if d > s.topMin {
+		s.addTop(TaskInsight{Duration: d, WorkerID: id, Index: index, Args: args(), Tasks: tasks})
 	}
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"iter"
 )
 
@@ -9,47 +10,66 @@ import (
 // results in input order. A slice is chunked as sub-slices, never copied, and
 // results are written straight into the returned slice.
 func (p *Pool[St, A, R, E]) Map(ctx context.Context, args []A, opts ...CallOption) ([]R, error) {
-	return p.mapSlice(ctx, args, false, opts)
+	return p.mapSlice(ctx, "Map", args, false, opts)
 }
 
-// MapUnordered is Map with results in completion order: a chunk's results
-// stay together, in input order within the chunk.
+// MapUnordered is Map with results in completion order: a run's results
+// stay together, in input order within the run.
 func (p *Pool[St, A, R, E]) MapUnordered(ctx context.Context, args []A, opts ...CallOption) ([]R, error) {
-	return p.mapSlice(ctx, args, true, opts)
+	return p.mapSlice(ctx, "MapUnordered", args, true, opts)
 }
 
-func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, args []A, unordered bool, opts []CallOption) ([]R, error) {
+func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, method string, args []A, unordered bool, opts []CallOption) ([]R, error) {
 	s, err := p.s.forCall(opts)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]R, len(args))
 	if len(args) == 0 {
-		return out, nil
+		if ctx == nil {
+			panic("mpire: " + method + " called with a nil context.Context")
+		}
+		return []R{}, nil
 	}
-	c, err := p.begin(ctx, s)
+	c, err := p.begin(ctx, method, s)
 	if err != nil {
 		return nil, err
 	}
-	c.args, c.out, c.unordered = args, out, unordered
-	c.chunks = newChunking(len(args), &c.s, p.s.Jobs)
-	c.guided = c.s.ChunkSize == 0 && c.s.NSplits == 0
-	bar := c.startProgress(len(args))
-	tickets := min(p.s.Jobs, c.chunks.count)
-	for i := range tickets {
-		if p.s.OrderTasks {
-			c.send(c.cr.own[i], unit[St, A, R, E]{c: c, slot: i})
-		} else {
-			c.send(c.cr.inbox, unit[St, A, R, E]{c: c, slot: -1})
-		}
+	out := make([]R, len(args))
+	in := &c.slice
+	in.args, in.out, in.unordered = args, out, unordered
+	in.chunks = newChunking(len(args), &c.s, p.s.Jobs)
+	in.guided = c.s.ChunkSize == 0 && c.s.NSplits == 0
+	in.tickets = min(p.s.Jobs, in.chunks.count)
+	if p.s.OrderTasks {
+		in.ordered, in.taken = true, make([]bool, in.tickets)
 	}
-	c.pending.Wait()
+	bar := c.startProgress(len(args))
+	p.mu.Lock()
+	p.enqueue(c)
+	p.mu.Unlock()
+	c.wait()
 	err = p.end(c)
 	bar.finish(c.done.Load(), err)
+	if err == nil {
+		n := int64(len(args))
+		err = c.missing(c.done.Load() == n && (!unordered || in.filled.Load() == n))
+	}
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// missing returns an error when a call that reports no failure is not
+// complete: a success never comes with a missing result, whatever went wrong.
+func (c *call[St, A, R, E]) missing(complete bool) error {
+	if complete {
+		return nil
+	}
+	if err := context.Cause(c.parent); err != nil {
+		return err
+	}
+	return fmt.Errorf("mpire: %s stopped after %d tasks without a reason: %w", c.p.fn.Name, c.done.Load(), ErrWorkerDied)
 }
 
 // IMap runs the task function on the elements of args as they come, and
@@ -57,17 +77,21 @@ func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, args []A, unordered bo
 // computed. It takes at most WithMaxTasksActive tasks ahead of the consumer.
 // On the first failure it yields the zero result and the error once, and
 // stops. Breaking out of the loop stops the work; IMap then returns once the
-// workers have left the call.
+// tasks running have returned, without waiting for the input: an input
+// blocked in the caller's iterator is left to return or yield on its own.
 func (p *Pool[St, A, R, E]) IMap(ctx context.Context, args iter.Seq[A], opts ...CallOption) iter.Seq2[R, error] {
-	return p.imap(ctx, args, true, opts)
+	return p.imap(ctx, "IMap", args, true, opts)
 }
 
 // IMapUnordered is IMap with results yielded as chunks complete.
 func (p *Pool[St, A, R, E]) IMapUnordered(ctx context.Context, args iter.Seq[A], opts ...CallOption) iter.Seq2[R, error] {
-	return p.imap(ctx, args, false, opts)
+	return p.imap(ctx, "IMapUnordered", args, false, opts)
 }
 
-func (p *Pool[St, A, R, E]) imap(ctx context.Context, args iter.Seq[A], ordered bool, opts []CallOption) iter.Seq2[R, error] {
+func (p *Pool[St, A, R, E]) imap(ctx context.Context, method string, args iter.Seq[A], ordered bool, opts []CallOption) iter.Seq2[R, error] {
+	if ctx == nil {
+		panic("mpire: " + method + " called with a nil context.Context")
+	}
 	return func(yield func(R, error) bool) {
 		var zero R
 		s, err := p.s.forCall(opts)
@@ -75,7 +99,7 @@ func (p *Pool[St, A, R, E]) imap(ctx context.Context, args iter.Seq[A], ordered 
 			yield(zero, err)
 			return
 		}
-		c, err := p.begin(ctx, s)
+		c, err := p.begin(ctx, method, s)
 		if err != nil {
 			yield(zero, err)
 			return
@@ -83,17 +107,25 @@ func (p *Pool[St, A, R, E]) imap(ctx context.Context, args iter.Seq[A], ordered 
 		f := newFeeder(c)
 		bar := c.startProgress(f.total)
 		go f.feed(args)
-		consumed := c.yieldResults(f, ordered, yield)
-		if !consumed {
-			c.fail(context.Canceled) // the consumer left: stop the work
-		}
-		<-f.fed
-		c.pending.Wait()
-		err = p.end(c)
-		bar.finish(c.done.Load(), err)
-		if consumed && err != nil {
-			yield(zero, err)
-		}
+		consumed := false
+		// The loop body is the caller's code: whatever way it leaves
+		// (break, panic, runtime.Goexit), the work stops and the pool is
+		// left as it was.
+		defer func() {
+			if !consumed {
+				c.fail(context.Canceled)
+			}
+			c.wait()
+			err := p.end(c)
+			bar.finish(c.done.Load(), err)
+			if err == nil && consumed {
+				err = c.missing(f.clean)
+			}
+			if consumed && err != nil {
+				yield(zero, err)
+			}
+		}()
+		consumed = c.yieldResults(f, ordered, yield)
 	}
 }
 
@@ -104,6 +136,7 @@ func (c *call[St, A, R, E]) yieldResults(f *feeder[St, A, R, E], ordered bool, y
 	waiting := map[int]*chunk[A, R]{} // ordered: finished chunks ahead of next
 	next, yielded := 0, 0
 	fed := f.fed
+	parentDone := c.parent.Done()
 	emit := func(ch *chunk[A, R]) bool {
 		for i := range ch.args {
 			if !yield(ch.out[i], nil) {
@@ -115,7 +148,11 @@ func (c *call[St, A, R, E]) yieldResults(f *feeder[St, A, R, E], ordered bool, y
 		return true
 	}
 	for {
-		batch = c.results.takeAll(batch[:0])
+		c.p.mu.Lock()
+		batch = append(batch[:0], c.chunks.finished...)
+		clear(c.chunks.finished)
+		c.chunks.finished = c.chunks.finished[:0]
+		c.p.mu.Unlock()
 		for _, ch := range batch {
 			if !ordered {
 				if !emit(ch) {
@@ -132,16 +169,19 @@ func (c *call[St, A, R, E]) yieldResults(f *feeder[St, A, R, E], ordered bool, y
 				}
 			}
 		}
-		if c.failed() {
+		if c.stopped.Load() {
 			return true
 		}
-		if f.finished() && yielded == f.dispatched() {
+		if f.finished() && yielded == f.sent {
 			return true
 		}
 		select {
-		case <-c.results.notify:
+		case <-c.wake:
 		case <-fed:
 			fed = nil // closed: look once more, then wait for results only
+		case <-parentDone:
+			c.fail(context.Cause(c.parent))
+			parentDone = nil
 		}
 	}
 }
