@@ -36,13 +36,18 @@
 //
 // Calls on one pool may run concurrently from several goroutines: they share
 // the pool's workers. A worker serves one chunk at a time. A task must not wait
-// for another call on its own pool, since it may hold the only worker that
-// call could use; a pool inside a task (a nested pool) is fine.
+// for another call on its own pool, since it holds a worker while it waits: a
+// call on its own pool, given the task's context, fails with ErrDeadlock when
+// no other worker could ever serve it; Close from inside a task or an IMap
+// loop of the same pool waits forever. A pool inside a task (a nested pool)
+// is fine.
 //
 // # Failures
 //
 // The first failing task stops its call: no further chunk starts, the call's
 // context is cancelled, and the call returns, once its workers have left it,
 // a *TaskError naming the function, the worker, the index and the arguments.
-// A panic is recovered into a *PanicError with its stack.
+// A panic is recovered into a *PanicError with its stack; a task that ends
+// its goroutine (runtime.Goexit, as t.FailNow does) fails with ErrWorkerDied.
+// A call never reports success with a missing result.
 package mpire

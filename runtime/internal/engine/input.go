@@ -11,8 +11,8 @@ import (
 // workers, taking at most maxActive tasks ahead of the consumer.
 type feeder[St, A, R, E any] struct {
 	c      *call[St, A, R, E]
-	fed    chan struct{} // closed when the feeder stops
-	sent   int           // chunks handed out; read only after fed is closed
+	ended  chan struct{} // closed when the feeder stops
+	sent   int           // chunks handed out; read only after ended is closed
 	clean  bool          // the input was read to its end, or to WithIterableLen
 	limit  int           // tasks to take: WithIterableLen, or no limit
 	total  int           // number of tasks when known (WithIterableLen), else -1
@@ -25,7 +25,7 @@ type feeder[St, A, R, E any] struct {
 }
 
 func newFeeder[St, A, R, E any](c *call[St, A, R, E]) *feeder[St, A, R, E] {
-	f := &feeder[St, A, R, E]{c: c, fed: make(chan struct{}), total: -1, limit: math.MaxInt}
+	f := &feeder[St, A, R, E]{c: c, ended: make(chan struct{}), total: -1, limit: math.MaxInt}
 	jobs := c.p.s.Jobs
 	if c.s.IterableLenSet {
 		f.total, f.limit = c.s.IterableLen, c.s.IterableLen
@@ -88,7 +88,7 @@ func (f *feeder[St, A, R, E]) feed(args iter.Seq[A]) {
 		case !returned:
 			c.fail(fmt.Errorf("mpire: the input of %s ended its goroutine (runtime.Goexit): %w", c.p.fn.Name, ErrWorkerDied))
 		}
-		close(f.fed)
+		close(f.ended)
 	}()
 	defer catchPanic(&err)
 	f.clean = f.pull(args)
@@ -148,7 +148,7 @@ func (f *feeder[St, A, R, E]) dispatch(ch *chunk[A, R]) bool {
 // finished reports whether the feeder has stopped.
 func (f *feeder[St, A, R, E]) finished() bool {
 	select {
-	case <-f.fed:
+	case <-f.ended:
 		return true
 	default:
 		return false

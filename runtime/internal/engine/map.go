@@ -135,7 +135,7 @@ func (c *call[St, A, R, E]) yieldResults(f *feeder[St, A, R, E], ordered bool, y
 	var batch []*chunk[A, R]
 	waiting := map[int]*chunk[A, R]{} // ordered: finished chunks ahead of next
 	next, yielded := 0, 0
-	fed := f.fed
+	ended := f.ended
 	parentDone := c.parent.Done()
 	emit := func(ch *chunk[A, R]) bool {
 		for i := range ch.args {
@@ -177,8 +177,8 @@ func (c *call[St, A, R, E]) yieldResults(f *feeder[St, A, R, E], ordered bool, y
 		}
 		select {
 		case <-c.wake:
-		case <-fed:
-			fed = nil // closed: look once more, then wait for results only
+		case <-ended:
+			ended = nil // closed: look once more, then wait for results only
 		case <-parentDone:
 			c.fail(context.Cause(c.parent))
 			parentDone = nil
