@@ -99,8 +99,10 @@ func closureSeq[A, R any](fn func(context.Context, A) (R, error), opts []Option,
 			yield(zero, err)
 			return
 		}
-		defer p.Close()
 		run(p)(yield)
+		// Not deferred: after a panic in the loop body the call may still
+		// hold the pool, and Close would wait for it forever.
+		p.Close()
 	}
 }
 
