@@ -50,8 +50,10 @@ func Map[A, R any](ctx context.Context, args []A, fn func(context.Context, A) (R
 }
 
 // MapUnordered is Map with the results in completion order: the results of
-// one chunk stay together, in input order within the chunk. See Map for the
-// options, the errors, and when to move to a generated pool.
+// one chunk stay together, in input order within the chunk. The options and
+// errors are those of Map. Move to a generated pool's MapUnordered for worker
+// state with init and exit, worker ids, several named arguments, workers kept
+// alive, worker processes or the cluster (see Map).
 func MapUnordered[A, R any](ctx context.Context, args []A, fn func(context.Context, A) (R, error), opts ...Option) ([]R, error) {
 	p, err := closurePool(fn, opts)
 	if err != nil {
@@ -73,15 +75,19 @@ func MapUnordered[A, R any](ctx context.Context, args []A, fn func(context.Conte
 //
 // Each loop over the returned sequence starts its own workers and stops them
 // before the loop ends. On the first failure it yields the zero result and the
-// error once, and stops; the errors are those of Map. Breaking out of the loop
-// stops the work. See Map for the options and when to move to a generated
-// pool.
+// error once, and stops; the options and errors are those of Map. Breaking out
+// of the loop stops the work. Move to a generated pool's IMap for worker state
+// with init and exit, worker ids, several named arguments, workers kept alive,
+// worker processes or the cluster (see Map).
 func IMap[A, R any](ctx context.Context, args iter.Seq[A], fn func(context.Context, A) (R, error), opts ...Option) iter.Seq2[R, error] {
 	return closureSeq(fn, opts, func(p *closure[A, R]) iter.Seq2[R, error] { return p.IMap(ctx, args) })
 }
 
-// IMapUnordered is IMap with the results yielded as they complete. See IMap
-// and Map.
+// IMapUnordered is IMap with the results yielded as they complete: the
+// results of one chunk together, in input order within the chunk. See IMap.
+// Move to a generated pool's IMapUnordered for worker state with init and
+// exit, worker ids, several named arguments, workers kept alive, worker
+// processes or the cluster (see Map).
 func IMapUnordered[A, R any](ctx context.Context, args iter.Seq[A], fn func(context.Context, A) (R, error), opts ...Option) iter.Seq2[R, error] {
 	return closureSeq(fn, opts, func(p *closure[A, R]) iter.Seq2[R, error] { return p.IMapUnordered(ctx, args) })
 }

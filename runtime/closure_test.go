@@ -519,3 +519,32 @@ func TestClosuresAllocateNothingPerTask(t *testing.T) {
 		})
 	}
 }
+
+type failer struct{}
+
+func (*failer) fail(context.Context, int) (int, error) { return 0, errClosure }
+
+func failGeneric[T any](context.Context, T) (T, error) {
+	var zero T
+	return zero, errClosure
+}
+
+func failTopLevel(context.Context, int) (int, error) { return 0, errClosure }
+
+func TestClosureErrorsNameTheFunction(t *testing.T) {
+	for _, tc := range []struct {
+		fn   closureFn
+		want string
+	}{
+		{failTopLevel, "runtime_test.failTopLevel"},
+		{(&failer{}).fail, "runtime_test.(*failer).fail"},
+		{failGeneric[int], "runtime_test.failGeneric[...]"},
+		{func(context.Context, int) (int, error) { return 0, errClosure }, "runtime_test.TestClosureErrorsNameTheFunction.func1"},
+	} {
+		_, err := mpire.Map(ctx, ints(1), tc.fn)
+		var te *mpire.TaskError
+		if !errors.As(err, &te) || te.Func != tc.want {
+			t.Errorf("Map = %v, want an error naming %s", err, tc.want)
+		}
+	}
+}
