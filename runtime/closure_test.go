@@ -3,8 +3,10 @@ package mpire_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strings"
@@ -545,6 +547,73 @@ func TestClosureErrorsNameTheFunction(t *testing.T) {
 		var te *mpire.TaskError
 		if !errors.As(err, &te) || te.Func != tc.want {
 			t.Errorf("Map = %v, want an error naming %s", err, tc.want)
+		}
+	}
+}
+
+// TestClosureRandomConfigurationsMatchTheSequentialAnswer runs the four
+// closure functions with random options and injected failures, and checks
+// each result against the plain loop and that each task ran at most once.
+func TestClosureRandomConfigurationsMatchTheSequentialAnswer(t *testing.T) {
+	runs := 200
+	if testing.Short() {
+		runs = 40
+	}
+	for seed := range uint64(runs) {
+		r := rand.New(rand.NewPCG(seed, 7))
+		k := closureKinds[r.IntN(len(closureKinds))]
+		n := r.IntN(400)
+		fail := -1
+		if n > 0 && r.IntN(4) == 0 {
+			fail = r.IntN(n)
+		}
+		opts := []mpire.Option{mpire.WithJobs(r.IntN(8))} // 0: GOMAXPROCS
+		desc := fmt.Sprintf("seed %d: %s, n %d, fail at %d", seed, k.name, n, fail)
+		for _, o := range []struct {
+			name string
+			max  int
+			opt  func(int) mpire.Option
+		}{
+			{"chunk", 12, func(v int) mpire.Option { return mpire.WithChunkSize(v) }},
+			{"splits", 12, func(v int) mpire.Option { return mpire.WithNSplits(v) }},
+			{"lifespan", 12, func(v int) mpire.Option { return mpire.WithWorkerLifespan(v) }},
+			{"max active", 30, func(v int) mpire.Option { return mpire.WithMaxTasksActive(v) }},
+			{"order tasks", 2, func(int) mpire.Option { return mpire.WithOrderTasks() }},
+			{"keep alive", 2, func(int) mpire.Option { return mpire.WithKeepAlive() }},
+		} {
+			if v := r.IntN(o.max); v > 0 && r.IntN(2) == 0 {
+				opts = append(opts, o.opt(v))
+				desc += fmt.Sprintf(", %s %d", o.name, v)
+			}
+		}
+		var mu sync.Mutex
+		ran := map[int]int{}
+		got, err := k.run(ctx, ints(n), func(_ context.Context, x int) (int, error) {
+			mu.Lock()
+			ran[x]++
+			mu.Unlock()
+			if x == fail {
+				return 0, errClosure
+			}
+			return x * x, nil
+		}, opts...)
+		if fail >= 0 {
+			var te *mpire.TaskError
+			if !errors.As(err, &te) || te.Index != fail || !errors.Is(err, errClosure) {
+				t.Fatalf("%s: err = %v, want the failure at %d", desc, err, fail)
+			}
+		} else {
+			if !k.ordered {
+				slices.Sort(got)
+			}
+			if err != nil || len(got) != n || (n > 0 && !slices.Equal(got, squares(n))) {
+				t.Fatalf("%s: got %v, %v", desc, got, err)
+			}
+		}
+		for x, times := range ran {
+			if times != 1 {
+				t.Fatalf("%s: task %d ran %d times", desc, x, times)
+			}
 		}
 	}
 }
