@@ -121,12 +121,14 @@ func closurePool[A, R any](fn func(context.Context, A) (R, error), opts []Option
 	}
 	name, pos := funcName(fn)
 	defer func() {
-		if v := recover(); v != nil {
-			msg, ok := v.(string) // the engine panics with the message
-			if !ok {
-				panic(v)
-			}
-			p, err = nil, errors.New(msg)
+		switch v := recover().(type) {
+		case nil:
+		case string:
+			p, err = nil, errors.New(v)
+		case error:
+			p, err = nil, v
+		default:
+			panic(v)
 		}
 	}()
 	return engine.NewPool(engine.Func[struct{}, A, R, struct{}]{
