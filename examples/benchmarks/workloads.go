@@ -119,6 +119,9 @@ func closureMap(in []int, fn func(context.Context, int) (int, error)) contender 
 	return contender{"mpire (closure)", func() any { return must(mpire.Map(ctxBackground, in, fn)) }}
 }
 
+// busyClosure is the closure a user writes for Busy.
+var busyClosure = func(_ context.Context, n int) (int, error) { return Busy(n), nil }
+
 func tinyWorkload(sz sizes) *workload {
 	in := indexes(sz.tiny)
 	pool := NewTinyPool()
@@ -142,13 +145,10 @@ func mediumWorkload(sz sizes) *workload {
 	in := slices.Repeat([]int{mediumSpins}, sz.medium)
 	pool := NewBusyPool()
 	return &workload{
-		name:  "medium",
-		about: fmt.Sprintf("%d tasks of ~50 µs busy work", sz.medium),
-		tasks: sz.medium,
-		contenders: mapContenders(in, Busy, "static partition", staticPartition,
-			func() ([]int, error) { return pool.Map(ctxBackground, in) },
-			closureMap(in, func(_ context.Context, n int) (int, error) { return Busy(n), nil }),
-		),
+		name:       "medium",
+		about:      fmt.Sprintf("%d tasks of ~50 µs busy work", sz.medium),
+		tasks:      sz.medium,
+		contenders: mapContenders(in, Busy, "static partition", staticPartition, func() ([]int, error) { return pool.Map(ctxBackground, in) }, closureMap(in, busyClosure)),
 	}
 }
 
@@ -171,7 +171,7 @@ func skewedWorkload(sz sizes) *workload {
 		tasks: sz.skewed,
 		contenders: mapContenders(in, Busy, "atomic counter", atomicCounter,
 			func() ([]int, error) { return pool.Map(ctxBackground, in) },
-			closureMap(in, func(_ context.Context, n int) (int, error) { return Busy(n), nil }),
+			closureMap(in, busyClosure),
 			contender{"static partition", func() any {
 				out := make([]int, len(in))
 				staticPartition(len(in), func(i int) { out[i] = Busy(in[i]) })
