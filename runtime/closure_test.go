@@ -188,9 +188,6 @@ func TestClosurePanicBecomesPanicError(t *testing.T) {
 }
 
 func TestClosureGoexitFailsTheCall(t *testing.T) {
-	// Today a worker ended by runtime.Goexit hangs the call, generated pools
-	// included: the engine does not replace it yet.
-	t.Skip("needs the engine to replace a worker ended by runtime.Goexit (ErrWorkerDied)")
 	for _, k := range closureKinds {
 		t.Run(k.name, func(t *testing.T) {
 			got, err := k.run(ctx, ints(100), func(_ context.Context, x int) (int, error) {

@@ -121,19 +121,27 @@ func FormatArgs(nameValues ...any) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		if name := fmt.Sprint(nameValues[i]); name != "" {
-			b.WriteString(name)
-			b.WriteByte('=')
-		}
-		b.WriteString(formatValue(nameValues[i+1], maxValueLen))
+		fmt.Fprintf(&b, "%v=", nameValues[i])
+		b.WriteString(formatValue(nameValues[i+1], maxValueLen, true))
 	}
 	return b.String()
 }
 
-// formatValue formats v in about limit bytes at most.
-func formatValue(v any, limit int) string {
+// FormatValue formats a task's one unnamed argument with %v, cut as
+// FormatArgs cuts it.
+func FormatValue(v any) string { return formatValue(v, maxValueLen, false) }
+
+// formatValue formats v in about limit bytes at most: as FormatArgs does
+// when named, else with %v.
+func formatValue(v any, limit int, named bool) string {
 	switch v := v.(type) {
 	case string:
+		if !named {
+			if len(v) > limit {
+				return v[:limit] + "..."
+			}
+			return v
+		}
 		if len(v) > limit {
 			return strconv.Quote(v[:limit]) + "..."
 		}
@@ -162,12 +170,16 @@ func formatValue(v any, limit int) string {
 				fmt.Fprintf(&b, "... (%d in all)", rv.Len())
 				break
 			}
-			b.WriteString(formatValue(rv.Index(i).Interface(), limit-b.Len()))
+			b.WriteString(formatValue(rv.Index(i).Interface(), limit-b.Len(), named))
 		}
 		b.WriteByte(']')
 		return b.String()
 	}
-	s := fmt.Sprintf("%+v", v)
+	verb := "%v"
+	if named {
+		verb = "%+v"
+	}
+	s := fmt.Sprintf(verb, v)
 	if len(s) > limit {
 		s = s[:limit] + "..."
 	}
