@@ -55,7 +55,7 @@ type sliceInput[A, R any] struct {
 type chunkInput[A, R any] struct {
 	queue    fifo[*chunk[A, R]]   // chunks to take, oldest first
 	bySlot   []fifo[*chunk[A, R]] // WithOrderTasks: the chunks of each slot
-	finished []*chunk[A, R]   // chunks whose tasks all completed, for the caller
+	finished []*chunk[A, R]       // chunks whose tasks all completed, for the caller
 }
 
 // A chunk is a run of consecutive tasks of an iterator or apply call, with
