@@ -222,8 +222,7 @@ func callerPos() string {
 	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
 	for {
 		f, more := frames.Next()
-		generated := strings.HasSuffix(f.File, "_gen.go")
-		if !inRuntime(f.Function) && !generated && f.File != "" {
+		if !Internal(f.Function, f.File) && f.File != "" {
 			return Position(f.Function, f.File, f.Line)
 		}
 		if !more {
@@ -238,7 +237,8 @@ func callerPos() string {
 // full name of the function there, as runtime.Frame gives it; file the
 // file's path.
 func Position(function, file string, line int) string {
-	pkg := packagePath(function)
+	// An external test package is in the directory of the package it tests.
+	pkg := strings.TrimSuffix(packagePath(function), "_test")
 	if pkg == "main" {
 		if bi, ok := debug.ReadBuildInfo(); ok && bi.Path != "" {
 			pkg = bi.Path
@@ -261,9 +261,13 @@ func packagePath(function string) string {
 	return function[:slash+1+dot]
 }
 
-// inRuntime reports whether a function belongs to the runtime's own
-// packages: mpire, mpireimpl and the internal ones.
-func inRuntime(function string) bool {
+// Internal reports whether a frame, given by its function's full name and
+// its file, is mpire's rather than the user's: in the runtime's own
+// packages (mpire, mpireimpl and the internal ones) or in generated code.
+func Internal(function, file string) bool {
+	if strings.HasSuffix(file, "_gen.go") {
+		return true
+	}
 	for _, pkg := range []string{"runtime.", "runtime/mpireimpl.", "runtime/internal/"} {
 		if strings.HasPrefix(function, "github.com/mpire-go/mpire/"+pkg) {
 			return true
