@@ -14,6 +14,10 @@ import (
 // alive (the heartbeat that tells a slow call from a killed program).
 const reportInterval = 500 * time.Millisecond
 
+// minReportGap is the least time between two reports made early because a
+// call ended.
+const minReportGap = 100 * time.Millisecond
+
 // maxBatch bounds the body of one report, well under what a dashboard
 // accepts (maxBody), so that many calls are sent in several batches.
 const maxBatch = 512 << 10
@@ -30,6 +34,7 @@ type batch struct {
 type reporter struct {
 	url    string
 	client http.Client
+	wake   chan struct{} // a call ended: report it now rather than at the next tick
 	stop   chan struct{}
 	done   chan struct{}
 }
@@ -44,12 +49,14 @@ type reporter struct {
 // also tells the dashboard it is alive; a call whose program stops
 // reporting (killed, out of memory) is soon shown as lost.
 //
-// An empty url disconnects, once the last reports are sent.
+// An empty url disconnects, once the last reports are sent: call it before
+// the program exits, or the calls that ended last may be shown as lost.
 func Connect(url string) error {
 	url = strings.TrimSuffix(url, "/")
 	var rep *reporter
 	if url != "" {
-		rep = &reporter{url: url, client: http.Client{Timeout: 2 * time.Second}, stop: make(chan struct{}), done: make(chan struct{})}
+		rep = &reporter{url: url, client: http.Client{Timeout: 2 * time.Second},
+			wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 		resp, err := rep.client.Get(url + "/api/calls")
 		if err != nil {
 			return fmt.Errorf("mpire dashboard: connecting to the dashboard: %w", err)
@@ -80,10 +87,19 @@ func (rep *reporter) run() {
 	defer close(rep.done)
 	t := time.NewTicker(reportInterval)
 	defer t.Stop()
+	var last time.Time
 	for {
 		select {
 		case <-t.C:
 			rep.send()
+			last = time.Now()
+		case <-rep.wake:
+			// Calls ending by the thousand make a report now and then,
+			// not one each.
+			if time.Since(last) >= minReportGap {
+				rep.send()
+				last = time.Now()
+			}
 		case <-rep.stop:
 			rep.send()
 			return

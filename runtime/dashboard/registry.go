@@ -90,6 +90,12 @@ func (rec *callRecord) Finished(done int64, err error) {
 	rec.report.Insights = view
 	rec.report.bound()
 	rec.progress = nil
+	if rep := board.reporter; rep != nil {
+		select {
+		case rep.wake <- struct{}{}:
+		default: // a report is due already
+		}
+	}
 }
 
 // current returns the report of a call of this process as it is now.
