@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // progressInterval is how often a progress bar is redrawn. Workers only add
@@ -17,8 +18,16 @@ import (
 // tasks pay nothing for it.
 const progressInterval = 100 * time.Millisecond
 
-// barWidth is the number of cells of the bar itself.
-const barWidth = 30
+// The bar fits in lineWidth columns, the width of the smallest usual
+// terminal: its cells shrink from barWidth to minBarWidth to make room for
+// long counts, and a title is cut to maxTitle, or down to minTitle.
+const (
+	lineWidth   = 80
+	barWidth    = 30
+	minBarWidth = 10
+	maxTitle    = 24
+	minTitle    = 8
+)
 
 // drawing serialises the frames of every progress bar: calls running at
 // once may share a writer (os.Stderr above all), and a frame is written
@@ -127,7 +136,7 @@ type bar struct {
 // previous line, and a newline once the call has ended.
 func (b *bar) draw(done int64, now time.Time, state int) {
 	line := b.line(done, now.Sub(b.start), state)
-	n := len([]rune(line))
+	n := utf8.RuneCountInString(line)
 	frame := "\r" + line + strings.Repeat(" ", max(b.width-n, 0))
 	b.width = max(b.width, n)
 	if state != barRunning {
@@ -138,14 +147,13 @@ func (b *bar) draw(done int64, now time.Time, state int) {
 	io.WriteString(b.w, frame) // a writer that fails loses the bar, not the call
 }
 
-// line formats a frame of the bar after elapsed.
+// line formats a frame of the bar after elapsed, in at most lineWidth
+// columns when it can: a line that wraps on the terminal cannot be redrawn
+// in place.
 func (b *bar) line(done int64, elapsed time.Duration, state int) string {
-	var s strings.Builder
-	if b.title != "" {
-		s.WriteString(b.title + " ")
-	}
+	failed := ""
 	if state == barFailed {
-		s.WriteString("(failed) ")
+		failed = "(failed) "
 	}
 	// A wrong WithIterableLen: at the end, the input decided the total; a
 	// count past the total shows the total was wrong, and the bar counts up.
@@ -158,37 +166,52 @@ func (b *bar) line(done int64, elapsed time.Duration, state int) string {
 		total = -1
 	}
 	rate := float64(done) / elapsed.Seconds()
-	if total < 0 {
-		fmt.Fprintf(&s, "%d tasks [%s", done, clock(elapsed))
-	} else {
-		frac := 1.0
-		if total > 0 {
-			frac = min(float64(done)/float64(total), 1)
-		}
-		if state == barRunning {
-			// Until the call ends, it is not done, whatever the count says.
-			frac = min(frac, 0.99)
-		}
-		fmt.Fprintf(&s, "%3d%% |%s| %d/%d [%s", int(100*frac), cells(frac), done, total, clock(elapsed))
-		if state == barRunning && done > 0 && done < total {
-			fmt.Fprintf(&s, "<%s", clock(time.Duration(float64(total-done)/rate*float64(time.Second))))
-		}
+	tail := "[" + clock(elapsed)
+	if total >= 0 && state == barRunning && done > 0 && done < total {
+		tail += "<" + clock(time.Duration(float64(total-done)/rate*float64(time.Second)))
 	}
 	if done > 0 && elapsed > 0 {
-		s.WriteString(", " + rateString(rate))
+		tail += ", " + rateString(rate)
 	}
-	s.WriteString("]")
-	return s.String()
+	tail += "]"
+	if total < 0 {
+		return fmt.Sprintf("%s%s%d tasks %s", title(b.title, maxTitle), failed, done, tail)
+	}
+	frac := 1.0
+	if total > 0 {
+		frac = min(float64(done)/float64(total), 1)
+	}
+	if state == barRunning {
+		// Until the call ends, it is not done, whatever the count says.
+		frac = min(frac, 0.99)
+	}
+	count := fmt.Sprintf("| %d/%d ", done, total)
+	rest := len(failed) + len("100% |") + len(count) + len(tail)
+	t := title(b.title, min(maxTitle, max(lineWidth-rest-minBarWidth-1, minTitle)))
+	width := min(max(lineWidth-rest-utf8.RuneCountInString(t), minBarWidth), barWidth)
+	return fmt.Sprintf("%s%s%3d%% |%s%s%s", t, failed, int(100*frac), cells(frac, width), count, tail)
 }
 
-// cells draws the bar itself, in eighths of a cell.
-func cells(frac float64) string {
+// title returns the bar's title, cut to n runes, and a space; nothing
+// without a title.
+func title(s string, n int) string {
+	if s == "" {
+		return ""
+	}
+	if utf8.RuneCountInString(s) > n {
+		s = string([]rune(s)[:n-1]) + "…"
+	}
+	return s + " "
+}
+
+// cells draws the bar itself, width cells wide, in eighths of a cell.
+func cells(frac float64, width int) string {
 	const eighths = " ▏▎▍▌▋▊▉"
-	n := int(frac * barWidth * 8)
+	n := int(frac * float64(width*8))
 	full, part := n/8, n%8
 	s := strings.Repeat("█", full)
-	if full < barWidth {
-		s += string([]rune(eighths)[part]) + strings.Repeat(" ", barWidth-full-1)
+	if full < width {
+		s += string([]rune(eighths)[part]) + strings.Repeat(" ", width-full-1)
 	}
 	return s
 }
