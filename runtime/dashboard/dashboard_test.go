@@ -304,6 +304,16 @@ func TestDashboardMemoryIsBounded(t *testing.T) {
 	if len(calls) != 1000 {
 		t.Errorf("%d calls of other processes kept, want the cap, 1000", len(calls))
 	}
+	// This process's own calls are capped alike.
+	p := newPool(mpire.WithJobs(1))
+	for range 1005 {
+		if _, err := p.Apply(ctx, 1, mpire.WithProgressBarWriter(io.Discard)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(dashboardCalls(t, d.URL())) - len(calls); n != 1000 {
+		t.Errorf("%d calls of this process kept, want the cap, 1000", n)
+	}
 	for _, c := range calls {
 		if strings.HasPrefix(c.ID, "fat-") || len(c.Func) > 256 || len(c.Program.Name) > 256 || len(c.Error) > 4096 {
 			t.Fatalf("a call kept past the bounds: %d, %d, %d bytes", len(c.Func), len(c.Program.Name), len(c.Error))

@@ -74,10 +74,12 @@ func (r *registry) Watch(info engine.CallInfo, progress *engine.Progress) engine
 	defer r.mu.Unlock()
 	r.next++
 	rec.report.ID = fmt.Sprintf("%s-%d", self.token, r.next)
-	r.local = append(r.local, rec)
-	if len(r.local) > maxCalls {
-		r.local = slices.Delete(r.local, 0, len(r.local)-maxCalls)
+	if len(r.local) >= maxCalls {
+		// Forget the oldest call that has ended, if any has.
+		i := max(slices.IndexFunc(r.local, func(rec *callRecord) bool { return rec.progress == nil }), 0)
+		r.local = slices.Delete(r.local, i, i+1)
 	}
+	r.local = append(r.local, rec)
 	return rec
 }
 
