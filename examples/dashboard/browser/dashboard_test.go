@@ -96,9 +96,10 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	url := strings.TrimSpace(strings.TrimPrefix(first, "mpire dashboard on "))
 	go io.Copy(io.Discard, out)
-	// The slow call: 2000 tasks of 20 ms on 2 workers, about 20 s, more
-	// than the browser needs; the test kills the program before its end.
-	demo, _ := start(t, os.Kill, filepath.Join(bin, "dashboard"), "-connect", url, "-slow", "2000")
+	// The slow call: 6000 tasks of 20 ms on 2 workers, about a minute, far
+	// more than the browser needs even on a slow start; the test kills the
+	// program before its end.
+	demo, _ := start(t, os.Kill, filepath.Join(bin, "dashboard"), "-connect", url, "-slow", "6000")
 
 	ids := map[string]string{} // title -> call ID
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
