@@ -32,7 +32,7 @@ func NewWorkPool(opts ...mpire.Option) *WorkPool {
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Format: p.format,
 		Name:   "Work",
-		Pos:    "github.com/mpire-go/mpire/examples/dashboard/main.go:26",
+		Pos:    "github.com/mpire-go/mpire/examples/dashboard/main.go:31",
 		Run:    p.run,
 	}, opts...)
 	return p
