@@ -1,0 +1,19 @@
+//go:build !linux && !darwin
+
+package proc
+
+import (
+	"fmt"
+	"os/exec"
+	"runtime"
+)
+
+var errUnsupported = fmt.Errorf("mpire: worker processes are not supported on %s (Linux and macOS only)", runtime.GOOS)
+
+const primeFingerprint = false
+
+func executable() (string, error) { return "", errUnsupported }
+
+func closeOnExec(fd int) error { return errUnsupported }
+
+func spawn(cmd *exec.Cmd, cpus []int) (release func(), err error) { return nil, errUnsupported }
