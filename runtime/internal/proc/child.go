@@ -415,7 +415,7 @@ func (c *Child) Close(grace time.Duration) error {
 	case <-t.C:
 		c.Kill()
 	}
-	if ee := c.exitErr; ee.Killed || !ee.State.Success() {
+	if ee := c.exitErr; ee.Killed || ee.State == nil || !ee.State.Success() {
 		return ee
 	}
 	return nil

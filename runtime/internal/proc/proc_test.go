@@ -1,3 +1,7 @@
+// These tests read /proc: Linux only.
+
+//go:build linux
+
 package proc
 
 import (
@@ -20,13 +24,6 @@ import (
 
 	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) {
-	// The children of a race-enabled test binary would otherwise sleep a
-	// second before they exit.
-	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	goleak.VerifyTestMain(m)
-}
 
 // output is a child's stdout or stderr as a test sees it.
 type output struct {
@@ -156,16 +153,6 @@ func TestHandlerErrors(t *testing.T) {
 	if got, _, err := run(t, c, ctx, 5); err != nil || !slices.Equal(got, []int64{10}) {
 		t.Errorf("after the failures: %v, %v", got, err)
 	}
-}
-
-// isError tells whether err is an *Error equal to want, stack aside.
-func isError(err error, want *Error) bool {
-	var e *Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	return e.Phase == want.Phase && e.Index == want.Index && e.Msg == want.Msg &&
-		e.Panic == want.Panic && e.Timeout == want.Timeout && e.Canceled == want.Canceled
 }
 
 func TestDeaths(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -133,9 +134,13 @@ type request struct {
 func (s *server) read(in *bufio.Reader) {
 	for {
 		kind, id, body, err := readFrame(in)
-		if err != nil {
+		if err == io.EOF {
 			// The parent closed the pipe or died: nobody wants our work.
 			os.Exit(0)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "mpire: worker process: reading a command: %v\n", err)
+			os.Exit(2)
 		}
 		s.mu.Lock()
 		switch kind {
