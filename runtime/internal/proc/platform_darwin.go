@@ -19,9 +19,12 @@ const primeFingerprint = true
 // executable is the path this process was started from.
 func executable() (string, error) { return os.Executable() }
 
-func closeOnExec(fd int) error {
-	_, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC)
-	return err
+// prepareFD makes an inherited descriptor close-on-exec and non-blocking.
+func prepareFD(fd int) error {
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+		return err
+	}
+	return unix.SetNonblock(fd, true)
 }
 
 // spawn starts cmd in its own process group (see Start). macOS has neither

@@ -21,9 +21,12 @@ const primeFingerprint = false
 // the same build even when the file on disk was replaced since.
 func executable() (string, error) { return "/proc/self/exe", nil }
 
-func closeOnExec(fd int) error {
-	_, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC)
-	return err
+// prepareFD makes an inherited descriptor close-on-exec and non-blocking.
+func prepareFD(fd int) error {
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+		return err
+	}
+	return unix.SetNonblock(fd, true)
 }
 
 // spawner is the OS thread that starts every child, and stays while one

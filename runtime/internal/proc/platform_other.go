@@ -14,6 +14,6 @@ const primeFingerprint = false
 
 func executable() (string, error) { return "", errUnsupported }
 
-func closeOnExec(fd int) error { return errUnsupported }
+func prepareFD(fd int) error { return errUnsupported }
 
 func spawn(cmd *exec.Cmd, cpus []int) (release func(), err error) { return nil, errUnsupported }

@@ -72,8 +72,11 @@ func Serve(task string, h Handler) {
 func serve(task string, h Handler) error {
 	// Programs a task starts must not inherit the protocol's descriptors: a
 	// grandchild holding the reply pipe would hide this process's death.
+	// Non-blocking, they go through the runtime's poller: a goroutine that
+	// waits for a command then parks instead of holding a thread in a
+	// blocking read, which would delay the goroutines it wakes.
 	for _, fd := range []int{fdCommands, fdReplies} {
-		if err := closeOnExec(fd); err != nil {
+		if err := prepareFD(fd); err != nil {
 			return fmt.Errorf("descriptor %d: %w", fd, err)
 		}
 	}
@@ -142,25 +145,28 @@ func (s *server) read(in *bufio.Reader) {
 			fmt.Fprintf(os.Stderr, "mpire: worker process: reading a command: %v\n", err)
 			os.Exit(2)
 		}
-		s.mu.Lock()
 		switch kind {
 		case kindInit, kindRun, kindExit:
 			ctx, cancel := context.WithCancel(context.Background())
+			s.mu.Lock()
 			s.cancels[id] = cancel
 			s.queue = append(s.queue, &request{kind: kind, id: id, body: body, ctx: ctx})
-			select {
+			s.mu.Unlock()
+			select { // after Unlock: the worker it wakes takes the lock at once
 			case s.wake <- struct{}{}:
 			default:
 			}
 		case kindCancel:
-			if cancel := s.cancels[id]; cancel != nil {
+			s.mu.Lock()
+			cancel := s.cancels[id]
+			s.mu.Unlock()
+			if cancel != nil {
 				cancel()
 			}
 		default:
 			fmt.Fprintf(os.Stderr, "mpire: worker process: unknown command %d from its parent\n", kind)
 			os.Exit(2)
 		}
-		s.mu.Unlock()
 	}
 }
 
