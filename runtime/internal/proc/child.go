@@ -145,7 +145,7 @@ func Start(ctx context.Context, cfg Config) (*Child, error) {
 	go c.read(fp, cfg.Task)
 
 	var hello []byte
-	hello = binary.AppendUvarint(hello, uint64(cfg.Worker))
+	hello = binary.AppendVarint(hello, int64(cfg.Worker))
 	c.wmu.Lock()
 	c.bw.WriteString(magic)
 	writeFrame(c.bw, kindHello, 0, hello, nil)
@@ -203,7 +203,7 @@ func (c *Child) Exit(ctx context.Context) (Reply, error) {
 // call sends a request and waits for its reply. The error is an *Error when
 // the Handler failed (the Reply then holds what it did before), an
 // *ExitError when the child died or was killed before replying, or
-// ErrClosed. When ctx is done first, call asks the child to cancel the
+// ErrClosed after Close or Kill. When ctx is done first, call asks the child to cancel the
 // request and goes on waiting for its reply: a task that ignores its context
 // holds the call until the child is killed.
 func (c *Child) call(ctx context.Context, kind byte, payload []byte) (Reply, error) {
@@ -215,13 +215,13 @@ func (c *Child) call(ctx context.Context, kind byte, payload []byte) (Reply, err
 	}
 	ch := make(chan result, 1)
 	c.mu.Lock()
-	if c.exitErr != nil {
-		c.mu.Unlock()
-		return Reply{}, c.exitErr
-	}
 	if c.closed {
 		c.mu.Unlock()
 		return Reply{}, ErrClosed
+	}
+	if c.exitErr != nil {
+		c.mu.Unlock()
+		return Reply{}, c.exitErr
 	}
 	id := c.next
 	c.next++
@@ -353,7 +353,10 @@ func (c *Child) wait(release func()) {
 	c.repR.Close()
 	c.closeW.Do(func() { c.cmdW.Close() })
 
-	ee := &ExitError{Pid: c.pid, State: c.cmd.ProcessState, Killed: c.killed.Load()}
+	// Killed only when our SIGKILL is what ended it: a child that crashed
+	// just as it was being killed reports its own death.
+	ee := &ExitError{Pid: c.pid, State: c.cmd.ProcessState}
+	ee.Killed = c.killed.Load() && killedBySignal(ee.State)
 	c.protoMu.Lock()
 	ee.Err = c.proto
 	c.protoMu.Unlock()

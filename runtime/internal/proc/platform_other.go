@@ -4,6 +4,7 @@ package proc
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
 )
@@ -17,3 +18,5 @@ func executable() (string, error) { return "", errUnsupported }
 func prepareFD(fd int) error { return errUnsupported }
 
 func spawn(cmd *exec.Cmd, cpus []int) (release func(), err error) { return nil, errUnsupported }
+
+func killedBySignal(st *os.ProcessState) bool { return false }

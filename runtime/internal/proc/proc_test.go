@@ -134,7 +134,7 @@ func TestManyChunks(t *testing.T) {
 }
 
 func TestHandlerErrors(t *testing.T) {
-	c, _, _ := start(t, Config{})
+	c, _, _ := start(t, Config{Worker: -1})
 	ctx := context.Background()
 	if _, err := c.Init(ctx, []byte("fail")); !isError(err, &Error{Phase: PhaseInit, Index: -1, Msg: "init refused"}) {
 		t.Errorf("Init: %#v", err)
@@ -153,6 +153,18 @@ func TestHandlerErrors(t *testing.T) {
 	if got, _, err := run(t, c, ctx, 5); err != nil || !slices.Equal(got, []int64{10}) {
 		t.Errorf("after the failures: %v, %v", got, err)
 	}
+	if rep, err := c.Exit(ctx); err != nil || string(rep.Payload) != "worker -1 ran 4 tasks" {
+		t.Errorf("Exit: %q, %v", rep.Payload, err)
+	}
+}
+
+func TestServeTwice(t *testing.T) {
+	defer func() {
+		if v := recover(); v == nil || !strings.Contains(fmt.Sprint(v), "called twice") {
+			t.Errorf("recovered %v", v)
+		}
+	}()
+	Serve(testTask, &testHandler{})
 }
 
 func TestDeaths(t *testing.T) {
@@ -299,7 +311,7 @@ func TestClose(t *testing.T) {
 	if err := <-done; !errors.As(err, &ee) || ee.Killed || !ee.State.Success() {
 		t.Fatalf("the call in flight: %v", err)
 	}
-	if _, err := c.Run(context.Background(), nil); err != error(ee) {
+	if _, err := c.Run(context.Background(), nil); err != ErrClosed {
 		t.Errorf("Run after Close: %v", err)
 	}
 	checkGone(t, c.Pid())
@@ -317,7 +329,7 @@ func TestCloseGrace(t *testing.T) {
 	if !errors.As(err, &ee) || !ee.Killed {
 		t.Fatalf("Close: %v", err)
 	}
-	if _, err := c.Run(context.Background(), nil); err != error(ee) {
+	if _, err := c.Run(context.Background(), nil); err != ErrClosed {
 		t.Errorf("Run after Close: %v", err)
 	}
 }
@@ -327,7 +339,10 @@ func TestKillThenRun(t *testing.T) {
 	c.Kill()
 	c.Kill()
 	var ee *ExitError
-	if _, err := c.Run(context.Background(), nil); !errors.As(err, &ee) || !ee.Killed {
+	if err := c.Err(); !errors.As(err, &ee) || !ee.Killed {
+		t.Fatalf("Err after Kill: %v", err)
+	}
+	if _, err := c.Run(context.Background(), nil); err != ErrClosed {
 		t.Errorf("Run after Kill: %v", err)
 	}
 	if !strings.Contains(ee.Error(), "was killed by its parent (signal: killed)") {

@@ -16,7 +16,7 @@ import (
 //
 //	u32 little-endian length of what follows | kind byte | uvarint id | body
 //
-// The parent sends hello (body: uvarint worker), then init, run, exit
+// The parent sends hello (body: varint worker), then init, run, exit
 // (body: the payload) and cancel (empty body, the id of the request to
 // cancel). The child sends hello (body: fingerprint and task, as uvarint
 // length + bytes) and one reply per request, in the order of the requests:

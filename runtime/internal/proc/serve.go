@@ -45,7 +45,8 @@ var served sync.Map
 
 // Serve serves task with h when this process was started by Start for task;
 // it then never returns: the process exits when its parent closes the
-// connection or dies. Otherwise it returns at once.
+// connection or dies. Otherwise it returns at once. task must name one
+// Handler in the whole binary: Serve panics when it is given twice.
 //
 // Call it from a package's initialisation (an init function or a package
 // variable's initialiser), never from main: a worker process runs package
@@ -53,7 +54,9 @@ var served sync.Map
 // binary, before the tests. A task's ctx is cancelled when the parent
 // cancels its request.
 func Serve(task string, h Handler) {
-	served.Store(task, true)
+	if _, dup := served.LoadOrStore(task, true); dup {
+		panic(fmt.Sprintf("proc: Serve(%q) called twice: a worker process could not tell which Handler serves it", task))
+	}
 	if primeFingerprint {
 		selfFingerprint()
 	}
@@ -102,7 +105,7 @@ func serve(task string, h Handler) error {
 	if err != nil || kind != kindHello {
 		return fmt.Errorf("its parent sent no hello (%v)", err)
 	}
-	worker, k := binary.Uvarint(body)
+	worker, k := binary.Varint(body)
 	if k <= 0 {
 		return errors.New("its parent sent a malformed hello")
 	}
