@@ -41,8 +41,11 @@ type testHandler struct {
 }
 
 func (h *testHandler) Init(ctx context.Context, worker int, shared []byte) error {
-	if string(shared) == "fail" {
+	switch string(shared) {
+	case "fail":
 		return errors.New("init refused")
+	case "panic":
+		panic(errors.New("init panicked"))
 	}
 	h.shared = shared
 	return nil
@@ -97,6 +100,9 @@ func (h *testHandler) Run(ctx context.Context, worker int, args []byte) ([]byte,
 }
 
 func (h *testHandler) Exit(ctx context.Context, worker int) ([]byte, error) {
+	if string(h.shared) == "exit panics" {
+		panic("exit panicked")
+	}
 	return fmt.Appendf(nil, "worker %d ran %d tasks", worker, h.tasks), nil
 }
 

@@ -139,6 +139,9 @@ func TestHandlerErrors(t *testing.T) {
 	if _, err := c.Init(ctx, []byte("fail")); !isError(err, &Error{Phase: PhaseInit, Index: -1, Msg: "init refused"}) {
 		t.Errorf("Init: %#v", err)
 	}
+	if _, err := c.Init(ctx, []byte("panic")); !isError(err, &Error{Phase: PhaseInit, Index: -1, Msg: "init panicked", Panic: true}) {
+		t.Errorf("Init: %#v", err)
+	}
 	got, rep, err := run(t, c, ctx, 1, 2, opError, 4)
 	if !isError(err, &Error{Phase: PhaseRun, Index: 2, Msg: "bad input -8"}) || rep.N != 2 || !slices.Equal(got, []int64{2, 4}) {
 		t.Errorf("Run: %v, %+v, %#v", got, rep, err)
@@ -156,6 +159,46 @@ func TestHandlerErrors(t *testing.T) {
 	if rep, err := c.Exit(ctx); err != nil || string(rep.Payload) != "worker -1 ran 4 tasks" {
 		t.Errorf("Exit: %q, %v", rep.Payload, err)
 	}
+}
+
+func TestExitPanics(t *testing.T) {
+	c, _, _ := start(t, Config{})
+	ctx := context.Background()
+	if _, err := c.Init(ctx, []byte("exit panics")); err != nil {
+		t.Fatal(err)
+	}
+	var e *Error
+	if _, err := c.Exit(ctx); !errors.As(err, &e) || e.Phase != PhaseExit || !e.Panic || e.Msg != "exit panicked" || len(e.Stack) == 0 {
+		t.Errorf("Exit: %#v", err)
+	}
+}
+
+// TestDeathAnswersEveryCall kills a child from outside, as the OOM killer
+// does, with calls running and queued, while Close and Kill race.
+func TestDeathAnswersEveryCall(t *testing.T) {
+	c, _, stderr := start(t, Config{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 5)
+	for range cap(errs) {
+		wg.Go(func() {
+			_, _, err := run(t, c, context.Background(), opWait)
+			errs <- err
+		})
+	}
+	stderr.waitFor("waiting")
+	syscall.Kill(c.Pid(), syscall.SIGKILL)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		var ee *ExitError
+		if !errors.As(err, &ee) || ee.Killed || ee.State.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			t.Errorf("Run: %v", err)
+		}
+	}
+	wg.Go(c.Kill)
+	wg.Go(func() { c.Close(0) })
+	wg.Wait()
+	checkGone(t, c.Pid())
 }
 
 func TestServeTwice(t *testing.T) {
@@ -379,15 +422,8 @@ func TestStartFailures(t *testing.T) {
 		checkGone(t, ee.Pid)
 	})
 	t.Run("other build", func(t *testing.T) {
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			t.Skip(err)
-		}
-		exe := filepath.Join(t.TempDir(), "otherbuild")
-		if out, err := exec.Command(goTool, "build", "-o", exe, "./testdata/otherbuild").CombinedOutput(); err != nil {
-			t.Fatalf("go build: %v\n%s", err, out)
-		}
-		_, err = Start(context.Background(), Config{Task: testTask, exe: exe})
+		exe := buildProgram(t)
+		_, err := Start(context.Background(), Config{Task: testTask, exe: exe})
 		var ee *ExitError
 		if !errors.Is(err, ErrMismatch) || !errors.As(err, &ee) || !ee.Killed {
 			t.Fatalf("Start: %v", err)
@@ -395,6 +431,46 @@ func TestStartFailures(t *testing.T) {
 		t.Log(err)
 		checkGone(t, ee.Pid)
 	})
+}
+
+// buildProgram builds testdata/program and returns its path.
+func buildProgram(t *testing.T) string {
+	t.Helper()
+	exe := filepath.Join(t.TempDir(), "program")
+	if out, err := exec.Command(goTool(t), "build", "-o", exe, "./testdata/program").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return exe
+}
+
+func goTool(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip(err)
+	}
+	return path
+}
+
+// TestPrograms runs a program that starts a worker process of its own,
+// built and with go run: the worker serves it from its package
+// initialisation and never runs main.
+func TestPrograms(t *testing.T) {
+	for name, cmd := range map[string]*exec.Cmd{
+		"built":  exec.Command(buildProgram(t), "parent"),
+		"go run": exec.Command(goTool(t), "run", "./testdata/program", "parent"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			var parent, worker int
+			if _, err := fmt.Sscanf(string(out), "main runs in %d\n0 1 4 9 in %d\n", &parent, &worker); err != nil || parent == worker {
+				t.Errorf("it printed %q", out)
+			}
+		})
+	}
 }
 
 // TestParentKilled starts a parent of workers in a process of its own, kills
