@@ -1,14 +1,20 @@
 // Package proc runs worker slots as child processes of this same binary.
 //
 // Go cannot fork a running program, so a worker process is this binary
-// started again. What it runs is package initialisation, not main: every
-// package's variables and init functions, in the usual order, up to the
-// init that calls Serve for the task it was started for; Serve then serves
-// requests until its parent closes the connection and exits, so main (and,
-// in a test binary, TestMain and the tests) never runs. State that main sets
-// up, flags it parses, files it opens, are therefore not there in a worker:
-// a task must get what it needs from its shared object (shared=, which
-// crosses once per child) or build it in its worker's init (init=).
+// started again, with an environment variable naming its task. What it runs
+// is package initialisation, not main: every package's variables and init
+// functions, in the usual order, up to the init that calls Serve for its
+// task; Serve then serves requests until its parent closes the connection
+// and exits the process, so main never runs, nor, in a test binary,
+// TestMain and the tests (a test binary needs no TestMain for this). This
+// holds for go run, built binaries and go test binaries alike.
+//
+// What main sets up is therefore not there in a worker: flags it parsed,
+// globals it assigned, files or connections it opened, loggers it
+// configured. A task must get what it needs from its shared object
+// (shared=, which crosses once per worker process) or build it in its
+// worker's init (init=). Every worker runs package initialisation up to
+// Serve, so it should stay cheap and free of side effects.
 //
 // The parent side is Start, which returns a *Child: request/response calls
 // (Init, Run, Exit) with cancellation, Kill, Close and a report of the
