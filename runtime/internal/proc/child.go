@@ -290,12 +290,15 @@ func (c *Child) read(fp, task string) {
 		if err == nil {
 			rep, err = parseReply(body)
 		}
-		c.mu.Lock()
-		ch := c.pending[id]
-		delete(c.pending, id)
-		c.mu.Unlock()
-		if err == nil && ch == nil {
-			err = fmt.Errorf("a reply to request %d, which is not waiting for one", id)
+		var ch chan result
+		if err == nil { // a call is answered once: by its reply, or by the child's death
+			c.mu.Lock()
+			if ch = c.pending[id]; ch != nil {
+				delete(c.pending, id)
+			} else {
+				err = fmt.Errorf("a reply to request %d, which is not waiting for one", id)
+			}
+			c.mu.Unlock()
 		}
 		if err != nil {
 			c.abort(fmt.Errorf("its replies broke the protocol: %w", err))

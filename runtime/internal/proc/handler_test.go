@@ -33,6 +33,7 @@ const (
 	opShared    = -9  // give the length of the shared object
 	opGoexit    = -10 // runtime.Goexit
 	opGrandkids = -11 // start a program that outlives it, say "grandchild PID", then os.Exit(4)
+	opSabotage  = -12 // write garbage on the protocol's reply descriptor
 )
 
 type testHandler struct {
@@ -85,6 +86,8 @@ func (h *testHandler) Run(ctx context.Context, worker int, args []byte) ([]byte,
 			r = int64(len(h.shared))
 		case opGoexit:
 			runtime.Goexit()
+		case opSabotage:
+			os.NewFile(fdReplies, "replies").WriteString("garbage on the protocol's descriptor\n")
 		case opGrandkids:
 			cmd := exec.Command("sleep", "60")
 			if err := cmd.Start(); err != nil {

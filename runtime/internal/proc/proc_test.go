@@ -310,6 +310,16 @@ func TestGarbageOutput(t *testing.T) {
 	}
 }
 
+func TestProtocolBroken(t *testing.T) {
+	c, _, _ := start(t, Config{})
+	_, _, err := run(t, c, context.Background(), opSabotage)
+	var ee *ExitError
+	if !errors.As(err, &ee) || !ee.Killed || ee.Err == nil || !strings.Contains(ee.Error(), "broke the protocol: bytes that are not a frame") {
+		t.Fatalf("Run: %v", err)
+	}
+	t.Log(err)
+}
+
 func TestCancel(t *testing.T) {
 	c, _, stderr := start(t, Config{})
 	ctx, cancel := context.WithCancel(context.Background())

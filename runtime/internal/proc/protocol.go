@@ -70,23 +70,40 @@ func writeFrame(w *bufio.Writer, kind byte, id uint64, head, payload []byte) err
 
 // readFrame reads one frame. The body is a fresh slice the caller owns.
 func readFrame(r *bufio.Reader) (kind byte, id uint64, body []byte, err error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return 0, 0, nil, err
+	var hdr [5]byte
+	if _, err := io.ReadFull(r, hdr[:1]); err != nil {
+		return 0, 0, nil, err // EOF here is a clean end
 	}
-	buf := make([]byte, binary.LittleEndian.Uint32(hdr[:]))
-	if _, err := io.ReadFull(r, buf); err != nil {
+	if _, err := io.ReadFull(r, hdr[1:]); err != nil {
 		return 0, 0, nil, unexpected(err)
 	}
-	if len(buf) < 2 {
-		return 0, 0, nil, errors.New("a frame too short for its kind and id")
+	size, kind := int64(binary.LittleEndian.Uint32(hdr[:4])), hdr[4]
+	// Checked before reading on, and the body read as it comes, so that
+	// bytes that are not a frame (something else writing on the
+	// descriptor) fail at once rather than ask for gigabytes.
+	if kind < kindHello || kind > kindReply || size < 2 {
+		return 0, 0, nil, fmt.Errorf("bytes that are not a frame (%q)", hdr[:])
 	}
-	id, k := binary.Uvarint(buf[1:])
+	var buf []byte
+	if size <= bigFrame {
+		buf = make([]byte, size-1)
+		_, err = io.ReadFull(r, buf)
+	} else if buf, err = io.ReadAll(io.LimitReader(r, size-1)); err == nil && int64(len(buf)) < size-1 {
+		err = io.EOF
+	}
+	if err != nil {
+		return 0, 0, nil, unexpected(err)
+	}
+	id, k := binary.Uvarint(buf)
 	if k <= 0 {
 		return 0, 0, nil, errors.New("a frame with a malformed id")
 	}
-	return buf[0], id, buf[1+k:], nil
+	return kind, id, buf[k:], nil
 }
+
+// bigFrame is the size above which readFrame grows its buffer as the bytes
+// arrive instead of trusting the length at once.
+const bigFrame = 1 << 20
 
 // readMagic reads and checks the peer's magic.
 func readMagic(r *bufio.Reader) error {

@@ -51,6 +51,18 @@ func TestReplyRoundTrip(t *testing.T) {
 	}
 }
 
+func TestBigFrame(t *testing.T) {
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 3*bigFrame/16+1)
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	writeFrame(w, kindRun, 9, nil, payload)
+	w.Flush()
+	kind, id, body, err := readFrame(bufio.NewReader(&buf))
+	if err != nil || kind != kindRun || id != 9 || !bytes.Equal(body, payload) {
+		t.Errorf("readFrame: %d %d %d bytes, %v", kind, id, len(body), err)
+	}
+}
+
 func TestMalformed(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
@@ -61,6 +73,8 @@ func TestMalformed(t *testing.T) {
 		{"a cut frame", "\x05\x00\x00\x00\x06\x01", io.ErrUnexpectedEOF},
 		{"no id", "\x01\x00\x00\x00\x06", nil},
 		{"a bad id", "\x02\x00\x00\x00\x06\xff", nil},
+		{"not a frame", "garbage that claims gigabytes", nil},
+		{"a cut big frame", "\x00\x00\x20\x00\x06\x01" + strings.Repeat("x", 1000), io.ErrUnexpectedEOF},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, _, err := readFrame(bufio.NewReader(strings.NewReader(tc.in)))
