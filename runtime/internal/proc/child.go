@@ -363,8 +363,10 @@ func (c *Child) wait(release func()) {
 	c.protoMu.Lock()
 	ee.Err = c.proto
 	c.protoMu.Unlock()
+	// An *exec.ExitError says no more than State; ErrWaitDelay only says
+	// that something the child started still holds its stderr.
 	var xe *exec.ExitError
-	if werr != nil && !errors.As(werr, &xe) && ee.Err == nil {
+	if werr != nil && !errors.As(werr, &xe) && !errors.Is(werr, exec.ErrWaitDelay) && ee.Err == nil {
 		ee.Err = werr
 	}
 	ee.Fatal, ee.Stderr = c.stderr.last()

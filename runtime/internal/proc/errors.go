@@ -67,7 +67,7 @@ type ExitError struct {
 	Pid    int
 	State  *os.ProcessState // how it ended: exit status or signal
 	Killed bool             // this side ended it: Kill, Close past its grace, or a broken protocol
-	Err    error            // why this side ended it when it was not Kill or Close, else nil
+	Err    error            // why this side ended it when it was not Kill or Close (a broken protocol), else nil
 	Fatal  string           // the last Go crash headline on its stderr ("fatal error: stack overflow"), if any
 	Stderr []string         // the last lines of its stderr
 }
@@ -75,13 +75,13 @@ type ExitError struct {
 func (e *ExitError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "worker process %d", e.Pid)
-	switch {
-	case e.Err != nil:
-		fmt.Fprintf(&b, " was killed by its parent: %v", e.Err)
-	case e.Killed:
+	if e.Killed {
 		b.WriteString(" was killed by its parent")
-	default:
+	} else {
 		b.WriteString(" died")
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
 	}
 	if e.State != nil {
 		fmt.Fprintf(&b, " (%v)", e.State)

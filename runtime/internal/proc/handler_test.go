@@ -34,6 +34,7 @@ const (
 	opGoexit    = -10 // runtime.Goexit
 	opGrandkids = -11 // start a program that outlives it, say "grandchild PID", then os.Exit(4)
 	opSabotage  = -12 // write garbage on the protocol's reply descriptor
+	opDaemon    = -13 // start a program that outlives it holding its stderr, say "grandchild PID"
 )
 
 type testHandler struct {
@@ -88,13 +89,18 @@ func (h *testHandler) Run(ctx context.Context, worker int, args []byte) ([]byte,
 			runtime.Goexit()
 		case opSabotage:
 			os.NewFile(fdReplies, "replies").WriteString("garbage on the protocol's descriptor\n")
-		case opGrandkids:
+		case opGrandkids, opDaemon:
 			cmd := exec.Command("sleep", "60")
+			if x == opDaemon {
+				cmd.Stderr = os.Stderr
+			}
 			if err := cmd.Start(); err != nil {
 				return out, i, err
 			}
 			fmt.Fprintf(os.Stderr, "grandchild %d\n", cmd.Process.Pid)
-			os.Exit(4)
+			if x == opGrandkids {
+				os.Exit(4)
+			}
 		}
 		out = binary.LittleEndian.AppendUint64(out, uint64(r))
 		h.tasks++

@@ -371,6 +371,20 @@ func TestClose(t *testing.T) {
 	goleak.VerifyNone(t)
 }
 
+// TestCloseDaemon closes a child that started a program which holds its
+// stderr: the child's end is still a clean one.
+func TestCloseDaemon(t *testing.T) {
+	c, _, stderr := start(t, Config{})
+	if _, _, err := run(t, c, context.Background(), opDaemon); err != nil {
+		t.Fatal(err)
+	}
+	stderr.waitFor("grandchild ")
+	if err := c.Close(time.Minute); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	checkGrandchild(t, strings.Split(stderr.String(), "\n"))
+}
+
 func TestCloseGrace(t *testing.T) {
 	c, _, _ := start(t, Config{})
 	syscall.Kill(c.Pid(), syscall.SIGSTOP) // deaf to its pipe

@@ -9,7 +9,7 @@ import (
 
 // Bounds of what a tail keeps of a child's stderr.
 const (
-	tailLines   = 20
+	tailLines   = 10
 	tailLineLen = 512
 )
 
