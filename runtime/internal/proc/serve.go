@@ -111,9 +111,13 @@ func serve(task string, h Handler) error {
 	}
 
 	s := &server{h: h, worker: int(worker), out: out, cancels: map[uint64]context.CancelFunc{}, wake: make(chan struct{}, 1)}
+	// Package initialisation runs locked to the main thread, and waking a
+	// locked goroutine means handing a P to its thread: serving from here
+	// would pay that on every request. So both loops run on goroutines of
+	// their own, and this one waits for the process to exit.
 	go s.read(in)
-	s.work()
-	return nil
+	go s.work()
+	select {}
 }
 
 // A server is the child's state: requests read and not yet answered.
