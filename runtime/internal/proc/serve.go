@@ -26,7 +26,12 @@ const (
 
 // A Handler serves one task's requests in a worker process. Payloads are
 // whatever the parent's codecs made; Serve calls one method at a time, in
-// the order of the requests.
+// the order of the requests, with a ctx cancelled when the parent cancels
+// that request. An error crosses as an *Error: its text and whether it is a
+// context error, or every field when the Handler returns an *Error itself
+// (a panic it recovered at a known index, say). A panic that escapes a
+// method crosses as an *Error with its stack and Index -1, and the process
+// goes on; runtime.Goexit ends the process, as a worker that died.
 type Handler interface {
 	// Init prepares the worker: shared is the shared object, which crosses
 	// once per child.
