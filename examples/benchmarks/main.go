@@ -68,6 +68,7 @@ func main() {
 			os.Exit(1)
 		}
 		printTable(w, rs)
+		fmt.Println(baselineCheck(w, rs))
 		all = append(all, rs...)
 	}
 	if *jsonFile != "" {
@@ -209,6 +210,25 @@ func printTable(w *workload, rs []result) {
 	fmt.Printf("  %-*s  %12s  %10s  %11s  %10s\n", width, "contender", "median", "x baseline", "allocs/task", "peak heap")
 	for _, r := range rs {
 		fmt.Printf("  %-*s  %12s  %10.2f  %11.3f  %10s\n", width, r.Contender, time.Duration(r.MedianNs).Round(time.Microsecond), r.Ratio, r.AllocsPerTask, bytesString(r.PeakHeapBytes))
+	}
+}
+
+// minSpeedup is how much faster than sequential a baseline must be for a
+// ratio to it to mean anything: on 2 cores, the best is about 2.
+const minSpeedup = 1.5
+
+// baselineCheck says whether the workload's baseline is at least minSpeedup
+// times faster than sequential. A slower one means the workload is too small
+// or the baseline is wrong, and that beating it proves nothing.
+func baselineCheck(w *workload, rs []result) string {
+	speedup := float64(rs[0].MedianNs) / float64(rs[1].MedianNs)
+	switch {
+	case w.consumerBound:
+		return fmt.Sprintf("  check: exempt, consumer-bound (the consumer sets the pace): the baseline is %.2fx faster than sequential", speedup)
+	case speedup < minSpeedup:
+		return fmt.Sprintf("  check: FLAGGED: the baseline is only %.2fx faster than sequential (at least %.1fx expected): the workload is too small or the baseline is wrong", speedup, minSpeedup)
+	default:
+		return fmt.Sprintf("  check: ok, the baseline is %.2fx faster than sequential", speedup)
 	}
 }
 

@@ -35,6 +35,9 @@ type workload struct {
 	// check, when set, is called after verification to assert workload
 	// rules beyond equal outputs (init counts).
 	check func() error
+	// consumerBound says the work cannot go much faster in parallel, so
+	// that its baseline is exempt from beating sequential by minSpeedup.
+	consumerBound bool
 }
 
 // ctxBackground is the context of every call of the harness.
@@ -42,12 +45,20 @@ var ctxBackground = context.Background()
 
 // sizes scales the workloads: full, or quick for tests and CI.
 type sizes struct {
-	tiny, medium, skewed, image, filtersPerCPU, docs, initCalls, stream, calls int
+	tiny, medium, skewed, image, filtersPerCPU int
+	// docs documents alternate between docWords and 3*docWords words.
+	docs, docWords int
+	// initCalls calls of initBatches tasks, each evaluating the model
+	// evalRows times.
+	initCalls, evalRows int
+	stream, calls       int
 }
 
 var (
-	full  = sizes{tiny: 2_000_000, medium: 20_000, skewed: 20_000, image: 1000, filtersPerCPU: 20, docs: 400, initCalls: 10, stream: 5_000_000, calls: 10_000}
-	quick = sizes{tiny: 100_000, medium: 500, skewed: 500, image: 120, filtersPerCPU: 2, docs: 20, initCalls: 2, stream: 50_000, calls: 200}
+	full = sizes{tiny: 2_000_000, medium: 20_000, skewed: 20_000, image: 1000, filtersPerCPU: 20,
+		docs: 2000, docWords: 5000, initCalls: 50, evalRows: 4, stream: 5_000_000, calls: 10_000}
+	quick = sizes{tiny: 100_000, medium: 500, skewed: 500, image: 120, filtersPerCPU: 2,
+		docs: 20, docWords: 500, initCalls: 2, evalRows: 1, stream: 50_000, calls: 200}
 )
 
 // mediumSpins makes a medium task last about 50 µs.
@@ -221,31 +232,46 @@ func merge(into, from map[string]int) {
 	}
 }
 
-func statefulWorkload(sz sizes) *workload {
+// documents makes MPIRE's documents: n of them, alternating between short
+// and 3*short random 20-byte words, so that tasks are unbalanced. The words
+// of a document share one backing string: one allocation per document keeps
+// building a few hundred MB of them fast.
+func documents(n, short int) (docs [][]string, words int) {
 	r := rand.New(rand.NewPCG(3, 3))
-	word := func() string {
-		b := make([]byte, 20)
-		for i := range b {
-			b[i] = 'a' + byte(r.IntN(26))
-		}
-		return string(b)
-	}
-	docs := make([][]string, sz.docs)
-	words := 0
+	docs = make([][]string, n)
 	for i := range docs {
-		n := 1000
+		k := short
 		if i%2 == 1 {
-			n = 3000
+			k = 3 * short
 		}
-		docs[i] = make([]string, n)
+		// Eight letters from each random uint64, with a bias towards the
+		// first letters that prefix counting does not care about.
+		b := make([]byte, k*wordLen)
+		var x uint64
+		for j := range b {
+			if j%8 == 0 {
+				x = r.Uint64()
+			}
+			b[j] = 'a' + byte(x>>(8*(j%8)))%26
+		}
+		text := string(b)
+		docs[i] = make([]string, k)
 		for j := range docs[i] {
-			docs[i][j] = word()
+			docs[i][j] = text[j*wordLen : (j+1)*wordLen]
 		}
-		words += n
+		words += k
 	}
+	return docs, words
+}
+
+// wordLen is the length of a word of the stateful workload.
+const wordLen = 20
+
+func statefulWorkload(sz sizes) *workload {
+	docs, words := documents(sz.docs, sz.docWords)
 	return &workload{
 		name:  "stateful",
-		about: fmt.Sprintf("%d documents of 1,000 or 3,000 random 20-byte words; per-worker prefix counts; exit hands them back", sz.docs),
+		about: fmt.Sprintf("%d documents of %d or %d random 20-byte words (%d in all); per-worker prefix counts; exit hands them back", sz.docs, sz.docWords, 3*sz.docWords, words),
 		tasks: len(docs),
 		contenders: []contender{
 			{"sequential", func() any {
@@ -343,23 +369,28 @@ func (w *prefixWorker) Terminate()        {}
 // modelWorker is tunny's per-worker state for the init workload.
 type modelWorker struct{ m *Model }
 
-func (w *modelWorker) Process(v any) any { return evaluate(w.m, v.(int)) }
+func (w *modelWorker) Process(v any) any { return evaluate(w.m, v.(Batch)) }
 func (w *modelWorker) BlockUntilReady()  {}
 func (w *modelWorker) Interrupt()        {}
 func (w *modelWorker) Terminate()        {}
 
-// initBatches is the number of tasks of each call of the init workload.
-const initBatches = 40
+// initBatches is the number of tasks of each call of the init workload:
+// MPIRE's 10 batches.
+const initBatches = 10
 
 // modelInits counts the models built by mpire's init in one run.
 var modelInits atomic.Int64
 
 func initWorkload(sz sizes) *workload {
-	batches := indexes(initBatches)
+	batches := make([]Batch, initBatches)
+	for i := range batches {
+		batches[i] = Batch{ID: i, Rows: sz.evalRows}
+	}
 	calls := sz.initCalls
 	w := &workload{
-		name:  "init",
-		about: fmt.Sprintf("an init of ~50 ms per worker (a model of %d weights), then %d calls of %d tasks with keep-alive", modelSize, calls, initBatches),
+		name: "init",
+		about: fmt.Sprintf("an init of ~50 ms per worker (a model of %d weights), then %d calls of %d batches of %d rows with keep-alive",
+			modelSize, calls, initBatches, sz.evalRows),
 		tasks: calls * initBatches,
 	}
 	w.contenders = []contender{
@@ -449,6 +480,10 @@ func cpuIDs() []int { return indexes(procs()) }
 // than the producers, as a real sink (a writer, a database) is.
 func consume(sum, r int) int { return sum + spin(uint64(r), 4*tinySpins)%7 }
 
+// streamChunk is the number of results the stream baseline hands over at a
+// time.
+const streamChunk = 256
+
 func streamWorkload(sz sizes) *workload {
 	n := sz.stream
 	seq := func(yield func(int) bool) {
@@ -461,8 +496,9 @@ func streamWorkload(sz sizes) *workload {
 	pool := NewTinyPool()
 	return &workload{
 		name:  "stream",
-		about: fmt.Sprintf("IMapUnordered over an iter.Seq of %d items, WithMaxTasksActive, a consumer slower than the producers", n),
-		tasks: n,
+		about:         fmt.Sprintf("IMapUnordered over an iter.Seq of %d items, WithMaxTasksActive, a consumer slower than the producers", n),
+		tasks:         n,
+		consumerBound: true,
 		contenders: []contender{
 			{"sequential", func() any {
 				sum := 0
@@ -471,21 +507,36 @@ func streamWorkload(sz sizes) *workload {
 				}
 				return sum
 			}},
-			{"baseline: P goroutines, atomic pull, channel of 2P", func() any {
-				results := make(chan int, 2*procs())
+			{"baseline: P goroutines, atomic pull of chunks, channel of 2P", func() any {
+				// Results travel in recycled chunks, so that the consumer
+				// pays one channel receive per chunk, not per item, in flat
+				// memory: 3P buffers, whatever n.
+				p := procs()
+				free := make(chan []int, 3*p)
+				for range cap(free) {
+					free <- make([]int, streamChunk)
+				}
+				results := make(chan []int, 2*p)
 				var next atomic.Int64
 				var wg sync.WaitGroup
-				for range procs() {
+				for range p {
 					wg.Go(func() {
-						for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-							results <- Tiny(i)
+						for lo := int(next.Add(streamChunk) - streamChunk); lo < n; lo = int(next.Add(streamChunk) - streamChunk) {
+							buf := (<-free)[:min(streamChunk, n-lo)]
+							for i := range buf {
+								buf[i] = Tiny(lo + i)
+							}
+							results <- buf
 						}
 					})
 				}
 				go func() { wg.Wait(); close(results) }()
 				sum := 0
-				for r := range results {
-					sum = consume(sum, r)
+				for buf := range results {
+					for _, r := range buf {
+						sum = consume(sum, r)
+					}
+					free <- buf[:streamChunk]
 				}
 				return sum
 			}},
@@ -514,35 +565,47 @@ func callsWorkload(sz sizes) *workload {
 		tasks: sz.calls * callTasks,
 		contenders: []contender{
 			{"sequential", func() any {
-				out := make([]int, len(in))
+				var out []int
 				for range sz.calls {
+					out = make([]int, len(in))
 					for i := range in {
 						out[i] = Tiny(in[i])
 					}
 				}
 				return out
 			}},
-			{"baseline: P long-lived goroutines fed by a channel", func() any {
-				out := make([]int, len(in))
-				tasks := make(chan int)
-				var done sync.WaitGroup
-				var workers sync.WaitGroup
-				for range procs() {
+			{"baseline: P long-lived goroutines, one range each per call", func() any {
+				// One channel per goroutine, so that each call costs one
+				// send per goroutine and one WaitGroup wait; out is a new
+				// slice per call, as Map returns one.
+				type part struct{ out []int }
+				p := procs()
+				parts := make([]chan part, p)
+				var done, workers sync.WaitGroup
+				for g := range parts {
+					parts[g] = make(chan part, 1)
+					lo, hi := g*len(in)/p, (g+1)*len(in)/p
 					workers.Go(func() {
-						for i := range tasks {
-							out[i] = Tiny(in[i])
+						for pt := range parts[g] {
+							for i := lo; i < hi; i++ {
+								pt.out[i] = Tiny(in[i])
+							}
 							done.Done()
 						}
 					})
 				}
+				var out []int
 				for range sz.calls {
-					done.Add(len(in))
-					for i := range in {
-						tasks <- i
+					out = make([]int, len(in))
+					done.Add(p)
+					for _, c := range parts {
+						c <- part{out}
 					}
 					done.Wait()
 				}
-				close(tasks)
+				for _, c := range parts {
+					close(c)
+				}
 				workers.Wait()
 				return out
 			}},
