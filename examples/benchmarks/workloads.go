@@ -495,7 +495,7 @@ func streamWorkload(sz sizes) *workload {
 	}
 	pool := NewTinyPool()
 	return &workload{
-		name:  "stream",
+		name:          "stream",
 		about:         fmt.Sprintf("IMapUnordered over an iter.Seq of %d items, WithMaxTasksActive, a consumer slower than the producers", n),
 		tasks:         n,
 		consumerBound: true,
