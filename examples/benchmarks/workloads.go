@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/Jeffail/tunny"
 	"golang.org/x/sync/errgroup"
@@ -19,10 +20,13 @@ import (
 )
 
 // A contender is one way to do a workload. run does it once and returns its
-// output, which must equal the sequential one.
+// output, which must equal the sequential one. An external contender runs
+// outside this process (MPIRE in Python), checks its own output, and
+// returns the time it measured instead.
 type contender struct {
-	name string
-	run  func() any
+	name     string
+	run      func() any
+	external func() (time.Duration, error)
 }
 
 // A workload is a kind of parallel work and its contenders: sequential
@@ -38,6 +42,9 @@ type workload struct {
 	// consumerBound says the work cannot go much faster in parallel, so
 	// that its baseline is exempt from beating sequential by minSpeedup.
 	consumerBound bool
+	// python, when set, are the sizes of the workload for mpire_python.py,
+	// which has it too.
+	python map[string]int
 }
 
 // ctxBackground is the context of every call of the harness.
@@ -104,22 +111,22 @@ func mapContenders[A, R any](in []A, f func(A) R, baseline string, base forEach,
 		}
 	}
 	cs := []contender{
-		{"sequential", func() any {
+		{name: "sequential", run: func() any {
 			out := make([]R, len(in))
 			for i := range in {
 				out[i] = f(in[i])
 			}
 			return out
 		}},
-		{"baseline: " + baseline, each(base)},
+		{name: "baseline: " + baseline, run: each(base)},
 	}
 	for _, p := range peers {
-		cs = append(cs, contender{p.name, each(p.each)})
+		cs = append(cs, contender{name: p.name, run: each(p.each)})
 	}
 	generic := genericPool(f)
 	cs = append(cs,
-		contender{"mpire (generated)", func() any { return must(generated()) }},
-		contender{"mpire (generic path)", func() any { return must(generic.Map(ctxBackground, in)) }},
+		contender{name: "mpire (generated)", run: func() any { return must(generated()) }},
+		contender{name: "mpire (generic path)", run: func() any { return must(generic.Map(ctxBackground, in)) }},
 	)
 	return append(cs, extra...)
 }
@@ -127,7 +134,7 @@ func mapContenders[A, R any](in []A, f func(A) R, baseline string, base forEach,
 // closureMap is mpire's one-line start on in: Map of a closure, with its
 // workers started and stopped by the call, as the generated pools here are.
 func closureMap(in []int, fn func(context.Context, int) (int, error)) contender {
-	return contender{"mpire (closure)", func() any { return must(mpire.Map(ctxBackground, in, fn)) }}
+	return contender{name: "mpire (closure)", run: func() any { return must(mpire.Map(ctxBackground, in, fn)) }}
 }
 
 // busyClosure is the closure a user writes for Busy.
@@ -144,8 +151,8 @@ func tinyWorkload(sz sizes) *workload {
 		contenders: mapContenders(in, Tiny, "static partition", staticPartition,
 			func() ([]int, error) { return pool.Map(ctxBackground, in) },
 			closureMap(in, func(_ context.Context, x int) (int, error) { return Tiny(x), nil }),
-			contender{"mpire + insights", func() any { return must(insights.Map(ctxBackground, in)) }},
-			contender{"mpire + progress bar", func() any {
+			contender{name: "mpire + insights", run: func() any { return must(insights.Map(ctxBackground, in)) }},
+			contender{name: "mpire + progress bar", run: func() any {
 				return must(pool.Map(ctxBackground, in, mpire.WithProgressBarWriter(io.Discard)))
 			}},
 		),
@@ -183,7 +190,7 @@ func skewedWorkload(sz sizes) *workload {
 		contenders: mapContenders(in, Busy, "atomic counter", atomicCounter,
 			func() ([]int, error) { return pool.Map(ctxBackground, in) },
 			closureMap(in, busyClosure),
-			contender{"static partition", func() any {
+			contender{name: "static partition", run: func() any {
 				out := make([]int, len(in))
 				staticPartition(len(in), func(i int) { out[i] = Busy(in[i]) })
 				return out
@@ -207,6 +214,7 @@ func numericalWorkload(sz sizes) *workload {
 	pool := NewConvolvePool(img)
 	conv := func(f Filter) []float64 { return Convolve(img, f) }
 	return &workload{
+		python:     map[string]int{"jobs": procs(), "image": sz.image, "filters": len(filters)},
 		name:       "numerical",
 		about:      fmt.Sprintf("one shared %dx%d image, %d random 4x4 filters, full convolution, every 5th row and column kept", sz.image, sz.image, len(filters)),
 		tasks:      len(filters),
@@ -270,18 +278,19 @@ const wordLen = 20
 func statefulWorkload(sz sizes) *workload {
 	docs, words := documents(sz.docs, sz.docWords)
 	return &workload{
-		name:  "stateful",
-		about: fmt.Sprintf("%d documents of %d or %d random 20-byte words (%d in all); per-worker prefix counts; exit hands them back", sz.docs, sz.docWords, 3*sz.docWords, words),
-		tasks: len(docs),
+		python: map[string]int{"jobs": procs(), "docs": sz.docs, "doc_words": sz.docWords},
+		name:   "stateful",
+		about:  fmt.Sprintf("%d documents of %d or %d random 20-byte words (%d in all); per-worker prefix counts; exit hands them back", sz.docs, sz.docWords, 3*sz.docWords, words),
+		tasks:  len(docs),
 		contenders: []contender{
-			{"sequential", func() any {
+			{name: "sequential", run: func() any {
 				counts := map[string]int{}
 				for _, d := range docs {
 					countInto(counts, d)
 				}
 				return frequentPrefixes(counts)
 			}},
-			{"baseline: per-goroutine maps, atomic counter", func() any {
+			{name: "baseline: per-goroutine maps, atomic counter", run: func() any {
 				parts := make([]map[string]int, procs())
 				var next atomic.Int64
 				var wg sync.WaitGroup
@@ -300,7 +309,7 @@ func statefulWorkload(sz sizes) *workload {
 				}
 				return frequentPrefixes(total)
 			}},
-			{"errgroup: a map per document, merged under a lock", func() any {
+			{name: "errgroup: a map per document, merged under a lock", run: func() any {
 				var mu sync.Mutex
 				total := map[string]int{}
 				var g errgroup.Group
@@ -318,7 +327,7 @@ func statefulWorkload(sz sizes) *workload {
 				g.Wait()
 				return frequentPrefixes(total)
 			}},
-			{"tunny: a map per worker", func() any {
+			{name: "tunny: a map per worker", run: func() any {
 				var mu sync.Mutex
 				var workers []*prefixWorker
 				p := tunny.New(procs(), func() tunny.Worker {
@@ -345,7 +354,7 @@ func statefulWorkload(sz sizes) *workload {
 				}
 				return frequentPrefixes(total)
 			}},
-			{"mpire (generated)", func() any {
+			{name: "mpire (generated)", run: func() any {
 				pool := NewCountPrefixesPool()
 				must(pool.Map(ctxBackground, docs))
 				total := map[string]int{}
@@ -388,13 +397,15 @@ func initWorkload(sz sizes) *workload {
 	}
 	calls := sz.initCalls
 	w := &workload{
+		python: map[string]int{"jobs": procs(), "batches": initBatches, "rows": sz.evalRows, "calls": calls,
+			"model_size": modelSize, "model_passes": modelPasses},
 		name: "init",
 		about: fmt.Sprintf("an init of ~50 ms per worker (a model of %d weights), then %d calls of %d batches of %d rows with keep-alive",
 			modelSize, calls, initBatches, sz.evalRows),
 		tasks: calls * initBatches,
 	}
 	w.contenders = []contender{
-		{"sequential", func() any {
+		{name: "sequential", run: func() any {
 			m := buildModel()
 			var out [][]float64
 			for range calls {
@@ -406,7 +417,7 @@ func initWorkload(sz sizes) *workload {
 			}
 			return out
 		}},
-		{"baseline: P goroutines, each with its model", func() any {
+		{name: "baseline: P goroutines, each with its model", run: func() any {
 			type job struct {
 				i   int
 				out []float64
@@ -438,7 +449,7 @@ func initWorkload(sz sizes) *workload {
 			workers.Wait()
 			return out
 		}},
-		{"tunny: a model per worker", func() any {
+		{name: "tunny: a model per worker", run: func() any {
 			p := tunny.New(procs(), func() tunny.Worker { return &modelWorker{m: buildModel()} })
 			defer p.Close()
 			var out [][]float64
@@ -453,7 +464,7 @@ func initWorkload(sz sizes) *workload {
 			}
 			return out
 		}},
-		{"mpire (generated)", func() any {
+		{name: "mpire (generated)", run: func() any {
 			modelInits.Store(0)
 			pool := NewEvaluatePool(mpire.WithKeepAlive(), mpire.WithCPUIDs(cpuIDs()...))
 			defer pool.Close()
@@ -500,14 +511,14 @@ func streamWorkload(sz sizes) *workload {
 		tasks:         n,
 		consumerBound: true,
 		contenders: []contender{
-			{"sequential", func() any {
+			{name: "sequential", run: func() any {
 				sum := 0
 				for i := range seq {
 					sum = consume(sum, Tiny(i))
 				}
 				return sum
 			}},
-			{"baseline: P goroutines, atomic pull of chunks, channel of 2P", func() any {
+			{name: "baseline: P goroutines, atomic pull of chunks, channel of 2P", run: func() any {
 				// Results travel in recycled chunks, so that the consumer
 				// pays one channel receive per chunk, not per item, in flat
 				// memory: 3P buffers, whatever n.
@@ -540,7 +551,7 @@ func streamWorkload(sz sizes) *workload {
 				}
 				return sum
 			}},
-			{"mpire (generated)", func() any {
+			{name: "mpire (generated)", run: func() any {
 				sum := 0
 				for r, err := range pool.IMapUnordered(ctxBackground, seq, mpire.WithMaxTasksActive(4096)) {
 					if err != nil {
@@ -564,7 +575,7 @@ func callsWorkload(sz sizes) *workload {
 		about: fmt.Sprintf("%d Map calls of %d tiny tasks on one kept-alive pool", sz.calls, callTasks),
 		tasks: sz.calls * callTasks,
 		contenders: []contender{
-			{"sequential", func() any {
+			{name: "sequential", run: func() any {
 				var out []int
 				for range sz.calls {
 					out = make([]int, len(in))
@@ -574,7 +585,7 @@ func callsWorkload(sz sizes) *workload {
 				}
 				return out
 			}},
-			{"baseline: P long-lived goroutines, one range each per call", func() any {
+			{name: "baseline: P long-lived goroutines, one range each per call", run: func() any {
 				// One channel per goroutine, so that each call costs one
 				// send per goroutine and one WaitGroup wait; out is a new
 				// slice per call, as Map returns one.
@@ -609,7 +620,7 @@ func callsWorkload(sz sizes) *workload {
 				workers.Wait()
 				return out
 			}},
-			{"errgroup", func() any {
+			{name: "errgroup", run: func() any {
 				var out []int
 				for range sz.calls {
 					out = make([]int, len(in))
@@ -617,7 +628,7 @@ func callsWorkload(sz sizes) *workload {
 				}
 				return out
 			}},
-			{"mpire (generated)", func() any {
+			{name: "mpire (generated)", run: func() any {
 				pool := NewTinyPool(mpire.WithKeepAlive())
 				defer pool.Close()
 				var out []int
