@@ -80,7 +80,7 @@ func main() {
 			os.Exit(1)
 		}
 		printTable(w, rs)
-		fmt.Println(baselineCheck(w, rs))
+		fmt.Println(baselineCheck(w, rs, *quickFlag))
 		all = append(all, rs...)
 	}
 	if *jsonFile != "" {
@@ -267,9 +267,12 @@ const minSpeedup = 1.5
 // baselineCheck says whether the workload's baseline is at least minSpeedup
 // times faster than sequential. A slower one means the workload is too small
 // or the baseline is wrong, and that beating it proves nothing.
-func baselineCheck(w *workload, rs []result) string {
+// At quick sizes it says so: they are too small to judge a baseline.
+func baselineCheck(w *workload, rs []result, quick bool) string {
 	speedup := float64(rs[0].MedianNs) / float64(rs[1].MedianNs)
 	switch {
+	case quick:
+		return fmt.Sprintf("  check: none at quick sizes (the baseline is %.2fx faster than sequential; only full sizes can tell)", speedup)
 	case w.consumerBound:
 		return fmt.Sprintf("  check: exempt, consumer-bound (the consumer sets the pace): the baseline is %.2fx faster than sequential", speedup)
 	case speedup < minSpeedup:

@@ -63,7 +63,7 @@ type sizes struct {
 
 var (
 	full = sizes{tiny: 2_000_000, medium: 20_000, skewed: 20_000, image: 1000, filtersPerCPU: 20,
-		docs: 2000, docWords: 5000, initCalls: 50, evalRows: 4, stream: 5_000_000, calls: 10_000}
+		docs: 3000, docWords: 5000, initCalls: 50, evalRows: 4, stream: 5_000_000, calls: 10_000}
 	quick = sizes{tiny: 100_000, medium: 500, skewed: 500, image: 120, filtersPerCPU: 2,
 		docs: 20, docWords: 500, initCalls: 2, evalRows: 1, stream: 50_000, calls: 200}
 )
@@ -295,11 +295,15 @@ func statefulWorkload(sz sizes) *workload {
 				var next atomic.Int64
 				var wg sync.WaitGroup
 				for g := range parts {
-					parts[g] = map[string]int{}
 					wg.Go(func() {
+						// Made here, not by the caller: maps made one after
+						// the other may share a cache line, which every
+						// write to either then fights over.
+						counts := map[string]int{}
 						for i := int(next.Add(1) - 1); i < len(docs); i = int(next.Add(1) - 1) {
-							countInto(parts[g], docs[i])
+							countInto(counts, docs[i])
 						}
+						parts[g] = counts
 					})
 				}
 				wg.Wait()
