@@ -272,13 +272,13 @@ func baselineCheck(w *workload, rs []result, quick bool) string {
 	speedup := float64(rs[0].MedianNs) / float64(rs[1].MedianNs)
 	switch {
 	case quick:
-		return fmt.Sprintf("  check: none at quick sizes (the baseline is %.2fx faster than sequential; only full sizes can tell)", speedup)
+		return fmt.Sprintf("  check: none at quick sizes, too small to judge (the baseline's speed-up over sequential is %.2fx)", speedup)
 	case w.consumerBound:
-		return fmt.Sprintf("  check: exempt, consumer-bound (the consumer sets the pace): the baseline is %.2fx faster than sequential", speedup)
+		return fmt.Sprintf("  check: exempt, consumer-bound (the consumer sets the pace); the baseline's speed-up over sequential is %.2fx", speedup)
 	case speedup < minSpeedup:
-		return fmt.Sprintf("  check: FLAGGED: the baseline is only %.2fx faster than sequential (at least %.1fx expected): the workload is too small or the baseline is wrong", speedup, minSpeedup)
+		return fmt.Sprintf("  check: FLAGGED, the baseline's speed-up over sequential is only %.2fx (%.1fx expected): the workload is too small or the baseline is wrong, and beating it proves nothing", speedup, minSpeedup)
 	default:
-		return fmt.Sprintf("  check: ok, the baseline is %.2fx faster than sequential", speedup)
+		return fmt.Sprintf("  check: ok, the baseline's speed-up over sequential is %.2fx", speedup)
 	}
 }
 
