@@ -111,9 +111,26 @@ def build_model(size, passes):
     return w
 
 
-def evaluate_batch(w, idx, batch, rows):
-    k = batch * rows
-    return sum(float(w @ ((idx ^ (k + r)) & 15).astype(np.float64)) for r in range(rows))
+class Model:
+    """A worker's model, with buffers of its size so that an evaluation
+    allocates nothing."""
+
+    def __init__(self, size, passes):
+        self.w = build_model(size, passes)
+        self.idx = np.arange(size)
+        self.buf = np.empty(size, dtype=np.int64)
+        self.x = np.empty(size)
+
+    def evaluate(self, batch, rows):
+        # The Go model's evaluation: the weights dotted with each input row
+        # ((i ^ (batch*rows + r)) & 15), summed.
+        s = 0.0
+        for r in range(rows):
+            np.bitwise_xor(self.idx, batch * rows + r, out=self.buf)
+            np.bitwise_and(self.buf, 15, out=self.buf)
+            self.x[:] = self.buf
+            s += float(self.w @ self.x)
+        return s
 
 
 def init(p):
@@ -121,11 +138,10 @@ def init(p):
     rows = p["rows"]
 
     def load_model(worker_state):
-        worker_state["model"] = build_model(p["model_size"], p["model_passes"])
-        worker_state["idx"] = np.arange(p["model_size"])
+        worker_state["model"] = Model(p["model_size"], p["model_passes"])
 
     def evaluate(worker_state, batch):
-        return evaluate_batch(worker_state["model"], worker_state["idx"], batch, rows)
+        return worker_state["model"].evaluate(batch, rows)
 
     def sequential():
         state = {}
