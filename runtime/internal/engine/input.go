@@ -112,7 +112,7 @@ func (f *feeder[St, A, R, E]) pull(args iter.Seq[A]) bool {
 			if !f.tokens.acquire(size, c.ctx.Done()) {
 				return false
 			}
-			ch = f.newChunk(f.sent, taken)
+			ch = f.newChunk(f.sent, taken, size)
 		}
 		ch.args = append(ch.args, a)
 		taken++
@@ -155,10 +155,14 @@ func (f *feeder[St, A, R, E]) finished() bool {
 	}
 }
 
-// newChunk returns an empty chunk, reusing a yielded one when it can. Its
-// slices grow with the tasks put in it, so that a huge chunk size costs
-// nothing before the tasks are there.
-func (f *feeder[St, A, R, E]) newChunk(seq, start int) *chunk[A, R] {
+// presized bounds the room a new chunk makes for its tasks before they
+// come: past it, a chunk grows with its tasks, so that a huge chunk size
+// costs nothing before the tasks are there.
+const presized = 1024
+
+// newChunk returns an empty chunk for size tasks, reusing a yielded one when
+// it can.
+func (f *feeder[St, A, R, E]) newChunk(seq, start, size int) *chunk[A, R] {
 	f.spareMu.Lock()
 	var ch *chunk[A, R]
 	if n := len(f.spare); n > 0 {
@@ -167,7 +171,7 @@ func (f *feeder[St, A, R, E]) newChunk(seq, start int) *chunk[A, R] {
 	}
 	f.spareMu.Unlock()
 	if ch == nil {
-		ch = &chunk[A, R]{}
+		ch = &chunk[A, R]{args: make([]A, 0, min(size, presized))}
 	}
 	ch.seq, ch.start, ch.complete = seq, start, false
 	return ch
