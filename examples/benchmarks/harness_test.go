@@ -32,7 +32,7 @@ func TestBaselineCheck(t *testing.T) {
 		{"just enough", workload{}, rs(1500*time.Millisecond, time.Second), false, "check: ok"},
 		{"too slow", workload{}, rs(1400*time.Millisecond, time.Second), false, "check: FLAGGED, the baseline's speed-up over sequential is only 1.40x"},
 		{"slower than sequential", workload{}, rs(time.Second, 2*time.Second), false, "check: FLAGGED, the baseline's speed-up over sequential is only 0.50x"},
-		{"consumer-bound", workload{consumerBound: true}, rs(time.Second, time.Second), false, "check: exempt, consumer-bound"},
+		{"consumer-bound", workload{exempt: "consumer-bound"}, rs(time.Second, time.Second), false, "check: exempt, consumer-bound"},
 		{"quick", workload{}, rs(time.Second, 2*time.Second), true, "check: none at quick sizes"},
 	}
 	for _, tt := range tests {

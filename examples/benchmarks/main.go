@@ -273,8 +273,8 @@ func baselineCheck(w *workload, rs []result, quick bool) string {
 	switch {
 	case quick:
 		return fmt.Sprintf("  check: none at quick sizes, too small to judge (the baseline's speed-up over sequential is %.2fx)", speedup)
-	case w.consumerBound:
-		return fmt.Sprintf("  check: exempt, consumer-bound (the consumer sets the pace); the baseline's speed-up over sequential is %.2fx", speedup)
+	case w.exempt != "":
+		return fmt.Sprintf("  check: exempt, %s; the baseline's speed-up over sequential is %.2fx", w.exempt, speedup)
 	case speedup < minSpeedup:
 		return fmt.Sprintf("  check: FLAGGED, the baseline's speed-up over sequential is only %.2fx (%.1fx expected): the workload is too small or the baseline is wrong, and beating it proves nothing", speedup, minSpeedup)
 	default:
