@@ -3,6 +3,7 @@ package gen
 import (
 	"go/ast"
 	"go/token"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -35,7 +36,7 @@ func parseDirective(r *reporter, c *ast.Comment) *directive {
 	text := c.Text
 	if text != taskDirective && !strings.HasPrefix(text, taskDirective+" ") && !strings.HasPrefix(text, taskDirective+"\t") {
 		word, _, _ := strings.Cut(text, " ")
-		r.errorf(c.Slash, "unknown directive %s: the directive is //mpire:task", word)
+		r.errorf(c.Slash, "unknown directive %s: did you mean //mpire:task?", word)
 		return nil
 	}
 	d := &directive{pos: c.Slash, keys: map[string]keyValue{}}
@@ -48,8 +49,12 @@ func parseDirective(r *reporter, c *ast.Comment) *directive {
 			r.errorf(pos, "malformed %q in //mpire:task: want key=value", f.text)
 			ok = false
 			continue
-		case !isKnownKey(key):
-			r.errorf(pos, "unknown key %q in //mpire:task: want name, shared, state, init or exit", key)
+		case !slices.Contains(directiveKeys, key):
+			if near := closest(key, directiveKeys); near != "" {
+				r.errorf(pos, "unknown key %q in //mpire:task: did you mean %s?", key, near)
+			} else {
+				r.errorf(pos, "unknown key %q in //mpire:task: want name, shared, state, init or exit", key)
+			}
 			ok = false
 			continue
 		}
@@ -80,13 +85,44 @@ func parseDirective(r *reporter, c *ast.Comment) *directive {
 	return d
 }
 
-func isKnownKey(k string) bool {
-	for _, known := range directiveKeys {
-		if k == known {
-			return true
+// closest returns the candidate nearest to word, if one is near enough to
+// be what was meant: within a third of its length in edits.
+func closest(word string, candidates []string) string {
+	best, bestDist := "", len(word)/3+1
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(word), strings.ToLower(c)); d < bestDist {
+			best, bestDist = c, d
 		}
 	}
-	return false
+	return best
+}
+
+// editDistance is the Damerau-Levenshtein distance of a and b (optimal
+// string alignment): insertions, deletions, substitutions and swaps of
+// neighbours.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
 }
 
 type field struct {

@@ -3,12 +3,12 @@ package gen
 import (
 	"fmt"
 	"go/ast"
+	"go/build/constraint"
 	"go/parser"
 	"go/token"
 	"go/types"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -38,11 +38,18 @@ func Load(cfg Config) (*Package, error) {
 		return nil, err
 	}
 	// The previous output may be stale or no longer compile: load the
-	// package without it, as it will be replaced.
+	// package without it, as it will be replaced. A file of that name that
+	// mpiregen did not write is the user's, and stays as it is.
 	output := filepath.Join(dir, cfg.Output)
 	var overlay map[string][]byte
-	if clause, ok := packageClause(output); ok {
-		overlay = map[string][]byte{output: []byte(clause + "\n")}
+	if src, err := os.ReadFile(output); err == nil {
+		if !IsGenerated(src) {
+			return nil, Diagnostics{{Pos: token.Position{Filename: output, Line: 1, Column: 1},
+				Msg: fmt.Sprintf("%s was not written by mpiregen (its first line is not %q): not overwriting it; rename it, or choose another name with -o", cfg.Output, Header)}}
+		}
+		if clause, ok := packageClause(output, src); ok {
+			overlay = map[string][]byte{output: []byte(clause + "\n")}
+		}
 	}
 	pkg, fset, err := load(cfg, dir, overlay)
 	if err != nil {
@@ -53,33 +60,97 @@ func Load(cfg Config) (*Package, error) {
 	}
 
 	r := &reporter{fset: fset}
-	model := &Package{Name: pkg.Name, Path: pkg.PkgPath, Dir: dir}
+	c := &checker{r: r, pkg: pkg, conv: &converter{pkgs: map[string]string{}},
+		funcs: map[string]*ast.FuncDecl{}, generated: map[string]string{}}
+	var decls []taskDecl
 	for _, file := range pkg.Syntax {
-		if fset.Position(file.Package).Filename == output {
+		name := fset.Position(file.Package).Filename
+		if name == output {
 			continue
 		}
-		model.Tasks = append(model.Tasks, readFile(r, pkg, file)...)
+		decls = append(decls, readFile(r, file, constraintString(fileConstraint(file, name)))...)
+		for _, decl := range file.Decls {
+			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil {
+				c.funcs[fd.Name.Name] = fd
+			}
+		}
+	}
+	// Every task's names, refused or not: their uses elsewhere in the
+	// package are not errors, as generated code will declare them.
+	for _, td := range decls {
+		pool, constructor, args := td.names()
+		for _, name := range []string{pool, constructor, args} {
+			c.generated[name] = td.fd.Name.Name
+		}
+	}
+	model := &Package{Name: pkg.Name, Path: pkg.PkgPath, Dir: dir}
+	var builds []taskDecl
+	for _, td := range decls {
+		if t := c.readTask(td); t != nil {
+			model.Tasks = append(model.Tasks, t)
+			builds = append(builds, td)
+		}
 	}
 	checkNames(r, pkg.Types, model.Tasks)
+	model.Build = checkBuilds(r, builds)
 
 	// Type errors explain problems in the tasks, or make their types
 	// unusable: then report them, except the uses of what is about to be
 	// generated.
-	if len(r.diags) > 0 || slices.ContainsFunc(model.Tasks, hasInvalidType) {
-		generated := map[string]bool{}
-		for _, t := range model.Tasks {
-			generated[t.Pool], generated[t.New] = true, true
-			if t.ArgsTyp != "" {
-				generated[t.ArgsTyp] = true
-			}
-		}
-		r.diags = append(r.diags, loadErrors(pkg, generated)...)
+	if len(r.diags) > 0 || c.invalid {
+		r.diags = append(r.diags, loadErrors(pkg, c.generated)...)
 	}
 	if len(r.diags) > 0 {
 		r.diags.sort()
 		return nil, r.diags
 	}
+
+	n := newNamer(pkg.Types.Scope())
+	for _, t := range model.Tasks {
+		for _, name := range generatedNames(t) {
+			n[name] = true
+		}
+	}
+	nameImports(n, model, c.conv.pkgs)
+	for _, t := range model.Tasks {
+		nameLocals(n, t)
+	}
 	return model, nil
+}
+
+// IsGenerated reports whether src is a file that mpiregen wrote.
+func IsGenerated(src []byte) bool {
+	line, _, _ := strings.Cut(string(src), "\n")
+	return strings.TrimRight(line, "\r") == Header
+}
+
+// checkBuilds returns the build constraint of the files that declare the
+// tasks, which the generated file takes on; they must all have the same.
+func checkBuilds(r *reporter, decls []taskDecl) string {
+	for _, td := range decls[min(1, len(decls)):] {
+		if first := decls[0]; td.build != first.build {
+			r.errorf(td.fd.Pos(), "task %s is declared in a file built %s, task %s in one built %s: mpiregen writes one file for them all; move the tasks into files with the same build constraints", td.fd.Name.Name, buildString(td.build), first.fd.Name.Name, buildString(first.build))
+			return ""
+		}
+	}
+	if len(decls) == 0 {
+		return ""
+	}
+	return decls[0].build
+}
+
+func constraintString(e constraint.Expr) string {
+	if e == nil {
+		return ""
+	}
+	return e.String()
+}
+
+func buildString(build string) string {
+	if build == "" {
+		return "for every platform"
+	}
+	return "only where " + build
 }
 
 // Check type-checks the package with src as its generated file and returns
@@ -98,20 +169,6 @@ func Check(cfg Config, src []byte) error {
 		return ds
 	}
 	return nil
-}
-
-// hasInvalidType reports whether a task's types did not type-check.
-func hasInvalidType(t *Task) bool {
-	ts := []types.Type{t.Result, t.Shared, t.State}
-	for _, a := range t.Args {
-		ts = append(ts, a.Type)
-	}
-	for _, typ := range ts {
-		if typ != nil && strings.Contains(types.TypeString(typ, nil), "invalid type") {
-			return true
-		}
-	}
-	return false
 }
 
 // load loads the one package in dir.
@@ -138,12 +195,8 @@ func load(cfg Config, dir string, overlay map[string][]byte) (*packages.Package,
 	return pkgs[0], fset, nil
 }
 
-// packageClause returns "package name" of an existing Go file.
-func packageClause(file string) (string, bool) {
-	src, err := os.ReadFile(file)
-	if err != nil {
-		return "", false
-	}
+// packageClause returns "package name" of a Go file.
+func packageClause(file string, src []byte) (string, bool) {
 	f, err := parser.ParseFile(token.NewFileSet(), file, src, parser.PackageClauseOnly)
 	if err != nil {
 		return "", false
@@ -153,7 +206,7 @@ func packageClause(file string) (string, bool) {
 
 // loadErrors turns the package's errors into diagnostics, except those that
 // only say a name to be generated is undefined.
-func loadErrors(pkg *packages.Package, generated map[string]bool) Diagnostics {
+func loadErrors(pkg *packages.Package, generated map[string]string) Diagnostics {
 	var ds Diagnostics
 	for _, e := range pkg.Errors {
 		if e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# ") {
@@ -161,7 +214,7 @@ func loadErrors(pkg *packages.Package, generated map[string]bool) Diagnostics {
 			// data: its errors come again, positioned, as type errors.
 			continue
 		}
-		if name, ok := strings.CutPrefix(e.Msg, "undefined: "); ok && generated[name] {
+		if name, ok := strings.CutPrefix(e.Msg, "undefined: "); ok && generated[name] != "" {
 			continue
 		}
 		ds = append(ds, Diagnostic{Pos: parsePos(e.Pos), Msg: e.Msg})
@@ -190,9 +243,10 @@ func parsePos(s string) token.Position {
 	return p
 }
 
-// readFile finds the directives of one file and models their tasks. A
-// directive anywhere but in the doc comment of a function is an error.
-func readFile(r *reporter, pkg *packages.Package, file *ast.File) []*Task {
+// readFile finds the directives of one file and the functions they
+// annotate. A directive anywhere but in the doc comment of a function is an
+// error. build is the file's build constraint.
+func readFile(r *reporter, file *ast.File, build string) []taskDecl {
 	onFunc := map[*ast.Comment]*ast.FuncDecl{}
 	for _, decl := range file.Decls {
 		if fd, ok := decl.(*ast.FuncDecl); ok && fd.Doc != nil {
@@ -201,14 +255,18 @@ func readFile(r *reporter, pkg *packages.Package, file *ast.File) []*Task {
 			}
 		}
 	}
-	var tasks []*Task
+	var decls []taskDecl
 	for _, group := range file.Comments {
 		for _, c := range group.List {
 			if !isDirective(c) {
 				continue
 			}
 			fd := onFunc[c]
+			if fd != nil {
+				r.task = fd.Name.Name
+			}
 			d := parseDirective(r, c)
+			r.task = ""
 			switch {
 			case fd == nil:
 				if d != nil {
@@ -217,13 +275,11 @@ func readFile(r *reporter, pkg *packages.Package, file *ast.File) []*Task {
 			case fd.Recv != nil:
 				r.errorf(c.Slash, "//mpire:task on method %s: a task must be a top-level function, not a method", fd.Name.Name)
 			case d != nil:
-				if t := readTask(r, pkg, fd, d); t != nil {
-					tasks = append(tasks, t)
-				}
+				decls = append(decls, taskDecl{fd: fd, d: d, build: build})
 			}
 		}
 	}
-	return tasks
+	return decls
 }
 
 // checkNames refuses generated names that collide with each other or with
@@ -231,11 +287,7 @@ func readFile(r *reporter, pkg *packages.Package, file *ast.File) []*Task {
 func checkNames(r *reporter, pkg *types.Package, tasks []*Task) {
 	seen := map[string]*Task{}
 	for _, t := range tasks {
-		names := []string{t.Pool, t.New}
-		if t.ArgsTyp != "" {
-			names = append(names, t.ArgsTyp)
-		}
-		for _, name := range names {
+		for _, name := range generatedNames(t) {
 			if other := seen[name]; other != nil {
 				r.diags = append(r.diags, Diagnostic{Pos: t.Pos, Msg: fmt.Sprintf("task %s would generate %s, as task %s at %s does: give one of them another name=", t.Func, name, other.Func, shortPos(other.Pos))})
 				break

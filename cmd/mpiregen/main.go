@@ -11,9 +11,13 @@
 //
 // It loads the package in the current directory (or the one named on the
 // command line), checks every directive and task function, and writes
-// mpire_gen.go. Problems are printed as file.go:LINE:COL: message, and then
-// nothing is written and the exit status is 1. A package without directives
-// gets no file, and a file it generated before is removed.
+// mpire_gen.go. Problems are printed as file.go:LINE:COL: message, the file
+// relative to the directory go generate was started from, and then nothing is
+// written and the exit status is 1. A file of that name that mpiregen did
+// not write is never overwritten.
+//
+// A package without directives gets no file: one generated before is
+// removed or, under go generate, which still has to read it, emptied.
 //
 // Usage:
 //
@@ -35,7 +39,20 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], ".", os.Stderr))
+	os.Exit(run(os.Args[1:], positionBase(), os.Stderr))
+}
+
+// positionBase is the directory diagnostics are relative to. go generate
+// runs mpiregen in the package's directory, but the user reads its output
+// where they started go generate, which the shell's PWD still names: file
+// names relative to it tell apart the packages of go generate ./...
+func positionBase() string {
+	if pwd := os.Getenv("PWD"); os.Getenv("GOFILE") != "" && filepath.IsAbs(pwd) {
+		if info, err := os.Stat(pwd); err == nil && info.IsDir() {
+			return pwd
+		}
+	}
+	return "."
 }
 
 // run is mpiregen with its arguments; diagnostics name files relative to
@@ -95,7 +112,7 @@ func generate(cfg gen.Config) error {
 	}
 	path := filepath.Join(pkg.Dir, cfg.Output)
 	if len(pkg.Tasks) == 0 {
-		return removeGenerated(path)
+		return removeGenerated(path, pkg.Name)
 	}
 	src, err := templates.Render(pkg)
 	if err != nil {
@@ -105,23 +122,29 @@ func generate(cfg gen.Config) error {
 	if err := gen.Check(cfg, src); err != nil {
 		return err
 	}
+	return write(path, src)
+}
+
+// write writes src to path unless it holds src already, which keeps the
+// file's time for build caches.
+func write(path string, src []byte) error {
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, src) {
-		return nil // unchanged: keep the file's time, for build caches
+		return nil
 	}
 	return os.WriteFile(path, src, 0o644)
 }
 
-// removeGenerated removes path if mpiregen wrote it.
-func removeGenerated(path string) error {
-	old, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+// removeGenerated removes the file mpiregen wrote at path, now that the
+// package has no task. Load has made sure that mpiregen wrote it. Under go
+// generate, which lists a package's files before running the generators
+// and then reads each, removing it would fail go generate: the file is
+// emptied instead, down to its package clause.
+func removeGenerated(path, pkgName string) error {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	if !bytes.HasPrefix(old, []byte("// "+templates.Header)) {
-		return fmt.Errorf("%s has no directive to generate for, and was not written by mpiregen: not removing it", path)
+	if os.Getenv("GOFILE") != "" {
+		return write(path, templates.Empty(pkgName))
 	}
 	return os.Remove(path)
 }

@@ -4,11 +4,39 @@ package main
 
 import (
 	"context"
-	mpire "github.com/mpire-go/mpire/runtime"
 	"iter"
+
+	mpire "github.com/mpire-go/mpire/runtime"
+)
+
+// Tiny as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(int) int = Tiny
+
+// Busy as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(int) int = Busy
+
+// Convolve as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(*Image, Filter) []float64 = Convolve
+
+// CountPrefixes and prefixCounts as they were when this file was generated. If
+// this does not compile, one of them changed since: run go generate.
+var (
+	_ func(*PrefixCounts, []string) int  = CountPrefixes
+	_ func(*PrefixCounts) map[string]int = prefixCounts
+)
+
+// Evaluate and loadModel as they were when this file was generated. If this
+// does not compile, one of them changed since: run go generate.
+var (
+	_ func(*Model, int) float64 = Evaluate
+	_ func(*Model)              = loadModel
 )
 
 // TinyPool runs Tiny on a pool of workers. Create it with NewTinyPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type TinyPool struct {
@@ -16,20 +44,24 @@ type TinyPool struct {
 }
 
 // NewTinyPool returns a pool that runs Tiny.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewTinyPool(opts ...mpire.Option) *TinyPool {
 	p := &TinyPool{}
 	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
-		Format: p.format,
 		Name:   "Tiny",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:25",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Tiny for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *TinyPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n int, err error) {
 	defer mpire.CatchPanic(&err)
@@ -44,9 +76,10 @@ func (p *TinyPool) format(a *int) string {
 	return mpire.FormatArgs("x", *a)
 }
 
-// Map calls Tiny on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Tiny on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *TinyPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -56,9 +89,11 @@ func (p *TinyPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.O
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Tiny on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Tiny on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *TinyPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -68,8 +103,9 @@ func (p *TinyPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts .
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
-// Apply calls Tiny once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// Apply calls Tiny once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
 func (p *TinyPool) Apply(ctx context.Context, x int, opts ...mpire.Option) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
@@ -80,19 +116,20 @@ func (p *TinyPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.Option) 
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *TinyPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *TinyPool) Close() error {
 	return p.pool.Close()
 }
 
 // BusyPool runs Busy on a pool of workers. Create it with NewBusyPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type BusyPool struct {
@@ -100,27 +137,31 @@ type BusyPool struct {
 }
 
 // NewBusyPool returns a pool that runs Busy.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewBusyPool(opts ...mpire.Option) *BusyPool {
 	p := &BusyPool{}
 	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
-		Format: p.format,
 		Name:   "Busy",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:30",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Busy for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *BusyPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n int, err error) {
+func (p *BusyPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n2 int, err error) {
 	defer mpire.CatchPanic(&err)
-	for ; n < len(args) && !w.Stopped(); n++ {
-		out[n] = Busy(args[n])
+	for ; n2 < len(args) && !w.Stopped(); n2++ {
+		out[n2] = Busy(args[n2])
 	}
-	return n, nil
+	return n2, nil
 }
 
 // format formats the arguments of a Busy task for errors and insights.
@@ -128,9 +169,10 @@ func (p *BusyPool) format(a *int) string {
 	return mpire.FormatArgs("n", *a)
 }
 
-// Map calls Busy on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Busy on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *BusyPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -140,9 +182,11 @@ func (p *BusyPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.O
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Busy on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Busy on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *BusyPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -152,8 +196,9 @@ func (p *BusyPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts .
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
-// Apply calls Busy once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// Apply calls Busy once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
 func (p *BusyPool) Apply(ctx context.Context, n int, opts ...mpire.Option) (int, error) {
 	return p.pool.Apply(ctx, n, opts...)
 }
@@ -164,19 +209,21 @@ func (p *BusyPool) ApplyAsync(ctx context.Context, n int, opts ...mpire.Option) 
 	return p.pool.ApplyAsync(ctx, n, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *BusyPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *BusyPool) Close() error {
 	return p.pool.Close()
 }
 
-// ConvolvePool runs Convolve on a pool of workers. Create it with NewConvolvePool.
+// ConvolvePool runs Convolve on a pool of workers. Create it with
+// NewConvolvePool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type ConvolvePool struct {
@@ -184,22 +231,26 @@ type ConvolvePool struct {
 	shared *Image
 }
 
-// NewConvolvePool returns a pool that runs Convolve, handing shared to every worker
-// without copying it.
+// NewConvolvePool returns a pool that runs Convolve, handing shared to every
+// worker without copying it.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewConvolvePool(shared *Image, opts ...mpire.Option) *ConvolvePool {
 	p := &ConvolvePool{shared: shared}
 	p.pool = mpire.NewPool(mpire.Func[struct{}, Filter, []float64, struct{}]{
-		Format: p.format,
 		Name:   "Convolve",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:48",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Convolve for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *ConvolvePool) run(w *mpire.Worker[struct{}], args []Filter, out [][]float64) (n int, err error) {
 	defer mpire.CatchPanic(&err)
@@ -215,8 +266,9 @@ func (p *ConvolvePool) format(a *Filter) string {
 }
 
 // Map calls Convolve on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// returns the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *ConvolvePool) Map(ctx context.Context, args []Filter, opts ...mpire.Option) ([][]float64, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -227,8 +279,10 @@ func (p *ConvolvePool) MapUnordered(ctx context.Context, args []Filter, opts ...
 }
 
 // IMap calls Convolve on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// results in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *ConvolvePool) IMap(ctx context.Context, args iter.Seq[Filter], opts ...mpire.Option) iter.Seq2[[]float64, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -239,7 +293,9 @@ func (p *ConvolvePool) IMapUnordered(ctx context.Context, args iter.Seq[Filter],
 }
 
 // Apply calls Convolve once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *ConvolvePool) Apply(ctx context.Context, f Filter, opts ...mpire.Option) ([]float64, error) {
 	return p.pool.Apply(ctx, f, opts...)
 }
@@ -250,19 +306,21 @@ func (p *ConvolvePool) ApplyAsync(ctx context.Context, f Filter, opts ...mpire.O
 	return p.pool.ApplyAsync(ctx, f, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *ConvolvePool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *ConvolvePool) Close() error {
 	return p.pool.Close()
 }
 
-// CountPrefixesPool runs CountPrefixes on a pool of workers. Create it with NewCountPrefixesPool.
+// CountPrefixesPool runs CountPrefixes on a pool of workers. Create it with
+// NewCountPrefixesPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type CountPrefixesPool struct {
@@ -270,21 +328,25 @@ type CountPrefixesPool struct {
 }
 
 // NewCountPrefixesPool returns a pool that runs CountPrefixes.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewCountPrefixesPool(opts ...mpire.Option) *CountPrefixesPool {
 	p := &CountPrefixesPool{}
 	p.pool = mpire.NewPool(mpire.Func[PrefixCounts, []string, int, map[string]int]{
-		Exit:   p.exit,
-		Format: p.format,
 		Name:   "CountPrefixes",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:98",
 		Run:    p.run,
+		Exit:   p.exit,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls CountPrefixes for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *CountPrefixesPool) run(w *mpire.Worker[PrefixCounts], args [][]string, out []int) (n int, err error) {
 	defer mpire.CatchPanic(&err)
@@ -306,8 +368,9 @@ func (p *CountPrefixesPool) format(a *[]string) string {
 }
 
 // Map calls CountPrefixes on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// returns the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *CountPrefixesPool) Map(ctx context.Context, args [][]string, opts ...mpire.Option) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -318,8 +381,10 @@ func (p *CountPrefixesPool) MapUnordered(ctx context.Context, args [][]string, o
 }
 
 // IMap calls CountPrefixes on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// results in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *CountPrefixesPool) IMap(ctx context.Context, args iter.Seq[[]string], opts ...mpire.Option) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -330,7 +395,9 @@ func (p *CountPrefixesPool) IMapUnordered(ctx context.Context, args iter.Seq[[]s
 }
 
 // Apply calls CountPrefixes once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *CountPrefixesPool) Apply(ctx context.Context, doc []string, opts ...mpire.Option) (int, error) {
 	return p.pool.Apply(ctx, doc, opts...)
 }
@@ -347,19 +414,21 @@ func (p *CountPrefixesPool) ExitResults() []map[string]int {
 	return p.pool.ExitResults()
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *CountPrefixesPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *CountPrefixesPool) Close() error {
 	return p.pool.Close()
 }
 
-// EvaluatePool runs Evaluate on a pool of workers. Create it with NewEvaluatePool.
+// EvaluatePool runs Evaluate on a pool of workers. Create it with
+// NewEvaluatePool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type EvaluatePool struct {
@@ -367,21 +436,25 @@ type EvaluatePool struct {
 }
 
 // NewEvaluatePool returns a pool that runs Evaluate.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewEvaluatePool(opts ...mpire.Option) *EvaluatePool {
 	p := &EvaluatePool{}
 	p.pool = mpire.NewPool(mpire.Func[Model, int, float64, struct{}]{
-		Format: p.format,
-		Init:   p.init,
 		Name:   "Evaluate",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:154",
 		Run:    p.run,
+		Init:   p.init,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Evaluate for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *EvaluatePool) run(w *mpire.Worker[Model], args []int, out []float64) (n int, err error) {
 	defer mpire.CatchPanic(&err)
@@ -404,8 +477,9 @@ func (p *EvaluatePool) format(a *int) string {
 }
 
 // Map calls Evaluate on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// returns the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *EvaluatePool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]float64, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -416,8 +490,10 @@ func (p *EvaluatePool) MapUnordered(ctx context.Context, args []int, opts ...mpi
 }
 
 // IMap calls Evaluate on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// results in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *EvaluatePool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[float64, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -428,7 +504,9 @@ func (p *EvaluatePool) IMapUnordered(ctx context.Context, args iter.Seq[int], op
 }
 
 // Apply calls Evaluate once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *EvaluatePool) Apply(ctx context.Context, batch int, opts ...mpire.Option) (float64, error) {
 	return p.pool.Apply(ctx, batch, opts...)
 }
@@ -439,14 +517,14 @@ func (p *EvaluatePool) ApplyAsync(ctx context.Context, batch int, opts ...mpire.
 	return p.pool.ApplyAsync(ctx, batch, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *EvaluatePool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *EvaluatePool) Close() error {
 	return p.pool.Close()
 }

@@ -4,11 +4,17 @@ package main
 
 import (
 	"context"
-	mpire "github.com/mpire-go/mpire/runtime"
 	"iter"
+
+	mpire "github.com/mpire-go/mpire/runtime"
 )
 
+// Work as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(context.Context, int) (int, error) = Work
+
 // WorkPool runs Work on a pool of workers. Create it with NewWorkPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type WorkPool struct {
@@ -16,20 +22,24 @@ type WorkPool struct {
 }
 
 // NewWorkPool returns a pool that runs Work.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewWorkPool(opts ...mpire.Option) *WorkPool {
 	p := &WorkPool{}
 	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
-		Format: p.format,
 		Name:   "Work",
 		Pos:    "github.com/mpire-go/mpire/examples/dashboard/main.go:25",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Work for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *WorkPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n int, err error) {
 	defer mpire.CatchPanic(&err)
@@ -47,9 +57,10 @@ func (p *WorkPool) format(a *int) string {
 	return mpire.FormatArgs("ms", *a)
 }
 
-// Map calls Work on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Work on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *WorkPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -59,9 +70,11 @@ func (p *WorkPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.O
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Work on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Work on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *WorkPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -71,8 +84,9 @@ func (p *WorkPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts .
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
-// Apply calls Work once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// Apply calls Work once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
 func (p *WorkPool) Apply(ctx context.Context, ms int, opts ...mpire.Option) (int, error) {
 	return p.pool.Apply(ctx, ms, opts...)
 }
@@ -83,14 +97,14 @@ func (p *WorkPool) ApplyAsync(ctx context.Context, ms int, opts ...mpire.Option)
 	return p.pool.ApplyAsync(ctx, ms, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *WorkPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *WorkPool) Close() error {
 	return p.pool.Close()
 }

@@ -4,11 +4,21 @@ package main
 
 import (
 	"context"
-	mpire "github.com/mpire-go/mpire/runtime"
 	"iter"
+
+	mpire "github.com/mpire-go/mpire/runtime"
+)
+
+// Predict, loadModel and stats as they were when this file was generated. If
+// this does not compile, one of them changed since: run go generate.
+var (
+	_ func(context.Context, *Dataset, *Model, int) (float64, error) = Predict
+	_ func(mpire.WorkerID, *Model) error                            = loadModel
+	_ func(mpire.WorkerID, *Model) string                           = stats
 )
 
 // PredictPool runs Predict on a pool of workers. Create it with NewPredictPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type PredictPool struct {
@@ -16,24 +26,28 @@ type PredictPool struct {
 	shared *Dataset
 }
 
-// NewPredictPool returns a pool that runs Predict, handing shared to every worker
-// without copying it.
+// NewPredictPool returns a pool that runs Predict, handing shared to every
+// worker without copying it.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewPredictPool(shared *Dataset, opts ...mpire.Option) *PredictPool {
 	p := &PredictPool{shared: shared}
 	p.pool = mpire.NewPool(mpire.Func[Model, int, float64, string]{
-		Exit:   p.exit,
-		Format: p.format,
-		Init:   p.init,
 		Name:   "Predict",
 		Pos:    "github.com/mpire-go/mpire/examples/model/main.go:43",
 		Run:    p.run,
+		Init:   p.init,
+		Exit:   p.exit,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Predict for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *PredictPool) run(w *mpire.Worker[Model], args []int, out []float64) (n int, err error) {
 	defer mpire.CatchPanic(&err)
@@ -63,8 +77,9 @@ func (p *PredictPool) format(a *int) string {
 }
 
 // Map calls Predict on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// returns the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *PredictPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]float64, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -75,8 +90,10 @@ func (p *PredictPool) MapUnordered(ctx context.Context, args []int, opts ...mpir
 }
 
 // IMap calls Predict on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// results in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *PredictPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[float64, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -87,7 +104,9 @@ func (p *PredictPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opt
 }
 
 // Apply calls Predict once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *PredictPool) Apply(ctx context.Context, i int, opts ...mpire.Option) (float64, error) {
 	return p.pool.Apply(ctx, i, opts...)
 }
@@ -98,20 +117,20 @@ func (p *PredictPool) ApplyAsync(ctx context.Context, i int, opts ...mpire.Optio
 	return p.pool.ApplyAsync(ctx, i, opts...)
 }
 
-// ExitResults returns what stats returned for each worker stopped by the
-// most recent call, or by Close.
+// ExitResults returns what stats returned for each worker stopped by the most
+// recent call, or by Close.
 func (p *PredictPool) ExitResults() []string {
 	return p.pool.ExitResults()
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *PredictPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *PredictPool) Close() error {
 	return p.pool.Close()
 }

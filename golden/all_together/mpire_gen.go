@@ -4,17 +4,28 @@ package main
 
 import (
 	"context"
-	mpire "github.com/mpire-go/mpire/runtime"
 	"iter"
+
+	mpire "github.com/mpire-go/mpire/runtime"
 )
 
-// CountArgs holds the arguments of one Count task, in the order Count takes them.
+// Count, open and closeWorker as they were when this file was generated. If
+// this does not compile, one of them changed since: run go generate.
+var (
+	_ func(context.Context, mpire.WorkerID, Vocabulary, *Seen, string, int) (int, error) = Count
+	_ func(context.Context, mpire.WorkerID, Vocabulary, *Seen) error                     = open
+	_ func(context.Context, mpire.WorkerID, Vocabulary, *Seen) ([]string, error)         = closeWorker
+)
+
+// CountArgs holds the arguments of one Count task, in the order Count takes
+// them.
 type CountArgs struct {
 	Line  string
 	Times int
 }
 
 // CountPool runs Count on a pool of workers. Create it with NewCountPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type CountPool struct {
@@ -24,22 +35,26 @@ type CountPool struct {
 
 // NewCountPool returns a pool that runs Count, handing shared to every worker
 // without copying it.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewCountPool(shared Vocabulary, opts ...mpire.Option) *CountPool {
 	p := &CountPool{shared: shared}
 	p.pool = mpire.NewPool(mpire.Func[Seen, CountArgs, int, []string]{
-		Exit:   p.exit,
-		Format: p.format,
-		Init:   p.init,
 		Name:   "Count",
 		Pos:    "golden/all_together/main.go:33",
 		Run:    p.run,
+		Init:   p.init,
+		Exit:   p.exit,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Count for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *CountPool) run(w *mpire.Worker[Seen], args []CountArgs, out []int) (n int, err error) {
 	defer mpire.CatchPanic(&err)
@@ -70,9 +85,10 @@ func (p *CountPool) format(a *CountArgs) string {
 	return mpire.FormatArgs("line", a.Line, "times", a.Times)
 }
 
-// Map calls Count on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Count on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *CountPool) Map(ctx context.Context, args []CountArgs, opts ...mpire.Option) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -82,9 +98,11 @@ func (p *CountPool) MapUnordered(ctx context.Context, args []CountArgs, opts ...
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Count on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Count on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *CountPool) IMap(ctx context.Context, args iter.Seq[CountArgs], opts ...mpire.Option) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -94,8 +112,9 @@ func (p *CountPool) IMapUnordered(ctx context.Context, args iter.Seq[CountArgs],
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
-// Apply calls Count once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// Apply calls Count once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
 func (p *CountPool) Apply(ctx context.Context, line string, times int, opts ...mpire.Option) (int, error) {
 	return p.pool.Apply(ctx, CountArgs{
 		Line:  line,
@@ -118,14 +137,14 @@ func (p *CountPool) ExitResults() [][]string {
 	return p.pool.ExitResults()
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *CountPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *CountPool) Close() error {
 	return p.pool.Close()
 }

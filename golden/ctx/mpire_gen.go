@@ -4,12 +4,18 @@ package main
 
 import (
 	"context"
-	mpire "github.com/mpire-go/mpire/runtime"
 	"iter"
 	"time"
+
+	mpire "github.com/mpire-go/mpire/runtime"
 )
 
+// Wait as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(context.Context, time.Duration) (time.Duration, error) = Wait
+
 // WaitPool runs Wait on a pool of workers. Create it with NewWaitPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type WaitPool struct {
@@ -17,20 +23,24 @@ type WaitPool struct {
 }
 
 // NewWaitPool returns a pool that runs Wait.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewWaitPool(opts ...mpire.Option) *WaitPool {
 	p := &WaitPool{}
 	p.pool = mpire.NewPool(mpire.Func[struct{}, time.Duration, time.Duration, struct{}]{
-		Format: p.format,
 		Name:   "Wait",
 		Pos:    "golden/ctx/main.go:16",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Wait for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *WaitPool) run(w *mpire.Worker[struct{}], args []time.Duration, out []time.Duration) (n int, err error) {
 	defer mpire.CatchPanic(&err)
@@ -48,9 +58,10 @@ func (p *WaitPool) format(a *time.Duration) string {
 	return mpire.FormatArgs("d", *a)
 }
 
-// Map calls Wait on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Wait on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *WaitPool) Map(ctx context.Context, args []time.Duration, opts ...mpire.Option) ([]time.Duration, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -60,9 +71,11 @@ func (p *WaitPool) MapUnordered(ctx context.Context, args []time.Duration, opts 
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Wait on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Wait on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *WaitPool) IMap(ctx context.Context, args iter.Seq[time.Duration], opts ...mpire.Option) iter.Seq2[time.Duration, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -72,8 +85,9 @@ func (p *WaitPool) IMapUnordered(ctx context.Context, args iter.Seq[time.Duratio
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
-// Apply calls Wait once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// Apply calls Wait once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
 func (p *WaitPool) Apply(ctx context.Context, d time.Duration, opts ...mpire.Option) (time.Duration, error) {
 	return p.pool.Apply(ctx, d, opts...)
 }
@@ -84,14 +98,14 @@ func (p *WaitPool) ApplyAsync(ctx context.Context, d time.Duration, opts ...mpir
 	return p.pool.ApplyAsync(ctx, d, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *WaitPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *WaitPool) Close() error {
 	return p.pool.Close()
 }

@@ -4,11 +4,17 @@ package main
 
 import (
 	"context"
-	mpire "github.com/mpire-go/mpire/runtime"
 	"iter"
+
+	mpire "github.com/mpire-go/mpire/runtime"
 )
 
+// Square as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(int) int = Square
+
 // SquarePool runs Square on a pool of workers. Create it with NewSquarePool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type SquarePool struct {
@@ -16,20 +22,24 @@ type SquarePool struct {
 }
 
 // NewSquarePool returns a pool that runs Square.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewSquarePool(opts ...mpire.Option) *SquarePool {
 	p := &SquarePool{}
 	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
-		Format: p.format,
 		Name:   "Square",
 		Pos:    "golden/one_arg/main.go:14",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Square for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *SquarePool) run(w *mpire.Worker[struct{}], args []int, out []int) (n int, err error) {
 	defer mpire.CatchPanic(&err)
@@ -44,9 +54,10 @@ func (p *SquarePool) format(a *int) string {
 	return mpire.FormatArgs("x", *a)
 }
 
-// Map calls Square on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Square on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *SquarePool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -56,9 +67,11 @@ func (p *SquarePool) MapUnordered(ctx context.Context, args []int, opts ...mpire
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Square on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Square on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *SquarePool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -69,7 +82,9 @@ func (p *SquarePool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts
 }
 
 // Apply calls Square once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *SquarePool) Apply(ctx context.Context, x int, opts ...mpire.Option) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
@@ -80,14 +95,14 @@ func (p *SquarePool) ApplyAsync(ctx context.Context, x int, opts ...mpire.Option
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *SquarePool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *SquarePool) Close() error {
 	return p.pool.Close()
 }

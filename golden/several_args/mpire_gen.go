@@ -4,17 +4,24 @@ package main
 
 import (
 	"context"
-	mpire "github.com/mpire-go/mpire/runtime"
 	"iter"
+
+	mpire "github.com/mpire-go/mpire/runtime"
 )
 
-// DivideArgs holds the arguments of one Divide task, in the order Divide takes them.
+// Divide as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(float64, float64) (float64, error) = Divide
+
+// DivideArgs holds the arguments of one Divide task, in the order Divide takes
+// them.
 type DivideArgs struct {
 	X float64
 	Y float64
 }
 
 // DividePool runs Divide on a pool of workers. Create it with NewDividePool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type DividePool struct {
@@ -22,20 +29,24 @@ type DividePool struct {
 }
 
 // NewDividePool returns a pool that runs Divide.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewDividePool(opts ...mpire.Option) *DividePool {
 	p := &DividePool{}
 	p.pool = mpire.NewPool(mpire.Func[struct{}, DivideArgs, float64, struct{}]{
-		Format: p.format,
 		Name:   "Divide",
 		Pos:    "golden/several_args/main.go:15",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Divide for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *DividePool) run(w *mpire.Worker[struct{}], args []DivideArgs, out []float64) (n int, err error) {
 	defer mpire.CatchPanic(&err)
@@ -53,9 +64,10 @@ func (p *DividePool) format(a *DivideArgs) string {
 	return mpire.FormatArgs("x", a.X, "y", a.Y)
 }
 
-// Map calls Divide on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Divide on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *DividePool) Map(ctx context.Context, args []DivideArgs, opts ...mpire.Option) ([]float64, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -65,9 +77,11 @@ func (p *DividePool) MapUnordered(ctx context.Context, args []DivideArgs, opts .
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Divide on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Divide on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *DividePool) IMap(ctx context.Context, args iter.Seq[DivideArgs], opts ...mpire.Option) iter.Seq2[float64, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -78,7 +92,9 @@ func (p *DividePool) IMapUnordered(ctx context.Context, args iter.Seq[DivideArgs
 }
 
 // Apply calls Divide once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *DividePool) Apply(ctx context.Context, x float64, y float64, opts ...mpire.Option) (float64, error) {
 	return p.pool.Apply(ctx, DivideArgs{
 		X: x,
@@ -95,14 +111,14 @@ func (p *DividePool) ApplyAsync(ctx context.Context, x float64, y float64, opts 
 	}, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *DividePool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *DividePool) Close() error {
 	return p.pool.Close()
 }

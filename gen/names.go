@@ -1,0 +1,146 @@
+package gen
+
+import (
+	"fmt"
+	"go/build"
+	"go/types"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// ImplPath is the import path of the runtime's plumbing for generated code.
+const ImplPath = RuntimePath
+
+// namer hands out identifiers that collide with none of the names in use.
+type namer map[string]bool
+
+// newNamer starts from the names every file of the package sees: its own
+// declarations and the predeclared ones.
+func newNamer(scope *types.Scope) namer {
+	n := namer{}
+	for _, name := range scope.Names() {
+		n[name] = true
+	}
+	for _, name := range types.Universe.Names() {
+		n[name] = true
+	}
+	return n
+}
+
+// fresh returns want, or want2, want3... (want_2... when want ends in a
+// digit) when want is taken, and takes it.
+func (n namer) fresh(want string) string {
+	format := "%s%d"
+	if want != "" && unicode.IsDigit(rune(want[len(want)-1])) {
+		format = "%s_%d"
+	}
+	name := want
+	for i := 2; n[name]; i++ {
+		name = fmt.Sprintf(format, want, i)
+	}
+	n[name] = true
+	return name
+}
+
+// clone returns a copy of n, for names that only one function declares.
+func (n namer) clone() namer {
+	c := make(namer, len(n))
+	for k := range n {
+		c[k] = true
+	}
+	return c
+}
+
+// nameImports chooses the name of every package the generated file
+// imports: its own name unless a declaration of the package, a predeclared
+// name or an earlier import has it. The runtime's packages and the
+// standard library's come first, so that they keep their usual names
+// whenever the package allows it; then the others, by path.
+func nameImports(n namer, model *Package, pkgs map[string]string) {
+	fixed := []struct {
+		path, name string
+		dst        *string
+	}{
+		{"context", "context", &model.Context},
+		{"iter", "iter", &model.Iter},
+		{RuntimePath, "mpire", &model.Runtime},
+		{ImplPath, "mpireimpl", &model.Impl},
+	}
+	chosen := map[string]string{}
+	for _, f := range fixed {
+		if name, ok := chosen[f.path]; ok {
+			*f.dst = name
+			continue
+		}
+		*f.dst = n.fresh(f.name)
+		chosen[f.path] = *f.dst
+	}
+	paths := make([]string, 0, len(pkgs))
+	for p := range pkgs {
+		if _, ok := chosen[p]; !ok && p != model.Path {
+			paths = append(paths, p)
+		}
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		chosen[p] = n.fresh(pkgs[p])
+	}
+	for p, name := range chosen {
+		model.Imports = append(model.Imports, Import{Path: p, Name: name, Std: isStd(p)})
+	}
+	slices.SortFunc(model.Imports, func(a, b Import) int { return strings.Compare(a.Path, b.Path) })
+}
+
+// nameLocals chooses the identifiers of t's generated code: first the
+// parameter names of Apply, the function's own when they can be; then the
+// variables of the generated methods, around them.
+func nameLocals(n namer, t *Task) {
+	n = n.clone()
+	fields := namer{}
+	for i := range t.Args {
+		a := &t.Args[i]
+		unnamed := a.Label == "" || a.Label == "_"
+		if unnamed {
+			a.Label = fmt.Sprintf("arg%d", i)
+		}
+		a.Name = n.fresh(a.Label)
+		a.Field = upperFirst(a.Label)
+		if unnamed || fields[a.Field] {
+			a.Field = fields.fresh(fmt.Sprintf("Arg%d", i))
+		}
+		fields[a.Field] = true
+	}
+	l := &t.Local
+	for _, v := range []struct {
+		dst  *string
+		want string
+	}{
+		{&l.Recv, "p"}, {&l.Ctx, "ctx"}, {&l.Opts, "opts"}, {&l.Shared, "shared"},
+		{&l.Worker, "w"}, {&l.Args, "args"}, {&l.Out, "out"}, {&l.N, "n"},
+		{&l.Err, "err"}, {&l.A, "a"}, {&l.ID, "id"}, {&l.State, "state"},
+	} {
+		*v.dst = n.fresh(v.want)
+	}
+}
+
+// generatedNames lists the top-level names that t's generated code declares.
+func generatedNames(t *Task) []string {
+	names := []string{t.Pool, t.New}
+	if t.ArgsType != "" {
+		names = append(names, t.ArgsType)
+	}
+	return names
+}
+
+// isStd reports whether the package at path p is in the standard library:
+// its source is in GOROOT.
+func isStd(p string) bool {
+	if first, _, _ := strings.Cut(p, "/"); strings.Contains(first, ".") {
+		return false
+	}
+	info, err := os.Stat(filepath.Join(build.Default.GOROOT, "src", filepath.FromSlash(p)))
+	return err == nil && info.IsDir()
+}
