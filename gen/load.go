@@ -113,7 +113,7 @@ func Load(cfg Config) (*Package, error) {
 	}
 	nameImports(n, model, c.conv.pkgs)
 	for _, t := range model.Tasks {
-		nameLocals(n, t)
+		nameLocals(model, t)
 	}
 	return model, nil
 }
@@ -127,16 +127,16 @@ func IsGenerated(src []byte) bool {
 // checkBuilds returns the build constraint of the files that declare the
 // tasks, which the generated file takes on; they must all have the same.
 func checkBuilds(r *reporter, decls []taskDecl) string {
-	for _, td := range decls[min(1, len(decls)):] {
-		if first := decls[0]; td.build != first.build {
-			r.errorf(td.fd.Pos(), "task %s is declared in a file built %s, task %s in one built %s: mpiregen writes one file for them all; move the tasks into files with the same build constraints", td.fd.Name.Name, buildString(td.build), first.fd.Name.Name, buildString(first.build))
-			return ""
-		}
-	}
 	if len(decls) == 0 {
 		return ""
 	}
-	return decls[0].build
+	first := decls[0]
+	for _, td := range decls[1:] {
+		if td.build != first.build {
+			r.errorf(td.fd.Pos(), "task %s is declared in a file built %s, task %s in one built %s: mpiregen writes one file for them all; move the tasks into files with the same build constraints", td.fd.Name.Name, buildString(td.build), first.fd.Name.Name, buildString(first.build))
+		}
+	}
+	return first.build
 }
 
 func constraintString(e constraint.Expr) string {

@@ -45,15 +45,6 @@ func (n namer) fresh(want string) string {
 	return name
 }
 
-// clone returns a copy of n, for names that only one function declares.
-func (n namer) clone() namer {
-	c := make(namer, len(n))
-	for k := range n {
-		c[k] = true
-	}
-	return c
-}
-
 // nameImports chooses the name of every package the generated file
 // imports: its own name unless a declaration of the package, a predeclared
 // name or an earlier import has it. The runtime's packages and the
@@ -96,22 +87,27 @@ func nameImports(n namer, model *Package, pkgs map[string]string) {
 
 // nameLocals chooses the identifiers of t's generated code: first the
 // parameter names of Apply, the function's own when they can be; then the
-// variables of the generated methods, around them.
-func nameLocals(n namer, t *Task) {
-	n = n.clone()
-	fields := namer{}
+// variables of the generated methods, around them. A local only has to
+// differ from what the bodies it is declared in refer to: the names of
+// bodyNames.
+func nameLocals(model *Package, t *Task) {
+	n := bodyNames(model, t)
+	// The parameters the function names keep their names, as labels and,
+	// capitalized, as fields; the others are called after their position.
+	labels, fields := namer{}, namer{}
+	for i := range t.Args {
+		if a := &t.Args[i]; a.Label != "" && a.Label != "_" {
+			labels[a.Label] = true
+			a.Field = fields.fresh(upperFirst(a.Label))
+		}
+	}
 	for i := range t.Args {
 		a := &t.Args[i]
-		unnamed := a.Label == "" || a.Label == "_"
-		if unnamed {
-			a.Label = fmt.Sprintf("arg%d", i)
-		}
-		a.Name = n.fresh(a.Label)
-		a.Field = upperFirst(a.Label)
-		if unnamed || fields[a.Field] {
+		if a.Label == "" || a.Label == "_" {
+			a.Label = labels.fresh(fmt.Sprintf("arg%d", i))
 			a.Field = fields.fresh(fmt.Sprintf("Arg%d", i))
 		}
-		fields[a.Field] = true
+		a.Name = n.fresh(a.Label)
 	}
 	l := &t.Local
 	for _, v := range []struct {
@@ -123,6 +119,58 @@ func nameLocals(n namer, t *Task) {
 		{&l.Err, "err"}, {&l.A, "a"}, {&l.ID, "id"}, {&l.State, "state"},
 	} {
 		*v.dst = n.fresh(v.want)
+	}
+}
+
+// bodyNames returns the names that the bodies of t's generated functions
+// refer to without a qualifier: the predeclared ones, the imports, the
+// generated types, the task and hook functions, and the package's own
+// types among the pool's type arguments.
+func bodyNames(model *Package, t *Task) namer {
+	n := namer{}
+	for _, name := range types.Universe.Names() {
+		n[name] = true
+	}
+	for _, imp := range model.Imports {
+		n[imp.Name] = true
+	}
+	for _, name := range append(generatedNames(t), t.Func) {
+		n[name] = true
+	}
+	for _, h := range []*Hook{t.Init, t.Exit} {
+		if h != nil {
+			n[h.Func] = true
+			if h.Result != nil {
+				localTypeNames(model.Path, h.Result, n)
+			}
+		}
+	}
+	localTypeNames(model.Path, t.Result, n)
+	if t.ArgsType == "" {
+		localTypeNames(model.Path, t.Args[0].Type, n)
+	}
+	if t.State != nil {
+		localTypeNames(model.Path, t.State, n)
+	}
+	return n
+}
+
+// localTypeNames adds to n the names of the types of package path that t
+// refers to.
+func localTypeNames(path string, t *Type, n namer) {
+	if t == nil {
+		return
+	}
+	if t.Kind == Named && t.Pkg == path {
+		n[t.Name] = true
+	}
+	for _, u := range append(append([]*Type{t.Elem, t.Key}, t.Args...), t.Embedded...) {
+		localTypeNames(path, u, n)
+	}
+	for _, fs := range [][]Field{t.Fields, t.Results} {
+		for _, f := range fs {
+			localTypeNames(path, f.Type, n)
+		}
 	}
 }
 

@@ -11,8 +11,8 @@
 //
 // It loads the package in the current directory (or the one named on the
 // command line), checks every directive and task function, and writes
-// mpire_gen.go. Problems are printed as file.go:LINE:COL: message, the file
-// relative to the directory go generate was started from, and then nothing is
+// mpire_gen.go. Problems are printed as file.go:LINE:COL: message (under go
+// generate, the file relative to the module's root), and then nothing is
 // written and the exit status is 1. A file of that name that mpiregen did
 // not write is never overwritten.
 //
@@ -21,7 +21,7 @@
 //
 // Usage:
 //
-//	mpiregen [-o file] [-tags list] [dir]
+//	mpiregen [-o file] [-tags list] [-stdout] [dir]
 package main
 
 import (
@@ -39,31 +39,42 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], positionBase(), os.Stderr))
+	os.Exit(run(os.Args[1:], positionBase(), os.Stdout, os.Stderr))
 }
 
-// positionBase is the directory diagnostics are relative to. go generate
-// runs mpiregen in the package's directory, but the user reads its output
-// where they started go generate, which the shell's PWD still names: file
-// names relative to it tell apart the packages of go generate ./...
+// positionBase is the directory diagnostics are relative to: the current
+// one, except under go generate. go generate runs mpiregen in the package's
+// directory, where every package has its main.go, while the user reads the
+// output where they ran go generate ./..., most often the module's root:
+// file names relative to it tell the packages apart, as go vet's do.
 func positionBase() string {
-	if pwd := os.Getenv("PWD"); os.Getenv("GOFILE") != "" && filepath.IsAbs(pwd) {
-		if info, err := os.Stat(pwd); err == nil && info.IsDir() {
-			return pwd
+	if os.Getenv("GOFILE") == "" {
+		return "."
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return "."
 		}
 	}
-	return "."
 }
 
 // run is mpiregen with its arguments; diagnostics name files relative to
 // base. It returns the exit status.
-func run(args []string, base string, stderr io.Writer) int {
+func run(args []string, base string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("mpiregen", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	output := flags.String("o", "mpire_gen.go", "name of the generated file, written in the package's directory")
 	tags := flags.String("tags", "", "comma-separated build tags to load the package with")
+	toStdout := flags.Bool("stdout", false, "write the generated file to standard output instead of the package's directory")
 	flags.Usage = func() {
-		fmt.Fprint(stderr, "usage: mpiregen [-o file] [-tags list] [dir]\n\n"+
+		fmt.Fprint(stderr, "usage: mpiregen [-o file] [-tags list] [-stdout] [dir]\n\n"+
 			"mpiregen writes typed worker pools for the functions of the package in dir\n"+
 			"(default: the current directory) annotated with\n\n"+
 			"\t//mpire:task [name=Name] [shared=Type] [state=Type] [init=Func] [exit=Func]\n\nFlags:\n")
@@ -87,7 +98,11 @@ func run(args []string, base string, stderr io.Writer) int {
 	if *tags != "" {
 		cfg.Tags = strings.Split(*tags, ",")
 	}
-	if err := generate(cfg); err != nil {
+	var out io.Writer
+	if *toStdout {
+		out = stdout
+	}
+	if err := generate(cfg, out); err != nil {
 		var diags gen.Diagnostics
 		if !errors.As(err, &diags) {
 			fmt.Fprintf(stderr, "mpiregen: %v\n", err)
@@ -104,14 +119,18 @@ func run(args []string, base string, stderr io.Writer) int {
 	return 0
 }
 
-// generate writes the package's generated file, or removes a stale one.
-func generate(cfg gen.Config) error {
+// generate writes the package's generated file, or removes a stale one;
+// with out, it writes the file there instead, or nothing.
+func generate(cfg gen.Config, out io.Writer) error {
 	pkg, err := gen.Load(cfg)
 	if err != nil {
 		return err
 	}
 	path := filepath.Join(pkg.Dir, cfg.Output)
 	if len(pkg.Tasks) == 0 {
+		if out != nil {
+			return nil
+		}
 		return removeGenerated(path, pkg.Name)
 	}
 	src, err := templates.Render(pkg)
@@ -120,6 +139,10 @@ func generate(cfg gen.Config) error {
 	}
 	// The package must compile with what was generated for it.
 	if err := gen.Check(cfg, src); err != nil {
+		return err
+	}
+	if out != nil {
+		_, err := out.Write(src)
 		return err
 	}
 	return write(path, src)

@@ -38,3 +38,8 @@ func NotAnIdentifier(x int) int { return x }
 //
 //mpire:tsak
 func Misspelled(x int) int { return x }
+
+// Mistyped mistypes a key.
+//
+//mpire:task stat=Model
+func Mistyped(x int) int { return x }
