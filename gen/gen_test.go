@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"errors"
 	"go/ast"
 	"go/token"
 	"os"
@@ -126,6 +127,14 @@ func use() { _ = NewScorerPool } // not generated yet: no error
 	}
 	if task.Init == nil || !slices.Equal(task.Init.Leading, []Kind{Ctx, State}) || !task.Init.ResultErr {
 		t.Fatalf("init %+v", task.Init)
+	}
+	// Check finds the errors of a generated file, positioned in it, and
+	// those of the package with it (here, a pool it does not declare).
+	err = Check(Config{Dir: dir, Output: "mpire_gen.go"}, pkg, []byte("package m\n\nvar _ int = \"x\"\n"))
+	var ds Diagnostics
+	if !errors.As(err, &ds) || len(ds) != 2 || filepath.Base(ds[1].Pos.Filename) != "mpire_gen.go" || ds[1].Pos.Line != 3 ||
+		ds[0].Msg != "undefined: NewScorerPool" {
+		t.Fatalf("Check: %v", err)
 	}
 	if task.Exit == nil || task.Exit.Result.Name != "int" || !task.Exit.ResultErr || !slices.Equal(task.Exit.Leading, []Kind{WorkerID}) {
 		t.Fatalf("exit %+v", task.Exit)

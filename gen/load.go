@@ -7,8 +7,10 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,31 +39,35 @@ func Load(cfg Config) (*Package, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The previous output may be stale or no longer compile: load the
-	// package without it, as it will be replaced. A file of that name that
-	// mpiregen did not write is the user's, and stays as it is.
+	// The previous output may be stale or no longer compile: its errors
+	// and declarations are ignored, as it will be replaced. Loading the
+	// package as it is keeps the go command's export data of its
+	// dependencies usable, which an overlay of the file would not. A file of
+	// that name that mpiregen did not write is the user's, and stays as it is.
 	output := filepath.Join(dir, cfg.Output)
-	var overlay map[string][]byte
-	if src, err := os.ReadFile(output); err == nil {
-		if !IsGenerated(src) {
-			return nil, Diagnostics{{Pos: token.Position{Filename: output, Line: 1, Column: 1},
-				Msg: fmt.Sprintf("%s was not written by mpiregen (its first line is not %q): not overwriting it; rename it, or choose another name with -o", cfg.Output, Header)}}
-		}
+	src, err := os.ReadFile(output)
+	if err == nil && !IsGenerated(src) {
+		return nil, Diagnostics{{Pos: token.Position{Filename: output, Line: 1, Column: 1},
+			Msg: fmt.Sprintf("%s was not written by mpiregen (its first line is not %q): not overwriting it; rename it, or choose another name with -o", cfg.Output, Header)}}
+	}
+	pkg, fset, err := load(cfg, dir, nil)
+	if err == nil && pkg.Types == nil && src != nil {
+		// The old file cannot even be listed with the package (another
+		// package clause): load the package without it.
 		if clause, ok := packageClause(output, src); ok {
-			overlay = map[string][]byte{output: []byte(clause + "\n")}
+			pkg, fset, err = load(cfg, dir, map[string][]byte{output: []byte(clause + "\n")})
 		}
 	}
-	pkg, fset, err := load(cfg, dir, overlay)
 	if err != nil {
 		return nil, err
 	}
 	if pkg.Types == nil || len(pkg.Syntax) == 0 {
-		return nil, loadErrors(pkg, nil)
+		return nil, loadErrors(pkg, output, nil)
 	}
 
 	r := &reporter{fset: fset}
 	c := &checker{r: r, pkg: pkg, conv: &converter{pkgs: map[string]string{}},
-		funcs: map[string]*ast.FuncDecl{}, generated: map[string]string{}}
+		funcs: map[string]*ast.FuncDecl{}, generated: map[string]string{}, output: output}
 	var decls []taskDecl
 	for _, file := range pkg.Syntax {
 		name := fset.Position(file.Package).Filename
@@ -84,6 +90,11 @@ func Load(cfg Config) (*Package, error) {
 		}
 	}
 	model := &Package{Name: pkg.Name, Path: pkg.PkgPath, Dir: dir}
+	for _, f := range pkg.CompiledGoFiles {
+		if f != output {
+			model.Files = append(model.Files, f)
+		}
+	}
 	var builds []taskDecl
 	for _, td := range decls {
 		if t := c.readTask(td); t != nil {
@@ -91,14 +102,14 @@ func Load(cfg Config) (*Package, error) {
 			builds = append(builds, td)
 		}
 	}
-	checkNames(r, pkg.Types, model.Tasks)
+	checkNames(r, pkg.Types, output, model.Tasks)
 	model.Build = checkBuilds(r, builds)
 
 	// Type errors explain problems in the tasks, or make their types
 	// unusable: then report them, except the uses of what is about to be
 	// generated.
 	if len(r.diags) > 0 || c.invalid {
-		r.diags = append(r.diags, loadErrors(pkg, c.generated)...)
+		r.diags = append(r.diags, loadErrors(pkg, output, c.generated)...)
 	}
 	if len(r.diags) > 0 {
 		r.diags.sort()
@@ -153,35 +164,89 @@ func buildString(build string) string {
 	return "only where " + build
 }
 
-// Check type-checks the package with src as its generated file and returns
+// Check type-checks pkg's files with src as its generated file and returns
 // Diagnostics for every error: the user's own, and any in src.
-func Check(cfg Config, src []byte) error {
-	dir, err := filepath.Abs(cfg.Dir)
+//
+// It checks in this process, with the export data of the imports from the
+// go command, rather than loading the package again with src as an
+// overlay, which would type-check every dependency from source.
+func Check(cfg Config, pkg *Package, src []byte) error {
+	fset := token.NewFileSet()
+	var files []*ast.File
+	var ds Diagnostics
+	for _, name := range pkg.Files {
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		files = append(files, f)
+	}
+	gen, err := parser.ParseFile(fset, filepath.Join(pkg.Dir, cfg.Output), src, parser.SkipObjectResolution)
 	if err != nil {
 		return err
 	}
-	pkg, _, err := load(cfg, dir, map[string][]byte{filepath.Join(dir, cfg.Output): src})
-	if err != nil {
-		return err
+	files = append(files, gen)
+	paths := map[string]bool{}
+	for _, f := range files {
+		for _, spec := range f.Imports {
+			if p, err := strconv.Unquote(spec.Path.Value); err == nil && p != "unsafe" && p != "C" {
+				paths[p] = true
+			}
+		}
 	}
-	if ds := loadErrors(pkg, nil); len(ds) > 0 {
+	imports := map[string]*types.Package{"unsafe": types.Unsafe}
+	if len(paths) > 0 {
+		lcfg := &packages.Config{Mode: packages.NeedName | packages.NeedTypes, Dir: pkg.Dir, BuildFlags: buildFlags(cfg)}
+		loaded, err := packages.Load(lcfg, slices.Sorted(maps.Keys(paths))...)
+		if err != nil {
+			return err
+		}
+		for _, p := range loaded {
+			imports[p.PkgPath] = p.Types
+		}
+	}
+	conf := types.Config{
+		Importer: importerFunc(func(path string) (*types.Package, error) {
+			if p := imports[path]; p != nil {
+				return p, nil
+			}
+			return nil, fmt.Errorf("package %s not found", path)
+		}),
+		Error: func(err error) {
+			if te, ok := err.(types.Error); ok {
+				ds = append(ds, Diagnostic{Pos: te.Fset.Position(te.Pos), Msg: te.Msg})
+			}
+		},
+	}
+	conf.Check(pkg.Path, fset, files, nil) // its errors went to conf.Error
+	if len(ds) > 0 {
 		ds.sort()
 		return ds
 	}
 	return nil
 }
 
+type importerFunc func(path string) (*types.Package, error)
+
+func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
+
+func buildFlags(cfg Config) []string {
+	if len(cfg.Tags) == 0 {
+		return nil
+	}
+	return []string{"-tags=" + strings.Join(cfg.Tags, ",")}
+}
+
 // load loads the one package in dir.
 func load(cfg Config, dir string, overlay map[string][]byte) (*packages.Package, *token.FileSet, error) {
 	fset := token.NewFileSet()
 	lcfg := &packages.Config{
-		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
-		Dir:     dir,
-		Fset:    fset,
-		Overlay: overlay,
-	}
-	if len(cfg.Tags) > 0 {
-		lcfg.BuildFlags = []string{"-tags=" + strings.Join(cfg.Tags, ",")}
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedSyntax |
+			packages.NeedTypes | packages.NeedTypesInfo,
+		Dir:        dir,
+		Fset:       fset,
+		Overlay:    overlay,
+		BuildFlags: buildFlags(cfg),
 	}
 	pkgs, err := packages.Load(lcfg, ".")
 	if err != nil {
@@ -204,9 +269,10 @@ func packageClause(file string, src []byte) (string, bool) {
 	return "package " + f.Name.Name, true
 }
 
-// loadErrors turns the package's errors into diagnostics, except those that
-// only say a name to be generated is undefined.
-func loadErrors(pkg *packages.Package, generated map[string]string) Diagnostics {
+// loadErrors turns the package's errors into diagnostics, except those in
+// the old generated file output, and those that only say a name to be
+// generated is undefined.
+func loadErrors(pkg *packages.Package, output string, generated map[string]string) Diagnostics {
 	var ds Diagnostics
 	for _, e := range pkg.Errors {
 		if e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# ") {
@@ -217,7 +283,11 @@ func loadErrors(pkg *packages.Package, generated map[string]string) Diagnostics 
 		if name, ok := strings.CutPrefix(e.Msg, "undefined: "); ok && generated[name] != "" {
 			continue
 		}
-		ds = append(ds, Diagnostic{Pos: parsePos(e.Pos), Msg: e.Msg})
+		pos := parsePos(e.Pos)
+		if pos.Filename == output {
+			continue
+		}
+		ds = append(ds, Diagnostic{Pos: pos, Msg: e.Msg})
 	}
 	return ds
 }
@@ -284,7 +354,7 @@ func readFile(r *reporter, file *ast.File, build string) []taskDecl {
 
 // checkNames refuses generated names that collide with each other or with
 // the package's own declarations.
-func checkNames(r *reporter, pkg *types.Package, tasks []*Task) {
+func checkNames(r *reporter, pkg *types.Package, output string, tasks []*Task) {
 	seen := map[string]*Task{}
 	for _, t := range tasks {
 		for _, name := range generatedNames(t) {
@@ -293,7 +363,7 @@ func checkNames(r *reporter, pkg *types.Package, tasks []*Task) {
 				break
 			}
 			seen[name] = t
-			if obj := pkg.Scope().Lookup(name); obj != nil {
+			if obj := pkg.Scope().Lookup(name); obj != nil && r.fset.Position(obj.Pos()).Filename != output {
 				r.diags = append(r.diags, Diagnostic{Pos: t.Pos, Msg: fmt.Sprintf("task %s would generate %s, already declared at %s: give the task another name=", t.Func, name, shortPos(r.fset.Position(obj.Pos())))})
 				break
 			}

@@ -20,6 +20,10 @@ type Package struct {
 	Path string // import path
 	Dir  string // directory
 
+	// Files are the package's Go files as the compiler sees them, but the
+	// generated file: what Check checks the generated code with.
+	Files []string
+
 	// Build is the build constraint of the generated file (the expression
 	// of a //go:build line), "" for none: the constraint of the files that
 	// declare the tasks, so that the file builds wherever they do.

@@ -138,7 +138,7 @@ func generate(cfg gen.Config, out io.Writer) error {
 		return err
 	}
 	// The package must compile with what was generated for it.
-	if err := gen.Check(cfg, src); err != nil {
+	if err := gen.Check(cfg, pkg, src); err != nil {
 		return err
 	}
 	if out != nil {
