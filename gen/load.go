@@ -103,6 +103,9 @@ func Load(cfg Config) (*Package, error) {
 		}
 	}
 	checkNames(r, pkg.Types, output, model.Tasks)
+	if len(model.Tasks) > 0 {
+		checkPredeclared(r, pkg.Types, output)
+	}
 	model.Build = checkBuilds(r, builds)
 
 	// Type errors explain problems in the tasks, or make their types
@@ -367,6 +370,20 @@ func checkNames(r *reporter, pkg *types.Package, output string, tasks []*Task) {
 				r.diags = append(r.diags, Diagnostic{Pos: t.Pos, Msg: fmt.Sprintf("task %s would generate %s, already declared at %s: give the task another name=", t.Func, name, shortPos(r.fset.Position(obj.Pos())))})
 				break
 			}
+		}
+	}
+}
+
+// predeclared are the predeclared names that generated code refers to.
+var predeclared = []string{"error", "int", "len", "nil", "string"}
+
+// checkPredeclared refuses a package that declares one of the predeclared
+// names generated code needs: in that package, nothing can name the
+// predeclared one any more.
+func checkPredeclared(r *reporter, pkg *types.Package, output string) {
+	for _, name := range predeclared {
+		if obj := pkg.Scope().Lookup(name); obj != nil && r.fset.Position(obj.Pos()).Filename != output {
+			r.errorf(obj.Pos(), "%s hides the predeclared %s, which the generated pools need: give it another name", name, name)
 		}
 	}
 }
