@@ -20,6 +20,13 @@ import (
 // RuntimePath is the import path of the runtime that generated code calls.
 const RuntimePath = "github.com/mpire-go/mpire/runtime"
 
+// ImplPath is the import path of the runtime's package for generated code.
+const ImplPath = RuntimePath + "/mpireimpl"
+
+// enginePath is where the runtime's types are defined; package mpire names
+// them through aliases.
+const enginePath = RuntimePath + "/internal/engine"
+
 // Config says what to load.
 type Config struct {
 	Dir    string   // the package's directory

@@ -11,9 +11,6 @@ import (
 	"unicode"
 )
 
-// ImplPath is the import path of the runtime's plumbing for generated code.
-const ImplPath = RuntimePath
-
 // namer hands out identifiers that collide with none of the names in use.
 type namer map[string]bool
 

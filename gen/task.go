@@ -256,7 +256,7 @@ func (k kinds) of(t types.Type) Kind {
 	switch {
 	case isNamed(t, "context", "Context"):
 		return Ctx
-	case isNamed(t, RuntimePath, "WorkerID"):
+	case isNamed(t, enginePath, "WorkerID"):
 		return WorkerID
 	case k.shared != nil && types.Identical(t, k.shared):
 		return Shared

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
 // allowedCPUs lists the CPUs this process may run on.
@@ -29,7 +30,7 @@ func allowedCPUs(t *testing.T) []int {
 }
 
 // affinityPool records, per worker, the CPUs its tasks were allowed on.
-func affinityPool(t *testing.T, opts ...mpire.Option) (*mpire.Pool[state, int, int, life], map[mpire.WorkerID][]int) {
+func affinityPool(t *testing.T, opts ...mpire.Option) (*mpireimpl.Pool[state, int, int, life], map[mpire.WorkerID][]int) {
 	var mu sync.Mutex
 	seen := map[mpire.WorkerID][]int{}
 	p, _ := newPool(t, spec{task: func(_ context.Context, id mpire.WorkerID, _ *state, x int) (int, error) {

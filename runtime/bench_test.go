@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
 // work is ~50 ns of integer work, the tiny task of BENCH.md.
@@ -21,11 +22,11 @@ func work(x int) int {
 }
 
 // tinyPool is what mpiregen generates for func work(x int) int.
-func tinyPool(opts ...mpire.Option) *mpire.Pool[struct{}, int, int, struct{}] {
-	return mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+func tinyPool(opts ...mpire.Option) *mpireimpl.Pool[struct{}, int, int, struct{}] {
+	return mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name: "work",
-		Run: func(w *mpire.Worker[struct{}], args []int, out []int) (n int, err error) {
-			defer mpire.CatchPanic(&err)
+		Run: func(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
+			defer w.Recover(&n, &err)
 			for ; n < len(args) && !w.Stopped(); n++ {
 				out[n] = work(args[n])
 			}

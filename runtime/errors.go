@@ -1,118 +1,60 @@
 package mpire
 
-import (
-	"errors"
-	"fmt"
-	"runtime/debug"
-	"strings"
-)
+import "github.com/mpire-go/mpire/runtime/internal/engine"
 
 // ErrTimeout is the cause of a *TaskError when a task, init or exit ran
 // longer than its limit (WithTaskTimeout, WithWorkerInitTimeout,
 // WithWorkerExitTimeout). Test for it with errors.Is.
-var ErrTimeout = errors.New("time limit reached")
+var ErrTimeout = engine.ErrTimeout
+
+// ErrWorkerDied is the cause of a *TaskError when the worker running a task,
+// init or exit ended without returning: a goroutine that called
+// runtime.Goexit (as t.FailNow and t.Fatal do), or a worker process that
+// exited, was killed or crashed. The slot gets a new worker and the pool
+// stays usable. Test for it with errors.Is.
+var ErrWorkerDied = engine.ErrWorkerDied
 
 // ErrClosed is returned by calls on a pool after Close.
-var ErrClosed = errors.New("mpire: pool is closed")
+var ErrClosed = engine.ErrClosed
 
-// A Phase tells which of a worker's functions failed.
-type Phase int
+// A Phase tells which of a worker's functions failed: PhaseTask, PhaseInit
+// or PhaseExit.
+type Phase = engine.Phase
 
 const (
 	// PhaseTask is a task function.
-	PhaseTask Phase = iota
+	PhaseTask = engine.PhaseTask
 	// PhaseInit is the worker's init function.
-	PhaseInit
+	PhaseInit = engine.PhaseInit
 	// PhaseExit is the worker's exit function.
-	PhaseExit
+	PhaseExit = engine.PhaseExit
 )
 
-func (ph Phase) String() string {
-	switch ph {
-	case PhaseTask:
-		return "task"
-	case PhaseInit:
-		return "init"
-	case PhaseExit:
-		return "exit"
-	}
-	return fmt.Sprintf("Phase(%d)", int(ph))
-}
-
 // A TaskError reports a failed task, init or exit: which function, in which
-// worker, at which position of the input and with which arguments.
-type TaskError struct {
-	Func     string   // the task function's name
-	Phase    Phase    // what failed
-	WorkerID WorkerID // the worker it ran in
-	Index    int      // position of the task in the input; -1 outside a task
-	Args     string   // the task's arguments, formatted; empty outside a task
-	Err      error    // the cause: the function's error, a *PanicError, or ErrTimeout
-}
+// worker, at which position of the input and with which arguments. Its
+// fields:
+//
+//	Func     string   // the task function's name
+//	Phase    Phase    // what failed: PhaseTask, PhaseInit or PhaseExit
+//	WorkerID WorkerID // the worker slot it ran in
+//	Index    int      // position of the task in the input; -1 outside a task
+//	Args     string   // the task's arguments, as name=value pairs; empty outside a task
+//	Err      error    // the cause: the function's error, a *PanicError, ErrTimeout or ErrWorkerDied
+//
+// Unwrap returns Err, so errors.Is and errors.As see through it.
+type TaskError = engine.TaskError
 
-func (e *TaskError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "mpire: %s", e.Func)
-	switch e.Phase {
-	case PhaseTask:
-		fmt.Fprintf(&b, " failed in worker %d at index %d with arguments (%s)", e.WorkerID, e.Index, e.Args)
-	default:
-		fmt.Fprintf(&b, " %s failed in worker %d", e.Phase, e.WorkerID)
-	}
-	fmt.Fprintf(&b, ": %v", e.Err)
-	return b.String()
-}
+// A PanicError is the cause of a *TaskError when the function panicked. Its
+// fields:
+//
+//	Value any    // the value given to panic
+//	Stack []byte // the stack of the panicking goroutine
+//
+// Unwrap returns Value when it is an error.
+type PanicError = engine.PanicError
 
-// Unwrap returns the cause.
-func (e *TaskError) Unwrap() error { return e.Err }
-
-// A PanicError is the cause of a *TaskError when the function panicked.
-type PanicError struct {
-	Value any    // the value given to panic
-	Stack []byte // the stack of the panicking goroutine
-}
-
-func (e *PanicError) Error() string {
-	return fmt.Sprintf("panic: %v\n\n%s", e.Value, e.Stack)
-}
-
-// Unwrap returns the panic value when it is an error, so that errors.Is and
-// errors.As see through a panic(err).
-func (e *PanicError) Unwrap() error {
-	err, _ := e.Value.(error)
-	return err
-}
-
-// CatchPanic turns a panic into a *PanicError stored in *err. Generated code
-// defers it in its task loop, so that the loop's index still tells which task
-// panicked.
-func CatchPanic(err *error) {
-	if v := recover(); v != nil {
-		*err = &PanicError{Value: v, Stack: debug.Stack()}
-	}
-}
-
-// callCatching runs f, turning a panic into a *PanicError.
-func callCatching(f func() error) (err error) {
-	defer CatchPanic(&err)
-	return f()
-}
-
-// FormatArgs formats a task's arguments as name=value pairs for errors and
-// insights. Generated code calls it with the parameter names of the task
-// function: FormatArgs("x", 7, "y", 0) is "x=7, y=0". It only runs when a task
-// fails or insights record it, never per task.
-func FormatArgs(nameValues ...any) string {
-	var b strings.Builder
-	for i := 0; i+1 < len(nameValues); i += 2 {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		if s, ok := nameValues[i+1].(string); ok {
-			fmt.Fprintf(&b, "%v=%q", nameValues[i], s)
-		} else {
-			fmt.Fprintf(&b, "%v=%v", nameValues[i], nameValues[i+1])
-		}
-	}
-	return b.String()
-}
+// ErrDeadlock is the cause of the error of a call that could only wait
+// forever: a call from inside a task on its own pool, given the task's
+// context, when every other worker of the pool is held by a task waiting the
+// same way (with one worker, any such call). Test for it with errors.Is.
+var ErrDeadlock = engine.ErrDeadlock

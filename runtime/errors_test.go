@@ -10,6 +10,7 @@ import (
 	"time"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
 var errUnlucky = errors.New("unlucky number")
@@ -159,7 +160,7 @@ func TestTaskTimeoutAbandonsAStuckTask(t *testing.T) {
 	release := newGate()
 	defer release.open()
 	var cnt *counters
-	var p *mpire.Pool[state, int, int, life]
+	var p *mpireimpl.Pool[state, int, int, life]
 	p, cnt = newPool(t, spec{task: func(_ context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
 		if x == 2 {
 			release.wait() // ignores its context: only the test lets it go
@@ -258,12 +259,12 @@ type badString struct{}
 func (badString) String() string { panic("no") }
 
 func TestAPanicWhileFormattingArgumentsIsShown(t *testing.T) {
-	p := mpire.NewPool(mpire.Func[struct{}, badString, int, struct{}]{
+	p := mpireimpl.NewPool(mpireimpl.Func[struct{}, badString, int, struct{}]{
 		Name: "fails",
-		Run: func(w *mpire.Worker[struct{}], args []badString, out []int) (int, error) {
+		Run: func(w *mpireimpl.Worker[struct{}], args []badString, out []int) (int, error) {
 			return 0, errUnlucky
 		},
-		Format: func(a *badString) string { return mpire.FormatArgs("b", *a) },
+		Format: func(a *badString) string { return mpireimpl.FormatArgs("b", *a) },
 	})
 	_, err := p.Map(ctx, []badString{{}})
 	var te *mpire.TaskError

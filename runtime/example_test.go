@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
 // square is a task function.
@@ -21,11 +22,11 @@ func square(x int) (int, error) {
 //
 //	//mpire:task
 //	func square(x int) (int, error)
-func newSquarePool(opts ...mpire.Option) *mpire.Pool[struct{}, int, int, struct{}] {
-	return mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+func newSquarePool(opts ...mpire.Option) *mpireimpl.Pool[struct{}, int, int, struct{}] {
+	return mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name: "square",
-		Run: func(w *mpire.Worker[struct{}], args []int, out []int) (n int, err error) {
-			defer mpire.CatchPanic(&err)
+		Run: func(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
+			defer w.Recover(&n, &err)
 			for ; n < len(args) && !w.Stopped(); n++ {
 				if out[n], err = square(args[n]); err != nil {
 					return n, err
@@ -33,7 +34,7 @@ func newSquarePool(opts ...mpire.Option) *mpire.Pool[struct{}, int, int, struct{
 			}
 			return n, nil
 		},
-		Format: func(a *int) string { return mpire.FormatArgs("x", *a) },
+		Format: func(a *int) string { return mpireimpl.FormatArgs("x", *a) },
 	}, opts...)
 }
 

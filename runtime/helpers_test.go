@@ -9,6 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -41,16 +42,16 @@ type counters struct {
 
 // newPool builds a pool the way generated code does, counting inits, exits
 // and tasks.
-func newPool(t testing.TB, sp spec, opts ...mpire.Option) (*mpire.Pool[state, int, int, life], *counters) {
+func newPool(t testing.TB, sp spec, opts ...mpire.Option) (*mpireimpl.Pool[state, int, int, life], *counters) {
 	t.Helper()
 	cnt := &counters{}
 	if sp.task == nil {
 		sp.task = func(_ context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) { return x * x, nil }
 	}
-	fn := mpire.Func[state, int, int, life]{
+	fn := mpireimpl.Func[state, int, int, life]{
 		Name: "square",
-		Run: func(w *mpire.Worker[state], args []int, out []int) (n int, err error) {
-			defer mpire.CatchPanic(&err)
+		Run: func(w *mpireimpl.Worker[state], args []int, out []int) (n int, err error) {
+			defer w.Recover(&n, &err)
 			ctx, id, st := w.Context(), w.ID(), w.State()
 			for ; n < len(args) && !w.Stopped(); n++ {
 				cnt.tasks.Add(1)
@@ -61,7 +62,7 @@ func newPool(t testing.TB, sp spec, opts ...mpire.Option) (*mpire.Pool[state, in
 			}
 			return n, nil
 		},
-		Init: func(w *mpire.Worker[state]) error {
+		Init: func(w *mpireimpl.Worker[state]) error {
 			cnt.inits.Add(1)
 			w.State().inits++
 			if sp.init != nil {
@@ -69,16 +70,16 @@ func newPool(t testing.TB, sp spec, opts ...mpire.Option) (*mpire.Pool[state, in
 			}
 			return nil
 		},
-		Exit: func(w *mpire.Worker[state]) (life, error) {
+		Exit: func(w *mpireimpl.Worker[state]) (life, error) {
 			cnt.exits.Add(1)
 			if sp.exit != nil {
 				return sp.exit(w.Context(), w.ID(), w.State())
 			}
 			return life{ID: w.ID(), Tasks: w.State().tasks}, nil
 		},
-		Format: func(a *int) string { return mpire.FormatArgs("x", *a) },
+		Format: func(a *int) string { return mpireimpl.FormatArgs("x", *a) },
 	}
-	return mpire.NewPool(fn, opts...), cnt
+	return mpireimpl.NewPool(fn, opts...), cnt
 }
 
 func ints(n int) []int {

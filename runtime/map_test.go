@@ -10,6 +10,7 @@ import (
 	"time"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
 var ctx = context.Background()
@@ -19,15 +20,15 @@ func TestMapReturnsResultsInInputOrder(t *testing.T) {
 		name string
 		n    int
 		pool []mpire.Option
-		call []mpire.Option
+		call []mpire.CallOption
 	}{
 		{"default chunking", 1000, nil, nil},
 		{"one task", 1, nil, nil},
 		{"fewer tasks than workers", 3, []mpire.Option{mpire.WithJobs(8)}, nil},
-		{"chunk size 7", 1000, nil, []mpire.Option{mpire.WithChunkSize(7)}},
-		{"chunk size larger than input", 10, nil, []mpire.Option{mpire.WithChunkSize(100)}},
-		{"n splits", 1001, nil, []mpire.Option{mpire.WithNSplits(3)}},
-		{"order tasks", 777, []mpire.Option{mpire.WithOrderTasks()}, []mpire.Option{mpire.WithChunkSize(5)}},
+		{"chunk size 7", 1000, nil, []mpire.CallOption{mpire.WithChunkSize(7)}},
+		{"chunk size larger than input", 10, nil, []mpire.CallOption{mpire.WithChunkSize(100)}},
+		{"n splits", 1001, nil, []mpire.CallOption{mpire.WithNSplits(3)}},
+		{"order tasks", 777, []mpire.Option{mpire.WithOrderTasks()}, []mpire.CallOption{mpire.WithChunkSize(5)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, cnt := newPool(t, spec{}, append([]mpire.Option{mpire.WithJobs(3)}, tc.pool...)...)
@@ -84,11 +85,10 @@ func TestEmptyInputGivesEmptyResult(t *testing.T) {
 }
 
 func TestIMapYieldsInInputOrder(t *testing.T) {
-	for _, opts := range [][]mpire.Option{
+	for _, opts := range [][]mpire.CallOption{
 		nil,
 		{mpire.WithChunkSize(1)},
 		{mpire.WithIterableLen(300)},
-		{mpire.WithIterableLen(10)}, // wrong length: every item still comes
 		{mpire.WithMaxTasksActive(2), mpire.WithChunkSize(5)},
 	} {
 		p, _ := newPool(t, spec{task: func(_ context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
@@ -198,9 +198,9 @@ func TestSliceInputIsNotCopied(t *testing.T) {
 	in := ints(100)
 	var mu sync.Mutex
 	seen := map[*int]bool{}
-	p := mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+	p := mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name: "addr",
-		Run: func(w *mpire.Worker[struct{}], args []int, out []int) (int, error) {
+		Run: func(w *mpireimpl.Worker[struct{}], args []int, out []int) (int, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			for i := range args {
@@ -238,5 +238,29 @@ func TestMapAllocatesNothingPerTask(t *testing.T) {
 	// more chunk hand-offs being counted, never one per task.
 	if large-small > 10 {
 		t.Fatalf("Map allocates %.0f times for 1000 tasks, %.0f for 100000: it allocates per task", small, large)
+	}
+}
+
+// TestIterableLenTakesThatManyInputs follows MPIRE: a call processes the
+// first min(n, inputs) items of its input.
+func TestIterableLenTakesThatManyInputs(t *testing.T) {
+	p, _ := newPool(t, spec{}, mpire.WithJobs(2))
+	for _, tc := range []struct{ n, inputs, want int }{{10, 300, 10}, {300, 10, 10}, {0, 5, 0}} {
+		pulled := 0
+		input := func(yield func(int) bool) {
+			for i := range tc.inputs {
+				pulled++
+				if !yield(i) {
+					return
+				}
+			}
+		}
+		got, err := collect(p.IMap(ctx, input, mpire.WithIterableLen(tc.n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, squares(tc.want)) || pulled != tc.want {
+			t.Errorf("WithIterableLen(%d) over %d inputs: %v, %d pulled", tc.n, tc.inputs, got, pulled)
+		}
 	}
 }

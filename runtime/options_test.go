@@ -14,7 +14,6 @@ func TestConstructorPanicsOnInvalidOptions(t *testing.T) {
 		want string
 	}{
 		{mpire.WithJobs(-1), "WithJobs(-1)"},
-		{mpire.WithJobs(0), "WithJobs(0)"},
 		{mpire.WithChunkSize(0), "WithChunkSize(0)"},
 		{mpire.WithNSplits(-3), "WithNSplits(-3)"},
 		{mpire.WithMaxTasksActive(0), "WithMaxTasksActive(0)"},
@@ -49,18 +48,31 @@ func TestWrongNumberOfCPUSetsPanics(t *testing.T) {
 	newPool(t, spec{}, mpire.WithJobs(2), mpire.WithCPUIDs(0, 0, 0))
 }
 
+func TestPoolOptionsAreNotCallOptions(t *testing.T) {
+	for name, opt := range map[string]mpire.Option{
+		"WithJobs":       mpire.WithJobs(2),
+		"WithKeepAlive":  mpire.WithKeepAlive(),
+		"WithOrderTasks": mpire.WithOrderTasks(),
+		"WithInsights":   mpire.WithInsights(),
+		"WithCPUIDs":     mpire.WithCPUIDs(0),
+		"WithCPUSets":    mpire.WithCPUSets([]int{0}),
+	} {
+		if _, ok := opt.(mpire.CallOption); ok {
+			t.Errorf("%s is a CallOption: given to a call, it would compile", name)
+		}
+	}
+}
+
 func TestInvalidCallOptionsAreErrors(t *testing.T) {
 	p, _ := newPool(t, spec{})
 	for _, tc := range []struct {
-		opt  mpire.Option
+		opt  mpire.CallOption
 		want string
 	}{
-		{mpire.WithJobs(2), "WithJobs is a pool option"},
-		{mpire.WithKeepAlive(), "WithKeepAlive is a pool option"},
-		{mpire.WithOrderTasks(), "WithOrderTasks is a pool option"},
-		{mpire.WithInsights(), "WithInsights is a pool option"},
-		{mpire.WithCPUIDs(0), "WithCPUIDs is a pool option"},
 		{mpire.WithChunkSize(0), "WithChunkSize(0)"},
+		{mpire.WithNSplits(-1), "WithNSplits(-1)"},
+		{mpire.WithMaxTasksActive(0), "WithMaxTasksActive(0)"},
+		{mpire.WithTaskTimeout(-time.Second), "WithTaskTimeout(-1s)"},
 	} {
 		if _, err := p.Map(ctx, ints(3), tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Map = %v, want an error naming %q", err, tc.want)

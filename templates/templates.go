@@ -32,6 +32,13 @@ func Render(pkg *gen.Package) ([]byte, error) {
 			f.ImportAlias(imp.Path, imp.Name)
 		}
 	}
+	f.Comment("This file needs version 1 of the runtime's interface for generated code.")
+	f.Comment("If these lines do not compile, mpiregen and the runtime do not match: run")
+	f.Comment("go generate again with the mpiregen of the runtime's module version.")
+	f.Const().Defs(
+		jen.Id("_").Op("=").Add(impl("EnforceVersion")).Call(jen.Lit(implVersion).Op("-").Add(impl("MinVersion"))),
+		jen.Id("_").Op("=").Add(impl("EnforceVersion")).Call(impl("MaxVersion").Op("-").Lit(implVersion)),
+	)
 	for _, t := range pkg.Tasks {
 		(&task{Task: t}).guard(f)
 	}
@@ -124,8 +131,9 @@ func doc(f *jen.File, paragraphs ...string) {
 func rt(name string) *jen.Statement   { return jen.Qual(gen.RuntimePath, name) }
 func impl(name string) *jen.Statement { return jen.Qual(gen.ImplPath, name) }
 
-// callOption is the option type of the pool's methods.
-const callOption = "Option"
+// implVersion is the version of the interface to the runtime that generated
+// code is written for (mpireimpl.MinVersion to MaxVersion).
+const implVersion = 1
 
 // values writes a composite literal's fields one per line, in the order
 // given: the order of the type's declaration.
@@ -308,7 +316,7 @@ func (t *task) leading(kinds []gen.Kind, local bool) []jen.Code {
 func (t *task) run(f *jen.File) {
 	l := t.Local
 	w, n, out, args := jen.Id(l.Worker), jen.Id(l.N), jen.Id(l.Out), jen.Id(l.Args)
-	body := []jen.Code{jen.Defer().Add(impl("CatchPanic")).Call(jen.Op("&").Id(l.Err))}
+	body := []jen.Code{jen.Defer().Add(w).Dot("Recover").Call(jen.Op("&").Add(n), jen.Op("&").Id(l.Err))}
 	for _, k := range t.Leading {
 		switch k {
 		case gen.Ctx:
@@ -405,7 +413,7 @@ func (t *task) methods(f *jen.File) {
 	l := t.Local
 	recv := t.recv()
 	ctx := jen.Id(l.Ctx).Qual("context", "Context")
-	opts := jen.Id(l.Opts).Op("...").Add(rt(callOption))
+	opts := jen.Id(l.Opts).Op("...").Add(rt("CallOption"))
 	fwd := func(method string, args ...jen.Code) jen.Code {
 		return jen.Return(jen.Id(l.Recv).Dot("pool").Dot(method).Call(append(args, jen.Id(l.Opts).Op("..."))...))
 	}

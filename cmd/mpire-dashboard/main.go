@@ -5,7 +5,7 @@
 //
 // Programs report to it after
 //
-//	mpire.ConnectDashboard("http://localhost:8080")
+//	dashboard.Connect("http://localhost:8080")
 //
 // and every call they make with a progress bar appears on its page.
 package main
@@ -18,18 +18,18 @@ import (
 	"os/signal"
 	"syscall"
 
-	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/dashboard"
 )
 
 func main() {
 	addr := flag.String("addr", "", "address to serve on (host:port); default: the first free port of localhost:8080-8099")
 	flag.Parse()
-	d, err := mpire.StartDashboard(*addr)
+	d, err := dashboard.Start(*addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mpire-dashboard:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("mpire dashboard on %s\nconnect programs with mpire.ConnectDashboard(%q); Ctrl-C stops it\n", d.URL(), d.URL())
+	fmt.Printf("mpire dashboard on %s\nconnect programs with dashboard.Connect(%q); Ctrl-C stops it\n", d.URL(), d.URL())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()

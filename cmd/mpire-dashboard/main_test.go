@@ -18,6 +18,8 @@ import (
 	"go.uber.org/goleak"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/dashboard"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -47,25 +49,25 @@ func TestAFailedCallOutlivesItsProgram(t *testing.T) {
 	url := strings.TrimSpace(strings.TrimPrefix(first, "mpire dashboard on "))
 	go io.Copy(io.Discard, stdout)
 
-	if err := mpire.ConnectDashboard(url); err != nil {
+	if err := dashboard.Connect(url); err != nil {
 		t.Fatal(err)
 	}
-	defer mpire.ConnectDashboard("")
-	pool := mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+	pool := mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name: "Fragile",
-		Run: func(w *mpire.Worker[struct{}], args []int, out []int) (int, error) {
+		Run: func(w *mpireimpl.Worker[struct{}], args []int, out []int) (int, error) {
 			return 0, errors.New("it broke")
 		},
 	})
 	if _, err := pool.Map(context.Background(), []int{1, 2, 3}, mpire.WithProgressBarWriter(io.Discard)); err == nil {
 		t.Fatal("the call did not fail")
 	}
+	dashboard.Connect("") // reports travel off the caller's path: flush them
 
 	resp, err := http.Get(url + "/api/calls")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var calls []mpire.CallReport
+	var calls []dashboard.CallReport
 	err = json.NewDecoder(resp.Body).Decode(&calls)
 	resp.Body.Close()
 	if err != nil {

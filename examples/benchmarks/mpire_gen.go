@@ -7,6 +7,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Tiny as it was when this file was generated. If this does not compile, it
@@ -40,7 +49,7 @@ var (
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type TinyPool struct {
-	pool *mpire.Pool[struct{}, int, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, int, int, struct{}]
 }
 
 // NewTinyPool returns a pool that runs Tiny.
@@ -51,7 +60,7 @@ type TinyPool struct {
 // It panics on an invalid option value.
 func NewTinyPool(opts ...mpire.Option) *TinyPool {
 	p := &TinyPool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Tiny",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:25",
 		Run:    p.run,
@@ -63,8 +72,8 @@ func NewTinyPool(opts ...mpire.Option) *TinyPool {
 // run calls Tiny for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *TinyPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *TinyPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Tiny(args[n])
 	}
@@ -73,19 +82,19 @@ func (p *TinyPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n int,
 
 // format formats the arguments of a Tiny task for errors and insights.
 func (p *TinyPool) format(a *int) string {
-	return mpire.FormatArgs("x", *a)
+	return mpireimpl.FormatArgs("x", *a)
 }
 
 // Map calls Tiny on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *TinyPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *TinyPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *TinyPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *TinyPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -94,25 +103,25 @@ func (p *TinyPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.O
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *TinyPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *TinyPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *TinyPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *TinyPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Tiny once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *TinyPool) Apply(ctx context.Context, x int, opts ...mpire.Option) (int, error) {
+func (p *TinyPool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *TinyPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *TinyPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 
@@ -133,7 +142,7 @@ func (p *TinyPool) Close() error {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type BusyPool struct {
-	pool *mpire.Pool[struct{}, int, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, int, int, struct{}]
 }
 
 // NewBusyPool returns a pool that runs Busy.
@@ -144,7 +153,7 @@ type BusyPool struct {
 // It panics on an invalid option value.
 func NewBusyPool(opts ...mpire.Option) *BusyPool {
 	p := &BusyPool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Busy",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:30",
 		Run:    p.run,
@@ -156,8 +165,8 @@ func NewBusyPool(opts ...mpire.Option) *BusyPool {
 // run calls Busy for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *BusyPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n2 int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *BusyPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n2 int, err error) {
+	defer w.Recover(&n2, &err)
 	for ; n2 < len(args) && !w.Stopped(); n2++ {
 		out[n2] = Busy(args[n2])
 	}
@@ -166,19 +175,19 @@ func (p *BusyPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n2 int
 
 // format formats the arguments of a Busy task for errors and insights.
 func (p *BusyPool) format(a *int) string {
-	return mpire.FormatArgs("n", *a)
+	return mpireimpl.FormatArgs("n", *a)
 }
 
 // Map calls Busy on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *BusyPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *BusyPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *BusyPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *BusyPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -187,25 +196,25 @@ func (p *BusyPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.O
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *BusyPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *BusyPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *BusyPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *BusyPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Busy once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *BusyPool) Apply(ctx context.Context, n int, opts ...mpire.Option) (int, error) {
+func (p *BusyPool) Apply(ctx context.Context, n int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, n, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *BusyPool) ApplyAsync(ctx context.Context, n int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *BusyPool) ApplyAsync(ctx context.Context, n int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, n, opts...)
 }
 
@@ -227,7 +236,7 @@ func (p *BusyPool) Close() error {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type ConvolvePool struct {
-	pool   *mpire.Pool[struct{}, Filter, []float64, struct{}]
+	pool   *mpireimpl.Pool[struct{}, Filter, []float64, struct{}]
 	shared *Image
 }
 
@@ -240,7 +249,7 @@ type ConvolvePool struct {
 // It panics on an invalid option value.
 func NewConvolvePool(shared *Image, opts ...mpire.Option) *ConvolvePool {
 	p := &ConvolvePool{shared: shared}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, Filter, []float64, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, Filter, []float64, struct{}]{
 		Name:   "Convolve",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:48",
 		Run:    p.run,
@@ -252,8 +261,8 @@ func NewConvolvePool(shared *Image, opts ...mpire.Option) *ConvolvePool {
 // run calls Convolve for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *ConvolvePool) run(w *mpire.Worker[struct{}], args []Filter, out [][]float64) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *ConvolvePool) run(w *mpireimpl.Worker[struct{}], args []Filter, out [][]float64) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Convolve(p.shared, args[n])
 	}
@@ -262,19 +271,19 @@ func (p *ConvolvePool) run(w *mpire.Worker[struct{}], args []Filter, out [][]flo
 
 // format formats the arguments of a Convolve task for errors and insights.
 func (p *ConvolvePool) format(a *Filter) string {
-	return mpire.FormatArgs("f", *a)
+	return mpireimpl.FormatArgs("f", *a)
 }
 
 // Map calls Convolve on every element of args, on the pool's workers, and
 // returns the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *ConvolvePool) Map(ctx context.Context, args []Filter, opts ...mpire.Option) ([][]float64, error) {
+func (p *ConvolvePool) Map(ctx context.Context, args []Filter, opts ...mpire.CallOption) ([][]float64, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *ConvolvePool) MapUnordered(ctx context.Context, args []Filter, opts ...mpire.Option) ([][]float64, error) {
+func (p *ConvolvePool) MapUnordered(ctx context.Context, args []Filter, opts ...mpire.CallOption) ([][]float64, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -283,12 +292,12 @@ func (p *ConvolvePool) MapUnordered(ctx context.Context, args []Filter, opts ...
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *ConvolvePool) IMap(ctx context.Context, args iter.Seq[Filter], opts ...mpire.Option) iter.Seq2[[]float64, error] {
+func (p *ConvolvePool) IMap(ctx context.Context, args iter.Seq[Filter], opts ...mpire.CallOption) iter.Seq2[[]float64, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *ConvolvePool) IMapUnordered(ctx context.Context, args iter.Seq[Filter], opts ...mpire.Option) iter.Seq2[[]float64, error] {
+func (p *ConvolvePool) IMapUnordered(ctx context.Context, args iter.Seq[Filter], opts ...mpire.CallOption) iter.Seq2[[]float64, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
@@ -296,13 +305,13 @@ func (p *ConvolvePool) IMapUnordered(ctx context.Context, args iter.Seq[Filter],
 // result.
 //
 // A failure fails only this call.
-func (p *ConvolvePool) Apply(ctx context.Context, f Filter, opts ...mpire.Option) ([]float64, error) {
+func (p *ConvolvePool) Apply(ctx context.Context, f Filter, opts ...mpire.CallOption) ([]float64, error) {
 	return p.pool.Apply(ctx, f, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *ConvolvePool) ApplyAsync(ctx context.Context, f Filter, opts ...mpire.Option) *mpire.AsyncResult[[]float64] {
+func (p *ConvolvePool) ApplyAsync(ctx context.Context, f Filter, opts ...mpire.CallOption) *mpire.AsyncResult[[]float64] {
 	return p.pool.ApplyAsync(ctx, f, opts...)
 }
 
@@ -324,7 +333,7 @@ func (p *ConvolvePool) Close() error {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type CountPrefixesPool struct {
-	pool *mpire.Pool[PrefixCounts, []string, int, map[string]int]
+	pool *mpireimpl.Pool[PrefixCounts, []string, int, map[string]int]
 }
 
 // NewCountPrefixesPool returns a pool that runs CountPrefixes.
@@ -335,7 +344,7 @@ type CountPrefixesPool struct {
 // It panics on an invalid option value.
 func NewCountPrefixesPool(opts ...mpire.Option) *CountPrefixesPool {
 	p := &CountPrefixesPool{}
-	p.pool = mpire.NewPool(mpire.Func[PrefixCounts, []string, int, map[string]int]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[PrefixCounts, []string, int, map[string]int]{
 		Name:   "CountPrefixes",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:98",
 		Run:    p.run,
@@ -348,8 +357,8 @@ func NewCountPrefixesPool(opts ...mpire.Option) *CountPrefixesPool {
 // run calls CountPrefixes for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *CountPrefixesPool) run(w *mpire.Worker[PrefixCounts], args [][]string, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *CountPrefixesPool) run(w *mpireimpl.Worker[PrefixCounts], args [][]string, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	state := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = CountPrefixes(state, args[n])
@@ -358,25 +367,25 @@ func (p *CountPrefixesPool) run(w *mpire.Worker[PrefixCounts], args [][]string, 
 }
 
 // exit runs prefixCounts for a worker.
-func (p *CountPrefixesPool) exit(w *mpire.Worker[PrefixCounts]) (map[string]int, error) {
+func (p *CountPrefixesPool) exit(w *mpireimpl.Worker[PrefixCounts]) (map[string]int, error) {
 	return prefixCounts(w.State()), nil
 }
 
 // format formats the arguments of a CountPrefixes task for errors and insights.
 func (p *CountPrefixesPool) format(a *[]string) string {
-	return mpire.FormatArgs("doc", *a)
+	return mpireimpl.FormatArgs("doc", *a)
 }
 
 // Map calls CountPrefixes on every element of args, on the pool's workers, and
 // returns the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *CountPrefixesPool) Map(ctx context.Context, args [][]string, opts ...mpire.Option) ([]int, error) {
+func (p *CountPrefixesPool) Map(ctx context.Context, args [][]string, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *CountPrefixesPool) MapUnordered(ctx context.Context, args [][]string, opts ...mpire.Option) ([]int, error) {
+func (p *CountPrefixesPool) MapUnordered(ctx context.Context, args [][]string, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -385,12 +394,12 @@ func (p *CountPrefixesPool) MapUnordered(ctx context.Context, args [][]string, o
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *CountPrefixesPool) IMap(ctx context.Context, args iter.Seq[[]string], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *CountPrefixesPool) IMap(ctx context.Context, args iter.Seq[[]string], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *CountPrefixesPool) IMapUnordered(ctx context.Context, args iter.Seq[[]string], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *CountPrefixesPool) IMapUnordered(ctx context.Context, args iter.Seq[[]string], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
@@ -398,13 +407,13 @@ func (p *CountPrefixesPool) IMapUnordered(ctx context.Context, args iter.Seq[[]s
 // result.
 //
 // A failure fails only this call.
-func (p *CountPrefixesPool) Apply(ctx context.Context, doc []string, opts ...mpire.Option) (int, error) {
+func (p *CountPrefixesPool) Apply(ctx context.Context, doc []string, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, doc, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *CountPrefixesPool) ApplyAsync(ctx context.Context, doc []string, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *CountPrefixesPool) ApplyAsync(ctx context.Context, doc []string, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, doc, opts...)
 }
 
@@ -432,7 +441,7 @@ func (p *CountPrefixesPool) Close() error {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type EvaluatePool struct {
-	pool *mpire.Pool[Model, int, float64, struct{}]
+	pool *mpireimpl.Pool[Model, int, float64, struct{}]
 }
 
 // NewEvaluatePool returns a pool that runs Evaluate.
@@ -443,7 +452,7 @@ type EvaluatePool struct {
 // It panics on an invalid option value.
 func NewEvaluatePool(opts ...mpire.Option) *EvaluatePool {
 	p := &EvaluatePool{}
-	p.pool = mpire.NewPool(mpire.Func[Model, int, float64, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[Model, int, float64, struct{}]{
 		Name:   "Evaluate",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:154",
 		Run:    p.run,
@@ -456,8 +465,8 @@ func NewEvaluatePool(opts ...mpire.Option) *EvaluatePool {
 // run calls Evaluate for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *EvaluatePool) run(w *mpire.Worker[Model], args []int, out []float64) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *EvaluatePool) run(w *mpireimpl.Worker[Model], args []int, out []float64) (n int, err error) {
+	defer w.Recover(&n, &err)
 	state := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Evaluate(state, args[n])
@@ -466,26 +475,26 @@ func (p *EvaluatePool) run(w *mpire.Worker[Model], args []int, out []float64) (n
 }
 
 // init runs loadModel for a worker.
-func (p *EvaluatePool) init(w *mpire.Worker[Model]) error {
+func (p *EvaluatePool) init(w *mpireimpl.Worker[Model]) error {
 	loadModel(w.State())
 	return nil
 }
 
 // format formats the arguments of a Evaluate task for errors and insights.
 func (p *EvaluatePool) format(a *int) string {
-	return mpire.FormatArgs("batch", *a)
+	return mpireimpl.FormatArgs("batch", *a)
 }
 
 // Map calls Evaluate on every element of args, on the pool's workers, and
 // returns the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *EvaluatePool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]float64, error) {
+func (p *EvaluatePool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]float64, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *EvaluatePool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Option) ([]float64, error) {
+func (p *EvaluatePool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]float64, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -494,12 +503,12 @@ func (p *EvaluatePool) MapUnordered(ctx context.Context, args []int, opts ...mpi
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *EvaluatePool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[float64, error] {
+func (p *EvaluatePool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[float64, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *EvaluatePool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[float64, error] {
+func (p *EvaluatePool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[float64, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
@@ -507,13 +516,13 @@ func (p *EvaluatePool) IMapUnordered(ctx context.Context, args iter.Seq[int], op
 // result.
 //
 // A failure fails only this call.
-func (p *EvaluatePool) Apply(ctx context.Context, batch int, opts ...mpire.Option) (float64, error) {
+func (p *EvaluatePool) Apply(ctx context.Context, batch int, opts ...mpire.CallOption) (float64, error) {
 	return p.pool.Apply(ctx, batch, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *EvaluatePool) ApplyAsync(ctx context.Context, batch int, opts ...mpire.Option) *mpire.AsyncResult[float64] {
+func (p *EvaluatePool) ApplyAsync(ctx context.Context, batch int, opts ...mpire.CallOption) *mpire.AsyncResult[float64] {
 	return p.pool.ApplyAsync(ctx, batch, opts...)
 }
 

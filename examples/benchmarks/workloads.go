@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
 // A contender is one way to do a workload. run does it once and returns its
@@ -62,11 +63,11 @@ func indexes(n int) []int {
 
 // genericPool is the runtime's generic path: a pool whose loop calls f
 // through a func value, as a library without generation would.
-func genericPool[A, R any](f func(A) R, opts ...mpire.Option) *mpire.Pool[struct{}, A, R, struct{}] {
-	return mpire.NewPool(mpire.Func[struct{}, A, R, struct{}]{
+func genericPool[A, R any](f func(A) R, opts ...mpire.Option) *mpireimpl.Pool[struct{}, A, R, struct{}] {
+	return mpireimpl.NewPool(mpireimpl.Func[struct{}, A, R, struct{}]{
 		Name: "generic",
-		Run: func(w *mpire.Worker[struct{}], args []A, out []R) (n int, err error) {
-			defer mpire.CatchPanic(&err)
+		Run: func(w *mpireimpl.Worker[struct{}], args []A, out []R) (n int, err error) {
+			defer w.Recover(&n, &err)
 			for ; n < len(args) && !w.Stopped(); n++ {
 				out[n] = f(args[n])
 			}

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/dashboard"
 )
 
 var update = flag.Bool("update", false, "rewrite screenshot.png from the test's page")
@@ -27,14 +28,14 @@ const chromium = "/usr/bin/chromium"
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func calls(t *testing.T, url string) []mpire.CallReport {
+func calls(t *testing.T, url string) []dashboard.CallReport {
 	t.Helper()
 	resp, err := http.Get(url + "/api/calls")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var cs []mpire.CallReport
+	var cs []dashboard.CallReport
 	if err := json.NewDecoder(resp.Body).Decode(&cs); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func TestDashboardInChromium(t *testing.T) {
 		}
 		t.Skip("no Chromium at " + chromium)
 	}
-	d, err := mpire.StartDashboard("127.0.0.1:0")
+	d, err := dashboard.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func TestDashboardInChromium(t *testing.T) {
 		pool.Map(ctx, failing, quiet)
 		pool.Map(ctx, durations(1000, 20), quiet)
 	})
-	var running, completed, failed mpire.CallReport
+	var running, completed, failed dashboard.CallReport
 	for deadline := time.Now().Add(30 * time.Second); running.ID == ""; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the calls did not appear on the dashboard")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/dashboard"
 )
 
 //go:generate go run github.com/mpire-go/mpire/cmd/mpiregen
@@ -61,11 +62,11 @@ func main() {
 	connect := flag.String("connect", "", "report to the dashboard at this URL instead of serving one")
 	flag.Parse()
 	if *connect != "" {
-		if err := mpire.ConnectDashboard(*connect); err != nil {
+		if err := dashboard.Connect(*connect); err != nil {
 			log.Fatal(err)
 		}
 	} else {
-		d, err := mpire.StartDashboard(*addr)
+		d, err := dashboard.Start(*addr)
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -7,6 +7,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Work as it was when this file was generated. If this does not compile, it
@@ -18,7 +27,7 @@ var _ func(context.Context, int) (int, error) = Work
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type WorkPool struct {
-	pool *mpire.Pool[struct{}, int, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, int, int, struct{}]
 }
 
 // NewWorkPool returns a pool that runs Work.
@@ -29,9 +38,9 @@ type WorkPool struct {
 // It panics on an invalid option value.
 func NewWorkPool(opts ...mpire.Option) *WorkPool {
 	p := &WorkPool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Work",
-		Pos:    "github.com/mpire-go/mpire/examples/dashboard/main.go:25",
+		Pos:    "github.com/mpire-go/mpire/examples/dashboard/main.go:26",
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -41,8 +50,8 @@ func NewWorkPool(opts ...mpire.Option) *WorkPool {
 // run calls Work for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *WorkPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *WorkPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	ctx := w.Context()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		if out[n], err = Work(ctx, args[n]); err != nil {
@@ -54,19 +63,19 @@ func (p *WorkPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n int,
 
 // format formats the arguments of a Work task for errors and insights.
 func (p *WorkPool) format(a *int) string {
-	return mpire.FormatArgs("ms", *a)
+	return mpireimpl.FormatArgs("ms", *a)
 }
 
 // Map calls Work on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *WorkPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *WorkPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *WorkPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *WorkPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -75,25 +84,25 @@ func (p *WorkPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.O
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *WorkPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *WorkPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *WorkPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *WorkPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Work once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *WorkPool) Apply(ctx context.Context, ms int, opts ...mpire.Option) (int, error) {
+func (p *WorkPool) Apply(ctx context.Context, ms int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, ms, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *WorkPool) ApplyAsync(ctx context.Context, ms int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *WorkPool) ApplyAsync(ctx context.Context, ms int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, ms, opts...)
 }
 

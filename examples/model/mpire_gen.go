@@ -7,6 +7,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Predict, loadModel and stats as they were when this file was generated. If
@@ -22,7 +31,7 @@ var (
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type PredictPool struct {
-	pool   *mpire.Pool[Model, int, float64, string]
+	pool   *mpireimpl.Pool[Model, int, float64, string]
 	shared *Dataset
 }
 
@@ -35,7 +44,7 @@ type PredictPool struct {
 // It panics on an invalid option value.
 func NewPredictPool(shared *Dataset, opts ...mpire.Option) *PredictPool {
 	p := &PredictPool{shared: shared}
-	p.pool = mpire.NewPool(mpire.Func[Model, int, float64, string]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[Model, int, float64, string]{
 		Name:   "Predict",
 		Pos:    "github.com/mpire-go/mpire/examples/model/main.go:43",
 		Run:    p.run,
@@ -49,8 +58,8 @@ func NewPredictPool(shared *Dataset, opts ...mpire.Option) *PredictPool {
 // run calls Predict for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *PredictPool) run(w *mpire.Worker[Model], args []int, out []float64) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *PredictPool) run(w *mpireimpl.Worker[Model], args []int, out []float64) (n int, err error) {
+	defer w.Recover(&n, &err)
 	ctx := w.Context()
 	state := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {
@@ -62,30 +71,30 @@ func (p *PredictPool) run(w *mpire.Worker[Model], args []int, out []float64) (n 
 }
 
 // init runs loadModel for a worker.
-func (p *PredictPool) init(w *mpire.Worker[Model]) error {
+func (p *PredictPool) init(w *mpireimpl.Worker[Model]) error {
 	return loadModel(w.ID(), w.State())
 }
 
 // exit runs stats for a worker.
-func (p *PredictPool) exit(w *mpire.Worker[Model]) (string, error) {
+func (p *PredictPool) exit(w *mpireimpl.Worker[Model]) (string, error) {
 	return stats(w.ID(), w.State()), nil
 }
 
 // format formats the arguments of a Predict task for errors and insights.
 func (p *PredictPool) format(a *int) string {
-	return mpire.FormatArgs("i", *a)
+	return mpireimpl.FormatArgs("i", *a)
 }
 
 // Map calls Predict on every element of args, on the pool's workers, and
 // returns the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *PredictPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]float64, error) {
+func (p *PredictPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]float64, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *PredictPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Option) ([]float64, error) {
+func (p *PredictPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]float64, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -94,12 +103,12 @@ func (p *PredictPool) MapUnordered(ctx context.Context, args []int, opts ...mpir
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *PredictPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[float64, error] {
+func (p *PredictPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[float64, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *PredictPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[float64, error] {
+func (p *PredictPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[float64, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
@@ -107,13 +116,13 @@ func (p *PredictPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opt
 // result.
 //
 // A failure fails only this call.
-func (p *PredictPool) Apply(ctx context.Context, i int, opts ...mpire.Option) (float64, error) {
+func (p *PredictPool) Apply(ctx context.Context, i int, opts ...mpire.CallOption) (float64, error) {
 	return p.pool.Apply(ctx, i, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *PredictPool) ApplyAsync(ctx context.Context, i int, opts ...mpire.Option) *mpire.AsyncResult[float64] {
+func (p *PredictPool) ApplyAsync(ctx context.Context, i int, opts ...mpire.CallOption) *mpire.AsyncResult[float64] {
 	return p.pool.ApplyAsync(ctx, i, opts...)
 }
 

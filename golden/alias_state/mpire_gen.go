@@ -7,6 +7,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Accumulate as it was when this file was generated. If this does not compile,
@@ -19,7 +28,7 @@ var _ func(StatePtr, IntPtr) int = Accumulate
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type AccumulatePool struct {
-	pool *mpire.Pool[State, IntPtr, int, struct{}]
+	pool *mpireimpl.Pool[State, IntPtr, int, struct{}]
 }
 
 // NewAccumulatePool returns a pool that runs Accumulate.
@@ -30,7 +39,7 @@ type AccumulatePool struct {
 // It panics on an invalid option value.
 func NewAccumulatePool(opts ...mpire.Option) *AccumulatePool {
 	p := &AccumulatePool{}
-	p.pool = mpire.NewPool(mpire.Func[State, IntPtr, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[State, IntPtr, int, struct{}]{
 		Name:   "Accumulate",
 		Pos:    "golden/alias_state/main.go:24",
 		Run:    p.run,
@@ -42,8 +51,8 @@ func NewAccumulatePool(opts ...mpire.Option) *AccumulatePool {
 // run calls Accumulate for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *AccumulatePool) run(w *mpire.Worker[State], args []IntPtr, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *AccumulatePool) run(w *mpireimpl.Worker[State], args []IntPtr, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	state := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Accumulate(state, args[n])
@@ -53,19 +62,19 @@ func (p *AccumulatePool) run(w *mpire.Worker[State], args []IntPtr, out []int) (
 
 // format formats the arguments of a Accumulate task for errors and insights.
 func (p *AccumulatePool) format(a *IntPtr) string {
-	return mpire.FormatArgs("x", *a)
+	return mpireimpl.FormatArgs("x", *a)
 }
 
 // Map calls Accumulate on every element of args, on the pool's workers, and
 // returns the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *AccumulatePool) Map(ctx context.Context, args []IntPtr, opts ...mpire.Option) ([]int, error) {
+func (p *AccumulatePool) Map(ctx context.Context, args []IntPtr, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *AccumulatePool) MapUnordered(ctx context.Context, args []IntPtr, opts ...mpire.Option) ([]int, error) {
+func (p *AccumulatePool) MapUnordered(ctx context.Context, args []IntPtr, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -74,12 +83,12 @@ func (p *AccumulatePool) MapUnordered(ctx context.Context, args []IntPtr, opts .
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *AccumulatePool) IMap(ctx context.Context, args iter.Seq[IntPtr], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *AccumulatePool) IMap(ctx context.Context, args iter.Seq[IntPtr], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *AccumulatePool) IMapUnordered(ctx context.Context, args iter.Seq[IntPtr], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *AccumulatePool) IMapUnordered(ctx context.Context, args iter.Seq[IntPtr], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
@@ -87,13 +96,13 @@ func (p *AccumulatePool) IMapUnordered(ctx context.Context, args iter.Seq[IntPtr
 // result.
 //
 // A failure fails only this call.
-func (p *AccumulatePool) Apply(ctx context.Context, x IntPtr, opts ...mpire.Option) (int, error) {
+func (p *AccumulatePool) Apply(ctx context.Context, x IntPtr, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *AccumulatePool) ApplyAsync(ctx context.Context, x IntPtr, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *AccumulatePool) ApplyAsync(ctx context.Context, x IntPtr, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 

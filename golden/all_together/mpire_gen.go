@@ -7,6 +7,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Count, open and closeWorker as they were when this file was generated. If
@@ -29,7 +38,7 @@ type CountArgs struct {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type CountPool struct {
-	pool   *mpire.Pool[Seen, CountArgs, int, []string]
+	pool   *mpireimpl.Pool[Seen, CountArgs, int, []string]
 	shared Vocabulary
 }
 
@@ -42,7 +51,7 @@ type CountPool struct {
 // It panics on an invalid option value.
 func NewCountPool(shared Vocabulary, opts ...mpire.Option) *CountPool {
 	p := &CountPool{shared: shared}
-	p.pool = mpire.NewPool(mpire.Func[Seen, CountArgs, int, []string]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[Seen, CountArgs, int, []string]{
 		Name:   "Count",
 		Pos:    "golden/all_together/main.go:33",
 		Run:    p.run,
@@ -56,8 +65,8 @@ func NewCountPool(shared Vocabulary, opts ...mpire.Option) *CountPool {
 // run calls Count for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *CountPool) run(w *mpire.Worker[Seen], args []CountArgs, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *CountPool) run(w *mpireimpl.Worker[Seen], args []CountArgs, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	ctx := w.Context()
 	id := w.ID()
 	state := w.State()
@@ -71,30 +80,30 @@ func (p *CountPool) run(w *mpire.Worker[Seen], args []CountArgs, out []int) (n i
 }
 
 // init runs open for a worker.
-func (p *CountPool) init(w *mpire.Worker[Seen]) error {
+func (p *CountPool) init(w *mpireimpl.Worker[Seen]) error {
 	return open(w.Context(), w.ID(), p.shared, w.State())
 }
 
 // exit runs closeWorker for a worker.
-func (p *CountPool) exit(w *mpire.Worker[Seen]) ([]string, error) {
+func (p *CountPool) exit(w *mpireimpl.Worker[Seen]) ([]string, error) {
 	return closeWorker(w.Context(), w.ID(), p.shared, w.State())
 }
 
 // format formats the arguments of a Count task for errors and insights.
 func (p *CountPool) format(a *CountArgs) string {
-	return mpire.FormatArgs("line", a.Line, "times", a.Times)
+	return mpireimpl.FormatArgs("line", a.Line, "times", a.Times)
 }
 
 // Map calls Count on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *CountPool) Map(ctx context.Context, args []CountArgs, opts ...mpire.Option) ([]int, error) {
+func (p *CountPool) Map(ctx context.Context, args []CountArgs, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *CountPool) MapUnordered(ctx context.Context, args []CountArgs, opts ...mpire.Option) ([]int, error) {
+func (p *CountPool) MapUnordered(ctx context.Context, args []CountArgs, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -103,19 +112,19 @@ func (p *CountPool) MapUnordered(ctx context.Context, args []CountArgs, opts ...
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *CountPool) IMap(ctx context.Context, args iter.Seq[CountArgs], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *CountPool) IMap(ctx context.Context, args iter.Seq[CountArgs], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *CountPool) IMapUnordered(ctx context.Context, args iter.Seq[CountArgs], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *CountPool) IMapUnordered(ctx context.Context, args iter.Seq[CountArgs], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Count once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *CountPool) Apply(ctx context.Context, line string, times int, opts ...mpire.Option) (int, error) {
+func (p *CountPool) Apply(ctx context.Context, line string, times int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, CountArgs{
 		Line:  line,
 		Times: times,
@@ -124,7 +133,7 @@ func (p *CountPool) Apply(ctx context.Context, line string, times int, opts ...m
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *CountPool) ApplyAsync(ctx context.Context, line string, times int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *CountPool) ApplyAsync(ctx context.Context, line string, times int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, CountArgs{
 		Line:  line,
 		Times: times,

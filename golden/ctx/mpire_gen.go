@@ -8,6 +8,15 @@ import (
 	"time"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Wait as it was when this file was generated. If this does not compile, it
@@ -19,7 +28,7 @@ var _ func(context.Context, time.Duration) (time.Duration, error) = Wait
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type WaitPool struct {
-	pool *mpire.Pool[struct{}, time.Duration, time.Duration, struct{}]
+	pool *mpireimpl.Pool[struct{}, time.Duration, time.Duration, struct{}]
 }
 
 // NewWaitPool returns a pool that runs Wait.
@@ -30,7 +39,7 @@ type WaitPool struct {
 // It panics on an invalid option value.
 func NewWaitPool(opts ...mpire.Option) *WaitPool {
 	p := &WaitPool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, time.Duration, time.Duration, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, time.Duration, time.Duration, struct{}]{
 		Name:   "Wait",
 		Pos:    "golden/ctx/main.go:16",
 		Run:    p.run,
@@ -42,8 +51,8 @@ func NewWaitPool(opts ...mpire.Option) *WaitPool {
 // run calls Wait for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *WaitPool) run(w *mpire.Worker[struct{}], args []time.Duration, out []time.Duration) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *WaitPool) run(w *mpireimpl.Worker[struct{}], args []time.Duration, out []time.Duration) (n int, err error) {
+	defer w.Recover(&n, &err)
 	ctx := w.Context()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		if out[n], err = Wait(ctx, args[n]); err != nil {
@@ -55,19 +64,19 @@ func (p *WaitPool) run(w *mpire.Worker[struct{}], args []time.Duration, out []ti
 
 // format formats the arguments of a Wait task for errors and insights.
 func (p *WaitPool) format(a *time.Duration) string {
-	return mpire.FormatArgs("d", *a)
+	return mpireimpl.FormatArgs("d", *a)
 }
 
 // Map calls Wait on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *WaitPool) Map(ctx context.Context, args []time.Duration, opts ...mpire.Option) ([]time.Duration, error) {
+func (p *WaitPool) Map(ctx context.Context, args []time.Duration, opts ...mpire.CallOption) ([]time.Duration, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *WaitPool) MapUnordered(ctx context.Context, args []time.Duration, opts ...mpire.Option) ([]time.Duration, error) {
+func (p *WaitPool) MapUnordered(ctx context.Context, args []time.Duration, opts ...mpire.CallOption) ([]time.Duration, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -76,25 +85,25 @@ func (p *WaitPool) MapUnordered(ctx context.Context, args []time.Duration, opts 
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *WaitPool) IMap(ctx context.Context, args iter.Seq[time.Duration], opts ...mpire.Option) iter.Seq2[time.Duration, error] {
+func (p *WaitPool) IMap(ctx context.Context, args iter.Seq[time.Duration], opts ...mpire.CallOption) iter.Seq2[time.Duration, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *WaitPool) IMapUnordered(ctx context.Context, args iter.Seq[time.Duration], opts ...mpire.Option) iter.Seq2[time.Duration, error] {
+func (p *WaitPool) IMapUnordered(ctx context.Context, args iter.Seq[time.Duration], opts ...mpire.CallOption) iter.Seq2[time.Duration, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Wait once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *WaitPool) Apply(ctx context.Context, d time.Duration, opts ...mpire.Option) (time.Duration, error) {
+func (p *WaitPool) Apply(ctx context.Context, d time.Duration, opts ...mpire.CallOption) (time.Duration, error) {
 	return p.pool.Apply(ctx, d, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *WaitPool) ApplyAsync(ctx context.Context, d time.Duration, opts ...mpire.Option) *mpire.AsyncResult[time.Duration] {
+func (p *WaitPool) ApplyAsync(ctx context.Context, d time.Duration, opts ...mpire.CallOption) *mpire.AsyncResult[time.Duration] {
 	return p.pool.ApplyAsync(ctx, d, opts...)
 }
 

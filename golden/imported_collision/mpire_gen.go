@@ -7,8 +7,17 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 	"golden/imported_collision/geo"
 	geo2 "golden/imported_collision/maps/geo"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Locate as it was when this file was generated. If this does not compile, it
@@ -27,7 +36,7 @@ type LocateArgs struct {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type LocatePool struct {
-	pool *mpire.Pool[struct{}, LocateArgs, geo2.Tile, struct{}]
+	pool *mpireimpl.Pool[struct{}, LocateArgs, geo2.Tile, struct{}]
 }
 
 // NewLocatePool returns a pool that runs Locate.
@@ -38,7 +47,7 @@ type LocatePool struct {
 // It panics on an invalid option value.
 func NewLocatePool(opts ...mpire.Option) *LocatePool {
 	p2 := &LocatePool{}
-	p2.pool = mpire.NewPool(mpire.Func[struct{}, LocateArgs, geo2.Tile, struct{}]{
+	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, LocateArgs, geo2.Tile, struct{}]{
 		Name:   "Locate",
 		Pos:    "golden/imported_collision/main.go:18",
 		Run:    p2.run,
@@ -50,8 +59,8 @@ func NewLocatePool(opts ...mpire.Option) *LocatePool {
 // run calls Locate for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p2 *LocatePool) run(w *mpire.Worker[struct{}], args []LocateArgs, out []geo2.Tile) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p2 *LocatePool) run(w *mpireimpl.Worker[struct{}], args []LocateArgs, out []geo2.Tile) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
 		out[n] = Locate(a.P, a.Zoom)
@@ -61,19 +70,19 @@ func (p2 *LocatePool) run(w *mpire.Worker[struct{}], args []LocateArgs, out []ge
 
 // format formats the arguments of a Locate task for errors and insights.
 func (p2 *LocatePool) format(a *LocateArgs) string {
-	return mpire.FormatArgs("p", a.P, "zoom", a.Zoom)
+	return mpireimpl.FormatArgs("p", a.P, "zoom", a.Zoom)
 }
 
 // Map calls Locate on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p2 *LocatePool) Map(ctx context.Context, args []LocateArgs, opts ...mpire.Option) ([]geo2.Tile, error) {
+func (p2 *LocatePool) Map(ctx context.Context, args []LocateArgs, opts ...mpire.CallOption) ([]geo2.Tile, error) {
 	return p2.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p2 *LocatePool) MapUnordered(ctx context.Context, args []LocateArgs, opts ...mpire.Option) ([]geo2.Tile, error) {
+func (p2 *LocatePool) MapUnordered(ctx context.Context, args []LocateArgs, opts ...mpire.CallOption) ([]geo2.Tile, error) {
 	return p2.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -82,12 +91,12 @@ func (p2 *LocatePool) MapUnordered(ctx context.Context, args []LocateArgs, opts 
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p2 *LocatePool) IMap(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.Option) iter.Seq2[geo2.Tile, error] {
+func (p2 *LocatePool) IMap(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.CallOption) iter.Seq2[geo2.Tile, error] {
 	return p2.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p2 *LocatePool) IMapUnordered(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.Option) iter.Seq2[geo2.Tile, error] {
+func (p2 *LocatePool) IMapUnordered(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.CallOption) iter.Seq2[geo2.Tile, error] {
 	return p2.pool.IMapUnordered(ctx, args, opts...)
 }
 
@@ -95,7 +104,7 @@ func (p2 *LocatePool) IMapUnordered(ctx context.Context, args iter.Seq[LocateArg
 // result.
 //
 // A failure fails only this call.
-func (p2 *LocatePool) Apply(ctx context.Context, p geo.Point, zoom int, opts ...mpire.Option) (geo2.Tile, error) {
+func (p2 *LocatePool) Apply(ctx context.Context, p geo.Point, zoom int, opts ...mpire.CallOption) (geo2.Tile, error) {
 	return p2.pool.Apply(ctx, LocateArgs{
 		P:    p,
 		Zoom: zoom,
@@ -104,7 +113,7 @@ func (p2 *LocatePool) Apply(ctx context.Context, p geo.Point, zoom int, opts ...
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p2 *LocatePool) ApplyAsync(ctx context.Context, p geo.Point, zoom int, opts ...mpire.Option) *mpire.AsyncResult[geo2.Tile] {
+func (p2 *LocatePool) ApplyAsync(ctx context.Context, p geo.Point, zoom int, opts ...mpire.CallOption) *mpire.AsyncResult[geo2.Tile] {
 	return p2.pool.ApplyAsync(ctx, LocateArgs{
 		P:    p,
 		Zoom: zoom,

@@ -7,6 +7,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Length as it was when this file was generated. If this does not compile, it
@@ -22,7 +31,7 @@ var _ func(int) int = double
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type MeasurePool struct {
-	pool *mpire.Pool[struct{}, string, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, string, int, struct{}]
 }
 
 // NewMeasurePool returns a pool that runs Length.
@@ -33,7 +42,7 @@ type MeasurePool struct {
 // It panics on an invalid option value.
 func NewMeasurePool(opts ...mpire.Option) *MeasurePool {
 	p := &MeasurePool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, string, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, string, int, struct{}]{
 		Name:   "Length",
 		Pos:    "golden/named/main.go:14",
 		Run:    p.run,
@@ -45,8 +54,8 @@ func NewMeasurePool(opts ...mpire.Option) *MeasurePool {
 // run calls Length for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *MeasurePool) run(w *mpire.Worker[struct{}], args []string, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *MeasurePool) run(w *mpireimpl.Worker[struct{}], args []string, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Length(args[n])
 	}
@@ -55,19 +64,19 @@ func (p *MeasurePool) run(w *mpire.Worker[struct{}], args []string, out []int) (
 
 // format formats the arguments of a Length task for errors and insights.
 func (p *MeasurePool) format(a *string) string {
-	return mpire.FormatArgs("s", *a)
+	return mpireimpl.FormatArgs("s", *a)
 }
 
 // Map calls Length on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *MeasurePool) Map(ctx context.Context, args []string, opts ...mpire.Option) ([]int, error) {
+func (p *MeasurePool) Map(ctx context.Context, args []string, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *MeasurePool) MapUnordered(ctx context.Context, args []string, opts ...mpire.Option) ([]int, error) {
+func (p *MeasurePool) MapUnordered(ctx context.Context, args []string, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -76,12 +85,12 @@ func (p *MeasurePool) MapUnordered(ctx context.Context, args []string, opts ...m
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *MeasurePool) IMap(ctx context.Context, args iter.Seq[string], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *MeasurePool) IMap(ctx context.Context, args iter.Seq[string], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *MeasurePool) IMapUnordered(ctx context.Context, args iter.Seq[string], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *MeasurePool) IMapUnordered(ctx context.Context, args iter.Seq[string], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
@@ -89,13 +98,13 @@ func (p *MeasurePool) IMapUnordered(ctx context.Context, args iter.Seq[string], 
 // result.
 //
 // A failure fails only this call.
-func (p *MeasurePool) Apply(ctx context.Context, s string, opts ...mpire.Option) (int, error) {
+func (p *MeasurePool) Apply(ctx context.Context, s string, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, s, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *MeasurePool) ApplyAsync(ctx context.Context, s string, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *MeasurePool) ApplyAsync(ctx context.Context, s string, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, s, opts...)
 }
 
@@ -116,7 +125,7 @@ func (p *MeasurePool) Close() error {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type doublePool struct {
-	pool *mpire.Pool[struct{}, int, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, int, int, struct{}]
 }
 
 // newDoublePool returns a pool that runs double.
@@ -127,7 +136,7 @@ type doublePool struct {
 // It panics on an invalid option value.
 func newDoublePool(opts ...mpire.Option) *doublePool {
 	p := &doublePool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "double",
 		Pos:    "golden/named/main.go:19",
 		Run:    p.run,
@@ -139,8 +148,8 @@ func newDoublePool(opts ...mpire.Option) *doublePool {
 // run calls double for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *doublePool) run(w *mpire.Worker[struct{}], args []int, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *doublePool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = double(args[n])
 	}
@@ -149,19 +158,19 @@ func (p *doublePool) run(w *mpire.Worker[struct{}], args []int, out []int) (n in
 
 // format formats the arguments of a double task for errors and insights.
 func (p *doublePool) format(a *int) string {
-	return mpire.FormatArgs("x", *a)
+	return mpireimpl.FormatArgs("x", *a)
 }
 
 // Map calls double on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *doublePool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *doublePool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *doublePool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *doublePool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -170,12 +179,12 @@ func (p *doublePool) MapUnordered(ctx context.Context, args []int, opts ...mpire
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *doublePool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *doublePool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *doublePool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *doublePool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
@@ -183,13 +192,13 @@ func (p *doublePool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts
 // result.
 //
 // A failure fails only this call.
-func (p *doublePool) Apply(ctx context.Context, x int, opts ...mpire.Option) (int, error) {
+func (p *doublePool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *doublePool) ApplyAsync(ctx context.Context, x int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *doublePool) ApplyAsync(ctx context.Context, x int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 

@@ -7,6 +7,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Square as it was when this file was generated. If this does not compile, it
@@ -18,7 +27,7 @@ var _ func(int) int = Square
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type SquarePool struct {
-	pool *mpire.Pool[struct{}, int, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, int, int, struct{}]
 }
 
 // NewSquarePool returns a pool that runs Square.
@@ -29,7 +38,7 @@ type SquarePool struct {
 // It panics on an invalid option value.
 func NewSquarePool(opts ...mpire.Option) *SquarePool {
 	p := &SquarePool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Square",
 		Pos:    "golden/one_arg/main.go:14",
 		Run:    p.run,
@@ -41,8 +50,8 @@ func NewSquarePool(opts ...mpire.Option) *SquarePool {
 // run calls Square for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *SquarePool) run(w *mpire.Worker[struct{}], args []int, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *SquarePool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Square(args[n])
 	}
@@ -51,19 +60,19 @@ func (p *SquarePool) run(w *mpire.Worker[struct{}], args []int, out []int) (n in
 
 // format formats the arguments of a Square task for errors and insights.
 func (p *SquarePool) format(a *int) string {
-	return mpire.FormatArgs("x", *a)
+	return mpireimpl.FormatArgs("x", *a)
 }
 
 // Map calls Square on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *SquarePool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *SquarePool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *SquarePool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *SquarePool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -72,12 +81,12 @@ func (p *SquarePool) MapUnordered(ctx context.Context, args []int, opts ...mpire
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *SquarePool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *SquarePool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *SquarePool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *SquarePool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
@@ -85,13 +94,13 @@ func (p *SquarePool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts
 // result.
 //
 // A failure fails only this call.
-func (p *SquarePool) Apply(ctx context.Context, x int, opts ...mpire.Option) (int, error) {
+func (p *SquarePool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *SquarePool) ApplyAsync(ctx context.Context, x int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *SquarePool) ApplyAsync(ctx context.Context, x int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 

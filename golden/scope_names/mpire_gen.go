@@ -7,6 +7,15 @@ import (
 	iter2 "iter"
 
 	mpire2 "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Scale as it was when this file was generated. If this does not compile, it
@@ -25,7 +34,7 @@ type ScaleArgs struct {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type ScalePool struct {
-	pool *mpire2.Pool[struct{}, ScaleArgs, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, ScaleArgs, int, struct{}]
 }
 
 // NewScalePool returns a pool that runs Scale.
@@ -36,7 +45,7 @@ type ScalePool struct {
 // It panics on an invalid option value.
 func NewScalePool(opts ...mpire2.Option) *ScalePool {
 	p := &ScalePool{}
-	p.pool = mpire2.NewPool(mpire2.Func[struct{}, ScaleArgs, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ScaleArgs, int, struct{}]{
 		Name:   "Scale",
 		Pos:    "golden/scope_names/main.go:25",
 		Run:    p.run,
@@ -48,8 +57,8 @@ func NewScalePool(opts ...mpire2.Option) *ScalePool {
 // run calls Scale for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *ScalePool) run(w *mpire2.Worker[struct{}], args []ScaleArgs, out []int) (n int, err error) {
-	defer mpire2.CatchPanic(&err)
+func (p *ScalePool) run(w *mpireimpl.Worker[struct{}], args []ScaleArgs, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
 		out[n] = Scale(a.C, a.X)
@@ -59,19 +68,19 @@ func (p *ScalePool) run(w *mpire2.Worker[struct{}], args []ScaleArgs, out []int)
 
 // format formats the arguments of a Scale task for errors and insights.
 func (p *ScalePool) format(a *ScaleArgs) string {
-	return mpire2.FormatArgs("c", a.C, "x", a.X)
+	return mpireimpl.FormatArgs("c", a.C, "x", a.X)
 }
 
 // Map calls Scale on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *ScalePool) Map(ctx context2.Context, args []ScaleArgs, opts ...mpire2.Option) ([]int, error) {
+func (p *ScalePool) Map(ctx context2.Context, args []ScaleArgs, opts ...mpire2.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *ScalePool) MapUnordered(ctx context2.Context, args []ScaleArgs, opts ...mpire2.Option) ([]int, error) {
+func (p *ScalePool) MapUnordered(ctx context2.Context, args []ScaleArgs, opts ...mpire2.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -80,19 +89,19 @@ func (p *ScalePool) MapUnordered(ctx context2.Context, args []ScaleArgs, opts ..
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *ScalePool) IMap(ctx context2.Context, args iter2.Seq[ScaleArgs], opts ...mpire2.Option) iter2.Seq2[int, error] {
+func (p *ScalePool) IMap(ctx context2.Context, args iter2.Seq[ScaleArgs], opts ...mpire2.CallOption) iter2.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *ScalePool) IMapUnordered(ctx context2.Context, args iter2.Seq[ScaleArgs], opts ...mpire2.Option) iter2.Seq2[int, error] {
+func (p *ScalePool) IMapUnordered(ctx context2.Context, args iter2.Seq[ScaleArgs], opts ...mpire2.CallOption) iter2.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Scale once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *ScalePool) Apply(ctx context2.Context, c context, x int, opts ...mpire2.Option) (int, error) {
+func (p *ScalePool) Apply(ctx context2.Context, c context, x int, opts ...mpire2.CallOption) (int, error) {
 	return p.pool.Apply(ctx, ScaleArgs{
 		C: c,
 		X: x,
@@ -101,7 +110,7 @@ func (p *ScalePool) Apply(ctx context2.Context, c context, x int, opts ...mpire2
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *ScalePool) ApplyAsync(ctx context2.Context, c context, x int, opts ...mpire2.Option) *mpire2.AsyncResult[int] {
+func (p *ScalePool) ApplyAsync(ctx context2.Context, c context, x int, opts ...mpire2.CallOption) *mpire2.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, ScaleArgs{
 		C: c,
 		X: x,

@@ -7,6 +7,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Divide as it was when this file was generated. If this does not compile, it
@@ -25,7 +34,7 @@ type DivideArgs struct {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type DividePool struct {
-	pool *mpire.Pool[struct{}, DivideArgs, float64, struct{}]
+	pool *mpireimpl.Pool[struct{}, DivideArgs, float64, struct{}]
 }
 
 // NewDividePool returns a pool that runs Divide.
@@ -36,7 +45,7 @@ type DividePool struct {
 // It panics on an invalid option value.
 func NewDividePool(opts ...mpire.Option) *DividePool {
 	p := &DividePool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, DivideArgs, float64, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, DivideArgs, float64, struct{}]{
 		Name:   "Divide",
 		Pos:    "golden/several_args/main.go:15",
 		Run:    p.run,
@@ -48,8 +57,8 @@ func NewDividePool(opts ...mpire.Option) *DividePool {
 // run calls Divide for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *DividePool) run(w *mpire.Worker[struct{}], args []DivideArgs, out []float64) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *DividePool) run(w *mpireimpl.Worker[struct{}], args []DivideArgs, out []float64) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
 		if out[n], err = Divide(a.X, a.Y); err != nil {
@@ -61,19 +70,19 @@ func (p *DividePool) run(w *mpire.Worker[struct{}], args []DivideArgs, out []flo
 
 // format formats the arguments of a Divide task for errors and insights.
 func (p *DividePool) format(a *DivideArgs) string {
-	return mpire.FormatArgs("x", a.X, "y", a.Y)
+	return mpireimpl.FormatArgs("x", a.X, "y", a.Y)
 }
 
 // Map calls Divide on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *DividePool) Map(ctx context.Context, args []DivideArgs, opts ...mpire.Option) ([]float64, error) {
+func (p *DividePool) Map(ctx context.Context, args []DivideArgs, opts ...mpire.CallOption) ([]float64, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *DividePool) MapUnordered(ctx context.Context, args []DivideArgs, opts ...mpire.Option) ([]float64, error) {
+func (p *DividePool) MapUnordered(ctx context.Context, args []DivideArgs, opts ...mpire.CallOption) ([]float64, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -82,12 +91,12 @@ func (p *DividePool) MapUnordered(ctx context.Context, args []DivideArgs, opts .
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *DividePool) IMap(ctx context.Context, args iter.Seq[DivideArgs], opts ...mpire.Option) iter.Seq2[float64, error] {
+func (p *DividePool) IMap(ctx context.Context, args iter.Seq[DivideArgs], opts ...mpire.CallOption) iter.Seq2[float64, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *DividePool) IMapUnordered(ctx context.Context, args iter.Seq[DivideArgs], opts ...mpire.Option) iter.Seq2[float64, error] {
+func (p *DividePool) IMapUnordered(ctx context.Context, args iter.Seq[DivideArgs], opts ...mpire.CallOption) iter.Seq2[float64, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
@@ -95,7 +104,7 @@ func (p *DividePool) IMapUnordered(ctx context.Context, args iter.Seq[DivideArgs
 // result.
 //
 // A failure fails only this call.
-func (p *DividePool) Apply(ctx context.Context, x float64, y float64, opts ...mpire.Option) (float64, error) {
+func (p *DividePool) Apply(ctx context.Context, x float64, y float64, opts ...mpire.CallOption) (float64, error) {
 	return p.pool.Apply(ctx, DivideArgs{
 		X: x,
 		Y: y,
@@ -104,7 +113,7 @@ func (p *DividePool) Apply(ctx context.Context, x float64, y float64, opts ...mp
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *DividePool) ApplyAsync(ctx context.Context, x float64, y float64, opts ...mpire.Option) *mpire.AsyncResult[float64] {
+func (p *DividePool) ApplyAsync(ctx context.Context, x float64, y float64, opts ...mpire.CallOption) *mpire.AsyncResult[float64] {
 	return p.pool.ApplyAsync(ctx, DivideArgs{
 		X: x,
 		Y: y,

@@ -7,6 +7,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Lookup as it was when this file was generated. If this does not compile, it
@@ -18,7 +27,7 @@ var _ func(*Dataset, int) int = Lookup
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type LookupPool struct {
-	pool   *mpire.Pool[struct{}, int, int, struct{}]
+	pool   *mpireimpl.Pool[struct{}, int, int, struct{}]
 	shared *Dataset
 }
 
@@ -31,7 +40,7 @@ type LookupPool struct {
 // It panics on an invalid option value.
 func NewLookupPool(shared *Dataset, opts ...mpire.Option) *LookupPool {
 	p := &LookupPool{shared: shared}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Lookup",
 		Pos:    "golden/shared/main.go:17",
 		Run:    p.run,
@@ -43,8 +52,8 @@ func NewLookupPool(shared *Dataset, opts ...mpire.Option) *LookupPool {
 // run calls Lookup for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *LookupPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *LookupPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Lookup(p.shared, args[n])
 	}
@@ -53,19 +62,19 @@ func (p *LookupPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n in
 
 // format formats the arguments of a Lookup task for errors and insights.
 func (p *LookupPool) format(a *int) string {
-	return mpire.FormatArgs("i", *a)
+	return mpireimpl.FormatArgs("i", *a)
 }
 
 // Map calls Lookup on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *LookupPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *LookupPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *LookupPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *LookupPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -74,12 +83,12 @@ func (p *LookupPool) MapUnordered(ctx context.Context, args []int, opts ...mpire
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *LookupPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *LookupPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *LookupPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *LookupPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
@@ -87,13 +96,13 @@ func (p *LookupPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts
 // result.
 //
 // A failure fails only this call.
-func (p *LookupPool) Apply(ctx context.Context, i int, opts ...mpire.Option) (int, error) {
+func (p *LookupPool) Apply(ctx context.Context, i int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, i, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *LookupPool) ApplyAsync(ctx context.Context, i int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *LookupPool) ApplyAsync(ctx context.Context, i int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, i, opts...)
 }
 

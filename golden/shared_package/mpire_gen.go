@@ -7,7 +7,16 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 	"golden/shared_package/shared"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Look as it was when this file was generated. If this does not compile, it
@@ -19,7 +28,7 @@ var _ func(*shared.Table, string) int = Look
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type LookPool struct {
-	pool   *mpire.Pool[struct{}, string, int, struct{}]
+	pool   *mpireimpl.Pool[struct{}, string, int, struct{}]
 	shared *shared.Table
 }
 
@@ -32,7 +41,7 @@ type LookPool struct {
 // It panics on an invalid option value.
 func NewLookPool(shared2 *shared.Table, opts ...mpire.Option) *LookPool {
 	p := &LookPool{shared: shared2}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, string, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, string, int, struct{}]{
 		Name:   "Look",
 		Pos:    "golden/shared_package/main.go:17",
 		Run:    p.run,
@@ -44,8 +53,8 @@ func NewLookPool(shared2 *shared.Table, opts ...mpire.Option) *LookPool {
 // run calls Look for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *LookPool) run(w *mpire.Worker[struct{}], args []string, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *LookPool) run(w *mpireimpl.Worker[struct{}], args []string, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Look(p.shared, args[n])
 	}
@@ -54,19 +63,19 @@ func (p *LookPool) run(w *mpire.Worker[struct{}], args []string, out []int) (n i
 
 // format formats the arguments of a Look task for errors and insights.
 func (p *LookPool) format(a *string) string {
-	return mpire.FormatArgs("word", *a)
+	return mpireimpl.FormatArgs("word", *a)
 }
 
 // Map calls Look on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *LookPool) Map(ctx context.Context, args []string, opts ...mpire.Option) ([]int, error) {
+func (p *LookPool) Map(ctx context.Context, args []string, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *LookPool) MapUnordered(ctx context.Context, args []string, opts ...mpire.Option) ([]int, error) {
+func (p *LookPool) MapUnordered(ctx context.Context, args []string, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -75,25 +84,25 @@ func (p *LookPool) MapUnordered(ctx context.Context, args []string, opts ...mpir
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *LookPool) IMap(ctx context.Context, args iter.Seq[string], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *LookPool) IMap(ctx context.Context, args iter.Seq[string], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *LookPool) IMapUnordered(ctx context.Context, args iter.Seq[string], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *LookPool) IMapUnordered(ctx context.Context, args iter.Seq[string], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Look once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *LookPool) Apply(ctx context.Context, word string, opts ...mpire.Option) (int, error) {
+func (p *LookPool) Apply(ctx context.Context, word string, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, word, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *LookPool) ApplyAsync(ctx context.Context, word string, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *LookPool) ApplyAsync(ctx context.Context, word string, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, word, opts...)
 }
 

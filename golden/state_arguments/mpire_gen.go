@@ -7,6 +7,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Merge as it was when this file was generated. If this does not compile, it
@@ -22,7 +31,7 @@ var _ func(*Counter, Counter) int = Add
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type MergePool struct {
-	pool *mpire.Pool[Counter, *Counter, int, struct{}]
+	pool *mpireimpl.Pool[Counter, *Counter, int, struct{}]
 }
 
 // NewMergePool returns a pool that runs Merge.
@@ -33,7 +42,7 @@ type MergePool struct {
 // It panics on an invalid option value.
 func NewMergePool(opts ...mpire.Option) *MergePool {
 	p := &MergePool{}
-	p.pool = mpire.NewPool(mpire.Func[Counter, *Counter, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[Counter, *Counter, int, struct{}]{
 		Name:   "Merge",
 		Pos:    "golden/state_arguments/main.go:18",
 		Run:    p.run,
@@ -45,8 +54,8 @@ func NewMergePool(opts ...mpire.Option) *MergePool {
 // run calls Merge for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *MergePool) run(w *mpire.Worker[Counter], args []*Counter, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *MergePool) run(w *mpireimpl.Worker[Counter], args []*Counter, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	state := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Merge(state, args[n])
@@ -56,19 +65,19 @@ func (p *MergePool) run(w *mpire.Worker[Counter], args []*Counter, out []int) (n
 
 // format formats the arguments of a Merge task for errors and insights.
 func (p *MergePool) format(a **Counter) string {
-	return mpire.FormatArgs("other", *a)
+	return mpireimpl.FormatArgs("other", *a)
 }
 
 // Map calls Merge on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *MergePool) Map(ctx context.Context, args []*Counter, opts ...mpire.Option) ([]int, error) {
+func (p *MergePool) Map(ctx context.Context, args []*Counter, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *MergePool) MapUnordered(ctx context.Context, args []*Counter, opts ...mpire.Option) ([]int, error) {
+func (p *MergePool) MapUnordered(ctx context.Context, args []*Counter, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -77,25 +86,25 @@ func (p *MergePool) MapUnordered(ctx context.Context, args []*Counter, opts ...m
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *MergePool) IMap(ctx context.Context, args iter.Seq[*Counter], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *MergePool) IMap(ctx context.Context, args iter.Seq[*Counter], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *MergePool) IMapUnordered(ctx context.Context, args iter.Seq[*Counter], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *MergePool) IMapUnordered(ctx context.Context, args iter.Seq[*Counter], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Merge once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *MergePool) Apply(ctx context.Context, other *Counter, opts ...mpire.Option) (int, error) {
+func (p *MergePool) Apply(ctx context.Context, other *Counter, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, other, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *MergePool) ApplyAsync(ctx context.Context, other *Counter, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *MergePool) ApplyAsync(ctx context.Context, other *Counter, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, other, opts...)
 }
 
@@ -116,7 +125,7 @@ func (p *MergePool) Close() error {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type AddPool struct {
-	pool *mpire.Pool[Counter, Counter, int, struct{}]
+	pool *mpireimpl.Pool[Counter, Counter, int, struct{}]
 }
 
 // NewAddPool returns a pool that runs Add.
@@ -127,7 +136,7 @@ type AddPool struct {
 // It panics on an invalid option value.
 func NewAddPool(opts ...mpire.Option) *AddPool {
 	p := &AddPool{}
-	p.pool = mpire.NewPool(mpire.Func[Counter, Counter, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[Counter, Counter, int, struct{}]{
 		Name:   "Add",
 		Pos:    "golden/state_arguments/main.go:26",
 		Run:    p.run,
@@ -139,8 +148,8 @@ func NewAddPool(opts ...mpire.Option) *AddPool {
 // run calls Add for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *AddPool) run(w *mpire.Worker[Counter], args []Counter, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *AddPool) run(w *mpireimpl.Worker[Counter], args []Counter, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	state := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Add(state, args[n])
@@ -150,19 +159,19 @@ func (p *AddPool) run(w *mpire.Worker[Counter], args []Counter, out []int) (n in
 
 // format formats the arguments of a Add task for errors and insights.
 func (p *AddPool) format(a *Counter) string {
-	return mpire.FormatArgs("delta", *a)
+	return mpireimpl.FormatArgs("delta", *a)
 }
 
 // Map calls Add on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *AddPool) Map(ctx context.Context, args []Counter, opts ...mpire.Option) ([]int, error) {
+func (p *AddPool) Map(ctx context.Context, args []Counter, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *AddPool) MapUnordered(ctx context.Context, args []Counter, opts ...mpire.Option) ([]int, error) {
+func (p *AddPool) MapUnordered(ctx context.Context, args []Counter, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -171,25 +180,25 @@ func (p *AddPool) MapUnordered(ctx context.Context, args []Counter, opts ...mpir
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *AddPool) IMap(ctx context.Context, args iter.Seq[Counter], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *AddPool) IMap(ctx context.Context, args iter.Seq[Counter], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *AddPool) IMapUnordered(ctx context.Context, args iter.Seq[Counter], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *AddPool) IMapUnordered(ctx context.Context, args iter.Seq[Counter], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Add once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *AddPool) Apply(ctx context.Context, delta Counter, opts ...mpire.Option) (int, error) {
+func (p *AddPool) Apply(ctx context.Context, delta Counter, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, delta, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *AddPool) ApplyAsync(ctx context.Context, delta Counter, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *AddPool) ApplyAsync(ctx context.Context, delta Counter, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, delta, opts...)
 }
 

@@ -7,6 +7,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Add, setUp and report as they were when this file was generated. If this does
@@ -22,7 +31,7 @@ var (
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type AddPool struct {
-	pool *mpire.Pool[Counter, int, int, int]
+	pool *mpireimpl.Pool[Counter, int, int, int]
 }
 
 // NewAddPool returns a pool that runs Add.
@@ -33,7 +42,7 @@ type AddPool struct {
 // It panics on an invalid option value.
 func NewAddPool(opts ...mpire.Option) *AddPool {
 	p := &AddPool{}
-	p.pool = mpire.NewPool(mpire.Func[Counter, int, int, int]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[Counter, int, int, int]{
 		Name:   "Add",
 		Pos:    "golden/state_init_exit/main.go:25",
 		Run:    p.run,
@@ -47,8 +56,8 @@ func NewAddPool(opts ...mpire.Option) *AddPool {
 // run calls Add for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *AddPool) run(w *mpire.Worker[Counter], args []int, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *AddPool) run(w *mpireimpl.Worker[Counter], args []int, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	state := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Add(state, args[n])
@@ -57,31 +66,31 @@ func (p *AddPool) run(w *mpire.Worker[Counter], args []int, out []int) (n int, e
 }
 
 // init runs setUp for a worker.
-func (p *AddPool) init(w *mpire.Worker[Counter]) error {
+func (p *AddPool) init(w *mpireimpl.Worker[Counter]) error {
 	setUp(w.State())
 	return nil
 }
 
 // exit runs report for a worker.
-func (p *AddPool) exit(w *mpire.Worker[Counter]) (int, error) {
+func (p *AddPool) exit(w *mpireimpl.Worker[Counter]) (int, error) {
 	return report(w.State()), nil
 }
 
 // format formats the arguments of a Add task for errors and insights.
 func (p *AddPool) format(a *int) string {
-	return mpire.FormatArgs("x", *a)
+	return mpireimpl.FormatArgs("x", *a)
 }
 
 // Map calls Add on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *AddPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *AddPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *AddPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *AddPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -90,25 +99,25 @@ func (p *AddPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Op
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *AddPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *AddPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *AddPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *AddPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Add once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *AddPool) Apply(ctx context.Context, x int, opts ...mpire.Option) (int, error) {
+func (p *AddPool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *AddPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *AddPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 

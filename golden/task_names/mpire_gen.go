@@ -7,6 +7,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // n as it was when this file was generated. If this does not compile, it
@@ -42,7 +51,7 @@ var (
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type nPool struct {
-	pool *mpire.Pool[struct{}, int, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, int, int, struct{}]
 }
 
 // newNPool returns a pool that runs n.
@@ -53,7 +62,7 @@ type nPool struct {
 // It panics on an invalid option value.
 func newNPool(opts ...mpire.Option) *nPool {
 	p := &nPool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "n",
 		Pos:    "golden/task_names/main.go:15",
 		Run:    p.run,
@@ -65,8 +74,8 @@ func newNPool(opts ...mpire.Option) *nPool {
 // run calls n for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *nPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n2 int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *nPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n2 int, err error) {
+	defer w.Recover(&n2, &err)
 	for ; n2 < len(args) && !w.Stopped(); n2++ {
 		out[n2] = n(args[n2])
 	}
@@ -75,19 +84,19 @@ func (p *nPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n2 int, e
 
 // format formats the arguments of a n task for errors and insights.
 func (p *nPool) format(a *int) string {
-	return mpire.FormatArgs("x", *a)
+	return mpireimpl.FormatArgs("x", *a)
 }
 
 // Map calls n on every element of args, on the pool's workers, and returns the
 // results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *nPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *nPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *nPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *nPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -96,25 +105,25 @@ func (p *nPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Opti
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *nPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *nPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *nPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *nPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls n once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *nPool) Apply(ctx context.Context, x int, opts ...mpire.Option) (int, error) {
+func (p *nPool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *nPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *nPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 
@@ -135,7 +144,7 @@ func (p *nPool) Close() error {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type wPool struct {
-	pool *mpire.Pool[struct{}, int, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, int, int, struct{}]
 }
 
 // newWPool returns a pool that runs w.
@@ -146,7 +155,7 @@ type wPool struct {
 // It panics on an invalid option value.
 func newWPool(opts ...mpire.Option) *wPool {
 	p := &wPool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "w",
 		Pos:    "golden/task_names/main.go:18",
 		Run:    p.run,
@@ -158,8 +167,8 @@ func newWPool(opts ...mpire.Option) *wPool {
 // run calls w for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *wPool) run(w2 *mpire.Worker[struct{}], args []int, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *wPool) run(w2 *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
+	defer w2.Recover(&n, &err)
 	for ; n < len(args) && !w2.Stopped(); n++ {
 		out[n] = w(args[n])
 	}
@@ -168,19 +177,19 @@ func (p *wPool) run(w2 *mpire.Worker[struct{}], args []int, out []int) (n int, e
 
 // format formats the arguments of a w task for errors and insights.
 func (p *wPool) format(a *int) string {
-	return mpire.FormatArgs("x", *a)
+	return mpireimpl.FormatArgs("x", *a)
 }
 
 // Map calls w on every element of args, on the pool's workers, and returns the
 // results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *wPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *wPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *wPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *wPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -189,25 +198,25 @@ func (p *wPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Opti
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *wPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *wPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *wPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *wPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls w once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *wPool) Apply(ctx context.Context, x int, opts ...mpire.Option) (int, error) {
+func (p *wPool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *wPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *wPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 
@@ -228,7 +237,7 @@ func (p *wPool) Close() error {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type outPool struct {
-	pool *mpire.Pool[struct{}, int, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, int, int, struct{}]
 }
 
 // newOutPool returns a pool that runs out.
@@ -239,7 +248,7 @@ type outPool struct {
 // It panics on an invalid option value.
 func newOutPool(opts ...mpire.Option) *outPool {
 	p := &outPool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "out",
 		Pos:    "golden/task_names/main.go:21",
 		Run:    p.run,
@@ -251,8 +260,8 @@ func newOutPool(opts ...mpire.Option) *outPool {
 // run calls out for each task of a chunk, writing the results to out2.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *outPool) run(w *mpire.Worker[struct{}], args []int, out2 []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *outPool) run(w *mpireimpl.Worker[struct{}], args []int, out2 []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out2[n] = out(args[n])
 	}
@@ -261,19 +270,19 @@ func (p *outPool) run(w *mpire.Worker[struct{}], args []int, out2 []int) (n int,
 
 // format formats the arguments of a out task for errors and insights.
 func (p *outPool) format(a *int) string {
-	return mpire.FormatArgs("x", *a)
+	return mpireimpl.FormatArgs("x", *a)
 }
 
 // Map calls out on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *outPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *outPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *outPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *outPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -282,25 +291,25 @@ func (p *outPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Op
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *outPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *outPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *outPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *outPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls out once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *outPool) Apply(ctx context.Context, x int, opts ...mpire.Option) (int, error) {
+func (p *outPool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *outPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *outPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 
@@ -321,7 +330,7 @@ func (p *outPool) Close() error {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type argsPool struct {
-	pool *mpire.Pool[struct{}, int, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, int, int, struct{}]
 }
 
 // newArgsPool returns a pool that runs args.
@@ -332,7 +341,7 @@ type argsPool struct {
 // It panics on an invalid option value.
 func newArgsPool(opts ...mpire.Option) *argsPool {
 	p := &argsPool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "args",
 		Pos:    "golden/task_names/main.go:24",
 		Run:    p.run,
@@ -344,8 +353,8 @@ func newArgsPool(opts ...mpire.Option) *argsPool {
 // run calls args for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *argsPool) run(w *mpire.Worker[struct{}], args2 []int, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *argsPool) run(w *mpireimpl.Worker[struct{}], args2 []int, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args2) && !w.Stopped(); n++ {
 		out[n] = args(args2[n])
 	}
@@ -354,19 +363,19 @@ func (p *argsPool) run(w *mpire.Worker[struct{}], args2 []int, out []int) (n int
 
 // format formats the arguments of a args task for errors and insights.
 func (p *argsPool) format(a *int) string {
-	return mpire.FormatArgs("x", *a)
+	return mpireimpl.FormatArgs("x", *a)
 }
 
 // Map calls args on every element of args2, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *argsPool) Map(ctx context.Context, args2 []int, opts ...mpire.Option) ([]int, error) {
+func (p *argsPool) Map(ctx context.Context, args2 []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args2, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *argsPool) MapUnordered(ctx context.Context, args2 []int, opts ...mpire.Option) ([]int, error) {
+func (p *argsPool) MapUnordered(ctx context.Context, args2 []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args2, opts...)
 }
 
@@ -375,25 +384,25 @@ func (p *argsPool) MapUnordered(ctx context.Context, args2 []int, opts ...mpire.
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *argsPool) IMap(ctx context.Context, args2 iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *argsPool) IMap(ctx context.Context, args2 iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args2, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *argsPool) IMapUnordered(ctx context.Context, args2 iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *argsPool) IMapUnordered(ctx context.Context, args2 iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args2, opts...)
 }
 
 // Apply calls args once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *argsPool) Apply(ctx context.Context, x int, opts ...mpire.Option) (int, error) {
+func (p *argsPool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *argsPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *argsPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 
@@ -414,7 +423,7 @@ func (p *argsPool) Close() error {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type pPool struct {
-	pool *mpire.Pool[struct{}, int, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, int, int, struct{}]
 }
 
 // newPPool returns a pool that runs p.
@@ -425,7 +434,7 @@ type pPool struct {
 // It panics on an invalid option value.
 func newPPool(opts ...mpire.Option) *pPool {
 	p3 := &pPool{}
-	p3.pool = mpire.NewPool(mpire.Func[struct{}, int, int, struct{}]{
+	p3.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "p",
 		Pos:    "golden/task_names/main.go:29",
 		Run:    p3.run,
@@ -437,8 +446,8 @@ func newPPool(opts ...mpire.Option) *pPool {
 // run calls p for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p3 *pPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p3 *pPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		if out[n], err = p(args[n]); err != nil {
 			return n, err
@@ -449,19 +458,19 @@ func (p3 *pPool) run(w *mpire.Worker[struct{}], args []int, out []int) (n int, e
 
 // format formats the arguments of a p task for errors and insights.
 func (p3 *pPool) format(a *int) string {
-	return mpire.FormatArgs("p", *a)
+	return mpireimpl.FormatArgs("p", *a)
 }
 
 // Map calls p on every element of args, on the pool's workers, and returns the
 // results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p3 *pPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p3 *pPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p3.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p3 *pPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p3 *pPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p3.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -470,25 +479,25 @@ func (p3 *pPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Opt
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p3 *pPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p3 *pPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p3.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p3 *pPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p3 *pPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p3.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls p once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p3 *pPool) Apply(ctx context.Context, p2 int, opts ...mpire.Option) (int, error) {
+func (p3 *pPool) Apply(ctx context.Context, p2 int, opts ...mpire.CallOption) (int, error) {
 	return p3.pool.Apply(ctx, p2, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p3 *pPool) ApplyAsync(ctx context.Context, p2 int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p3 *pPool) ApplyAsync(ctx context.Context, p2 int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p3.pool.ApplyAsync(ctx, p2, opts...)
 }
 
@@ -509,7 +518,7 @@ func (p3 *pPool) Close() error {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type tallyPool struct {
-	pool *mpire.Pool[Tally, int, int, int]
+	pool *mpireimpl.Pool[Tally, int, int, int]
 }
 
 // newTallyPool returns a pool that runs tally.
@@ -520,7 +529,7 @@ type tallyPool struct {
 // It panics on an invalid option value.
 func newTallyPool(opts ...mpire.Option) *tallyPool {
 	p := &tallyPool{}
-	p.pool = mpire.NewPool(mpire.Func[Tally, int, int, int]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[Tally, int, int, int]{
 		Name:   "tally",
 		Pos:    "golden/task_names/main.go:48",
 		Run:    p.run,
@@ -534,8 +543,8 @@ func newTallyPool(opts ...mpire.Option) *tallyPool {
 // run calls tally for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *tallyPool) run(w *mpire.Worker[Tally], args []int, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *tallyPool) run(w *mpireimpl.Worker[Tally], args []int, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	state2 := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = tally(state2, args[n])
@@ -544,31 +553,31 @@ func (p *tallyPool) run(w *mpire.Worker[Tally], args []int, out []int) (n int, e
 }
 
 // init runs a for a worker.
-func (p *tallyPool) init(w *mpire.Worker[Tally]) error {
+func (p *tallyPool) init(w *mpireimpl.Worker[Tally]) error {
 	a(w.State())
 	return nil
 }
 
 // exit runs state for a worker.
-func (p *tallyPool) exit(w *mpire.Worker[Tally]) (int, error) {
+func (p *tallyPool) exit(w *mpireimpl.Worker[Tally]) (int, error) {
 	return state(w.State()), nil
 }
 
 // format formats the arguments of a tally task for errors and insights.
 func (p *tallyPool) format(a2 *int) string {
-	return mpire.FormatArgs("x", *a2)
+	return mpireimpl.FormatArgs("x", *a2)
 }
 
 // Map calls tally on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *tallyPool) Map(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *tallyPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *tallyPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Option) ([]int, error) {
+func (p *tallyPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -577,25 +586,25 @@ func (p *tallyPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *tallyPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *tallyPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *tallyPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *tallyPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls tally once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *tallyPool) Apply(ctx context.Context, x int, opts ...mpire.Option) (int, error) {
+func (p *tallyPool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *tallyPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *tallyPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 

@@ -7,6 +7,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Join as it was when this file was generated. If this does not compile, it
@@ -26,7 +35,7 @@ var _ func(int, int) int = Add
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type JoinPool struct {
-	pool   *mpire.Pool[struct{}, p, string, struct{}]
+	pool   *mpireimpl.Pool[struct{}, p, string, struct{}]
 	shared opts
 }
 
@@ -39,7 +48,7 @@ type JoinPool struct {
 // It panics on an invalid option value.
 func NewJoinPool(shared opts, opts ...mpire.Option) *JoinPool {
 	p2 := &JoinPool{shared: shared}
-	p2.pool = mpire.NewPool(mpire.Func[struct{}, p, string, struct{}]{
+	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, p, string, struct{}]{
 		Name:   "Join",
 		Pos:    "golden/type_names/main.go:22",
 		Run:    p2.run,
@@ -51,8 +60,8 @@ func NewJoinPool(shared opts, opts ...mpire.Option) *JoinPool {
 // run calls Join for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p2 *JoinPool) run(w *mpire.Worker[struct{}], args []p, out []string) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p2 *JoinPool) run(w *mpireimpl.Worker[struct{}], args []p, out []string) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Join(p2.shared, args[n])
 	}
@@ -61,19 +70,19 @@ func (p2 *JoinPool) run(w *mpire.Worker[struct{}], args []p, out []string) (n in
 
 // format formats the arguments of a Join task for errors and insights.
 func (p2 *JoinPool) format(a *p) string {
-	return mpire.FormatArgs("v", *a)
+	return mpireimpl.FormatArgs("v", *a)
 }
 
 // Map calls Join on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p2 *JoinPool) Map(ctx context.Context, args []p, opts ...mpire.Option) ([]string, error) {
+func (p2 *JoinPool) Map(ctx context.Context, args []p, opts ...mpire.CallOption) ([]string, error) {
 	return p2.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p2 *JoinPool) MapUnordered(ctx context.Context, args []p, opts ...mpire.Option) ([]string, error) {
+func (p2 *JoinPool) MapUnordered(ctx context.Context, args []p, opts ...mpire.CallOption) ([]string, error) {
 	return p2.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -82,25 +91,25 @@ func (p2 *JoinPool) MapUnordered(ctx context.Context, args []p, opts ...mpire.Op
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p2 *JoinPool) IMap(ctx context.Context, args iter.Seq[p], opts ...mpire.Option) iter.Seq2[string, error] {
+func (p2 *JoinPool) IMap(ctx context.Context, args iter.Seq[p], opts ...mpire.CallOption) iter.Seq2[string, error] {
 	return p2.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p2 *JoinPool) IMapUnordered(ctx context.Context, args iter.Seq[p], opts ...mpire.Option) iter.Seq2[string, error] {
+func (p2 *JoinPool) IMapUnordered(ctx context.Context, args iter.Seq[p], opts ...mpire.CallOption) iter.Seq2[string, error] {
 	return p2.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Join once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p2 *JoinPool) Apply(ctx context.Context, v p, opts ...mpire.Option) (string, error) {
+func (p2 *JoinPool) Apply(ctx context.Context, v p, opts ...mpire.CallOption) (string, error) {
 	return p2.pool.Apply(ctx, v, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p2 *JoinPool) ApplyAsync(ctx context.Context, v p, opts ...mpire.Option) *mpire.AsyncResult[string] {
+func (p2 *JoinPool) ApplyAsync(ctx context.Context, v p, opts ...mpire.CallOption) *mpire.AsyncResult[string] {
 	return p2.pool.ApplyAsync(ctx, v, opts...)
 }
 
@@ -129,7 +138,7 @@ type BlankArgs struct {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type BlankPool struct {
-	pool *mpire.Pool[struct{}, BlankArgs, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, BlankArgs, int, struct{}]
 }
 
 // NewBlankPool returns a pool that runs Blank.
@@ -140,7 +149,7 @@ type BlankPool struct {
 // It panics on an invalid option value.
 func NewBlankPool(opts ...mpire.Option) *BlankPool {
 	p := &BlankPool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, BlankArgs, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, BlankArgs, int, struct{}]{
 		Name:   "Blank",
 		Pos:    "golden/type_names/main.go:27",
 		Run:    p.run,
@@ -152,8 +161,8 @@ func NewBlankPool(opts ...mpire.Option) *BlankPool {
 // run calls Blank for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *BlankPool) run(w *mpire.Worker[struct{}], args []BlankArgs, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *BlankPool) run(w *mpireimpl.Worker[struct{}], args []BlankArgs, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
 		out[n] = Blank(a.Arg1, a.Arg1_3, a.Arg1_2)
@@ -163,19 +172,19 @@ func (p *BlankPool) run(w *mpire.Worker[struct{}], args []BlankArgs, out []int) 
 
 // format formats the arguments of a Blank task for errors and insights.
 func (p *BlankPool) format(a *BlankArgs) string {
-	return mpire.FormatArgs("arg1", a.Arg1, "arg1_2", a.Arg1_3, "Arg1", a.Arg1_2)
+	return mpireimpl.FormatArgs("arg1", a.Arg1, "arg1_2", a.Arg1_3, "Arg1", a.Arg1_2)
 }
 
 // Map calls Blank on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *BlankPool) Map(ctx context.Context, args []BlankArgs, opts ...mpire.Option) ([]int, error) {
+func (p *BlankPool) Map(ctx context.Context, args []BlankArgs, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *BlankPool) MapUnordered(ctx context.Context, args []BlankArgs, opts ...mpire.Option) ([]int, error) {
+func (p *BlankPool) MapUnordered(ctx context.Context, args []BlankArgs, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -184,19 +193,19 @@ func (p *BlankPool) MapUnordered(ctx context.Context, args []BlankArgs, opts ...
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *BlankPool) IMap(ctx context.Context, args iter.Seq[BlankArgs], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *BlankPool) IMap(ctx context.Context, args iter.Seq[BlankArgs], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *BlankPool) IMapUnordered(ctx context.Context, args iter.Seq[BlankArgs], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *BlankPool) IMapUnordered(ctx context.Context, args iter.Seq[BlankArgs], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Blank once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *BlankPool) Apply(ctx context.Context, arg1 int, arg1_2 int, Arg1 int, opts ...mpire.Option) (int, error) {
+func (p *BlankPool) Apply(ctx context.Context, arg1 int, arg1_2 int, Arg1 int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, BlankArgs{
 		Arg1:   arg1,
 		Arg1_3: arg1_2,
@@ -206,7 +215,7 @@ func (p *BlankPool) Apply(ctx context.Context, arg1 int, arg1_2 int, Arg1 int, o
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *BlankPool) ApplyAsync(ctx context.Context, arg1 int, arg1_2 int, Arg1 int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *BlankPool) ApplyAsync(ctx context.Context, arg1 int, arg1_2 int, Arg1 int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, BlankArgs{
 		Arg1:   arg1,
 		Arg1_3: arg1_2,
@@ -237,7 +246,7 @@ type AddArgs struct {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type AddPool struct {
-	pool *mpire.Pool[struct{}, AddArgs, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, AddArgs, int, struct{}]
 }
 
 // NewAddPool returns a pool that runs Add.
@@ -248,7 +257,7 @@ type AddPool struct {
 // It panics on an invalid option value.
 func NewAddPool(opts ...mpire.Option) *AddPool {
 	p := &AddPool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, AddArgs, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, AddArgs, int, struct{}]{
 		Name:   "Add",
 		Pos:    "golden/type_names/main.go:32",
 		Run:    p.run,
@@ -260,8 +269,8 @@ func NewAddPool(opts ...mpire.Option) *AddPool {
 // run calls Add for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *AddPool) run(w *mpire.Worker[struct{}], args []AddArgs, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *AddPool) run(w *mpireimpl.Worker[struct{}], args []AddArgs, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
 		out[n] = Add(a.AddArgs, a.Y)
@@ -271,19 +280,19 @@ func (p *AddPool) run(w *mpire.Worker[struct{}], args []AddArgs, out []int) (n i
 
 // format formats the arguments of a Add task for errors and insights.
 func (p *AddPool) format(a *AddArgs) string {
-	return mpire.FormatArgs("AddArgs", a.AddArgs, "y", a.Y)
+	return mpireimpl.FormatArgs("AddArgs", a.AddArgs, "y", a.Y)
 }
 
 // Map calls Add on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *AddPool) Map(ctx context.Context, args []AddArgs, opts ...mpire.Option) ([]int, error) {
+func (p *AddPool) Map(ctx context.Context, args []AddArgs, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *AddPool) MapUnordered(ctx context.Context, args []AddArgs, opts ...mpire.Option) ([]int, error) {
+func (p *AddPool) MapUnordered(ctx context.Context, args []AddArgs, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -292,19 +301,19 @@ func (p *AddPool) MapUnordered(ctx context.Context, args []AddArgs, opts ...mpir
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *AddPool) IMap(ctx context.Context, args iter.Seq[AddArgs], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *AddPool) IMap(ctx context.Context, args iter.Seq[AddArgs], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *AddPool) IMapUnordered(ctx context.Context, args iter.Seq[AddArgs], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *AddPool) IMapUnordered(ctx context.Context, args iter.Seq[AddArgs], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Add once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *AddPool) Apply(ctx context.Context, AddArgs2 int, y int, opts ...mpire.Option) (int, error) {
+func (p *AddPool) Apply(ctx context.Context, AddArgs2 int, y int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, AddArgs{
 		AddArgs: AddArgs2,
 		Y:       y,
@@ -313,7 +322,7 @@ func (p *AddPool) Apply(ctx context.Context, AddArgs2 int, y int, opts ...mpire.
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *AddPool) ApplyAsync(ctx context.Context, AddArgs2 int, y int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *AddPool) ApplyAsync(ctx context.Context, AddArgs2 int, y int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, AddArgs{
 		AddArgs: AddArgs2,
 		Y:       y,

@@ -8,6 +8,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Shapes as it was when this file was generated. If this does not compile, it
@@ -52,7 +61,7 @@ type ShapesArgs struct {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type ShapesPool struct {
-	pool *mpire.Pool[struct{}, ShapesArgs, struct {
+	pool *mpireimpl.Pool[struct{}, ShapesArgs, struct {
 		Text string
 	}, struct{}]
 }
@@ -65,7 +74,7 @@ type ShapesPool struct {
 // It panics on an invalid option value.
 func NewShapesPool(opts ...mpire.Option) *ShapesPool {
 	p2 := &ShapesPool{}
-	p2.pool = mpire.NewPool(mpire.Func[struct{}, ShapesArgs, struct {
+	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ShapesArgs, struct {
 		Text string
 	}, struct{}]{
 		Name:   "Shapes",
@@ -79,10 +88,10 @@ func NewShapesPool(opts ...mpire.Option) *ShapesPool {
 // run calls Shapes for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p2 *ShapesPool) run(w2 *mpire.Worker[struct{}], args []ShapesArgs, out []struct {
+func (p2 *ShapesPool) run(w2 *mpireimpl.Worker[struct{}], args []ShapesArgs, out []struct {
 	Text string
 }) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+	defer w2.Recover(&n, &err)
 	for ; n < len(args) && !w2.Stopped(); n++ {
 		a2 := &args[n]
 		if out[n], err = Shapes(a2.P, a2.S, a2.A, a2.M, a2.C, a2.R, a2.F, a2.Anon, a2.W, a2.E, a2.Pair, a2.Rest...); err != nil {
@@ -94,21 +103,21 @@ func (p2 *ShapesPool) run(w2 *mpire.Worker[struct{}], args []ShapesArgs, out []s
 
 // format formats the arguments of a Shapes task for errors and insights.
 func (p2 *ShapesPool) format(a2 *ShapesArgs) string {
-	return mpire.FormatArgs("p", a2.P, "s", a2.S, "a", a2.A, "m", a2.M, "c", a2.C, "r", a2.R, "f", a2.F, "anon", a2.Anon, "w", a2.W, "e", a2.E, "pair", a2.Pair, "rest", a2.Rest)
+	return mpireimpl.FormatArgs("p", a2.P, "s", a2.S, "a", a2.A, "m", a2.M, "c", a2.C, "r", a2.R, "f", a2.F, "anon", a2.Anon, "w", a2.W, "e", a2.E, "pair", a2.Pair, "rest", a2.Rest)
 }
 
 // Map calls Shapes on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p2 *ShapesPool) Map(ctx context.Context, args []ShapesArgs, opts ...mpire.Option) ([]struct {
+func (p2 *ShapesPool) Map(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]struct {
 	Text string
 }, error) {
 	return p2.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p2 *ShapesPool) MapUnordered(ctx context.Context, args []ShapesArgs, opts ...mpire.Option) ([]struct {
+func (p2 *ShapesPool) MapUnordered(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]struct {
 	Text string
 }, error) {
 	return p2.pool.MapUnordered(ctx, args, opts...)
@@ -119,14 +128,14 @@ func (p2 *ShapesPool) MapUnordered(ctx context.Context, args []ShapesArgs, opts 
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p2 *ShapesPool) IMap(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.Option) iter.Seq2[struct {
+func (p2 *ShapesPool) IMap(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[struct {
 	Text string
 }, error] {
 	return p2.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p2 *ShapesPool) IMapUnordered(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.Option) iter.Seq2[struct {
+func (p2 *ShapesPool) IMapUnordered(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[struct {
 	Text string
 }, error] {
 	return p2.pool.IMapUnordered(ctx, args, opts...)
@@ -141,7 +150,7 @@ func (p2 *ShapesPool) Apply(ctx context.Context, p *int, s []string, a [2]byte, 
 	Name string
 }, w io.Writer, e interface {
 	Error() string
-}, pair Pair[string, *int], rest []float64, opts ...mpire.Option) (struct {
+}, pair Pair[string, *int], rest []float64, opts ...mpire.CallOption) (struct {
 	Text string
 }, error) {
 	return p2.pool.Apply(ctx, ShapesArgs{
@@ -167,7 +176,7 @@ func (p2 *ShapesPool) ApplyAsync(ctx context.Context, p *int, s []string, a [2]b
 	Name string
 }, w io.Writer, e interface {
 	Error() string
-}, pair Pair[string, *int], rest []float64, opts ...mpire.Option) *mpire.AsyncResult[struct {
+}, pair Pair[string, *int], rest []float64, opts ...mpire.CallOption) *mpire.AsyncResult[struct {
 	Text string
 }] {
 	return p2.pool.ApplyAsync(ctx, ShapesArgs{
@@ -203,7 +212,7 @@ func (p2 *ShapesPool) Close() error {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type SumPool struct {
-	pool *mpire.Pool[struct{}, []int, int, struct{}]
+	pool *mpireimpl.Pool[struct{}, []int, int, struct{}]
 }
 
 // NewSumPool returns a pool that runs Sum.
@@ -214,7 +223,7 @@ type SumPool struct {
 // It panics on an invalid option value.
 func NewSumPool(opts ...mpire.Option) *SumPool {
 	p := &SumPool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, []int, int, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, []int, int, struct{}]{
 		Name:   "Sum",
 		Pos:    "golden/types/main.go:48",
 		Run:    p.run,
@@ -226,8 +235,8 @@ func NewSumPool(opts ...mpire.Option) *SumPool {
 // run calls Sum for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *SumPool) run(w *mpire.Worker[struct{}], args [][]int, out []int) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *SumPool) run(w *mpireimpl.Worker[struct{}], args [][]int, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Sum(args[n]...)
 	}
@@ -236,19 +245,19 @@ func (p *SumPool) run(w *mpire.Worker[struct{}], args [][]int, out []int) (n int
 
 // format formats the arguments of a Sum task for errors and insights.
 func (p *SumPool) format(a *[]int) string {
-	return mpire.FormatArgs("xs", *a)
+	return mpireimpl.FormatArgs("xs", *a)
 }
 
 // Map calls Sum on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *SumPool) Map(ctx context.Context, args [][]int, opts ...mpire.Option) ([]int, error) {
+func (p *SumPool) Map(ctx context.Context, args [][]int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *SumPool) MapUnordered(ctx context.Context, args [][]int, opts ...mpire.Option) ([]int, error) {
+func (p *SumPool) MapUnordered(ctx context.Context, args [][]int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -257,25 +266,25 @@ func (p *SumPool) MapUnordered(ctx context.Context, args [][]int, opts ...mpire.
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *SumPool) IMap(ctx context.Context, args iter.Seq[[]int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *SumPool) IMap(ctx context.Context, args iter.Seq[[]int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *SumPool) IMapUnordered(ctx context.Context, args iter.Seq[[]int], opts ...mpire.Option) iter.Seq2[int, error] {
+func (p *SumPool) IMapUnordered(ctx context.Context, args iter.Seq[[]int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Sum once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *SumPool) Apply(ctx context.Context, xs []int, opts ...mpire.Option) (int, error) {
+func (p *SumPool) Apply(ctx context.Context, xs []int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, xs, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *SumPool) ApplyAsync(ctx context.Context, xs []int, opts ...mpire.Option) *mpire.AsyncResult[int] {
+func (p *SumPool) ApplyAsync(ctx context.Context, xs []int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
 	return p.pool.ApplyAsync(ctx, xs, opts...)
 }
 

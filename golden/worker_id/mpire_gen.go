@@ -7,6 +7,15 @@ import (
 	"iter"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
+)
+
+// This file needs version 1 of the runtime's interface for generated code.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
+const (
+	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
 // Where as it was when this file was generated. If this does not compile, it
@@ -18,7 +27,7 @@ var _ func(mpire.WorkerID, string) string = Where
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type WherePool struct {
-	pool *mpire.Pool[struct{}, string, string, struct{}]
+	pool *mpireimpl.Pool[struct{}, string, string, struct{}]
 }
 
 // NewWherePool returns a pool that runs Where.
@@ -29,7 +38,7 @@ type WherePool struct {
 // It panics on an invalid option value.
 func NewWherePool(opts ...mpire.Option) *WherePool {
 	p := &WherePool{}
-	p.pool = mpire.NewPool(mpire.Func[struct{}, string, string, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, string, string, struct{}]{
 		Name:   "Where",
 		Pos:    "golden/worker_id/main.go:14",
 		Run:    p.run,
@@ -41,8 +50,8 @@ func NewWherePool(opts ...mpire.Option) *WherePool {
 // run calls Where for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *WherePool) run(w *mpire.Worker[struct{}], args []string, out []string) (n int, err error) {
-	defer mpire.CatchPanic(&err)
+func (p *WherePool) run(w *mpireimpl.Worker[struct{}], args []string, out []string) (n int, err error) {
+	defer w.Recover(&n, &err)
 	id := w.ID()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Where(id, args[n])
@@ -52,19 +61,19 @@ func (p *WherePool) run(w *mpire.Worker[struct{}], args []string, out []string) 
 
 // format formats the arguments of a Where task for errors and insights.
 func (p *WherePool) format(a *string) string {
-	return mpire.FormatArgs("x", *a)
+	return mpireimpl.FormatArgs("x", *a)
 }
 
 // Map calls Where on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *WherePool) Map(ctx context.Context, args []string, opts ...mpire.Option) ([]string, error) {
+func (p *WherePool) Map(ctx context.Context, args []string, opts ...mpire.CallOption) ([]string, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *WherePool) MapUnordered(ctx context.Context, args []string, opts ...mpire.Option) ([]string, error) {
+func (p *WherePool) MapUnordered(ctx context.Context, args []string, opts ...mpire.CallOption) ([]string, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -73,25 +82,25 @@ func (p *WherePool) MapUnordered(ctx context.Context, args []string, opts ...mpi
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *WherePool) IMap(ctx context.Context, args iter.Seq[string], opts ...mpire.Option) iter.Seq2[string, error] {
+func (p *WherePool) IMap(ctx context.Context, args iter.Seq[string], opts ...mpire.CallOption) iter.Seq2[string, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *WherePool) IMapUnordered(ctx context.Context, args iter.Seq[string], opts ...mpire.Option) iter.Seq2[string, error] {
+func (p *WherePool) IMapUnordered(ctx context.Context, args iter.Seq[string], opts ...mpire.CallOption) iter.Seq2[string, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Where once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p *WherePool) Apply(ctx context.Context, x string, opts ...mpire.Option) (string, error) {
+func (p *WherePool) Apply(ctx context.Context, x string, opts ...mpire.CallOption) (string, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *WherePool) ApplyAsync(ctx context.Context, x string, opts ...mpire.Option) *mpire.AsyncResult[string] {
+func (p *WherePool) ApplyAsync(ctx context.Context, x string, opts ...mpire.CallOption) *mpire.AsyncResult[string] {
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package mpire
+package engine
 
 import (
 	"fmt"

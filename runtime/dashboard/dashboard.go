@@ -1,4 +1,16 @@
-package mpire
+// Package dashboard serves MPIRE's live dashboard: a web page of every call
+// made with a progress bar (mpire.WithProgressBar) in this process, and in
+// the processes connected to it. It is a package of its own so that a
+// program that never uses it links no net/http.
+//
+//	d, err := dashboard.Start("") // the first free port of localhost:8080-8099
+//	if err != nil { ... }
+//	defer d.Close()
+//	fmt.Println(d.URL())
+//
+// So that the page outlives a program that fails, run it as its own process
+// (the mpire-dashboard command) and Connect programs to it.
+package dashboard
 
 import (
 	"bytes"
@@ -8,21 +20,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/internal/engine"
 )
 
-//go:embed dashboard
+//go:embed index.html
 var dashboardFiles embed.FS
 
-// dashboardPorts are tried in order by StartDashboard(""), as in MPIRE.
+// The ports tried in order by Start(""), as in MPIRE.
 const firstPort, lastPort = 8080, 8099
 
 // reportInterval is how often a process connected to another's dashboard
@@ -48,16 +61,20 @@ type CallReport struct {
 	Insights *InsightsView `json:"insights"` // nil without WithInsights
 }
 
-// InsightsView is the dashboard's form of Insights.
+// InsightsView is the dashboard's form of mpire.Insights.
 type InsightsView struct {
-	CompletedTasks int              `json:"completedTasks"`
-	Total          time.Duration    `json:"total"`
-	Phases         []PhaseStats     `json:"phases"`
-	Workers        []WorkerInsights `json:"workers"`
-	TopTasks       []TaskInsight    `json:"topTasks"`
+	CompletedTasks int                    `json:"completedTasks"`
+	Total          time.Duration          `json:"total"`
+	Phases         []engine.PhaseStats    `json:"phases"`
+	Workers        []mpire.WorkerInsights `json:"workers"`
+	TopTasks       []mpire.TaskInsight    `json:"topTasks"`
 }
 
-func viewOf(in Insights) *InsightsView {
+func viewOf(p *engine.Progress) *InsightsView {
+	in, ok := p.Insights()
+	if !ok {
+		return nil
+	}
 	return &InsightsView{CompletedTasks: in.CompletedTasks(), Total: in.Total, Phases: in.Phases(), Workers: in.Workers, TopTasks: in.TopTasks}
 }
 
@@ -68,36 +85,70 @@ var board = &registry{remote: map[string]CallReport{}}
 type registry struct {
 	mu      sync.Mutex
 	serving int    // dashboards started in this process
-	connect string // URL given to ConnectDashboard
+	connect string // URL given to Connect
 	next    int
 	local   []*callRecord
 	remote  map[string]CallReport // calls of connected processes, by ID
+	sending sync.WaitGroup        // calls reporting to a connected dashboard
 }
 
-// A callRecord is a call of this process on the board.
+// A callRecord is a call of this process on the board. It holds the call's
+// counters, never the call.
 type callRecord struct {
 	report   CallReport // guarded by board.mu
-	done     *atomic.Int64
-	insights *insightsRecorder
+	progress *engine.Progress
+	stop     chan struct{} // closed when the call ends, to stop reporting
 }
 
-// watching reports whether calls should be recorded, and where to report
-// them when this process is connected to another's dashboard.
-func (r *registry) watching() (record bool, connect string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.serving > 0 || r.connect != "", r.connect
+// update installs or removes the board as the watcher of calls, after a
+// change to what it serves or reports to. The caller holds r.mu.
+func (r *registry) update() {
+	if r.serving > 0 || r.connect != "" {
+		engine.SetWatcher(r)
+	} else {
+		engine.SetWatcher(nil)
+	}
 }
 
-// add puts a new call on the board.
-func (r *registry) add(rec *callRecord) {
+// Watch puts a new call on the board, and reports it to the connected
+// dashboard until it ends.
+func (r *registry) Watch(info engine.CallInfo, progress *engine.Progress) engine.Watched {
+	rec := &callRecord{progress: progress, stop: make(chan struct{}), report: CallReport{
+		Func:    info.Func,
+		FuncPos: info.FuncPos,
+		CallPos: info.CallPos,
+		Total:   info.Total,
+		Status:  "running",
+		Started: info.Started,
+	}}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.next++
 	rec.report.ID = fmt.Sprintf("%d-%d", os.Getpid(), r.next)
 	r.local = append(r.local, rec)
 	if len(r.local) > maxCalls {
 		r.local = slices.Delete(r.local, 0, len(r.local)-maxCalls)
+	}
+	connect := r.connect
+	r.mu.Unlock()
+	if connect != "" {
+		r.sending.Go(func() { rec.reportTo(connect) })
+	}
+	return rec
+}
+
+// reportTo sends the call's state to the dashboard at url until the call
+// ends, then once more.
+func (rec *callRecord) reportTo(url string) {
+	t := time.NewTicker(reportInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			send(url, board.current(rec))
+		case <-rec.stop:
+			send(url, board.current(rec))
+			return
+		}
 	}
 }
 
@@ -107,23 +158,17 @@ func (r *registry) current(rec *callRecord) CallReport {
 	rep := rec.report
 	r.mu.Unlock()
 	if rep.Finished == nil {
-		rep.Done = rec.done.Load()
-		if rec.insights != nil {
-			rep.Insights = viewOf(rec.insights.snapshot())
-		}
+		rep.Done = rec.progress.Done()
+		rep.Insights = viewOf(rec.progress)
 	}
 	return rep
 }
 
-// finish records the end of a call.
-func (r *registry) finish(rec *callRecord, done int64, err error) {
+// Finished records the end of a call.
+func (rec *callRecord) Finished(done int64, err error) {
 	now := time.Now()
-	var view *InsightsView
-	if rec.insights != nil {
-		view = viewOf(rec.insights.snapshot())
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	view := viewOf(rec.progress)
+	board.mu.Lock()
 	rec.report.Done, rec.report.Finished, rec.report.Insights = done, &now, view
 	switch {
 	case err == nil:
@@ -133,6 +178,8 @@ func (r *registry) finish(rec *callRecord, done int64, err error) {
 	default:
 		rec.report.Status, rec.report.Error = "failed", err.Error()
 	}
+	board.mu.Unlock()
+	close(rec.stop)
 }
 
 // calls returns every call on the board, oldest first.
@@ -157,35 +204,31 @@ func (r *registry) calls() []CallReport {
 }
 
 // A Dashboard serves a live web page of every call made with a progress bar
-// in this process, and of processes connected to it with ConnectDashboard.
+// in this process, and of processes connected to it with Connect.
 type Dashboard struct {
 	srv  *http.Server
 	url  string
 	done chan struct{}
 }
 
-// StartDashboard serves the dashboard on addr (host:port). An empty addr
+// Start serves the dashboard on addr (host:port). An empty addr
 // takes the first free port of localhost:8080 to localhost:8099. The page
 // lists every call made with a progress bar (WithProgressBar) from then on,
 // refreshed twice a second; /api/calls serves the same as JSON.
-func StartDashboard(addr string) (*Dashboard, error) {
+func Start(addr string) (*Dashboard, error) {
 	ln, err := listen(addr)
 	if err != nil {
 		return nil, err
 	}
-	files, err := fs.Sub(dashboardFiles, "dashboard")
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
 	d := &Dashboard{url: "http://" + ln.Addr().String(), done: make(chan struct{})}
 	mux := http.NewServeMux()
-	mux.Handle("GET /", http.FileServerFS(files))
+	mux.Handle("GET /", http.FileServerFS(dashboardFiles))
 	mux.HandleFunc("GET /api/calls", serveCalls)
 	mux.HandleFunc("POST /api/report", receiveReport)
 	d.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	board.mu.Lock()
 	board.serving++
+	board.update()
 	board.mu.Unlock()
 	go func() {
 		defer close(d.done)
@@ -203,7 +246,7 @@ func listen(addr string) (net.Listener, error) {
 			return ln, nil
 		}
 	}
-	return nil, fmt.Errorf("mpire: no free port for the dashboard on localhost:%d-%d", firstPort, lastPort)
+	return nil, fmt.Errorf("mpire dashboard: no free port for the dashboard on localhost:%d-%d", firstPort, lastPort)
 }
 
 // URL returns the address of the dashboard's page.
@@ -217,6 +260,7 @@ func (d *Dashboard) Close() error {
 	<-d.done
 	board.mu.Lock()
 	board.serving--
+	board.update()
 	board.mu.Unlock()
 	return err
 }
@@ -230,7 +274,7 @@ func serveCalls(w http.ResponseWriter, _ *http.Request) {
 func receiveReport(w http.ResponseWriter, r *http.Request) {
 	var rep CallReport
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&rep); err != nil || rep.ID == "" {
-		http.Error(w, "mpire: malformed call report", http.StatusBadRequest)
+		http.Error(w, "mpire dashboard: malformed call report", http.StatusBadRequest)
 		return
 	}
 	board.mu.Lock()
@@ -248,29 +292,33 @@ func receiveReport(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// ConnectDashboard makes this process report its calls with a progress bar
+// Connect makes this process report its calls with a progress bar
 // to the dashboard at url, served by another process (for example the
 // mpire-dashboard command), so that the page outlives this program. It
-// checks that a dashboard answers there. An empty url disconnects.
-func ConnectDashboard(url string) error {
+// checks that a dashboard answers there. An empty url disconnects, once the
+// calls that were reporting have ended and sent their last report.
+func Connect(url string) error {
 	url = strings.TrimSuffix(url, "/")
 	if url == "" {
 		board.mu.Lock()
 		board.connect = ""
+		board.update()
 		board.mu.Unlock()
+		board.sending.Wait()
 		return nil
 	}
 	client := http.Client{Timeout: 2 * time.Second}
 	resp, err := client.Get(url + "/api/calls")
 	if err != nil {
-		return fmt.Errorf("mpire: connecting to the dashboard: %w", err)
+		return fmt.Errorf("mpire dashboard: connecting to the dashboard: %w", err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("mpire: %s does not look like an mpire dashboard: %s", url, resp.Status)
+		return fmt.Errorf("mpire dashboard: %s does not look like an mpire dashboard: %s", url, resp.Status)
 	}
 	board.mu.Lock()
 	board.connect = url
+	board.update()
 	board.mu.Unlock()
 	return nil
 }

@@ -1,4 +1,4 @@
-package mpire
+package engine
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package mpire
+package engine
 
 import (
 	"math"
@@ -9,19 +9,19 @@ func TestChunkingFollowsMPIRE(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		n, jobs    int
-		s          settings
+		s          Settings
 		wantCount  int
 		wantLens   []int // the first lengths
 		wantMaxLen int
 	}{
 		// 1000 / (2*64) = 7.8125 per chunk: running ceilings 8, 16, 24, 32, 40, 47...
-		{"default", 1000, 2, settings{}, 128, []int{8, 8, 8, 8, 8, 7}, 8},
+		{"default", 1000, 2, Settings{}, 128, []int{8, 8, 8, 8, 8, 7}, 8},
 		// Fewer tasks than 64 per worker: chunks of one.
-		{"small input", 100, 2, settings{}, 100, []int{1, 1, 1}, 1},
-		{"chunk size", 10, 2, settings{chunkSize: 4}, 3, []int{4, 4, 2}, 4},
-		{"n splits", 10, 2, settings{nSplits: 3}, 3, []int{4, 3, 3}, 4},
-		{"chunk size wins over n splits", 10, 2, settings{chunkSize: 5, nSplits: 3}, 2, []int{5, 5}, 5},
-		{"empty", 0, 2, settings{}, 0, nil, 1},
+		{"small input", 100, 2, Settings{}, 100, []int{1, 1, 1}, 1},
+		{"chunk size", 10, 2, Settings{ChunkSize: 4}, 3, []int{4, 4, 2}, 4},
+		{"n splits", 10, 2, Settings{NSplits: 3}, 3, []int{4, 3, 3}, 4},
+		{"chunk size wins over n splits", 10, 2, Settings{ChunkSize: 5, NSplits: 3}, 2, []int{5, 5}, 5},
+		{"empty", 0, 2, Settings{}, 0, nil, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newChunking(tc.n, &tc.s, tc.jobs)
@@ -63,20 +63,22 @@ func TestChunkingDoesNotOverflow(t *testing.T) {
 func TestDefaultChunksShrinkAtTheEnd(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		s         settings
+		s         Settings
 		wantFirst int
 		wantLast  int
 	}{
-		{"default", settings{}, 8, 1},                // 1000 / 128 = 7.8: chunks of 8, then shrinking
-		{"chunk size", settings{chunkSize: 8}, 8, 8}, // 1000 = 125 * 8
+		{"default", Settings{}, 8, 1},                // 1000 / 128 = 7.8: chunks of 8, then shrinking
+		{"chunk size", Settings{ChunkSize: 8}, 8, 8}, // 1000 = 125 * 8
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &call[struct{}, int, int, struct{}]{s: tc.s, args: make([]int, 1000)}
-			c.chunks = newChunking(1000, &c.s, 2)
-			c.guided = c.s.chunkSize == 0 && c.s.nSplits == 0
+			p := &Pool[struct{}, int, int, struct{}]{s: Settings{Jobs: 2}}
+			c := &call[struct{}, int, int, struct{}]{p: p, s: tc.s}
+			c.slice.args = make([]int, 1000)
+			c.slice.chunks = newChunking(1000, &c.s, 2)
+			c.slice.guided = c.s.ChunkSize == 0 && c.s.NSplits == 0
 			var lens []int
 			covered := 0
-			for lo, hi, ok := c.claim(2); ok; lo, hi, ok = c.claim(2) {
+			for lo, hi, ok := c.claim(); ok; lo, hi, ok = c.claim() {
 				if lo != covered {
 					t.Fatalf("run starts at %d after %d tasks", lo, covered)
 				}

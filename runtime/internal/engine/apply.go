@@ -1,25 +1,28 @@
-package mpire
+package engine
 
 import "context"
 
 // Apply runs the task function once, on one of the pool's workers, and
 // returns its result. A failure fails only this task; the pool carries on.
-func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...Option) (R, error) {
+func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...CallOption) (R, error) {
 	var zero R
 	s, err := p.s.forCall(opts)
 	if err != nil {
 		return zero, err
 	}
-	c, err := p.begin(ctx, s)
+	c, err := p.begin(ctx, "Apply", s)
 	if err != nil {
 		return zero, err
 	}
 	ch := &chunk[A, R]{args: []A{args}, out: make([]R, 1)}
 	bar := c.startProgress(1)
-	c.send(c.cr.inbox, unit[St, A, R, E]{c: c, ch: ch})
-	c.pending.Wait()
+	c.addChunk(ch)
+	c.wait()
 	err = p.end(c)
 	bar.finish(c.done.Load(), err)
+	if err == nil {
+		err = c.missing(c.done.Load() == 1)
+	}
 	if err != nil {
 		return zero, err
 	}
@@ -28,11 +31,14 @@ func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...Option) (
 
 // ApplyAsync is Apply without waiting: the result is read from the returned
 // AsyncResult.
-func (p *Pool[St, A, R, E]) ApplyAsync(ctx context.Context, args A, opts ...Option) *AsyncResult[R] {
+func (p *Pool[St, A, R, E]) ApplyAsync(ctx context.Context, args A, opts ...CallOption) *AsyncResult[R] {
+	if ctx == nil {
+		panic("mpire: ApplyAsync called with a nil context.Context")
+	}
 	r := &AsyncResult[R]{done: make(chan struct{})}
 	go func() {
+		defer close(r.done)
 		r.value, r.err = p.Apply(ctx, args, opts...)
-		close(r.done)
 	}()
 	return r
 }

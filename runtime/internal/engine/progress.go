@@ -1,9 +1,7 @@
-package mpire
+package engine
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -17,49 +15,14 @@ import (
 // tasks pay nothing for it.
 const progressInterval = 100 * time.Millisecond
 
-type progressOptions struct {
-	w     io.Writer
-	title string
-}
-
-// WithProgressBar draws a progress bar on stderr: tasks done and total,
-// percent, rate, elapsed time and ETA (MPIRE's progress_bar). With an iter.Seq
-// input of unknown length (no WithIterableLen) it counts up. Calls with a
-// progress bar also appear on dashboards (StartDashboard, ConnectDashboard).
-func WithProgressBar() Option {
-	return func(s *settings) { s.progressBar() }
-}
-
-// WithProgressBarWriter draws the progress bar on w instead of stderr. It
-// implies WithProgressBar.
-func WithProgressBarWriter(w io.Writer) Option {
-	return func(s *settings) { s.progressBar().w = w }
-}
-
-// WithProgressBarTitle describes the progress bar with title. It implies
-// WithProgressBar.
-func WithProgressBarTitle(title string) Option {
-	return func(s *settings) { s.progressBar().title = title }
-}
-
-func (s *settings) progressBar() *progressOptions {
-	if s.progress == nil {
-		s.progress = &progressOptions{w: os.Stderr}
-	} else {
-		copied := *s.progress // the pool's defaults are shared: never modify them
-		s.progress = &copied
-	}
-	return s.progress
-}
-
 // A monitor follows a call made with a progress bar: it draws the bar and
 // keeps the call's record on dashboards.
 type monitor struct {
 	bar     *progressbar.ProgressBar
-	opts    *progressOptions
+	opts    *ProgressOptions
 	total   int
-	rec     *callRecord // nil without a dashboard
-	connect string      // the dashboard of another process, if connected
+	watched Watched   // the call on dashboards; nil without one
+	shown   *Progress // the counters dashboards read
 	stop    chan struct{}
 	ended   chan struct{}
 }
@@ -67,14 +30,14 @@ type monitor struct {
 // startProgress starts following the call, if it asked for a progress bar;
 // total is the number of tasks, or -1 when unknown.
 func (c *call[St, A, R, E]) startProgress(total int) *monitor {
-	o := c.s.progress
+	o := c.s.Progress
 	if o == nil {
 		return nil
 	}
 	m := &monitor{opts: o, total: total, stop: make(chan struct{}), ended: make(chan struct{})}
 	m.bar = progressbar.NewOptions64(int64(max(total, -1)),
-		progressbar.OptionSetWriter(o.w),
-		progressbar.OptionSetDescription(o.title),
+		progressbar.OptionSetWriter(o.W),
+		progressbar.OptionSetDescription(o.Title),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("tasks"),
@@ -84,38 +47,36 @@ func (c *call[St, A, R, E]) startProgress(total int) *monitor {
 		progressbar.OptionThrottle(0),
 		// Its own redraw goroutine would outlive the call; ours redraws.
 		progressbar.OptionSetSpinnerChangeInterval(0),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(o.w) }),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(o.W) }),
 	)
-	if record, connect := board.watching(); record {
-		m.connect = connect
-		m.rec = &callRecord{done: &c.done, insights: c.p.insights, report: CallReport{
+	if w := currentWatcher(); w != nil {
+		m.shown = &Progress{insights: c.p.insights}
+		m.watched = w.Watch(CallInfo{
 			Func:    c.p.fn.Name,
 			FuncPos: c.p.fn.Pos,
 			CallPos: callerPos(),
+			Title:   o.Title,
 			Total:   int64(max(total, -1)),
-			Status:  "running",
 			Started: time.Now(),
-		}}
-		board.add(m.rec)
+		}, m.shown)
 	}
 	go m.follow(&c.done)
 	return m
 }
 
-// follow redraws the bar, and reports to a connected dashboard, until the
-// call ends.
+// follow redraws the bar, and updates the counters dashboards read, until
+// the call ends.
 func (m *monitor) follow(done *atomic.Int64) {
 	defer close(m.ended)
 	t := time.NewTicker(progressInterval)
 	defer t.Stop()
-	lastReport := time.Now()
 	for {
 		select {
 		case <-t.C:
-			m.bar.Set64(done.Load())
-			if m.connect != "" && time.Since(lastReport) >= reportInterval {
-				send(m.connect, board.current(m.rec))
-				lastReport = time.Now()
+			n := done.Load()
+			m.bar.Set64(n)
+			if m.shown != nil {
+				m.shown.done.Store(n)
 			}
 		case <-m.stop:
 			return
@@ -131,14 +92,12 @@ func (m *monitor) finish(done int64, err error) {
 	}
 	close(m.stop)
 	<-m.ended
-	if m.rec != nil {
-		board.finish(m.rec, done, err)
-		if m.connect != "" {
-			send(m.connect, board.current(m.rec))
-		}
+	if m.watched != nil {
+		m.shown.done.Store(done)
+		m.watched.Finished(done, err)
 	}
 	if err != nil {
-		m.bar.Describe(failedTitle(m.opts.title))
+		m.bar.Describe(failedTitle(m.opts.Title))
 		m.bar.Set64(done)
 		m.bar.Exit()
 		return
@@ -166,11 +125,22 @@ func callerPos() string {
 	for {
 		f, more := frames.Next()
 		generated := strings.HasSuffix(f.File, "_gen.go")
-		if !strings.HasPrefix(f.Function, "github.com/mpire-go/mpire/runtime.") && !generated && f.File != "" {
+		if !inRuntime(f.Function) && !generated && f.File != "" {
 			return fmt.Sprintf("%s:%d", f.File, f.Line)
 		}
 		if !more {
 			return ""
 		}
 	}
+}
+
+// inRuntime reports whether a function belongs to the runtime's own
+// packages: mpire, mpireimpl and the internal ones.
+func inRuntime(function string) bool {
+	for _, pkg := range []string{"runtime.", "runtime/mpireimpl.", "runtime/internal/"} {
+		if strings.HasPrefix(function, "github.com/mpire-go/mpire/"+pkg) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,4 +1,4 @@
-package mpire_test
+package dashboard_test
 
 import (
 	"context"
@@ -13,25 +13,61 @@ import (
 	"sync"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/dashboard"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var (
+	ctx        = context.Background()
+	errUnlucky = errors.New("unlucky number")
+)
+
+// newPool builds what mpiregen generates for a task that fails on 1013.
+func newPool(opts ...mpire.Option) *mpireimpl.Pool[struct{}, int, int, struct{}] {
+	return mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
+		Name: "square",
+		Run: func(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
+			defer w.Recover(&n, &err)
+			for ; n < len(args) && !w.Stopped(); n++ {
+				if args[n] == 1013 {
+					return n, errUnlucky
+				}
+				out[n] = args[n]
+			}
+			return n, nil
+		},
+	}, opts...)
+}
+
+func ints(n int) []int {
+	xs := make([]int, n)
+	for i := range xs {
+		xs[i] = i
+	}
+	return xs
+}
+
 // dashboardCalls reads a dashboard's JSON endpoint.
-func dashboardCalls(t *testing.T, url string) []mpire.CallReport {
+func dashboardCalls(t *testing.T, url string) []dashboard.CallReport {
 	t.Helper()
 	resp, err := http.Get(url + "/api/calls")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var calls []mpire.CallReport
+	var calls []dashboard.CallReport
 	if err := json.NewDecoder(resp.Body).Decode(&calls); err != nil {
 		t.Fatal(err)
 	}
 	return calls
 }
 
-func findCall(calls []mpire.CallReport, pred func(mpire.CallReport) bool) *mpire.CallReport {
+func findCall(calls []dashboard.CallReport, pred func(dashboard.CallReport) bool) *dashboard.CallReport {
 	for i := range calls {
 		if pred(calls[i]) {
 			return &calls[i]
@@ -41,7 +77,7 @@ func findCall(calls []mpire.CallReport, pred func(mpire.CallReport) bool) *mpire
 }
 
 func TestDashboardShowsCallsWithAProgressBar(t *testing.T) {
-	d, err := mpire.StartDashboard("")
+	d, err := dashboard.Start("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,12 +85,7 @@ func TestDashboardShowsCallsWithAProgressBar(t *testing.T) {
 	if !strings.HasPrefix(d.URL(), "http://127.0.0.1:80") && !strings.HasPrefix(d.URL(), "http://[::1]:80") {
 		t.Errorf("URL %s is not on localhost:8080-8099", d.URL())
 	}
-	p, _ := newPool(t, spec{task: func(_ context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
-		if x == 1013 {
-			return 0, errUnlucky
-		}
-		return x, nil
-	}}, mpire.WithJobs(2), mpire.WithInsights())
+	p := newPool(mpire.WithJobs(2), mpire.WithInsights())
 	quiet := mpire.WithProgressBarWriter(io.Discard)
 	if _, err := p.Map(ctx, ints(1000), quiet); err != nil {
 		t.Fatal(err)
@@ -67,9 +98,9 @@ func TestDashboardShowsCallsWithAProgressBar(t *testing.T) {
 	}
 
 	calls := dashboardCalls(t, d.URL())
-	done := findCall(calls, func(c mpire.CallReport) bool { return c.Total == 1000 })
-	failed := findCall(calls, func(c mpire.CallReport) bool { return c.Total == 2000 })
-	if done == nil || failed == nil || findCall(calls, func(c mpire.CallReport) bool { return c.Total == 10 }) != nil {
+	done := findCall(calls, func(c dashboard.CallReport) bool { return c.Total == 1000 })
+	failed := findCall(calls, func(c dashboard.CallReport) bool { return c.Total == 2000 })
+	if done == nil || failed == nil || findCall(calls, func(c dashboard.CallReport) bool { return c.Total == 10 }) != nil {
 		t.Fatalf("calls on the dashboard: %+v", calls)
 	}
 	if done.Status != "completed" || done.Done != 1000 || done.Finished == nil || done.Func != "square" {
@@ -98,7 +129,7 @@ func TestDashboardShowsCallsWithAProgressBar(t *testing.T) {
 }
 
 func TestDashboardAcceptsReportsFromOtherProcesses(t *testing.T) {
-	d, err := mpire.StartDashboard("127.0.0.1:0")
+	d, err := dashboard.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +143,7 @@ func TestDashboardAcceptsReportsFromOtherProcesses(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("status %s", resp.Status)
 	}
-	if c := findCall(dashboardCalls(t, d.URL()), func(c mpire.CallReport) bool { return c.ID == "999999-1" }); c == nil || c.Error != "it broke" {
+	if c := findCall(dashboardCalls(t, d.URL()), func(c dashboard.CallReport) bool { return c.ID == "999999-1" }); c == nil || c.Error != "it broke" {
 		t.Fatalf("remote call not shown: %+v", c)
 	}
 	resp, err = http.Post(d.URL()+"/api/report", "application/json", strings.NewReader("{nonsense"))
@@ -127,13 +158,13 @@ func TestDashboardAcceptsReportsFromOtherProcesses(t *testing.T) {
 
 func TestConnectDashboardReportsThisProcessesCalls(t *testing.T) {
 	var mu sync.Mutex
-	var reports []mpire.CallReport
+	var reports []dashboard.CallReport
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/api/calls":
 			fmt.Fprint(w, "[]")
 		case "/api/report":
-			var rep mpire.CallReport
+			var rep dashboard.CallReport
 			json.NewDecoder(r.Body).Decode(&rep)
 			mu.Lock()
 			reports = append(reports, rep)
@@ -142,14 +173,16 @@ func TestConnectDashboardReportsThisProcessesCalls(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	if err := mpire.ConnectDashboard(srv.URL); err != nil {
+	if err := dashboard.Connect(srv.URL); err != nil {
 		t.Fatal(err)
 	}
-	defer mpire.ConnectDashboard("")
-	p, _ := newPool(t, spec{})
+	defer dashboard.Connect("")
+	p := newPool()
 	if _, err := p.Map(ctx, ints(100), mpire.WithProgressBarWriter(io.Discard)); err != nil {
 		t.Fatal(err)
 	}
+	// Reports travel off the caller's path; disconnecting flushes them.
+	dashboard.Connect("")
 	mu.Lock()
 	defer mu.Unlock()
 	if len(reports) == 0 {
@@ -164,10 +197,10 @@ func TestConnectDashboardReportsThisProcessesCalls(t *testing.T) {
 func TestConnectDashboardRefusesWhatIsNotADashboard(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
-	if err := mpire.ConnectDashboard(srv.URL); err == nil {
+	if err := dashboard.Connect(srv.URL); err == nil {
 		t.Fatal("connected to a server that is no dashboard")
 	}
-	if err := mpire.ConnectDashboard("http://127.0.0.1:1"); err == nil {
+	if err := dashboard.Connect("http://127.0.0.1:1"); err == nil {
 		t.Fatal("connected to nothing")
 	}
 }

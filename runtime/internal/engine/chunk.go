@@ -1,4 +1,4 @@
-package mpire
+package engine
 
 import "math/bits"
 
@@ -20,21 +20,25 @@ type chunking struct {
 	count    int // number of chunks
 }
 
-// newChunking returns the chunking of n tasks for the given settings and
+// newChunking returns the chunking of n tasks for the given Settings and
 // number of workers.
-func newChunking(n int, s *settings, jobs int) chunking {
+func newChunking(n int, s *Settings, jobs int) chunking {
 	switch {
-	case s.chunkSize > 0:
-		return fixedChunking(n, s.chunkSize)
-	case s.nSplits > 0:
-		return splitChunking(n, s.nSplits)
+	case s.ChunkSize > 0:
+		return fixedChunking(n, s.ChunkSize)
+	case s.NSplits > 0:
+		return splitChunking(n, s.NSplits)
 	default:
 		return splitChunking(n, jobs*chunksPerWorker)
 	}
 }
 
 func fixedChunking(n, size int) chunking {
-	return chunking{n: n, num: size, den: 1, count: (n + size - 1) / size}
+	count := n / size // not (n+size-1)/size: it overflows for huge sizes
+	if n%size != 0 {
+		count++
+	}
+	return chunking{n: n, num: size, den: 1, count: count}
 }
 
 // splitChunking splits n tasks into at most splits chunks; with fewer tasks

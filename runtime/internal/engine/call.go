@@ -1,0 +1,322 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// A call is one Map, IMap, Apply... on a pool: its settings, its context,
+// its first error, and the work it hands out to the pool's worker slots.
+type call[St, A, R, E any] struct {
+	p      *Pool[St, A, R, E]
+	s      Settings
+	parent context.Context
+	ctx    context.Context // the tasks' context: cancelled when the call stops
+	cancel context.CancelCauseFunc
+
+	stopped atomic.Bool // set by the first failure; tasks check it between tasks
+	errMu   sync.Mutex
+	err     error        // the first failure
+	done    atomic.Int64 // tasks completed
+	wake    chan struct{}
+
+	// Guarded by p.mu.
+	queued  bool // in p.queue
+	nested  bool // made from inside a task of the same pool
+	running int  // pieces taken by slots and not yet done
+	exits   []E  // exit values of the workers restarted during the call
+
+	slice  sliceInput[A, R] // Map and MapUnordered
+	chunks chunkInput[A, R] // IMap, IMapUnordered and Apply
+}
+
+// sliceInput is the work of a call on a slice: workers take runs of
+// consecutive tasks straight from the caller's slice and write their results
+// straight into the returned one.
+type sliceInput[A, R any] struct {
+	args    []A
+	out     []R
+	chunks  chunking
+	next    atomic.Int64 // the first task not yet taken (unordered)
+	guided  bool         // shrink the runs taken near the end (default chunking)
+	tickets int          // pieces left to take: one per worker that may take runs
+	// MapUnordered: each run's results are copied to the next free place of
+	// out, through filled.
+	unordered bool
+	filled    atomic.Int64
+	// WithOrderTasks: the ticket of slot i takes chunks i, i+jobs, ...
+	ordered bool
+	taken   []bool
+}
+
+// chunkInput is the work of a call on chunks: the chunks of an iterator, cut
+// by a feeder, or the one task of Apply.
+type chunkInput[A, R any] struct {
+	queue    []*chunk[A, R]   // chunks to take, oldest first
+	bySlot   [][]*chunk[A, R] // WithOrderTasks: the chunks of each slot
+	finished []*chunk[A, R]   // chunks whose tasks all completed, for the caller
+}
+
+// A chunk is a run of consecutive tasks of an iterator or apply call, with
+// room for their results.
+type chunk[A, R any] struct {
+	seq      int // chunk number, for ordered results
+	start    int // index of the first task in the input
+	args     []A
+	out      []R
+	complete bool // every task completed
+}
+
+// A piece is what a slot takes from a call at a time: one chunk, or a ticket
+// to take runs of a slice input until none is left.
+type piece[A, R any] struct {
+	chunk *chunk[A, R] // nil for a slice ticket
+	slot  int          // ordered slice ticket: the slot whose chunks it takes; -1 for any
+	k     int          // ordered slice ticket: the next chunk
+}
+
+// A run is a run of consecutive tasks as an executor sees it: the tasks,
+// where their results go, and the call's context and limits.
+type run[A, R any] struct {
+	ctx   context.Context
+	stop  *atomic.Bool
+	s     *Settings
+	start int // index of the first task in the input
+	args  []A
+	out   []R
+}
+
+// A completion is what an executor reports of a run.
+type completion[E any] struct {
+	n     int   // tasks completed, from the first
+	err   error // the failure, a *TaskError: of task n, or of init or exit
+	exits []E   // exit values of a restart at the end of the run (lifespan)
+}
+
+func newCall[St, A, R, E any](p *Pool[St, A, R, E], parent context.Context, s Settings) *call[St, A, R, E] {
+	c := &call[St, A, R, E]{p: p, s: s, parent: parent, wake: make(chan struct{}, 1)}
+	c.ctx, c.cancel = context.WithCancelCause(context.WithValue(parent, taskOfKey{}, p))
+	return c
+}
+
+// taskOfKey is the key of a task's context whose value is the task's pool,
+// so that a call from inside a task on its own pool is recognised.
+type taskOfKey struct{}
+
+// fail records the call's first failure and stops it. A failure that follows
+// the caller's cancellation is reported as that cancellation.
+func (c *call[St, A, R, E]) fail(err error) {
+	c.errMu.Lock()
+	if c.err == nil {
+		if cause := context.Cause(c.parent); cause != nil {
+			err = cause
+		}
+		c.err = err
+		c.stopped.Store(true)
+		c.cancel(err)
+	}
+	c.errMu.Unlock()
+	c.notify()
+}
+
+// result returns the call's error, once no slot serves it any more.
+func (c *call[St, A, R, E]) result() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	return c.err
+}
+
+// notify wakes the caller waiting for the call.
+func (c *call[St, A, R, E]) notify() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// release frees the call's context once no slot serves the call any more.
+func (c *call[St, A, R, E]) release() { c.cancel(context.Canceled) }
+
+// take hands out a piece of the call's work to slot, if there is one for
+// it. more tells whether work is left to hand out, to this slot or others.
+// The caller holds p.mu.
+func (c *call[St, A, R, E]) take(slot WorkerID) (w piece[A, R], more, ok bool) {
+	if c.stopped.Load() {
+		return w, false, false
+	}
+	if c.slice.args != nil {
+		in := &c.slice
+		if !in.ordered {
+			in.tickets--
+			return piece[A, R]{slot: -1}, in.tickets > 0, true
+		}
+		if int(slot) < len(in.taken) && !in.taken[slot] {
+			in.taken[slot] = true
+			in.tickets--
+			return piece[A, R]{slot: int(slot), k: int(slot)}, in.tickets > 0, true
+		}
+		return w, in.tickets > 0, false
+	}
+	in := &c.chunks
+	if in.bySlot != nil {
+		q := in.bySlot[slot]
+		if len(q) > 0 {
+			w.chunk, in.bySlot[slot] = q[0], q[1:]
+			ok = true
+		}
+		for _, q := range in.bySlot {
+			more = more || len(q) > 0
+		}
+		return w, more, ok
+	}
+	if len(in.queue) > 0 {
+		w.chunk, in.queue = in.queue[0], in.queue[1:]
+		ok = true
+	}
+	return w, len(in.queue) > 0, ok
+}
+
+// hasWork tells whether work is left to hand out. The caller holds p.mu.
+func (c *call[St, A, R, E]) hasWork() bool {
+	if c.stopped.Load() {
+		return false
+	}
+	if c.slice.args != nil {
+		return c.slice.tickets > 0
+	}
+	for _, q := range c.chunks.bySlot {
+		if len(q) > 0 {
+			return true
+		}
+	}
+	return len(c.chunks.queue) > 0
+}
+
+// addChunk queues a chunk of an iterator or apply call for the workers.
+// It reports false, dropping the chunk, when the call has stopped.
+func (c *call[St, A, R, E]) addChunk(ch *chunk[A, R]) bool {
+	p := c.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c.stopped.Load() {
+		return false
+	}
+	in := &c.chunks
+	if p.s.OrderTasks {
+		if in.bySlot == nil {
+			in.bySlot = make([][]*chunk[A, R], p.s.Jobs)
+		}
+		k := ch.seq % p.s.Jobs
+		in.bySlot[k] = append(in.bySlot[k], ch)
+	} else {
+		in.queue = append(in.queue, ch)
+	}
+	p.enqueue(c)
+	return true
+}
+
+// nextRun sets r to the next run of tasks of piece w, reporting false when
+// the piece has none left. scratch holds a MapUnordered run's results.
+func (c *call[St, A, R, E]) nextRun(w *piece[A, R], r *run[A, R], scratch *[]R) bool {
+	if c.stopped.Load() {
+		return false
+	}
+	r.ctx, r.stop, r.s = c.ctx, &c.stopped, &c.s
+	if ch := w.chunk; ch != nil {
+		if r.args != nil {
+			return false // the chunk's one run is done
+		}
+		r.start, r.args, r.out = ch.start, ch.args, ch.out[:len(ch.args)]
+		return true
+	}
+	in := &c.slice
+	var lo, hi int
+	if w.slot < 0 {
+		var ok bool
+		if lo, hi, ok = c.claim(); !ok {
+			return false
+		}
+	} else {
+		if w.k >= in.chunks.count {
+			return false
+		}
+		lo, hi = in.chunks.bounds(w.k)
+		w.k += c.p.s.Jobs
+	}
+	r.start, r.args, r.out = lo, in.args[lo:hi], in.out[lo:hi]
+	if in.unordered {
+		if cap(*scratch) < hi-lo {
+			*scratch = make([]R, hi-lo)
+		}
+		r.out = (*scratch)[:hi-lo]
+	}
+	return true
+}
+
+// claim takes the next run of tasks [lo, hi) of a slice input: the rest of
+// the chunk that holds the next task. With the default chunking, near the end
+// of the input it takes no more than a share of what is left, so that the
+// last tasks, which may be the longest, are spread over the workers instead
+// of waiting in one worker's chunk.
+func (c *call[St, A, R, E]) claim() (lo, hi int, ok bool) {
+	in := &c.slice
+	n := len(in.args)
+	for {
+		lo = int(in.next.Load())
+		if lo >= n {
+			return 0, 0, false
+		}
+		hi = in.chunks.start(in.chunks.chunkOf(lo) + 1)
+		if in.guided {
+			hi = min(hi, lo+max(1, (n-lo)/(2*c.p.s.Jobs)))
+		}
+		if in.next.CompareAndSwap(int64(lo), int64(hi)) {
+			return lo, hi, true
+		}
+	}
+}
+
+// complete takes back what an executor reported of run r of piece w.
+func (c *call[St, A, R, E]) complete(w *piece[A, R], r *run[A, R], comp completion[E]) {
+	if comp.n > 0 {
+		c.done.Add(int64(comp.n))
+		if c.slice.unordered && w.chunk == nil {
+			end := int(c.slice.filled.Add(int64(comp.n)))
+			copy(c.slice.out[end-comp.n:end], r.out[:comp.n])
+		}
+	}
+	if ch := w.chunk; ch != nil {
+		ch.complete = comp.err == nil && comp.n == len(ch.args)
+	}
+	if len(comp.exits) > 0 {
+		c.p.mu.Lock()
+		c.exits = append(c.exits, comp.exits...)
+		c.p.mu.Unlock()
+	}
+	if comp.err != nil {
+		c.fail(comp.err)
+	}
+}
+
+// wait returns once no slot holds a piece of the call and none is left to
+// take: the work is done, or the call has stopped. A cancelled parent
+// context stops the call at once: work not yet taken is dropped, and only
+// the tasks running are waited for.
+func (c *call[St, A, R, E]) wait() {
+	parentDone := c.parent.Done()
+	for {
+		c.p.mu.Lock()
+		over := c.running == 0 && !c.hasWork()
+		c.p.mu.Unlock()
+		if over {
+			return
+		}
+		select {
+		case <-c.wake:
+		case <-parentDone:
+			c.fail(context.Cause(c.parent))
+			parentDone = nil
+		}
+	}
+}

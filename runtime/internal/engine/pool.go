@@ -1,0 +1,314 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// A WorkerID identifies a worker slot, from 0 to jobs-1. It stays the same
+// when the worker in that slot is restarted.
+type WorkerID int
+
+// Func describes a task function to a Pool. Generated code builds one per
+// pool; its fields are the typed pieces of the user's code.
+type Func[St, A, R, E any] struct {
+	// Name is the task function's name, used in errors and insights.
+	Name string
+	// Pos is where the task function is declared (file:line), shown on
+	// dashboards.
+	Pos string
+	// Run calls the task function for each of args, writing results to out
+	// (as long as args), and stops early when w.Stopped(). It returns how many
+	// tasks completed, and the error of the task at that index if one failed.
+	// It defers w.Recover(&n, &err).
+	Run func(w *Worker[St], args []A, out []R) (n int, err error)
+	// Init, when not nil, runs before a worker's first task.
+	Init func(w *Worker[St]) error
+	// Exit, when not nil, runs when a worker that ran init stops.
+	Exit func(w *Worker[St]) (E, error)
+	// Format formats a task's arguments for errors and insights.
+	Format func(a *A) string
+}
+
+// ErrDeadlock is the cause of the error of a call that could only wait
+// forever: a call, with the task's context, from inside a task on its own
+// pool, when every other worker of the pool is a task waiting the same way.
+var ErrDeadlock = errors.New("it would wait forever")
+
+// A Pool runs a task function on a set of worker slots. It is the scheduler:
+// it decides which run of tasks each slot serves next and takes back what the
+// slot's executor reports. St is the per-worker state, A a task's arguments,
+// R its result and E what the exit function returns. Its methods are safe for
+// concurrent use.
+type Pool[St, A, R, E any] struct {
+	fn       Func[St, A, R, E]
+	s        Settings
+	insights *insightsRecorder // nil without WithInsights
+
+	mu       sync.Mutex
+	work     sync.Cond            // signalled when calls bring work, or the workers must stop
+	settled  sync.Cond            // broadcast when no call runs, and when workers have stopped
+	queue    []*call[St, A, R, E] // calls with work to hand out, oldest first
+	slots    []*slot[St, A, R, E] // the running workers; nil when none run
+	stop     *stopRequest         // set while the workers are asked to stop
+	stopped  sync.WaitGroup       // slots not yet stopped
+	active   int                  // calls between begin and end
+	nested   int                  // calls from inside this pool's tasks, between begin and end
+	closed   bool                 // Close was called
+	exits    []E                  // exit results of the most recent call or Close
+	stopErrs []error              // exit failures of the workers being stopped
+	stopVals []E                  // exit results of the workers being stopped
+}
+
+// A stopRequest asks the workers to stop once no work is left, running their
+// exit functions within limit (0: no limit).
+type stopRequest struct {
+	limit time.Duration
+}
+
+// NewPool returns a pool running fn. It panics on an invalid option value,
+// which is a programming error.
+func NewPool[St, A, R, E any](fn Func[St, A, R, E], opts ...Option) *Pool[St, A, R, E] {
+	if fn.Run == nil {
+		panic("mpire: NewPool: Func.Run is nil")
+	}
+	p := &Pool[St, A, R, E]{fn: fn, s: newSettings(opts)}
+	p.work.L = &p.mu
+	p.settled.L = &p.mu
+	if p.s.Insights {
+		p.insights = newInsightsRecorder(p.s.Jobs)
+	}
+	return p
+}
+
+// begin registers a call and makes sure the workers run. When it succeeds,
+// the caller must call end exactly once.
+func (p *Pool[St, A, R, E]) begin(ctx context.Context, method string, s Settings) (*call[St, A, R, E], error) {
+	if ctx == nil {
+		panic("mpire: " + method + " called with a nil context.Context")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// Workers of the last generation may still be running their exit: a new
+	// generation waits for them, so that two workers with the same WorkerID
+	// never live at once.
+	for p.stop != nil && !p.closed {
+		p.settled.Wait()
+	}
+	if p.closed {
+		return nil, ErrClosed
+	}
+	// A task that calls its own pool holds a worker while it waits: when
+	// every worker would be held so, nothing could ever serve the call.
+	nested := ctx.Value(taskOfKey{}) == p
+	if nested && p.nested+1 >= p.s.Jobs {
+		return nil, fmt.Errorf("mpire: %s of %s called from inside a %s task, while the pool's other workers are busy the same way: %w", method, p.fn.Name, p.fn.Name, ErrDeadlock)
+	}
+	if p.slots == nil {
+		if err := p.startWorkers(); err != nil {
+			return nil, err
+		}
+	}
+	p.active++
+	c := newCall(p, ctx, s)
+	if nested {
+		p.nested++
+		c.nested = true
+	}
+	return c, nil
+}
+
+// startWorkers starts a generation of workers. The caller holds p.mu.
+func (p *Pool[St, A, R, E]) startWorkers() error {
+	jobs := p.s.Jobs
+	pins, err := pinPlan(p.s.CPUSets, jobs)
+	if err != nil {
+		return err
+	}
+	// No worker runs: a good time to start insights afresh.
+	if p.insights != nil {
+		p.insights.reset()
+	}
+	started := time.Now()
+	pinned := make(chan error, jobs)
+	p.slots = make([]*slot[St, A, R, E], jobs)
+	for i := range jobs {
+		p.slots[i] = newSlot(p, WorkerID(i), pins[i])
+	}
+	p.stopped.Add(jobs)
+	for _, s := range p.slots {
+		go s.serve(started, pinned)
+	}
+	// Pinning happens on each worker's own thread; wait for all of them so
+	// that an environment failure is the first call's error.
+	var first error
+	for range jobs {
+		if err := <-pinned; err != nil && first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		p.stopWorkers(0)
+		p.stopVals, p.stopErrs = nil, nil
+		return first
+	}
+	return nil
+}
+
+// stopWorkers asks the workers to stop and waits until they have, with
+// their exit functions run within limit. The caller holds p.mu, which is
+// released while waiting.
+func (p *Pool[St, A, R, E]) stopWorkers(limit time.Duration) {
+	p.stop = &stopRequest{limit: limit}
+	p.work.Broadcast()
+	p.mu.Unlock()
+	p.stopped.Wait()
+	p.mu.Lock()
+	p.slots, p.stop = nil, nil
+	p.settled.Broadcast()
+}
+
+// end unregisters a finished call. Without keep-alive, the last call to end
+// stops the workers, waiting for their exit functions. It returns the
+// call's error, or else the first exit error.
+func (p *Pool[St, A, R, E]) end(c *call[St, A, R, E]) error {
+	c.release()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dequeue(c)
+	p.active--
+	if c.nested {
+		p.nested--
+	}
+	exits := c.exits
+	if p.active == 0 && !p.s.KeepAlive && p.slots != nil && p.stop == nil {
+		p.stopWorkers(c.s.ExitTimeout)
+		exits = append(exits, p.stopVals...)
+		if len(p.stopErrs) > 0 {
+			c.fail(p.stopErrs[0])
+		}
+		p.stopVals, p.stopErrs = nil, nil
+	}
+	p.exits = exits
+	if p.active == 0 {
+		p.settled.Broadcast()
+	}
+	return c.result()
+}
+
+// ExitResults returns the values returned by the exit functions of the
+// workers stopped by the most recent call, or by Close: one per worker stop,
+// so more than jobs when lifespans restarted workers.
+func (p *Pool[St, A, R, E]) ExitResults() []E {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]E(nil), p.exits...)
+}
+
+// Insights returns the worker insights of the most recent calls. It is the
+// zero Insights unless the pool was made WithInsights.
+func (p *Pool[St, A, R, E]) Insights() Insights {
+	if p.insights == nil {
+		return Insights{}
+	}
+	return p.insights.snapshot()
+}
+
+// Close waits for running calls, stops the workers (kept alive or not),
+// runs their exit functions and returns the first exit error. Calls after
+// Close fail with ErrClosed. Close is idempotent: a second Close, even a
+// concurrent one, waits for the first and returns nil.
+func (p *Pool[St, A, R, E]) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		for p.active > 0 || p.stop != nil || p.slots != nil {
+			p.settled.Wait()
+		}
+		return nil
+	}
+	p.closed = true
+	for p.active > 0 || p.stop != nil {
+		p.settled.Wait()
+	}
+	if p.slots == nil {
+		return nil
+	}
+	p.stopWorkers(p.s.ExitTimeout)
+	p.exits = p.stopVals
+	var err error
+	if len(p.stopErrs) > 0 {
+		err = p.stopErrs[0]
+	}
+	p.stopVals, p.stopErrs = nil, nil
+	p.settled.Broadcast()
+	return err
+}
+
+// enqueue makes c's work available to the workers. The caller holds p.mu.
+func (p *Pool[St, A, R, E]) enqueue(c *call[St, A, R, E]) {
+	if !c.queued {
+		c.queued = true
+		p.queue = append(p.queue, c)
+	}
+	p.work.Broadcast()
+}
+
+// dequeue removes c from the calls with work. The caller holds p.mu.
+func (p *Pool[St, A, R, E]) dequeue(c *call[St, A, R, E]) {
+	if !c.queued {
+		return
+	}
+	c.queued = false
+	if i := slices.Index(p.queue, c); i >= 0 {
+		p.queue = slices.Delete(p.queue, i, i+1)
+	}
+}
+
+// next waits for work for slot s: it returns the call to serve and a piece
+// of its work, or ok false when the workers must stop.
+func (p *Pool[St, A, R, E]) next(s *slot[St, A, R, E]) (c *call[St, A, R, E], w piece[A, R], ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		for i := 0; i < len(p.queue); {
+			c := p.queue[i]
+			w, more, ok := c.take(s.id)
+			if !more {
+				// Nothing left to hand out: the call only waits for
+				// pieces already taken.
+				c.queued = false
+				p.queue = slices.Delete(p.queue, i, i+1)
+			} else {
+				i++
+			}
+			if ok {
+				c.running++
+				return c, w, true
+			}
+		}
+		if p.stop != nil {
+			return nil, piece[A, R]{}, false
+		}
+		p.work.Wait()
+	}
+}
+
+// done takes back a piece of work that a slot has finished. The caller must
+// not hold p.mu.
+func (p *Pool[St, A, R, E]) done(c *call[St, A, R, E], w piece[A, R]) {
+	p.mu.Lock()
+	c.running--
+	if w.chunk != nil && w.chunk.complete {
+		c.chunks.finished = append(c.chunks.finished, w.chunk)
+	}
+	p.mu.Unlock()
+	c.notify()
+}
