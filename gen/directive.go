@@ -16,8 +16,9 @@ const taskDirective = "//mpire:task"
 
 // directive is a parsed //mpire:task line.
 type directive struct {
-	pos  token.Pos
-	keys map[string]keyValue
+	pos     token.Pos
+	keys    map[string]keyValue // the well-formed ones
+	refused bool                // a key was not: the task is refused
 }
 
 type keyValue struct {
@@ -31,13 +32,15 @@ var directiveKeys = []string{"name", "shared", "state", "init", "exit"}
 func isDirective(c *ast.Comment) bool { return strings.HasPrefix(c.Text, directivePrefix) }
 
 // parseDirective parses one //mpire: comment, reporting problems to r. It
-// returns nil when the comment is not a usable //mpire:task directive.
+// returns a refused directive when the comment is not a //mpire:task
+// directive or one of its keys is wrong: the function it annotates is still
+// taken for a task, whose pool other code may use.
 func parseDirective(r *reporter, c *ast.Comment) *directive {
 	text := c.Text
 	if text != taskDirective && !strings.HasPrefix(text, taskDirective+" ") && !strings.HasPrefix(text, taskDirective+"\t") {
 		word, _, _ := strings.Cut(text, " ")
 		r.errorf(c.Slash, "unknown directive %s: did you mean //mpire:task?", word)
-		return nil
+		return &directive{pos: c.Slash, keys: map[string]keyValue{}, refused: true}
 	}
 	d := &directive{pos: c.Slash, keys: map[string]keyValue{}}
 	ok := true
@@ -79,9 +82,7 @@ func parseDirective(r *reporter, c *ast.Comment) *directive {
 		}
 		d.keys[key] = keyValue{value: value, pos: pos}
 	}
-	if !ok {
-		return nil
-	}
+	d.refused = !ok
 	return d
 }
 

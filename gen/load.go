@@ -104,6 +104,9 @@ func Load(cfg Config) (*Package, error) {
 	}
 	var builds []taskDecl
 	for _, td := range decls {
+		if td.d.refused {
+			continue
+		}
 		if t := c.readTask(td); t != nil {
 			model.Tasks = append(model.Tasks, t)
 			builds = append(builds, td)
@@ -349,7 +352,7 @@ func readFile(r *reporter, file *ast.File, build string) []taskDecl {
 			r.task = ""
 			switch {
 			case fd == nil:
-				if d != nil {
+				if d != nil && !d.refused {
 					r.errorf(c.Slash, "//mpire:task must be in the doc comment of a top-level function")
 				}
 			case fd.Recv != nil:

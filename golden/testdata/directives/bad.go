@@ -43,3 +43,7 @@ func Misspelled(x int) int { return x }
 //
 //mpire:task stat=Model
 func Mistyped(x int) int { return x }
+
+// use refers to the pools of refused tasks: only the tasks' own
+// diagnostics are printed, never that their pools are undefined.
+func use() { _, _, _ = NewMistypedPool, NewUnknownKeyPool, NewMisspelledPool }
