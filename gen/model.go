@@ -57,6 +57,10 @@ type Task struct {
 	New      string // its constructor: NewPredictPool
 	ArgsType string // the struct of several arguments: PredictArgs; "" for one
 
+	// ResultType is an alias of an anonymous struct or interface result,
+	// PredictResult, which generated code then spells once; "" for others.
+	ResultType string
+
 	Leading   []Kind // the leading parameters the function takes, in order
 	Args      []Arg  // the task arguments; at least one
 	Variadic  bool   // the last argument is variadic

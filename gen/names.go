@@ -142,7 +142,9 @@ func bodyNames(model *Package, t *Task) namer {
 			}
 		}
 	}
-	localTypeNames(model.Path, t.Result, n)
+	if t.ResultType == "" {
+		localTypeNames(model.Path, t.Result, n)
+	}
 	if t.ArgsType == "" {
 		localTypeNames(model.Path, t.Args[0].Type, n)
 	}
@@ -174,8 +176,10 @@ func localTypeNames(path string, t *Type, n namer) {
 // generatedNames lists the top-level names that t's generated code declares.
 func generatedNames(t *Task) []string {
 	names := []string{t.Pool, t.New}
-	if t.ArgsType != "" {
-		names = append(names, t.ArgsType)
+	for _, name := range []string{t.ArgsType, t.ResultType} {
+		if name != "" {
+			names = append(names, name)
+		}
 	}
 	return names
 }

@@ -152,6 +152,10 @@ type task struct {
 }
 
 func (t *task) write(f *jen.File) {
+	if t.ResultType != "" {
+		doc(f, fmt.Sprintf("%s is what %s returns.", t.ResultType, t.Func))
+		f.Type().Id(t.ResultType).Op("=").Add(typeCode(t.Result))
+	}
 	if t.ArgsType != "" {
 		t.argsStruct(f)
 	}
@@ -209,6 +213,13 @@ func (t *task) argType() jen.Code {
 	return typeCode(t.Args[0].Type)
 }
 
+func (t *task) resultType() jen.Code {
+	if t.ResultType != "" {
+		return jen.Id(t.ResultType)
+	}
+	return typeCode(t.Result)
+}
+
 func (t *task) exitType() jen.Code {
 	if t.Exit == nil || t.Exit.Result == nil {
 		return jen.Struct()
@@ -217,7 +228,7 @@ func (t *task) exitType() jen.Code {
 }
 
 func (t *task) typeArgs() []jen.Code {
-	return []jen.Code{t.stateType(), t.argType(), typeCode(t.Result), t.exitType()}
+	return []jen.Code{t.stateType(), t.argType(), t.resultType(), t.exitType()}
 }
 
 func (t *task) argsStruct(f *jen.File) {
@@ -357,7 +368,7 @@ func (t *task) run(f *jen.File) {
 		fmt.Sprintf("run calls %s for each task of a chunk, writing the results to %s.", t.Func, l.Out),
 		"It is the pool's hot loop: a direct call per task, nothing allocated.")
 	f.Func().Params(t.recv()).Id("run").Params(
-		t.worker(), jen.Add(args).Index().Add(t.argType()), jen.Add(out).Index().Add(typeCode(t.Result)),
+		t.worker(), jen.Add(args).Index().Add(t.argType()), jen.Add(out).Index().Add(t.resultType()),
 	).Params(jen.Add(n).Int(), jen.Id(l.Err).Error()).Block(body...)
 }
 
@@ -420,8 +431,8 @@ func (t *task) methods(f *jen.File) {
 	args := jen.Id(l.Args)
 	slice := jen.Index().Add(t.argType())
 	seq := jen.Qual("iter", "Seq").Types(t.argType())
-	seq2 := jen.Qual("iter", "Seq2").Types(typeCode(t.Result), jen.Error())
-	results := jen.Params(jen.Index().Add(typeCode(t.Result)), jen.Error())
+	seq2 := jen.Qual("iter", "Seq2").Types(t.resultType(), jen.Error())
+	results := jen.Params(jen.Index().Add(t.resultType()), jen.Error())
 
 	doc(f,
 		fmt.Sprintf("Map calls %s on every element of %s, on the pool's workers, and returns the results in input order.", t.Func, l.Args),
@@ -455,10 +466,10 @@ func (t *task) methods(f *jen.File) {
 	doc(f,
 		fmt.Sprintf("Apply calls %s once, on one of the pool's workers, and returns its result.", t.Func),
 		"A failure fails only this call.")
-	f.Func().Params(recv).Id("Apply").Params(params...).Params(typeCode(t.Result), jen.Error()).Block(fwd("Apply", jen.Id(l.Ctx), task))
+	f.Func().Params(recv).Id("Apply").Params(params...).Params(t.resultType(), jen.Error()).Block(fwd("Apply", jen.Id(l.Ctx), task))
 
 	doc(f, "ApplyAsync is Apply without waiting: read the result from the returned *mpire.AsyncResult.")
-	f.Func().Params(recv).Id("ApplyAsync").Params(params...).Op("*").Add(rt("AsyncResult")).Types(typeCode(t.Result)).Block(fwd("ApplyAsync", jen.Id(l.Ctx), task))
+	f.Func().Params(recv).Id("ApplyAsync").Params(params...).Op("*").Add(rt("AsyncResult")).Types(t.resultType()).Block(fwd("ApplyAsync", jen.Id(l.Ctx), task))
 
 	if t.Exit != nil && t.Exit.Result != nil {
 		doc(f, fmt.Sprintf("ExitResults returns what %s returned for each worker stopped by the most recent call, or by Close.", t.Exit.Func))

@@ -34,6 +34,11 @@ var _ func(*int, []string, [2]byte, map[string][]int, chan<- int, <-chan int, fu
 // changed since: run go generate.
 var _ func(...int) int = Sum
 
+// ShapesResult is what Shapes returns.
+type ShapesResult = struct {
+	Text string
+}
+
 // ShapesArgs holds the arguments of one Shapes task, in the order Shapes takes
 // them.
 type ShapesArgs struct {
@@ -61,9 +66,7 @@ type ShapesArgs struct {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type ShapesPool struct {
-	pool *mpireimpl.Pool[struct{}, ShapesArgs, struct {
-		Text string
-	}, struct{}]
+	pool *mpireimpl.Pool[struct{}, ShapesArgs, ShapesResult, struct{}]
 }
 
 // NewShapesPool returns a pool that runs Shapes.
@@ -74,9 +77,7 @@ type ShapesPool struct {
 // It panics on an invalid option value.
 func NewShapesPool(opts ...mpire.Option) *ShapesPool {
 	p2 := &ShapesPool{}
-	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ShapesArgs, struct {
-		Text string
-	}, struct{}]{
+	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ShapesArgs, ShapesResult, struct{}]{
 		Name:   "Shapes",
 		Pos:    "golden/types/main.go:24",
 		Run:    p2.run,
@@ -88,9 +89,7 @@ func NewShapesPool(opts ...mpire.Option) *ShapesPool {
 // run calls Shapes for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p2 *ShapesPool) run(w2 *mpireimpl.Worker[struct{}], args []ShapesArgs, out []struct {
-	Text string
-}) (n int, err error) {
+func (p2 *ShapesPool) run(w2 *mpireimpl.Worker[struct{}], args []ShapesArgs, out []ShapesResult) (n int, err error) {
 	defer w2.Recover(&n, &err)
 	for ; n < len(args) && !w2.Stopped(); n++ {
 		a2 := &args[n]
@@ -110,16 +109,12 @@ func (p2 *ShapesPool) format(a2 *ShapesArgs) string {
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p2 *ShapesPool) Map(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]struct {
-	Text string
-}, error) {
+func (p2 *ShapesPool) Map(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]ShapesResult, error) {
 	return p2.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p2 *ShapesPool) MapUnordered(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]struct {
-	Text string
-}, error) {
+func (p2 *ShapesPool) MapUnordered(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]ShapesResult, error) {
 	return p2.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -128,16 +123,12 @@ func (p2 *ShapesPool) MapUnordered(ctx context.Context, args []ShapesArgs, opts 
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p2 *ShapesPool) IMap(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[struct {
-	Text string
-}, error] {
+func (p2 *ShapesPool) IMap(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[ShapesResult, error] {
 	return p2.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p2 *ShapesPool) IMapUnordered(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[struct {
-	Text string
-}, error] {
+func (p2 *ShapesPool) IMapUnordered(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[ShapesResult, error] {
 	return p2.pool.IMapUnordered(ctx, args, opts...)
 }
 
@@ -150,9 +141,7 @@ func (p2 *ShapesPool) Apply(ctx context.Context, p *int, s []string, a [2]byte, 
 	Name string
 }, w io.Writer, e interface {
 	Error() string
-}, pair Pair[string, *int], rest []float64, opts ...mpire.CallOption) (struct {
-	Text string
-}, error) {
+}, pair Pair[string, *int], rest []float64, opts ...mpire.CallOption) (ShapesResult, error) {
 	return p2.pool.Apply(ctx, ShapesArgs{
 		P:    p,
 		S:    s,
@@ -176,9 +165,7 @@ func (p2 *ShapesPool) ApplyAsync(ctx context.Context, p *int, s []string, a [2]b
 	Name string
 }, w io.Writer, e interface {
 	Error() string
-}, pair Pair[string, *int], rest []float64, opts ...mpire.CallOption) *mpire.AsyncResult[struct {
-	Text string
-}] {
+}, pair Pair[string, *int], rest []float64, opts ...mpire.CallOption) *mpire.AsyncResult[ShapesResult] {
 	return p2.pool.ApplyAsync(ctx, ShapesArgs{
 		P:    p,
 		S:    s,
