@@ -73,7 +73,7 @@ func Load(cfg Config) (*Package, error) {
 	}
 
 	r := &reporter{fset: fset}
-	c := &checker{r: r, pkg: pkg, conv: &converter{pkgs: map[string]string{}},
+	c := &checker{r: r, pkg: pkg, conv: &converter{},
 		funcs: map[string]*ast.FuncDecl{}, generated: map[string]string{}, output: output}
 	var decls []taskDecl
 	for _, file := range pkg.Syntax {
@@ -135,7 +135,7 @@ func Load(cfg Config) (*Package, error) {
 			n[name] = true
 		}
 	}
-	nameImports(n, model, c.conv.pkgs)
+	nameImports(n, model)
 	for _, t := range model.Tasks {
 		nameLocals(model, t)
 	}

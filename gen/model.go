@@ -98,8 +98,8 @@ type Locals struct {
 	State  string // the worker state
 }
 
-// Types lists every type t refers to, once each: what the generated code
-// imports and what the checks looked at.
+// Types lists every type t refers to, once each: what the checks looked at,
+// and what the generated code imports the packages of.
 func (t *Task) Types() []*Type {
 	ts := []*Type{t.Result, t.Sig}
 	for _, a := range t.Args {
@@ -180,10 +180,11 @@ const (
 // Type is a Go type as generated code spells it, a tree like msgp's
 // elements: printers walk it without go/types.
 type Type struct {
-	Kind TypeKind
-	Name string  // Basic, Named: the type's name
-	Pkg  string  // Named: its package's import path
-	Args []*Type // Named: type arguments
+	Kind    TypeKind
+	Name    string  // Basic, Named: the type's name
+	Pkg     string  // Named: its package's import path
+	PkgName string  // Named: its package's name
+	Args    []*Type // Named: type arguments
 
 	Elem *Type   // Pointer, Slice, Array, Map (the value), Chan
 	Key  *Type   // Map
@@ -194,6 +195,22 @@ type Type struct {
 	Results  []Field // Func
 	Variadic bool    // Func: the last parameter is ...Elem of its slice type
 	Embedded []*Type // Interface
+}
+
+// walk calls f for t and every type inside it.
+func (t *Type) walk(f func(*Type)) {
+	if t == nil {
+		return
+	}
+	f(t)
+	for _, u := range append(append([]*Type{t.Elem, t.Key}, t.Args...), t.Embedded...) {
+		u.walk(f)
+	}
+	for _, fs := range [][]Field{t.Fields, t.Results} {
+		for _, field := range fs {
+			field.Type.walk(f)
+		}
+	}
 }
 
 // Field is a struct field, a function's parameter or result, or an

@@ -47,7 +47,17 @@ func (n namer) fresh(want string) string {
 // name or an earlier import has it. The runtime's packages and the
 // standard library's come first, so that they keep their usual names
 // whenever the package allows it; then the others, by path.
-func nameImports(n namer, model *Package, pkgs map[string]string) {
+func nameImports(n namer, model *Package) {
+	pkgs := map[string]string{} // path → name
+	for _, t := range model.Tasks {
+		for _, typ := range t.Types() {
+			typ.walk(func(u *Type) {
+				if u.Kind == Named {
+					pkgs[u.Pkg] = u.PkgName
+				}
+			})
+		}
+	}
 	fixed := []struct {
 		path, name string
 		dst        *string
@@ -157,20 +167,11 @@ func bodyNames(model *Package, t *Task) namer {
 // localTypeNames adds to n the names of the types of package path that t
 // refers to.
 func localTypeNames(path string, t *Type, n namer) {
-	if t == nil {
-		return
-	}
-	if t.Kind == Named && t.Pkg == path {
-		n[t.Name] = true
-	}
-	for _, u := range append(append([]*Type{t.Elem, t.Key}, t.Args...), t.Embedded...) {
-		localTypeNames(path, u, n)
-	}
-	for _, fs := range [][]Field{t.Fields, t.Results} {
-		for _, f := range fs {
-			localTypeNames(path, f.Type, n)
+	t.walk(func(u *Type) {
+		if u.Kind == Named && u.Pkg == path {
+			n[u.Name] = true
 		}
-	}
+	})
 }
 
 // generatedNames lists the top-level names that t's generated code declares.

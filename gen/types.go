@@ -9,11 +9,8 @@ import (
 // error says why.
 var errInvalid = errors.New("invalid type")
 
-// converter turns go/types types into the model's Type trees, recording the
-// packages they refer to.
-type converter struct {
-	pkgs map[string]string // import path → package name
-}
+// converter turns go/types types into the model's Type trees.
+type converter struct{}
 
 // typ converts t, or returns errInvalid when t or a part of it did not
 // type-check.
@@ -24,8 +21,7 @@ func (c *converter) typ(t types.Type) (*Type, error) {
 		case t.Kind() == types.Invalid:
 			return nil, errInvalid
 		case t.Kind() == types.UnsafePointer:
-			c.pkgs["unsafe"] = "unsafe"
-			return &Type{Kind: Named, Name: "Pointer", Pkg: "unsafe"}, nil
+			return &Type{Kind: Named, Name: "Pointer", Pkg: "unsafe", PkgName: "unsafe"}, nil
 		}
 		return &Type{Kind: Basic, Name: t.Name()}, nil
 	case *types.Alias:
@@ -115,8 +111,7 @@ func (c *converter) elem(kind TypeKind, elem types.Type) (*Type, error) {
 }
 
 func (c *converter) named(obj *types.TypeName, args *types.TypeList) (*Type, error) {
-	c.pkgs[obj.Pkg().Path()] = obj.Pkg().Name()
-	typ := &Type{Kind: Named, Name: obj.Name(), Pkg: obj.Pkg().Path()}
+	typ := &Type{Kind: Named, Name: obj.Name(), Pkg: obj.Pkg().Path(), PkgName: obj.Pkg().Name()}
 	for i := range args.Len() {
 		a, err := c.typ(args.At(i))
 		if err != nil {
