@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	mpire "github.com/mpire-go/mpire/runtime"
 )
@@ -65,5 +66,135 @@ func TestProgressBarShowsAFailure(t *testing.T) {
 	}
 	if s := out.String(); !strings.Contains(s, "failed") || strings.Contains(s, "100%") {
 		t.Fatalf("progress bar output after a failure:\n%q", s)
+	}
+}
+
+// frames splits a bar's output into its frames.
+func frames(out string) []string {
+	var fs []string
+	for _, f := range strings.FieldsFunc(out, func(r rune) bool { return r == '\r' || r == '\n' }) {
+		if f = strings.TrimRight(f, " "); f != "" {
+			fs = append(fs, f)
+		}
+	}
+	return fs
+}
+
+// slowTask sleeps ms milliseconds per task, so that frames are drawn while
+// the call runs.
+func slowTask(ms int) spec {
+	return spec{task: func(ctx context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+		select {
+		case <-time.After(time.Duration(ms) * time.Millisecond):
+		case <-ctx.Done():
+		}
+		return x, nil
+	}}
+}
+
+func TestProgressBarFrames(t *testing.T) {
+	p, _ := newPool(t, slowTask(10), mpire.WithJobs(2))
+	cases := []struct {
+		name  string
+		run   func(w *syncBuffer) error
+		final string // how the last frame begins
+	}{
+		{"known length", func(w *syncBuffer) error {
+			_, err := p.Map(ctx, ints(30), mpire.WithProgressBarWriter(w), mpire.WithProgressBarTitle("sq"))
+			return err
+		}, "sq 100% |██████████████████████████████| 30/30 ["},
+		{"unknown length", func(w *syncBuffer) error {
+			_, err := collect(p.IMap(ctx, slices.Values(ints(30)), mpire.WithProgressBarWriter(w)))
+			return err
+		}, "30 tasks ["},
+		{"iterable length beyond the input", func(w *syncBuffer) error {
+			_, err := collect(p.IMap(ctx, slices.Values(ints(30)), mpire.WithIterableLen(1000), mpire.WithProgressBarWriter(w)))
+			return err
+		}, "100% |██████████████████████████████| 30/30 ["},
+		{"iterable length short of the input", func(w *syncBuffer) error {
+			_, err := collect(p.IMap(ctx, slices.Values(ints(60)), mpire.WithIterableLen(30), mpire.WithProgressBarWriter(w)))
+			return err
+		}, "100% |██████████████████████████████| "},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out syncBuffer
+			if err := tc.run(&out); err != nil {
+				t.Fatal(err)
+			}
+			fs := frames(out.String())
+			last := fs[len(fs)-1]
+			if !strings.HasPrefix(last, tc.final) {
+				t.Errorf("last frame %q, want it to begin %q", last, tc.final)
+			}
+			if s := out.String(); !strings.HasSuffix(s, "\n") || !strings.HasSuffix(strings.TrimRight(s, " \n"), "]") {
+				t.Errorf("the bar does not end its line: %q", out.String())
+			}
+			for _, f := range fs[:len(fs)-1] {
+				if strings.Contains(f, "100%") {
+					t.Errorf("frame %q shows 100%% before the end", f)
+				}
+			}
+			for _, f := range fs {
+				if strings.Contains(f, "/-") || strings.Contains(f, "?") || strings.Contains(f, "NaN") || strings.Contains(f, "Inf") {
+					t.Errorf("frame %q has a stray mark", f)
+				}
+			}
+		})
+	}
+}
+
+func TestProgressBarOfAFailureHasNoETA(t *testing.T) {
+	var out syncBuffer
+	g := newGate()
+	p, _ := newPool(t, spec{task: func(ctx context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+		if x == 50 {
+			g.wait() // hold the failure until frames with an ETA were drawn
+			return 0, errors.New("bad")
+		}
+		return x, nil
+	}}, mpire.WithJobs(2))
+	go func() {
+		for !strings.Contains(out.String(), "<") {
+			time.Sleep(time.Millisecond)
+		}
+		g.open()
+	}()
+	if _, err := p.Map(ctx, ints(100), mpire.WithChunkSize(1), mpire.WithProgressBarWriter(&out)); err == nil {
+		t.Fatal("no error")
+	}
+	fs := frames(out.String())
+	last := fs[len(fs)-1]
+	if !strings.HasPrefix(last, "(failed) ") || strings.Contains(last, "<") || strings.Contains(last, "100%") {
+		t.Fatalf("last frame after a failure: %q", last)
+	}
+}
+
+// TestProgressBarsShareAWriter draws the bars of calls running at once on
+// one writer that is not safe for concurrent use: the race detector watches.
+func TestProgressBarsShareAWriter(t *testing.T) {
+	var out bytes.Buffer
+	p, _ := newPool(t, slowTask(1), mpire.WithJobs(2))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := p.Map(ctx, ints(50), mpire.WithProgressBarWriter(&out)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := strings.Count(out.String(), "50/50 ["); n != 4 {
+		t.Fatalf("%d final frames of 4:\n%q", n, out.String())
+	}
+}
+
+func TestInsightsOffWhenNotRecorded(t *testing.T) {
+	p, _ := newPool(t, spec{})
+	if _, err := p.Map(ctx, ints(10)); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Insights().String(); !strings.Contains(s, "insights: off") || strings.Contains(s, "0:00:00") {
+		t.Fatalf("insights of a pool without WithInsights:\n%s", s)
 	}
 }

@@ -7,7 +7,15 @@
 //
 //	dashboard.Connect("http://localhost:8080")
 //
-// and every call they make with a progress bar appears on its page.
+// and every call they make with a progress bar appears on its page. A
+// program that stops reporting while a call runs (killed, out of memory) has
+// that call shown as lost contact.
+//
+// By default it serves this machine only. To take reports from other
+// machines, listen on their network and name this host as they do, for
+// example -addr box.example.com:8080: the dashboard answers only requests
+// that name it by an IP address, localhost, the machine's name or the host
+// of -addr, so that a web page cannot reach it through a name of its own.
 package main
 
 import (

@@ -113,6 +113,15 @@ func mapContenders[A, R any](in []A, f func(A) R, baseline string, base forEach,
 	return append(cs, extra...)
 }
 
+// closureMap is mpire's one-line start on in: Map of a closure, with its
+// workers started and stopped by the call, as the generated pools here are.
+func closureMap(in []int, fn func(context.Context, int) (int, error)) contender {
+	return contender{"mpire (closure)", func() any { return must(mpire.Map(ctxBackground, in, fn)) }}
+}
+
+// busyClosure is the closure a user writes for Busy.
+var busyClosure = func(_ context.Context, n int) (int, error) { return Busy(n), nil }
+
 func tinyWorkload(sz sizes) *workload {
 	in := indexes(sz.tiny)
 	pool := NewTinyPool()
@@ -123,6 +132,7 @@ func tinyWorkload(sz sizes) *workload {
 		tasks: sz.tiny,
 		contenders: mapContenders(in, Tiny, "static partition", staticPartition,
 			func() ([]int, error) { return pool.Map(ctxBackground, in) },
+			closureMap(in, func(_ context.Context, x int) (int, error) { return Tiny(x), nil }),
 			contender{"mpire + insights", func() any { return must(insights.Map(ctxBackground, in)) }},
 			contender{"mpire + progress bar", func() any {
 				return must(pool.Map(ctxBackground, in, mpire.WithProgressBarWriter(io.Discard)))
@@ -138,7 +148,7 @@ func mediumWorkload(sz sizes) *workload {
 		name:       "medium",
 		about:      fmt.Sprintf("%d tasks of ~50 µs busy work", sz.medium),
 		tasks:      sz.medium,
-		contenders: mapContenders(in, Busy, "static partition", staticPartition, func() ([]int, error) { return pool.Map(ctxBackground, in) }),
+		contenders: mapContenders(in, Busy, "static partition", staticPartition, func() ([]int, error) { return pool.Map(ctxBackground, in) }, closureMap(in, busyClosure)),
 	}
 }
 
@@ -161,6 +171,7 @@ func skewedWorkload(sz sizes) *workload {
 		tasks: sz.skewed,
 		contenders: mapContenders(in, Busy, "atomic counter", atomicCounter,
 			func() ([]int, error) { return pool.Map(ctxBackground, in) },
+			closureMap(in, busyClosure),
 			contender{"static partition", func() any {
 				out := make([]int, len(in))
 				staticPartition(len(in), func(i int) { out[i] = Busy(in[i]) })

@@ -40,7 +40,7 @@ func NewWorkPool(opts ...mpire.Option) *WorkPool {
 	p := &WorkPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Work",
-		Pos:    "github.com/mpire-go/mpire/examples/dashboard/main.go:26",
+		Pos:    "github.com/mpire-go/mpire/examples/dashboard/main.go:31",
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -134,25 +136,213 @@ func TestDashboardAcceptsReportsFromOtherProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	rep := `{"id":"999999-1","func":"Remote","total":5,"done":5,"status":"failed","error":"it broke","started":"2026-01-02T03:04:05Z"}`
-	resp, err := http.Post(d.URL()+"/api/report", "application/json", strings.NewReader(rep))
+	// Two programs with the same pid, in two containers: their calls are
+	// told apart by their tokens.
+	for _, token := range []string{"aaaa", "bbbb"} {
+		rep := `{"token":"` + token + `","program":{"name":"remote","pid":1,"host":"` + token + `"},
+			"calls":[{"id":"` + token + `-1","func":"Remote","total":5,"done":5,"status":"failed","error":"it broke","started":"2026-01-02T03:04:05Z"}]}`
+		if code := post(t, d.URL(), "application/json", rep, nil); code != http.StatusNoContent {
+			t.Fatalf("status %d", code)
+		}
+	}
+	calls := dashboardCalls(t, d.URL())
+	for _, token := range []string{"aaaa", "bbbb"} {
+		c := findCall(calls, func(c dashboard.CallReport) bool { return c.ID == token+"-1" })
+		if c == nil || c.Error != "it broke" || c.Program.Host != token || c.Program.PID != 1 || c.LastHeard == nil {
+			t.Fatalf("remote call %s: %+v", token, c)
+		}
+	}
+	if code := post(t, d.URL(), "application/json", "{nonsense", nil); code != http.StatusBadRequest {
+		t.Fatalf("a malformed report got %d", code)
+	}
+}
+
+// post posts body to the dashboard's report endpoint and returns the
+// status.
+func post(t *testing.T, url, contentType, body string, header http.Header) int {
+	t.Helper()
+	req, err := http.NewRequest("POST", url+"/api/report", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("status %s", resp.Status)
+	for k, v := range header {
+		req.Header[k] = v
 	}
-	if c := findCall(dashboardCalls(t, d.URL()), func(c dashboard.CallReport) bool { return c.ID == "999999-1" }); c == nil || c.Error != "it broke" {
-		t.Fatalf("remote call not shown: %+v", c)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err = http.Post(d.URL()+"/api/report", "application/json", strings.NewReader("{nonsense"))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("a malformed report got %s", resp.Status)
+	return resp.StatusCode
+}
+
+func TestDashboardRefusesCrossSiteRequests(t *testing.T) {
+	d, err := dashboard.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	fake := func(id string) string {
+		return `{"token":"evil","program":{"name":"evil"},"calls":[{"id":"` + id + `","func":"Fake","status":"running","started":"2026-01-02T03:04:05Z"}]}`
+	}
+	cases := []struct {
+		name        string
+		contentType string
+		header      http.Header
+	}{
+		// What a page on another site can send without a preflight.
+		{"text/plain", "text/plain", http.Header{"Origin": {"http://attacker.example"}}},
+		{"form", "application/x-www-form-urlencoded", nil},
+		{"no content type", "", nil},
+		// JSON from a page of another origin (were a preflight skipped).
+		{"other origin", "application/json", http.Header{"Origin": {"http://attacker.example"}}},
+		{"cross-site fetch", "application/json", http.Header{"Sec-Fetch-Site": {"cross-site"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if code := post(t, d.URL(), tc.contentType, fake("evil-"+tc.name), tc.header); code < 400 {
+				t.Errorf("accepted with status %d", code)
+			}
+		})
+	}
+	if c := findCall(dashboardCalls(t, d.URL()), func(c dashboard.CallReport) bool { return c.Func == "Fake" }); c != nil {
+		t.Fatalf("a cross-site request listed a call: %+v", *c)
+	}
+	// The dashboard's own page, and programs (which send no Origin), may.
+	same := http.Header{"Origin": {d.URL()}, "Sec-Fetch-Site": {"same-origin"}}
+	if code := post(t, d.URL(), "application/json; charset=utf-8", fake("evil-same"), same); code != http.StatusNoContent {
+		t.Fatalf("a same-origin report got %d", code)
+	}
+}
+
+func TestDashboardAnswersOnlyItsOwnHostNames(t *testing.T) {
+	d, err := dashboard.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	_, port, _ := strings.Cut(strings.TrimPrefix(d.URL(), "http://"), ":")
+	machine, _ := os.Hostname()
+	for _, tc := range []struct {
+		host string
+		ok   bool
+	}{
+		{"127.0.0.1:" + port, true},
+		{"localhost:" + port, true},
+		{"LOCALHOST.:" + port, true},
+		{"[::1]:" + port, true},
+		{machine + ":" + port, machine != ""},
+		{"attacker.example", false},
+		{"attacker.example:" + port, false},
+		{"localhost.attacker.example:" + port, false},
+	} {
+		for _, path := range []string{"/", "/api/calls"} {
+			req, _ := http.NewRequest("GET", d.URL()+path, nil)
+			req.Host = tc.host
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if (resp.StatusCode == http.StatusOK) != tc.ok {
+				t.Errorf("GET %s with Host %q: %s", path, tc.host, resp.Status)
+			}
+		}
+	}
+}
+
+func TestDashboardMemoryIsBounded(t *testing.T) {
+	d, err := dashboard.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	// Over a megabyte in one report: refused whole.
+	huge := `{"token":"big","program":{},"calls":[{"id":"big-1","error":"` + strings.Repeat("x", 2<<20) + `"}]}`
+	if code := post(t, d.URL(), "application/json", huge, nil); code != http.StatusBadRequest {
+		t.Errorf("a 2 MB report got %d", code)
+	}
+	// Calls of 100 KB each: each is dropped, not kept.
+	var b strings.Builder
+	b.WriteString(`{"token":"fat","program":{},"calls":[`)
+	for i := range 8 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id":"fat-%d","status":"running","error":"%s"}`, i, strings.Repeat("x", 100<<10))
+	}
+	b.WriteString("]}")
+	if code := post(t, d.URL(), "application/json", b.String(), nil); code != http.StatusNoContent {
+		t.Errorf("a batch of oversized calls got %d", code)
+	}
+	// 1500 small calls from many programs: at most 1000 are kept, and what
+	// a call may hold is cut short.
+	for p := range 25 {
+		b.Reset()
+		fmt.Fprintf(&b, `{"token":"p%d","program":{"name":"%s"},"calls":[`, p, strings.Repeat("n", 300))
+		for i := range 60 {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `{"id":"p%d-%d","status":"completed","func":"%s","error":"%s"}`, p, i, strings.Repeat("f", 300), strings.Repeat("e", 4200))
+		}
+		b.WriteString("]}")
+		if code := post(t, d.URL(), "application/json", b.String(), nil); code != http.StatusNoContent {
+			t.Fatalf("batch %d got %d", p, code)
+		}
+	}
+	var calls []dashboard.CallReport
+	for _, c := range dashboardCalls(t, d.URL()) {
+		if c.Program.PID != os.Getpid() {
+			calls = append(calls, c)
+		}
+	}
+	if len(calls) != 1000 {
+		t.Errorf("%d calls of other processes kept, want the cap, 1000", len(calls))
+	}
+	// This process's own calls are capped alike.
+	p := newPool(mpire.WithJobs(1))
+	for range 1005 {
+		if _, err := p.Apply(ctx, 1, mpire.WithProgressBarWriter(io.Discard)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(dashboardCalls(t, d.URL())) - len(calls); n != 1000 {
+		t.Errorf("%d calls of this process kept, want the cap, 1000", n)
+	}
+	for _, c := range calls {
+		if strings.HasPrefix(c.ID, "fat-") || len(c.Func) > 256 || len(c.Program.Name) > 256 || len(c.Error) > 4096 {
+			t.Fatalf("a call kept past the bounds: %d, %d, %d bytes", len(c.Func), len(c.Program.Name), len(c.Error))
+		}
+	}
+}
+
+func TestDashboardCloseTwice(t *testing.T) {
+	d, err := dashboard.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A later dashboard still records calls.
+	d, err = dashboard.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := newPool().Map(ctx, ints(10), mpire.WithProgressBarWriter(io.Discard), mpire.WithProgressBarTitle("after two closes")); err != nil {
+		t.Fatal(err)
+	}
+	if findCall(dashboardCalls(t, d.URL()), func(c dashboard.CallReport) bool { return c.Title == "after two closes" }) == nil {
+		t.Fatal("the call after two Closes is not on the new dashboard")
 	}
 }
 
@@ -164,10 +354,10 @@ func TestConnectDashboardReportsThisProcessesCalls(t *testing.T) {
 		case "/api/calls":
 			fmt.Fprint(w, "[]")
 		case "/api/report":
-			var rep dashboard.CallReport
-			json.NewDecoder(r.Body).Decode(&rep)
+			var b struct{ Calls []dashboard.CallReport }
+			json.NewDecoder(r.Body).Decode(&b)
 			mu.Lock()
-			reports = append(reports, rep)
+			reports = append(reports, b.Calls...)
 			mu.Unlock()
 			w.WriteHeader(http.StatusNoContent)
 		}
@@ -189,7 +379,7 @@ func TestConnectDashboardReportsThisProcessesCalls(t *testing.T) {
 		t.Fatal("no report reached the connected dashboard")
 	}
 	last := reports[len(reports)-1]
-	if last.Status != "completed" || last.Done != 100 || !strings.HasPrefix(last.ID, fmt.Sprint(os.Getpid())+"-") {
+	if last.Status != "completed" || last.Done != 100 || last.Program.PID != os.Getpid() || last.Program.Name != filepath.Base(os.Args[0]) || len(last.ID) < 16 {
 		t.Fatalf("last report %+v", last)
 	}
 }
@@ -202,5 +392,103 @@ func TestConnectDashboardRefusesWhatIsNotADashboard(t *testing.T) {
 	}
 	if err := dashboard.Connect("http://127.0.0.1:1"); err == nil {
 		t.Fatal("connected to nothing")
+	}
+}
+
+func TestDashboardShowsAPanicAndWhereItCameFrom(t *testing.T) {
+	d, err := dashboard.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	p := mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
+		Name: "Explode",
+		Pos:  "github.com/mpire-go/mpire/runtime/dashboard/dashboard_test.go:1",
+		Run: func(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
+			defer w.Recover(&n, &err)
+			for ; n < len(args); n++ {
+				out[n] = 100 / args[n] // divides by zero at index 3
+			}
+			return n, nil
+		},
+	}, mpire.WithJobs(1))
+	if _, err := p.Map(ctx, []int{1, 2, 3, 0, 5}, mpire.WithProgressBarWriter(io.Discard), mpire.WithProgressBarTitle("explode")); err == nil {
+		t.Fatal("no panic")
+	}
+	c := findCall(dashboardCalls(t, d.URL()), func(c dashboard.CallReport) bool { return c.Title == "explode" })
+	if c == nil || c.Status != "failed" || strings.Contains(c.Error, "\n") || !strings.Contains(c.Error, "integer divide by zero") {
+		t.Fatalf("the panicking call: %+v", c)
+	}
+	const here = "github.com/mpire-go/mpire/runtime/dashboard/dashboard_test.go:"
+	if !strings.HasPrefix(c.CallPos, here) || !strings.HasPrefix(c.FuncPos, here) {
+		t.Errorf("positions in two forms: function at %q, called at %q", c.FuncPos, c.CallPos)
+	}
+	if len(c.Stack) < 2 || c.Stack[0].Internal || !strings.Contains(c.Stack[0].Func, "TestDashboardShowsAPanicAndWhereItCameFrom") || !strings.HasPrefix(c.Stack[0].Pos, here) {
+		t.Fatalf("the stack does not begin with the line that panicked: %+v", c.Stack)
+	}
+	for _, f := range c.Stack[1:] {
+		if strings.Contains(f.Func, "mpire/runtime/internal") && !f.Internal {
+			t.Errorf("frame %+v of the runtime is not folded", f)
+		}
+	}
+}
+
+// TestADashboardKeepsCountersNotTheCall checks that a call's input is freed
+// once the caller drops it, while the call stays on the dashboard.
+func TestADashboardKeepsCountersNotTheCall(t *testing.T) {
+	d, err := dashboard.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	freed := make(chan struct{})
+	func() {
+		in := make([]int, 1<<16)
+		runtime.AddCleanup(&in[0], func(ch chan struct{}) { close(ch) }, freed)
+		if _, err := newPool().Map(ctx, in, mpire.WithProgressBarWriter(io.Discard)); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for i := 0; ; i++ {
+		runtime.GC()
+		select {
+		case <-freed:
+			if findCall(dashboardCalls(t, d.URL()), func(c dashboard.CallReport) bool { return c.Total == 1<<16 }) == nil {
+				t.Fatal("the call is not on the dashboard")
+			}
+			return
+		default:
+		}
+		if i == 100 {
+			t.Fatal("the call's input is still alive after 100 collections")
+		}
+		runtime.Gosched()
+	}
+}
+
+// TestAHungDashboardCostsACallNothing connects to a dashboard that never
+// answers reports: calls still return at once.
+func TestAHungDashboardCostsACallNothing(t *testing.T) {
+	release := make(chan struct{})
+	reported := make(chan struct{}, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/calls" {
+			fmt.Fprint(w, "[]")
+			return
+		}
+		reported <- struct{}{}
+		<-release
+	}))
+	defer srv.Close()
+	if err := dashboard.Connect(srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	defer dashboard.Connect("")
+	defer close(release) // before disconnecting, which sends a last report
+	<-reported           // the reporter is stuck in a report
+	for range 20 {
+		if _, err := newPool().Map(ctx, ints(10), mpire.WithProgressBarWriter(io.Discard)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -53,9 +53,9 @@ type sliceInput[A, R any] struct {
 // chunkInput is the work of a call on chunks: the chunks of an iterator, cut
 // by a feeder, or the one task of Apply.
 type chunkInput[A, R any] struct {
-	queue    []*chunk[A, R]   // chunks to take, oldest first
-	bySlot   [][]*chunk[A, R] // WithOrderTasks: the chunks of each slot
-	finished []*chunk[A, R]   // chunks whose tasks all completed, for the caller
+	queue    fifo[*chunk[A, R]]   // chunks to take, oldest first
+	bySlot   []fifo[*chunk[A, R]] // WithOrderTasks: the chunks of each slot
+	finished []*chunk[A, R]       // chunks whose tasks all completed, for the caller
 }
 
 // A chunk is a run of consecutive tasks of an iterator or apply call, with
@@ -160,21 +160,14 @@ func (c *call[St, A, R, E]) take(slot WorkerID) (w piece[A, R], more, ok bool) {
 	}
 	in := &c.chunks
 	if in.bySlot != nil {
-		q := in.bySlot[slot]
-		if len(q) > 0 {
-			w.chunk, in.bySlot[slot] = q[0], q[1:]
-			ok = true
-		}
-		for _, q := range in.bySlot {
-			more = more || len(q) > 0
+		w.chunk, ok = in.bySlot[slot].pop()
+		for i := range in.bySlot {
+			more = more || in.bySlot[i].len() > 0
 		}
 		return w, more, ok
 	}
-	if len(in.queue) > 0 {
-		w.chunk, in.queue = in.queue[0], in.queue[1:]
-		ok = true
-	}
-	return w, len(in.queue) > 0, ok
+	w.chunk, ok = in.queue.pop()
+	return w, in.queue.len() > 0, ok
 }
 
 // hasWork tells whether work is left to hand out. The caller holds p.mu.
@@ -185,12 +178,12 @@ func (c *call[St, A, R, E]) hasWork() bool {
 	if c.slice.args != nil {
 		return c.slice.tickets > 0
 	}
-	for _, q := range c.chunks.bySlot {
-		if len(q) > 0 {
+	for i := range c.chunks.bySlot {
+		if c.chunks.bySlot[i].len() > 0 {
 			return true
 		}
 	}
-	return len(c.chunks.queue) > 0
+	return c.chunks.queue.len() > 0
 }
 
 // addChunk queues a chunk of an iterator or apply call for the workers.
@@ -205,12 +198,11 @@ func (c *call[St, A, R, E]) addChunk(ch *chunk[A, R]) bool {
 	in := &c.chunks
 	if p.s.OrderTasks {
 		if in.bySlot == nil {
-			in.bySlot = make([][]*chunk[A, R], p.s.Jobs)
+			in.bySlot = make([]fifo[*chunk[A, R]], p.s.Jobs)
 		}
-		k := ch.seq % p.s.Jobs
-		in.bySlot[k] = append(in.bySlot[k], ch)
+		in.bySlot[ch.seq%p.s.Jobs].push(ch)
 	} else {
-		in.queue = append(in.queue, ch)
+		in.queue.push(ch)
 	}
 	p.enqueue(c)
 	return true
@@ -319,4 +311,38 @@ func (c *call[St, A, R, E]) wait() {
 			parentDone = nil
 		}
 	}
+}
+
+// A fifo is a queue that reuses its memory: a steady flow through it
+// allocates nothing.
+type fifo[T any] struct {
+	items []T
+	head  int // items before head are taken
+}
+
+func (q *fifo[T]) len() int { return len(q.items) - q.head }
+
+func (q *fifo[T]) push(x T) {
+	if q.head > 0 && len(q.items) == cap(q.items) {
+		// Full, with room at the front: move the items down instead of
+		// growing.
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+	q.items = append(q.items, x)
+}
+
+func (q *fifo[T]) pop() (x T, ok bool) {
+	if q.len() == 0 {
+		return x, false
+	}
+	x = q.items[q.head]
+	var zero T
+	q.items[q.head] = zero
+	q.head++
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	}
+	return x, true
 }

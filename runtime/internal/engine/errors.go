@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"runtime/debug"
 	"strconv"
@@ -74,14 +75,55 @@ func (e *TaskError) Error() string {
 // Unwrap returns the cause.
 func (e *TaskError) Unwrap() error { return e.Err }
 
+// Format prints the error: with %+v, the message followed by the stack of
+// the panic that caused it, if one did.
+func (e *TaskError) Format(f fmt.State, verb rune) {
+	formatError(e, f, verb)
+}
+
 // A PanicError is the cause of a *TaskError when the function panicked.
 type PanicError struct {
 	Value any    // the value given to panic
 	Stack []byte // the stack of the panicking goroutine
 }
 
+// Error returns "panic: " and the value, on one line: log lines and the
+// messages that wrap it stay readable. The stack is in Stack, and printed by
+// the %+v verb.
 func (e *PanicError) Error() string {
-	return fmt.Sprintf("panic: %v\n\n%s", e.Value, e.Stack)
+	return "panic: " + strings.Join(strings.Fields(fmt.Sprint(e.Value)), " ")
+}
+
+// Format prints the error: with %+v, the message followed by the stack.
+func (e *PanicError) Format(f fmt.State, verb rune) {
+	formatError(e, f, verb)
+}
+
+// stackOf returns the stack of the panic that caused err, if one did.
+func stackOf(err error) []byte {
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		return pe.Stack
+	}
+	return nil
+}
+
+// formatError prints err for the fmt verbs: %+v adds the stack of the panic
+// that caused it, if any.
+func formatError(err error, f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('+'):
+		io.WriteString(f, err.Error())
+		if st := stackOf(err); st != nil {
+			fmt.Fprintf(f, "\n\n%s", st)
+		}
+	case verb == 'v' || verb == 's':
+		io.WriteString(f, err.Error())
+	case verb == 'q':
+		fmt.Fprintf(f, "%q", err.Error())
+	default:
+		fmt.Fprintf(f, "%%!%c(%T=%s)", verb, err, err.Error())
+	}
 }
 
 // Unwrap returns the panic value when it is an error, so that errors.Is and
@@ -121,19 +163,27 @@ func FormatArgs(nameValues ...any) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		if name := fmt.Sprint(nameValues[i]); name != "" {
-			b.WriteString(name)
-			b.WriteByte('=')
-		}
-		b.WriteString(formatValue(nameValues[i+1], maxValueLen))
+		fmt.Fprintf(&b, "%v=", nameValues[i])
+		b.WriteString(formatValue(nameValues[i+1], maxValueLen, true))
 	}
 	return b.String()
 }
 
-// formatValue formats v in about limit bytes at most.
-func formatValue(v any, limit int) string {
+// FormatValue formats a task's one unnamed argument with %v, cut as
+// FormatArgs cuts it.
+func FormatValue(v any) string { return formatValue(v, maxValueLen, false) }
+
+// formatValue formats v in about limit bytes at most: as FormatArgs does
+// when named, else with %v.
+func formatValue(v any, limit int, named bool) string {
 	switch v := v.(type) {
 	case string:
+		if !named {
+			if len(v) > limit {
+				return v[:limit] + "..."
+			}
+			return v
+		}
 		if len(v) > limit {
 			return strconv.Quote(v[:limit]) + "..."
 		}
@@ -162,12 +212,16 @@ func formatValue(v any, limit int) string {
 				fmt.Fprintf(&b, "... (%d in all)", rv.Len())
 				break
 			}
-			b.WriteString(formatValue(rv.Index(i).Interface(), limit-b.Len()))
+			b.WriteString(formatValue(rv.Index(i).Interface(), limit-b.Len(), named))
 		}
 		b.WriteByte(']')
 		return b.String()
 	}
-	s := fmt.Sprintf("%+v", v)
+	verb := "%v"
+	if named {
+		verb = "%+v"
+	}
+	s := fmt.Sprintf(verb, v)
 	if len(s) > limit {
 		s = s[:limit] + "..."
 	}

@@ -305,7 +305,7 @@ func (x *goroutineExecutor[St, A, R, E]) taskError(r *run[A, R], i int, err erro
 // String methods and shows it.
 func (x *goroutineExecutor[St, A, R, E]) format(a *A) string {
 	if x.fn.Format == nil {
-		return FormatArgs("", *a)
+		return FormatValue(*a)
 	}
 	return x.fn.Format(a)
 }

@@ -274,8 +274,13 @@ func (in Insights) Phases() []PhaseStats {
 }
 
 // String formats the insights as MPIRE's report: totals with mean, standard
-// deviation and ratio per phase, one line per worker, and the top tasks.
+// deviation and ratio per phase, one line per worker, and the top tasks; or
+// that insights are off, for a pool made without WithInsights.
 func (in Insights) String() string {
+	if len(in.Workers) == 0 {
+		// A pool records insights for each worker slot, or not at all.
+		return "WorkerPool insights: off; make the pool with mpire.WithInsights() to record them\n"
+	}
 	var b strings.Builder
 	b.WriteString("WorkerPool insights\n-------------------\n")
 	fmt.Fprintf(&b, "Total number of tasks completed: %d\n", in.CompletedTasks())

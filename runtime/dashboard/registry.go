@@ -1,0 +1,216 @@
+package dashboard
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mpire-go/mpire/runtime/internal/engine"
+)
+
+// lostAfter is how long a running call of another process may go unheard
+// before it is shown as lost: its program reports twice a second, so this
+// is several missed reports, as when the program was killed.
+const lostAfter = 3 * time.Second
+
+// board holds the calls that dashboards show. It is the package's one piece
+// of mutable global state: a dashboard shows every call of its process.
+var board = &registry{remote: map[string]*remoteCall{}}
+
+type registry struct {
+	mu       sync.Mutex
+	serving  int       // dashboards started in this process
+	reporter *reporter // the connection made by Connect; nil without one
+	next     int
+	local    []*callRecord
+	remote   map[string]*remoteCall // calls of connected processes, by ID
+}
+
+// A callRecord is a call of this process on the board. It holds the call's
+// counters, never the call.
+type callRecord struct {
+	report    CallReport       // guarded by board.mu
+	progress  *engine.Progress // nil once the call has ended
+	delivered bool             // its final report reached the connected dashboard
+}
+
+// A remoteCall is a call of another process, as last reported.
+type remoteCall struct {
+	report CallReport
+	token  string    // its process's
+	heard  time.Time // when its process last reported
+}
+
+// update installs or removes the board as the watcher of calls, after a
+// change to what it serves or reports to. The caller holds r.mu.
+func (r *registry) update() {
+	if r.serving > 0 || r.reporter != nil {
+		engine.SetWatcher(r)
+	} else {
+		engine.SetWatcher(nil)
+	}
+}
+
+// Watch puts a new call on the board. It runs on the caller's path: it
+// only records, and whatever reports the call does so later, from another
+// goroutine.
+func (r *registry) Watch(info engine.CallInfo, progress *engine.Progress) engine.Watched {
+	rec := &callRecord{progress: progress, report: CallReport{
+		Program: self.program,
+		Title:   info.Title,
+		Func:    info.Func,
+		FuncPos: info.FuncPos,
+		CallPos: info.CallPos,
+		Total:   info.Total,
+		Status:  statusRunning,
+		Started: info.Started,
+	}}
+	rec.report.bound()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.next++
+	rec.report.ID = fmt.Sprintf("%s-%d", self.token, r.next)
+	if len(r.local) >= maxCalls {
+		// Forget the oldest call that has ended, if any has.
+		i := max(slices.IndexFunc(r.local, func(rec *callRecord) bool { return rec.progress == nil }), 0)
+		r.local = slices.Delete(r.local, i, i+1)
+	}
+	r.local = append(r.local, rec)
+	return rec
+}
+
+// Finished records the end of a call. It runs on the caller's path too.
+func (rec *callRecord) Finished(done int64, err error) {
+	view := viewOf(rec.progress)
+	board.mu.Lock()
+	defer board.mu.Unlock()
+	rec.report.finish(done, err, time.Now())
+	rec.report.Insights = view
+	rec.report.bound()
+	rec.progress = nil
+	if rep := board.reporter; rep != nil {
+		select {
+		case rep.wake <- struct{}{}:
+		default: // a report is due already
+		}
+	}
+}
+
+// current returns the report of a call of this process as it is now.
+func (r *registry) current(rec *callRecord) CallReport {
+	r.mu.Lock()
+	rep, progress := rec.report, rec.progress
+	r.mu.Unlock()
+	if progress != nil {
+		rep.Done = progress.Done()
+		rep.Insights = viewOf(progress)
+		rep.bound()
+	}
+	return rep
+}
+
+// calls returns every call on the board, oldest first.
+func (r *registry) calls() []CallReport {
+	now := time.Now()
+	r.mu.Lock()
+	local := slices.Clone(r.local)
+	out := make([]CallReport, 0, len(local)+len(r.remote))
+	for _, rc := range r.remote {
+		rep := rc.report
+		heard := rc.heard
+		rep.LastHeard = &heard
+		if rep.Status == statusRunning && now.Sub(heard) > lostAfter {
+			rep.Status = statusLost
+		}
+		out = append(out, rep)
+	}
+	r.mu.Unlock()
+	for _, rec := range local {
+		out = append(out, r.current(rec))
+	}
+	slices.SortFunc(out, func(a, b CallReport) int {
+		return cmp.Or(a.Started.Compare(b.Started), strings.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// receive records the reports of another process: the calls it listed, and
+// that every call of it is still heard from.
+func (r *registry) receive(b batch, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b.Token == self.token {
+		return // this process's own calls are on the board already, live
+	}
+	for _, rc := range r.remote {
+		if rc.token == b.Token {
+			rc.heard = now
+		}
+	}
+	for _, raw := range b.Calls {
+		var rep CallReport
+		if len(raw) > maxReportSize || json.Unmarshal(raw, &rep) != nil || rep.ID == "" {
+			continue
+		}
+		rep.Program = b.Program
+		rep.bound()
+		if rc := r.remote[rep.ID]; rc != nil {
+			rc.report = rep
+			continue
+		}
+		if len(r.remote) >= maxCalls {
+			r.forgetOldest()
+		}
+		r.remote[rep.ID] = &remoteCall{report: rep, token: b.Token, heard: now}
+	}
+}
+
+// forgetOldest drops the remote call that started first, among the ended
+// ones if there are any. The caller holds r.mu.
+func (r *registry) forgetOldest() {
+	var oldest *remoteCall
+	older := func(a, b *remoteCall) bool {
+		aEnded, bEnded := a.report.Status != statusRunning, b.report.Status != statusRunning
+		if aEnded != bEnded {
+			return aEnded
+		}
+		return a.report.Started.Before(b.report.Started)
+	}
+	for _, rc := range r.remote {
+		if oldest == nil || older(rc, oldest) {
+			oldest = rc
+		}
+	}
+	if oldest != nil {
+		delete(r.remote, oldest.report.ID)
+	}
+}
+
+// toReport returns the reports that the connected dashboard has yet to
+// receive: every call still running, and the ones that ended since.
+func (r *registry) toReport() (running []*callRecord, ended []*callRecord) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rec := range r.local {
+		switch {
+		case rec.progress != nil:
+			running = append(running, rec)
+		case !rec.delivered:
+			ended = append(ended, rec)
+		}
+	}
+	return running, ended
+}
+
+// delivered marks the final reports of calls as received.
+func (r *registry) delivered(recs []*callRecord) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rec := range recs {
+		rec.delivered = true
+	}
+}
