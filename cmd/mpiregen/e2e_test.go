@@ -74,6 +74,7 @@ func TestGoldenProgramsRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs programs")
 	}
+	track(t, filepath.Join(repoRoot(t), "runtime")) // what the programs build with
 	bin := t.TempDir()
 	goCmd(t, goldenDir, nil, "build", "-o", bin, "./...")
 	for _, dir := range cases(t, goldenDir) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,9 +31,28 @@ func TestMain(m *testing.M) {
 	}))
 }
 
+// track reads every file below dirs, so that go test's cache of these
+// tests' results depends on them: the commands the tests run read them, and
+// go test only sees what the test process itself opens.
+func track(t *testing.T, dirs ...string) {
+	t.Helper()
+	for _, dir := range dirs {
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				_, err = os.ReadFile(path)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // cases lists the case directories below dir.
 func cases(t *testing.T, dir string) []string {
 	t.Helper()
+	track(t, dir)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
