@@ -33,11 +33,6 @@ type Package struct {
 	// path, each under a name that collides with nothing in the package.
 	Imports []Import
 
-	// Context, Iter, Runtime and Impl are the names the generated file
-	// refers to the standard library's context and iter, the user API of
-	// the runtime and its plumbing by.
-	Context, Iter, Runtime, Impl string
-
 	Tasks []*Task // in source order
 }
 

@@ -58,23 +58,11 @@ func nameImports(n namer, model *Package) {
 			})
 		}
 	}
-	fixed := []struct {
-		path, name string
-		dst        *string
-	}{
-		{"context", "context", &model.Context},
-		{"iter", "iter", &model.Iter},
-		{RuntimePath, "mpire", &model.Runtime},
-		{ImplPath, "mpireimpl", &model.Impl},
-	}
-	chosen := map[string]string{}
-	for _, f := range fixed {
-		if name, ok := chosen[f.path]; ok {
-			*f.dst = name
-			continue
-		}
-		*f.dst = n.fresh(f.name)
-		chosen[f.path] = *f.dst
+	chosen := map[string]string{} // path → name
+	for _, f := range []struct{ path, name string }{
+		{"context", "context"}, {"iter", "iter"}, {RuntimePath, "mpire"}, {ImplPath, "mpireimpl"},
+	} {
+		chosen[f.path] = n.fresh(f.name)
 	}
 	paths := make([]string, 0, len(pkgs))
 	for p := range pkgs {

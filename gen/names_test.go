@@ -78,8 +78,7 @@ func TestNameImports(t *testing.T) {
 			t.Errorf("%s imported as %q, want %q", p, got[p], name)
 		}
 	}
-	if model.Context != "context2" || model.Runtime != "mpire2" || model.Impl != "mpireimpl" ||
-		!slices.IsSortedFunc(model.Imports, func(a, b Import) int { return strings.Compare(a.Path, b.Path) }) {
+	if !slices.IsSortedFunc(model.Imports, func(a, b Import) int { return strings.Compare(a.Path, b.Path) }) {
 		t.Errorf("model %+v", model)
 	}
 }
