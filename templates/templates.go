@@ -32,9 +32,8 @@ func Render(pkg *gen.Package) ([]byte, error) {
 			f.ImportAlias(imp.Path, imp.Name)
 		}
 	}
-	f.Comment("This file needs version 1 of the runtime's interface for generated code.")
-	f.Comment("If these lines do not compile, mpiregen and the runtime do not match: run")
-	f.Comment("go generate again with the mpiregen of the runtime's module version.")
+	doc(f, fmt.Sprintf("This file needs version %d of the runtime's interface for generated code.", implVersion),
+		"If these lines do not compile, mpiregen and the runtime do not match: run go generate again with the mpiregen of the runtime's module version.")
 	f.Const().Defs(
 		jen.Id("_").Op("=").Add(impl("EnforceVersion")).Call(jen.Lit(implVersion).Op("-").Add(impl("MinVersion"))),
 		jen.Id("_").Op("=").Add(impl("EnforceVersion")).Call(impl("MaxVersion").Op("-").Lit(implVersion)),
