@@ -104,16 +104,17 @@ func groupImports(src []byte, imports []gen.Import) ([]byte, error) {
 }
 
 // doc writes a doc comment, one paragraph per argument, each wrapped at 80
-// columns.
+// columns, never inside the command "go generate", which readers look for.
 func doc(f *jen.File, paragraphs ...string) {
+	const glue = "go\x00generate"
 	for i, p := range paragraphs {
 		if i > 0 {
 			f.Comment("")
 		}
 		line := ""
-		for _, word := range strings.Fields(p) {
+		for _, word := range strings.Fields(strings.ReplaceAll(p, "go generate", glue)) {
 			if line != "" && len(line)+1+len(word) > 77 {
-				f.Comment(line)
+				f.Comment(strings.ReplaceAll(line, glue, "go generate"))
 				line = ""
 			}
 			if line != "" {
@@ -121,7 +122,7 @@ func doc(f *jen.File, paragraphs ...string) {
 			}
 			line += word
 		}
-		f.Comment(line)
+		f.Comment(strings.ReplaceAll(line, glue, "go generate"))
 	}
 }
 

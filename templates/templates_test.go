@@ -60,9 +60,9 @@ func TestGroupImports(t *testing.T) {
 
 func TestDocWrapsParagraphs(t *testing.T) {
 	f := jen.NewFile("x")
-	doc(f, "One idea that is long enough to wrap because it goes on and on past the eightieth column.", "Another.")
+	doc(f, "One idea that is long enough to wrap because it goes on and on past the eightieth column.", "Another, in which it is time to run go generate.")
 	f.Var().Id("v").Int()
-	want := "package x\n\n// One idea that is long enough to wrap because it goes on and on past the\n// eightieth column.\n//\n// Another.\nvar v int\n"
+	want := "package x\n\n// One idea that is long enough to wrap because it goes on and on past the\n// eightieth column.\n//\n// Another, in which it is time to run go generate.\nvar v int\n"
 	if got := f.GoString(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}

@@ -12,8 +12,8 @@ import (
 
 // This file needs version 1 of the runtime's interface for generated code.
 //
-// If these lines do not compile, mpiregen and the runtime do not match: run go
-// generate again with the mpiregen of the runtime's module version.
+// If these lines do not compile, mpiregen and the runtime do not match: run
+// go generate again with the mpiregen of the runtime's module version.
 const (
 	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
