@@ -3,6 +3,7 @@ package gen
 import (
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/build/constraint"
 	"go/parser"
 	"go/token"
@@ -224,6 +225,7 @@ func Check(cfg Config, pkg *Package, src []byte) error {
 		}
 	}
 	conf := types.Config{
+		Sizes: types.SizesFor("gc", build.Default.GOARCH),
 		Importer: importerFunc(func(path string) (*types.Package, error) {
 			if p := imports[path]; p != nil {
 				return p, nil
