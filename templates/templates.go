@@ -39,7 +39,7 @@ func Render(pkg *gen.Package) ([]byte, error) {
 		jen.Id("_").Op("=").Add(impl("EnforceVersion")).Call(impl("MaxVersion").Op("-").Lit(implVersion)),
 	)
 	for _, t := range pkg.Tasks {
-		(&task{Task: t}).guard(f)
+		(&task{Task: t}).guard(f, pkg.Path)
 	}
 	for _, t := range pkg.Tasks {
 		w := &task{Task: t, pos: fmt.Sprintf("%s/%s:%d", pkg.Path, filepath.Base(t.Pos.Filename), t.Pos.Line)}
@@ -175,9 +175,16 @@ func (t *task) write(f *jen.File) {
 // guard writes, for the task function and its hooks, a line that stops
 // compiling when the function no longer has the type the code was
 // generated for, with a comment that says what to do.
-func (t *task) guard(f *jen.File) {
+func (t *task) guard(f *jen.File, pkgPath string) {
+	sig := t.Sig
+	if t.ResultType != "" {
+		// The result spelled by its alias: a copy of the signature with it.
+		c := *sig
+		c.Results = append([]gen.Field{{Type: &gen.Type{Kind: gen.Named, Pkg: pkgPath, Name: t.ResultType}}}, sig.Results[1:]...)
+		sig = &c
+	}
 	names := []string{t.Func}
-	specs := []jen.Code{jen.Id("_").Add(typeCode(t.Sig)).Op("=").Id(t.Func)}
+	specs := []jen.Code{jen.Id("_").Add(typeCode(sig)).Op("=").Id(t.Func)}
 	for _, h := range []*gen.Hook{t.Init, t.Exit} {
 		if h != nil && h.Func != t.Func {
 			names = append(names, h.Func)

@@ -27,9 +27,7 @@ var _ func(*int, []string, [2]byte, map[string][]int, chan<- int, <-chan int, fu
 	Name string
 }, io.Writer, interface {
 	Error() string
-}, Pair[string, *int], ...float64) (struct {
-	Text string
-}, error) = Shapes
+}, Pair[string, *int], ...float64) (ShapesResult, error) = Shapes
 
 // Sum as it was when this file was generated. If this does not compile, it
 // changed since: run go generate.
