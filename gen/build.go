@@ -25,9 +25,12 @@ func fileConstraint(file *ast.File, filename string) constraint.Expr {
 		}
 	}
 	for _, tag := range nameTags(filepath.Base(filename)) {
-		if expr == nil {
+		switch {
+		case expr != nil && expr.String() == tag:
+			// //go:build linux in x_linux.go says it twice.
+		case expr == nil:
 			expr = &constraint.TagExpr{Tag: tag}
-		} else {
+		default:
 			expr = &constraint.AndExpr{X: expr, Y: &constraint.TagExpr{Tag: tag}}
 		}
 	}

@@ -89,6 +89,7 @@ func TestBuildConstraints(t *testing.T) {
 		{"a_linux.go", "package a\n", "linux"},
 		{"a_windows_arm64.go", "package a\n", "windows && arm64"},
 		{"a_amd64.go", "//go:build cgo\n\npackage a\n", "cgo && amd64"},
+		{"a_linux.go", "//go:build linux\n\npackage a\n", "linux"},
 		{"linux.go", "package a\n", ""},
 		{"a_linux_test.go", "package a\n", "linux"},
 		{"a.go", "// A comment.\n\n//go:build !windows\n\npackage a\n", "!windows"},
