@@ -103,6 +103,7 @@ func Load(cfg Config) (*Package, error) {
 			model.Files = append(model.Files, f)
 		}
 	}
+	model.OtherBuild = src != nil && !slices.Contains(pkg.CompiledGoFiles, output)
 	var builds []taskDecl
 	for _, td := range decls {
 		if td.d.refused {

@@ -29,6 +29,11 @@ type Package struct {
 	// declare the tasks, so that the file builds wherever they do.
 	Build string
 
+	// OtherBuild says that the file generated before is not built in this
+	// configuration (its build constraint excludes it): it was generated
+	// for tasks this run does not see, and a run without tasks keeps it.
+	OtherBuild bool
+
 	// Imports are the packages the generated code refers to, sorted by
 	// path, each under a name that collides with nothing in the package.
 	Imports []Import

@@ -101,6 +101,33 @@ func TestConstrainedTaskBuildsEverywhere(t *testing.T) {
 	}
 }
 
+// TestOtherPlatformKeepsTheFile runs mpiregen for a platform where the
+// package's only task is not built: it sees no task, and keeps the file
+// generated for Linux.
+func TestOtherPlatformKeepsTheFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	t.Parallel()
+	dir := newModule(t, map[string]string{
+		"square/main.go":         "package main\n\nfunc main() {}\n",
+		"square/square_linux.go": strings.Replace(withGenerate(squareSrc, "mpiregen"), "func main()", "func run()", 1),
+	})
+	square := filepath.Join(dir, "square")
+	for _, goos := range []string{"linux", "darwin"} {
+		cmd := exec.Command(filepath.Join(tool(t), "mpiregen"))
+		cmd.Dir = square
+		cmd.Env = append(os.Environ(), "GOOS="+goos, "GOFLAGS=-mod=mod")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("GOOS=%s mpiregen: %v\n%s", goos, err, out)
+		}
+		src, err := os.ReadFile(filepath.Join(square, "mpire_gen.go"))
+		if err != nil || !strings.Contains(string(src), "//go:build linux\n") {
+			t.Fatalf("after GOOS=%s mpiregen, mpire_gen.go is not the Linux one: %v\n%s", goos, err, src)
+		}
+	}
+}
+
 // repoRoot is the root of this repository.
 func repoRoot(t *testing.T) string {
 	t.Helper()

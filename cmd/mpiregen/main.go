@@ -17,7 +17,9 @@
 // not write is never overwritten.
 //
 // A package without directives gets no file: one generated before is
-// removed or, under go generate, which still has to read it, emptied.
+// removed or, under go generate, which still has to read it, emptied; unless
+// its build constraint leaves it out of this build, as when a task built only
+// on Linux is generated for elsewhere.
 //
 // Usage:
 //
@@ -128,7 +130,7 @@ func generate(cfg gen.Config, out io.Writer) error {
 	}
 	path := filepath.Join(pkg.Dir, cfg.Output)
 	if len(pkg.Tasks) == 0 {
-		if out != nil {
+		if out != nil || pkg.OtherBuild {
 			return nil
 		}
 		return removeGenerated(path, pkg.Name)
