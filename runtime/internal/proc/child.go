@@ -1,0 +1,430 @@
+package proc
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config says which worker process to start.
+type Config struct {
+	Task   string    // the task it serves: the name given to Serve
+	Worker int       // the worker slot, handed to every Handler call
+	CPUs   []int     // pin the whole process to these CPUs (Linux only); nil: not pinned
+	Stdout io.Writer // where its stdout goes; nil: this process's stdout
+	Stderr io.Writer // where its stderr goes, besides the last lines kept for ExitError; nil: this process's stderr
+
+	exe string // the binary to run, when not this one: tests start other builds
+}
+
+// A Child is a worker process, started by Start. Its methods are safe for
+// concurrent use; calls made concurrently are answered in the order they
+// reach the child, one at a time, so a few calls in flight keep it busy.
+type Child struct {
+	cmd *exec.Cmd
+	pid int
+
+	wmu  sync.Mutex // one frame at a time on the command pipe
+	cmdW *os.File
+	bw   *bufio.Writer
+	repR *os.File
+
+	mu      sync.Mutex
+	next    uint64                 // id of the next request
+	pending map[uint64]chan result // requests without a reply
+	closed  bool                   // Close or Kill was called: no new request
+	exitErr *ExitError             // set when dead closes
+
+	killed  atomic.Bool
+	protoMu sync.Mutex
+	proto   error // a broken protocol: why the reader killed the child
+
+	stderr   *tail
+	hello    chan error    // the handshake's outcome
+	readDone chan struct{} // the reply reader stopped
+	dead     chan struct{} // the process was waited for and every call answered
+	closeW   sync.Once
+}
+
+type result struct {
+	rep reply
+	err error
+}
+
+// A Reply is what a call brings back besides its error.
+type Reply struct {
+	Payload []byte        // the Handler's payload (Run: the results of the first N tasks)
+	N       int           // Run: the tasks completed
+	Took    time.Duration // how long the Handler ran, measured in the child
+}
+
+// Start starts a worker process for cfg.Task: this binary again, which
+// serves the task from the Serve call in its package initialisation (see
+// the package documentation), and checks that it is the same build. ctx
+// bounds the start: when it is done before the child has answered, the
+// child is killed.
+//
+// Its protocol runs on descriptors 3 and 4 of the child, its stdout goes to
+// cfg.Stdout and its stderr to cfg.Stderr, of which it also keeps the last
+// lines for ExitError. On Linux the child is pinned to cfg.CPUs from its
+// first instruction, gets SIGKILL if the thread that started it ends (a
+// backup: a closed command pipe already ends it), and runs in its own
+// process group, so that the terminal's Ctrl-C reaches the parent, which
+// cancels its calls, and not the workers, which would die in the middle.
+func Start(ctx context.Context, cfg Config) (*Child, error) {
+	if errUnsupported != nil {
+		return nil, errUnsupported
+	}
+	exe := cfg.exe
+	if exe == "" {
+		if _, ok := served.Load(cfg.Task); !ok {
+			return nil, fmt.Errorf("mpire: no Serve(%q, ...) ran in this binary's initialisation, so a worker process could not serve it", cfg.Task)
+		}
+		var err error
+		if exe, err = executable(); err != nil {
+			return nil, fmt.Errorf("mpire: finding this binary to start a worker process: %w", err)
+		}
+	}
+	fp, err := selfFingerprint()
+	if err != nil {
+		return nil, fmt.Errorf("mpire: fingerprinting this binary: %w", err)
+	}
+
+	cmdR, cmdW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("mpire: starting a worker process: %w", err)
+	}
+	repR, repW, err := os.Pipe()
+	if err != nil {
+		cmdR.Close()
+		cmdW.Close()
+		return nil, fmt.Errorf("mpire: starting a worker process: %w", err)
+	}
+	stdout, stderr := cfg.Stdout, cfg.Stderr
+	if stdout == nil {
+		stdout = os.Stdout
+	}
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	c := &Child{
+		cmdW: cmdW, bw: bufio.NewWriterSize(cmdW, 64<<10), repR: repR,
+		pending: map[uint64]chan result{}, stderr: &tail{w: stderr},
+		hello: make(chan error, 1), readDone: make(chan struct{}), dead: make(chan struct{}),
+	}
+	cmd := exec.Command(exe)
+	if len(os.Args) > 0 {
+		cmd.Args = []string{os.Args[0]} // none of ours: main never runs
+	}
+	cmd.Env = append(environWithout(envTask), envTask+"="+cfg.Task)
+	cmd.ExtraFiles = []*os.File{cmdR, repW} // descriptors 3 and 4
+	cmd.Stdout = stdout
+	cmd.Stderr = c.stderr
+	// A program the task started may hold the child's stderr open after it
+	// died: stop waiting for it after a while.
+	cmd.WaitDelay = time.Second
+	c.cmd = cmd
+	release, err := spawn(cmd, cfg.CPUs)
+	cmdR.Close() // the child's ends: it holds them now
+	repW.Close()
+	if err != nil {
+		cmdW.Close()
+		repR.Close()
+		return nil, fmt.Errorf("mpire: starting a worker process for task %q: %w", cfg.Task, err)
+	}
+	c.pid = cmd.Process.Pid
+	go c.wait(release)
+	go c.read(fp, cfg.Task)
+
+	var hello []byte
+	hello = binary.AppendVarint(hello, int64(cfg.Worker))
+	c.wmu.Lock()
+	c.bw.WriteString(magic)
+	writeFrame(c.bw, kindHello, 0, hello, nil)
+	c.bw.Flush() // a child that died early is reported below
+	c.wmu.Unlock()
+
+	select {
+	case err = <-c.hello:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
+		if err == errExitedEarly { // its death says more: wait for it
+			select {
+			case <-c.dead:
+			case <-ctx.Done():
+			}
+		}
+		c.Kill()
+		return nil, fmt.Errorf("mpire: starting a worker process for task %q: %w: %w", cfg.Task, err, c.exitErr)
+	}
+	return c, nil
+}
+
+// environWithout returns this process's environment without key.
+func environWithout(key string) []string {
+	env := os.Environ()
+	out := env[:0:0]
+	for _, kv := range env {
+		if len(kv) <= len(key) || kv[:len(key)+1] != key+"=" {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// Pid returns the child's process id.
+func (c *Child) Pid() int { return c.pid }
+
+// Init calls the child's Handler.Init with the shared object.
+func (c *Child) Init(ctx context.Context, shared []byte) (Reply, error) {
+	return c.call(ctx, kindInit, shared)
+}
+
+// Run calls the child's Handler.Run with a chunk of arguments.
+func (c *Child) Run(ctx context.Context, args []byte) (Reply, error) {
+	return c.call(ctx, kindRun, args)
+}
+
+// Exit calls the child's Handler.Exit.
+func (c *Child) Exit(ctx context.Context) (Reply, error) {
+	return c.call(ctx, kindExit, nil)
+}
+
+// call sends a request and waits for its reply. The error is an *Error when
+// the Handler failed (the Reply then holds what it did before), an
+// *ExitError when the child died or was killed before replying, or
+// ErrClosed after Close or Kill. When ctx is done first, call asks the child to cancel the
+// request and goes on waiting for its reply: a task that ignores its context
+// holds the call until the child is killed.
+func (c *Child) call(ctx context.Context, kind byte, payload []byte) (Reply, error) {
+	if uint64(len(payload)) > maxFrame-16 {
+		return Reply{}, fmt.Errorf("mpire: a payload of %d bytes is larger than a worker process takes (%d)", len(payload), uint64(maxFrame-16))
+	}
+	if err := ctx.Err(); err != nil { // as the child says of a request cancelled before it ran
+		return Reply{}, describe(err, phaseOf(kind), firstIndex(kind))
+	}
+	ch := make(chan result, 1)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return Reply{}, ErrClosed
+	}
+	if c.exitErr != nil {
+		c.mu.Unlock()
+		return Reply{}, c.exitErr
+	}
+	id := c.next
+	c.next++
+	c.pending[id] = ch
+	c.mu.Unlock()
+
+	// A failed send needs no handling of its own: the command pipe only
+	// fails when it is closed or the child is gone, and its death answers ch.
+	c.send(kind, id, payload)
+	var r result
+	select {
+	case r = <-ch:
+	case <-ctx.Done():
+		c.send(kindCancel, id, nil)
+		r = <-ch
+	}
+	if r.err != nil {
+		return Reply{}, r.err
+	}
+	rep := Reply{Payload: r.rep.payload, N: r.rep.n, Took: r.rep.took}
+	if r.rep.err != nil {
+		return rep, r.rep.err
+	}
+	return rep, nil
+}
+
+func (c *Child) send(kind byte, id uint64, payload []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := writeFrame(c.bw, kind, id, nil, payload); err != nil {
+		return err
+	}
+	return c.bw.Flush()
+}
+
+// abort kills the child because the protocol cannot go on.
+func (c *Child) abort(err error) {
+	c.protoMu.Lock()
+	if c.proto == nil {
+		c.proto = err
+	}
+	c.protoMu.Unlock()
+	c.killed.Store(true)
+	c.cmd.Process.Kill()
+}
+
+// read reads the child's hello, then its replies, until its reply pipe
+// closes (it died) or breaks.
+func (c *Child) read(fp, task string) {
+	defer close(c.readDone)
+	r := bufio.NewReaderSize(c.repR, 64<<10)
+	err := readHello(r, fp, task)
+	c.hello <- err
+	if err != nil {
+		return // Start kills it
+	}
+	for {
+		kind, id, body, err := readFrame(r)
+		if err == io.EOF || err == io.ErrUnexpectedEOF || errors.Is(err, os.ErrClosed) {
+			return // it died, possibly while it wrote: its death explains
+		}
+		if err == nil && kind != kindReply {
+			err = fmt.Errorf("a message of kind %d where a reply was due", kind)
+		}
+		var rep reply
+		if err == nil {
+			rep, err = parseReply(body)
+		}
+		var ch chan result
+		if err == nil { // a call is answered once: by its reply, or by the child's death
+			c.mu.Lock()
+			if ch = c.pending[id]; ch != nil {
+				delete(c.pending, id)
+			} else {
+				err = fmt.Errorf("a reply to request %d, which is not waiting for one", id)
+			}
+			c.mu.Unlock()
+		}
+		if err != nil {
+			c.abort(fmt.Errorf("its replies broke the protocol: %w", err))
+			return
+		}
+		ch <- result{rep: rep}
+	}
+}
+
+var errExitedEarly = errors.New("it exited before it served the task")
+
+func readHello(r *bufio.Reader, fp, task string) error {
+	if err := readMagic(r); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return errExitedEarly
+		}
+		return err
+	}
+	kind, _, body, err := readFrame(r)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return errExitedEarly
+	}
+	if err == nil && kind != kindHello {
+		err = fmt.Errorf("it sent a message of kind %d instead of hello", kind)
+	}
+	if err != nil {
+		return err
+	}
+	d := decoder{b: body}
+	theirs, theirTask := string(d.bytes()), string(d.bytes())
+	switch {
+	case d.err != nil:
+		return fmt.Errorf("its hello: %w", d.err)
+	case theirs != fp:
+		return fmt.Errorf("%w: its fingerprint is %s, this process's %s; was the binary replaced on disk?", ErrMismatch, theirs, fp)
+	case theirTask != task:
+		return fmt.Errorf("it serves task %q", theirTask)
+	}
+	return nil
+}
+
+// wait waits for the process to end, then for its last replies to be read,
+// and answers every call still waiting with the *ExitError.
+func (c *Child) wait(release func()) {
+	werr := c.cmd.Wait()
+	release()
+	// Replies written before the child died are still in the pipe: let the
+	// reader deliver them, unless something else holds the pipe open.
+	select {
+	case <-c.readDone:
+	case <-time.After(time.Second):
+		c.repR.Close()
+		<-c.readDone
+	}
+	c.repR.Close()
+	c.closeW.Do(func() { c.cmdW.Close() })
+
+	// Killed only when our SIGKILL is what ended it: a child that crashed
+	// just as it was being killed reports its own death.
+	ee := &ExitError{Pid: c.pid, State: c.cmd.ProcessState}
+	ee.Killed = c.killed.Load() && killedBySignal(ee.State)
+	c.protoMu.Lock()
+	ee.Err = c.proto
+	c.protoMu.Unlock()
+	// An *exec.ExitError says no more than State; ErrWaitDelay only says
+	// that something the child started still holds its stderr.
+	var xe *exec.ExitError
+	if werr != nil && !errors.As(werr, &xe) && !errors.Is(werr, exec.ErrWaitDelay) && ee.Err == nil {
+		ee.Err = werr
+	}
+	ee.Fatal, ee.Stderr = c.stderr.last()
+
+	c.mu.Lock()
+	c.exitErr = ee
+	for id, ch := range c.pending {
+		ch <- result{err: ee}
+		delete(c.pending, id)
+	}
+	c.mu.Unlock()
+	close(c.dead)
+}
+
+// Dead is closed when the child has ended and every call has been answered;
+// Err then says how it ended.
+func (c *Child) Dead() <-chan struct{} { return c.dead }
+
+// Err returns nil while the child runs, then the *ExitError that says how
+// it ended.
+func (c *Child) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.exitErr == nil {
+		return nil
+	}
+	return c.exitErr
+}
+
+// Kill kills the child with SIGKILL and returns once it is gone and every
+// call has been answered.
+func (c *Child) Kill() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.killed.Store(true)
+	c.cmd.Process.Kill()
+	<-c.dead
+}
+
+// Close closes the child's command pipe, which ends it, waits up to grace
+// for it to exit, then kills it. It returns nil when the child exited
+// cleanly, else its *ExitError. Calls in flight are answered with the
+// *ExitError: call Exit first for a clean stop.
+func (c *Child) Close(grace time.Duration) error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.closeW.Do(func() { c.cmdW.Close() })
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-c.dead:
+	case <-t.C:
+		c.Kill()
+	}
+	if ee := c.exitErr; ee.Killed || ee.State == nil || !ee.State.Success() {
+		return ee
+	}
+	return nil
+}

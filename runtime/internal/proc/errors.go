@@ -1,0 +1,103 @@
+package proc
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// ErrMismatch is wrapped by Start's error when the child is not the same
+// build as this process, so that nothing would decode its payloads right.
+var ErrMismatch = errors.New("the worker process is not the same build as its parent")
+
+// ErrClosed is returned by calls on a Child after Close or Kill.
+var ErrClosed = errors.New("the worker process is closed")
+
+// A Phase tells which Handler method a request ran.
+type Phase uint8
+
+const (
+	// PhaseInit is Handler.Init.
+	PhaseInit Phase = iota + 1
+	// PhaseRun is Handler.Run.
+	PhaseRun
+	// PhaseExit is Handler.Exit.
+	PhaseExit
+)
+
+func (p Phase) String() string {
+	switch p {
+	case PhaseInit:
+		return "init"
+	case PhaseRun:
+		return "run"
+	case PhaseExit:
+		return "exit"
+	}
+	return fmt.Sprintf("Phase(%d)", uint8(p))
+}
+
+// An Error is a Handler's failure as it crosses from the child to the
+// parent: plain data, from which the runtime rebuilds its own error types.
+// A Handler may return an *Error (possibly wrapped) to set every field
+// itself, for example a panic it recovered at a known index; any other error
+// is described by its text and by errors.Is against the context errors.
+type Error struct {
+	Phase    Phase  // the request that failed (set by Serve)
+	Index    int    // Run: the index within the chunk of the failing task; -1 when not known or outside Run
+	Msg      string // the error's text, or the panic value's text
+	Panic    bool   // the Handler panicked
+	Stack    []byte // the panicking goroutine's stack
+	Timeout  bool   // the error is, or wraps, context.DeadlineExceeded
+	Canceled bool   // the error is, or wraps, context.Canceled
+}
+
+func (e *Error) Error() string {
+	if e.Panic {
+		return "panic: " + e.Msg
+	}
+	return e.Msg
+}
+
+// An ExitError reports a worker process that ended, for whatever reason:
+// every call in flight and every later call returns it. The runtime wraps it
+// in its ErrWorkerDied.
+type ExitError struct {
+	Pid    int
+	State  *os.ProcessState // how it ended: exit status or signal
+	Killed bool             // this side ended it: Kill, Close past its grace, or a broken protocol
+	Err    error            // why this side ended it when it was not Kill or Close (a broken protocol), else nil
+	Fatal  string           // the last Go crash headline on its stderr ("fatal error: stack overflow"), if any
+	Stderr []string         // the last lines of its stderr
+}
+
+func (e *ExitError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "worker process %d", e.Pid)
+	if e.Killed {
+		b.WriteString(" was killed by its parent")
+	} else {
+		b.WriteString(" died")
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	if e.State != nil {
+		fmt.Fprintf(&b, " (%v)", e.State)
+	}
+	if e.Fatal != "" {
+		fmt.Fprintf(&b, ": %s", e.Fatal)
+	}
+	if len(e.Stderr) > 0 {
+		b.WriteString("; the last lines of its stderr:")
+		for _, l := range e.Stderr {
+			b.WriteString("\n\t")
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// Unwrap returns Err.
+func (e *ExitError) Unwrap() error { return e.Err }

@@ -1,0 +1,139 @@
+//go:build linux || darwin
+
+package proc
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+)
+
+// The test handler serves testTask in the test binary started again: Serve
+// runs from this init, before TestMain, as generated code will.
+const testTask = "proc-test"
+
+func init() { Serve(testTask, &testHandler{}) }
+
+// Task arguments below zero are commands; any other x gives 2x.
+const (
+	opExit3     = -1  // os.Exit(3)
+	opSigkill   = -2  // SIGKILL itself
+	opOverflow  = -3  // overflow its stack: a Go fatal error
+	opPanic     = -4  // panic, caught by Serve
+	opLoop      = -5  // say "looping" on stderr, then loop forever, deaf to its context
+	opGarbage   = -6  // print garbage to stdout and stderr, then give 0
+	opWait      = -7  // say "waiting" on stderr, then wait for its context
+	opError     = -8  // fail with an error
+	opShared    = -9  // give the length of the shared object
+	opGoexit    = -10 // runtime.Goexit
+	opGrandkids = -11 // start a program that outlives it, say "grandchild PID", then os.Exit(4)
+	opSabotage  = -12 // write garbage on the protocol's reply descriptor
+	opDaemon    = -13 // start a program that outlives it holding its stderr, say "grandchild PID"
+)
+
+type testHandler struct {
+	shared []byte
+	tasks  int
+}
+
+func (h *testHandler) Init(ctx context.Context, worker int, shared []byte) error {
+	switch string(shared) {
+	case "fail":
+		return errors.New("init refused")
+	case "panic":
+		panic(errors.New("init panicked"))
+	}
+	h.shared = shared
+	return nil
+}
+
+func (h *testHandler) Run(ctx context.Context, worker int, args []byte) ([]byte, int, error) {
+	xs := decodeInts(args)
+	out := make([]byte, 0, 8*len(xs))
+	for i, x := range xs {
+		r := 2 * x
+		switch x {
+		case opExit3:
+			os.Exit(3)
+		case opSigkill:
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {}
+		case opOverflow:
+			debug.SetMaxStack(1 << 20) // a fast overflow
+			r = recurse(1)
+		case opPanic:
+			panic("boom")
+		case opLoop:
+			fmt.Fprintln(os.Stderr, "looping")
+			for {
+			}
+		case opGarbage:
+			os.Stdout.WriteString(magic + "\x00\x01\xffgarbage on stdout\n")
+			os.Stderr.WriteString("garbage on stderr \x00\xff\n")
+			r = 0
+		case opWait:
+			fmt.Fprintln(os.Stderr, "waiting")
+			<-ctx.Done()
+			return out, i, ctx.Err()
+		case opError:
+			return out, i, fmt.Errorf("bad input %d", x)
+		case opShared:
+			r = int64(len(h.shared))
+		case opGoexit:
+			runtime.Goexit()
+		case opSabotage:
+			os.NewFile(fdReplies, "replies").WriteString("garbage on the protocol's descriptor\n")
+		case opGrandkids, opDaemon:
+			cmd := exec.Command("sleep", "60")
+			if x == opDaemon {
+				cmd.Stderr = os.Stderr
+			}
+			if err := cmd.Start(); err != nil {
+				return out, i, err
+			}
+			fmt.Fprintf(os.Stderr, "grandchild %d\n", cmd.Process.Pid)
+			if x == opGrandkids {
+				os.Exit(4)
+			}
+		}
+		out = binary.LittleEndian.AppendUint64(out, uint64(r))
+		h.tasks++
+	}
+	return out, len(xs), nil
+}
+
+func (h *testHandler) Exit(ctx context.Context, worker int) ([]byte, error) {
+	if string(h.shared) == "exit panics" {
+		panic("exit panicked")
+	}
+	return fmt.Appendf(nil, "worker %d ran %d tasks", worker, h.tasks), nil
+}
+
+//go:noinline
+func recurse(n int64) int64 {
+	var pad [64]byte
+	pad[n%64] = byte(n)
+	return recurse(n+1) + int64(pad[0])
+}
+
+func encodeInts(xs ...int64) []byte {
+	b := make([]byte, 0, 8*len(xs))
+	for _, x := range xs {
+		b = binary.LittleEndian.AppendUint64(b, uint64(x))
+	}
+	return b
+}
+
+func decodeInts(b []byte) []int64 {
+	xs := make([]int64, len(b)/8)
+	for i := range xs {
+		xs[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return xs
+}

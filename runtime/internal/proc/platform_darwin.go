@@ -1,0 +1,38 @@
+package proc
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+var errUnsupported error
+
+// primeFingerprint: a path is all macOS gives for this process's binary, and
+// the file there may be replaced while it runs; fingerprinting it during
+// initialisation (in Serve) reads what this process runs.
+const primeFingerprint = true
+
+// executable is the path this process was started from.
+func executable() (string, error) { return os.Executable() }
+
+// prepareFD makes an inherited descriptor close-on-exec and non-blocking.
+func prepareFD(fd int) error {
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+		return err
+	}
+	return unix.SetNonblock(fd, true)
+}
+
+// spawn starts cmd in its own process group (see Start). macOS has neither
+// Pdeathsig nor CPU affinity.
+func spawn(cmd *exec.Cmd, cpus []int) (release func(), err error) {
+	if cpus != nil {
+		return nil, errors.New("pinning to CPUs is supported on Linux only")
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return func() {}, cmd.Start()
+}

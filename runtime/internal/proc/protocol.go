@@ -1,0 +1,227 @@
+package proc
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+)
+
+// The protocol. Each side first writes magic, so that a peer speaking
+// anything else (another program, another version of this protocol) is
+// refused before a single length is trusted. Then frames:
+//
+//	u32 little-endian length of what follows | kind byte | uvarint id | body
+//
+// The parent sends hello (body: varint worker), then init, run, exit
+// (body: the payload) and cancel (empty body, the id of the request to
+// cancel). The child sends hello (body: fingerprint and task, as uvarint
+// length + bytes) and one reply per request, in the order of the requests:
+//
+//	uvarint n | uvarint took (ns) | error byte 0, or 1 and the *Error | payload
+//
+// where the *Error is: phase byte | varint index | flags byte | msg | stack.
+const magic = "mpire-proc/1\n"
+
+const (
+	kindHello byte = iota + 1
+	kindInit
+	kindRun
+	kindExit
+	kindCancel
+	kindReply
+)
+
+// maxFrame bounds a frame: its length must fit the u32 prefix.
+const maxFrame = math.MaxUint32
+
+const (
+	flagPanic byte = 1 << iota
+	flagTimeout
+	flagCanceled
+)
+
+// A reply is the child's answer to one request.
+type reply struct {
+	n       int
+	took    time.Duration
+	err     *Error
+	payload []byte
+}
+
+// writeFrame writes one frame; the caller flushes.
+func writeFrame(w *bufio.Writer, kind byte, id uint64, head, payload []byte) error {
+	var hdr [4 + 1 + binary.MaxVarintLen64]byte
+	k := 5 + binary.PutUvarint(hdr[5:], id)
+	size := uint64(k-4) + uint64(len(head)) + uint64(len(payload))
+	if size > maxFrame {
+		return fmt.Errorf("a frame of %d bytes is larger than the protocol's limit of %d", size, uint64(maxFrame))
+	}
+	binary.LittleEndian.PutUint32(hdr[:4], uint32(size))
+	hdr[4] = kind
+	w.Write(hdr[:k])
+	w.Write(head)
+	_, err := w.Write(payload)
+	return err
+}
+
+// readFrame reads one frame. The body is a fresh slice the caller owns.
+func readFrame(r *bufio.Reader) (kind byte, id uint64, body []byte, err error) {
+	var hdr [5]byte
+	if _, err := io.ReadFull(r, hdr[:1]); err != nil {
+		return 0, 0, nil, err // EOF here is a clean end
+	}
+	if _, err := io.ReadFull(r, hdr[1:]); err != nil {
+		return 0, 0, nil, unexpected(err)
+	}
+	size, kind := int64(binary.LittleEndian.Uint32(hdr[:4])), hdr[4]
+	// Checked before reading on, and the body read as it comes, so that
+	// bytes that are not a frame (something else writing on the
+	// descriptor) fail at once rather than ask for gigabytes.
+	if kind < kindHello || kind > kindReply || size < 2 {
+		return 0, 0, nil, fmt.Errorf("bytes that are not a frame (%q)", hdr[:])
+	}
+	var buf []byte
+	if size <= bigFrame {
+		buf = make([]byte, size-1)
+		_, err = io.ReadFull(r, buf)
+	} else if buf, err = io.ReadAll(io.LimitReader(r, size-1)); err == nil && int64(len(buf)) < size-1 {
+		err = io.EOF
+	}
+	if err != nil {
+		return 0, 0, nil, unexpected(err)
+	}
+	id, k := binary.Uvarint(buf)
+	if k <= 0 {
+		return 0, 0, nil, errors.New("a frame with a malformed id")
+	}
+	return kind, id, buf[k:], nil
+}
+
+// bigFrame is the size above which readFrame grows its buffer as the bytes
+// arrive instead of trusting the length at once.
+const bigFrame = 1 << 20
+
+// readMagic reads and checks the peer's magic.
+func readMagic(r *bufio.Reader) error {
+	got := make([]byte, len(magic))
+	if _, err := io.ReadFull(r, got); err != nil {
+		return unexpected(err)
+	}
+	if string(got) != magic {
+		return fmt.Errorf("it speaks another protocol (it sent %q, not %q)", got, magic)
+	}
+	return nil
+}
+
+// unexpected turns an EOF inside a message into io.ErrUnexpectedEOF: only an
+// EOF between frames is a clean end.
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// appendReplyHead appends a reply's fields but its payload.
+func appendReplyHead(b []byte, rep *reply) []byte {
+	b = binary.AppendUvarint(b, uint64(rep.n))
+	b = binary.AppendUvarint(b, uint64(rep.took))
+	if rep.err == nil {
+		return append(b, 0)
+	}
+	e := rep.err
+	var flags byte
+	if e.Panic {
+		flags |= flagPanic
+	}
+	if e.Timeout {
+		flags |= flagTimeout
+	}
+	if e.Canceled {
+		flags |= flagCanceled
+	}
+	b = append(b, 1, byte(e.Phase))
+	b = binary.AppendVarint(b, int64(e.Index))
+	b = append(b, flags)
+	b = appendBytes(b, []byte(e.Msg))
+	return appendBytes(b, e.Stack)
+}
+
+// parseReply decodes a reply body; the payload aliases body.
+func parseReply(body []byte) (reply, error) {
+	d := decoder{b: body}
+	rep := reply{n: int(d.uvarint()), took: time.Duration(d.uvarint())}
+	if d.byte() == 1 {
+		e := &Error{Phase: Phase(d.byte()), Index: int(d.varint())}
+		flags := d.byte()
+		e.Panic, e.Timeout, e.Canceled = flags&flagPanic != 0, flags&flagTimeout != 0, flags&flagCanceled != 0
+		e.Msg = string(d.bytes())
+		e.Stack = d.bytes()
+		rep.err = e
+	}
+	rep.payload = d.b
+	return rep, d.err
+}
+
+func appendBytes(b, s []byte) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// A decoder reads the fields of a body; the first error sticks and reads
+// after it return zeros.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = errors.New("a malformed message")
+	}
+	d.b = nil
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) == 0 {
+		d.fail()
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, k := binary.Uvarint(d.b)
+	if k <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[k:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, k := binary.Varint(d.b)
+	if k <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[k:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return nil
+	}
+	s := d.b[:n:n]
+	d.b = d.b[n:]
+	return s
+}

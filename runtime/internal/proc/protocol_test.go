@@ -1,0 +1,174 @@
+package proc
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReplyRoundTrip(t *testing.T) {
+	for _, rep := range []reply{
+		{},
+		{n: 3, took: time.Second, payload: []byte("results")},
+		{n: 1, took: 5, err: &Error{Phase: PhaseRun, Index: 1, Msg: "bad", Timeout: true}, payload: []byte{1}},
+		{err: &Error{Phase: PhaseInit, Index: -1, Msg: "boom", Panic: true, Stack: []byte("goroutine 1")}},
+		{err: &Error{Phase: PhaseExit, Index: -1, Msg: "", Canceled: true}},
+	} {
+		var buf bytes.Buffer
+		w := bufio.NewWriter(&buf)
+		if err := writeFrame(w, kindReply, 1<<40, appendReplyHead(nil, &rep), rep.payload); err != nil {
+			t.Fatal(err)
+		}
+		w.Flush()
+		kind, id, body, err := readFrame(bufio.NewReader(&buf))
+		if err != nil || kind != kindReply || id != 1<<40 {
+			t.Fatalf("readFrame: %d %d %v", kind, id, err)
+		}
+		got, err := parseReply(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.payload) == 0 {
+			got.payload = nil
+		}
+		if got.err != nil && len(got.err.Stack) == 0 {
+			got.err.Stack = nil
+		}
+		if !reflect.DeepEqual(got, rep) {
+			t.Errorf("got %+v, want %+v", got, rep)
+		}
+	}
+}
+
+func TestBigFrame(t *testing.T) {
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 3*bigFrame/16+1)
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	writeFrame(w, kindRun, 9, nil, payload)
+	w.Flush()
+	kind, id, body, err := readFrame(bufio.NewReader(&buf))
+	if err != nil || kind != kindRun || id != 9 || !bytes.Equal(body, payload) {
+		t.Errorf("readFrame: %d %d %d bytes, %v", kind, id, len(body), err)
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     error
+	}{
+		{"nothing", "", io.EOF},
+		{"a cut length", "\x05\x00", io.ErrUnexpectedEOF},
+		{"a cut frame", "\x05\x00\x00\x00\x06\x01", io.ErrUnexpectedEOF},
+		{"no id", "\x01\x00\x00\x00\x06", nil},
+		{"a bad id", "\x02\x00\x00\x00\x06\xff", nil},
+		{"not a frame", "garbage that claims gigabytes", nil},
+		{"a cut big frame", "\x00\x00\x20\x00\x06\x01" + strings.Repeat("x", 1000), io.ErrUnexpectedEOF},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, _, err := readFrame(bufio.NewReader(strings.NewReader(tc.in)))
+			if err == nil || tc.want != nil && err != tc.want {
+				t.Errorf("readFrame: %v, want %v", err, tc.want)
+			}
+		})
+	}
+	for _, body := range []string{"", "\x01", "\x01\x01\x01", "\x01\x01\x01\x02\x00\x00\x05ab"} {
+		if _, err := parseReply([]byte(body)); err == nil {
+			t.Errorf("parseReply(%q): no error", body)
+		}
+	}
+	if err := readMagic(bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\n"))); err == nil || !strings.Contains(err.Error(), "another protocol") {
+		t.Errorf("readMagic: %v", err)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	e := describe(fmt.Errorf("slow: %w", context.DeadlineExceeded), PhaseRun, 3)
+	if !isError(e, &Error{Phase: PhaseRun, Index: 3, Msg: "slow: context deadline exceeded", Timeout: true}) {
+		t.Errorf("%+v", e)
+	}
+	own := &Error{Phase: PhaseExit, Index: 7, Msg: "at 7", Panic: true}
+	e = describe(fmt.Errorf("wrapped: %w", own), PhaseRun, 0)
+	if !isError(e, &Error{Phase: PhaseRun, Index: 7, Msg: "at 7", Panic: true}) || own.Phase != PhaseExit {
+		t.Errorf("%+v", e)
+	}
+	if got := e.Error(); got != "panic: at 7" {
+		t.Errorf("Error() = %q", got)
+	}
+}
+
+func TestTail(t *testing.T) {
+	var fwd bytes.Buffer
+	tl := &tail{w: &fwd}
+	in := "fatal error: stack overflow\n" + strings.Repeat("x", 2*tailLineLen) + "\n"
+	for i := range tailLines + 5 {
+		in += fmt.Sprintf("line %d\n", i)
+	}
+	in += "unfinished"
+	for _, b := range []byte(in) { // byte by byte: lines cross writes
+		tl.Write([]byte{b})
+	}
+	if fwd.String() != in {
+		t.Errorf("forwarded %q", fwd.String())
+	}
+	fatal, lines := tl.last()
+	if fatal != "fatal error: stack overflow" || len(lines) != tailLines || lines[0] != "line 6" || lines[tailLines-1] != "unfinished" {
+		t.Errorf("fatal %q, lines %q", fatal, lines)
+	}
+	tl = &tail{w: io.Discard}
+	tl.Write([]byte(in[:100]))
+	if _, lines := tl.last(); len(lines) != 2 || lines[0] != "fatal error: stack overflow" || len(lines[1]) != 100-28 {
+		t.Errorf("lines %q", lines)
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	if errUnsupported != nil {
+		t.Skip(errUnsupported)
+	}
+	fp, err := selfFingerprint()
+	if err != nil || !strings.HasPrefix(fp, "go:") {
+		t.Fatalf("selfFingerprint: %q, %v", fp, err)
+	}
+	if goTool, err := exec.LookPath("go"); err == nil {
+		exe, _ := os.Executable()
+		out, err := exec.Command(goTool, "tool", "buildid", exe).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "go:" + strings.TrimSpace(string(out)); fp != want {
+			t.Errorf("fingerprint %q, go tool buildid %q", fp, want)
+		}
+	}
+	// Without a build ID: a hash of the whole file.
+	path := filepath.Join(t.TempDir(), "plain")
+	content := []byte("\x7fELF not a Go binary")
+	os.WriteFile(path, content, 0o644)
+	if fp, err := fingerprint(path); err != nil || fp != fmt.Sprintf("sha256:%x", sha256.Sum256(content)) {
+		t.Errorf("fingerprint: %q, %v", fp, err)
+	}
+	if _, err := fingerprint(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("fingerprint of a missing file: %v", err)
+	}
+}
+
+// isError tells whether err is an *Error equal to want, stack aside.
+func isError(err error, want *Error) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Phase == want.Phase && e.Index == want.Index && e.Msg == want.Msg &&
+		e.Panic == want.Panic && e.Timeout == want.Timeout && e.Canceled == want.Canceled
+}

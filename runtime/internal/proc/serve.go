@@ -1,0 +1,292 @@
+package proc
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// envTask is the environment variable that tells a process started by Start
+// which task it serves. Serve removes it, so that programs the task starts
+// in turn do not take themselves for workers.
+const envTask = "MPIRE_PROC_TASK"
+
+// Descriptors of the protocol in the child (cmd.ExtraFiles 0 and 1).
+const (
+	fdCommands = 3
+	fdReplies  = 4
+)
+
+// A Handler serves one task's requests in a worker process. Payloads are
+// whatever the parent's codecs made; Serve calls one method at a time, in
+// the order of the requests, with a ctx cancelled when the parent cancels
+// that request. An error crosses as an *Error: its text and whether it is a
+// context error, or every field when the Handler returns an *Error itself
+// (a panic it recovered at a known index, say). A panic that escapes a
+// method crosses as an *Error with its stack and Index -1, and the process
+// goes on; runtime.Goexit ends the process, as a worker that died.
+type Handler interface {
+	// Init prepares the worker: shared is the shared object, which crosses
+	// once per child.
+	Init(ctx context.Context, worker int, shared []byte) error
+	// Run runs a chunk of tasks and returns the encoded results of the n
+	// tasks completed before err (all of them when err is nil).
+	Run(ctx context.Context, worker int, args []byte) (results []byte, n int, err error)
+	// Exit stops the worker and returns its exit value.
+	Exit(ctx context.Context, worker int) ([]byte, error)
+}
+
+// served records the tasks given to Serve in this process, so that Start
+// refuses a task that no Serve in this binary would claim in the child
+// (which would then run main instead).
+var served sync.Map
+
+// Serve serves task with h when this process was started by Start for task;
+// it then never returns: the process exits when its parent closes the
+// connection or dies. Otherwise it returns at once. task must name one
+// Handler in the whole binary: Serve panics when it is given twice.
+//
+// Call it from a package's initialisation (an init function or a package
+// variable's initialiser), never from main: a worker process runs package
+// initialisation only, and must reach Serve before main, or, in a test
+// binary, before the tests. A task's ctx is cancelled when the parent
+// cancels its request.
+func Serve(task string, h Handler) {
+	if _, dup := served.LoadOrStore(task, true); dup {
+		panic(fmt.Sprintf("proc: Serve(%q) called twice: a worker process could not tell which Handler serves it", task))
+	}
+	if primeFingerprint {
+		selfFingerprint()
+	}
+	if t, ok := os.LookupEnv(envTask); !ok || t != task {
+		return
+	}
+	os.Unsetenv(envTask)
+	if err := serve(task, h); err != nil {
+		fmt.Fprintf(os.Stderr, "mpire: worker process for task %q: %v\n", task, err)
+		os.Exit(2)
+	}
+	os.Exit(0)
+}
+
+// serve runs the child's side of the protocol until the parent hangs up.
+func serve(task string, h Handler) error {
+	// Programs a task starts must not inherit the protocol's descriptors: a
+	// grandchild holding the reply pipe would hide this process's death.
+	// Non-blocking, they go through the runtime's poller: a goroutine that
+	// waits for a command then parks instead of holding a thread in a
+	// blocking read, which would delay the goroutines it wakes.
+	for _, fd := range []int{fdCommands, fdReplies} {
+		if err := prepareFD(fd); err != nil {
+			return fmt.Errorf("descriptor %d: %w", fd, err)
+		}
+	}
+	in := bufio.NewReaderSize(os.NewFile(fdCommands, "mpire-commands"), 64<<10)
+	out := bufio.NewWriterSize(os.NewFile(fdReplies, "mpire-replies"), 64<<10)
+
+	fp, err := selfFingerprint()
+	if err != nil {
+		return fmt.Errorf("fingerprinting this binary: %w", err)
+	}
+	var hello []byte
+	hello = appendBytes(hello, []byte(fp))
+	hello = appendBytes(hello, []byte(task))
+	out.WriteString(magic)
+	writeFrame(out, kindHello, 0, hello, nil)
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("writing hello: %w", err)
+	}
+	if err := readMagic(in); err != nil {
+		return fmt.Errorf("its parent: %w", err)
+	}
+	kind, _, body, err := readFrame(in)
+	if err != nil || kind != kindHello {
+		return fmt.Errorf("its parent sent no hello (%v)", err)
+	}
+	worker, k := binary.Varint(body)
+	if k <= 0 {
+		return errors.New("its parent sent a malformed hello")
+	}
+
+	s := &server{h: h, worker: int(worker), out: out, cancels: map[uint64]context.CancelFunc{}, wake: make(chan struct{}, 1)}
+	// Package initialisation runs locked to the main thread, and waking a
+	// locked goroutine means handing a P to its thread: serving from here
+	// would pay that on every request. So both loops run on goroutines of
+	// their own, and this one waits for the process to exit.
+	go s.read(in)
+	go s.work()
+	select {}
+}
+
+// A server is the child's state: requests read and not yet answered.
+type server struct {
+	h      Handler
+	worker int
+	out    *bufio.Writer
+
+	mu      sync.Mutex
+	queue   []*request
+	cancels map[uint64]context.CancelFunc // of the requests queued or running
+	wake    chan struct{}                 // signalled when queue grows
+}
+
+type request struct {
+	kind byte
+	id   uint64
+	body []byte
+	ctx  context.Context
+}
+
+// read reads commands on its own goroutine, so that a cancel reaches a
+// running task and a closed pipe ends the process even while a task runs.
+func (s *server) read(in *bufio.Reader) {
+	for {
+		kind, id, body, err := readFrame(in)
+		if err == io.EOF {
+			// The parent closed the pipe or died: nobody wants our work.
+			os.Exit(0)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "mpire: worker process: reading a command: %v\n", err)
+			os.Exit(2)
+		}
+		switch kind {
+		case kindInit, kindRun, kindExit:
+			ctx, cancel := context.WithCancel(context.Background())
+			s.mu.Lock()
+			s.cancels[id] = cancel
+			s.queue = append(s.queue, &request{kind: kind, id: id, body: body, ctx: ctx})
+			s.mu.Unlock()
+			select { // after Unlock: the worker it wakes takes the lock at once
+			case s.wake <- struct{}{}:
+			default:
+			}
+		case kindCancel:
+			s.mu.Lock()
+			cancel := s.cancels[id]
+			s.mu.Unlock()
+			if cancel != nil {
+				cancel()
+			}
+		default:
+			fmt.Fprintf(os.Stderr, "mpire: worker process: unknown command %d from its parent\n", kind)
+			os.Exit(2)
+		}
+	}
+}
+
+// work answers the requests one by one, in order. It never returns.
+func (s *server) work() {
+	var head []byte
+	for {
+		req := s.next()
+		rep := s.handle(req)
+		head = appendReplyHead(head[:0], &rep)
+		err := writeFrame(s.out, kindReply, req.id, head, rep.payload)
+		if err == nil {
+			err = s.out.Flush()
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "mpire: worker process: writing a reply: %v\n", err)
+			os.Exit(2)
+		}
+		s.mu.Lock()
+		s.cancels[req.id]()
+		delete(s.cancels, req.id)
+		s.mu.Unlock()
+	}
+}
+
+func (s *server) next() *request {
+	for {
+		s.mu.Lock()
+		if len(s.queue) > 0 {
+			req := s.queue[0]
+			s.queue[0] = nil
+			s.queue = s.queue[1:]
+			s.mu.Unlock()
+			return req
+		}
+		s.mu.Unlock()
+		<-s.wake
+	}
+}
+
+// handle runs one request and describes its outcome.
+func (s *server) handle(req *request) (rep reply) {
+	phase := phaseOf(req.kind)
+	start := time.Now()
+	var err error
+	if err = req.ctx.Err(); err == nil { // cancelled while queued: not started
+		rep.payload, rep.n, err = s.call(req)
+	}
+	rep.took = time.Since(start)
+	if err != nil {
+		rep.err = describe(err, phase, firstIndex(req.kind)+rep.n)
+	}
+	return rep
+}
+
+// phaseOf returns the phase of a request's kind.
+func phaseOf(kind byte) Phase {
+	return PhaseInit + Phase(kind-kindInit) // the kinds and the phases are in the same order
+}
+
+// firstIndex is the index of a request's first task: Run's 0, else -1 (none).
+func firstIndex(kind byte) int {
+	if kind == kindRun {
+		return 0
+	}
+	return -1
+}
+
+// call calls the Handler, turning a panic into an *Error. A Handler that
+// calls runtime.Goexit ends the process, as a worker that died.
+func (s *server) call(req *request) (payload []byte, n int, err error) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		if v := recover(); v != nil {
+			payload, n, err = nil, 0, &Error{Index: -1, Msg: fmt.Sprint(v), Panic: true, Stack: debug.Stack()}
+			return
+		}
+		fmt.Fprintln(os.Stderr, "mpire: worker process: the task called runtime.Goexit")
+		os.Exit(2)
+	}()
+	switch req.kind {
+	case kindInit:
+		err = s.h.Init(req.ctx, s.worker, req.body)
+	case kindRun:
+		payload, n, err = s.h.Run(req.ctx, s.worker, req.body)
+	case kindExit:
+		payload, err = s.h.Exit(req.ctx, s.worker)
+	}
+	returned = true
+	return payload, n, err
+}
+
+// describe turns a Handler's error into the data that crosses.
+func describe(err error, phase Phase, index int) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		c := *e
+		c.Phase = phase
+		return &c
+	}
+	return &Error{
+		Phase:    phase,
+		Index:    index,
+		Msg:      err.Error(),
+		Timeout:  errors.Is(err, context.DeadlineExceeded),
+		Canceled: errors.Is(err, context.Canceled),
+	}
+}
