@@ -123,8 +123,15 @@ func Load(cfg Config) (*Package, error) {
 	// Type errors explain problems in the tasks, or make their types
 	// unusable: then report them, except the uses of what is about to be
 	// generated.
-	if len(r.diags) > 0 || c.invalid {
+	if len(r.diags) > 0 || len(c.invalid) > 0 {
 		r.diags = append(r.diags, loadErrors(pkg, output, c.generated)...)
+	}
+	if len(r.diags) == 0 {
+		// Never a task dropped in silence: a type the type checker
+		// accepted but generated code cannot write.
+		for _, fd := range c.invalid {
+			r.errorf(fd.Name.Pos(), "task %s: a type of its signature cannot be written in generated code", fd.Name.Name)
+		}
 	}
 	if len(r.diags) > 0 {
 		r.diags.sort()

@@ -3,6 +3,7 @@ package gen
 import (
 	"fmt"
 	"go/build"
+	"go/token"
 	"go/types"
 	"os"
 	"path/filepath"
@@ -93,7 +94,7 @@ func nameLocals(model *Package, t *Task) {
 	for i := range t.Args {
 		if a := &t.Args[i]; a.Label != "" && a.Label != "_" {
 			labels[a.Label] = true
-			a.Field = fields.fresh(upperFirst(a.Label))
+			a.Field = fields.fresh(exported(a.Label))
 		}
 	}
 	for i := range t.Args {
@@ -115,6 +116,15 @@ func nameLocals(model *Package, t *Task) {
 	} {
 		*v.dst = n.fresh(v.want)
 	}
+}
+
+// exported returns name capitalized, or, for a name whose first letter has
+// no capital (数), prefixed with X.
+func exported(name string) string {
+	if up := upperFirst(name); token.IsExported(up) {
+		return up
+	}
+	return "X" + name
 }
 
 // bodyNames returns the names that the bodies of t's generated functions

@@ -54,6 +54,14 @@ func TestNameLocals(t *testing.T) {
 	}
 }
 
+func TestExportedFieldNames(t *testing.T) {
+	for name, want := range map[string]string{"x": "X", "π": "Π", "数": "X数", "_x": "X_x", "Y": "Y"} {
+		if got := exported(name); got != want {
+			t.Errorf("exported(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
 func TestNameImports(t *testing.T) {
 	model := &Package{Path: "example.com/m", Tasks: []*Task{{
 		Result: &Type{Kind: Named, Pkg: "example.com/a/geo", PkgName: "geo", Name: "Point"},

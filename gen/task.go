@@ -46,7 +46,7 @@ type checker struct {
 	conv      *converter
 	funcs     map[string]*ast.FuncDecl // the package's top-level functions
 	generated map[string]string        // a name to be generated → its task
-	invalid   bool                     // a task's type did not type-check
+	invalid   []*ast.FuncDecl          // tasks with a type that did not type-check
 	output    string                   // the old generated file, whose declarations do not count
 }
 
@@ -152,7 +152,7 @@ func (c *checker) readTask(td taskDecl) *Task {
 		}
 	}
 	if !ok || len(r.diags) > before {
-		c.invalid = true
+		c.invalid = append(c.invalid, fd)
 		return nil
 	}
 	if isAnonymous(t.Result) {
