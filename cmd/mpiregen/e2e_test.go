@@ -68,28 +68,6 @@ func withTool(t *testing.T) []string {
 	return []string{"PATH=" + tool(t) + string(os.PathListSeparator) + os.Getenv("PATH")}
 }
 
-// TestGoldenProgramsRun compiles every golden case with its generated file
-// and runs it: a golden file that compiles but misbehaves fails here.
-func TestGoldenProgramsRun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs programs")
-	}
-	track(t, filepath.Join(repoRoot(t), "runtime")) // what the programs build with
-	bin := t.TempDir()
-	goCmd(t, goldenDir, nil, "build", "-o", bin, "./...")
-	for _, dir := range cases(t, goldenDir) {
-		name := filepath.Base(dir)
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			out, err := exec.Command(filepath.Join(bin, name)).CombinedOutput()
-			if err != nil {
-				t.Fatalf("%s: %v\n%s", name, err, out)
-			}
-			compareGolden(t, filepath.Join(dir, "output.txt"), out)
-		})
-	}
-}
-
 // TestConstrainedTaskBuildsEverywhere builds the case whose task is built
 // only on Linux for other platforms: its generated file follows it.
 func TestConstrainedTaskBuildsEverywhere(t *testing.T) {

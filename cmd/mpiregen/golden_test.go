@@ -164,3 +164,27 @@ func TestBadPackagesGetPositionedDiagnostics(t *testing.T) {
 		})
 	}
 }
+
+// TestGoldenProgramsRun compiles every golden case with its generated file
+// and runs it: a golden file that compiles but misbehaves fails here. It
+// comes after TestGeneratedCodeMatchesGolden, which -update makes rewrite
+// the generated files first.
+func TestGoldenProgramsRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	track(t, filepath.Join(repoRoot(t), "runtime")) // what the programs build with
+	bin := t.TempDir()
+	goCmd(t, goldenDir, nil, "build", "-o", bin, "./...")
+	for _, dir := range cases(t, goldenDir) {
+		name := filepath.Base(dir)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			out, err := exec.Command(filepath.Join(bin, name)).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", name, err, out)
+			}
+			compareGolden(t, filepath.Join(dir, "output.txt"), out)
+		})
+	}
+}

@@ -7,7 +7,7 @@ import (
 	iter2 "iter"
 
 	mpire2 "github.com/mpire-go/mpire/runtime"
-	"github.com/mpire-go/mpire/runtime/mpireimpl"
+	mpireimpl2 "github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
@@ -15,8 +15,8 @@ import (
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl2.EnforceVersion(1 - mpireimpl2.MinVersion)
+	_ = mpireimpl2.EnforceVersion(mpireimpl2.MaxVersion - 1)
 )
 
 // Scale as it was when this file was generated. If this does not compile, it
@@ -35,7 +35,7 @@ type ScaleArgs struct {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type ScalePool struct {
-	pool *mpireimpl.Pool[struct{}, ScaleArgs, int, struct{}]
+	pool *mpireimpl2.Pool[struct{}, ScaleArgs, int, struct{}]
 }
 
 // NewScalePool returns a pool that runs Scale.
@@ -46,9 +46,9 @@ type ScalePool struct {
 // It panics on an invalid option value.
 func NewScalePool(opts ...mpire2.Option) *ScalePool {
 	p := &ScalePool{}
-	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ScaleArgs, int, struct{}]{
+	p.pool = mpireimpl2.NewPool(mpireimpl2.Func[struct{}, ScaleArgs, int, struct{}]{
 		Name:   "Scale",
-		Pos:    "golden/scope_names/main.go:25",
+		Pos:    "golden/scope_names/main.go:28",
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -58,7 +58,7 @@ func NewScalePool(opts ...mpire2.Option) *ScalePool {
 // run calls Scale for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *ScalePool) run(w *mpireimpl.Worker[struct{}], args []ScaleArgs, out []int) (n int, err error) {
+func (p *ScalePool) run(w *mpireimpl2.Worker[struct{}], args []ScaleArgs, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
@@ -69,7 +69,7 @@ func (p *ScalePool) run(w *mpireimpl.Worker[struct{}], args []ScaleArgs, out []i
 
 // format formats the arguments of a Scale task for errors and insights.
 func (p *ScalePool) format(a *ScaleArgs) string {
-	return mpireimpl.FormatArgs("c", a.C, "x", a.X)
+	return mpireimpl2.FormatArgs("c", a.C, "x", a.X)
 }
 
 // Map calls Scale on every element of args, on the pool's workers, and returns
