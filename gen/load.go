@@ -92,8 +92,8 @@ func Load(cfg Config) (*Package, error) {
 	// Every task's names, refused or not: their uses elsewhere in the
 	// package are not errors, as generated code will declare them.
 	for _, td := range decls {
-		pool, constructor, args, result := td.names()
-		for _, name := range []string{pool, constructor, args, result} {
+		pool, constructor, args, arg, result := td.names()
+		for _, name := range []string{pool, constructor, args, arg, result} {
 			c.generated[name] = td.fd.Name.Name
 		}
 	}

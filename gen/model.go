@@ -57,9 +57,11 @@ type Task struct {
 	New      string // its constructor: NewPredictPool
 	ArgsType string // the struct of several arguments: PredictArgs; "" for one
 
-	// ResultType is an alias of an anonymous struct or interface result,
-	// PredictResult, which generated code then spells once; "" for others.
-	ResultType string
+	// ArgType and ResultType are aliases of a task's one argument and of
+	// its result when they are anonymous structs or interfaces,
+	// PredictArg and PredictResult, which generated code then spells once;
+	// "" for others.
+	ArgType, ResultType string
 
 	Leading   []Kind // the leading parameters the function takes, in order
 	Args      []Arg  // the task arguments; at least one

@@ -153,7 +153,7 @@ func bodyNames(model *Package, t *Task) namer {
 	if t.ResultType == "" {
 		localTypeNames(model.Path, t.Result, n)
 	}
-	if t.ArgsType == "" {
+	if t.ArgsType == "" && t.ArgType == "" {
 		localTypeNames(model.Path, t.Args[0].Type, n)
 	}
 	if t.State != nil {
@@ -175,7 +175,7 @@ func localTypeNames(path string, t *Type, n namer) {
 // generatedNames lists the top-level names that t's generated code declares.
 func generatedNames(t *Task) []string {
 	names := []string{t.Pool, t.New}
-	for _, name := range []string{t.ArgsType, t.ResultType} {
+	for _, name := range []string{t.ArgsType, t.ArgType, t.ResultType} {
 		if name != "" {
 			names = append(names, name)
 		}

@@ -28,15 +28,15 @@ func (td taskDecl) base() string {
 
 // names returns the names generated for the task: its pool, its
 // constructor, the struct of its arguments, which only a task with several
-// arguments gets, and the name of its result type, which only an anonymous
-// struct or interface gets.
-func (td taskDecl) names() (pool, constructor, args, result string) {
+// arguments gets, and the names of its one argument's type and of its
+// result type, which only an anonymous struct or interface gets.
+func (td taskDecl) names() (pool, constructor, args, arg, result string) {
 	base := td.base()
 	pool, constructor = base+"Pool", "New"+base+"Pool"
 	if !token.IsExported(base) {
 		constructor = "new" + upperFirst(base) + "Pool"
 	}
-	return pool, constructor, base + "Args", base + "Result"
+	return pool, constructor, base + "Args", base + "Arg", base + "Result"
 }
 
 // checker checks task functions and converts their types into the model.
@@ -76,8 +76,8 @@ func (c *checker) readTask(td taskDecl) *Task {
 	if kv, ok := d.keys["name"]; ok && !token.IsIdentifier(kv.value) {
 		r.errorf(kv.pos, "name=%s is not a Go identifier", kv.value)
 	}
-	var argsType, resultType string
-	t.Pool, t.New, argsType, resultType = td.names()
+	var argsType, argType, resultType string
+	t.Pool, t.New, argsType, argType, resultType = td.names()
 	shared := c.resolveType(fd, d, "shared")
 	state := c.resolveType(fd, d, "state")
 	if len(r.diags) > before {
@@ -158,12 +158,15 @@ func (c *checker) readTask(td taskDecl) *Task {
 	if isAnonymous(t.Result) {
 		t.ResultType = resultType
 	}
+	if len(t.Args) == 1 && isAnonymous(t.Args[0].Type) {
+		t.ArgType = argType
+	}
 	return t
 }
 
 // isAnonymous reports whether t is a struct or interface type literal with
 // something in it: long enough that generated code, which names a task's
-// result many times, spells it once, as an alias.
+// argument and result many times, spells it once, as an alias.
 func isAnonymous(t *Type) bool {
 	return (t.Kind == Struct || t.Kind == Interface) && len(t.Fields)+len(t.Embedded) > 0
 }

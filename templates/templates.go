@@ -11,6 +11,7 @@ import (
 	"go/token"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -152,6 +153,10 @@ type task struct {
 }
 
 func (t *task) write(f *jen.File) {
+	if t.ArgType != "" {
+		doc(f, fmt.Sprintf("%s is the argument of one %s task.", t.ArgType, t.Func))
+		f.Type().Id(t.ArgType).Op("=").Add(typeCode(t.Args[0].Type))
+	}
 	if t.ResultType != "" {
 		doc(f, fmt.Sprintf("%s is what %s returns.", t.ResultType, t.Func))
 		f.Type().Id(t.ResultType).Op("=").Add(typeCode(t.Result))
@@ -176,15 +181,20 @@ func (t *task) write(f *jen.File) {
 // compiling when the function no longer has the type the code was
 // generated for, with a comment that says what to do.
 func (t *task) guard(f *jen.File, pkgPath string) {
-	sig := t.Sig
+	// The argument and the result spelled by their aliases, in a copy of
+	// the signature.
+	sig := *t.Sig
+	alias := func(name string) *gen.Type { return &gen.Type{Kind: gen.Named, Pkg: pkgPath, Name: name} }
+	if t.ArgType != "" {
+		sig.Fields = slices.Clone(sig.Fields)
+		sig.Fields[len(sig.Fields)-1].Type = alias(t.ArgType)
+	}
 	if t.ResultType != "" {
-		// The result spelled by its alias: a copy of the signature with it.
-		c := *sig
-		c.Results = append([]gen.Field{{Type: &gen.Type{Kind: gen.Named, Pkg: pkgPath, Name: t.ResultType}}}, sig.Results[1:]...)
-		sig = &c
+		sig.Results = slices.Clone(sig.Results)
+		sig.Results[0].Type = alias(t.ResultType)
 	}
 	names := []string{t.Func}
-	specs := []jen.Code{jen.Id("_").Add(typeCode(sig)).Op("=").Id(t.Func)}
+	specs := []jen.Code{jen.Id("_").Add(typeCode(&sig)).Op("=").Id(t.Func)}
 	for _, h := range []*gen.Hook{t.Init, t.Exit} {
 		if h != nil && h.Func != t.Func {
 			names = append(names, h.Func)
@@ -214,8 +224,10 @@ func (t *task) stateType() jen.Code {
 }
 
 func (t *task) argType() jen.Code {
-	if t.ArgsType != "" {
-		return jen.Id(t.ArgsType)
+	for _, name := range []string{t.ArgsType, t.ArgType} {
+		if name != "" {
+			return jen.Id(name)
+		}
 	}
 	return typeCode(t.Args[0].Type)
 }
@@ -460,6 +472,9 @@ func (t *task) methods(f *jen.File) {
 	params := []jen.Code{ctx}
 	for _, a := range t.Args {
 		params = append(params, jen.Id(a.Name).Add(typeCode(a.Type)))
+	}
+	if t.ArgType != "" {
+		params[1] = jen.Id(t.Args[0].Name).Id(t.ArgType)
 	}
 	params = append(params, opts)
 	task := jen.Id(t.Args[0].Name)

@@ -33,6 +33,10 @@ var _ func(*int, []string, [2]byte, map[string][]int, chan<- int, <-chan int, fu
 // changed since: run go generate.
 var _ func(...int) int = Sum
 
+// Area as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(AreaArg) int = Area
+
 // ShapesResult is what Shapes returns.
 type ShapesResult = struct {
 	Text string
@@ -78,7 +82,7 @@ func NewShapesPool(opts ...mpire.Option) *ShapesPool {
 	p2 := &ShapesPool{}
 	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ShapesArgs, ShapesResult, struct{}]{
 		Name:   "Shapes",
-		Pos:    "golden/types/main.go:24",
+		Pos:    "golden/types/main.go:25",
 		Run:    p2.run,
 		Format: p2.format,
 	}, opts...)
@@ -211,7 +215,7 @@ func NewSumPool(opts ...mpire.Option) *SumPool {
 	p := &SumPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, []int, int, struct{}]{
 		Name:   "Sum",
-		Pos:    "golden/types/main.go:48",
+		Pos:    "golden/types/main.go:49",
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -283,5 +287,104 @@ func (p *SumPool) Insights() mpire.Insights {
 // Close waits for running calls, stops the workers, runs their exit functions
 // and returns the first exit error.
 func (p *SumPool) Close() error {
+	return p.pool.Close()
+}
+
+// AreaArg is the argument of one Area task.
+type AreaArg = struct {
+	W int
+	H int
+}
+
+// AreaPool runs Area on a pool of workers. Create it with NewAreaPool.
+//
+// Its methods are safe for concurrent use. Close it when done with it: that
+// stops workers kept alive and runs their exit functions.
+type AreaPool struct {
+	pool *mpireimpl.Pool[struct{}, AreaArg, int, struct{}]
+}
+
+// NewAreaPool returns a pool that runs Area.
+//
+// opts are the pool's defaults; calls may override the ones that are not pool
+// options.
+//
+// It panics on an invalid option value.
+func NewAreaPool(opts ...mpire.Option) *AreaPool {
+	p := &AreaPool{}
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, AreaArg, int, struct{}]{
+		Name:   "Area",
+		Pos:    "golden/types/main.go:61",
+		Run:    p.run,
+		Format: p.format,
+	}, opts...)
+	return p
+}
+
+// run calls Area for each task of a chunk, writing the results to out.
+//
+// It is the pool's hot loop: a direct call per task, nothing allocated.
+func (p *AreaPool) run(w *mpireimpl.Worker[struct{}], args []AreaArg, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
+	for ; n < len(args) && !w.Stopped(); n++ {
+		out[n] = Area(args[n])
+	}
+	return n, nil
+}
+
+// format formats the arguments of a Area task for errors and insights.
+func (p *AreaPool) format(a *AreaArg) string {
+	return mpireimpl.FormatArgs("r", *a)
+}
+
+// Map calls Area on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
+func (p *AreaPool) Map(ctx context.Context, args []AreaArg, opts ...mpire.CallOption) ([]int, error) {
+	return p.pool.Map(ctx, args, opts...)
+}
+
+// MapUnordered is Map with the results in completion order.
+func (p *AreaPool) MapUnordered(ctx context.Context, args []AreaArg, opts ...mpire.CallOption) ([]int, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
+}
+
+// IMap calls Area on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
+func (p *AreaPool) IMap(ctx context.Context, args iter.Seq[AreaArg], opts ...mpire.CallOption) iter.Seq2[int, error] {
+	return p.pool.IMap(ctx, args, opts...)
+}
+
+// IMapUnordered is IMap with the results yielded as they complete.
+func (p *AreaPool) IMapUnordered(ctx context.Context, args iter.Seq[AreaArg], opts ...mpire.CallOption) iter.Seq2[int, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
+}
+
+// Apply calls Area once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
+func (p *AreaPool) Apply(ctx context.Context, r AreaArg, opts ...mpire.CallOption) (int, error) {
+	return p.pool.Apply(ctx, r, opts...)
+}
+
+// ApplyAsync is Apply without waiting: read the result from the returned
+// *mpire.AsyncResult.
+func (p *AreaPool) ApplyAsync(ctx context.Context, r AreaArg, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
+	return p.pool.ApplyAsync(ctx, r, opts...)
+}
+
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
+func (p *AreaPool) Insights() mpire.Insights {
+	return p.pool.Insights()
+}
+
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
+func (p *AreaPool) Close() error {
 	return p.pool.Close()
 }
