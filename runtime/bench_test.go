@@ -87,29 +87,38 @@ func BenchmarkTiny(b *testing.B) {
 }
 
 // BenchmarkCalls measures the cost of one small Map call on a kept-alive
-// pool against 64 tasks handed to long-lived goroutines over a channel.
+// pool against the strongest hand-written dispatch: P long-lived
+// goroutines, each handed one contiguous range per call by one channel send,
+// and a WaitGroup.
 func BenchmarkCalls(b *testing.B) {
 	in := ints(64)
-	b.Run("baseline=channel", func(b *testing.B) {
-		tasks := make(chan int)
+	b.Run("baseline=ranges", func(b *testing.B) {
+		procs := runtime.GOMAXPROCS(0)
+		type span struct{ lo, hi int }
 		var done sync.WaitGroup
 		out := make([]int, len(in))
-		for range runtime.GOMAXPROCS(0) {
+		spans := make([]chan span, procs)
+		for i := range spans {
+			spans[i] = make(chan span, 1)
 			go func() {
-				for i := range tasks {
-					out[i] = work(in[i])
+				for s := range spans[i] {
+					for j := s.lo; j < s.hi; j++ {
+						out[j] = work(in[j])
+					}
 					done.Done()
 				}
 			}()
 		}
 		for b.Loop() {
-			done.Add(len(in))
-			for i := range in {
-				tasks <- i
+			done.Add(procs)
+			for i, ch := range spans {
+				ch <- span{len(in) * i / procs, len(in) * (i + 1) / procs}
 			}
 			done.Wait()
 		}
-		close(tasks)
+		for _, ch := range spans {
+			close(ch)
+		}
 	})
 	b.Run("mpire", func(b *testing.B) {
 		p := tinyPool(mpire.WithKeepAlive())

@@ -47,6 +47,23 @@ func WithJobs(n int) Option {
 	})
 }
 
+// WithProcesses runs each worker slot in a child process of this same
+// binary, as MPIRE's process start methods do, for tasks marked portable in
+// their //mpire:task directive. A crash (os.Exit, a signal, a Go fatal
+// error, the OOM killer) or a hang past a time limit ends only that process:
+// the call fails with ErrWorkerDied or ErrTimeout, and the slot gets a new
+// process. A restart (WithWorkerLifespan) is a new process, so the memory a
+// worker held goes back to the system. Every other option keeps its meaning.
+//
+// A worker process runs this binary's package initialisation, not main:
+// what main sets up is not there, so a task gets what it needs from its
+// shared object, which crosses once per process, or from its init. Linux
+// and macOS only; elsewhere calls fail. On a task that is not portable, the
+// constructor panics.
+func WithProcesses() Option {
+	return engine.PoolOption(func(s *engine.Settings) { s.Processes = true })
+}
+
 // WithCPUIDs pins worker i to CPU ids[i]; a single id pins every worker to
 // that CPU (MPIRE's cpu_ids). Each worker then runs on its own OS thread.
 // Linux only: elsewhere calls fail. A CPU that does not exist or is not

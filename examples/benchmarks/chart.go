@@ -37,6 +37,8 @@ func chart(rs []result, caption string) []byte {
 			color = "#52606d"
 		case len(r.Contender) >= 5 && r.Contender[:5] == "mpire":
 			color = "#2f8f5b"
+		case r.External:
+			color = "#d08c3a"
 		}
 		fmt.Fprintf(&body, `<text x="%d" y="%d" text-anchor="end">%s</text>`+"\n", left-8, y+barH-3, html.EscapeString(r.Contender))
 		fmt.Fprintf(&body, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>`+"\n", left, y, x(r.Ratio)-left, barH, color)

@@ -11,6 +11,7 @@ require (
 	github.com/mpire-go/mpire v0.0.0
 	github.com/panjf2000/ants/v2 v2.12.1
 	github.com/sourcegraph/conc v0.3.0
+	go.uber.org/goleak v1.3.0
 	golang.org/x/sync v0.19.0
 )
 

@@ -3,11 +3,18 @@
 // median time, its ratio to the hand-written baseline, its allocations per
 // task and its peak heap.
 //
-//	go run ./examples/benchmarks [-workload NAME] [-runs N] [-quick] [-json FILE] [-svg FILE]
+//	go run ./examples/benchmarks [-workload NAME] [-runs N] [-quick] [-json FILE] [-svg FILE] [-mpire-python DIR [-python python3]]
 //
 // Every contender's output is checked against the sequential one before
 // anything is timed, and runs are interleaved (A B C A B C ...) so that drift
-// on a noisy machine hits every contender alike.
+// on a noisy machine hits every contender alike. Under each table, a check
+// says whether the baseline is fast enough against sequential for the
+// ratios to it to mean anything.
+//
+// With -mpire-python, MPIRE itself (Python, from that folder) runs its three
+// benchmarks (numerical, stateful, init) at the same sizes, as more rows of
+// the same tables, interleaved with the Go ones; mpire_python.py checks its
+// answers against its own sequential loop.
 package main
 
 import (
@@ -31,6 +38,9 @@ type result struct {
 	Ratio         float64 `json:"ratio_to_baseline"`
 	AllocsPerTask float64 `json:"allocs_per_task"`
 	PeakHeapBytes uint64  `json:"peak_heap_bytes"`
+	// External is set for a contender timed outside this process, whose
+	// allocations and heap are not measured.
+	External bool `json:"external,omitempty"`
 }
 
 func main() {
@@ -39,6 +49,8 @@ func main() {
 	quickFlag := flag.Bool("quick", false, "small sizes: runs in seconds, to prove the harness works")
 	jsonFile := flag.String("json", "", "also write the results as JSON to this file")
 	svgFile := flag.String("svg", "", "also draw the ratios to the baseline as an SVG chart in this file")
+	mpirePython := flag.String("mpire-python", "", "also time MPIRE itself, the Python package in this folder, on numerical, stateful and init")
+	python := flag.String("python", "python3", "the Python interpreter for -mpire-python, with numpy, scipy, tqdm and pygments")
 	flag.Parse()
 	if *runs < 1 {
 		fmt.Fprintln(os.Stderr, "benchmarks: -runs must be at least 1")
@@ -62,12 +74,13 @@ func main() {
 		// Built now and dropped after, so that the peak heap of a workload
 		// holds its own data only.
 		w := nw.build(sz)
-		rs, err := measure(w, *runs)
+		rs, err := measureWithPython(w, *runs, *python, *mpirePython)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "benchmarks: %s: %v\n", w.name, err)
 			os.Exit(1)
 		}
 		printTable(w, rs)
+		fmt.Println(baselineCheck(w, rs, *quickFlag))
 		all = append(all, rs...)
 	}
 	if *jsonFile != "" {
@@ -107,10 +120,31 @@ type sample struct {
 	peak   uint64
 }
 
+// measureWithPython measures the workload, with MPIRE's Python rows when
+// dir is set and the workload has them.
+func measureWithPython(w *workload, runs int, python, dir string) ([]result, error) {
+	if dir == "" || w.python == nil {
+		return measure(w, runs)
+	}
+	p, err := startPython(python, dir, w.name, w.python)
+	if err != nil {
+		return nil, err
+	}
+	w.contenders = append(w.contenders, p.contenders()...)
+	rs, err := measure(w, runs)
+	if cerr := p.close(); err == nil && cerr != nil {
+		err = fmt.Errorf("MPIRE (python): %w", cerr)
+	}
+	return rs, err
+}
+
 // measure verifies every contender, then times them, interleaved.
 func measure(w *workload, runs int) ([]result, error) {
 	want := w.contenders[0].run()
 	for _, c := range w.contenders[1:] {
+		if c.external != nil {
+			continue // it checked its own output
+		}
 		if got := c.run(); !reflect.DeepEqual(got, want) {
 			return nil, fmt.Errorf("%s gives a different answer from sequential", c.name)
 		}
@@ -123,7 +157,11 @@ func measure(w *workload, runs int) ([]result, error) {
 	samples := make([][]sample, len(w.contenders))
 	for range runs {
 		for i, c := range w.contenders {
-			samples[i] = append(samples[i], timeOne(c))
+			s, err := timeOne(c)
+			if err != nil {
+				return nil, err
+			}
+			samples[i] = append(samples[i], s)
 		}
 	}
 	rs := make([]result, len(w.contenders))
@@ -135,6 +173,7 @@ func measure(w *workload, runs int) ([]result, error) {
 			MedianNs:      int64(median(s, func(x sample) float64 { return float64(x.d) })),
 			AllocsPerTask: median(s, func(x sample) float64 { return float64(x.allocs) }) / float64(w.tasks),
 			PeakHeapBytes: uint64(median(s, func(x sample) float64 { return float64(x.peak) })),
+			External:      c.external != nil,
 		}
 	}
 	base := float64(rs[1].MedianNs)
@@ -160,8 +199,13 @@ func median(s []sample, of func(sample) float64) float64 {
 const heapMetric = "/memory/classes/heap/objects:bytes"
 
 // timeOne runs a contender once, after a GC, measuring its wall time, the
-// allocations it made and the peak of the heap while it ran.
-func timeOne(c contender) sample {
+// allocations it made and the peak of the heap while it ran; an external
+// one measures its time itself.
+func timeOne(c contender) (sample, error) {
+	if c.external != nil {
+		d, err := c.external()
+		return sample{d: d}, err
+	}
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -173,7 +217,7 @@ func timeOne(c contender) sample {
 	d := time.Since(start)
 	close(stop)
 	runtime.ReadMemStats(&after)
-	return sample{d: d, allocs: after.Mallocs - before.Mallocs, peak: <-peak}
+	return sample{d: d, allocs: after.Mallocs - before.Mallocs, peak: <-peak}, nil
 }
 
 // samplePeak reads the heap every millisecond until stop closes, then sends
@@ -208,7 +252,33 @@ func printTable(w *workload, rs []result) {
 	}
 	fmt.Printf("  %-*s  %12s  %10s  %11s  %10s\n", width, "contender", "median", "x baseline", "allocs/task", "peak heap")
 	for _, r := range rs {
-		fmt.Printf("  %-*s  %12s  %10.2f  %11.3f  %10s\n", width, r.Contender, time.Duration(r.MedianNs).Round(time.Microsecond), r.Ratio, r.AllocsPerTask, bytesString(r.PeakHeapBytes))
+		allocs, peak := fmt.Sprintf("%.3f", r.AllocsPerTask), bytesString(r.PeakHeapBytes)
+		if r.External {
+			allocs, peak = "-", "-"
+		}
+		fmt.Printf("  %-*s  %12s  %10.2f  %11s  %10s\n", width, r.Contender, time.Duration(r.MedianNs).Round(time.Microsecond), r.Ratio, allocs, peak)
+	}
+}
+
+// minSpeedup is how much faster than sequential a baseline must be for a
+// ratio to it to mean anything: on 2 cores, the best is about 2.
+const minSpeedup = 1.5
+
+// baselineCheck says whether the workload's baseline is at least minSpeedup
+// times faster than sequential. A slower one means the workload is too small
+// or the baseline is wrong, and that beating it proves nothing.
+// At quick sizes it says so: they are too small to judge a baseline.
+func baselineCheck(w *workload, rs []result, quick bool) string {
+	speedup := float64(rs[0].MedianNs) / float64(rs[1].MedianNs)
+	switch {
+	case quick:
+		return fmt.Sprintf("  check: none at quick sizes, too small to judge (the baseline's speed-up over sequential is %.2fx)", speedup)
+	case w.consumerBound:
+		return fmt.Sprintf("  check: exempt, consumer-bound (the consumer sets the pace); the baseline's speed-up over sequential is %.2fx", speedup)
+	case speedup < minSpeedup:
+		return fmt.Sprintf("  check: FLAGGED, the baseline's speed-up over sequential is only %.2fx (%.1fx expected): the workload is too small or the baseline is wrong, and beating it proves nothing", speedup, minSpeedup)
+	default:
+		return fmt.Sprintf("  check: ok, the baseline's speed-up over sequential is %.2fx", speedup)
 	}
 }
 

@@ -41,8 +41,8 @@ var (
 // Evaluate and loadModel as they were when this file was generated. If this
 // does not compile, one of them changed since: run go generate.
 var (
-	_ func(*Model, int) float64 = Evaluate
-	_ func(*Model)              = loadModel
+	_ func(*Model, Batch) float64 = Evaluate
+	_ func(*Model)                = loadModel
 )
 
 // TinyPool runs Tiny on a pool of workers. Create it with NewTinyPool.
@@ -442,7 +442,7 @@ func (p *CountPrefixesPool) Close() error {
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type EvaluatePool struct {
-	pool *mpireimpl.Pool[Model, int, float64, struct{}]
+	pool *mpireimpl.Pool[Model, Batch, float64, struct{}]
 }
 
 // NewEvaluatePool returns a pool that runs Evaluate.
@@ -453,9 +453,9 @@ type EvaluatePool struct {
 // It panics on an invalid option value.
 func NewEvaluatePool(opts ...mpire.Option) *EvaluatePool {
 	p := &EvaluatePool{}
-	p.pool = mpireimpl.NewPool(mpireimpl.Func[Model, int, float64, struct{}]{
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[Model, Batch, float64, struct{}]{
 		Name:   "Evaluate",
-		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:154",
+		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:165",
 		Run:    p.run,
 		Init:   p.init,
 		Format: p.format,
@@ -466,7 +466,7 @@ func NewEvaluatePool(opts ...mpire.Option) *EvaluatePool {
 // run calls Evaluate for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *EvaluatePool) run(w *mpireimpl.Worker[Model], args []int, out []float64) (n int, err error) {
+func (p *EvaluatePool) run(w *mpireimpl.Worker[Model], args []Batch, out []float64) (n int, err error) {
 	defer w.Recover(&n, &err)
 	state := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {
@@ -482,20 +482,20 @@ func (p *EvaluatePool) init(w *mpireimpl.Worker[Model]) error {
 }
 
 // format formats the arguments of a Evaluate task for errors and insights.
-func (p *EvaluatePool) format(a *int) string {
-	return mpireimpl.FormatArgs("batch", *a)
+func (p *EvaluatePool) format(a *Batch) string {
+	return mpireimpl.FormatArgs("b", *a)
 }
 
 // Map calls Evaluate on every element of args, on the pool's workers, and
 // returns the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *EvaluatePool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]float64, error) {
+func (p *EvaluatePool) Map(ctx context.Context, args []Batch, opts ...mpire.CallOption) ([]float64, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *EvaluatePool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]float64, error) {
+func (p *EvaluatePool) MapUnordered(ctx context.Context, args []Batch, opts ...mpire.CallOption) ([]float64, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -504,12 +504,12 @@ func (p *EvaluatePool) MapUnordered(ctx context.Context, args []int, opts ...mpi
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *EvaluatePool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[float64, error] {
+func (p *EvaluatePool) IMap(ctx context.Context, args iter.Seq[Batch], opts ...mpire.CallOption) iter.Seq2[float64, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *EvaluatePool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[float64, error] {
+func (p *EvaluatePool) IMapUnordered(ctx context.Context, args iter.Seq[Batch], opts ...mpire.CallOption) iter.Seq2[float64, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
@@ -517,14 +517,14 @@ func (p *EvaluatePool) IMapUnordered(ctx context.Context, args iter.Seq[int], op
 // result.
 //
 // A failure fails only this call.
-func (p *EvaluatePool) Apply(ctx context.Context, batch int, opts ...mpire.CallOption) (float64, error) {
-	return p.pool.Apply(ctx, batch, opts...)
+func (p *EvaluatePool) Apply(ctx context.Context, b Batch, opts ...mpire.CallOption) (float64, error) {
+	return p.pool.Apply(ctx, b, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *EvaluatePool) ApplyAsync(ctx context.Context, batch int, opts ...mpire.CallOption) *mpire.AsyncResult[float64] {
-	return p.pool.ApplyAsync(ctx, batch, opts...)
+func (p *EvaluatePool) ApplyAsync(ctx context.Context, b Batch, opts ...mpire.CallOption) *mpire.AsyncResult[float64] {
+	return p.pool.ApplyAsync(ctx, b, opts...)
 }
 
 // Insights returns the worker insights of the most recent calls; the pool must

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/Jeffail/tunny"
 	"golang.org/x/sync/errgroup"
@@ -19,10 +20,13 @@ import (
 )
 
 // A contender is one way to do a workload. run does it once and returns its
-// output, which must equal the sequential one.
+// output, which must equal the sequential one. An external contender runs
+// outside this process (MPIRE in Python), checks its own output, and
+// returns the time it measured instead.
 type contender struct {
-	name string
-	run  func() any
+	name     string
+	run      func() any
+	external func() (time.Duration, error)
 }
 
 // A workload is a kind of parallel work and its contenders: sequential
@@ -35,6 +39,12 @@ type workload struct {
 	// check, when set, is called after verification to assert workload
 	// rules beyond equal outputs (init counts).
 	check func() error
+	// consumerBound says the work cannot go much faster in parallel, so
+	// that its baseline is exempt from beating sequential by minSpeedup.
+	consumerBound bool
+	// python, when set, are the sizes of the workload for mpire_python.py,
+	// which has it too.
+	python map[string]int
 }
 
 // ctxBackground is the context of every call of the harness.
@@ -42,12 +52,20 @@ var ctxBackground = context.Background()
 
 // sizes scales the workloads: full, or quick for tests and CI.
 type sizes struct {
-	tiny, medium, skewed, image, filtersPerCPU, docs, initCalls, stream, calls int
+	tiny, medium, skewed, image, filtersPerCPU int
+	// docs documents alternate between docWords and 3*docWords words.
+	docs, docWords int
+	// initCalls calls of initBatches tasks, each evaluating the model
+	// evalRows times.
+	initCalls, evalRows int
+	stream, calls       int
 }
 
 var (
-	full  = sizes{tiny: 2_000_000, medium: 20_000, skewed: 20_000, image: 1000, filtersPerCPU: 20, docs: 400, initCalls: 10, stream: 5_000_000, calls: 10_000}
-	quick = sizes{tiny: 100_000, medium: 500, skewed: 500, image: 120, filtersPerCPU: 2, docs: 20, initCalls: 2, stream: 50_000, calls: 200}
+	full = sizes{tiny: 2_000_000, medium: 20_000, skewed: 20_000, image: 1000, filtersPerCPU: 20,
+		docs: 3000, docWords: 5000, initCalls: 50, evalRows: 4, stream: 5_000_000, calls: 10_000}
+	quick = sizes{tiny: 100_000, medium: 500, skewed: 500, image: 120, filtersPerCPU: 2,
+		docs: 20, docWords: 500, initCalls: 2, evalRows: 1, stream: 50_000, calls: 200}
 )
 
 // mediumSpins makes a medium task last about 50 µs.
@@ -93,22 +111,22 @@ func mapContenders[A, R any](in []A, f func(A) R, baseline string, base forEach,
 		}
 	}
 	cs := []contender{
-		{"sequential", func() any {
+		{name: "sequential", run: func() any {
 			out := make([]R, len(in))
 			for i := range in {
 				out[i] = f(in[i])
 			}
 			return out
 		}},
-		{"baseline: " + baseline, each(base)},
+		{name: "baseline: " + baseline, run: each(base)},
 	}
 	for _, p := range peers {
-		cs = append(cs, contender{p.name, each(p.each)})
+		cs = append(cs, contender{name: p.name, run: each(p.each)})
 	}
 	generic := genericPool(f)
 	cs = append(cs,
-		contender{"mpire (generated)", func() any { return must(generated()) }},
-		contender{"mpire (generic path)", func() any { return must(generic.Map(ctxBackground, in)) }},
+		contender{name: "mpire (generated)", run: func() any { return must(generated()) }},
+		contender{name: "mpire (generic path)", run: func() any { return must(generic.Map(ctxBackground, in)) }},
 	)
 	return append(cs, extra...)
 }
@@ -116,7 +134,7 @@ func mapContenders[A, R any](in []A, f func(A) R, baseline string, base forEach,
 // closureMap is mpire's one-line start on in: Map of a closure, with its
 // workers started and stopped by the call, as the generated pools here are.
 func closureMap(in []int, fn func(context.Context, int) (int, error)) contender {
-	return contender{"mpire (closure)", func() any { return must(mpire.Map(ctxBackground, in, fn)) }}
+	return contender{name: "mpire (closure)", run: func() any { return must(mpire.Map(ctxBackground, in, fn)) }}
 }
 
 // busyClosure is the closure a user writes for Busy.
@@ -133,8 +151,8 @@ func tinyWorkload(sz sizes) *workload {
 		contenders: mapContenders(in, Tiny, "static partition", staticPartition,
 			func() ([]int, error) { return pool.Map(ctxBackground, in) },
 			closureMap(in, func(_ context.Context, x int) (int, error) { return Tiny(x), nil }),
-			contender{"mpire + insights", func() any { return must(insights.Map(ctxBackground, in)) }},
-			contender{"mpire + progress bar", func() any {
+			contender{name: "mpire + insights", run: func() any { return must(insights.Map(ctxBackground, in)) }},
+			contender{name: "mpire + progress bar", run: func() any {
 				return must(pool.Map(ctxBackground, in, mpire.WithProgressBarWriter(io.Discard)))
 			}},
 		),
@@ -172,7 +190,7 @@ func skewedWorkload(sz sizes) *workload {
 		contenders: mapContenders(in, Busy, "atomic counter", atomicCounter,
 			func() ([]int, error) { return pool.Map(ctxBackground, in) },
 			closureMap(in, busyClosure),
-			contender{"static partition", func() any {
+			contender{name: "static partition", run: func() any {
 				out := make([]int, len(in))
 				staticPartition(len(in), func(i int) { out[i] = Busy(in[i]) })
 				return out
@@ -196,6 +214,7 @@ func numericalWorkload(sz sizes) *workload {
 	pool := NewConvolvePool(img)
 	conv := func(f Filter) []float64 { return Convolve(img, f) }
 	return &workload{
+		python:     map[string]int{"jobs": procs(), "image": sz.image, "filters": len(filters)},
 		name:       "numerical",
 		about:      fmt.Sprintf("one shared %dx%d image, %d random 4x4 filters, full convolution, every 5th row and column kept", sz.image, sz.image, len(filters)),
 		tasks:      len(filters),
@@ -221,50 +240,70 @@ func merge(into, from map[string]int) {
 	}
 }
 
-func statefulWorkload(sz sizes) *workload {
+// documents makes MPIRE's documents: n of them, alternating between short
+// and 3*short random 20-byte words, so that tasks are unbalanced. The words
+// of a document share one backing string: one allocation per document keeps
+// building a few hundred MB of them fast.
+func documents(n, short int) (docs [][]string, words int) {
 	r := rand.New(rand.NewPCG(3, 3))
-	word := func() string {
-		b := make([]byte, 20)
-		for i := range b {
-			b[i] = 'a' + byte(r.IntN(26))
-		}
-		return string(b)
-	}
-	docs := make([][]string, sz.docs)
-	words := 0
+	docs = make([][]string, n)
 	for i := range docs {
-		n := 1000
+		k := short
 		if i%2 == 1 {
-			n = 3000
+			k = 3 * short
 		}
-		docs[i] = make([]string, n)
+		// Eight letters from each random uint64, with a bias towards the
+		// first letters that prefix counting does not care about.
+		b := make([]byte, k*wordLen)
+		var x uint64
+		for j := range b {
+			if j%8 == 0 {
+				x = r.Uint64()
+			}
+			b[j] = 'a' + byte(x>>(8*(j%8)))%26
+		}
+		text := string(b)
+		docs[i] = make([]string, k)
 		for j := range docs[i] {
-			docs[i][j] = word()
+			docs[i][j] = text[j*wordLen : (j+1)*wordLen]
 		}
-		words += n
+		words += k
 	}
+	return docs, words
+}
+
+// wordLen is the length of a word of the stateful workload.
+const wordLen = 20
+
+func statefulWorkload(sz sizes) *workload {
+	docs, words := documents(sz.docs, sz.docWords)
 	return &workload{
-		name:  "stateful",
-		about: fmt.Sprintf("%d documents of 1,000 or 3,000 random 20-byte words; per-worker prefix counts; exit hands them back", sz.docs),
-		tasks: len(docs),
+		python: map[string]int{"jobs": procs(), "docs": sz.docs, "doc_words": sz.docWords},
+		name:   "stateful",
+		about:  fmt.Sprintf("%d documents of %d or %d random 20-byte words (%d in all); per-worker prefix counts; exit hands them back", sz.docs, sz.docWords, 3*sz.docWords, words),
+		tasks:  len(docs),
 		contenders: []contender{
-			{"sequential", func() any {
+			{name: "sequential", run: func() any {
 				counts := map[string]int{}
 				for _, d := range docs {
 					countInto(counts, d)
 				}
 				return frequentPrefixes(counts)
 			}},
-			{"baseline: per-goroutine maps, atomic counter", func() any {
+			{name: "baseline: per-goroutine maps, atomic counter", run: func() any {
 				parts := make([]map[string]int, procs())
 				var next atomic.Int64
 				var wg sync.WaitGroup
 				for g := range parts {
-					parts[g] = map[string]int{}
 					wg.Go(func() {
+						// Made here, not by the caller: maps made one after
+						// the other may share a cache line, which every
+						// write to either then fights over.
+						counts := map[string]int{}
 						for i := int(next.Add(1) - 1); i < len(docs); i = int(next.Add(1) - 1) {
-							countInto(parts[g], docs[i])
+							countInto(counts, docs[i])
 						}
+						parts[g] = counts
 					})
 				}
 				wg.Wait()
@@ -274,7 +313,7 @@ func statefulWorkload(sz sizes) *workload {
 				}
 				return frequentPrefixes(total)
 			}},
-			{"errgroup: a map per document, merged under a lock", func() any {
+			{name: "errgroup: a map per document, merged under a lock", run: func() any {
 				var mu sync.Mutex
 				total := map[string]int{}
 				var g errgroup.Group
@@ -292,7 +331,7 @@ func statefulWorkload(sz sizes) *workload {
 				g.Wait()
 				return frequentPrefixes(total)
 			}},
-			{"tunny: a map per worker", func() any {
+			{name: "tunny: a map per worker", run: func() any {
 				var mu sync.Mutex
 				var workers []*prefixWorker
 				p := tunny.New(procs(), func() tunny.Worker {
@@ -319,7 +358,7 @@ func statefulWorkload(sz sizes) *workload {
 				}
 				return frequentPrefixes(total)
 			}},
-			{"mpire (generated)", func() any {
+			{name: "mpire (generated)", run: func() any {
 				pool := NewCountPrefixesPool()
 				must(pool.Map(ctxBackground, docs))
 				total := map[string]int{}
@@ -343,27 +382,34 @@ func (w *prefixWorker) Terminate()        {}
 // modelWorker is tunny's per-worker state for the init workload.
 type modelWorker struct{ m *Model }
 
-func (w *modelWorker) Process(v any) any { return evaluate(w.m, v.(int)) }
+func (w *modelWorker) Process(v any) any { return evaluate(w.m, v.(Batch)) }
 func (w *modelWorker) BlockUntilReady()  {}
 func (w *modelWorker) Interrupt()        {}
 func (w *modelWorker) Terminate()        {}
 
-// initBatches is the number of tasks of each call of the init workload.
-const initBatches = 40
+// initBatches is the number of tasks of each call of the init workload:
+// MPIRE's 10 batches.
+const initBatches = 10
 
 // modelInits counts the models built by mpire's init in one run.
 var modelInits atomic.Int64
 
 func initWorkload(sz sizes) *workload {
-	batches := indexes(initBatches)
+	batches := make([]Batch, initBatches)
+	for i := range batches {
+		batches[i] = Batch{ID: i, Rows: sz.evalRows}
+	}
 	calls := sz.initCalls
 	w := &workload{
-		name:  "init",
-		about: fmt.Sprintf("an init of ~50 ms per worker (a model of %d weights), then %d calls of %d tasks with keep-alive", modelSize, calls, initBatches),
+		python: map[string]int{"jobs": procs(), "batches": initBatches, "rows": sz.evalRows, "calls": calls,
+			"model_size": modelSize, "model_passes": modelPasses},
+		name: "init",
+		about: fmt.Sprintf("an init of ~50 ms per worker (a model of %d weights), then %d calls of %d batches of %d rows with keep-alive",
+			modelSize, calls, initBatches, sz.evalRows),
 		tasks: calls * initBatches,
 	}
 	w.contenders = []contender{
-		{"sequential", func() any {
+		{name: "sequential", run: func() any {
 			m := buildModel()
 			var out [][]float64
 			for range calls {
@@ -375,7 +421,7 @@ func initWorkload(sz sizes) *workload {
 			}
 			return out
 		}},
-		{"baseline: P goroutines, each with its model", func() any {
+		{name: "baseline: P goroutines, each with its model", run: func() any {
 			type job struct {
 				i   int
 				out []float64
@@ -407,7 +453,7 @@ func initWorkload(sz sizes) *workload {
 			workers.Wait()
 			return out
 		}},
-		{"tunny: a model per worker", func() any {
+		{name: "tunny: a model per worker", run: func() any {
 			p := tunny.New(procs(), func() tunny.Worker { return &modelWorker{m: buildModel()} })
 			defer p.Close()
 			var out [][]float64
@@ -422,7 +468,7 @@ func initWorkload(sz sizes) *workload {
 			}
 			return out
 		}},
-		{"mpire (generated)", func() any {
+		{name: "mpire (generated)", run: func() any {
 			modelInits.Store(0)
 			pool := NewEvaluatePool(mpire.WithKeepAlive(), mpire.WithCPUIDs(cpuIDs()...))
 			defer pool.Close()
@@ -449,6 +495,10 @@ func cpuIDs() []int { return indexes(procs()) }
 // than the producers, as a real sink (a writer, a database) is.
 func consume(sum, r int) int { return sum + spin(uint64(r), 4*tinySpins)%7 }
 
+// streamChunk is the number of results the stream baseline hands over at a
+// time.
+const streamChunk = 256
+
 func streamWorkload(sz sizes) *workload {
 	n := sz.stream
 	seq := func(yield func(int) bool) {
@@ -460,36 +510,52 @@ func streamWorkload(sz sizes) *workload {
 	}
 	pool := NewTinyPool()
 	return &workload{
-		name:  "stream",
-		about: fmt.Sprintf("IMapUnordered over an iter.Seq of %d items, WithMaxTasksActive, a consumer slower than the producers", n),
-		tasks: n,
+		name:          "stream",
+		about:         fmt.Sprintf("IMapUnordered over an iter.Seq of %d items, WithMaxTasksActive, a consumer slower than the producers", n),
+		tasks:         n,
+		consumerBound: true,
 		contenders: []contender{
-			{"sequential", func() any {
+			{name: "sequential", run: func() any {
 				sum := 0
 				for i := range seq {
 					sum = consume(sum, Tiny(i))
 				}
 				return sum
 			}},
-			{"baseline: P goroutines, atomic pull, channel of 2P", func() any {
-				results := make(chan int, 2*procs())
+			{name: "baseline: P goroutines, atomic pull of chunks, channel of 2P", run: func() any {
+				// Results travel in recycled chunks, so that the consumer
+				// pays one channel receive per chunk, not per item, in flat
+				// memory: 3P buffers, whatever n.
+				p := procs()
+				free := make(chan []int, 3*p)
+				for range cap(free) {
+					free <- make([]int, streamChunk)
+				}
+				results := make(chan []int, 2*p)
 				var next atomic.Int64
 				var wg sync.WaitGroup
-				for range procs() {
+				for range p {
 					wg.Go(func() {
-						for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-							results <- Tiny(i)
+						for lo := int(next.Add(streamChunk) - streamChunk); lo < n; lo = int(next.Add(streamChunk) - streamChunk) {
+							buf := (<-free)[:min(streamChunk, n-lo)]
+							for i := range buf {
+								buf[i] = Tiny(lo + i)
+							}
+							results <- buf
 						}
 					})
 				}
 				go func() { wg.Wait(); close(results) }()
 				sum := 0
-				for r := range results {
-					sum = consume(sum, r)
+				for buf := range results {
+					for _, r := range buf {
+						sum = consume(sum, r)
+					}
+					free <- buf[:streamChunk]
 				}
 				return sum
 			}},
-			{"mpire (generated)", func() any {
+			{name: "mpire (generated)", run: func() any {
 				sum := 0
 				for r, err := range pool.IMapUnordered(ctxBackground, seq, mpire.WithMaxTasksActive(4096)) {
 					if err != nil {
@@ -513,40 +579,52 @@ func callsWorkload(sz sizes) *workload {
 		about: fmt.Sprintf("%d Map calls of %d tiny tasks on one kept-alive pool", sz.calls, callTasks),
 		tasks: sz.calls * callTasks,
 		contenders: []contender{
-			{"sequential", func() any {
-				out := make([]int, len(in))
+			{name: "sequential", run: func() any {
+				var out []int
 				for range sz.calls {
+					out = make([]int, len(in))
 					for i := range in {
 						out[i] = Tiny(in[i])
 					}
 				}
 				return out
 			}},
-			{"baseline: P long-lived goroutines fed by a channel", func() any {
-				out := make([]int, len(in))
-				tasks := make(chan int)
-				var done sync.WaitGroup
-				var workers sync.WaitGroup
-				for range procs() {
+			{name: "baseline: P long-lived goroutines, one range each per call", run: func() any {
+				// One channel per goroutine, so that each call costs one
+				// send per goroutine and one WaitGroup wait; out is a new
+				// slice per call, as Map returns one.
+				type part struct{ out []int }
+				p := procs()
+				parts := make([]chan part, p)
+				var done, workers sync.WaitGroup
+				for g := range parts {
+					parts[g] = make(chan part, 1)
+					lo, hi := g*len(in)/p, (g+1)*len(in)/p
 					workers.Go(func() {
-						for i := range tasks {
-							out[i] = Tiny(in[i])
+						for pt := range parts[g] {
+							for i := lo; i < hi; i++ {
+								pt.out[i] = Tiny(in[i])
+							}
 							done.Done()
 						}
 					})
 				}
+				var out []int
 				for range sz.calls {
-					done.Add(len(in))
-					for i := range in {
-						tasks <- i
+					out = make([]int, len(in))
+					done.Add(p)
+					for _, c := range parts {
+						c <- part{out}
 					}
 					done.Wait()
 				}
-				close(tasks)
+				for _, c := range parts {
+					close(c)
+				}
 				workers.Wait()
 				return out
 			}},
-			{"errgroup", func() any {
+			{name: "errgroup", run: func() any {
 				var out []int
 				for range sz.calls {
 					out = make([]int, len(in))
@@ -554,7 +632,7 @@ func callsWorkload(sz sizes) *workload {
 				}
 				return out
 			}},
-			{"mpire (generated)", func() any {
+			{name: "mpire (generated)", run: func() any {
 				pool := NewTinyPool(mpire.WithKeepAlive())
 				defer pool.Close()
 				var out []int

@@ -42,6 +42,15 @@ type Func[St, A, R, E any] = engine.Func[St, A, R, E]
 // its results, directly: defer w.Recover(&n, &err).
 type Worker[St any] = engine.Worker[St]
 
+// Portable describes how the values of a portable task cross a process
+// boundary: the codecs generated for its types.
+type Portable[St, A, R, E any] = engine.Portable[St, A, R, E]
+
+// ServePortable makes this process a worker process of pt's task when it was
+// started as one, and then never returns; otherwise it returns at once.
+// Generated code calls it from an init function, in every process.
+func ServePortable[St, A, R, E any](pt *Portable[St, A, R, E]) { engine.ServePortable(pt) }
+
 // NewPool returns a pool running fn. It panics on an invalid option value.
 func NewPool[St, A, R, E any](fn Func[St, A, R, E], opts ...mpire.Option) *Pool[St, A, R, E] {
 	return engine.NewPool(fn, opts...)

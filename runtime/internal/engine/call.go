@@ -9,11 +9,12 @@ import (
 // A call is one Map, IMap, Apply... on a pool: its settings, its context,
 // its first error, and the work it hands out to the pool's worker slots.
 type call[St, A, R, E any] struct {
-	p      *Pool[St, A, R, E]
-	s      Settings
-	parent context.Context
-	ctx    context.Context // the tasks' context: cancelled when the call stops
-	cancel context.CancelCauseFunc
+	p       *Pool[St, A, R, E]
+	s       Settings
+	parent  context.Context
+	ctx     context.Context // the tasks' context: cancelled when the call stops
+	taskCtx taskContext     // what ctx points to
+	cancel  context.CancelCauseFunc
 
 	stopped atomic.Bool // set by the first failure; tasks check it between tasks
 	errMu   sync.Mutex
@@ -96,13 +97,29 @@ type completion[E any] struct {
 
 func newCall[St, A, R, E any](p *Pool[St, A, R, E], parent context.Context, s Settings) *call[St, A, R, E] {
 	c := &call[St, A, R, E]{p: p, s: s, parent: parent, wake: make(chan struct{}, 1)}
-	c.ctx, c.cancel = context.WithCancelCause(context.WithValue(parent, taskOfKey{}, p))
+	c.taskCtx.Context, c.cancel = context.WithCancelCause(parent)
+	c.taskCtx.pool = p
+	c.ctx = &c.taskCtx
 	return c
 }
 
-// taskOfKey is the key of a task's context whose value is the task's pool,
-// so that a call from inside a task on its own pool is recognised.
+// taskContext is the context of a call's tasks. It knows the task's pool,
+// so that a call from inside a task on its own pool is recognised; it lives
+// in the call, which saves an allocation per call.
+type taskContext struct {
+	context.Context
+	pool any
+}
+
+// taskOfKey is the key whose value, in a task's context, is its pool.
 type taskOfKey struct{}
+
+func (c *taskContext) Value(key any) any {
+	if key == (taskOfKey{}) {
+		return c.pool
+	}
+	return c.Context.Value(key)
+}
 
 // fail records the call's first failure and stops it. A failure that follows
 // the caller's cancellation is reported as that cancellation.
@@ -246,6 +263,10 @@ func (c *call[St, A, R, E]) nextRun(w *piece[A, R], r *run[A, R], scratch *[]R) 
 	return true
 }
 
+// minRun is the fewest tasks a run of a small input takes with the default
+// chunking, when a share of what is left is at least that many.
+const minRun = 16
+
 // claim takes the next run of tasks [lo, hi) of a slice input: the rest of
 // the chunk that holds the next task. With the default chunking, near the end
 // of the input it takes no more than a share of what is left, so that the
@@ -261,7 +282,15 @@ func (c *call[St, A, R, E]) claim() (lo, hi int, ok bool) {
 		}
 		hi = in.chunks.start(in.chunks.chunkOf(lo) + 1)
 		if in.guided {
-			hi = min(hi, lo+max(1, (n-lo)/(2*c.p.s.Jobs)))
+			share := max(1, (n-lo)/(2*c.p.s.Jobs))
+			hi = min(hi, lo+share)
+			if c.s.Lifespan == 0 {
+				// Tiny chunks (a small input) cost more to hand out than
+				// their tasks may take: take a few at once, still no more
+				// than a share of what is left. A lifespan counts chunks,
+				// so it keeps them as they are.
+				hi = max(hi, lo+min(share, minRun))
+			}
 		}
 		if in.next.CompareAndSwap(int64(lo), int64(hi)) {
 			return lo, hi, true

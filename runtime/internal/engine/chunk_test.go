@@ -67,7 +67,10 @@ func TestDefaultChunksShrinkAtTheEnd(t *testing.T) {
 		wantFirst int
 		wantLast  int
 	}{
-		{"default", Settings{}, 8, 1},                // 1000 / 128 = 7.8: chunks of 8, then shrinking
+		// 1000 / 128 = 7.8: chunks of 8, taken two at a time (minRun), then shrinking.
+		{"default", Settings{}, 16, 1},
+		// A lifespan counts chunks: they stay MPIRE's.
+		{"default with a lifespan", Settings{Lifespan: 5}, 8, 1},
 		{"chunk size", Settings{ChunkSize: 8}, 8, 8}, // 1000 = 125 * 8
 	} {
 		t.Run(tc.name, func(t *testing.T) {

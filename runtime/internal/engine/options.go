@@ -42,6 +42,7 @@ type Settings struct {
 	OrderTasks bool
 	KeepAlive  bool
 	Insights   bool
+	Processes  bool
 
 	// Call options; zero means "not set".
 	ChunkSize      int

@@ -32,6 +32,12 @@ type Func[St, A, R, E any] struct {
 	Exit func(w *Worker[St]) (E, error)
 	// Format formats a task's arguments for errors and insights.
 	Format func(a *A) string
+	// Portable, for a portable task, is how its values cross a process
+	// boundary (WithProcesses); nil otherwise.
+	Portable *Portable[St, A, R, E]
+	// Shared, for a portable task with a shared object, appends its
+	// encoding to b: sent once to each worker process.
+	Shared func(b []byte) []byte
 }
 
 // ErrDeadlock is the cause of the error of a call that could only wait
@@ -77,6 +83,9 @@ func NewPool[St, A, R, E any](fn Func[St, A, R, E], opts ...Option) *Pool[St, A,
 		panic("mpire: NewPool: Func.Run is nil")
 	}
 	p := &Pool[St, A, R, E]{fn: fn, s: newSettings(opts)}
+	if p.s.Processes && fn.Portable == nil {
+		panic(fmt.Sprintf("mpire: WithProcesses: %s is not portable: add the portable key to its //mpire:task directive and run go generate", fn.Name))
+	}
 	p.work.L = &p.mu
 	p.settled.L = &p.mu
 	if p.s.Insights {

@@ -48,11 +48,17 @@ type exitResult[E any] struct {
 }
 
 func newSlot[St, A, R, E any](p *Pool[St, A, R, E], id WorkerID, pin []int) *slot[St, A, R, E] {
-	s := &slot[St, A, R, E]{p: p, id: id, pin: pin}
+	s := &slot[St, A, R, E]{p: p, id: id}
 	if p.insights != nil {
 		s.stats = p.insights.stats(id)
 	}
-	s.exec = newGoroutineExecutor(&p.fn, id, pin, s.stats)
+	if p.s.Processes {
+		// The process is pinned, not the goroutine that talks to it.
+		s.exec = newProcessExecutor(&p.fn, id, pin, s.stats)
+	} else {
+		s.pin = pin
+		s.exec = newGoroutineExecutor(&p.fn, id, pin, s.stats)
+	}
 	return s
 }
 

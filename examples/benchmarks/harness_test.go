@@ -1,0 +1,120 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	// ants starts a default pool of its own when it is loaded.
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),
+		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"))
+}
+
+func TestBaselineCheck(t *testing.T) {
+	rs := func(seq, base time.Duration) []result {
+		return []result{{MedianNs: int64(seq)}, {MedianNs: int64(base)}}
+	}
+	tests := []struct {
+		name  string
+		w     workload
+		rs    []result
+		quick bool
+		want  string
+	}{
+		{"fast enough", workload{}, rs(2*time.Second, time.Second), false, "check: ok, the baseline's speed-up over sequential is 2.00x"},
+		{"just enough", workload{}, rs(1500*time.Millisecond, time.Second), false, "check: ok"},
+		{"too slow", workload{}, rs(1400*time.Millisecond, time.Second), false, "check: FLAGGED, the baseline's speed-up over sequential is only 1.40x"},
+		{"slower than sequential", workload{}, rs(time.Second, 2*time.Second), false, "check: FLAGGED, the baseline's speed-up over sequential is only 0.50x"},
+		{"consumer-bound", workload{consumerBound: true}, rs(time.Second, time.Second), false, "check: exempt, consumer-bound"},
+		{"quick", workload{}, rs(time.Second, 2*time.Second), true, "check: none at quick sizes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := baselineCheck(&tt.w, tt.rs, tt.quick); !strings.Contains(got, tt.want) {
+				t.Errorf("got %q, want it to contain %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// fakePython writes a shell script that stands for the interpreter: it
+// runs body, in which "$3" is the workload and "$4" its sizes (after "-c"
+// and the script).
+func fakePython(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "python")
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestPythonSide(t *testing.T) {
+	// Answers each contender it is asked for with a time that names it,
+	// after checking that it was given the workload and its sizes.
+	python := fakePython(t, `[ "$3" = numerical ] && [ "$4" = '{"image":7}' ] || exit 3
+echo ready
+while read c; do
+	case "$c" in
+	sequential) echo 1.5 ;;
+	mpire) echo 0.25 ;;
+	*) exit 4 ;;
+	esac
+done`)
+	p, err := startPython(python, t.TempDir(), "numerical", map[string]int{"image": 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := p.contenders()
+	want := map[string]time.Duration{"python: sequential": 1500 * time.Millisecond, "MPIRE (python)": 250 * time.Millisecond}
+	for range 2 {
+		for _, c := range cs {
+			if d, err := c.external(); err != nil || d != want[c.name] {
+				t.Errorf("%s: got %v, %v; want %v", c.name, d, err, want[c.name])
+			}
+		}
+	}
+	if err := p.close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+}
+
+func TestPythonSideFails(t *testing.T) {
+	tests := []struct{ name, body, want string }{
+		{"before ready", `echo "no numpy" >&2; exit 1`, "stopped before its first timed run"},
+		{"something else than ready", `echo hello`, "stopped before its first timed run"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := startPython(fakePython(t, tt.body), t.TempDir(), "init", nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error saying %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("while timing", func(t *testing.T) {
+		p, err := startPython(fakePython(t, `echo ready; read c; echo oops; read c`), t.TempDir(), "init", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.time("mpire"); err == nil {
+			t.Error("a time that is not a number was taken")
+		}
+		if _, err := p.time("mpire"); err == nil {
+			t.Error("a script that stopped answered")
+		}
+		p.close()
+	})
+	t.Run("no interpreter", func(t *testing.T) {
+		if _, err := startPython(filepath.Join(t.TempDir(), "none"), t.TempDir(), "init", nil); err == nil {
+			t.Error("a missing interpreter started")
+		}
+	})
+}
