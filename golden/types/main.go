@@ -1,6 +1,7 @@
 // Every shape of type a task can take: pointers, slices, arrays, maps,
 // channels, funcs, anonymous structs and interfaces, an instantiated generic
-// type, named results and a variadic argument.
+// type, named results, a variadic argument and an anonymous struct as the
+// one argument.
 package main
 
 import (
@@ -53,6 +54,12 @@ func Sum(xs ...int) int {
 	return t
 }
 
+// Area takes one argument of an anonymous struct type: the generated code
+// names it AreaArg.
+//
+//mpire:task
+func Area(r struct{ W, H int }) int { return r.W * r.H }
+
 func main() {
 	n := 7
 	pool := NewShapesPool(mpire.WithJobs(1))
@@ -64,4 +71,5 @@ func main() {
 	fmt.Println(out.Text, err)
 	sums := NewSumPool(mpire.WithJobs(2))
 	fmt.Println(sums.Map(context.Background(), [][]int{{1, 2}, {3, 4, 5}, nil}))
+	fmt.Println(NewAreaPool(mpire.WithJobs(1)).Map(context.Background(), []AreaArg{{W: 2, H: 3}, {W: 4, H: 5}}))
 }
