@@ -187,3 +187,61 @@ func TestAttackIterableLenNearMaxInt(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackAbandonedTaskWritesIntoTheNextCall: a task abandoned by
+// WithTaskTimeout returns later; its result must never land in another
+// call's results.
+func TestAttackAbandonedTaskWritesIntoTheNextCall(t *testing.T) {
+	bug(t, "a MapUnordered task abandoned by WithTaskTimeout writes its result, when it returns, into the slot's "+
+		"scratch buffer (call.nextRun: r.out = s.scratch), which the kept-alive slot reuses for the next call: "+
+		"a data race, and a wrong result with a nil error")
+	abandonedReturning := make(chan struct{})
+	release := newGate()
+	p, _ := newPool(t, spec{task: func(_ context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+		switch x {
+		case -1: // ignores its context, outlives its limit
+			release.wait()
+			defer close(abandonedReturning)
+			return -999, nil
+		case 1003: // in the next call: waits until the abandoned task has written
+			release.open()
+			<-abandonedReturning
+			time.Sleep(50 * time.Millisecond) // let its write land
+		}
+		return x, nil
+	}}, mpire.WithJobs(1), mpire.WithKeepAlive())
+	defer p.Close()
+	_, err := p.MapUnordered(ctx, []int{1, 2, -1, 4}, mpire.WithChunkSize(4), mpire.WithTaskTimeout(20*time.Millisecond))
+	if !errors.Is(err, mpire.ErrTimeout) {
+		t.Fatalf("first call = %v, want ErrTimeout", err)
+	}
+	got, err := p.MapUnordered(ctx, []int{1000, 1001, 1002, 1003}, mpire.WithChunkSize(4))
+	slices.Sort(got)
+	if err == nil && !slices.Equal(got, []int{1000, 1001, 1002, 1003}) {
+		t.Fatalf("second call = %v with no error", got)
+	}
+}
+
+// TestAttackAbandonedTaskRacesWithTheSlot: after a task is abandoned, the
+// slot goes on with the next call while the abandoned task still runs; the
+// two must share nothing.
+func TestAttackAbandonedTaskRacesWithTheSlot(t *testing.T) {
+	bug(t, "-race reports a data race after any abandoned task when its kept-alive slot serves again: the "+
+		"abandoned closure in executor.runEach reads r.args/r.out through r, which is &slot.r, and slot.loop "+
+		"resets slot.r for its next piece (slot.go: s.r = run[A, R]{}) with no happens-before edge")
+	release := newGate()
+	p, _ := newPool(t, spec{task: func(_ context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+		if x < 0 {
+			release.wait() // ignores its context
+		}
+		return x * x, nil
+	}}, mpire.WithJobs(1), mpire.WithKeepAlive())
+	defer p.Close()
+	defer release.open()
+	if _, err := p.Apply(ctx, -1, mpire.WithTaskTimeout(10*time.Millisecond)); !errors.Is(err, mpire.ErrTimeout) {
+		t.Fatalf("Apply = %v, want ErrTimeout", err)
+	}
+	if got, err := p.Map(ctx, ints(10)); err != nil || !slices.Equal(got, squares(10)) {
+		t.Fatalf("Map after = %v, %v", got, err)
+	}
+}
