@@ -245,3 +245,91 @@ func TestAttackAbandonedTaskRacesWithTheSlot(t *testing.T) {
 		t.Fatalf("Map after = %v, %v", got, err)
 	}
 }
+
+// TestAttackOrderedApplySpreadsOverWorkers: with WithOrderTasks, MPIRE
+// gives apply_async tasks to the workers in turn; Apply calls must not all
+// wait for worker 0 while the others are idle.
+func TestAttackOrderedApplySpreadsOverWorkers(t *testing.T) {
+	bug(t, "with WithOrderTasks every Apply/ApplyAsync runs on worker 0: Apply's chunk always has seq 0, and "+
+		"call.addChunk queues chunk seq%jobs on that slot only, so an ordered pool serves applies one at a time")
+	var mu sync.Mutex
+	used := map[mpire.WorkerID]bool{}
+	p, _ := newPool(t, spec{task: func(_ context.Context, id mpire.WorkerID, _ *state, x int) (int, error) {
+		mu.Lock()
+		used[id] = true
+		mu.Unlock()
+		return x, nil
+	}}, mpire.WithJobs(2), mpire.WithOrderTasks(), mpire.WithKeepAlive())
+	defer p.Close()
+	for i := range 50 {
+		if _, err := p.Apply(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(used) != 2 {
+		t.Fatalf("50 ordered Applies ran on workers %v only", used)
+	}
+}
+
+// TestAttackOrderedNestedApply: on an ordered 2-worker pool, a task calls
+// its own pool; the other worker is free to serve it, or the call must fail
+// fast with ErrDeadlock.
+func TestAttackOrderedNestedApply(t *testing.T) {
+	bug(t, "on a WithOrderTasks pool a task on worker 0 calling Apply (or Map) on its own pool waits forever: "+
+		"the nested work is queued for slot 0 only (call.addChunk/take with bySlot, or the ordered slice tickets), "+
+		"and Pool.begin's ErrDeadlock check counts nested calls, not which slot they need")
+	var p *mpireimpl.Pool[state, int, int, life]
+	p, _ = newPool(t, spec{task: func(ctx context.Context, id mpire.WorkerID, _ *state, x int) (int, error) {
+		if x == 0 {
+			return p.Apply(ctx, 5)
+		}
+		return x * x, nil
+	}}, mpire.WithJobs(2), mpire.WithOrderTasks())
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var err error
+	var got []int
+	bounded(t, "Map", func() { got, err = p.Map(dctx, []int{0, 1}, mpire.WithChunkSize(1)) })
+	if err != nil && !errors.Is(err, mpire.ErrDeadlock) {
+		t.Fatalf("Map = %v, %v; want [25 1] or ErrDeadlock", got, err)
+	}
+}
+
+// TestAttackNestedCallsFromOneTask: one task makes two calls at once on its
+// own 2-worker pool; the other worker can serve both, one after the other.
+func TestAttackNestedCallsFromOneTask(t *testing.T) {
+	bug(t, "a task making two concurrent calls (ApplyAsync twice) on its own 2-worker pool gets ErrDeadlock "+
+		"for the second although the other worker serves both: Pool.begin counts nested calls "+
+		"(p.nested+1 >= jobs), not the workers held by waiting tasks")
+	var p *mpireimpl.Pool[state, int, int, life]
+	running, release := make(chan struct{}), newGate()
+	p, _ = newPool(t, spec{task: func(ctx context.Context, id mpire.WorkerID, _ *state, x int) (int, error) {
+		switch x {
+		case 0:
+			a := p.ApplyAsync(ctx, 2)
+			<-running // a holds the other worker: both calls are under way
+			b := p.ApplyAsync(ctx, 3)
+			select {
+			case <-b.Done():
+			case <-time.After(100 * time.Millisecond): // b waits for the worker, as it should
+			}
+			release.open()
+			ra, err := a.Get()
+			if err != nil {
+				return 0, err
+			}
+			rb, err := b.Get()
+			return ra + rb, err
+		case 2:
+			close(running)
+			release.wait()
+		}
+		return x * x, nil
+	}}, mpire.WithJobs(2))
+	var r int
+	var err error
+	bounded(t, "Apply", func() { r, err = p.Apply(ctx, 0) })
+	if err != nil || r != 13 {
+		t.Fatalf("Apply = %v, %v; want 13", r, err)
+	}
+}
