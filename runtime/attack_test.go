@@ -333,3 +333,47 @@ func TestAttackNestedCallsFromOneTask(t *testing.T) {
 		t.Fatalf("Apply = %v, %v; want 13", r, err)
 	}
 }
+
+// TestAttackCancelDuringInit: the call is cancelled while a worker's init
+// runs, an init that honours its context; the call returns the context's
+// error instead of waiting for an init that waits for it.
+func TestAttackCancelDuringInit(t *testing.T) {
+	bug(t, "a call cancelled while init runs waits for init forever when init honours its context: init gets "+
+		"the worker's life context (executor.init: guarded(x.life, ...)), which only ends when the worker "+
+		"stops, and the call waits for the slot holding its piece (call.wait: running > 0)")
+	started := make(chan struct{})
+	p, _ := newPool(t, spec{init: func(ctx context.Context, _ mpire.WorkerID, _ *state) error {
+		close(started)
+		<-ctx.Done() // a long load that stops when asked to
+		return ctx.Err()
+	}}, mpire.WithJobs(1))
+	cctx, cancel := context.WithCancel(ctx)
+	go func() {
+		<-started
+		cancel()
+	}()
+	var err error
+	bounded(t, "Map cancelled during init", func() { _, err = p.Map(cctx, ints(3)) })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Map = %v, want Canceled", err)
+	}
+}
+
+// TestAttackInitCallsItsOwnPool: init, given its context, calls its own
+// 1-worker pool: nothing could ever serve it.
+func TestAttackInitCallsItsOwnPool(t *testing.T) {
+	bug(t, "init calling its own 1-worker pool with its context waits forever instead of ErrDeadlock: the "+
+		"life context given to init carries no taskOfKey, so Pool.begin cannot see it comes from a worker")
+	var p *mpireimpl.Pool[state, int, int, life]
+	var inner error
+	p, _ = newPool(t, spec{init: func(ctx context.Context, _ mpire.WorkerID, _ *state) error {
+		_, inner = p.Apply(ctx, 1)
+		return nil
+	}}, mpire.WithJobs(1))
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	bounded(t, "Map", func() { p.Map(dctx, ints(2)) })
+	if !errors.Is(inner, mpire.ErrDeadlock) {
+		t.Fatalf("Apply from init = %v, want ErrDeadlock", inner)
+	}
+}
