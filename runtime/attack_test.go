@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"slices"
@@ -375,5 +376,262 @@ func TestAttackInitCallsItsOwnPool(t *testing.T) {
 	bounded(t, "Map", func() { p.Map(dctx, ints(2)) })
 	if !errors.Is(inner, mpire.ErrDeadlock) {
 		t.Fatalf("Apply from init = %v, want ErrDeadlock", inner)
+	}
+}
+
+// Task arguments below zero tell a storm task how to fail.
+const (
+	failErr    = -1
+	failPanic  = -2
+	failGoexit = -3
+)
+
+var errInjected = errors.New("injected")
+
+// lives tracks worker lives for the storms: every successful init must be
+// paired with one exit, or with the death of its worker, and two lives of
+// one WorkerID never overlap.
+type lives struct {
+	mu       sync.Mutex
+	live     map[mpire.WorkerID]int
+	overlap  bool
+	initOK   int
+	exitRun  int
+	killed   int
+	failRate int // one init or exit in failRate fails; 0: never
+}
+
+func newLives(failRate int) *lives { return &lives{live: map[mpire.WorkerID]int{}, failRate: failRate} }
+
+// fail fails the way kind says: an error, a panic or runtime.Goexit.
+func fail(kind int) error {
+	switch kind {
+	case failPanic:
+		panic(errInjected)
+	case failGoexit:
+		runtime.Goexit()
+	}
+	return errInjected
+}
+
+// maybeFail fails one time in l.failRate, in a random way.
+func (l *lives) maybeFail() error {
+	if l.failRate == 0 || rand.IntN(l.failRate) != 0 {
+		return nil
+	}
+	return fail(-1 - rand.IntN(3))
+}
+
+func (l *lives) spec() spec {
+	return spec{
+		task: func(_ context.Context, id mpire.WorkerID, _ *state, x int) (int, error) {
+			if x < 0 {
+				if x == failGoexit {
+					l.end(id, &l.killed)
+				}
+				return 0, fail(x)
+			}
+			return 2*x + 1, nil // never zero: a zero is a missing result
+		},
+		init: func(_ context.Context, id mpire.WorkerID, _ *state) error {
+			if err := l.maybeFail(); err != nil {
+				return err
+			}
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.initOK++
+			l.live[id]++
+			l.overlap = l.overlap || l.live[id] > 1
+			return nil
+		},
+		exit: func(_ context.Context, id mpire.WorkerID, st *state) (life, error) {
+			l.end(id, &l.exitRun)
+			return life{ID: id, Tasks: st.tasks}, l.maybeFail()
+		},
+	}
+}
+
+func (l *lives) end(id mpire.WorkerID, count *int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	*count++
+	l.live[id]--
+}
+
+// check asserts, once the pool is closed, that inits and exits pair up.
+func (l *lives) check(t *testing.T) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.initOK != l.exitRun+l.killed {
+		t.Errorf("%d successful inits, %d exits and %d dead workers", l.initOK, l.exitRun, l.killed)
+	}
+	if l.overlap {
+		t.Error("two lives of one WorkerID overlapped")
+	}
+	for id, n := range l.live {
+		if n != 0 {
+			t.Errorf("worker %d: %d lives without an exit", id, n)
+		}
+	}
+}
+
+// stormInput returns n task arguments, failing ones at random.
+func stormInput(n, failRate int) []int {
+	in := ints(n)
+	if failRate > 0 {
+		for i := range in {
+			if rand.IntN(failRate) == 0 {
+				in[i] = -1 - rand.IntN(3)
+			}
+		}
+	}
+	return in
+}
+
+// want returns what a storm call must return for in, or nil when some of
+// in fails.
+func want(in []int) []int {
+	out := make([]int, len(in))
+	for i, x := range in {
+		if x < 0 {
+			return nil
+		}
+		out[i] = 2*x + 1
+	}
+	return out
+}
+
+// stormCall makes one random call on p and checks that it either returns
+// every result right or an error. It returns the error.
+func stormCall(t *testing.T, p *mpireimpl.Pool[state, int, int, life], failRate int, opts []mpire.CallOption) error {
+	in := stormInput(rand.IntN(40), failRate)
+	exp := want(in)
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if rand.IntN(4) == 0 {
+		timer := time.AfterFunc(time.Duration(rand.IntN(500))*time.Microsecond, cancel)
+		defer timer.Stop()
+	}
+	var got []int
+	var err error
+	unordered := false
+	switch kind := rand.IntN(6); kind {
+	case 0:
+		got, err = p.Map(cctx, in, opts...)
+	case 1:
+		got, err = p.MapUnordered(cctx, in, opts...)
+		unordered = true
+	case 2, 3:
+		seq := p.IMap
+		if kind == 3 {
+			seq, unordered = p.IMapUnordered, true
+		}
+		got, err = collect(seq(cctx, slices.Values(in), opts...))
+	case 4:
+		got = make([]int, len(in))
+		for i, x := range in {
+			if got[i], err = p.Apply(cctx, x, opts...); err != nil {
+				break
+			}
+		}
+	case 5:
+		res := make([]*mpire.AsyncResult[int], len(in))
+		for i, x := range in {
+			res[i] = p.ApplyAsync(cctx, x, opts...)
+		}
+		got = make([]int, len(in))
+		for i, r := range res {
+			v, e := r.Get()
+			got[i] = v
+			if e != nil && err == nil {
+				err = e
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if unordered {
+		slices.Sort(got)
+		exp = slices.Clone(exp)
+		slices.Sort(exp)
+	}
+	if exp == nil || !slices.Equal(got, exp) {
+		t.Errorf("a call on %v succeeded with %v", in, got)
+	}
+	return nil
+}
+
+// TestAttackStorm runs many concurrent calls of every kind on one pool, with
+// failures of every kind in tasks, init and exit, random cancellations,
+// lifespans and chunk sizes, and Close from several goroutines while calls
+// still come: every call returns every result right or an error, nothing
+// hangs, and inits and exits pair up.
+func TestAttackStorm(t *testing.T) {
+	for _, cfg := range []struct {
+		name string
+		opts []mpire.Option
+	}{
+		{"1 job", []mpire.Option{mpire.WithJobs(1)}},
+		{"3 jobs keep-alive", []mpire.Option{mpire.WithJobs(3), mpire.WithKeepAlive()}},
+		{"2 jobs ordered insights", []mpire.Option{mpire.WithJobs(2), mpire.WithOrderTasks(), mpire.WithInsights()}},
+		{"4 jobs keep-alive ordered", []mpire.Option{mpire.WithJobs(4), mpire.WithKeepAlive(), mpire.WithOrderTasks()}},
+		{"64 jobs", []mpire.Option{mpire.WithJobs(64)}},
+	} {
+		t.Run(cfg.name, func(t *testing.T) {
+			l := newLives(40)
+			p, _ := newPool(t, l.spec(), cfg.opts...)
+			var closed atomic.Bool
+			var ok, failed, cancelled, afterClose atomic.Int64
+			var callers sync.WaitGroup
+			for g := range 8 {
+				callers.Go(func() {
+					for i := range 60 {
+						var opts []mpire.CallOption
+						if c := rand.IntN(6); c > 0 {
+							opts = append(opts, mpire.WithChunkSize(c))
+						}
+						if s := rand.IntN(6); s > 0 {
+							opts = append(opts, mpire.WithWorkerLifespan(s))
+						}
+						if m := rand.IntN(8); m > 0 {
+							opts = append(opts, mpire.WithMaxTasksActive(m))
+						}
+						failRate := 0
+						if rand.IntN(3) == 0 {
+							failRate = 20
+						}
+						wasClosed := closed.Load()
+						err := stormCall(t, p, failRate, opts)
+						switch {
+						case wasClosed && err != nil && !errors.Is(err, mpire.ErrClosed) && !errors.Is(err, context.Canceled):
+							t.Errorf("a call after Close = %v, want ErrClosed", err)
+						case errors.Is(err, mpire.ErrClosed):
+							afterClose.Add(1)
+						case errors.Is(err, context.Canceled):
+							cancelled.Add(1)
+						case err != nil:
+							failed.Add(1)
+						default:
+							ok.Add(1)
+						}
+						if g == 0 && i == 50 {
+							// Close from several goroutines while calls go on.
+							var closers sync.WaitGroup
+							for range 3 {
+								closers.Go(func() { p.Close() })
+							}
+							bounded(t, "Close", closers.Wait)
+							closed.Store(true)
+						}
+					}
+				})
+			}
+			bounded(t, "the storm", callers.Wait)
+			bounded(t, "a last Close", func() { p.Close() })
+			t.Logf("%d calls succeeded, %d failed, %d were cancelled, %d came after Close", ok.Load(), failed.Load(), cancelled.Load(), afterClose.Load())
+			l.check(t)
+		})
 	}
 }
