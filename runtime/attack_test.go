@@ -635,3 +635,94 @@ func TestAttackStorm(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackKeepAliveLifespansAndTimeLimits mixes keep-alive, lifespans and
+// the three time limits, with tasks, inits and exits that ignore their
+// context past their limit and are abandoned: every call is right or an
+// error, nothing hangs, and no init is left without an exit but those of
+// abandoned or dead workers.
+func TestAttackKeepAliveLifespansAndTimeLimits(t *testing.T) {
+	if raceEnabled {
+		bug(t, "the race of TestAttackAbandonedTaskRacesWithTheSlot (runs without -race)")
+	}
+	var mu sync.Mutex
+	initOK, exitRun, overran := 0, 0, 0
+	stall := func(ctx context.Context, honour bool) {
+		mu.Lock()
+		overran++
+		mu.Unlock()
+		if honour {
+			<-ctx.Done()
+			return
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+	p, _ := newPool(t, spec{
+		task: func(ctx context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+			if x%17 == 5 {
+				stall(ctx, x%2 == 0)
+			}
+			return 2*x + 1, nil
+		},
+		init: func(ctx context.Context, _ mpire.WorkerID, _ *state) error {
+			if rand.IntN(30) == 0 {
+				stall(ctx, false)
+			}
+			mu.Lock()
+			initOK++
+			mu.Unlock()
+			return nil
+		},
+		exit: func(ctx context.Context, id mpire.WorkerID, st *state) (life, error) {
+			mu.Lock()
+			exitRun++
+			mu.Unlock()
+			if rand.IntN(30) == 0 {
+				stall(ctx, false)
+			}
+			return life{ID: id, Tasks: st.tasks}, nil
+		},
+	}, mpire.WithJobs(3), mpire.WithKeepAlive(), mpire.WithInsights(),
+		mpire.WithTaskTimeout(10*time.Millisecond), mpire.WithWorkerInitTimeout(10*time.Millisecond),
+		mpire.WithWorkerExitTimeout(10*time.Millisecond))
+	var callers sync.WaitGroup
+	for range 4 {
+		callers.Go(func() {
+			for range 15 {
+				in := ints(rand.IntN(30))
+				opts := []mpire.CallOption{mpire.WithChunkSize(1 + rand.IntN(4)), mpire.WithWorkerLifespan(1 + rand.IntN(5))}
+				var got []int
+				var err error
+				switch rand.IntN(3) {
+				case 0:
+					got, err = p.Map(ctx, in, opts...)
+				case 1:
+					got, err = collect(p.IMapUnordered(ctx, slices.Values(in), opts...))
+					slices.Sort(got)
+				case 2:
+					got, err = collect(p.IMap(ctx, slices.Values(in), opts...))
+				}
+				if err == nil {
+					for i, r := range got {
+						if r != 2*in[i]+1 {
+							t.Errorf("a call on %v succeeded with %v", in, got)
+							break
+						}
+					}
+					if len(got) != len(in) {
+						t.Errorf("a call on %d tasks succeeded with %d results", len(in), len(got))
+					}
+				}
+				_ = p.Insights().String()
+			}
+		})
+	}
+	bounded(t, "the calls", callers.Wait)
+	bounded(t, "Close", func() { p.Close() })
+	mu.Lock()
+	defer mu.Unlock()
+	if exitRun > initOK || initOK-exitRun > overran {
+		t.Errorf("%d successful inits, %d exits, %d functions past their limit", initOK, exitRun, overran)
+	}
+	time.Sleep(50 * time.Millisecond) // abandoned functions end before goleak looks
+}
