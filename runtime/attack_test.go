@@ -726,3 +726,129 @@ func TestAttackKeepAliveLifespansAndTimeLimits(t *testing.T) {
 	}
 	time.Sleep(50 * time.Millisecond) // abandoned functions end before goleak looks
 }
+
+// callAll runs args through every kind of call of p with opts, and returns
+// each kind's results (sorted for the unordered ones) or error.
+func callAll(p *mpireimpl.Pool[state, int, int, life], args []int, opts ...mpire.CallOption) map[string]func() ([]int, error) {
+	return map[string]func() ([]int, error){
+		"Map": func() ([]int, error) { return p.Map(ctx, args, opts...) },
+		"MapUnordered": func() ([]int, error) {
+			got, err := p.MapUnordered(ctx, args, opts...)
+			slices.Sort(got)
+			return got, err
+		},
+		"IMap": func() ([]int, error) { return collect(p.IMap(ctx, slices.Values(args), opts...)) },
+		"IMapUnordered": func() ([]int, error) {
+			got, err := collect(p.IMapUnordered(ctx, slices.Values(args), opts...))
+			slices.Sort(got)
+			return got, err
+		},
+		"Apply": func() ([]int, error) {
+			out := make([]int, len(args))
+			for i, x := range args {
+				var err error
+				if out[i], err = p.Apply(ctx, x, opts...); err != nil {
+					return nil, err
+				}
+			}
+			return out, nil
+		},
+	}
+}
+
+// TestAttackExtremeOptionValues: the largest and smallest values of the
+// options, alone and together, on every kind of call.
+func TestAttackExtremeOptionValues(t *testing.T) {
+	callOpts := [][]mpire.CallOption{
+		{mpire.WithChunkSize(math.MaxInt)},
+		{mpire.WithChunkSize(math.MaxInt), mpire.WithMaxTasksActive(1)},
+		{mpire.WithChunkSize(math.MaxInt), mpire.WithWorkerLifespan(1)},
+		{mpire.WithNSplits(math.MaxInt)},
+		{mpire.WithNSplits(1), mpire.WithMaxTasksActive(1)},
+		{mpire.WithMaxTasksActive(math.MaxInt), mpire.WithWorkerLifespan(math.MaxInt)},
+		{mpire.WithChunkSize(1), mpire.WithWorkerLifespan(1), mpire.WithMaxTasksActive(1)},
+		{mpire.WithIterableLen(1 << 50), mpire.WithChunkSize(1 << 30)},
+		{mpire.WithTaskTimeout(math.MaxInt64), mpire.WithWorkerInitTimeout(math.MaxInt64), mpire.WithWorkerExitTimeout(math.MaxInt64)},
+	}
+	for _, pool := range [][]mpire.Option{
+		{mpire.WithJobs(2)},
+		{mpire.WithJobs(3), mpire.WithOrderTasks(), mpire.WithKeepAlive()},
+		{mpire.WithJobs(64), mpire.WithInsights()},
+	} {
+		p, _ := newPool(t, spec{}, pool...)
+		for _, opts := range callOpts {
+			for name, call := range callAll(p, ints(37), opts...) {
+				var got []int
+				var err error
+				bounded(t, name, func() { got, err = call() })
+				if err != nil || !slices.Equal(got, squares(37)) {
+					t.Errorf("%s with %d pool and %d call options: %v, %v", name, len(pool), len(opts), got, err)
+				}
+			}
+		}
+		bounded(t, "Close", func() {
+			if err := p.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestAttackTinyTimeLimits: limits of a nanosecond time out some of the
+// functions and not others; every call is right or an ErrTimeout.
+func TestAttackTinyTimeLimits(t *testing.T) {
+	if raceEnabled {
+		bug(t, "the race of TestAttackAbandonedTaskRacesWithTheSlot (runs without -race)")
+	}
+	p, _ := newPool(t, spec{}, mpire.WithJobs(2), mpire.WithKeepAlive())
+	for _, opts := range [][]mpire.CallOption{
+		{mpire.WithTaskTimeout(1)},
+		{mpire.WithWorkerInitTimeout(1), mpire.WithWorkerLifespan(2)},
+		{mpire.WithWorkerExitTimeout(1), mpire.WithWorkerLifespan(1)},
+	} {
+		for name, call := range callAll(p, ints(20), opts...) {
+			var got []int
+			var err error
+			bounded(t, name, func() { got, err = call() })
+			if err != nil && !errors.Is(err, mpire.ErrTimeout) || err == nil && !slices.Equal(got, squares(20)) {
+				t.Errorf("%s: %v, %v", name, got, err)
+			}
+		}
+	}
+	bounded(t, "Close", func() { p.Close() })
+}
+
+// TestAttackLifespanOneChunkOne: every task is a worker's whole life: one
+// init and one exit per task, and one exit result each.
+func TestAttackLifespanOneChunkOne(t *testing.T) {
+	const n = 300
+	for _, pool := range [][]mpire.Option{
+		{mpire.WithJobs(2)},
+		{mpire.WithJobs(3), mpire.WithOrderTasks()},
+		{mpire.WithJobs(2), mpire.WithKeepAlive()},
+	} {
+		p, cnt := newPool(t, spec{}, pool...)
+		for name, call := range callAll(p, ints(n), mpire.WithChunkSize(1), mpire.WithWorkerLifespan(1)) {
+			cnt.inits.Store(0)
+			cnt.exits.Store(0)
+			got, err := call()
+			if err != nil || !slices.Equal(got, squares(n)) {
+				t.Fatalf("%s: %v", name, err)
+			}
+			exits := p.ExitResults()
+			if name == "Apply" {
+				continue // one call per task: ExitResults is the last call's
+			}
+			if cnt.inits.Load() != n || cnt.exits.Load() != n || len(exits) != n {
+				t.Errorf("%s: %d inits, %d exits, %d exit results; want %d", name, cnt.inits.Load(), cnt.exits.Load(), len(exits), n)
+			}
+			for _, e := range exits {
+				if e.Tasks != 1 {
+					t.Errorf("%s: a life of %d tasks", name, e.Tasks)
+					break
+				}
+			}
+		}
+		p.Close()
+	}
+}
