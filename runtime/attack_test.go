@@ -852,3 +852,106 @@ func TestAttackLifespanOneChunkOne(t *testing.T) {
 		p.Close()
 	}
 }
+
+// TestAttackCancelAtEveryStep cancels a call from inside its own work: in
+// the middle of a chunk, in init, in the exit of a lifespan restart and in
+// the exit at the end of the call. The call returns Canceled, or every
+// result right when the work was already done, and the pool goes on.
+func TestAttackCancelAtEveryStep(t *testing.T) {
+	type step struct {
+		name      string
+		task      func(cancel func(), x int)
+		init      func(cancel func())
+		exit      func(cancel func())
+		canFinish bool // the work may be complete when the cancellation comes
+	}
+	for _, st := range []step{
+		{name: "mid-chunk", task: func(cancel func(), x int) {
+			if x == 13 {
+				cancel()
+			}
+		}},
+		{name: "init", init: func(cancel func()) { cancel() }},
+		{name: "restart exit", exit: func(cancel func()) { cancel() }, canFinish: true},
+	} {
+		for _, keep := range []bool{false, true} {
+			var cancelMu sync.Mutex
+			cancel := func() {}
+			doCancel := func() {
+				cancelMu.Lock()
+				defer cancelMu.Unlock()
+				cancel()
+			}
+			sp := spec{}
+			if st.task != nil {
+				sp.task = func(_ context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+					st.task(doCancel, x)
+					return x * x, nil
+				}
+			}
+			if st.init != nil {
+				sp.init = func(context.Context, mpire.WorkerID, *state) error { st.init(doCancel); return nil }
+			}
+			if st.exit != nil {
+				sp.exit = func(_ context.Context, id mpire.WorkerID, s *state) (life, error) {
+					st.exit(doCancel)
+					return life{ID: id, Tasks: s.tasks}, nil
+				}
+			}
+			opts := []mpire.Option{mpire.WithJobs(2)}
+			if keep {
+				opts = append(opts, mpire.WithKeepAlive())
+			}
+			p, cnt := newPool(t, sp, opts...)
+			for _, name := range []string{"Map", "MapUnordered", "IMap", "IMapUnordered", "Apply"} {
+				cctx, c := context.WithCancel(ctx)
+				cancelMu.Lock()
+				cancel = c
+				cancelMu.Unlock()
+				var got []int
+				var err error
+				bounded(t, name, func() {
+					switch name {
+					case "Map":
+						got, err = p.Map(cctx, ints(30), mpire.WithChunkSize(4), mpire.WithWorkerLifespan(6))
+					case "MapUnordered":
+						got, err = p.MapUnordered(cctx, ints(30), mpire.WithChunkSize(4), mpire.WithWorkerLifespan(6))
+						slices.Sort(got)
+					case "IMap":
+						got, err = collect(p.IMap(cctx, slices.Values(ints(30)), mpire.WithChunkSize(4), mpire.WithWorkerLifespan(6)))
+					case "IMapUnordered":
+						got, err = collect(p.IMapUnordered(cctx, slices.Values(ints(30)), mpire.WithChunkSize(4), mpire.WithWorkerLifespan(6)))
+						slices.Sort(got)
+					case "Apply":
+						got = squares(30)
+						err = nil
+						for i := range 30 {
+							var r int
+							if r, err = p.Apply(cctx, i, mpire.WithWorkerLifespan(6)); err != nil {
+								break
+							}
+							got[i] = r
+						}
+					}
+				})
+				c()
+				switch {
+				case err == nil && !slices.Equal(got, squares(30)):
+					t.Errorf("%s, cancelled at %s: success with %v", name, st.name, got)
+				case err == nil && !st.canFinish && name != "Apply":
+					t.Errorf("%s, cancelled at %s: success", name, st.name)
+				case err != nil && !errors.Is(err, context.Canceled):
+					t.Errorf("%s, cancelled at %s: %v, want Canceled", name, st.name, err)
+				}
+				// The pool goes on.
+				if got, err := p.Map(ctx, ints(9)); err != nil || !slices.Equal(got, squares(9)) {
+					t.Errorf("Map after %s cancelled at %s: %v, %v", name, st.name, got, err)
+				}
+			}
+			bounded(t, "Close", func() { p.Close() })
+			if cnt.inits.Load() != cnt.exits.Load() {
+				t.Errorf("cancelled at %s: %d inits, %d exits", st.name, cnt.inits.Load(), cnt.exits.Load())
+			}
+		}
+	}
+}
