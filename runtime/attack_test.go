@@ -955,3 +955,103 @@ func TestAttackCancelAtEveryStep(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackLeavingTheLoopBodyEveryWay leaves IMap loops by break, panic and
+// runtime.Goexit, at the first result, in the middle, and at the error a
+// failing task yields, on pools with ordered tasks, lifespans and
+// keep-alive; the pool stays usable and Close returns.
+func TestAttackLeavingTheLoopBodyEveryWay(t *testing.T) {
+	for _, pool := range [][]mpire.Option{
+		{mpire.WithJobs(1)},
+		{mpire.WithJobs(3), mpire.WithOrderTasks(), mpire.WithKeepAlive()},
+		{mpire.WithJobs(2), mpire.WithKeepAlive(), mpire.WithInsights()},
+	} {
+		p, cnt := newPool(t, spec{task: func(_ context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+			if x == 500 {
+				return 0, errInjected
+			}
+			return x * x, nil
+		}}, pool...)
+		for _, how := range []string{"break", "panic", "goexit"} {
+			for _, at := range []int{0, 7, -1} { // -1: at the error
+				for _, ordered := range []bool{true, false} {
+					seq := p.IMap
+					if !ordered {
+						seq = p.IMapUnordered
+					}
+					bounded(t, how, func() {
+						done := make(chan struct{})
+						go func() {
+							defer close(done)
+							defer func() { recover() }()
+							i := 0
+							for _, err := range seq(ctx, slices.Values(ints(1000)), mpire.WithChunkSize(3), mpire.WithWorkerLifespan(5), mpire.WithMaxTasksActive(7)) {
+								if (at >= 0 && i == at) || (at < 0 && err != nil) {
+									switch how {
+									case "break":
+										return
+									case "panic":
+										panic("in the loop body")
+									case "goexit":
+										runtime.Goexit()
+									}
+								}
+								i++
+							}
+						}()
+						<-done
+					})
+					if got, err := p.Map(ctx, ints(9)); err != nil || !slices.Equal(got, squares(9)) {
+						t.Fatalf("Map after leaving by %s at %d: %v, %v", how, at, got, err)
+					}
+				}
+			}
+		}
+		bounded(t, "Close", func() { p.Close() })
+		if cnt.inits.Load() != cnt.exits.Load() {
+			t.Errorf("%d inits, %d exits", cnt.inits.Load(), cnt.exits.Load())
+		}
+	}
+}
+
+// TestAttackCallFromTheLoopBody: the body of an IMap loop calls the same
+// pool, even with one worker: the caller is not a worker, so it is served
+// once the loop's chunks are done.
+func TestAttackCallFromTheLoopBody(t *testing.T) {
+	p, _ := newPool(t, spec{}, mpire.WithJobs(1), mpire.WithKeepAlive())
+	defer p.Close()
+	n := 0
+	bounded(t, "IMap", func() {
+		for r, err := range p.IMap(ctx, slices.Values(ints(50)), mpire.WithChunkSize(2), mpire.WithMaxTasksActive(4)) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			inner, err := collect(p.IMapUnordered(ctx, slices.Values([]int{r})))
+			if err != nil || len(inner) != 1 || inner[0] != r*r {
+				t.Fatalf("inner call = %v, %v", inner, err)
+			}
+			if _, err := p.Apply(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	})
+	if n != 50 {
+		t.Fatalf("%d results, want 50", n)
+	}
+}
+
+// TestAttackEmptyInputOnAClosedPool: every call on a closed pool fails with
+// ErrClosed, whatever its input.
+func TestAttackEmptyInputOnAClosedPool(t *testing.T) {
+	bug(t, "Map and MapUnordered with an empty slice succeed on a closed pool (mapSlice returns before "+
+		"Pool.begin), while IMap with an empty input and Apply return ErrClosed")
+	p, _ := newPool(t, spec{})
+	p.Close()
+	if _, err := p.Map(ctx, nil); !errors.Is(err, mpire.ErrClosed) {
+		t.Errorf("Map(nil) on a closed pool = %v, want ErrClosed", err)
+	}
+	if _, err := collect(p.IMap(ctx, slices.Values([]int(nil)))); !errors.Is(err, mpire.ErrClosed) {
+		t.Errorf("IMap(empty) on a closed pool = %v, want ErrClosed", err)
+	}
+}
