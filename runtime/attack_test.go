@@ -1055,3 +1055,50 @@ func TestAttackEmptyInputOnAClosedPool(t *testing.T) {
 		t.Errorf("IMap(empty) on a closed pool = %v, want ErrClosed", err)
 	}
 }
+
+// TestAttackStringMethodUnderInsights: insights format the arguments of the
+// longest tasks, on calls that succeed; a String method that panics must
+// not change the answer.
+func TestAttackStringMethodUnderInsights(t *testing.T) {
+	p := newStringerPool(mpire.WithJobs(2), mpire.WithInsights())
+	in := []stringer{{n: 1, kind: "panic"}, {n: 2, kind: "panic"}, {n: 3}}
+	for _, opts := range [][]mpire.CallOption{nil, {mpire.WithTaskTimeout(time.Minute)}} {
+		var got []int
+		var err error
+		bounded(t, "Map", func() { got, err = p.Map(ctx, in, opts...) })
+		if err != nil || !slices.Equal(got, []int{1, 2, 3}) {
+			t.Errorf("Map = %v, %v", got, err)
+		}
+	}
+	_ = p.Insights().String()
+	p.Close()
+}
+
+// TestAttackStringMethodGoexitUnderInsights: the same with a String method
+// that ends the goroutine, on a call where no task fails: the call returns,
+// right or with an error, and the pool goes on.
+func TestAttackStringMethodGoexitUnderInsights(t *testing.T) {
+	p := newStringerPool(mpire.WithJobs(1), mpire.WithInsights(), mpire.WithKeepAlive())
+	var got []int
+	var err error
+	bounded(t, "Map", func() { got, err = p.Map(ctx, []stringer{{n: 1, kind: "goexit"}, {n: 2}, {n: 3, kind: "goexit"}}) })
+	if err == nil && !slices.Equal(got, []int{1, 2, 3}) {
+		t.Errorf("Map = %v", got)
+	}
+	if got, err := p.Map(ctx, []stringer{{n: 4}}); err != nil || !slices.Equal(got, []int{4}) {
+		t.Errorf("Map after = %v, %v", got, err)
+	}
+	bounded(t, "Close", func() { p.Close() })
+}
+
+// TestAttackStringMethodPanicsTwiceUnderInsights: with insights, the
+// arguments of a long task are formatted even though no task fails.
+func TestAttackStringMethodPanicsTwiceUnderInsights(t *testing.T) {
+	bug(t, "with WithInsights, a String method that panics with a value whose String panics kills the process "+
+		"on a call where no task fails: executor.runTimed formats top tasks' arguments with no recover")
+	p := newStringerPool(mpire.WithJobs(1), mpire.WithInsights())
+	got, err := p.Map(ctx, []stringer{{n: 1, kind: "panic-twice"}})
+	if err == nil && !slices.Equal(got, []int{1}) {
+		t.Errorf("Map = %v", got)
+	}
+}
