@@ -1102,3 +1102,162 @@ func TestAttackStringMethodPanicsTwiceUnderInsights(t *testing.T) {
 		t.Errorf("Map = %v", got)
 	}
 }
+
+// TestAttackApplyAsyncStorm: thousands of ApplyAsync, some failing every
+// way, some cancelled, then Close while results are still awaited: every
+// result is right or an error, and every Get returns.
+func TestAttackApplyAsyncStorm(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		l := newLives(0)
+		opts := []mpire.Option{mpire.WithJobs(3)}
+		if keep {
+			opts = append(opts, mpire.WithKeepAlive())
+		}
+		p, _ := newPool(t, l.spec(), opts...)
+		var res []*mpire.AsyncResult[int]
+		var args []int
+		var cancels []context.CancelFunc
+		for i := range 2000 {
+			x := i
+			if i%97 == 3 {
+				x = -1 - i%3
+			}
+			cctx, cancel := context.WithCancel(ctx)
+			if i%11 == 0 {
+				cancel()
+			}
+			cancels = append(cancels, cancel)
+			args = append(args, x)
+			res = append(res, p.ApplyAsync(cctx, x, mpire.WithWorkerLifespan(1+i%7)))
+		}
+		for _, cancel := range cancels[len(cancels)/2:] {
+			cancel()
+		}
+		bounded(t, "Get", func() {
+			for _, r := range res[:len(res)/4] {
+				r.Wait()
+			}
+		})
+		bounded(t, "Close", func() { p.Close() })
+		var okN, closedN, otherN int
+		bounded(t, "Get", func() {
+			for i, r := range res {
+				v, err := r.Get()
+				switch {
+				case err == nil:
+					okN++
+				case errors.Is(err, mpire.ErrClosed):
+					closedN++
+				default:
+					otherN++
+				}
+				switch {
+				case err == nil && (args[i] < 0 || v != 2*args[i]+1):
+					t.Errorf("ApplyAsync(%d) = %d, nil", args[i], v)
+				case err == nil && !r.Successful():
+					t.Errorf("ApplyAsync(%d) succeeded but not Successful", args[i])
+				case err != nil && r.Successful():
+					t.Errorf("ApplyAsync(%d) failed with %v but Successful", args[i], err)
+				}
+			}
+		})
+		t.Logf("keep-alive %v: %d succeeded, %d closed, %d failed", keep, okN, closedN, otherN)
+		for _, cancel := range cancels {
+			cancel()
+		}
+		l.check(t)
+	}
+}
+
+// TestAttackRecursionOnItsOwnPool: tasks call their own pool recursively,
+// with their context, on pools of 1 to 4 workers: every call returns the
+// right answer or ErrDeadlock, never waits forever.
+func TestAttackRecursionOnItsOwnPool(t *testing.T) {
+	for jobs := 1; jobs <= 4; jobs++ {
+		var p *mpireimpl.Pool[state, int, int, life]
+		var deadlocks atomic.Int64
+		// f(x) = x + f(x-1) + ..., computed by calling the pool.
+		p, _ = newPool(t, spec{task: func(ctx context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+			if x <= 0 {
+				return 0, nil
+			}
+			sub, err := p.Map(ctx, []int{x - 1})
+			if errors.Is(err, mpire.ErrDeadlock) {
+				deadlocks.Add(1)
+			}
+			if err != nil {
+				return 0, err
+			}
+			return x + sub[0], nil
+		}}, mpire.WithJobs(jobs))
+		for depth := range 6 {
+			var got []int
+			var err error
+			bounded(t, "a recursive Map", func() { got, err = p.Map(ctx, []int{depth, depth}) })
+			if err != nil && !errors.Is(err, mpire.ErrDeadlock) {
+				t.Errorf("jobs %d depth %d: %v", jobs, depth, err)
+			}
+			if err == nil && !slices.Equal(got, []int{depth * (depth + 1) / 2, depth * (depth + 1) / 2}) {
+				t.Errorf("jobs %d depth %d: %v", jobs, depth, got)
+			}
+		}
+		bounded(t, "Close", func() { p.Close() })
+	}
+}
+
+// TestAttackNestedPoolsCancelled: a task of one pool maps on a second pool,
+// whose tasks map on a third; the outer call is cancelled at random moments.
+func TestAttackNestedPoolsCancelled(t *testing.T) {
+	inner, _ := newPool(t, spec{}, mpire.WithJobs(2), mpire.WithKeepAlive())
+	mid, _ := newPool(t, spec{task: func(ctx context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+		got, err := inner.Map(ctx, ints(x%5+1))
+		if err != nil {
+			return 0, err
+		}
+		return got[len(got)-1], nil
+	}}, mpire.WithJobs(2))
+	outer, _ := newPool(t, spec{task: func(ctx context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+		var sum int
+		for r, err := range mid.IMapUnordered(ctx, slices.Values(ints(x%4+1))) {
+			if err != nil {
+				return 0, err
+			}
+			sum += r
+		}
+		return sum, nil
+	}}, mpire.WithJobs(2))
+	wantOf := func(x int) int {
+		sum := 0
+		for y := range x%4 + 1 {
+			sum += (y % 5) * (y % 5)
+		}
+		return sum
+	}
+	var calls sync.WaitGroup
+	for i := range 30 {
+		calls.Go(func() {
+			cctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			if i%3 != 0 {
+				time.AfterFunc(time.Duration(i*i*20)*time.Microsecond, cancel)
+			}
+			got, err := outer.Map(cctx, ints(12))
+			if err != nil {
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("outer Map = %v, want Canceled", err)
+				}
+				return
+			}
+			for x, r := range got {
+				if r != wantOf(x) {
+					t.Errorf("outer Map = %v", got)
+					return
+				}
+			}
+		})
+	}
+	bounded(t, "the calls", calls.Wait)
+	for _, p := range []*mpireimpl.Pool[state, int, int, life]{outer, mid, inner} {
+		bounded(t, "Close", func() { p.Close() })
+	}
+}
