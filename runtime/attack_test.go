@@ -1261,3 +1261,127 @@ func TestAttackNestedPoolsCancelled(t *testing.T) {
 		bounded(t, "Close", func() { p.Close() })
 	}
 }
+
+// TestAttackHostileInputs: inputs that panic, end their goroutine, or go on
+// yielding after being told to stop, at every point, on ordered and
+// unordered IMap: an error or every result right, and the pool goes on.
+func TestAttackHostileInputs(t *testing.T) {
+	hostile := func(how string, at, n int) func(func(int) bool) {
+		return func(yield func(int) bool) {
+			for i := range n {
+				if i == at {
+					switch how {
+					case "panic":
+						panic("in the input")
+					case "goexit":
+						runtime.Goexit()
+					}
+				}
+				if !yield(i) && how != "deaf" {
+					return
+				}
+			}
+		}
+	}
+	for _, pool := range [][]mpire.Option{
+		{mpire.WithJobs(1), mpire.WithKeepAlive()},
+		{mpire.WithJobs(3), mpire.WithOrderTasks()},
+	} {
+		p, cnt := newPool(t, spec{}, pool...)
+		for _, how := range []string{"panic", "goexit", "deaf"} {
+			for _, at := range []int{0, 1, 5, 19} {
+				for _, tc := range []struct {
+					opts  []mpire.CallOption
+					limit int // inputs read
+				}{
+					{[]mpire.CallOption{mpire.WithChunkSize(2)}, 20},
+					{[]mpire.CallOption{mpire.WithIterableLen(3)}, 3},
+					{[]mpire.CallOption{mpire.WithMaxTasksActive(1), mpire.WithWorkerLifespan(2)}, 20},
+				} {
+					opts := tc.opts
+					for _, ordered := range []bool{true, false} {
+						seq := p.IMap
+						if !ordered {
+							seq = p.IMapUnordered
+						}
+						var got []int
+						var err error
+						bounded(t, how, func() { got, err = collect(seq(ctx, hostile(how, at, 20), opts...)) })
+						if !ordered {
+							slices.Sort(got)
+						}
+						if err == nil && !slices.Equal(got, squares(len(got))) {
+							t.Errorf("%s at %d: %v", how, at, got)
+						}
+						if err == nil && how != "deaf" && at < tc.limit {
+							t.Errorf("%s at %d: success with %v", how, at, got)
+						}
+						// A deaf input is only told to stop by WithIterableLen.
+						if how == "deaf" && tc.limit == 20 && err != nil {
+							t.Errorf("deaf input read to its end: %v", err)
+						}
+					}
+				}
+			}
+		}
+		bounded(t, "Close", func() { p.Close() })
+		if cnt.inits.Load() != cnt.exits.Load() {
+			t.Errorf("%d inits, %d exits", cnt.inits.Load(), cnt.exits.Load())
+		}
+	}
+}
+
+// TestAttackEveryTaskBelongsToOneLife: over calls of every kind with random
+// lifespans and chunk sizes, the exit results of the calls and of Close
+// account for every task exactly once, and insights count every task.
+func TestAttackEveryTaskBelongsToOneLife(t *testing.T) {
+	for _, cfg := range []struct {
+		keep bool
+		pool []mpire.Option
+	}{
+		{false, []mpire.Option{mpire.WithJobs(2), mpire.WithInsights()}},
+		{true, []mpire.Option{mpire.WithJobs(3), mpire.WithKeepAlive(), mpire.WithInsights()}},
+		{true, []mpire.Option{mpire.WithJobs(2), mpire.WithKeepAlive(), mpire.WithOrderTasks(), mpire.WithInsights()}},
+	} {
+		p, cnt := newPool(t, spec{}, cfg.pool...)
+		accounted, run := 0, 0
+		for i := range 40 {
+			opts := []mpire.CallOption{mpire.WithChunkSize(1 + i%5), mpire.WithWorkerLifespan(1 + i%7)}
+			if i%3 == 0 {
+				opts = append(opts, mpire.WithTaskTimeout(time.Minute))
+			}
+			n := (i * 7) % 50
+			for name, call := range callAll(p, ints(n), opts...) {
+				if name == "Apply" {
+					continue // ExitResults is only the last Apply's
+				}
+				before := p.Insights().CompletedTasks()
+				got, err := call()
+				if err != nil || !slices.Equal(got, squares(n)) {
+					t.Fatalf("%s: %v, %v", name, got, err)
+				}
+				run += n
+				for _, e := range p.ExitResults() {
+					accounted += e.Tasks
+				}
+				if !cfg.keep {
+					before = 0 // without keep-alive, insights start afresh with each call's workers
+				}
+				if done := p.Insights().CompletedTasks(); n > 0 && done-before != n {
+					t.Errorf("%s of %d tasks: insights count %d", name, n, done-before)
+				}
+			}
+		}
+		p.Close()
+		if cfg.keep {
+			// Without keep-alive no worker runs at Close, and ExitResults
+			// stays the last call's.
+			for _, e := range p.ExitResults() {
+				accounted += e.Tasks
+			}
+		}
+		if accounted != run || int(cnt.tasks.Load()) != run {
+			t.Errorf("%d tasks run, %d counted, %d accounted for by exit results", run, cnt.tasks.Load(), accounted)
+		}
+	}
+}
