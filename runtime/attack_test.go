@@ -1385,3 +1385,56 @@ func TestAttackEveryTaskBelongsToOneLife(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackDeadlineWhileWorkersExit: a call made while the last call's
+// workers still run their exit waits for them; its deadline still holds.
+func TestAttackDeadlineWhileWorkersExit(t *testing.T) {
+	bug(t, "a call made while the previous call's workers run their exit ignores its context until the exits "+
+		"end: Pool.begin waits on p.settled (for p.stop == nil) without looking at ctx, so a slow or stuck "+
+		"exit holds every new call past its deadline")
+	exiting, release := make(chan struct{}), newGate()
+	var once sync.Once
+	p, _ := newPool(t, spec{exit: func(_ context.Context, id mpire.WorkerID, st *state) (life, error) {
+		once.Do(func() { close(exiting) })
+		release.wait()
+		return life{ID: id, Tasks: st.tasks}, nil
+	}}, mpire.WithJobs(1))
+	first := make(chan error)
+	go func() {
+		_, err := p.Map(ctx, ints(3))
+		first <- err
+	}()
+	<-exiting
+	dctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	var err error
+	bounded(t, "Map while the workers exit", func() { _, err = p.Map(dctx, ints(3)) })
+	release.open()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Map = %v, want DeadlineExceeded", err)
+	}
+	if err := <-first; err != nil {
+		t.Error(err)
+	}
+	p.Close()
+}
+
+// TestAttackExitCallsItsOwnPool: exit, given its context, calls its own
+// pool; nothing could serve it while the workers stop.
+func TestAttackExitCallsItsOwnPool(t *testing.T) {
+	bug(t, "exit calling its own pool waits forever (Pool.begin waits for the stopping generation, which "+
+		"waits for this exit) instead of failing with ErrDeadlock or ErrClosed")
+	var p *mpireimpl.Pool[state, int, int, life]
+	var inner error
+	p, _ = newPool(t, spec{exit: func(ctx context.Context, id mpire.WorkerID, _ *state) (life, error) {
+		_, inner = p.Apply(ctx, 1)
+		return life{ID: id}, nil
+	}}, mpire.WithJobs(2))
+	dctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	bounded(t, "Map", func() { p.Map(dctx, ints(2)) })
+	if inner == nil {
+		t.Fatal("Apply from exit succeeded")
+	}
+	p.Close()
+}
