@@ -1438,3 +1438,108 @@ func TestAttackExitCallsItsOwnPool(t *testing.T) {
 	}
 	p.Close()
 }
+
+// TestAttackCloseWhileExitsFail: Close from several goroutines while the
+// kept-alive workers' exits fail every way; the first Close returns the
+// failure, the others nil, calls after Close get ErrClosed, and nothing
+// hangs.
+func TestAttackCloseWhileExitsFail(t *testing.T) {
+	for _, tc := range []struct {
+		how  string
+		want error
+	}{
+		{"error", errInjected},
+		{"panic", errInjected},
+		{"goexit", mpire.ErrWorkerDied},
+		{"stuck", mpire.ErrTimeout},
+	} {
+		release := newGate()
+		p, cnt := newPool(t, spec{exit: func(_ context.Context, id mpire.WorkerID, st *state) (life, error) {
+			switch tc.how {
+			case "error":
+				return life{}, errInjected
+			case "panic":
+				panic(errInjected)
+			case "goexit":
+				runtime.Goexit()
+			case "stuck":
+				release.wait() // ignores its context
+			}
+			return life{ID: id, Tasks: st.tasks}, nil
+		}}, mpire.WithJobs(3), mpire.WithKeepAlive(), mpire.WithWorkerExitTimeout(20*time.Millisecond))
+		if got, err := p.Map(ctx, ints(30), mpire.WithChunkSize(1)); err != nil || !slices.Equal(got, squares(30)) {
+			t.Fatalf("Map = %v, %v", got, err)
+		}
+		var errs []error
+		var mu sync.Mutex
+		var closers sync.WaitGroup
+		for range 4 {
+			closers.Go(func() {
+				err := p.Close()
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			})
+		}
+		bounded(t, "Close", closers.Wait)
+		release.open()
+		failures := 0
+		for _, err := range errs {
+			if err == nil {
+				continue
+			}
+			failures++
+			if !errors.Is(err, tc.want) || taskErr(t, err).Phase != mpire.PhaseExit {
+				t.Errorf("exit %s: Close = %v, want %v in an exit TaskError", tc.how, err, tc.want)
+			}
+		}
+		if failures != 1 {
+			t.Errorf("exit %s: %d of 4 Close calls failed, want 1", tc.how, failures)
+		}
+		if _, err := p.Apply(ctx, 1); !errors.Is(err, mpire.ErrClosed) {
+			t.Errorf("Apply after Close = %v", err)
+		}
+		if cnt.inits.Load() != cnt.exits.Load() {
+			t.Errorf("exit %s: %d inits, %d exits", tc.how, cnt.inits.Load(), cnt.exits.Load())
+		}
+	}
+	time.Sleep(10 * time.Millisecond) // the abandoned exits return
+}
+
+// TestAttackInsightsWhileEverythingRuns reads insights, with their report,
+// while calls of every kind run, restart workers and fail.
+func TestAttackInsightsWhileEverythingRuns(t *testing.T) {
+	l := newLives(50)
+	p, _ := newPool(t, l.spec(), mpire.WithJobs(3), mpire.WithInsights())
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 2 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				in := p.Insights()
+				_ = in.String()
+				if in.CompletedTasks() < 0 {
+					t.Error("negative task count")
+				}
+			}
+		})
+	}
+	var callers sync.WaitGroup
+	for range 4 {
+		callers.Go(func() {
+			for range 30 {
+				stormCall(t, p, 30, []mpire.CallOption{mpire.WithWorkerLifespan(3), mpire.WithChunkSize(2)})
+			}
+		})
+	}
+	bounded(t, "the calls", callers.Wait)
+	close(stop)
+	readers.Wait()
+	bounded(t, "Close", func() { p.Close() })
+	l.check(t)
+}
