@@ -1543,3 +1543,47 @@ func TestAttackInsightsWhileEverythingRuns(t *testing.T) {
 	bounded(t, "Close", func() { p.Close() })
 	l.check(t)
 }
+
+// panicWriter is a progress bar writer that panics.
+type panicWriter struct{}
+
+func (panicWriter) Write([]byte) (int, error) { panic("the progress bar's writer") }
+
+// TestAttackProgressBarWriterPanics: the caller's writer panics while the
+// bar is drawn; the process must not die of it.
+func TestAttackProgressBarWriterPanics(t *testing.T) {
+	bug(t, "a progress bar writer that panics kills the process: monitor.follow redraws on a goroutine of "+
+		"the runtime with no recover (the first draw, in startProgress, runs on the caller's goroutine)")
+	p, _ := newPool(t, spec{task: func(_ context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+		time.Sleep(time.Millisecond)
+		return x * x, nil
+	}}, mpire.WithJobs(2))
+	func() {
+		defer func() { recover() }() // a panic on the caller's goroutine is the caller's
+		p.Map(ctx, ints(400), mpire.WithProgressBarWriter(panicWriter{}))
+	}()
+	p.Close()
+}
+
+// TestAttackProgressBarsOnConcurrentFailingCalls draws progress bars of
+// concurrent calls that fail, are cancelled, or have more inputs than
+// WithIterableLen says.
+func TestAttackProgressBarsOnConcurrentFailingCalls(t *testing.T) {
+	p, _ := newPool(t, newLives(0).spec(), mpire.WithJobs(2), mpire.WithKeepAlive())
+	var callers sync.WaitGroup
+	for i := range 6 {
+		callers.Go(func() {
+			var buf syncBuffer
+			opts := []mpire.CallOption{mpire.WithProgressBarWriter(&buf), mpire.WithProgressBarTitle(fmt.Sprint("call ", i))}
+			for range 10 {
+				stormCall(t, p, 15, opts)
+				got, err := collect(p.IMap(ctx, slices.Values(ints(40)), append(opts, mpire.WithIterableLen(1+i))...))
+				if err != nil || !slices.Equal(got, want(ints(1+i))) {
+					t.Errorf("IMap with WithIterableLen(%d) = %v, %v", 1+i, got, err)
+				}
+			}
+		})
+	}
+	bounded(t, "the calls", callers.Wait)
+	p.Close()
+}
