@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -1586,4 +1587,34 @@ func TestAttackProgressBarsOnConcurrentFailingCalls(t *testing.T) {
 	}
 	bounded(t, "the calls", callers.Wait)
 	p.Close()
+}
+
+// TestAttackGoexitInExitAfterTimeLimitedTasks: a kept-alive worker that
+// ran tasks under a time limit dies in its exit at Close; nothing of it may
+// outlive Close (goleak checks at the end of the package's tests).
+func TestAttackGoexitInExitAfterTimeLimitedTasks(t *testing.T) {
+	bug(t, "a worker that dies (runtime.Goexit) in its exit at Close leaks its limitRunner goroutine: slot.died "+
+		"with s.stopping calls exec.died, which never closes x.limits as executor.stop does")
+	p, _ := newPool(t, spec{exit: func(context.Context, mpire.WorkerID, *state) (life, error) {
+		runtime.Goexit()
+		return life{}, nil
+	}}, mpire.WithJobs(2), mpire.WithKeepAlive())
+	if got, err := p.Map(ctx, ints(10), mpire.WithTaskTimeout(time.Minute)); err != nil || !slices.Equal(got, squares(10)) {
+		t.Fatalf("Map = %v, %v", got, err)
+	}
+	var err error
+	bounded(t, "Close", func() { err = p.Close() })
+	if !errors.Is(err, mpire.ErrWorkerDied) {
+		t.Errorf("Close = %v, want ErrWorkerDied", err)
+	}
+	leaked := func() bool {
+		buf := make([]byte, 1<<20)
+		return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "limitRunner")
+	}
+	for i := 0; i < 100 && leaked(); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if leaked() {
+		t.Error("a time limit's goroutine outlives Close")
+	}
 }
