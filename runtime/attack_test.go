@@ -1618,3 +1618,14 @@ func TestAttackGoexitInExitAfterTimeLimitedTasks(t *testing.T) {
 		t.Error("a time limit's goroutine outlives Close")
 	}
 }
+
+// TestAttackIterableLenOnASlice: API.md says a call processes the first
+// min(n, inputs) with WithIterableLen(n), as MPIRE does for any iterable.
+func TestAttackIterableLenOnASlice(t *testing.T) {
+	bug(t, "Map and MapUnordered ignore WithIterableLen: over 10 inputs with WithIterableLen(3) they return 10 "+
+		"results, where API.md (and MPIRE's islice) take the first 3 (mapSlice never reads s.IterableLen)")
+	p, _ := newPool(t, spec{}, mpire.WithJobs(2))
+	if got, err := p.Map(ctx, ints(10), mpire.WithIterableLen(3)); err != nil || !slices.Equal(got, squares(3)) {
+		t.Errorf("Map over 10 with WithIterableLen(3) = %v, %v", got, err)
+	}
+}
