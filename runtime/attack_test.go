@@ -1629,3 +1629,19 @@ func TestAttackIterableLenOnASlice(t *testing.T) {
 		t.Errorf("Map over 10 with WithIterableLen(3) = %v, %v", got, err)
 	}
 }
+
+// TestAttackInputPanicsWithAPanickyValue: the input panics with a value
+// whose String panics; the call fails, the process lives.
+func TestAttackInputPanicsWithAPanickyValue(t *testing.T) {
+	bug(t, "an input iterator that panics with a value whose String panics kills the process: feeder.feed's "+
+		"deferred fmt.Errorf formats the *PanicError eagerly (PanicError.Error -> fmt re-panics) on the "+
+		"feeder goroutine")
+	p, _ := newPool(t, spec{}, mpire.WithJobs(2))
+	_, err := collect(p.IMap(ctx, func(yield func(int) bool) {
+		yield(1)
+		panic(panicky{})
+	}))
+	if err == nil {
+		t.Fatal("IMap succeeded")
+	}
+}
