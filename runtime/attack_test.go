@@ -1645,3 +1645,30 @@ func TestAttackInputPanicsWithAPanickyValue(t *testing.T) {
 		t.Fatal("IMap succeeded")
 	}
 }
+
+// TestAttackManyWorkersShortLives: 64 workers on a small machine, each task
+// a whole worker life, on every kind of call.
+func TestAttackManyWorkersShortLives(t *testing.T) {
+	const n = 3000
+	p, cnt := newPool(t, spec{}, mpire.WithJobs(64), mpire.WithKeepAlive(), mpire.WithInsights())
+	for name, call := range callAll(p, ints(n), mpire.WithChunkSize(1), mpire.WithWorkerLifespan(1), mpire.WithMaxTasksActive(64)) {
+		if name == "Apply" {
+			continue
+		}
+		cnt.inits.Store(0)
+		cnt.exits.Store(0)
+		var got []int
+		var err error
+		bounded(t, name, func() { got, err = call() })
+		if err != nil || !slices.Equal(got, squares(n)) {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if cnt.inits.Load() != n || cnt.exits.Load() != n || len(p.ExitResults()) != n {
+			t.Errorf("%s: %d inits, %d exits, %d exit results; want %d", name, cnt.inits.Load(), cnt.exits.Load(), len(p.ExitResults()), n)
+		}
+	}
+	bounded(t, "Close", func() { p.Close() })
+	if got := p.Insights().CompletedTasks(); got != 4*n {
+		t.Errorf("insights count %d tasks, want %d", got, 4*n)
+	}
+}
