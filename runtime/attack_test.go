@@ -130,15 +130,6 @@ func TestAttackStringMethodPanicsTwice(t *testing.T) {
 	}
 }
 
-// Keep the imports used while tests are added.
-var (
-	_ = context.Background
-	_ = math.MaxInt
-	_ = slices.Values[[]int]
-	_ sync.Mutex
-	_ atomic.Int64
-)
-
 // TestAttackHugeIterableLen: WithIterableLen far beyond the input takes
 // the inputs there are (MPIRE's min(n, inputs)).
 func TestAttackHugeIterableLen(t *testing.T) {
