@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -18,15 +17,6 @@ import (
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
-
-// bug marks a test that shows a known defect: it is skipped, so that the
-// suite stays green, unless MPIRE_ATTACK_BUGS=1 asks to see it fail.
-func bug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("MPIRE_ATTACK_BUGS") == "" {
-		t.Skip("BUG: " + what)
-	}
-}
 
 // bounded runs f and fails the test, with a dump of every goroutine, when it
 // does not return within a generous bound: a hang, not a slow machine.
@@ -104,9 +94,6 @@ func TestAttackStringMethodPanicIsShown(t *testing.T) {
 // TestAttackStringMethodGoexit: the String method of a failing task's
 // argument ends the worker's goroutine while the failure is formatted.
 func TestAttackStringMethodGoexit(t *testing.T) {
-	bug(t, "Goexit in an argument's String method while a failure is formatted hangs the call and Close: "+
-		"executor.died formats the same argument again inside slot.serve's deferred recovery, "+
-		"which Goexits a second time before p.done and a new serve run")
 	p := newStringerPool(mpire.WithJobs(2))
 	var err error
 	bounded(t, "Map", func() {
@@ -121,8 +108,6 @@ func TestAttackStringMethodGoexit(t *testing.T) {
 // TestAttackStringMethodPanicsTwice: fmt re-panics when formatting a panic
 // value panics too; formatting a failure must not kill the process.
 func TestAttackStringMethodPanicsTwice(t *testing.T) {
-	bug(t, "a String method that panics with a value whose String panics kills the process: "+
-		"fmt re-panics, and executor.taskError formats arguments on the slot goroutine with no recover")
 	p := newStringerPool(mpire.WithJobs(1))
 	_, err := p.Map(ctx, []stringer{{n: -1, kind: "panic-twice"}})
 	if err == nil {
@@ -163,9 +148,6 @@ func TestAttackHugeIterableLen(t *testing.T) {
 // TestAttackIterableLenNearMaxInt: the default chunking of a huge
 // WithIterableLen overflows its chunk length.
 func TestAttackIterableLenNearMaxInt(t *testing.T) {
-	bug(t, "IMap with WithIterableLen(math.MaxInt) (default chunking, or WithNSplits(2)) waits forever for "+
-		"the bound on active tasks: chunking.maxLen computes (num+den-1)/den, which overflows to a negative "+
-		"length, so feeder keeps the chunking (chunks of ~MaxInt/128) with a bound of jobs*1*2 tokens")
 	p, _ := newPool(t, spec{}, mpire.WithJobs(2))
 	for _, opts := range [][]mpire.CallOption{
 		{mpire.WithIterableLen(math.MaxInt)},
@@ -185,9 +167,6 @@ func TestAttackIterableLenNearMaxInt(t *testing.T) {
 // WithTaskTimeout returns later; its result must never land in another
 // call's results.
 func TestAttackAbandonedTaskWritesIntoTheNextCall(t *testing.T) {
-	bug(t, "a MapUnordered task abandoned by WithTaskTimeout writes its result, when it returns, into the slot's "+
-		"scratch buffer (call.nextRun: r.out = s.scratch), which the kept-alive slot reuses for the next call: "+
-		"a data race, and a wrong result with a nil error")
 	abandonedReturning := make(chan struct{})
 	release := newGate()
 	p, _ := newPool(t, spec{task: func(_ context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
@@ -219,9 +198,6 @@ func TestAttackAbandonedTaskWritesIntoTheNextCall(t *testing.T) {
 // slot goes on with the next call while the abandoned task still runs; the
 // two must share nothing.
 func TestAttackAbandonedTaskRacesWithTheSlot(t *testing.T) {
-	bug(t, "-race reports a data race after any abandoned task when its kept-alive slot serves again: the "+
-		"abandoned closure in executor.runEach reads r.args/r.out through r, which is &slot.r, and slot.loop "+
-		"resets slot.r for its next piece (slot.go: s.r = run[A, R]{}) with no happens-before edge")
 	release := newGate()
 	p, _ := newPool(t, spec{task: func(_ context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
 		if x < 0 {
@@ -243,8 +219,6 @@ func TestAttackAbandonedTaskRacesWithTheSlot(t *testing.T) {
 // gives apply_async tasks to the workers in turn; Apply calls must not all
 // wait for worker 0 while the others are idle.
 func TestAttackOrderedApplySpreadsOverWorkers(t *testing.T) {
-	bug(t, "with WithOrderTasks every Apply/ApplyAsync runs on worker 0: Apply's chunk always has seq 0, and "+
-		"call.addChunk queues chunk seq%jobs on that slot only, so an ordered pool serves applies one at a time")
 	var mu sync.Mutex
 	used := map[mpire.WorkerID]bool{}
 	p, _ := newPool(t, spec{task: func(_ context.Context, id mpire.WorkerID, _ *state, x int) (int, error) {
@@ -268,9 +242,6 @@ func TestAttackOrderedApplySpreadsOverWorkers(t *testing.T) {
 // its own pool; the other worker is free to serve it, or the call must fail
 // fast with ErrDeadlock.
 func TestAttackOrderedNestedApply(t *testing.T) {
-	bug(t, "on a WithOrderTasks pool a task on worker 0 calling Apply (or Map) on its own pool waits forever: "+
-		"the nested work is queued for slot 0 only (call.addChunk/take with bySlot, or the ordered slice tickets), "+
-		"and Pool.begin's ErrDeadlock check counts nested calls, not which slot they need")
 	var p *mpireimpl.Pool[state, int, int, life]
 	p, _ = newPool(t, spec{task: func(ctx context.Context, id mpire.WorkerID, _ *state, x int) (int, error) {
 		if x == 0 {
@@ -291,9 +262,6 @@ func TestAttackOrderedNestedApply(t *testing.T) {
 // TestAttackNestedCallsFromOneTask: one task makes two calls at once on its
 // own 2-worker pool; the other worker can serve both, one after the other.
 func TestAttackNestedCallsFromOneTask(t *testing.T) {
-	bug(t, "a task making two concurrent calls (ApplyAsync twice) on its own 2-worker pool gets ErrDeadlock "+
-		"for the second although the other worker serves both: Pool.begin counts nested calls "+
-		"(p.nested+1 >= jobs), not the workers held by waiting tasks")
 	var p *mpireimpl.Pool[state, int, int, life]
 	running, release := make(chan struct{}), newGate()
 	p, _ = newPool(t, spec{task: func(ctx context.Context, id mpire.WorkerID, _ *state, x int) (int, error) {
@@ -331,9 +299,6 @@ func TestAttackNestedCallsFromOneTask(t *testing.T) {
 // runs, an init that honours its context; the call returns the context's
 // error instead of waiting for an init that waits for it.
 func TestAttackCancelDuringInit(t *testing.T) {
-	bug(t, "a call cancelled while init runs waits for init forever when init honours its context: init gets "+
-		"the worker's life context (executor.init: guarded(x.life, ...)), which only ends when the worker "+
-		"stops, and the call waits for the slot holding its piece (call.wait: running > 0)")
 	started := make(chan struct{})
 	p, _ := newPool(t, spec{init: func(ctx context.Context, _ mpire.WorkerID, _ *state) error {
 		close(started)
@@ -355,8 +320,6 @@ func TestAttackCancelDuringInit(t *testing.T) {
 // TestAttackInitCallsItsOwnPool: init, given its context, calls its own
 // 1-worker pool: nothing could ever serve it.
 func TestAttackInitCallsItsOwnPool(t *testing.T) {
-	bug(t, "init calling its own 1-worker pool with its context waits forever instead of ErrDeadlock: the "+
-		"life context given to init carries no taskOfKey, so Pool.begin cannot see it comes from a worker")
 	var p *mpireimpl.Pool[state, int, int, life]
 	var inner error
 	p, _ = newPool(t, spec{init: func(ctx context.Context, _ mpire.WorkerID, _ *state) error {
@@ -634,9 +597,6 @@ func TestAttackStorm(t *testing.T) {
 // error, nothing hangs, and no init is left without an exit but those of
 // abandoned or dead workers.
 func TestAttackKeepAliveLifespansAndTimeLimits(t *testing.T) {
-	if raceEnabled {
-		bug(t, "the race of TestAttackAbandonedTaskRacesWithTheSlot (runs without -race)")
-	}
 	var mu sync.Mutex
 	initOK, exitRun, overran := 0, 0, 0
 	stall := func(ctx context.Context, honour bool) {
@@ -789,9 +749,6 @@ func TestAttackExtremeOptionValues(t *testing.T) {
 // TestAttackTinyTimeLimits: limits of a nanosecond time out some of the
 // functions and not others; every call is right or an ErrTimeout.
 func TestAttackTinyTimeLimits(t *testing.T) {
-	if raceEnabled {
-		bug(t, "the race of TestAttackAbandonedTaskRacesWithTheSlot (runs without -race)")
-	}
 	p, _ := newPool(t, spec{}, mpire.WithJobs(2), mpire.WithKeepAlive())
 	for _, opts := range [][]mpire.CallOption{
 		{mpire.WithTaskTimeout(1)},
@@ -1036,8 +993,6 @@ func TestAttackCallFromTheLoopBody(t *testing.T) {
 // TestAttackEmptyInputOnAClosedPool: every call on a closed pool fails with
 // ErrClosed, whatever its input.
 func TestAttackEmptyInputOnAClosedPool(t *testing.T) {
-	bug(t, "Map and MapUnordered with an empty slice succeed on a closed pool (mapSlice returns before "+
-		"Pool.begin), while IMap with an empty input and Apply return ErrClosed")
 	p, _ := newPool(t, spec{})
 	p.Close()
 	if _, err := p.Map(ctx, nil); !errors.Is(err, mpire.ErrClosed) {
@@ -1086,8 +1041,6 @@ func TestAttackStringMethodGoexitUnderInsights(t *testing.T) {
 // TestAttackStringMethodPanicsTwiceUnderInsights: with insights, the
 // arguments of a long task are formatted even though no task fails.
 func TestAttackStringMethodPanicsTwiceUnderInsights(t *testing.T) {
-	bug(t, "with WithInsights, a String method that panics with a value whose String panics kills the process "+
-		"on a call where no task fails: executor.runTimed formats top tasks' arguments with no recover")
 	p := newStringerPool(mpire.WithJobs(1), mpire.WithInsights())
 	got, err := p.Map(ctx, []stringer{{n: 1, kind: "panic-twice"}})
 	if err == nil && !slices.Equal(got, []int{1}) {
@@ -1381,9 +1334,6 @@ func TestAttackEveryTaskBelongsToOneLife(t *testing.T) {
 // TestAttackDeadlineWhileWorkersExit: a call made while the last call's
 // workers still run their exit waits for them; its deadline still holds.
 func TestAttackDeadlineWhileWorkersExit(t *testing.T) {
-	bug(t, "a call made while the previous call's workers run their exit ignores its context until the exits "+
-		"end: Pool.begin waits on p.settled (for p.stop == nil) without looking at ctx, so a slow or stuck "+
-		"exit holds every new call past its deadline")
 	exiting, release := make(chan struct{}), newGate()
 	var once sync.Once
 	p, _ := newPool(t, spec{exit: func(_ context.Context, id mpire.WorkerID, st *state) (life, error) {
@@ -1414,8 +1364,6 @@ func TestAttackDeadlineWhileWorkersExit(t *testing.T) {
 // TestAttackExitCallsItsOwnPool: exit, given its context, calls its own
 // pool; nothing could serve it while the workers stop.
 func TestAttackExitCallsItsOwnPool(t *testing.T) {
-	bug(t, "exit calling its own pool waits forever (Pool.begin waits for the stopping generation, which "+
-		"waits for this exit) instead of failing with ErrDeadlock or ErrClosed")
 	var p *mpireimpl.Pool[state, int, int, life]
 	var inner error
 	p, _ = newPool(t, spec{exit: func(ctx context.Context, id mpire.WorkerID, _ *state) (life, error) {
@@ -1544,8 +1492,6 @@ func (panicWriter) Write([]byte) (int, error) { panic("the progress bar's writer
 // TestAttackProgressBarWriterPanics: the caller's writer panics while the
 // bar is drawn; the process must not die of it.
 func TestAttackProgressBarWriterPanics(t *testing.T) {
-	bug(t, "a progress bar writer that panics kills the process: monitor.follow redraws on a goroutine of "+
-		"the runtime with no recover (the first draw, in startProgress, runs on the caller's goroutine)")
 	p, _ := newPool(t, spec{task: func(_ context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
 		time.Sleep(time.Millisecond)
 		return x * x, nil
@@ -1584,8 +1530,6 @@ func TestAttackProgressBarsOnConcurrentFailingCalls(t *testing.T) {
 // ran tasks under a time limit dies in its exit at Close; nothing of it may
 // outlive Close (goleak checks at the end of the package's tests).
 func TestAttackGoexitInExitAfterTimeLimitedTasks(t *testing.T) {
-	bug(t, "a worker that dies (runtime.Goexit) in its exit at Close leaks its limitRunner goroutine: slot.died "+
-		"with s.stopping calls exec.died, which never closes x.limits as executor.stop does")
 	p, _ := newPool(t, spec{exit: func(context.Context, mpire.WorkerID, *state) (life, error) {
 		runtime.Goexit()
 		return life{}, nil
@@ -1613,8 +1557,6 @@ func TestAttackGoexitInExitAfterTimeLimitedTasks(t *testing.T) {
 // TestAttackIterableLenOnASlice: API.md says a call processes the first
 // min(n, inputs) with WithIterableLen(n), as MPIRE does for any iterable.
 func TestAttackIterableLenOnASlice(t *testing.T) {
-	bug(t, "Map and MapUnordered ignore WithIterableLen: over 10 inputs with WithIterableLen(3) they return 10 "+
-		"results, where API.md (and MPIRE's islice) take the first 3 (mapSlice never reads s.IterableLen)")
 	p, _ := newPool(t, spec{}, mpire.WithJobs(2))
 	if got, err := p.Map(ctx, ints(10), mpire.WithIterableLen(3)); err != nil || !slices.Equal(got, squares(3)) {
 		t.Errorf("Map over 10 with WithIterableLen(3) = %v, %v", got, err)
@@ -1624,9 +1566,6 @@ func TestAttackIterableLenOnASlice(t *testing.T) {
 // TestAttackInputPanicsWithAPanickyValue: the input panics with a value
 // whose String panics; the call fails, the process lives.
 func TestAttackInputPanicsWithAPanickyValue(t *testing.T) {
-	bug(t, "an input iterator that panics with a value whose String panics kills the process: feeder.feed's "+
-		"deferred fmt.Errorf formats the *PanicError eagerly (PanicError.Error -> fmt re-panics) on the "+
-		"feeder goroutine")
 	p, _ := newPool(t, spec{}, mpire.WithJobs(2))
 	_, err := collect(p.IMap(ctx, func(yield func(int) bool) {
 		yield(1)

@@ -15,6 +15,21 @@ func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...CallOptio
 		return zero, err
 	}
 	ch := &chunk[A, R]{args: []A{args}, out: make([]R, 1)}
+	if p.s.OrderTasks {
+		// As in MPIRE, with ordered tasks applied tasks go to the workers in
+		// turn, passing over a worker held by a call from inside it, which
+		// could never serve this one.
+		p.mu.Lock()
+		ch.seq = p.applied % p.s.Jobs
+		for k := range p.s.Jobs {
+			if slot := (p.applied + k) % p.s.Jobs; p.nestedIn[WorkerID(slot)] == 0 {
+				ch.seq = slot
+				break
+			}
+		}
+		p.applied = ch.seq + 1
+		p.mu.Unlock()
+	}
 	bar := c.startProgress(1)
 	c.addChunk(ch)
 	c.wait()

@@ -9,12 +9,11 @@ import (
 // A call is one Map, IMap, Apply... on a pool: its settings, its context,
 // its first error, and the work it hands out to the pool's worker slots.
 type call[St, A, R, E any] struct {
-	p       *Pool[St, A, R, E]
-	s       Settings
-	parent  context.Context
-	ctx     context.Context // the tasks' context: cancelled when the call stops
-	taskCtx taskContext     // what ctx points to
-	cancel  context.CancelCauseFunc
+	p      *Pool[St, A, R, E]
+	s      Settings
+	parent context.Context
+	ctx    context.Context // cancelled when the call stops; each slot's tasks get it through a workerContext
+	cancel context.CancelCauseFunc
 
 	stopped atomic.Bool // set by the first failure; tasks check it between tasks
 	errMu   sync.Mutex
@@ -23,10 +22,10 @@ type call[St, A, R, E any] struct {
 	wake    chan struct{}
 
 	// Guarded by p.mu.
-	queued  bool // in p.queue
-	nested  bool // made from inside a task of the same pool
-	running int  // pieces taken by slots and not yet done
-	exits   []E  // exit values of the workers restarted during the call
+	queued   bool      // in p.queue
+	nestedIn *WorkerID // made from inside a function of a worker of the same pool: its slot
+	running  int       // pieces taken by slots and not yet done
+	exits    []E       // exit values of the workers restarted during the call
 
 	slice  sliceInput[A, R] // Map and MapUnordered
 	chunks chunkInput[A, R] // IMap, IMapUnordered and Apply
@@ -97,26 +96,29 @@ type completion[E any] struct {
 
 func newCall[St, A, R, E any](p *Pool[St, A, R, E], parent context.Context, s Settings) *call[St, A, R, E] {
 	c := &call[St, A, R, E]{p: p, s: s, parent: parent, wake: make(chan struct{}, 1)}
-	c.taskCtx.Context, c.cancel = context.WithCancelCause(parent)
-	c.taskCtx.pool = p
-	c.ctx = &c.taskCtx
+	c.ctx, c.cancel = context.WithCancelCause(parent)
 	return c
 }
 
-// taskContext is the context of a call's tasks. It knows the task's pool,
-// so that a call from inside a task on its own pool is recognised; it lives
-// in the call, which saves an allocation per call.
-type taskContext struct {
+// workerContext is the context of a worker's functions. It knows the pool
+// and the slot they run in, so that a call made from inside them on their
+// own pool, which could wait forever, is recognised.
+type workerContext struct {
 	context.Context
-	pool any
+	in workerOf
 }
 
-// taskOfKey is the key whose value, in a task's context, is its pool.
-type taskOfKey struct{}
+// workerOf is the value of workerOfKey in a worker's context.
+type workerOf struct {
+	pool any
+	slot WorkerID
+}
 
-func (c *taskContext) Value(key any) any {
-	if key == (taskOfKey{}) {
-		return c.pool
+type workerOfKey struct{}
+
+func (c *workerContext) Value(key any) any {
+	if key == (workerOfKey{}) {
+		return c.in
 	}
 	return c.Context.Value(key)
 }

@@ -32,15 +32,15 @@ type childHandler[St, A, R, E any] struct {
 	buf  []byte
 }
 
-func (h *childHandler[St, A, R, E]) Init(_ context.Context, worker int, shared []byte) error {
+func (h *childHandler[St, A, R, E]) Init(ctx context.Context, worker int, shared []byte) error {
 	fn, err := h.pt.Child(shared)
 	if err != nil {
 		return fmt.Errorf("mpire: decoding the shared object in a worker process: %w", err)
 	}
 	h.fn = fn
-	h.exec = newGoroutineExecutor(&h.fn, WorkerID(worker), nil, nil)
+	h.exec = newGoroutineExecutor(&h.fn, WorkerID(worker), nil, nil, nil)
 	var s Settings // the parent enforces the init time limit
-	if err := h.exec.init(&run[A, R]{s: &s}); err != nil {
+	if err := h.exec.init(&run[A, R]{ctx: ctx, s: &s}); err != nil {
 		return crossing(err, 0)
 	}
 	return nil

@@ -66,7 +66,13 @@ func (c chunking) start(k int) int {
 func (c chunking) bounds(k int) (lo, hi int) { return c.start(k), c.start(k + 1) }
 
 // maxLen is the length of the longest chunk.
-func (c chunking) maxLen() int { return (c.num + c.den - 1) / c.den }
+func (c chunking) maxLen() int {
+	n := c.num / c.den // not (num+den-1)/den: it overflows for huge sizes
+	if c.num%c.den != 0 {
+		n++
+	}
+	return n
+}
 
 // chunkOf returns the chunk that holds task i.
 func (c chunking) chunkOf(i int) int {

@@ -91,7 +91,7 @@ type PanicError struct {
 // messages that wrap it stay readable. The stack is in Stack, and printed by
 // the %+v verb.
 func (e *PanicError) Error() string {
-	return "panic: " + strings.Join(strings.Fields(fmt.Sprint(e.Value)), " ")
+	return "panic: " + strings.Join(strings.Fields(sprint("%v", e.Value)), " ")
 }
 
 // Format prints the error: with %+v, the message followed by the stack.
@@ -163,7 +163,8 @@ func FormatArgs(nameValues ...any) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%v=", nameValues[i])
+		b.WriteString(sprint("%v", nameValues[i]))
+		b.WriteByte('=')
 		b.WriteString(formatValue(nameValues[i+1], maxValueLen, true))
 	}
 	return b.String()
@@ -190,9 +191,9 @@ func formatValue(v any, limit int, named bool) string {
 		return strconv.Quote(v)
 	case []byte:
 		if len(v) > limit {
-			return fmt.Sprintf("%v...", v[:limit])
+			return sprint("%v", v[:limit]) + "..."
 		}
-		return fmt.Sprintf("%v", v)
+		return sprint("%v", v)
 	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
@@ -221,9 +222,21 @@ func formatValue(v any, limit int, named bool) string {
 	if named {
 		verb = "%+v"
 	}
-	s := fmt.Sprintf(verb, v)
+	s := sprint(verb, v)
 	if len(s) > limit {
 		s = s[:limit] + "..."
 	}
 	return s
+}
+
+// sprint formats v with verb. fmt shows a panic in a String or Error method;
+// a panic while it shows that one, which it passes on, is caught here, so
+// that formatting a value for an error never takes the process down.
+func sprint(verb string, v any) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = fmt.Sprintf("(%T: its formatting panicked)", v)
+		}
+	}()
+	return fmt.Sprintf(verb, v)
 }

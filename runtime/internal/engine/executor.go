@@ -57,6 +57,7 @@ type goroutineExecutor[St, A, R, E any] struct {
 	id    WorkerID
 	pin   []int
 	stats *workerStats
+	pool  any // the pool the worker belongs to, for its context
 
 	w       *Worker[St]        // replaced when the worker is abandoned or dies
 	life    context.Context    // the worker's life: given to init and exit
@@ -71,8 +72,8 @@ type goroutineExecutor[St, A, R, E any] struct {
 	base  int // tasks of r completed before the current call of Run
 }
 
-func newGoroutineExecutor[St, A, R, E any](fn *Func[St, A, R, E], id WorkerID, pin []int, stats *workerStats) *goroutineExecutor[St, A, R, E] {
-	x := &goroutineExecutor[St, A, R, E]{fn: fn, id: id, pin: pin, stats: stats}
+func newGoroutineExecutor[St, A, R, E any](fn *Func[St, A, R, E], id WorkerID, pin []int, stats *workerStats, pool any) *goroutineExecutor[St, A, R, E] {
+	x := &goroutineExecutor[St, A, R, E]{fn: fn, id: id, pin: pin, stats: stats, pool: pool}
 	x.fresh()
 	return x
 }
@@ -82,7 +83,8 @@ func (x *goroutineExecutor[St, A, R, E]) fresh() {
 	if x.endLife != nil {
 		x.endLife()
 	}
-	x.life, x.endLife = context.WithCancel(context.Background())
+	life, end := context.WithCancel(context.Background())
+	x.life, x.endLife = &workerContext{Context: life, in: workerOf{pool: x.pool, slot: x.id}}, end
 	x.w = &Worker[St]{ctx: x.life, id: x.id, state: new(St), stop: &noStop}
 	x.ready, x.tasks = false, 0
 }
@@ -134,21 +136,33 @@ func (x *goroutineExecutor[St, A, R, E]) runEach(r *run[A, R]) (int, error) {
 		}
 		x.base = i
 		begin := x.stats.now()
-		n := 0
+		// The task gets its own copies of its argument and result: if it is
+		// abandoned, it never touches what the slot or the call reuse.
+		task := &limitedTask[A, R]{}
+		task.args[0] = r.args[i]
+		stop := r.stop
 		err := x.guarded(r.ctx, r.s.TaskTimeout, func(w *Worker[St]) (err error) {
-			w.stop = r.stop
-			n, err = x.fn.Run(w, r.args[i:i+1], r.out[i:i+1])
+			w.stop = stop
+			task.n, err = x.fn.Run(w, task.args[:], task.out[:])
 			return err
 		})
 		if err != nil {
 			return i, err
 		}
-		if n == 0 {
+		if task.n == 0 {
 			return i, nil // the call stopped
 		}
+		r.out[i] = task.out[0]
 		x.stats.addTask(begin, x.id, r.start+i, 1, func() string { return x.format(&r.args[i]) })
 	}
 	return len(r.args), nil
+}
+
+// limitedTask is a task run under a time limit, on its own memory.
+type limitedTask[A, R any] struct {
+	args [1]A
+	out  [1]R
+	n    int
 }
 
 // runTimed runs r for insights: in pieces of consecutive tasks, each timed
@@ -192,7 +206,13 @@ func (x *goroutineExecutor[St, A, R, E]) init(r *run[A, R]) error {
 		return nil
 	}
 	begin := time.Now()
-	err := x.guarded(x.life, r.s.InitTimeout, x.fn.Init)
+	// Init's context lives as long as the worker, but the call that needs
+	// the worker may give up while init runs: then it is cancelled too.
+	ctx, cancel := context.WithCancelCause(x.life)
+	callCtx := r.ctx
+	interrupt := context.AfterFunc(callCtx, func() { cancel(context.Cause(callCtx)) })
+	err := x.guarded(ctx, r.s.InitTimeout, x.fn.Init)
+	interrupt()
 	x.stats.addInit(time.Since(begin))
 	if err != nil {
 		// What the failed init left in the state goes: the next init starts
@@ -246,12 +266,17 @@ func (x *goroutineExecutor[St, A, R, E]) died() completion[E] {
 	if x.phase == PhaseTask && x.r != nil {
 		comp.n = x.base + x.w.ran
 		if comp.n < len(x.r.args) {
-			te.Index, te.Args = x.r.start+comp.n, x.format(&x.r.args[comp.n])
+			a := &x.r.args[comp.n]
+			te.Index, te.Args = x.r.start+comp.n, formatApart(func() string { return x.format(a) })
 		}
 	}
 	comp.err = te
 	// The dead worker's exit does not run, as for a crashed process: its
 	// state may be half-written.
+	if x.limits != nil {
+		x.limits.close()
+		x.limits = nil
+	}
 	x.fresh()
 	return comp
 }
@@ -308,4 +333,20 @@ func (x *goroutineExecutor[St, A, R, E]) format(a *A) string {
 		return FormatValue(*a)
 	}
 	return x.fn.Format(a)
+}
+
+// formatApart runs format on a goroutine of its own: while a goroutine ends
+// (runtime.Goexit), the user's String method that ended it may do so again,
+// and must not stop what the runtime does then.
+func formatApart(format func() string) string {
+	formatted := make(chan string, 1)
+	go func() {
+		s := "(not formatted: formatting ended the goroutine)"
+		defer func() {
+			recover()
+			formatted <- s
+		}()
+		s = format()
+	}()
+	return <-formatted
 }

@@ -24,9 +24,12 @@ func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, method string, args []
 	if err != nil {
 		return nil, err
 	}
+	if s.IterableLenSet && s.IterableLen < len(args) {
+		args = args[:s.IterableLen] // as MPIRE does: the first n inputs
+	}
 	if len(args) == 0 {
-		if ctx == nil {
-			panic("mpire: " + method + " called with a nil context.Context")
+		if err := p.check(ctx, method); err != nil {
+			return nil, err
 		}
 		return []R{}, nil
 	}

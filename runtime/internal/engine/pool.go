@@ -63,7 +63,8 @@ type Pool[St, A, R, E any] struct {
 	stop     *stopRequest         // set while the workers are asked to stop
 	stopped  sync.WaitGroup       // slots not yet stopped
 	active   int                  // calls between begin and end
-	nested   int                  // calls from inside this pool's tasks, between begin and end
+	nestedIn map[WorkerID]int     // calls from inside this pool's workers, between begin and end, by the slot they hold
+	applied  int                  // Apply calls made, to spread them over the workers with WithOrderTasks
 	closed   bool                 // Close was called
 	exits    []E                  // exit results of the most recent call or Close
 	stopErrs []error              // exit failures of the workers being stopped
@@ -103,22 +104,39 @@ func (p *Pool[St, A, R, E]) begin(ctx context.Context, method string, s Settings
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
+	// A call from inside a worker's function on its own pool holds that
+	// worker while it waits.
+	in, nested := ctx.Value(workerOfKey{}).(workerOf)
+	nested = nested && in.pool == p
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if nested && p.stop != nil {
+		return nil, fmt.Errorf("mpire: %s of %s called from inside an exit function of its own pool while its workers stop: %w", method, p.fn.Name, ErrDeadlock)
+	}
 	// Workers of the last generation may still be running their exit: a new
 	// generation waits for them, so that two workers with the same WorkerID
-	// never live at once.
-	for p.stop != nil && !p.closed {
-		p.settled.Wait()
+	// never live at once. The caller's context still counts.
+	if p.stop != nil && !p.closed {
+		wake := context.AfterFunc(ctx, func() {
+			p.mu.Lock()
+			p.settled.Broadcast()
+			p.mu.Unlock()
+		})
+		for p.stop != nil && !p.closed && ctx.Err() == nil {
+			p.settled.Wait()
+		}
+		wake()
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
 	}
 	if p.closed {
 		return nil, ErrClosed
 	}
-	// A task that calls its own pool holds a worker while it waits: when
-	// every worker would be held so, nothing could ever serve the call.
-	nested := ctx.Value(taskOfKey{}) == p
-	if nested && p.nested+1 >= p.s.Jobs {
-		return nil, fmt.Errorf("mpire: %s of %s called from inside a %s task, while the pool's other workers are busy the same way: %w", method, p.fn.Name, p.fn.Name, ErrDeadlock)
+	// When every worker would be held by a call waiting so, nothing could
+	// ever serve the call.
+	if nested && p.nestedIn[in.slot] == 0 && len(p.nestedIn)+1 >= p.s.Jobs {
+		return nil, fmt.Errorf("mpire: %s of %s called from inside a %s function, while the pool's other workers wait the same way: %w", method, p.fn.Name, p.fn.Name, ErrDeadlock)
 	}
 	if p.slots == nil {
 		if err := p.startWorkers(); err != nil {
@@ -128,10 +146,30 @@ func (p *Pool[St, A, R, E]) begin(ctx context.Context, method string, s Settings
 	p.active++
 	c := newCall(p, ctx, s)
 	if nested {
-		p.nested++
-		c.nested = true
+		if p.nestedIn == nil {
+			p.nestedIn = map[WorkerID]int{}
+		}
+		p.nestedIn[in.slot]++
+		c.nestedIn = &in.slot
 	}
 	return c, nil
+}
+
+// check returns what begin would for a call with nothing to do, without
+// starting workers for it.
+func (p *Pool[St, A, R, E]) check(ctx context.Context, method string) error {
+	if ctx == nil {
+		panic("mpire: " + method + " called with a nil context.Context")
+	}
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return ErrClosed
+	}
+	return nil
 }
 
 // startWorkers starts a generation of workers. The caller holds p.mu.
@@ -193,8 +231,10 @@ func (p *Pool[St, A, R, E]) end(c *call[St, A, R, E]) error {
 	defer p.mu.Unlock()
 	p.dequeue(c)
 	p.active--
-	if c.nested {
-		p.nested--
+	if c.nestedIn != nil {
+		if p.nestedIn[*c.nestedIn]--; p.nestedIn[*c.nestedIn] == 0 {
+			delete(p.nestedIn, *c.nestedIn)
+		}
 	}
 	exits := c.exits
 	if p.active == 0 && !p.s.KeepAlive && p.slots != nil && p.stop == nil {

@@ -123,9 +123,7 @@ func (x *processExecutor[St, A, R, E]) init(r *run[A, R]) error {
 	if x.fn.Shared != nil {
 		shared = x.fn.Shared(nil)
 	}
-	// The worker's init runs for the worker's life, not for the call: only
-	// its time limit stops it.
-	rep, err := x.call(context.Background(), r.s.InitTimeout, func(ctx context.Context) (proc.Reply, error) { return x.child.Init(ctx, shared) })
+	rep, err := x.call(r.ctx, r.s.InitTimeout, func(ctx context.Context) (proc.Reply, error) { return x.child.Init(ctx, shared) })
 	x.stats.addInit(rep.Took)
 	if err != nil {
 		return x.failure(PhaseInit, r, 0, err)

@@ -125,11 +125,12 @@ const (
 //
 // and, without a known total, a count: "squares 420 tasks [00:04, 98.2 tasks/s]".
 type bar struct {
-	w     io.Writer
-	title string
-	total int64 // -1 when unknown
-	start time.Time
-	width int // of the longest line drawn, to blank what a shorter one leaves
+	w      io.Writer
+	title  string
+	total  int64 // -1 when unknown
+	start  time.Time
+	width  int  // of the longest line drawn, to blank what a shorter one leaves
+	broken bool // its writer panicked: draw no more
 }
 
 // draw writes one frame: "\r", the line, blanks over the rest of a longer
@@ -144,7 +145,16 @@ func (b *bar) draw(done int64, now time.Time, state int) {
 	}
 	drawing.Lock()
 	defer drawing.Unlock()
-	io.WriteString(b.w, frame) // a writer that fails loses the bar, not the call
+	if b.broken {
+		return
+	}
+	// A writer that fails, or even panics, loses the bar, not the call.
+	defer func() {
+		if recover() != nil {
+			b.broken = true
+		}
+	}()
+	io.WriteString(b.w, frame)
 }
 
 // line formats a frame of the bar after elapsed, in at most lineWidth

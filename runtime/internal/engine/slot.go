@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // A slot is one worker slot of a pool: a goroutine that takes work from the
 // pool's calls and hands each run of tasks to the slot's executor, which
@@ -14,6 +17,10 @@ type slot[St, A, R, E any] struct {
 	stats *workerStats
 
 	scratch []R // MapUnordered: a run's results before they take their place
+
+	// The context of the tasks of the call served last, made once per call.
+	ctxOf *call[St, A, R, E]
+	ctx   context.Context
 
 	// What the slot serves now, for the report of a worker that died.
 	c        *call[St, A, R, E]
@@ -57,7 +64,7 @@ func newSlot[St, A, R, E any](p *Pool[St, A, R, E], id WorkerID, pin []int) *slo
 		s.exec = newProcessExecutor(&p.fn, id, pin, s.stats)
 	} else {
 		s.pin = pin
-		s.exec = newGoroutineExecutor(&p.fn, id, pin, s.stats)
+		s.exec = newGoroutineExecutor(&p.fn, id, pin, s.stats, p)
 	}
 	return s
 }
@@ -101,14 +108,24 @@ func (s *slot[St, A, R, E]) loop() {
 		s.c, s.w = c, w
 		s.r = run[A, R]{}
 		for c.nextRun(&s.w, &s.r, &s.scratch) {
+			s.r.ctx = s.contextOf(c)
 			c.complete(&s.w, &s.r, s.exec.run(&s.r))
 		}
 		s.c = nil
 		s.p.done(c, w)
 	}
+	s.ctxOf, s.ctx = nil, nil
 	s.stopping = true
 	s.p.addStop(s.exec.stop(s.p.stopLimit()))
 	s.p.stopped.Done()
+}
+
+// contextOf returns the context of the slot's tasks of call c.
+func (s *slot[St, A, R, E]) contextOf(c *call[St, A, R, E]) context.Context {
+	if s.ctxOf != c {
+		s.ctxOf, s.ctx = c, &workerContext{Context: c.ctx, in: workerOf{pool: s.p, slot: s.id}}
+	}
+	return s.ctx
 }
 
 // died takes over when the user's code ended the slot's goroutine with
@@ -121,6 +138,7 @@ func (s *slot[St, A, R, E]) died() {
 		s.p.stopped.Done()
 		return
 	}
+	s.ctxOf, s.ctx = nil, nil
 	if c := s.c; c != nil {
 		c.complete(&s.w, &s.r, comp)
 		s.c = nil

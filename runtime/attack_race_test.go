@@ -1,6 +1,0 @@
-//go:build race
-
-package mpire_test
-
-// raceEnabled tells whether the race detector is on.
-const raceEnabled = true
