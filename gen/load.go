@@ -118,6 +118,9 @@ func Load(cfg Config) (*Package, error) {
 	if len(model.Tasks) > 0 {
 		checkPredeclared(r, pkg.Types, output)
 	}
+	if obj := pkg.Types.Scope().Lookup("error"); obj != nil && r.fset.Position(obj.Pos()).Filename != output {
+		model.ErrorHidden = true
+	}
 	model.Build = checkBuilds(r, builds)
 
 	// Type errors explain problems in the tasks, or make their types
@@ -400,7 +403,9 @@ func checkNames(r *reporter, pkg *types.Package, output string, tasks []*Task) {
 }
 
 // predeclared are the predeclared names that generated code refers to.
-var predeclared = []string{"error", "int", "len", "nil", "string"}
+// A package may declare its own error: generated code then names the
+// predeclared one mpireimpl.Error (Package.ErrorHidden).
+var predeclared = []string{"int", "len", "nil", "string"}
 
 // checkPredeclared refuses a package that declares one of the predeclared
 // names generated code needs: in that package, nothing can name the

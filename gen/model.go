@@ -39,6 +39,10 @@ type Package struct {
 	Imports []Import
 
 	Tasks []*Task // in source order
+
+	// ErrorHidden says the package declares its own error: generated code
+	// names the predeclared one through the runtime.
+	ErrorHidden bool
 }
 
 // Import is one package of the generated file's imports.

@@ -43,7 +43,7 @@ func Render(pkg *gen.Package) ([]byte, error) {
 		(&task{Task: t}).guard(f, pkg.Path)
 	}
 	for _, t := range pkg.Tasks {
-		w := &task{Task: t, pos: fmt.Sprintf("%s/%s:%d", pkg.Path, filepath.Base(t.Pos.Filename), t.Pos.Line)}
+		w := &task{Task: t, pos: fmt.Sprintf("%s/%s:%d", pkg.Path, filepath.Base(t.Pos.Filename), t.Pos.Line), errorHidden: pkg.ErrorHidden}
 		w.write(f)
 	}
 	var buf bytes.Buffer
@@ -149,7 +149,17 @@ func values(pairs ...jen.Code) *jen.Statement {
 // task writes the code of one task.
 type task struct {
 	*gen.Task
-	pos string // where the function is declared: package path/file.go:line
+	pos         string // where the function is declared: package path/file.go:line
+	errorHidden bool   // the package declares its own error
+}
+
+// errorType names the predeclared error, through the runtime in a package
+// that declares its own.
+func (t *task) errorType() jen.Code {
+	if t.errorHidden {
+		return impl("Error")
+	}
+	return jen.Error()
 }
 
 func (t *task) write(f *jen.File) {
@@ -388,7 +398,7 @@ func (t *task) run(f *jen.File) {
 		"It is the pool's hot loop: a direct call per task, nothing allocated.")
 	f.Func().Params(t.recv()).Id("run").Params(
 		t.worker(), jen.Add(args).Index().Add(t.argType()), jen.Add(out).Index().Add(t.resultType()),
-	).Params(jen.Add(n).Int(), jen.Id(l.Err).Error()).Block(body...)
+	).Params(jen.Add(n).Int(), jen.Id(l.Err).Add(t.errorType())).Block(body...)
 }
 
 // hookMethod writes init or exit: the runtime's view of the user's function.
@@ -397,14 +407,14 @@ func (t *task) hookMethod(f *jen.File, name string, h *gen.Hook) {
 	var results []jen.Code
 	var body []jen.Code
 	if name == "init" {
-		results = []jen.Code{jen.Error()}
+		results = []jen.Code{t.errorType()}
 		if h.ResultErr {
 			body = []jen.Code{jen.Return(call)}
 		} else {
 			body = []jen.Code{call, jen.Return(jen.Nil())}
 		}
 	} else {
-		results = []jen.Code{t.exitType(), jen.Error()}
+		results = []jen.Code{t.exitType(), t.errorType()}
 		switch {
 		case h.Result != nil && h.ResultErr:
 			body = []jen.Code{jen.Return(call)}
@@ -450,8 +460,8 @@ func (t *task) methods(f *jen.File) {
 	args := jen.Id(l.Args)
 	slice := jen.Index().Add(t.argType())
 	seq := jen.Qual("iter", "Seq").Types(t.argType())
-	seq2 := jen.Qual("iter", "Seq2").Types(t.resultType(), jen.Error())
-	results := jen.Params(jen.Index().Add(t.resultType()), jen.Error())
+	seq2 := jen.Qual("iter", "Seq2").Types(t.resultType(), t.errorType())
+	results := jen.Params(jen.Index().Add(t.resultType()), t.errorType())
 
 	doc(f,
 		fmt.Sprintf("Map calls %s on every element of %s, on the pool's workers, and returns the results in input order.", t.Func, l.Args),
@@ -488,7 +498,7 @@ func (t *task) methods(f *jen.File) {
 	doc(f,
 		fmt.Sprintf("Apply calls %s once, on one of the pool's workers, and returns its result.", t.Func),
 		"A failure fails only this call.")
-	f.Func().Params(recv).Id("Apply").Params(params...).Params(t.resultType(), jen.Error()).Block(fwd("Apply", jen.Id(l.Ctx), task))
+	f.Func().Params(recv).Id("Apply").Params(params...).Params(t.resultType(), t.errorType()).Block(fwd("Apply", jen.Id(l.Ctx), task))
 
 	doc(f, "ApplyAsync is Apply without waiting: read the result from the returned *mpire.AsyncResult.")
 	f.Func().Params(recv).Id("ApplyAsync").Params(params...).Op("*").Add(rt("AsyncResult")).Types(t.resultType()).Block(fwd("ApplyAsync", jen.Id(l.Ctx), task))
@@ -502,5 +512,5 @@ func (t *task) methods(f *jen.File) {
 	f.Func().Params(recv).Id("Insights").Params().Add(rt("Insights")).Block(jen.Return(jen.Id(l.Recv).Dot("pool").Dot("Insights").Call()))
 
 	doc(f, "Close waits for running calls, stops the workers, runs their exit functions and returns the first exit error.")
-	f.Func().Params(recv).Id("Close").Params().Error().Block(jen.Return(jen.Id(l.Recv).Dot("pool").Dot("Close").Call()))
+	f.Func().Params(recv).Id("Close").Params().Add(t.errorType()).Block(jen.Return(jen.Id(l.Recv).Dot("pool").Dot("Close").Call()))
 }

@@ -29,6 +29,10 @@ const (
 // EnforceVersion is the type of generated code's version assertions.
 type EnforceVersion uint
 
+// Error is the predeclared error, which generated code names so in a
+// package that declares an error of its own.
+type Error = error
+
 // Pool runs a task function on a set of workers. St is the per-worker state,
 // A a task's arguments, R its result and E what the exit function returns.
 type Pool[St, A, R, E any] = engine.Pool[St, A, R, E]

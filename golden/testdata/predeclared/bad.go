@@ -1,10 +1,10 @@
-// A package that declares its own error: no file of it can name the
-// predeclared error, which the generated pools return.
+// A package that declares its own string: no file of it can name the
+// predeclared string, which the generated pools use.
 package predeclared
 
-type error struct{ msg string }
+type string struct{ msg []byte }
 
-// Check fails with the package's own error.
+// Check fails with the package's own string.
 //
 //mpire:task
-func Check(x int) *error { return nil }
+func Check(x int) *string { return nil }
