@@ -115,14 +115,9 @@ func (x *goroutineExecutor[St, A, R, E]) run(r *run[A, R]) (comp completion[E]) 
 		comp.err = x.taskError(r, comp.n, err)
 		return comp
 	}
-	if comp.n == len(r.args) && r.s.Lifespan > 0 && x.tasks >= r.s.Lifespan {
-		// The worker's life ends here: exit, and a fresh worker whose init
-		// runs before its next task.
-		ex := x.exit(r.s.ExitTimeout)
-		if ex.has {
-			comp.exits = append(comp.exits, ex.value)
-		}
-		comp.err = ex.err
+	if lifeEnds(r, comp.n, x.tasks) {
+		// Exit, and a fresh worker whose init runs before its next task.
+		comp.restarted(x.exit(r.s.ExitTimeout))
 		x.fresh()
 	}
 	return comp

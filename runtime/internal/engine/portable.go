@@ -94,13 +94,9 @@ func (x *processExecutor[St, A, R, E]) run(r *run[A, R]) (comp completion[E]) {
 		comp.err = x.failure(PhaseTask, r, comp.n, err)
 		return comp
 	}
-	if comp.n == len(r.args) && r.s.Lifespan > 0 && x.tasks >= r.s.Lifespan {
+	if lifeEnds(r, comp.n, x.tasks) {
 		// A restart is a new process: exit, then the child goes.
-		ex := x.exit(r.s.ExitTimeout)
-		if ex.has {
-			comp.exits = append(comp.exits, ex.value)
-		}
-		comp.err = ex.err
+		comp.restarted(x.exit(r.s.ExitTimeout))
 		x.end()
 	}
 	return comp

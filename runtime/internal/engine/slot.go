@@ -47,6 +47,22 @@ type executor[St, A, R, E any] interface {
 	died() completion[E]
 }
 
+// lifeEnds reports whether a worker's life ends after run r, of which it
+// completed n tasks, tasks since its init: when its lifespan is reached,
+// checked at the end of a run, as MPIRE checks it at the end of a chunk.
+func lifeEnds[A, R any](r *run[A, R], n, tasks int) bool {
+	return n == len(r.args) && r.s.Lifespan > 0 && tasks >= r.s.Lifespan
+}
+
+// restarted records in comp the exit of a worker restarted at the end of
+// its life.
+func (comp *completion[E]) restarted(ex exitResult[E]) {
+	if ex.has {
+		comp.exits = append(comp.exits, ex.value)
+	}
+	comp.err = ex.err
+}
+
 // exitResult is what a worker's exit returned.
 type exitResult[E any] struct {
 	value E
