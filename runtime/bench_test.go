@@ -131,3 +131,31 @@ func BenchmarkCalls(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkApply measures one Apply on a kept-alive pool against a round
+// trip to a long-lived goroutine over two channels.
+func BenchmarkApply(b *testing.B) {
+	b.Run("baseline=channel", func(b *testing.B) {
+		tasks, results := make(chan int), make(chan int)
+		go func() {
+			for x := range tasks {
+				results <- work(x)
+			}
+		}()
+		for b.Loop() {
+			tasks <- 7
+			<-results
+		}
+		close(tasks)
+	})
+	b.Run("mpire", func(b *testing.B) {
+		p := tinyPool(mpire.WithKeepAlive())
+		defer p.Close()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := p.Apply(context.Background(), 7); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

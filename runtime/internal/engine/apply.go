@@ -10,11 +10,19 @@ func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...CallOptio
 	if err != nil {
 		return zero, err
 	}
-	c, err := p.begin(ctx, "Apply", s)
+	c, err := p.beginCall(ctx, "Apply", s, newApplyCall[St, A, R, E])
 	if err != nil {
 		return zero, err
 	}
-	ch := &chunk[A, R]{args: []A{args}, out: make([]R, 1)}
+	// The chunk and its one task in one allocation.
+	task := &struct {
+		chunk[A, R]
+		args [1]A
+		out  [1]R
+	}{args: [1]A{args}}
+	ch := &task.chunk
+	ch.args, ch.out = task.args[:], task.out[:]
+	c.chunks.queue.items = c.chunks.one[:0]
 	if p.s.OrderTasks {
 		// As in MPIRE, with ordered tasks applied tasks go to the workers in
 		// turn, passing over a worker held by a call from inside it, which

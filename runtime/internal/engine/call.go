@@ -54,6 +54,7 @@ type sliceInput[A, R any] struct {
 // by a feeder, or the one task of Apply.
 type chunkInput[A, R any] struct {
 	queue    fifo[*chunk[A, R]]   // chunks to take, oldest first
+	one      [1]*chunk[A, R]      // room for the queue of a call of one chunk (Apply)
 	bySlot   []fifo[*chunk[A, R]] // WithOrderTasks: the chunks of each slot
 	finished []*chunk[A, R]       // chunks whose tasks all completed, for the caller
 }
@@ -100,6 +101,13 @@ func newCall[St, A, R, E any](p *Pool[St, A, R, E], parent context.Context, s Se
 	return c
 }
 
+// newApplyCall returns the call of one task. The task's failure cannot
+// stop other tasks, and it sees its caller's cancellation in the caller's
+// context: it runs with that context, which spares a derived one.
+func newApplyCall[St, A, R, E any](p *Pool[St, A, R, E], parent context.Context, s Settings) *call[St, A, R, E] {
+	return &call[St, A, R, E]{p: p, s: s, parent: parent, ctx: parent, wake: make(chan struct{}, 1)}
+}
+
 // workerContext is the context of a worker's functions. It knows the pool
 // and the slot they run in, so that a call made from inside them on their
 // own pool, which could wait forever, is recognised.
@@ -133,7 +141,9 @@ func (c *call[St, A, R, E]) fail(err error) {
 		}
 		c.err = err
 		c.stopped.Store(true)
-		c.cancel(err)
+		if c.cancel != nil {
+			c.cancel(err)
+		}
 	}
 	c.errMu.Unlock()
 	c.notify()
@@ -155,7 +165,11 @@ func (c *call[St, A, R, E]) notify() {
 }
 
 // release frees the call's context once no slot serves the call any more.
-func (c *call[St, A, R, E]) release() { c.cancel(context.Canceled) }
+func (c *call[St, A, R, E]) release() {
+	if c.cancel != nil {
+		c.cancel(context.Canceled)
+	}
+}
 
 // take hands out a piece of the call's work to slot, if there is one for
 // it. more tells whether work is left to hand out, to this slot or others.
@@ -223,7 +237,7 @@ func (c *call[St, A, R, E]) addChunk(ch *chunk[A, R]) bool {
 	} else {
 		in.queue.push(ch)
 	}
-	p.enqueue(c)
+	p.enqueue(c, 1)
 	return true
 }
 

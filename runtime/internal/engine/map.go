@@ -48,7 +48,7 @@ func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, method string, args []
 	}
 	bar := c.startProgress(len(args))
 	p.mu.Lock()
-	p.enqueue(c)
+	p.enqueue(c, in.tickets)
 	p.mu.Unlock()
 	c.wait()
 	err = p.end(c)

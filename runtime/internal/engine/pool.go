@@ -98,6 +98,11 @@ func NewPool[St, A, R, E any](fn Func[St, A, R, E], opts ...Option) *Pool[St, A,
 // begin registers a call and makes sure the workers run. When it succeeds,
 // the caller must call end exactly once.
 func (p *Pool[St, A, R, E]) begin(ctx context.Context, method string, s Settings) (*call[St, A, R, E], error) {
+	return p.beginCall(ctx, method, s, newCall[St, A, R, E])
+}
+
+// beginCall is begin with the call made by newCall.
+func (p *Pool[St, A, R, E]) beginCall(ctx context.Context, method string, s Settings, newCall func(*Pool[St, A, R, E], context.Context, Settings) *call[St, A, R, E]) (*call[St, A, R, E], error) {
 	if ctx == nil {
 		panic("mpire: " + method + " called with a nil context.Context")
 	}
@@ -301,13 +306,22 @@ func (p *Pool[St, A, R, E]) Close() error {
 	return err
 }
 
-// enqueue makes c's work available to the workers. The caller holds p.mu.
-func (p *Pool[St, A, R, E]) enqueue(c *call[St, A, R, E]) {
+// enqueue makes c's work, pieces more of it, available to the workers. The caller holds p.mu.
+func (p *Pool[St, A, R, E]) enqueue(c *call[St, A, R, E], pieces int) {
 	if !c.queued {
 		c.queued = true
 		p.queue = append(p.queue, c)
 	}
-	p.work.Broadcast()
+	// Wake as many workers as there are pieces to take: a worker woken for
+	// nothing costs a thread wake-up. Ordered work is for given workers:
+	// wake them all.
+	if p.s.OrderTasks || pieces >= p.s.Jobs {
+		p.work.Broadcast()
+		return
+	}
+	for range pieces {
+		p.work.Signal()
+	}
 }
 
 // dequeue removes c from the calls with work. The caller holds p.mu.
