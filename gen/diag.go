@@ -16,10 +16,11 @@ type Diagnostic struct {
 }
 
 // String formats d as the Go compiler does: file.go:12:3: message, with the
-// file relative to base when it lies below it.
+// file relative to the directory base when that is shorter, as the go
+// command shortens paths.
 func (d Diagnostic) String(base string) string {
 	file := d.Pos.Filename
-	if rel, err := filepath.Rel(base, file); err == nil && !strings.HasPrefix(rel, "..") {
+	if rel, err := filepath.Rel(base, file); err == nil && base != "" && len(rel) < len(file) {
 		file = rel
 	}
 	if d.Pos.Line == 0 {
@@ -54,8 +55,13 @@ func (ds Diagnostics) sort() {
 type reporter struct {
 	fset  *token.FileSet
 	diags Diagnostics
+	task  string // the task being checked, named by every diagnostic; "" outside one
 }
 
 func (r *reporter) errorf(pos token.Pos, format string, args ...any) {
-	r.diags = append(r.diags, Diagnostic{Pos: r.fset.Position(pos), Msg: fmt.Sprintf(format, args...)})
+	msg := fmt.Sprintf(format, args...)
+	if r.task != "" {
+		msg = "task " + r.task + ": " + msg
+	}
+	r.diags = append(r.diags, Diagnostic{Pos: r.fset.Position(pos), Msg: msg})
 }

@@ -3,6 +3,7 @@ package gen
 import (
 	"go/ast"
 	"go/token"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -15,8 +16,9 @@ const taskDirective = "//mpire:task"
 
 // directive is a parsed //mpire:task line.
 type directive struct {
-	pos  token.Pos
-	keys map[string]keyValue
+	pos     token.Pos
+	keys    map[string]keyValue // the well-formed ones
+	refused bool                // a key was not: the task is refused
 }
 
 type keyValue struct {
@@ -30,13 +32,15 @@ var directiveKeys = []string{"name", "shared", "state", "init", "exit"}
 func isDirective(c *ast.Comment) bool { return strings.HasPrefix(c.Text, directivePrefix) }
 
 // parseDirective parses one //mpire: comment, reporting problems to r. It
-// returns nil when the comment is not a usable //mpire:task directive.
+// returns a refused directive when the comment is not a //mpire:task
+// directive or one of its keys is wrong: the function it annotates is still
+// taken for a task, whose pool other code may use.
 func parseDirective(r *reporter, c *ast.Comment) *directive {
 	text := c.Text
 	if text != taskDirective && !strings.HasPrefix(text, taskDirective+" ") && !strings.HasPrefix(text, taskDirective+"\t") {
 		word, _, _ := strings.Cut(text, " ")
-		r.errorf(c.Slash, "unknown directive %s: the directive is //mpire:task", word)
-		return nil
+		r.errorf(c.Slash, "unknown directive %s: did you mean //mpire:task?", word)
+		return &directive{pos: c.Slash, keys: map[string]keyValue{}, refused: true}
 	}
 	d := &directive{pos: c.Slash, keys: map[string]keyValue{}}
 	ok := true
@@ -48,8 +52,12 @@ func parseDirective(r *reporter, c *ast.Comment) *directive {
 			r.errorf(pos, "malformed %q in //mpire:task: want key=value", f.text)
 			ok = false
 			continue
-		case !isKnownKey(key):
-			r.errorf(pos, "unknown key %q in //mpire:task: want name, shared, state, init or exit", key)
+		case !slices.Contains(directiveKeys, key):
+			if near := closest(key, directiveKeys); near != "" {
+				r.errorf(pos, "unknown key %q in //mpire:task: did you mean %s?", key, near)
+			} else {
+				r.errorf(pos, "unknown key %q in //mpire:task: want name, shared, state, init or exit", key)
+			}
 			ok = false
 			continue
 		}
@@ -74,19 +82,48 @@ func parseDirective(r *reporter, c *ast.Comment) *directive {
 		}
 		d.keys[key] = keyValue{value: value, pos: pos}
 	}
-	if !ok {
-		return nil
-	}
+	d.refused = !ok
 	return d
 }
 
-func isKnownKey(k string) bool {
-	for _, known := range directiveKeys {
-		if k == known {
-			return true
+// closest returns the candidate nearest to word, if one is near enough to
+// be what was meant: within a third of its length in edits.
+func closest(word string, candidates []string) string {
+	best, bestDist := "", len(word)/3+1
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(word), strings.ToLower(c)); d < bestDist {
+			best, bestDist = c, d
 		}
 	}
-	return false
+	return best
+}
+
+// editDistance is the Damerau-Levenshtein distance of a and b (optimal
+// string alignment): insertions, deletions, substitutions and swaps of
+// neighbours.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
 }
 
 type field struct {

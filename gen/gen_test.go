@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"errors"
 	"go/ast"
 	"go/token"
 	"os"
@@ -92,7 +93,7 @@ func use() { _ = NewScorerPool } // not generated yet: no error
 		t.Fatalf("go mod tidy: %v\n%s", err, out)
 	}
 	// A stale generated file that no longer compiles is ignored.
-	write("mpire_gen.go", "package m\n\nthis does not compile\n")
+	write("mpire_gen.go", Header+"\n\npackage m\n\nthis does not compile\n")
 	pkg, err := Load(Config{Dir: dir, Output: "mpire_gen.go"})
 	if err != nil {
 		t.Fatal(err)
@@ -101,27 +102,41 @@ func use() { _ = NewScorerPool } // not generated yet: no error
 		t.Fatalf("%d tasks", len(pkg.Tasks))
 	}
 	task := pkg.Tasks[0]
-	if task.Func != "Score" || task.Pool != "ScorerPool" || task.New != "NewScorerPool" || task.ArgsTyp != "ScorerArgs" {
+	if task.Func != "Score" || task.Pool != "ScorerPool" || task.New != "NewScorerPool" || task.ArgsType != "ScorerArgs" {
 		t.Fatalf("names %+v", task)
 	}
 	if !slices.Equal(task.Leading, []Kind{Ctx, WorkerID, Shared, State}) {
 		t.Fatalf("leading %v", task.Leading)
 	}
-	var names, fieldNames []string
+	var labels, names, fieldNames []string
 	for _, a := range task.Args {
+		labels = append(labels, a.Label)
 		names = append(names, a.Name)
 		fieldNames = append(fieldNames, a.Field)
 	}
-	if !slices.Equal(names, []string{"x", "arg1", "ys"}) || !slices.Equal(fieldNames, []string{"X", "Arg1", "Ys"}) || !task.Variadic {
-		t.Fatalf("args %q, fields %q, variadic %v", names, fieldNames, task.Variadic)
+	if !slices.Equal(labels, []string{"x", "arg1", "ys"}) || !slices.Equal(names, []string{"x", "arg1", "ys"}) ||
+		!slices.Equal(fieldNames, []string{"X", "Arg1", "Ys"}) || !task.Variadic {
+		t.Fatalf("args %q, names %q, fields %q, variadic %v", labels, names, fieldNames, task.Variadic)
 	}
-	if task.Result.String() != "float64" || !task.ResultErr || task.Shared.String() != "func(int) int" || task.State.String() != "example.com/m.Model" {
-		t.Fatalf("types: result %v, shared %v, state %v", task.Result, task.Shared, task.State)
+	if task.Result.Kind != Basic || task.Result.Name != "float64" || !task.ResultErr || task.Shared.Kind != Func || len(task.Shared.Fields) != 1 ||
+		task.State.Kind != Named || task.State.Pkg != "example.com/m" || task.State.Name != "Model" {
+		t.Fatalf("types: result %+v, shared %+v, state %+v", task.Result, task.Shared, task.State)
+	}
+	if task.Local.Recv != "p" || task.Local.N != "n" {
+		t.Fatalf("locals %+v", task.Local)
 	}
 	if task.Init == nil || !slices.Equal(task.Init.Leading, []Kind{Ctx, State}) || !task.Init.ResultErr {
 		t.Fatalf("init %+v", task.Init)
 	}
-	if task.Exit == nil || task.Exit.Result.String() != "int" || !task.Exit.ResultErr || !slices.Equal(task.Exit.Leading, []Kind{WorkerID}) {
+	// Check finds the errors of a generated file, positioned in it, and
+	// those of the package with it (here, a pool it does not declare).
+	err = Check(Config{Dir: dir, Output: "mpire_gen.go"}, pkg, []byte("package m\n\nvar _ int = \"x\"\n"))
+	var ds Diagnostics
+	if !errors.As(err, &ds) || len(ds) != 2 || filepath.Base(ds[1].Pos.Filename) != "mpire_gen.go" || ds[1].Pos.Line != 3 ||
+		ds[0].Msg != "undefined: NewScorerPool" {
+		t.Fatalf("Check: %v", err)
+	}
+	if task.Exit == nil || task.Exit.Result.Name != "int" || !task.Exit.ResultErr || !slices.Equal(task.Exit.Leading, []Kind{WorkerID}) {
 		t.Fatalf("exit %+v", task.Exit)
 	}
 }

@@ -3,9 +3,12 @@ package gen
 import (
 	"fmt"
 	"go/ast"
+	"go/build"
+	"go/build/constraint"
 	"go/parser"
 	"go/token"
 	"go/types"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,94 +47,227 @@ func Load(cfg Config) (*Package, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The previous output may be stale or no longer compile: load the
-	// package without it, as it will be replaced.
+	// The previous output may be stale or no longer compile: its errors
+	// and declarations are ignored, as it will be replaced. Loading the
+	// package as it is keeps the go command's export data of its
+	// dependencies usable, which an overlay of the file would not. A file of
+	// that name that mpiregen did not write is the user's, and stays as it is.
 	output := filepath.Join(dir, cfg.Output)
-	var overlay map[string][]byte
-	if clause, ok := packageClause(output); ok {
-		overlay = map[string][]byte{output: []byte(clause + "\n")}
+	src, err := os.ReadFile(output)
+	if err == nil && !IsGenerated(src) {
+		return nil, Diagnostics{{Pos: token.Position{Filename: output, Line: 1, Column: 1},
+			Msg: fmt.Sprintf("%s was not written by mpiregen (its first line is not %q): not overwriting it; rename it, or choose another name with -o", cfg.Output, Header)}}
 	}
-	pkg, fset, err := load(cfg, dir, overlay)
+	pkg, fset, err := load(cfg, dir, nil)
+	if err == nil && pkg.Types == nil && src != nil {
+		// The old file cannot even be listed with the package (another
+		// package clause): load the package without it.
+		if clause, ok := packageClause(output, src); ok {
+			pkg, fset, err = load(cfg, dir, map[string][]byte{output: []byte(clause + "\n")})
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	if pkg.Types == nil || len(pkg.Syntax) == 0 {
-		return nil, loadErrors(pkg, nil)
+		return nil, loadErrors(pkg, output, nil)
 	}
 
 	r := &reporter{fset: fset}
-	model := &Package{Name: pkg.Name, Path: pkg.PkgPath, Dir: dir}
+	c := &checker{r: r, pkg: pkg, conv: &converter{},
+		funcs: map[string]*ast.FuncDecl{}, generated: map[string]string{}, output: output}
+	var decls []taskDecl
 	for _, file := range pkg.Syntax {
-		if fset.Position(file.Package).Filename == output {
+		name := fset.Position(file.Package).Filename
+		if name == output {
 			continue
 		}
-		model.Tasks = append(model.Tasks, readFile(r, pkg, file)...)
+		decls = append(decls, readFile(r, file, constraintString(fileConstraint(file, name)))...)
+		for _, decl := range file.Decls {
+			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil {
+				c.funcs[fd.Name.Name] = fd
+			}
+		}
 	}
-	checkNames(r, pkg.Types, model.Tasks)
+	// Every task's names, refused or not: their uses elsewhere in the
+	// package are not errors, as generated code will declare them.
+	for _, td := range decls {
+		pool, constructor, args, result := td.names()
+		for _, name := range []string{pool, constructor, args, result} {
+			c.generated[name] = td.fd.Name.Name
+		}
+	}
+	model := &Package{Name: pkg.Name, Path: pkg.PkgPath, Dir: dir}
+	for _, f := range pkg.CompiledGoFiles {
+		if f != output {
+			model.Files = append(model.Files, f)
+		}
+	}
+	model.OtherBuild = src != nil && !slices.Contains(pkg.CompiledGoFiles, output)
+	var builds []taskDecl
+	for _, td := range decls {
+		if td.d.refused {
+			continue
+		}
+		if t := c.readTask(td); t != nil {
+			model.Tasks = append(model.Tasks, t)
+			builds = append(builds, td)
+		}
+	}
+	checkNames(r, pkg.Types, output, model.Tasks)
+	if len(model.Tasks) > 0 {
+		checkPredeclared(r, pkg.Types, output)
+	}
+	model.Build = checkBuilds(r, builds)
 
 	// Type errors explain problems in the tasks, or make their types
 	// unusable: then report them, except the uses of what is about to be
 	// generated.
-	if len(r.diags) > 0 || slices.ContainsFunc(model.Tasks, hasInvalidType) {
-		generated := map[string]bool{}
-		for _, t := range model.Tasks {
-			generated[t.Pool], generated[t.New] = true, true
-			if t.ArgsTyp != "" {
-				generated[t.ArgsTyp] = true
-			}
-		}
-		r.diags = append(r.diags, loadErrors(pkg, generated)...)
+	if len(r.diags) > 0 || c.invalid {
+		r.diags = append(r.diags, loadErrors(pkg, output, c.generated)...)
 	}
 	if len(r.diags) > 0 {
 		r.diags.sort()
 		return nil, r.diags
 	}
+
+	n := newNamer(pkg.Types.Scope())
+	for _, t := range model.Tasks {
+		for _, name := range generatedNames(t) {
+			n[name] = true
+		}
+	}
+	nameImports(n, model)
+	for _, t := range model.Tasks {
+		nameLocals(model, t)
+	}
 	return model, nil
 }
 
-// Check type-checks the package with src as its generated file and returns
+// IsGenerated reports whether src is a file that mpiregen wrote.
+func IsGenerated(src []byte) bool {
+	line, _, _ := strings.Cut(string(src), "\n")
+	return strings.TrimRight(line, "\r") == Header
+}
+
+// checkBuilds returns the build constraint of the files that declare the
+// tasks, which the generated file takes on; they must all have the same.
+func checkBuilds(r *reporter, decls []taskDecl) string {
+	if len(decls) == 0 {
+		return ""
+	}
+	first := decls[0]
+	for _, td := range decls[1:] {
+		if td.build != first.build {
+			r.errorf(td.fd.Pos(), "task %s is declared in a file built %s, task %s in one built %s: mpiregen writes one file for them all; move the tasks into files with the same build constraints", td.fd.Name.Name, buildString(td.build), first.fd.Name.Name, buildString(first.build))
+		}
+	}
+	return first.build
+}
+
+func constraintString(e constraint.Expr) string {
+	if e == nil {
+		return ""
+	}
+	return e.String()
+}
+
+func buildString(build string) string {
+	if build == "" {
+		return "for every platform"
+	}
+	return "only where " + build
+}
+
+// Check type-checks pkg's files with src as its generated file and returns
 // Diagnostics for every error: the user's own, and any in src.
-func Check(cfg Config, src []byte) error {
-	dir, err := filepath.Abs(cfg.Dir)
+//
+// It checks in this process, with the export data of the imports from the
+// go command, rather than loading the package again with src as an
+// overlay, which would type-check every dependency from source.
+func Check(cfg Config, pkg *Package, src []byte) error {
+	fset := token.NewFileSet()
+	var files []*ast.File
+	var ds Diagnostics
+	for _, name := range pkg.Files {
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		files = append(files, f)
+	}
+	gen, err := parser.ParseFile(fset, filepath.Join(pkg.Dir, cfg.Output), src, parser.SkipObjectResolution)
 	if err != nil {
 		return err
 	}
-	pkg, _, err := load(cfg, dir, map[string][]byte{filepath.Join(dir, cfg.Output): src})
-	if err != nil {
-		return err
+	files = append(files, gen)
+	paths := map[string]bool{}
+	for _, f := range files {
+		for _, spec := range f.Imports {
+			if p, err := strconv.Unquote(spec.Path.Value); err == nil && p != "unsafe" && p != "C" {
+				paths[p] = true
+			}
+		}
 	}
-	if ds := loadErrors(pkg, nil); len(ds) > 0 {
+	imports := map[string]*types.Package{"unsafe": types.Unsafe}
+	if len(paths) > 0 {
+		lcfg := &packages.Config{Mode: packages.NeedName | packages.NeedTypes, Dir: pkg.Dir, BuildFlags: buildFlags(cfg)}
+		loaded, err := packages.Load(lcfg, slices.Sorted(maps.Keys(paths))...)
+		if err != nil {
+			return err
+		}
+		for _, p := range loaded {
+			if len(p.Errors) > 0 && (p.Types == nil || p.Types.Name() == "") {
+				// Most often a module the generated code needs and
+				// go.mod lacks: the go command says what to run.
+				return fmt.Errorf("the generated code imports %s: %v", p.PkgPath, p.Errors[0].Msg)
+			}
+			imports[p.PkgPath] = p.Types
+		}
+	}
+	conf := types.Config{
+		Sizes: types.SizesFor("gc", build.Default.GOARCH),
+		Importer: importerFunc(func(path string) (*types.Package, error) {
+			if p := imports[path]; p != nil {
+				return p, nil
+			}
+			return nil, fmt.Errorf("package %s not found", path)
+		}),
+		Error: func(err error) {
+			if te, ok := err.(types.Error); ok {
+				ds = append(ds, Diagnostic{Pos: te.Fset.Position(te.Pos), Msg: te.Msg})
+			}
+		},
+	}
+	conf.Check(pkg.Path, fset, files, nil) // its errors went to conf.Error
+	if len(ds) > 0 {
 		ds.sort()
 		return ds
 	}
 	return nil
 }
 
-// hasInvalidType reports whether a task's types did not type-check.
-func hasInvalidType(t *Task) bool {
-	ts := []types.Type{t.Result, t.Shared, t.State}
-	for _, a := range t.Args {
-		ts = append(ts, a.Type)
+type importerFunc func(path string) (*types.Package, error)
+
+func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
+
+func buildFlags(cfg Config) []string {
+	if len(cfg.Tags) == 0 {
+		return nil
 	}
-	for _, typ := range ts {
-		if typ != nil && strings.Contains(types.TypeString(typ, nil), "invalid type") {
-			return true
-		}
-	}
-	return false
+	return []string{"-tags=" + strings.Join(cfg.Tags, ",")}
 }
 
 // load loads the one package in dir.
 func load(cfg Config, dir string, overlay map[string][]byte) (*packages.Package, *token.FileSet, error) {
 	fset := token.NewFileSet()
 	lcfg := &packages.Config{
-		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
-		Dir:     dir,
-		Fset:    fset,
-		Overlay: overlay,
-	}
-	if len(cfg.Tags) > 0 {
-		lcfg.BuildFlags = []string{"-tags=" + strings.Join(cfg.Tags, ",")}
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedSyntax |
+			packages.NeedTypes | packages.NeedTypesInfo,
+		Dir:        dir,
+		Fset:       fset,
+		Overlay:    overlay,
+		BuildFlags: buildFlags(cfg),
 	}
 	pkgs, err := packages.Load(lcfg, ".")
 	if err != nil {
@@ -145,12 +281,8 @@ func load(cfg Config, dir string, overlay map[string][]byte) (*packages.Package,
 	return pkgs[0], fset, nil
 }
 
-// packageClause returns "package name" of an existing Go file.
-func packageClause(file string) (string, bool) {
-	src, err := os.ReadFile(file)
-	if err != nil {
-		return "", false
-	}
+// packageClause returns "package name" of a Go file.
+func packageClause(file string, src []byte) (string, bool) {
 	f, err := parser.ParseFile(token.NewFileSet(), file, src, parser.PackageClauseOnly)
 	if err != nil {
 		return "", false
@@ -158,9 +290,10 @@ func packageClause(file string) (string, bool) {
 	return "package " + f.Name.Name, true
 }
 
-// loadErrors turns the package's errors into diagnostics, except those that
-// only say a name to be generated is undefined.
-func loadErrors(pkg *packages.Package, generated map[string]bool) Diagnostics {
+// loadErrors turns the package's errors into diagnostics, except those in
+// the old generated file output, and those that only say a name to be
+// generated is undefined.
+func loadErrors(pkg *packages.Package, output string, generated map[string]string) Diagnostics {
 	var ds Diagnostics
 	for _, e := range pkg.Errors {
 		if e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# ") {
@@ -168,10 +301,14 @@ func loadErrors(pkg *packages.Package, generated map[string]bool) Diagnostics {
 			// data: its errors come again, positioned, as type errors.
 			continue
 		}
-		if name, ok := strings.CutPrefix(e.Msg, "undefined: "); ok && generated[name] {
+		if name, ok := strings.CutPrefix(e.Msg, "undefined: "); ok && generated[name] != "" {
 			continue
 		}
-		ds = append(ds, Diagnostic{Pos: parsePos(e.Pos), Msg: e.Msg})
+		pos := parsePos(e.Pos)
+		if pos.Filename == output {
+			continue
+		}
+		ds = append(ds, Diagnostic{Pos: pos, Msg: e.Msg})
 	}
 	return ds
 }
@@ -197,9 +334,10 @@ func parsePos(s string) token.Position {
 	return p
 }
 
-// readFile finds the directives of one file and models their tasks. A
-// directive anywhere but in the doc comment of a function is an error.
-func readFile(r *reporter, pkg *packages.Package, file *ast.File) []*Task {
+// readFile finds the directives of one file and the functions they
+// annotate. A directive anywhere but in the doc comment of a function is an
+// error. build is the file's build constraint.
+func readFile(r *reporter, file *ast.File, build string) []taskDecl {
 	onFunc := map[*ast.Comment]*ast.FuncDecl{}
 	for _, decl := range file.Decls {
 		if fd, ok := decl.(*ast.FuncDecl); ok && fd.Doc != nil {
@@ -208,50 +346,62 @@ func readFile(r *reporter, pkg *packages.Package, file *ast.File) []*Task {
 			}
 		}
 	}
-	var tasks []*Task
+	var decls []taskDecl
 	for _, group := range file.Comments {
 		for _, c := range group.List {
 			if !isDirective(c) {
 				continue
 			}
 			fd := onFunc[c]
+			if fd != nil {
+				r.task = fd.Name.Name
+			}
 			d := parseDirective(r, c)
+			r.task = ""
 			switch {
 			case fd == nil:
-				if d != nil {
+				if d != nil && !d.refused {
 					r.errorf(c.Slash, "//mpire:task must be in the doc comment of a top-level function")
 				}
 			case fd.Recv != nil:
 				r.errorf(c.Slash, "//mpire:task on method %s: a task must be a top-level function, not a method", fd.Name.Name)
 			case d != nil:
-				if t := readTask(r, pkg, fd, d); t != nil {
-					tasks = append(tasks, t)
-				}
+				decls = append(decls, taskDecl{fd: fd, d: d, build: build})
 			}
 		}
 	}
-	return tasks
+	return decls
 }
 
 // checkNames refuses generated names that collide with each other or with
 // the package's own declarations.
-func checkNames(r *reporter, pkg *types.Package, tasks []*Task) {
+func checkNames(r *reporter, pkg *types.Package, output string, tasks []*Task) {
 	seen := map[string]*Task{}
 	for _, t := range tasks {
-		names := []string{t.Pool, t.New}
-		if t.ArgsTyp != "" {
-			names = append(names, t.ArgsTyp)
-		}
-		for _, name := range names {
+		for _, name := range generatedNames(t) {
 			if other := seen[name]; other != nil {
 				r.diags = append(r.diags, Diagnostic{Pos: t.Pos, Msg: fmt.Sprintf("task %s would generate %s, as task %s at %s does: give one of them another name=", t.Func, name, other.Func, shortPos(other.Pos))})
 				break
 			}
 			seen[name] = t
-			if obj := pkg.Scope().Lookup(name); obj != nil {
+			if obj := pkg.Scope().Lookup(name); obj != nil && r.fset.Position(obj.Pos()).Filename != output {
 				r.diags = append(r.diags, Diagnostic{Pos: t.Pos, Msg: fmt.Sprintf("task %s would generate %s, already declared at %s: give the task another name=", t.Func, name, shortPos(r.fset.Position(obj.Pos())))})
 				break
 			}
+		}
+	}
+}
+
+// predeclared are the predeclared names that generated code refers to.
+var predeclared = []string{"error", "int", "len", "nil", "string"}
+
+// checkPredeclared refuses a package that declares one of the predeclared
+// names generated code needs: in that package, nothing can name the
+// predeclared one any more.
+func checkPredeclared(r *reporter, pkg *types.Package, output string) {
+	for _, name := range predeclared {
+		if obj := pkg.Scope().Lookup(name); obj != nil && r.fset.Position(obj.Pos()).Filename != output {
+			r.errorf(obj.Pos(), "%s hides the predeclared %s, which the generated pools need: give it another name", name, name)
 		}
 	}
 }

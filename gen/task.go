@@ -11,78 +11,212 @@ import (
 	"golang.org/x/tools/go/packages"
 )
 
-// readTask checks the function fd under directive d and returns its model,
-// or nil after reporting what is wrong.
-func readTask(r *reporter, pkg *packages.Package, fd *ast.FuncDecl, d *directive) *Task {
+// taskDecl is a function under a //mpire:task directive, before its checks.
+type taskDecl struct {
+	fd    *ast.FuncDecl
+	d     *directive
+	build string // the build constraint of its file, "" for none
+}
+
+// base is the name the task's generated names derive from.
+func (td taskDecl) base() string {
+	if kv, ok := td.d.keys["name"]; ok {
+		return kv.value
+	}
+	return td.fd.Name.Name
+}
+
+// names returns the names generated for the task: its pool, its
+// constructor, the struct of its arguments, which only a task with several
+// arguments gets, and the name of its result type, which only an anonymous
+// struct or interface gets.
+func (td taskDecl) names() (pool, constructor, args, result string) {
+	base := td.base()
+	pool, constructor = base+"Pool", "New"+base+"Pool"
+	if !token.IsExported(base) {
+		constructor = "new" + upperFirst(base) + "Pool"
+	}
+	return pool, constructor, base + "Args", base + "Result"
+}
+
+// checker checks task functions and converts their types into the model.
+type checker struct {
+	r         *reporter
+	pkg       *packages.Package
+	conv      *converter
+	funcs     map[string]*ast.FuncDecl // the package's top-level functions
+	generated map[string]string        // a name to be generated → its task
+	invalid   bool                     // a task's type did not type-check
+	output    string                   // the old generated file, whose declarations do not count
+}
+
+// readTask checks the function of td and returns its model, or nil after
+// reporting what is wrong.
+func (c *checker) readTask(td taskDecl) *Task {
+	r, fd, d := c.r, td.fd, td.d
+	r.task = fd.Name.Name
+	defer func() { r.task = "" }()
 	before := len(r.diags)
 	name := fd.Name.Name
-	if fd.Type.TypeParams != nil {
-		r.errorf(fd.Name.Pos(), "generic function %s cannot be a task: a pool needs concrete types; call it from a non-generic function", name)
+	if name == "_" {
+		r.errorf(fd.Name.Pos(), "a function named _ cannot be called, so it cannot be a task: give it a name")
 		return nil
 	}
-	fn, ok := pkg.TypesInfo.Defs[fd.Name].(*types.Func)
+	if fd.Type.TypeParams != nil {
+		r.errorf(fd.Name.Pos(), "a generic function cannot be a task: a pool needs concrete types; call it from a non-generic function")
+		return nil
+	}
+	fn, ok := c.pkg.TypesInfo.Defs[fd.Name].(*types.Func)
 	if !ok {
 		return nil // the type checker reported why
 	}
 	sig := fn.Type().(*types.Signature)
 
 	t := &Task{Func: name, Pos: r.fset.Position(fd.Pos())}
-	base := name
-	if kv, ok := d.keys["name"]; ok {
-		if !token.IsIdentifier(kv.value) {
-			r.errorf(kv.pos, "name=%s is not a Go identifier", kv.value)
-		}
-		base = kv.value
+	if kv, ok := d.keys["name"]; ok && !token.IsIdentifier(kv.value) {
+		r.errorf(kv.pos, "name=%s is not a Go identifier", kv.value)
 	}
-	t.Pool, t.New = base+"Pool", "New"+base+"Pool"
-	if !token.IsExported(base) {
-		t.New = "new" + upperFirst(base) + "Pool"
-	}
-	t.Shared = resolveType(r, pkg, fd, d, "shared")
-	t.State = resolveType(r, pkg, fd, d, "state")
+	var argsType, resultType string
+	t.Pool, t.New, argsType, resultType = td.names()
+	shared := c.resolveType(fd, d, "shared")
+	state := c.resolveType(fd, d, "state")
 	if len(r.diags) > before {
 		return nil
 	}
 
-	k := kinds{shared: t.Shared, state: t.State}
-	t.Leading, t.Args = k.classify(r, fd, sig, name)
-	if len(t.Args) == 0 && len(r.diags) == before {
-		r.errorf(fd.Name.Pos(), "task %s has no task arguments: after its ctx, worker id, shared and state parameters it needs at least one", name)
+	k := kinds{shared: shared, state: state}
+	var args []*types.Var
+	t.Leading, args = k.classify(r, sig)
+	if len(args) == 0 && len(r.diags) == before {
+		r.errorf(fd.Name.Pos(), "no task arguments: after its ctx, worker id, shared and state parameters a task needs at least one")
 	}
 	t.Variadic = sig.Variadic()
-	if len(t.Args) > 1 {
-		t.ArgsTyp = base + "Args"
+	if len(args) > 1 {
+		t.ArgsType = argsType
 	}
 
 	res := sig.Results()
+	var result types.Type
 	switch {
 	case res.Len() == 1 && !isError(res.At(0).Type()):
-		t.Result = res.At(0).Type()
+		result = res.At(0).Type()
 	case res.Len() == 2 && isError(res.At(1).Type()):
-		t.Result, t.ResultErr = res.At(0).Type(), true
+		result, t.ResultErr = res.At(0).Type(), true
 	default:
-		r.errorf(fd.Type.Func, "task %s returns %s: a task returns R or (R, error)", name, resultsString(res))
+		r.errorf(fd.Type.Func, "it returns %s; a task returns R or (R, error)", resultsString(res))
 	}
 
+	var initFn, exitFn *types.Func
 	if kv, ok := d.keys["init"]; ok {
-		t.Init = k.hook(r, pkg, kv, "init")
+		t.Init, initFn = k.hook(r, c.pkg, kv, "init")
 	}
 	if kv, ok := d.keys["exit"]; ok {
-		t.Exit = k.hook(r, pkg, kv, "exit")
+		t.Exit, exitFn = k.hook(r, c.pkg, kv, "exit")
 	}
 	if len(r.diags) > before {
 		return nil
+	}
+
+	// Convert every type the task touches, once: a type that did not
+	// type-check makes the task unusable, and the type checker says why.
+	ok = c.generatedTypes(fd) && c.hookGeneratedTypes(initFn) && c.hookGeneratedTypes(exitFn)
+	convert := func(typ types.Type) *Type {
+		out, err := c.conv.typ(typ)
+		if err != nil {
+			ok = false
+		}
+		return out
+	}
+	t.Result = convert(result)
+	t.Sig = convert(sig)
+	for _, a := range args {
+		t.Args = append(t.Args, Arg{Label: a.Name(), Type: convert(a.Type())})
+	}
+	if shared != nil {
+		t.Shared = convert(shared)
+	}
+	if state != nil {
+		t.State = convert(state)
+	}
+	for _, h := range []struct {
+		hook *Hook
+		fn   *types.Func
+	}{{t.Init, initFn}, {t.Exit, exitFn}} {
+		if h.hook == nil {
+			continue
+		}
+		hsig := h.fn.Type().(*types.Signature)
+		h.hook.Sig = convert(hsig)
+		if h.hook.Result != nil {
+			h.hook.Result = convert(hsig.Results().At(0).Type())
+		}
+	}
+	if !ok || len(r.diags) > before {
+		c.invalid = true
+		return nil
+	}
+	if isAnonymous(t.Result) {
+		t.ResultType = resultType
 	}
 	return t
 }
 
+// isAnonymous reports whether t is a struct or interface type literal with
+// something in it: long enough that generated code, which names a task's
+// result many times, spells it once, as an alias.
+func isAnonymous(t *Type) bool {
+	return (t.Kind == Struct || t.Kind == Interface) && len(t.Fields)+len(t.Embedded) > 0
+}
+
+// generatedTypes reports, in the signature of fd, names that mpiregen
+// generates: they cannot be declared before the code that uses them is
+// generated. It returns false when it found one.
+func (c *checker) generatedTypes(fd *ast.FuncDecl) bool {
+	ok := true
+	for _, list := range []*ast.FieldList{fd.Type.Params, fd.Type.Results} {
+		if list == nil {
+			continue
+		}
+		for _, field := range list.List {
+			ast.Inspect(field.Type, func(n ast.Node) bool {
+				id, isIdent := n.(*ast.Ident)
+				if !isIdent {
+					return true
+				}
+				if task, gen := c.generated[id.Name]; gen && !c.declared(id) {
+					c.r.errorf(id.Pos(), "%s in the signature of %s is generated by mpiregen for task %s: a task, init or exit function cannot take or return a generated type; declare a type of your own", id.Name, fd.Name.Name, task)
+					ok = false
+				}
+				return true
+			})
+		}
+	}
+	return ok
+}
+
+// declared reports whether id refers to a declaration of the package's
+// own, not one of the old generated file.
+func (c *checker) declared(id *ast.Ident) bool {
+	obj := c.pkg.TypesInfo.Uses[id]
+	return obj != nil && c.r.fset.Position(obj.Pos()).Filename != c.output
+}
+
+func (c *checker) hookGeneratedTypes(fn *types.Func) bool {
+	if fn == nil {
+		return true
+	}
+	fd := c.funcs[fn.Name()]
+	return fd == nil || c.generatedTypes(fd)
+}
+
 // resolveType evaluates the type named by key= as seen from fd's file.
-func resolveType(r *reporter, pkg *packages.Package, fd *ast.FuncDecl, d *directive, key string) types.Type {
+func (c *checker) resolveType(fd *ast.FuncDecl, d *directive, key string) types.Type {
+	r := c.r
 	kv, ok := d.keys[key]
 	if !ok {
 		return nil
 	}
-	tv, err := types.Eval(pkg.Fset, pkg.Types, fd.Pos(), kv.value)
+	tv, err := types.Eval(c.pkg.Fset, c.pkg.Types, fd.Pos(), kv.value)
 	switch {
 	case err != nil:
 		r.errorf(kv.pos, "%s=%s: %v", key, kv.value, stripPos(err))
@@ -90,11 +224,26 @@ func resolveType(r *reporter, pkg *packages.Package, fd *ast.FuncDecl, d *direct
 	case !tv.IsType():
 		r.errorf(kv.pos, "%s=%s is not a type", key, kv.value)
 		return nil
+	case isUninstantiated(tv.Type):
+		r.errorf(kv.pos, "%s=%s names a generic type: give its type arguments, as in %s=%s[int]", key, kv.value, key, kv.value)
+		return nil
 	case key == "state" && isPointer(tv.Type):
 		r.errorf(kv.pos, "state=%s: name the state type itself; the worker state parameter is a pointer to it", kv.value)
 		return nil
 	}
 	return tv.Type
+}
+
+// isUninstantiated reports whether t is a generic type without its type
+// arguments, which types.Eval accepts but no declaration can use.
+func isUninstantiated(t types.Type) bool {
+	switch t := types.Unalias(t).(type) {
+	case *types.Named:
+		return t.TypeParams().Len() > 0 && t.TypeArgs().Len() == 0
+	case *types.Pointer:
+		return isUninstantiated(t.Elem())
+	}
+	return false
 }
 
 // stripPos removes the position types.Eval puts before its messages, which
@@ -112,103 +261,90 @@ type kinds struct {
 	shared, state types.Type
 }
 
-// of returns the kind of a parameter type, 0 for a task argument; badState
-// is set for the state type without its pointer.
-func (k kinds) of(t types.Type) (kind Kind, badState bool) {
+// of returns the kind of a parameter type, 0 when it can only be a task
+// argument.
+func (k kinds) of(t types.Type) Kind {
 	switch {
 	case isNamed(t, "context", "Context"):
-		return Ctx, false
+		return Ctx
 	case isNamed(t, enginePath, "WorkerID"):
-		return WorkerID, false
+		return WorkerID
 	case k.shared != nil && types.Identical(t, k.shared):
-		return Shared, false
-	case k.state != nil && isPointer(t) && types.Identical(t.(*types.Pointer).Elem(), k.state):
-		return State, false
-	case k.state != nil && types.Identical(t, k.state):
-		return 0, true
+		return Shared
+	case k.state != nil && types.Identical(t, types.NewPointer(k.state)):
+		return State
 	}
-	return 0, false
+	return 0
 }
 
 // classify splits a task's parameters into its leading ones and its
-// arguments, reporting parameters out of order.
-func (k kinds) classify(r *reporter, fd *ast.FuncDecl, sig *types.Signature, fname string) (leading []Kind, args []Arg) {
+// arguments, reporting parameters out of order. The leading parameters
+// come first, each at most once and in their order; everything after them
+// is a task argument, even of the shared or the state type.
+func (k kinds) classify(r *reporter, sig *types.Signature) (leading []Kind, args []*types.Var) {
 	params := sig.Params()
 	var last Kind
 	for i := range params.Len() {
 		p := params.At(i)
-		kind, badState := k.of(p.Type())
+		kind := k.of(p.Type())
 		inArgs := len(args) > 0
 		switch {
-		case kind == Ctx || kind == WorkerID:
-			if inArgs || kind <= last {
-				r.errorf(p.Pos(), "parameter %s of %s is out of place: the order is ctx context.Context, id mpire.WorkerID, the shared object, the worker state, then the task arguments", paramName(p, i), fname)
-				continue
-			}
-		case badState && !inArgs:
-			r.errorf(p.Pos(), "state parameter %s of %s must be *%s, not %s", paramName(p, i), fname, typeString(k.state, p.Pkg()), typeString(k.state, p.Pkg()))
-			continue
-		case kind == State && kind <= last && !inArgs:
-			r.errorf(p.Pos(), "parameter %s of %s: the worker state comes once, after the shared object", paramName(p, i), fname)
-			continue
-		case kind != 0 && kind > last && !inArgs:
-			// A leading parameter in its place.
-		default:
-			kind = 0
-		}
-		if kind != 0 {
+		case kind > last && !inArgs:
 			leading = append(leading, kind)
 			last = kind
 			continue
+		case kind == Ctx || kind == WorkerID:
+			r.errorf(p.Pos(), "parameter %s is out of place: the order is ctx context.Context, id mpire.WorkerID, the shared object, the worker state, then the task arguments", paramName(p, i))
+			continue
+		case !inArgs && last < State && k.state != nil && types.Identical(p.Type(), k.state):
+			r.errorf(p.Pos(), "state parameter %s must be *%s, not %s", paramName(p, i), typeString(k.state, p.Pkg()), typeString(k.state, p.Pkg()))
+			continue
+		case !inArgs && last < Shared && k.shared != nil && isPointerTwin(p.Type(), k.shared):
+			r.errorf(p.Pos(), "shared parameter %s must be %s, as shared= says, not %s", paramName(p, i), typeString(k.shared, p.Pkg()), typeString(p.Type(), p.Pkg()))
+			continue
 		}
-		args = append(args, Arg{Type: p.Type(), Name: p.Name()})
+		args = append(args, p)
 	}
-	nameArgs(args)
 	return leading, args
 }
 
-// nameArgs gives each argument a parameter name usable in generated code and
-// an exported field name, both unique.
-func nameArgs(args []Arg) {
-	// Names the generated methods use for themselves.
-	reserved := map[string]bool{"ctx": true, "opts": true, "p": true}
-	fields := map[string]bool{}
-	for i := range args {
-		a := &args[i]
-		unnamed := a.Name == "" || a.Name == "_"
-		a.Field = upperFirst(a.Name)
-		if unnamed || fields[a.Field] {
-			a.Field = fmt.Sprintf("Arg%d", i)
-		}
-		fields[a.Field] = true
-		if unnamed || reserved[a.Name] {
-			a.Name = fmt.Sprintf("arg%d", i)
-		}
-	}
+// isPointerTwin reports whether one of a and b is a pointer to the other.
+func isPointerTwin(a, b types.Type) bool {
+	return types.Identical(a, types.NewPointer(b)) || types.Identical(types.NewPointer(a), b)
 }
 
 // hook checks the init or exit function named by kv.
-func (k kinds) hook(r *reporter, pkg *packages.Package, kv keyValue, key string) *Hook {
+func (k kinds) hook(r *reporter, pkg *packages.Package, kv keyValue, key string) (*Hook, *types.Func) {
 	obj := pkg.Types.Scope().Lookup(kv.value)
 	fn, ok := obj.(*types.Func)
 	if !ok {
-		r.errorf(kv.pos, "%s=%s: no function %s in package %s", key, kv.value, kv.value, pkg.Name)
-		return nil
+		var funcs []string
+		for _, name := range pkg.Types.Scope().Names() {
+			if _, isFunc := pkg.Types.Scope().Lookup(name).(*types.Func); isFunc {
+				funcs = append(funcs, name)
+			}
+		}
+		if near := closest(kv.value, funcs); near != "" {
+			r.errorf(kv.pos, "%s=%s: no function %s in package %s; did you mean %s?", key, kv.value, kv.value, pkg.Name, near)
+		} else {
+			r.errorf(kv.pos, "%s=%s: no function %s in package %s", key, kv.value, kv.value, pkg.Name)
+		}
+		return nil, nil
 	}
 	sig := fn.Type().(*types.Signature)
 	if sig.TypeParams().Len() > 0 {
 		r.errorf(fn.Pos(), "%s function %s cannot be generic", key, fn.Name())
-		return nil
+		return nil, nil
 	}
 	h := &Hook{Func: fn.Name()}
 	var last Kind
 	params := sig.Params()
 	for i := range params.Len() {
 		p := params.At(i)
-		kind, _ := k.of(p.Type())
+		kind := k.of(p.Type())
 		if kind == 0 || kind <= last {
 			r.errorf(p.Pos(), "%s function %s: parameter %s (%s) is not one of ctx context.Context, id mpire.WorkerID, the shared object or the worker state, in that order", key, fn.Name(), paramName(p, i), typeString(p.Type(), p.Pkg()))
-			return nil
+			return nil, nil
 		}
 		h.Leading = append(h.Leading, kind)
 		last = kind
@@ -219,17 +355,17 @@ func (k kinds) hook(r *reporter, pkg *packages.Package, kv keyValue, key string)
 	case res.Len() == 1 && isError(res.At(0).Type()):
 		h.ResultErr = true
 	case key == "exit" && res.Len() == 1:
-		h.Result = res.At(0).Type()
+		h.Result = &Type{} // converted with the task's other types
 	case key == "exit" && res.Len() == 2 && isError(res.At(1).Type()):
-		h.Result, h.ResultErr = res.At(0).Type(), true
+		h.Result, h.ResultErr = &Type{}, true
 	case key == "init":
 		r.errorf(fn.Pos(), "init function %s returns %s: it returns error or nothing", fn.Name(), resultsString(res))
-		return nil
+		return nil, nil
 	default:
 		r.errorf(fn.Pos(), "exit function %s returns %s: it returns (E, error), E, error or nothing", fn.Name(), resultsString(res))
-		return nil
+		return nil, nil
 	}
-	return h
+	return h, fn
 }
 
 func isNamed(t types.Type, path, name string) bool {

@@ -1,25 +1,71 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
-// goCmd runs the go command in dir and returns its combined output.
-func goCmd(t *testing.T, dir string, args ...string) string {
+// goCmd runs the go command in dir, with env added to the environment, and
+// returns its combined output.
+func goCmd(t *testing.T, dir string, env []string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("go", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
-	out, err := cmd.CombinedOutput()
+	out, err := goCmdErr(dir, env, args...)
 	if err != nil {
 		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
 	}
-	return string(out)
+	return out
+}
+
+func goCmdErr(dir string, env []string, args ...string) (string, error) {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod"), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// The mpiregen command, built once per test binary for the tests that run
+// it the way users do, through go generate.
+var (
+	toolOnce sync.Once
+	toolDir  string
+	toolOut  string
+	toolErr  error
+)
+
+// tool returns a directory holding an mpiregen binary, to put on PATH.
+func tool(t *testing.T) string {
+	t.Helper()
+	toolOnce.Do(func() {
+		if toolDir, toolErr = os.MkdirTemp("", "mpiregen"); toolErr != nil {
+			return
+		}
+		toolOut, toolErr = goCmdErr(repoRoot(t), nil, "build", "-o", filepath.Join(toolDir, "mpiregen"), "./cmd/mpiregen")
+	})
+	if toolErr != nil {
+		t.Fatalf("building mpiregen: %v\n%s", toolErr, toolOut)
+	}
+	return toolDir
+}
+
+// removeTool removes what tool built, once every test is done.
+func removeTool() {
+	if toolDir != "" {
+		os.RemoveAll(toolDir)
+	}
+}
+
+// withTool is the environment of a go command that finds mpiregen on PATH.
+func withTool(t *testing.T) []string {
+	return []string{"PATH=" + tool(t) + string(os.PathListSeparator) + os.Getenv("PATH")}
 }
 
 // TestGoldenProgramsRun compiles every golden case with its generated file
@@ -28,17 +74,57 @@ func TestGoldenProgramsRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs programs")
 	}
+	track(t, filepath.Join(repoRoot(t), "runtime")) // what the programs build with
 	bin := t.TempDir()
-	goCmd(t, goldenDir, "build", "-o", bin, "./...")
+	goCmd(t, goldenDir, nil, "build", "-o", bin, "./...")
 	for _, dir := range cases(t, goldenDir) {
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			out, err := exec.Command(filepath.Join(bin, name)).CombinedOutput()
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", name, err, out)
 			}
 			compareGolden(t, filepath.Join(dir, "output.txt"), out)
 		})
+	}
+}
+
+// TestConstrainedTaskBuildsEverywhere builds the case whose task is built
+// only on Linux for other platforms: its generated file follows it.
+func TestConstrainedTaskBuildsEverywhere(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles")
+	}
+	for _, goos := range []string{"darwin"} {
+		goCmd(t, goldenDir, []string{"GOOS=" + goos}, "vet", "./constrained")
+	}
+}
+
+// TestOtherPlatformKeepsTheFile runs mpiregen for a platform where the
+// package's only task is not built: it sees no task, and keeps the file
+// generated for Linux.
+func TestOtherPlatformKeepsTheFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	t.Parallel()
+	dir := newModule(t, map[string]string{
+		"square/main.go":         "package main\n\nfunc main() {}\n",
+		"square/square_linux.go": strings.Replace(withGenerate(squareSrc, "mpiregen"), "func main()", "func run()", 1),
+	})
+	square := filepath.Join(dir, "square")
+	for _, goos := range []string{"linux", "darwin"} {
+		cmd := exec.Command(filepath.Join(tool(t), "mpiregen"))
+		cmd.Dir = square
+		cmd.Env = append(os.Environ(), "GOOS="+goos, "GOFLAGS=-mod=mod")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("GOOS=%s mpiregen: %v\n%s", goos, err, out)
+		}
+		src, err := os.ReadFile(filepath.Join(square, "mpire_gen.go"))
+		if err != nil || !strings.Contains(string(src), "//go:build linux\n") {
+			t.Fatalf("after GOOS=%s mpiregen, mpire_gen.go is not the Linux one: %v\n%s", goos, err, src)
+		}
 	}
 }
 
@@ -62,16 +148,20 @@ func newModule(t *testing.T, files map[string]string) string {
 		"replace github.com/mpire-go/mpire => " + repoRoot(t) + "\n\n" +
 		"tool github.com/mpire-go/mpire/cmd/mpiregen\n"
 	for name, content := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, filepath.Join(dir, name), content)
 	}
-	goCmd(t, dir, "mod", "tidy")
+	goCmd(t, dir, nil, "mod", "tidy")
 	return dir
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 const squareSrc = `package main
@@ -108,63 +198,134 @@ func TestNewcomerFlow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs programs")
 	}
+	t.Parallel()
 	dir := newModule(t, map[string]string{
 		"viarun/main.go":       withGenerate(squareSrc, "go run github.com/mpire-go/mpire/cmd/mpiregen"),
 		"viainstalled/main.go": withGenerate(squareSrc, "mpiregen"),
 	})
-	// Install mpiregen on a PATH of its own, as go install would.
-	bin := t.TempDir()
-	goCmd(t, repoRoot(t), "build", "-o", filepath.Join(bin, "mpiregen"), "./cmd/mpiregen")
-	cmd := exec.Command("go", "generate", "./...")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go generate: %v\n%s", err, out)
-	}
+	goCmd(t, dir, withTool(t), "generate", "./...")
 	for _, pkg := range []string{"viarun", "viainstalled"} {
-		if out := goCmd(t, dir, "run", "./"+pkg); out != "[1 4 9] <nil>\n" {
+		if out := goCmd(t, dir, nil, "run", "./"+pkg); out != "[1 4 9] <nil>\n" {
 			t.Errorf("%s printed %q", pkg, out)
 		}
 	}
 	// gofmt-clean, as the golden files are.
-	if out := goCmd(t, dir, "fmt", "./..."); out != "" {
+	if out := goCmd(t, dir, nil, "fmt", "./..."); out != "" {
 		t.Errorf("go fmt changed %s", out)
 	}
+}
 
-	// Without a directive any more, the generated file goes away.
-	src := filepath.Join(dir, "viarun", "main.go")
-	if err := os.WriteFile(src, []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+// TestRemovingTheLastDirective removes the only directive of a package and
+// runs go generate again: it succeeds and the package builds. Outside go
+// generate, mpiregen then removes its file.
+func TestRemovingTheLastDirective(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds programs")
+	}
+	t.Parallel()
+	dir := newModule(t, map[string]string{"square/main.go": withGenerate(squareSrc, "mpiregen")})
+	env := withTool(t)
+	goCmd(t, dir, env, "generate", "./...")
+	gone := withGenerate("package main\n\nGENERATE\n\nfunc main() {}\n", "mpiregen")
+	writeFile(t, filepath.Join(dir, "square", "main.go"), gone)
+	goCmd(t, dir, env, "generate", "./...")
+	goCmd(t, dir, nil, "build", "-o", t.TempDir()+"/", "./...")
+	goCmd(t, dir, env, "generate", "./...") // again, on the emptied file
+	goCmd(t, dir, nil, "vet", "./...")
+
+	cmd := exec.Command(filepath.Join(tool(t), "mpiregen"))
+	cmd.Dir = filepath.Join(dir, "square")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mpiregen: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "square", "mpire_gen.go")); !os.IsNotExist(err) {
+		t.Fatal("mpiregen run by hand did not remove the generated file of a package without tasks")
+	}
+	goCmd(t, dir, nil, "build", "-o", t.TempDir()+"/", "./...")
+}
+
+// TestStaleCodePointsToGoGenerate changes a task's signature without
+// running go generate: the first compiler error is on the guard line of
+// the generated file, whose comment says to run go generate.
+func TestStaleCodePointsToGoGenerate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds programs")
+	}
+	t.Parallel()
+	dir := newModule(t, map[string]string{"square/main.go": withGenerate(squareSrc, "mpiregen")})
+	goCmd(t, dir, withTool(t), "generate", "./...")
+	src := filepath.Join(dir, "square", "main.go")
+	old, err := os.ReadFile(src)
+	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	if code := run([]string{filepath.Join(dir, "viarun")}, dir, &stderr); code != 0 {
-		t.Fatalf("exit %d, stderr %s", code, &stderr)
+	writeFile(t, src, strings.Replace(string(old), "func Square(x int) int { return x * x }", "func Square(x int64) int64 { return x * x }", 1))
+	out, err := goCmdErr(dir, nil, "build", "-o", t.TempDir()+"/", "./...")
+	if err == nil {
+		t.Fatalf("go build succeeded on stale generated code:\n%s", out)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "viarun", "mpire_gen.go")); !os.IsNotExist(err) {
-		t.Fatal("the stale generated file was not removed")
+	var first string
+	for line := range strings.Lines(out) {
+		if !strings.HasPrefix(line, "#") {
+			first = line
+			break
+		}
 	}
-
-	// A file of that name that mpiregen did not write is never removed.
-	mine := filepath.Join(dir, "viarun", "mpire_gen.go")
-	if err := os.WriteFile(mine, []byte("package main\n"), 0o644); err != nil {
+	file, rest, _ := strings.Cut(first, ":")
+	lineNo, _, _ := strings.Cut(rest, ":")
+	n, err := strconv.Atoi(lineNo)
+	if filepath.Base(file) != "mpire_gen.go" || err != nil {
+		t.Fatalf("the first error is not in the generated file:\n%s", out)
+	}
+	gen, err := os.ReadFile(filepath.Join(dir, "square", "mpire_gen.go"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	stderr.Reset()
-	if code := run([]string{filepath.Join(dir, "viarun")}, dir, &stderr); code != 1 || !strings.Contains(stderr.String(), "not removing it") {
-		t.Fatalf("exit %d, stderr %s", code, &stderr)
+	// The line, and the comment just above it.
+	var lines []string
+	for s := bufio.NewScanner(bytes.NewReader(gen)); s.Scan(); {
+		lines = append(lines, s.Text())
+	}
+	if !strings.Contains(lines[n-1], "= Square") || !strings.Contains(lines[n-2], "go generate") {
+		t.Fatalf("the first error is at line %d of mpire_gen.go, which is not a guard saying to run go generate:\n%s\n%s\n%s",
+			n, out, lines[n-2], lines[n-1])
+	}
+}
+
+// TestDiagnosticsNameThePackage runs go generate over two packages that
+// have the same mistake at the same line: their diagnostics tell them
+// apart, relative to the module's root.
+func TestDiagnosticsNameThePackage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go generate")
+	}
+	t.Parallel()
+	bad := withGenerate("package main\n\nGENERATE\n\n//mpire:task stat=Model\nfunc F(x int) int { return x }\n\nfunc main() {}\n", "mpiregen")
+	dir := newModule(t, map[string]string{"one/main.go": bad, "two/main.go": bad})
+	out, err := goCmdErr(dir, withTool(t), "generate", "./...")
+	if err == nil {
+		t.Fatalf("go generate succeeded:\n%s", out)
+	}
+	for _, want := range []string{
+		filepath.Join("one", "main.go") + `:5:14: task F: unknown key "stat" in //mpire:task: did you mean state?`,
+		filepath.Join("two", "main.go") + `:5:14: task F: unknown key "stat" in //mpire:task: did you mean state?`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("go generate printed\n%s\nwithout\n%s", out, want)
+		}
 	}
 }
 
 func TestFlags(t *testing.T) {
 	var stderr bytes.Buffer
-	if code := run([]string{"-h"}, ".", &stderr); code != 0 || !strings.Contains(stderr.String(), "usage: mpiregen") || !strings.Contains(stderr.String(), "-tags") {
+	if code := run([]string{"-h"}, ".", io.Discard, &stderr); code != 0 || !strings.Contains(stderr.String(), "usage: mpiregen") || !strings.Contains(stderr.String(), "-tags") {
 		t.Fatalf("-h: exit %d\n%s", code, &stderr)
 	}
 	stderr.Reset()
-	if code := run([]string{"-o", "../x.go"}, ".", &stderr); code != 2 {
+	if code := run([]string{"-o", "../x.go"}, ".", io.Discard, &stderr); code != 2 {
 		t.Fatalf("-o outside the package: exit %d", code)
 	}
-	if code := run([]string{"a", "b"}, ".", &stderr); code != 2 {
+	if code := run([]string{"a", "b"}, ".", io.Discard, &stderr); code != 2 {
 		t.Fatalf("two directories: exit %d", code)
 	}
 }

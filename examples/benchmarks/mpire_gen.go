@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"iter"
+
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"iter"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
+//
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
@@ -17,7 +19,34 @@ const (
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
+// Tiny as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(int) int = Tiny
+
+// Busy as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(int) int = Busy
+
+// Convolve as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(*Image, Filter) []float64 = Convolve
+
+// CountPrefixes and prefixCounts as they were when this file was generated. If
+// this does not compile, one of them changed since: run go generate.
+var (
+	_ func(*PrefixCounts, []string) int  = CountPrefixes
+	_ func(*PrefixCounts) map[string]int = prefixCounts
+)
+
+// Evaluate and loadModel as they were when this file was generated. If this
+// does not compile, one of them changed since: run go generate.
+var (
+	_ func(*Model, int) float64 = Evaluate
+	_ func(*Model)              = loadModel
+)
+
 // TinyPool runs Tiny on a pool of workers. Create it with NewTinyPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type TinyPool struct {
@@ -25,20 +54,24 @@ type TinyPool struct {
 }
 
 // NewTinyPool returns a pool that runs Tiny.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewTinyPool(opts ...mpire.Option) *TinyPool {
 	p := &TinyPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
-		Format: p.format,
 		Name:   "Tiny",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:25",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Tiny for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *TinyPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -53,9 +86,10 @@ func (p *TinyPool) format(a *int) string {
 	return mpireimpl.FormatArgs("x", *a)
 }
 
-// Map calls Tiny on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Tiny on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *TinyPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -65,9 +99,11 @@ func (p *TinyPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.C
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Tiny on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Tiny on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *TinyPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -77,8 +113,9 @@ func (p *TinyPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts .
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
-// Apply calls Tiny once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// Apply calls Tiny once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
 func (p *TinyPool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
@@ -89,19 +126,20 @@ func (p *TinyPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.CallOpti
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *TinyPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *TinyPool) Close() error {
 	return p.pool.Close()
 }
 
 // BusyPool runs Busy on a pool of workers. Create it with NewBusyPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type BusyPool struct {
@@ -109,27 +147,31 @@ type BusyPool struct {
 }
 
 // NewBusyPool returns a pool that runs Busy.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewBusyPool(opts ...mpire.Option) *BusyPool {
 	p := &BusyPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
-		Format: p.format,
 		Name:   "Busy",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:30",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Busy for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *BusyPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
-	defer w.Recover(&n, &err)
-	for ; n < len(args) && !w.Stopped(); n++ {
-		out[n] = Busy(args[n])
+func (p *BusyPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n2 int, err error) {
+	defer w.Recover(&n2, &err)
+	for ; n2 < len(args) && !w.Stopped(); n2++ {
+		out[n2] = Busy(args[n2])
 	}
-	return n, nil
+	return n2, nil
 }
 
 // format formats the arguments of a Busy task for errors and insights.
@@ -137,9 +179,10 @@ func (p *BusyPool) format(a *int) string {
 	return mpireimpl.FormatArgs("n", *a)
 }
 
-// Map calls Busy on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Busy on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *BusyPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -149,9 +192,11 @@ func (p *BusyPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.C
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Busy on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Busy on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *BusyPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -161,8 +206,9 @@ func (p *BusyPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts .
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
-// Apply calls Busy once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// Apply calls Busy once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
 func (p *BusyPool) Apply(ctx context.Context, n int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, n, opts...)
 }
@@ -173,19 +219,21 @@ func (p *BusyPool) ApplyAsync(ctx context.Context, n int, opts ...mpire.CallOpti
 	return p.pool.ApplyAsync(ctx, n, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *BusyPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *BusyPool) Close() error {
 	return p.pool.Close()
 }
 
-// ConvolvePool runs Convolve on a pool of workers. Create it with NewConvolvePool.
+// ConvolvePool runs Convolve on a pool of workers. Create it with
+// NewConvolvePool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type ConvolvePool struct {
@@ -193,22 +241,26 @@ type ConvolvePool struct {
 	shared *Image
 }
 
-// NewConvolvePool returns a pool that runs Convolve, handing shared to every worker
-// without copying it.
+// NewConvolvePool returns a pool that runs Convolve, handing shared to every
+// worker without copying it.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewConvolvePool(shared *Image, opts ...mpire.Option) *ConvolvePool {
 	p := &ConvolvePool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, Filter, []float64, struct{}]{
-		Format: p.format,
 		Name:   "Convolve",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:48",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Convolve for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *ConvolvePool) run(w *mpireimpl.Worker[struct{}], args []Filter, out [][]float64) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -224,8 +276,9 @@ func (p *ConvolvePool) format(a *Filter) string {
 }
 
 // Map calls Convolve on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// returns the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *ConvolvePool) Map(ctx context.Context, args []Filter, opts ...mpire.CallOption) ([][]float64, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -236,8 +289,10 @@ func (p *ConvolvePool) MapUnordered(ctx context.Context, args []Filter, opts ...
 }
 
 // IMap calls Convolve on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// results in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *ConvolvePool) IMap(ctx context.Context, args iter.Seq[Filter], opts ...mpire.CallOption) iter.Seq2[[]float64, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -248,7 +303,9 @@ func (p *ConvolvePool) IMapUnordered(ctx context.Context, args iter.Seq[Filter],
 }
 
 // Apply calls Convolve once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *ConvolvePool) Apply(ctx context.Context, f Filter, opts ...mpire.CallOption) ([]float64, error) {
 	return p.pool.Apply(ctx, f, opts...)
 }
@@ -259,19 +316,21 @@ func (p *ConvolvePool) ApplyAsync(ctx context.Context, f Filter, opts ...mpire.C
 	return p.pool.ApplyAsync(ctx, f, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *ConvolvePool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *ConvolvePool) Close() error {
 	return p.pool.Close()
 }
 
-// CountPrefixesPool runs CountPrefixes on a pool of workers. Create it with NewCountPrefixesPool.
+// CountPrefixesPool runs CountPrefixes on a pool of workers. Create it with
+// NewCountPrefixesPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type CountPrefixesPool struct {
@@ -279,21 +338,25 @@ type CountPrefixesPool struct {
 }
 
 // NewCountPrefixesPool returns a pool that runs CountPrefixes.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewCountPrefixesPool(opts ...mpire.Option) *CountPrefixesPool {
 	p := &CountPrefixesPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[PrefixCounts, []string, int, map[string]int]{
-		Exit:   p.exit,
-		Format: p.format,
 		Name:   "CountPrefixes",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:98",
 		Run:    p.run,
+		Exit:   p.exit,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls CountPrefixes for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *CountPrefixesPool) run(w *mpireimpl.Worker[PrefixCounts], args [][]string, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -315,8 +378,9 @@ func (p *CountPrefixesPool) format(a *[]string) string {
 }
 
 // Map calls CountPrefixes on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// returns the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *CountPrefixesPool) Map(ctx context.Context, args [][]string, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -327,8 +391,10 @@ func (p *CountPrefixesPool) MapUnordered(ctx context.Context, args [][]string, o
 }
 
 // IMap calls CountPrefixes on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// results in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *CountPrefixesPool) IMap(ctx context.Context, args iter.Seq[[]string], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -339,7 +405,9 @@ func (p *CountPrefixesPool) IMapUnordered(ctx context.Context, args iter.Seq[[]s
 }
 
 // Apply calls CountPrefixes once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *CountPrefixesPool) Apply(ctx context.Context, doc []string, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, doc, opts...)
 }
@@ -356,19 +424,21 @@ func (p *CountPrefixesPool) ExitResults() []map[string]int {
 	return p.pool.ExitResults()
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *CountPrefixesPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *CountPrefixesPool) Close() error {
 	return p.pool.Close()
 }
 
-// EvaluatePool runs Evaluate on a pool of workers. Create it with NewEvaluatePool.
+// EvaluatePool runs Evaluate on a pool of workers. Create it with
+// NewEvaluatePool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type EvaluatePool struct {
@@ -376,21 +446,25 @@ type EvaluatePool struct {
 }
 
 // NewEvaluatePool returns a pool that runs Evaluate.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewEvaluatePool(opts ...mpire.Option) *EvaluatePool {
 	p := &EvaluatePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Model, int, float64, struct{}]{
-		Format: p.format,
-		Init:   p.init,
 		Name:   "Evaluate",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:154",
 		Run:    p.run,
+		Init:   p.init,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Evaluate for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *EvaluatePool) run(w *mpireimpl.Worker[Model], args []int, out []float64) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -413,8 +487,9 @@ func (p *EvaluatePool) format(a *int) string {
 }
 
 // Map calls Evaluate on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// returns the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *EvaluatePool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]float64, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -425,8 +500,10 @@ func (p *EvaluatePool) MapUnordered(ctx context.Context, args []int, opts ...mpi
 }
 
 // IMap calls Evaluate on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// results in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *EvaluatePool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[float64, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -437,7 +514,9 @@ func (p *EvaluatePool) IMapUnordered(ctx context.Context, args iter.Seq[int], op
 }
 
 // Apply calls Evaluate once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *EvaluatePool) Apply(ctx context.Context, batch int, opts ...mpire.CallOption) (float64, error) {
 	return p.pool.Apply(ctx, batch, opts...)
 }
@@ -448,14 +527,14 @@ func (p *EvaluatePool) ApplyAsync(ctx context.Context, batch int, opts ...mpire.
 	return p.pool.ApplyAsync(ctx, batch, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *EvaluatePool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *EvaluatePool) Close() error {
 	return p.pool.Close()
 }

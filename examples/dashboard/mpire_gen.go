@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"iter"
+
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"iter"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
+//
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
@@ -17,7 +19,12 @@ const (
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
+// Work as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(context.Context, int) (int, error) = Work
+
 // WorkPool runs Work on a pool of workers. Create it with NewWorkPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type WorkPool struct {
@@ -25,20 +32,24 @@ type WorkPool struct {
 }
 
 // NewWorkPool returns a pool that runs Work.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewWorkPool(opts ...mpire.Option) *WorkPool {
 	p := &WorkPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
-		Format: p.format,
 		Name:   "Work",
 		Pos:    "github.com/mpire-go/mpire/examples/dashboard/main.go:31",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Work for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *WorkPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -56,9 +67,10 @@ func (p *WorkPool) format(a *int) string {
 	return mpireimpl.FormatArgs("ms", *a)
 }
 
-// Map calls Work on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Work on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *WorkPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -68,9 +80,11 @@ func (p *WorkPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.C
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Work on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Work on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *WorkPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -80,8 +94,9 @@ func (p *WorkPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts .
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
-// Apply calls Work once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// Apply calls Work once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
 func (p *WorkPool) Apply(ctx context.Context, ms int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, ms, opts...)
 }
@@ -92,14 +107,14 @@ func (p *WorkPool) ApplyAsync(ctx context.Context, ms int, opts ...mpire.CallOpt
 	return p.pool.ApplyAsync(ctx, ms, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *WorkPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *WorkPool) Close() error {
 	return p.pool.Close()
 }

@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"iter"
+
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"iter"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
+//
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
@@ -17,7 +19,16 @@ const (
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
+// Predict, loadModel and stats as they were when this file was generated. If
+// this does not compile, one of them changed since: run go generate.
+var (
+	_ func(context.Context, *Dataset, *Model, int) (float64, error) = Predict
+	_ func(mpire.WorkerID, *Model) error                            = loadModel
+	_ func(mpire.WorkerID, *Model) string                           = stats
+)
+
 // PredictPool runs Predict on a pool of workers. Create it with NewPredictPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type PredictPool struct {
@@ -25,24 +36,28 @@ type PredictPool struct {
 	shared *Dataset
 }
 
-// NewPredictPool returns a pool that runs Predict, handing shared to every worker
-// without copying it.
+// NewPredictPool returns a pool that runs Predict, handing shared to every
+// worker without copying it.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewPredictPool(shared *Dataset, opts ...mpire.Option) *PredictPool {
 	p := &PredictPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Model, int, float64, string]{
-		Exit:   p.exit,
-		Format: p.format,
-		Init:   p.init,
 		Name:   "Predict",
 		Pos:    "github.com/mpire-go/mpire/examples/model/main.go:43",
 		Run:    p.run,
+		Init:   p.init,
+		Exit:   p.exit,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Predict for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *PredictPool) run(w *mpireimpl.Worker[Model], args []int, out []float64) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -72,8 +87,9 @@ func (p *PredictPool) format(a *int) string {
 }
 
 // Map calls Predict on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// returns the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *PredictPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]float64, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -84,8 +100,10 @@ func (p *PredictPool) MapUnordered(ctx context.Context, args []int, opts ...mpir
 }
 
 // IMap calls Predict on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// results in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *PredictPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[float64, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -96,7 +114,9 @@ func (p *PredictPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opt
 }
 
 // Apply calls Predict once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *PredictPool) Apply(ctx context.Context, i int, opts ...mpire.CallOption) (float64, error) {
 	return p.pool.Apply(ctx, i, opts...)
 }
@@ -107,20 +127,20 @@ func (p *PredictPool) ApplyAsync(ctx context.Context, i int, opts ...mpire.CallO
 	return p.pool.ApplyAsync(ctx, i, opts...)
 }
 
-// ExitResults returns what stats returned for each worker stopped by the
-// most recent call, or by Close.
+// ExitResults returns what stats returned for each worker stopped by the most
+// recent call, or by Close.
 func (p *PredictPool) ExitResults() []string {
 	return p.pool.ExitResults()
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *PredictPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *PredictPool) Close() error {
 	return p.pool.Close()
 }

@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"iter"
+
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"iter"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
+//
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
@@ -17,7 +19,13 @@ const (
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
-// TimeConsumingPool runs TimeConsuming on a pool of workers. Create it with NewTimeConsumingPool.
+// TimeConsuming as it was when this file was generated. If this does not
+// compile, it changed since: run go generate.
+var _ func(int) int = TimeConsuming
+
+// TimeConsumingPool runs TimeConsuming on a pool of workers. Create it with
+// NewTimeConsumingPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type TimeConsumingPool struct {
@@ -25,20 +33,24 @@ type TimeConsumingPool struct {
 }
 
 // NewTimeConsumingPool returns a pool that runs TimeConsuming.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewTimeConsumingPool(opts ...mpire.Option) *TimeConsumingPool {
 	p := &TimeConsumingPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
-		Format: p.format,
 		Name:   "TimeConsuming",
 		Pos:    "github.com/mpire-go/mpire/examples/quickstart/main.go:19",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls TimeConsuming for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *TimeConsumingPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -54,8 +66,9 @@ func (p *TimeConsumingPool) format(a *int) string {
 }
 
 // Map calls TimeConsuming on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// returns the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *TimeConsumingPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -66,8 +79,10 @@ func (p *TimeConsumingPool) MapUnordered(ctx context.Context, args []int, opts .
 }
 
 // IMap calls TimeConsuming on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// results in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *TimeConsumingPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -78,7 +93,9 @@ func (p *TimeConsumingPool) IMapUnordered(ctx context.Context, args iter.Seq[int
 }
 
 // Apply calls TimeConsuming once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *TimeConsumingPool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
@@ -89,14 +106,14 @@ func (p *TimeConsumingPool) ApplyAsync(ctx context.Context, x int, opts ...mpire
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *TimeConsumingPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *TimeConsumingPool) Close() error {
 	return p.pool.Close()
 }

@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"iter"
+
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"iter"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
+//
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
@@ -17,13 +19,23 @@ const (
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
-// CountArgs holds the arguments of one Count task, in the order Count takes them.
+// Count, open and closeWorker as they were when this file was generated. If
+// this does not compile, one of them changed since: run go generate.
+var (
+	_ func(context.Context, mpire.WorkerID, Vocabulary, *Seen, string, int) (int, error) = Count
+	_ func(context.Context, mpire.WorkerID, Vocabulary, *Seen) error                     = open
+	_ func(context.Context, mpire.WorkerID, Vocabulary, *Seen) ([]string, error)         = closeWorker
+)
+
+// CountArgs holds the arguments of one Count task, in the order Count takes
+// them.
 type CountArgs struct {
 	Line  string
 	Times int
 }
 
 // CountPool runs Count on a pool of workers. Create it with NewCountPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type CountPool struct {
@@ -33,22 +45,26 @@ type CountPool struct {
 
 // NewCountPool returns a pool that runs Count, handing shared to every worker
 // without copying it.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewCountPool(shared Vocabulary, opts ...mpire.Option) *CountPool {
 	p := &CountPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Seen, CountArgs, int, []string]{
-		Exit:   p.exit,
-		Format: p.format,
-		Init:   p.init,
 		Name:   "Count",
 		Pos:    "golden/all_together/main.go:33",
 		Run:    p.run,
+		Init:   p.init,
+		Exit:   p.exit,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Count for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *CountPool) run(w *mpireimpl.Worker[Seen], args []CountArgs, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -79,9 +95,10 @@ func (p *CountPool) format(a *CountArgs) string {
 	return mpireimpl.FormatArgs("line", a.Line, "times", a.Times)
 }
 
-// Map calls Count on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Count on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *CountPool) Map(ctx context.Context, args []CountArgs, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -91,9 +108,11 @@ func (p *CountPool) MapUnordered(ctx context.Context, args []CountArgs, opts ...
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Count on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Count on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *CountPool) IMap(ctx context.Context, args iter.Seq[CountArgs], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -103,8 +122,9 @@ func (p *CountPool) IMapUnordered(ctx context.Context, args iter.Seq[CountArgs],
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
-// Apply calls Count once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// Apply calls Count once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
 func (p *CountPool) Apply(ctx context.Context, line string, times int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, CountArgs{
 		Line:  line,
@@ -127,14 +147,14 @@ func (p *CountPool) ExitResults() [][]string {
 	return p.pool.ExitResults()
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *CountPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *CountPool) Close() error {
 	return p.pool.Close()
 }

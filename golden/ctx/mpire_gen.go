@@ -4,13 +4,15 @@ package main
 
 import (
 	"context"
-	mpire "github.com/mpire-go/mpire/runtime"
-	"github.com/mpire-go/mpire/runtime/mpireimpl"
 	"iter"
 	"time"
+
+	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
+//
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
@@ -18,7 +20,12 @@ const (
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
+// Wait as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(context.Context, time.Duration) (time.Duration, error) = Wait
+
 // WaitPool runs Wait on a pool of workers. Create it with NewWaitPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type WaitPool struct {
@@ -26,20 +33,24 @@ type WaitPool struct {
 }
 
 // NewWaitPool returns a pool that runs Wait.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewWaitPool(opts ...mpire.Option) *WaitPool {
 	p := &WaitPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, time.Duration, time.Duration, struct{}]{
-		Format: p.format,
 		Name:   "Wait",
 		Pos:    "golden/ctx/main.go:16",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Wait for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *WaitPool) run(w *mpireimpl.Worker[struct{}], args []time.Duration, out []time.Duration) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -57,9 +68,10 @@ func (p *WaitPool) format(a *time.Duration) string {
 	return mpireimpl.FormatArgs("d", *a)
 }
 
-// Map calls Wait on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Wait on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *WaitPool) Map(ctx context.Context, args []time.Duration, opts ...mpire.CallOption) ([]time.Duration, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -69,9 +81,11 @@ func (p *WaitPool) MapUnordered(ctx context.Context, args []time.Duration, opts 
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Wait on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Wait on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *WaitPool) IMap(ctx context.Context, args iter.Seq[time.Duration], opts ...mpire.CallOption) iter.Seq2[time.Duration, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -81,8 +95,9 @@ func (p *WaitPool) IMapUnordered(ctx context.Context, args iter.Seq[time.Duratio
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
-// Apply calls Wait once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// Apply calls Wait once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
 func (p *WaitPool) Apply(ctx context.Context, d time.Duration, opts ...mpire.CallOption) (time.Duration, error) {
 	return p.pool.Apply(ctx, d, opts...)
 }
@@ -93,14 +108,14 @@ func (p *WaitPool) ApplyAsync(ctx context.Context, d time.Duration, opts ...mpir
 	return p.pool.ApplyAsync(ctx, d, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *WaitPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *WaitPool) Close() error {
 	return p.pool.Close()
 }

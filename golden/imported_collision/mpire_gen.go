@@ -4,14 +4,16 @@ package main
 
 import (
 	"context"
+	"iter"
+
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 	"golden/imported_collision/geo"
-	geo1 "golden/imported_collision/maps/geo"
-	"iter"
+	geo2 "golden/imported_collision/maps/geo"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
+//
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
@@ -19,36 +21,46 @@ const (
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
-// LocateArgs holds the arguments of one Locate task, in the order Locate takes them.
+// Locate as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(geo.Point, int) geo2.Tile = Locate
+
+// LocateArgs holds the arguments of one Locate task, in the order Locate takes
+// them.
 type LocateArgs struct {
 	P    geo.Point
 	Zoom int
 }
 
 // LocatePool runs Locate on a pool of workers. Create it with NewLocatePool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type LocatePool struct {
-	pool *mpireimpl.Pool[struct{}, LocateArgs, geo1.Tile, struct{}]
+	pool *mpireimpl.Pool[struct{}, LocateArgs, geo2.Tile, struct{}]
 }
 
 // NewLocatePool returns a pool that runs Locate.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewLocatePool(opts ...mpire.Option) *LocatePool {
-	p := &LocatePool{}
-	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, LocateArgs, geo1.Tile, struct{}]{
-		Format: p.format,
+	p2 := &LocatePool{}
+	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, LocateArgs, geo2.Tile, struct{}]{
 		Name:   "Locate",
 		Pos:    "golden/imported_collision/main.go:18",
-		Run:    p.run,
+		Run:    p2.run,
+		Format: p2.format,
 	}, opts...)
-	return p
+	return p2
 }
 
 // run calls Locate for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *LocatePool) run(w *mpireimpl.Worker[struct{}], args []LocateArgs, out []geo1.Tile) (n int, err error) {
+func (p2 *LocatePool) run(w *mpireimpl.Worker[struct{}], args []LocateArgs, out []geo2.Tile) (n int, err error) {
 	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
@@ -58,60 +70,65 @@ func (p *LocatePool) run(w *mpireimpl.Worker[struct{}], args []LocateArgs, out [
 }
 
 // format formats the arguments of a Locate task for errors and insights.
-func (p *LocatePool) format(a *LocateArgs) string {
-	return mpireimpl.FormatArgs("arg0", a.P, "zoom", a.Zoom)
+func (p2 *LocatePool) format(a *LocateArgs) string {
+	return mpireimpl.FormatArgs("p", a.P, "zoom", a.Zoom)
 }
 
-// Map calls Locate on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
-func (p *LocatePool) Map(ctx context.Context, args []LocateArgs, opts ...mpire.CallOption) ([]geo1.Tile, error) {
-	return p.pool.Map(ctx, args, opts...)
+// Map calls Locate on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
+func (p2 *LocatePool) Map(ctx context.Context, args []LocateArgs, opts ...mpire.CallOption) ([]geo2.Tile, error) {
+	return p2.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *LocatePool) MapUnordered(ctx context.Context, args []LocateArgs, opts ...mpire.CallOption) ([]geo1.Tile, error) {
-	return p.pool.MapUnordered(ctx, args, opts...)
+func (p2 *LocatePool) MapUnordered(ctx context.Context, args []LocateArgs, opts ...mpire.CallOption) ([]geo2.Tile, error) {
+	return p2.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Locate on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
-func (p *LocatePool) IMap(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.CallOption) iter.Seq2[geo1.Tile, error] {
-	return p.pool.IMap(ctx, args, opts...)
+// IMap calls Locate on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
+func (p2 *LocatePool) IMap(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.CallOption) iter.Seq2[geo2.Tile, error] {
+	return p2.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *LocatePool) IMapUnordered(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.CallOption) iter.Seq2[geo1.Tile, error] {
-	return p.pool.IMapUnordered(ctx, args, opts...)
+func (p2 *LocatePool) IMapUnordered(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.CallOption) iter.Seq2[geo2.Tile, error] {
+	return p2.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Locate once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
-func (p *LocatePool) Apply(ctx context.Context, arg0 geo.Point, zoom int, opts ...mpire.CallOption) (geo1.Tile, error) {
-	return p.pool.Apply(ctx, LocateArgs{
-		P:    arg0,
+// result.
+//
+// A failure fails only this call.
+func (p2 *LocatePool) Apply(ctx context.Context, p geo.Point, zoom int, opts ...mpire.CallOption) (geo2.Tile, error) {
+	return p2.pool.Apply(ctx, LocateArgs{
+		P:    p,
 		Zoom: zoom,
 	}, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *LocatePool) ApplyAsync(ctx context.Context, arg0 geo.Point, zoom int, opts ...mpire.CallOption) *mpire.AsyncResult[geo1.Tile] {
-	return p.pool.ApplyAsync(ctx, LocateArgs{
-		P:    arg0,
+func (p2 *LocatePool) ApplyAsync(ctx context.Context, p geo.Point, zoom int, opts ...mpire.CallOption) *mpire.AsyncResult[geo2.Tile] {
+	return p2.pool.ApplyAsync(ctx, LocateArgs{
+		P:    p,
 		Zoom: zoom,
 	}, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
-func (p *LocatePool) Insights() mpire.Insights {
-	return p.pool.Insights()
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
+func (p2 *LocatePool) Insights() mpire.Insights {
+	return p2.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
-func (p *LocatePool) Close() error {
-	return p.pool.Close()
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
+func (p2 *LocatePool) Close() error {
+	return p2.pool.Close()
 }

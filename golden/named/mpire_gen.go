@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"iter"
+
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"iter"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
+//
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
@@ -17,7 +19,16 @@ const (
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
+// Length as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(string) int = Length
+
+// double as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(int) int = double
+
 // MeasurePool runs Length on a pool of workers. Create it with NewMeasurePool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type MeasurePool struct {
@@ -25,20 +36,24 @@ type MeasurePool struct {
 }
 
 // NewMeasurePool returns a pool that runs Length.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewMeasurePool(opts ...mpire.Option) *MeasurePool {
 	p := &MeasurePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, string, int, struct{}]{
-		Format: p.format,
 		Name:   "Length",
 		Pos:    "golden/named/main.go:14",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Length for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *MeasurePool) run(w *mpireimpl.Worker[struct{}], args []string, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -53,9 +68,10 @@ func (p *MeasurePool) format(a *string) string {
 	return mpireimpl.FormatArgs("s", *a)
 }
 
-// Map calls Length on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Length on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *MeasurePool) Map(ctx context.Context, args []string, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -65,9 +81,11 @@ func (p *MeasurePool) MapUnordered(ctx context.Context, args []string, opts ...m
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Length on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Length on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *MeasurePool) IMap(ctx context.Context, args iter.Seq[string], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -78,7 +96,9 @@ func (p *MeasurePool) IMapUnordered(ctx context.Context, args iter.Seq[string], 
 }
 
 // Apply calls Length once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *MeasurePool) Apply(ctx context.Context, s string, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, s, opts...)
 }
@@ -89,19 +109,20 @@ func (p *MeasurePool) ApplyAsync(ctx context.Context, s string, opts ...mpire.Ca
 	return p.pool.ApplyAsync(ctx, s, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *MeasurePool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *MeasurePool) Close() error {
 	return p.pool.Close()
 }
 
 // doublePool runs double on a pool of workers. Create it with newDoublePool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type doublePool struct {
@@ -109,20 +130,24 @@ type doublePool struct {
 }
 
 // newDoublePool returns a pool that runs double.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func newDoublePool(opts ...mpire.Option) *doublePool {
 	p := &doublePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
-		Format: p.format,
 		Name:   "double",
 		Pos:    "golden/named/main.go:19",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls double for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *doublePool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -137,9 +162,10 @@ func (p *doublePool) format(a *int) string {
 	return mpireimpl.FormatArgs("x", *a)
 }
 
-// Map calls double on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls double on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *doublePool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -149,9 +175,11 @@ func (p *doublePool) MapUnordered(ctx context.Context, args []int, opts ...mpire
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls double on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls double on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *doublePool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -162,7 +190,9 @@ func (p *doublePool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts
 }
 
 // Apply calls double once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *doublePool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
@@ -173,14 +203,14 @@ func (p *doublePool) ApplyAsync(ctx context.Context, x int, opts ...mpire.CallOp
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *doublePool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *doublePool) Close() error {
 	return p.pool.Close()
 }

@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"iter"
+
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"iter"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
+//
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
@@ -17,7 +19,12 @@ const (
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
+// Square as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(int) int = Square
+
 // SquarePool runs Square on a pool of workers. Create it with NewSquarePool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type SquarePool struct {
@@ -25,20 +32,24 @@ type SquarePool struct {
 }
 
 // NewSquarePool returns a pool that runs Square.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewSquarePool(opts ...mpire.Option) *SquarePool {
 	p := &SquarePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
-		Format: p.format,
 		Name:   "Square",
 		Pos:    "golden/one_arg/main.go:14",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Square for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *SquarePool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -53,9 +64,10 @@ func (p *SquarePool) format(a *int) string {
 	return mpireimpl.FormatArgs("x", *a)
 }
 
-// Map calls Square on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Square on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *SquarePool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -65,9 +77,11 @@ func (p *SquarePool) MapUnordered(ctx context.Context, args []int, opts ...mpire
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Square on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Square on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *SquarePool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -78,7 +92,9 @@ func (p *SquarePool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts
 }
 
 // Apply calls Square once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *SquarePool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
@@ -89,14 +105,14 @@ func (p *SquarePool) ApplyAsync(ctx context.Context, x int, opts ...mpire.CallOp
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *SquarePool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *SquarePool) Close() error {
 	return p.pool.Close()
 }

@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"iter"
+
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"iter"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
+//
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
@@ -17,13 +19,19 @@ const (
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
-// DivideArgs holds the arguments of one Divide task, in the order Divide takes them.
+// Divide as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(float64, float64) (float64, error) = Divide
+
+// DivideArgs holds the arguments of one Divide task, in the order Divide takes
+// them.
 type DivideArgs struct {
 	X float64
 	Y float64
 }
 
 // DividePool runs Divide on a pool of workers. Create it with NewDividePool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type DividePool struct {
@@ -31,20 +39,24 @@ type DividePool struct {
 }
 
 // NewDividePool returns a pool that runs Divide.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewDividePool(opts ...mpire.Option) *DividePool {
 	p := &DividePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, DivideArgs, float64, struct{}]{
-		Format: p.format,
 		Name:   "Divide",
 		Pos:    "golden/several_args/main.go:15",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Divide for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *DividePool) run(w *mpireimpl.Worker[struct{}], args []DivideArgs, out []float64) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -62,9 +74,10 @@ func (p *DividePool) format(a *DivideArgs) string {
 	return mpireimpl.FormatArgs("x", a.X, "y", a.Y)
 }
 
-// Map calls Divide on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Divide on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *DividePool) Map(ctx context.Context, args []DivideArgs, opts ...mpire.CallOption) ([]float64, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -74,9 +87,11 @@ func (p *DividePool) MapUnordered(ctx context.Context, args []DivideArgs, opts .
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Divide on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Divide on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *DividePool) IMap(ctx context.Context, args iter.Seq[DivideArgs], opts ...mpire.CallOption) iter.Seq2[float64, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -87,7 +102,9 @@ func (p *DividePool) IMapUnordered(ctx context.Context, args iter.Seq[DivideArgs
 }
 
 // Apply calls Divide once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *DividePool) Apply(ctx context.Context, x float64, y float64, opts ...mpire.CallOption) (float64, error) {
 	return p.pool.Apply(ctx, DivideArgs{
 		X: x,
@@ -104,14 +121,14 @@ func (p *DividePool) ApplyAsync(ctx context.Context, x float64, y float64, opts 
 	}, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *DividePool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *DividePool) Close() error {
 	return p.pool.Close()
 }

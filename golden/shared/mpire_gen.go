@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"iter"
+
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"iter"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
+//
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
@@ -17,7 +19,12 @@ const (
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
+// Lookup as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(*Dataset, int) int = Lookup
+
 // LookupPool runs Lookup on a pool of workers. Create it with NewLookupPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type LookupPool struct {
@@ -27,20 +34,24 @@ type LookupPool struct {
 
 // NewLookupPool returns a pool that runs Lookup, handing shared to every worker
 // without copying it.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewLookupPool(shared *Dataset, opts ...mpire.Option) *LookupPool {
 	p := &LookupPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
-		Format: p.format,
 		Name:   "Lookup",
 		Pos:    "golden/shared/main.go:17",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Lookup for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *LookupPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -55,9 +66,10 @@ func (p *LookupPool) format(a *int) string {
 	return mpireimpl.FormatArgs("i", *a)
 }
 
-// Map calls Lookup on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Lookup on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *LookupPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -67,9 +79,11 @@ func (p *LookupPool) MapUnordered(ctx context.Context, args []int, opts ...mpire
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Lookup on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Lookup on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *LookupPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -80,7 +94,9 @@ func (p *LookupPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts
 }
 
 // Apply calls Lookup once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// result.
+//
+// A failure fails only this call.
 func (p *LookupPool) Apply(ctx context.Context, i int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, i, opts...)
 }
@@ -91,14 +107,14 @@ func (p *LookupPool) ApplyAsync(ctx context.Context, i int, opts ...mpire.CallOp
 	return p.pool.ApplyAsync(ctx, i, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *LookupPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *LookupPool) Close() error {
 	return p.pool.Close()
 }

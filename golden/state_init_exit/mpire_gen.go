@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"iter"
+
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"iter"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
+//
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
@@ -17,7 +19,16 @@ const (
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
+// Add, setUp and report as they were when this file was generated. If this does
+// not compile, one of them changed since: run go generate.
+var (
+	_ func(*Counter, int) int = Add
+	_ func(*Counter)          = setUp
+	_ func(*Counter) int      = report
+)
+
 // AddPool runs Add on a pool of workers. Create it with NewAddPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type AddPool struct {
@@ -25,22 +36,26 @@ type AddPool struct {
 }
 
 // NewAddPool returns a pool that runs Add.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewAddPool(opts ...mpire.Option) *AddPool {
 	p := &AddPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Counter, int, int, int]{
-		Exit:   p.exit,
-		Format: p.format,
-		Init:   p.init,
 		Name:   "Add",
 		Pos:    "golden/state_init_exit/main.go:25",
 		Run:    p.run,
+		Init:   p.init,
+		Exit:   p.exit,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Add for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *AddPool) run(w *mpireimpl.Worker[Counter], args []int, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -67,9 +82,10 @@ func (p *AddPool) format(a *int) string {
 	return mpireimpl.FormatArgs("x", *a)
 }
 
-// Map calls Add on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Add on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *AddPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -79,9 +95,11 @@ func (p *AddPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Ca
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Add on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Add on the elements of args as they come and yields the results in
+// input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *AddPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -91,8 +109,9 @@ func (p *AddPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ..
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
-// Apply calls Add once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// Apply calls Add once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
 func (p *AddPool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
@@ -103,20 +122,20 @@ func (p *AddPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.CallOptio
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 
-// ExitResults returns what report returned for each worker stopped by the
-// most recent call, or by Close.
+// ExitResults returns what report returned for each worker stopped by the most
+// recent call, or by Close.
 func (p *AddPool) ExitResults() []int {
 	return p.pool.ExitResults()
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *AddPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *AddPool) Close() error {
 	return p.pool.Close()
 }

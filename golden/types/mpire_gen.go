@@ -4,13 +4,15 @@ package main
 
 import (
 	"context"
-	mpire "github.com/mpire-go/mpire/runtime"
-	"github.com/mpire-go/mpire/runtime/mpireimpl"
 	"io"
 	"iter"
+
+	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
+//
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
@@ -18,7 +20,26 @@ const (
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
-// ShapesArgs holds the arguments of one Shapes task, in the order Shapes takes them.
+// Shapes as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(*int, []string, [2]byte, map[string][]int, chan<- int, <-chan int, func(int, ...string) (bool, error), struct {
+	N    int `json:"n"`
+	Name string
+}, io.Writer, interface {
+	Error() string
+}, Pair[string, *int], ...float64) (ShapesResult, error) = Shapes
+
+// Sum as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(...int) int = Sum
+
+// ShapesResult is what Shapes returns.
+type ShapesResult = struct {
+	Text string
+}
+
+// ShapesArgs holds the arguments of one Shapes task, in the order Shapes takes
+// them.
 type ShapesArgs struct {
 	P    *int
 	S    []string
@@ -40,39 +61,38 @@ type ShapesArgs struct {
 }
 
 // ShapesPool runs Shapes on a pool of workers. Create it with NewShapesPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type ShapesPool struct {
-	pool *mpireimpl.Pool[struct{}, ShapesArgs, struct {
-		Text string
-	}, struct{}]
+	pool *mpireimpl.Pool[struct{}, ShapesArgs, ShapesResult, struct{}]
 }
 
 // NewShapesPool returns a pool that runs Shapes.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewShapesPool(opts ...mpire.Option) *ShapesPool {
-	p := &ShapesPool{}
-	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ShapesArgs, struct {
-		Text string
-	}, struct{}]{
-		Format: p.format,
+	p2 := &ShapesPool{}
+	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ShapesArgs, ShapesResult, struct{}]{
 		Name:   "Shapes",
 		Pos:    "golden/types/main.go:24",
-		Run:    p.run,
+		Run:    p2.run,
+		Format: p2.format,
 	}, opts...)
-	return p
+	return p2
 }
 
 // run calls Shapes for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *ShapesPool) run(w *mpireimpl.Worker[struct{}], args []ShapesArgs, out []struct {
-	Text string
-}) (n int, err error) {
-	defer w.Recover(&n, &err)
-	for ; n < len(args) && !w.Stopped(); n++ {
-		a := &args[n]
-		if out[n], err = Shapes(a.P, a.S, a.A, a.M, a.C, a.R, a.F, a.Anon, a.W, a.E, a.Pair, a.Rest...); err != nil {
+func (p2 *ShapesPool) run(w2 *mpireimpl.Worker[struct{}], args []ShapesArgs, out []ShapesResult) (n int, err error) {
+	defer w2.Recover(&n, &err)
+	for ; n < len(args) && !w2.Stopped(); n++ {
+		a2 := &args[n]
+		if out[n], err = Shapes(a2.P, a2.S, a2.A, a2.M, a2.C, a2.R, a2.F, a2.Anon, a2.W, a2.E, a2.Pair, a2.Rest...); err != nil {
 			return n, err
 		}
 	}
@@ -80,107 +100,101 @@ func (p *ShapesPool) run(w *mpireimpl.Worker[struct{}], args []ShapesArgs, out [
 }
 
 // format formats the arguments of a Shapes task for errors and insights.
-func (p *ShapesPool) format(a *ShapesArgs) string {
-	return mpireimpl.FormatArgs("arg0", a.P, "s", a.S, "a", a.A, "m", a.M, "c", a.C, "r", a.R, "f", a.F, "anon", a.Anon, "w", a.W, "e", a.E, "pair", a.Pair, "rest", a.Rest)
+func (p2 *ShapesPool) format(a2 *ShapesArgs) string {
+	return mpireimpl.FormatArgs("p", a2.P, "s", a2.S, "a", a2.A, "m", a2.M, "c", a2.C, "r", a2.R, "f", a2.F, "anon", a2.Anon, "w", a2.W, "e", a2.E, "pair", a2.Pair, "rest", a2.Rest)
 }
 
-// Map calls Shapes on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
-func (p *ShapesPool) Map(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]struct {
-	Text string
-}, error) {
-	return p.pool.Map(ctx, args, opts...)
+// Map calls Shapes on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
+func (p2 *ShapesPool) Map(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]ShapesResult, error) {
+	return p2.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *ShapesPool) MapUnordered(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]struct {
-	Text string
-}, error) {
-	return p.pool.MapUnordered(ctx, args, opts...)
+func (p2 *ShapesPool) MapUnordered(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]ShapesResult, error) {
+	return p2.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Shapes on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
-func (p *ShapesPool) IMap(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[struct {
-	Text string
-}, error] {
-	return p.pool.IMap(ctx, args, opts...)
+// IMap calls Shapes on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
+func (p2 *ShapesPool) IMap(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[ShapesResult, error] {
+	return p2.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *ShapesPool) IMapUnordered(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[struct {
-	Text string
-}, error] {
-	return p.pool.IMapUnordered(ctx, args, opts...)
+func (p2 *ShapesPool) IMapUnordered(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[ShapesResult, error] {
+	return p2.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Shapes once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
-func (p *ShapesPool) Apply(ctx context.Context, arg0 *int, s []string, a [2]byte, m map[string][]int, c chan<- int, r <-chan int, f func(int, ...string) (bool, error), anon struct {
+// result.
+//
+// A failure fails only this call.
+func (p2 *ShapesPool) Apply(ctx context.Context, p *int, s []string, a [2]byte, m map[string][]int, c chan<- int, r <-chan int, f func(int, ...string) (bool, error), anon struct {
 	N    int `json:"n"`
 	Name string
 }, w io.Writer, e interface {
 	Error() string
-}, pair Pair[string, *int], rest []float64, opts ...mpire.CallOption) (struct {
-	Text string
-}, error) {
-	return p.pool.Apply(ctx, ShapesArgs{
-		A:    a,
-		Anon: anon,
-		C:    c,
-		E:    e,
-		F:    f,
-		M:    m,
-		P:    arg0,
-		Pair: pair,
-		R:    r,
-		Rest: rest,
+}, pair Pair[string, *int], rest []float64, opts ...mpire.CallOption) (ShapesResult, error) {
+	return p2.pool.Apply(ctx, ShapesArgs{
+		P:    p,
 		S:    s,
+		A:    a,
+		M:    m,
+		C:    c,
+		R:    r,
+		F:    f,
+		Anon: anon,
 		W:    w,
+		E:    e,
+		Pair: pair,
+		Rest: rest,
 	}, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *ShapesPool) ApplyAsync(ctx context.Context, arg0 *int, s []string, a [2]byte, m map[string][]int, c chan<- int, r <-chan int, f func(int, ...string) (bool, error), anon struct {
+func (p2 *ShapesPool) ApplyAsync(ctx context.Context, p *int, s []string, a [2]byte, m map[string][]int, c chan<- int, r <-chan int, f func(int, ...string) (bool, error), anon struct {
 	N    int `json:"n"`
 	Name string
 }, w io.Writer, e interface {
 	Error() string
-}, pair Pair[string, *int], rest []float64, opts ...mpire.CallOption) *mpire.AsyncResult[struct {
-	Text string
-}] {
-	return p.pool.ApplyAsync(ctx, ShapesArgs{
-		A:    a,
-		Anon: anon,
-		C:    c,
-		E:    e,
-		F:    f,
-		M:    m,
-		P:    arg0,
-		Pair: pair,
-		R:    r,
-		Rest: rest,
+}, pair Pair[string, *int], rest []float64, opts ...mpire.CallOption) *mpire.AsyncResult[ShapesResult] {
+	return p2.pool.ApplyAsync(ctx, ShapesArgs{
+		P:    p,
 		S:    s,
+		A:    a,
+		M:    m,
+		C:    c,
+		R:    r,
+		F:    f,
+		Anon: anon,
 		W:    w,
+		E:    e,
+		Pair: pair,
+		Rest: rest,
 	}, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
-func (p *ShapesPool) Insights() mpire.Insights {
-	return p.pool.Insights()
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
+func (p2 *ShapesPool) Insights() mpire.Insights {
+	return p2.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
-func (p *ShapesPool) Close() error {
-	return p.pool.Close()
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
+func (p2 *ShapesPool) Close() error {
+	return p2.pool.Close()
 }
 
 // SumPool runs Sum on a pool of workers. Create it with NewSumPool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type SumPool struct {
@@ -188,20 +202,24 @@ type SumPool struct {
 }
 
 // NewSumPool returns a pool that runs Sum.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewSumPool(opts ...mpire.Option) *SumPool {
 	p := &SumPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, []int, int, struct{}]{
-		Format: p.format,
 		Name:   "Sum",
 		Pos:    "golden/types/main.go:48",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Sum for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *SumPool) run(w *mpireimpl.Worker[struct{}], args [][]int, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -216,9 +234,10 @@ func (p *SumPool) format(a *[]int) string {
 	return mpireimpl.FormatArgs("xs", *a)
 }
 
-// Map calls Sum on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Sum on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *SumPool) Map(ctx context.Context, args [][]int, opts ...mpire.CallOption) ([]int, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -228,9 +247,11 @@ func (p *SumPool) MapUnordered(ctx context.Context, args [][]int, opts ...mpire.
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Sum on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Sum on the elements of args as they come and yields the results in
+// input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *SumPool) IMap(ctx context.Context, args iter.Seq[[]int], opts ...mpire.CallOption) iter.Seq2[int, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -240,8 +261,9 @@ func (p *SumPool) IMapUnordered(ctx context.Context, args iter.Seq[[]int], opts 
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
-// Apply calls Sum once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// Apply calls Sum once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
 func (p *SumPool) Apply(ctx context.Context, xs []int, opts ...mpire.CallOption) (int, error) {
 	return p.pool.Apply(ctx, xs, opts...)
 }
@@ -252,14 +274,14 @@ func (p *SumPool) ApplyAsync(ctx context.Context, xs []int, opts ...mpire.CallOp
 	return p.pool.ApplyAsync(ctx, xs, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *SumPool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *SumPool) Close() error {
 	return p.pool.Close()
 }

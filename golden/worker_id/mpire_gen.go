@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"iter"
+
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"iter"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
+//
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
@@ -17,7 +19,12 @@ const (
 	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
 )
 
+// Where as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(mpire.WorkerID, string) string = Where
+
 // WherePool runs Where on a pool of workers. Create it with NewWherePool.
+//
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type WherePool struct {
@@ -25,20 +32,24 @@ type WherePool struct {
 }
 
 // NewWherePool returns a pool that runs Where.
+//
 // opts are the pool's defaults; calls may override the ones that are not pool
-// options. It panics on an invalid option value.
+// options.
+//
+// It panics on an invalid option value.
 func NewWherePool(opts ...mpire.Option) *WherePool {
 	p := &WherePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, string, string, struct{}]{
-		Format: p.format,
 		Name:   "Where",
 		Pos:    "golden/worker_id/main.go:14",
 		Run:    p.run,
+		Format: p.format,
 	}, opts...)
 	return p
 }
 
 // run calls Where for each task of a chunk, writing the results to out.
+//
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *WherePool) run(w *mpireimpl.Worker[struct{}], args []string, out []string) (n int, err error) {
 	defer w.Recover(&n, &err)
@@ -54,9 +65,10 @@ func (p *WherePool) format(a *string) string {
 	return mpireimpl.FormatArgs("x", *a)
 }
 
-// Map calls Where on every element of args, on the pool's workers, and
-// returns the results in input order. The first failure stops the call and
-// is returned as a *mpire.TaskError.
+// Map calls Where on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
 func (p *WherePool) Map(ctx context.Context, args []string, opts ...mpire.CallOption) ([]string, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
@@ -66,9 +78,11 @@ func (p *WherePool) MapUnordered(ctx context.Context, args []string, opts ...mpi
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Where on the elements of args as they come and yields the
-// results in input order. On the first failure it yields the zero result and
-// the error, once. Breaking out of the loop stops the work.
+// IMap calls Where on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
 func (p *WherePool) IMap(ctx context.Context, args iter.Seq[string], opts ...mpire.CallOption) iter.Seq2[string, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
@@ -78,8 +92,9 @@ func (p *WherePool) IMapUnordered(ctx context.Context, args iter.Seq[string], op
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
-// Apply calls Where once, on one of the pool's workers, and returns its
-// result. A failure fails only this call.
+// Apply calls Where once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
 func (p *WherePool) Apply(ctx context.Context, x string, opts ...mpire.CallOption) (string, error) {
 	return p.pool.Apply(ctx, x, opts...)
 }
@@ -90,14 +105,14 @@ func (p *WherePool) ApplyAsync(ctx context.Context, x string, opts ...mpire.Call
 	return p.pool.ApplyAsync(ctx, x, opts...)
 }
 
-// Insights returns the worker insights of the most recent calls; the pool
-// must be made with mpire.WithInsights.
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
 func (p *WherePool) Insights() mpire.Insights {
 	return p.pool.Insights()
 }
 
-// Close waits for running calls, stops the workers, runs their exit
-// functions and returns the first exit error.
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
 func (p *WherePool) Close() error {
 	return p.pool.Close()
 }

@@ -38,3 +38,12 @@ func NotAnIdentifier(x int) int { return x }
 //
 //mpire:tsak
 func Misspelled(x int) int { return x }
+
+// Mistyped mistypes a key.
+//
+//mpire:task stat=Model
+func Mistyped(x int) int { return x }
+
+// use refers to the pools of refused tasks: only the tasks' own
+// diagnostics are printed, never that their pools are undefined.
+func use() { _, _, _ = NewMistypedPool, NewUnknownKeyPool, NewMisspelledPool }

@@ -45,3 +45,10 @@ func GenericExit(x int) int { return x }
 func VarInit(x int) int { return x }
 
 var notAFunc = 3
+
+func finish() {}
+
+// MistypedExit mistypes its exit function.
+//
+//mpire:task exit=fnish
+func MistypedExit(x int) int { return x }

@@ -49,3 +49,27 @@ func OnlyError(x int) error { return nil }
 //
 //mpire:task
 func ThreeResults(x int) (int, int, error) { return x, x, nil }
+
+// A function named _ cannot be called.
+//
+//mpire:task
+func _(x int) int { return x }
+
+// Dataset is a shared object.
+type Dataset struct{ rows []int }
+
+// SharedValue takes the shared object by value, while shared= says it is
+// a pointer.
+//
+//mpire:task shared=*Dataset
+func SharedValue(ds Dataset, i int) int { return ds.rows[i] }
+
+// SharedPointer takes the shared object by pointer, while shared= says it
+// is a value.
+//
+//mpire:task shared=Dataset
+func SharedPointer(ds *Dataset, i int) int { return ds.rows[i] }
+
+// use refers to the pools of refused tasks: only the tasks' own
+// diagnostics are printed, never that their pools are undefined.
+func use() { _, _ = NewStateNotPointerPool, NewGenericPool }
