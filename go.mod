@@ -11,7 +11,9 @@ require (
 )
 
 require (
+	github.com/philhofer/fwd v1.2.0 // indirect
 	github.com/stretchr/testify v1.9.0 // indirect
+	github.com/tinylib/msgp v1.6.5 // indirect
 	golang.org/x/mod v0.30.0 // indirect
 	golang.org/x/sync v0.18.0 // indirect
 )

@@ -76,6 +76,7 @@ func Load(cfg Config) (*Package, error) {
 	r := &reporter{fset: fset}
 	c := &checker{r: r, pkg: pkg, conv: &converter{},
 		funcs: map[string]*ast.FuncDecl{}, generated: map[string]string{}, output: output}
+	c.codecs = newCodecSet(c)
 	var decls []taskDecl
 	for _, file := range pkg.Syntax {
 		name := fset.Position(file.Package).Filename
@@ -138,9 +139,11 @@ func Load(cfg Config) (*Package, error) {
 		}
 	}
 	nameImports(n, model)
+	c.codecs.imports(n, model)
 	for _, t := range model.Tasks {
 		nameLocals(model, t)
 	}
+	c.codecs.name(n, model)
 	return model, nil
 }
 

@@ -42,9 +42,10 @@ func Render(pkg *gen.Package) ([]byte, error) {
 		(&task{Task: t}).guard(f, pkg.Path)
 	}
 	for _, t := range pkg.Tasks {
-		w := &task{Task: t, pos: fmt.Sprintf("%s/%s:%d", pkg.Path, filepath.Base(t.Pos.Filename), t.Pos.Line)}
+		w := &task{Task: t, pkg: pkg, pos: fmt.Sprintf("%s/%s:%d", pkg.Path, filepath.Base(t.Pos.Filename), t.Pos.Line)}
 		w.write(f)
 	}
+	codecs(f, pkg)
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", pkg.Path, err)
@@ -148,6 +149,7 @@ func values(pairs ...jen.Code) *jen.Statement {
 // task writes the code of one task.
 type task struct {
 	*gen.Task
+	pkg *gen.Package
 	pos string // where the function is declared: package path/file.go:line
 }
 
@@ -170,6 +172,9 @@ func (t *task) write(f *jen.File) {
 	}
 	t.format(f)
 	t.methods(f)
+	if t.Portable != nil {
+		t.portable(f, t.pkg.Path)
+	}
 }
 
 // guard writes, for the task function and its hooks, a line that stops
@@ -289,12 +294,15 @@ func (t *task) constructor(f *jen.File) {
 	doc(f, what,
 		fmt.Sprintf("%s are the pool's defaults; calls may override the ones that are not pool options.", l.Opts),
 		"It panics on an invalid option value.")
+	fn := impl("Func").Types(t.typeArgs()...).Add(values(fields...))
+	if t.Portable != nil {
+		f.Func().Id(t.New).Params(params...).Op("*").Id(t.Pool).Block(t.portableConstructor(init)...)
+		t.fnMethod(f, fn)
+		return
+	}
 	f.Func().Id(t.New).Params(params...).Op("*").Id(t.Pool).Block(
 		init,
-		jen.Id(l.Recv).Dot("pool").Op("=").Add(impl("NewPool")).Call(
-			impl("Func").Types(t.typeArgs()...).Add(values(fields...)),
-			jen.Id(l.Opts).Op("..."),
-		),
+		jen.Id(l.Recv).Dot("pool").Op("=").Add(impl("NewPool")).Call(fn, jen.Id(l.Opts).Op("...")),
 		jen.Return(jen.Id(l.Recv)),
 	)
 }
