@@ -159,8 +159,11 @@ func (s *codecSet) check(t types.Type, stack []*types.TypeName) error {
 		}
 		return nil
 	case *types.Alias, *types.Named:
-		if isError(t) {
+		switch {
+		case isError(t):
 			return nil // as its text
+		case isUniverse(t):
+			return s.check(types.Unalias(t), stack) // any
 		}
 		return s.named(t, stack)
 	case *types.Pointer:
@@ -179,11 +182,21 @@ func (s *codecSet) check(t types.Type, stack []*types.TypeName) error {
 	case *types.Signature:
 		return errors.New("func types cannot cross a process boundary")
 	case *types.Interface:
-		return fmt.Errorf("interface type %s cannot cross a process boundary: of the interfaces only error does, as its text", typeString(t, s.c.pkg.Types))
+		return interfaceError(typeString(t, s.c.pkg.Types))
 	case *types.Struct:
 		return s.fields(t, "", stack)
 	}
 	return fmt.Errorf("%s has no encoding", t)
+}
+
+func interfaceError(name string) error {
+	return fmt.Errorf("interface type %s cannot cross a process boundary: of the interfaces only error does, as its text", name)
+}
+
+// isUniverse reports whether t is a predeclared alias: any.
+func isUniverse(t types.Type) bool {
+	a, ok := t.(*types.Alias)
+	return ok && a.Obj().Pkg() == nil
 }
 
 // fields checks the fields of a struct, named owner ("" for a struct
@@ -264,6 +277,9 @@ func (s *codecSet) named(t types.Type, stack []*types.TypeName) error {
 					return fmt.Errorf("%s has unexported fields (%s) and no marshaler: a struct of another package crosses only with exported fields, or as a msgp.Marshaler and msgp.Unmarshaler, or an encoding.BinaryMarshaler and BinaryUnmarshaler", name, f.Name())
 				}
 			}
+		}
+		if _, ok := under.(*types.Interface); ok {
+			return interfaceError(name)
 		}
 		stack = append(stack, obj)
 		if st, ok := under.(*types.Struct); ok {
@@ -486,8 +502,9 @@ func (s *codecSet) name(n namer, model *Package) {
 	model.Codecs, model.codecs = s.list, s.byKey
 }
 
-// nesting is how deep slices, arrays, maps and structs nest in t, up to its
-// named parts, which have codecs of their own; a struct reads a length too.
+// nesting is how deep slices, arrays, maps, structs and pointers nest in t,
+// up to its named parts, which have codecs of their own: each level may
+// declare a length and an index.
 func nesting(t *Type) int {
 	if t == nil || t.Kind == Named {
 		return 0
@@ -500,7 +517,7 @@ func nesting(t *Type) int {
 		d = max(d, nesting(f.Type))
 	}
 	switch t.Kind {
-	case Slice, Array, Map, Struct:
+	case Slice, Array, Map, Struct, Pointer:
 		d++
 	}
 	return d

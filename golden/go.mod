@@ -7,6 +7,7 @@ go 1.26
 require (
 	github.com/mpire-go/mpire v0.0.0
 	github.com/tinylib/msgp v1.6.5
+	go.uber.org/goleak v1.3.0
 )
 
 require (

@@ -104,7 +104,7 @@ func (t *task) portable(f *jen.File, pkgPath string) {
 		)
 	} else {
 		// No exit value: nothing to encode.
-		appendExit = jen.Func().Params(jen.Add(b).Add(bytes), jen.Op("*").Struct()).Add(bytes).Block(jen.Return(b))
+		appendExit = jen.Func().Params(jen.Add(b).Add(bytes), jen.Id("_").Op("*").Struct()).Add(bytes).Block(jen.Return(b))
 		readExit = jen.Func().Params(bytes, jen.Op("*").Struct()).Error().Block(jen.Return(jen.Nil()))
 	}
 	fn := impl("Func").Types(t.typeArgs()...)
@@ -294,7 +294,11 @@ func (c *coder) encode(t *gen.Type, e string, named bool, depth int) []jen.Code 
 		}
 		return []jen.Code{app("Append"+p[0], value)}
 	case gen.Pointer:
-		return orNil(c.encode(t.Elem, deref(e), false, depth)...)
+		if c.nilable(t.Elem) {
+			// A pointer to a nil: one element, apart from a nil pointer.
+			return orNil(append([]jen.Code{app("AppendArrayHeader", jen.Lit(1))}, c.encode(t.Elem, deref(e), false, depth+1)...)...)
+		}
+		return orNil(c.encode(t.Elem, deref(e), false, depth+1)...)
 	case gen.Slice:
 		if isBytes(t) {
 			return orNil(app("AppendBytes", jen.Id(plain(e))))
@@ -326,6 +330,23 @@ func (c *coder) encode(t *gen.Type, e string, named bool, depth int) []jen.Code 
 		return out
 	}
 	panic("templates: a type gen should have refused crosses a process boundary")
+}
+
+// nilable reports whether a value of t may be encoded as a nil.
+func (c *coder) nilable(t *gen.Type) bool {
+	if cd := c.pkg.Codec(t); cd != nil && t.Kind == gen.Named {
+		if cd.Via != gen.ViaShape {
+			return true // its own encoding: anything
+		}
+		t = cd.Shape
+	}
+	switch t.Kind {
+	case gen.Pointer, gen.Slice, gen.Map:
+		return true
+	case gen.Basic:
+		return t.Name == "error"
+	}
+	return false
 }
 
 // encodedFields are the fields of a struct that cross: all but blank ones.
@@ -403,7 +424,12 @@ func (c *coder) decode(t *gen.Type, e string, named bool, depth int, top bool) [
 			set(spell.Call(x)),
 		)
 	case gen.Pointer:
-		return orNil(append([]jen.Code{set(jen.New(typeCode(t.Elem)))}, c.decode(t.Elem, deref(e), false, depth, true)...)...)
+		var then []jen.Code
+		if c.nilable(t.Elem) {
+			then = append(header("ReadArrayHeaderBytes"), exactly(1))
+		}
+		then = append(then, set(jen.New(typeCode(t.Elem))))
+		return orNil(append(then, c.decode(t.Elem, deref(e), false, depth+1, true)...)...)
 	case gen.Slice:
 		if isBytes(t) {
 			// A non-nil scratch: an empty slice stays empty, not nil.
@@ -426,7 +452,7 @@ func (c *coder) decode(t *gen.Type, e string, named bool, depth int, top bool) [
 		body := []jen.Code{jen.Var().Id(k).Add(typeCode(t.Key)), jen.Var().Id(x).Add(typeCode(t.Elem))}
 		body = append(body, c.decode(t.Key, k, false, depth+1, false)...)
 		body = append(body, c.decode(t.Elem, x, false, depth+1, false)...)
-		body = append(body, jen.Id(plain(e)).Index(jen.Id(k)).Op("=").Id(x))
+		body = append(body, jen.Id(e).Index(jen.Id(k)).Op("=").Id(x))
 		return orNil(append(header("ReadMapHeaderBytes"),
 			bounded(),
 			set(jen.Make(typeCode(t), n())),
