@@ -50,7 +50,7 @@ func NewParsePool(opts ...mpire.Option) *ParsePool {
 func (p *ParsePool) fn() mpireimpl.Func[struct{}, string, int, struct{}] {
 	return mpireimpl.Func[struct{}, string, int, struct{}]{
 		Name:   "Parse",
-		Pos:    "github.com/mpire-go/mpire/examples/isolation/main.go:27",
+		Pos:    "github.com/mpire-go/mpire/examples/isolation/main.go:26",
 		Run:    p.run,
 		Format: p.format,
 	}
