@@ -12,6 +12,18 @@ import (
 // tasks' codecs are written with.
 const MsgpPath = "github.com/tinylib/msgp/msgp"
 
+// MsgpVersion is the version of msgp that the codecs are written for.
+const MsgpVersion = "v1.6.5"
+
+// importHint says how to get a package that generated code imports and a
+// module may lack: msgp, for a portable task.
+func importHint(path string) string {
+	if path != MsgpPath {
+		return ""
+	}
+	return fmt.Sprintf("\nportable tasks need it: run go get %s@%s", strings.TrimSuffix(MsgpPath, "/msgp"), MsgpVersion)
+}
+
 // PortableTask is what the portable key adds to a task: the codecs of the
 // values that cross a process boundary.
 type PortableTask struct {
