@@ -275,6 +275,9 @@ func (t *task) constructor(f *jen.File) {
 	if t.Shared != nil {
 		params = append(params, jen.Id(l.Shared).Add(typeCode(t.Shared)))
 		what = fmt.Sprintf("%s returns a pool that runs %s, handing %s to every worker without copying it.", t.New, t.Func, l.Shared)
+		if t.Portable != nil {
+			what = fmt.Sprintf("%s returns a pool that runs %s, handing %s to every worker: as it is to goroutines, as a copy to each worker process (mpire.WithProcesses).", t.New, t.Func, l.Shared)
+		}
 		init = jen.Id(l.Recv).Op(":=").Op("&").Id(t.Pool).Values(jen.Id("shared").Op(":").Id(l.Shared))
 	}
 	params = append(params, jen.Id(l.Opts).Op("...").Add(rt("Option")))

@@ -47,8 +47,9 @@ type PricePool struct {
 	shared *Catalog
 }
 
-// NewPricePool returns a pool that runs Price, handing shared to every worker
-// without copying it.
+// NewPricePool returns a pool that runs Price, handing shared to every worker:
+// as it is to goroutines, as a copy to each worker process
+// (mpire.WithProcesses).
 //
 // opts are the pool's defaults; calls may override the ones that are not pool
 // options.
