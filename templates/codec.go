@@ -48,7 +48,7 @@ func (t *task) fnMethod(f *jen.File, fn jen.Code) {
 }
 
 // portable writes the task's Portable and its registration.
-func (t *task) portable(f *jen.File, pkgPath string) {
+func (t *task) portable(f *jen.File) {
 	pt, cl := t.Portable, t.pkg.CodecLocals
 	b, v, err := jen.Id(cl.B), jen.Id(cl.V), jen.Id(cl.Err)
 	i, n := jen.Id(cl.I[0]), jen.Id(cl.N[0])
@@ -119,7 +119,7 @@ func (t *task) portable(f *jen.File, pkgPath string) {
 
 	doc(f, fmt.Sprintf("%s is how the values of %s cross to and from its worker processes.", pt.Var, t.Func))
 	f.Var().Id(pt.Var).Op("=").Add(impl("Portable")).Types(t.typeArgs()...).Add(values(
-		jen.Id("Task"), jen.Lit(pkgPath+"."+t.Pool),
+		jen.Id("Task"), jen.Lit(t.pkg.Path+"."+t.Pool),
 		jen.Id("AppendArgs"), appendAll(t.argType(), pt.Args),
 		jen.Id("ReadArgs"), jen.Func().Params(jen.Add(b).Add(bytes), jen.Add(v).Index().Add(t.argType())).Params(jen.Index().Add(t.argType()), jen.Error()).Block(readArgs...),
 		jen.Id("AppendResults"), appendAll(t.resultType(), pt.Result),

@@ -173,7 +173,7 @@ func (t *task) write(f *jen.File) {
 	t.format(f)
 	t.methods(f)
 	if t.Portable != nil {
-		t.portable(f, t.pkg.Path)
+		t.portable(f)
 	}
 }
 

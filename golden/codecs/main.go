@@ -157,7 +157,7 @@ func main() {
 	if err := roundTrip(values); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(values), "random values of every type round-trip through the codecs, and fail cleanly when cut short")
+	fmt.Println(len(values), "random values of every type round-trip through the codecs, and fail cleanly when cut short or corrupt")
 
 	// Through worker processes, and back.
 	echo := NewEchoPool(mpire.WithProcesses(), mpire.WithJobs(2))
@@ -187,7 +187,7 @@ func randomValues(n int) []Everything {
 	return values
 }
 
-// roundTrip encodes and decodes every value, whole and cut short.
+// roundTrip encodes and decodes every value, whole, cut short and corrupt.
 func roundTrip(values []Everything) error {
 	for i := range values {
 		b := appendEverything(nil, &values[i])
@@ -201,6 +201,14 @@ func roundTrip(values []Everything) error {
 			if _, err := readEverything(b[:cut], &got); err == nil {
 				return fmt.Errorf("value %d cut at %d of %d bytes decoded without an error", i, cut, len(b))
 			}
+		}
+		// A corrupt one decodes to something or to an error, never to a
+		// panic or a huge allocation.
+		r := rand.New(rand.NewPCG(uint64(i), 3))
+		for range 50 {
+			bad := append([]byte(nil), b...)
+			bad[r.IntN(len(bad))] = byte(r.Uint32())
+			readEverything(bad, &got)
 		}
 	}
 	return nil
