@@ -82,6 +82,8 @@ type codecSet struct {
 	c     *checker
 	byKey map[string]*Codec
 	list  []*Codec
+
+	predeclaredChecked bool
 }
 
 func newCodecSet(c *checker) *codecSet {
@@ -114,6 +116,7 @@ func (c *checker) portable(t *Task, td taskDecl, args []*types.Var, result, shar
 			r.errorf(td.d.keys["exit"].pos, "the exit value %s of %s is not portable: %v", typeString(e, c.pkg.Types), exitFn.Name(), err)
 		}
 	}
+	s.checkPredeclared()
 	if len(r.diags) > before {
 		return false
 	}
@@ -148,6 +151,30 @@ func (s *codecSet) add(cd *Codec) *Codec {
 	s.byKey[typeKey(cd.Type)] = cd
 	s.list = append(s.list, cd)
 	return cd
+}
+
+// codecPredeclared are the predeclared names that codecs may refer to,
+// besides those every generated file needs.
+var codecPredeclared = []string{"append", "bool", "byte", "complex128", "complex64", "float32", "float64",
+	"int16", "int32", "int64", "int8", "make", "new", "panic", "rune", "uint", "uint16", "uint32", "uint64",
+	"uint8", "uintptr"}
+
+// checkPredeclared refuses, once, a package that declares a predeclared
+// name the codecs need: no file of it can name the predeclared one.
+func (s *codecSet) checkPredeclared() {
+	if s.predeclaredChecked {
+		return
+	}
+	s.predeclaredChecked = true
+	c := s.c
+	task := c.r.task
+	c.r.task = "" // a problem of the package, not of one task
+	defer func() { c.r.task = task }()
+	for _, name := range codecPredeclared {
+		if obj := c.pkg.Types.Scope().Lookup(name); obj != nil && c.r.fset.Position(obj.Pos()).Filename != c.output {
+			c.r.errorf(obj.Pos(), "%s hides the predeclared %s, which the codecs of portable tasks need: give it another name", name, name)
+		}
+	}
 }
 
 // recursive is the problem of a type that contains itself.

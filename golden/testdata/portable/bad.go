@@ -61,3 +61,9 @@ func stop() chan int { return nil }
 
 //mpire:task portable=yes
 func Valued(x int) int { return x }
+
+// uint32 hides the predeclared type, which the codecs need.
+type uint32 int
+
+//mpire:task portable
+func Fine(x int) int { return x }
