@@ -97,9 +97,9 @@ func (c *checker) portable(t *Task, td taskDecl, args []*types.Var, result, shar
 	s, r := c.codecs, c.r
 	before := len(r.diags)
 	pt := &PortableTask{}
-	for _, a := range args {
+	for i, a := range args {
 		if err := s.check(a.Type(), nil); err != nil {
-			r.errorf(a.Pos(), "parameter %s is not portable: %v", paramName(a, 0), err)
+			r.errorf(a.Pos(), "parameter %s is not portable: %v", paramName(a, len(t.Leading)+i), err)
 		}
 	}
 	if err := s.check(result, nil); err != nil {

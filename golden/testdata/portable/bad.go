@@ -67,3 +67,6 @@ type uint32 int
 
 //mpire:task portable
 func Fine(x int) int { return x }
+
+//mpire:task portable
+func Unnamed(int, chan bool) int { return 0 }
