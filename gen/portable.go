@@ -437,7 +437,8 @@ func typeKey(t *Type) string {
 }
 
 // imports adds to the model's imports the MessagePack package, errors when
-// an error crosses, and the packages of the types that codecs spell.
+// an error crosses or a binary marshaler may fail, and the packages of the
+// types that codecs spell.
 func (s *codecSet) imports(n namer, model *Package) {
 	if len(s.list) == 0 {
 		return
@@ -454,6 +455,9 @@ func (s *codecSet) imports(n namer, model *Package) {
 	}
 	need(MsgpPath, "msgp")
 	for _, cd := range s.list {
+		if cd.Via == ViaBinary {
+			need("errors", "errors") // a failed encoding crosses as an error
+		}
 		for _, t := range []*Type{cd.Type, cd.Shape} {
 			t.walk(func(u *Type) {
 				switch {

@@ -166,10 +166,19 @@ func (c *coder) write(f *jen.File) {
 		x := jen.Id(l.X)
 		enc = []jen.Code{
 			jen.List(x, err).Op(":=").Add(v).Dot("MarshalBinary").Call(),
-			jen.If(jen.Add(err).Op("!=").Nil()).Block(jen.Panic(err)),
+			jen.If(jen.Add(err).Op("!=").Nil()).Block(
+				// In place of the bytes, the error, which the decoder
+				// returns: the call fails, not the process.
+				jen.Return(msgp("AppendString").Call(b, jen.Add(err).Dot("Error").Call())),
+			),
 			jen.Return(msgp("AppendBytes").Call(b, x)),
 		}
 		dec = []jen.Code{
+			jen.If(msgp("NextType").Call(b).Op("==").Add(msgp("StrType"))).Block(
+				jen.Var().Add(x).String(),
+				c.check(jen.List(x, b, err).Op("=").Add(msgp("ReadStringBytes")).Call(b)),
+				jen.Return(b, jen.Qual("errors", "New").Call(x)),
+			),
 			// A copy: the type may keep what it is given, and the
 			// message's buffer is reused.
 			jen.Var().Add(x).Index().Byte(),

@@ -138,6 +138,32 @@ func Sum(xs []Celsius, by map[Label]int, p *Point) (Celsius, error) {
 	return s*Celsius(len(by)) + Celsius(p.x+p.y), nil
 }
 
+// Version encodes itself with MarshalBinary, which fails for a negative
+// version: the call fails with the error, the process goes on.
+type Version struct{ n int }
+
+// MarshalBinary implements encoding.BinaryMarshaler.
+func (v Version) MarshalBinary() ([]byte, error) {
+	if v.n < 0 {
+		return nil, fmt.Errorf("version %d cannot be encoded", v.n)
+	}
+	return []byte{byte(v.n)}, nil
+}
+
+// UnmarshalBinary implements encoding.BinaryUnmarshaler.
+func (v *Version) UnmarshalBinary(b []byte) error {
+	if len(b) != 1 {
+		return errors.New("a version is one byte")
+	}
+	v.n = int(b[0])
+	return nil
+}
+
+// Next returns the next version.
+//
+//mpire:task portable
+func Next(v Version) Version { return Version{v.n + 1} }
+
 // Sample is the three-field struct of the codec benchmark.
 type Sample struct {
 	ID    int64
@@ -175,6 +201,13 @@ func main() {
 	defer sum.Close()
 	fmt.Println(sum.Apply(context.Background(), []Celsius{1.5, 2.5}, map[Label]int{"a": 1, "b": 2}, &Point{1, 2}))
 	fmt.Println(sum.Apply(context.Background(), nil, nil, nil))
+
+	next := NewNextPool(mpire.WithProcesses(), mpire.WithJobs(1))
+	defer next.Close()
+	fmt.Println(next.Apply(context.Background(), Version{1}))
+	_, err = next.Apply(context.Background(), Version{-1})
+	fmt.Println(err)
+	fmt.Println(next.Apply(context.Background(), Version{2}))
 }
 
 // randomValues returns n random values, the same each time.

@@ -30,6 +30,10 @@ var _ func(Everything) Everything = Echo
 // changed since: run go generate.
 var _ func([]Celsius, map[Label]int, *Point) (Celsius, error) = Sum
 
+// Next as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(Version) Version = Next
+
 // Rank as it was when this file was generated. If this does not compile, it
 // changed since: run go generate.
 var _ func(Sample) float64 = Rank
@@ -387,6 +391,174 @@ func init() {
 	mpireimpl.ServePortable(&sumPortable)
 }
 
+// NextPool runs Next on a pool of workers. Create it with NewNextPool.
+//
+// Its methods are safe for concurrent use. Close it when done with it: that
+// stops workers kept alive and runs their exit functions.
+type NextPool struct {
+	pool *mpireimpl.Pool[struct{}, Version, Version, struct{}]
+}
+
+// NewNextPool returns a pool that runs Next.
+//
+// opts are the pool's defaults; calls may override the ones that are not pool
+// options.
+//
+// It panics on an invalid option value.
+func NewNextPool(opts ...mpire.Option) *NextPool {
+	p := &NextPool{}
+	fn := p.fn()
+	fn.Portable = &nextPortable
+	p.pool = mpireimpl.NewPool(fn, opts...)
+	return p
+}
+
+// fn describes Next to the runtime, in this process and in worker processes.
+func (p *NextPool) fn() mpireimpl.Func[struct{}, Version, Version, struct{}] {
+	return mpireimpl.Func[struct{}, Version, Version, struct{}]{
+		Name:   "Next",
+		Pos:    "golden/codecs/main.go:165",
+		Run:    p.run,
+		Format: p.format,
+	}
+}
+
+// run calls Next for each task of a chunk, writing the results to out.
+//
+// It is the pool's hot loop: a direct call per task, nothing allocated.
+func (p *NextPool) run(w *mpireimpl.Worker[struct{}], args []Version, out []Version) (n int, err error) {
+	defer w.Recover(&n, &err)
+	for ; n < len(args) && !w.Stopped(); n++ {
+		out[n] = Next(args[n])
+	}
+	return n, nil
+}
+
+// format formats the arguments of a Next task for errors and insights.
+func (p *NextPool) format(a *Version) string {
+	return mpireimpl.FormatArgs("v", *a)
+}
+
+// Map calls Next on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
+func (p *NextPool) Map(ctx context.Context, args []Version, opts ...mpire.CallOption) ([]Version, error) {
+	return p.pool.Map(ctx, args, opts...)
+}
+
+// MapUnordered is Map with the results in completion order.
+func (p *NextPool) MapUnordered(ctx context.Context, args []Version, opts ...mpire.CallOption) ([]Version, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
+}
+
+// IMap calls Next on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
+func (p *NextPool) IMap(ctx context.Context, args iter.Seq[Version], opts ...mpire.CallOption) iter.Seq2[Version, error] {
+	return p.pool.IMap(ctx, args, opts...)
+}
+
+// IMapUnordered is IMap with the results yielded as they complete.
+func (p *NextPool) IMapUnordered(ctx context.Context, args iter.Seq[Version], opts ...mpire.CallOption) iter.Seq2[Version, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
+}
+
+// Apply calls Next once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
+func (p *NextPool) Apply(ctx context.Context, v Version, opts ...mpire.CallOption) (Version, error) {
+	return p.pool.Apply(ctx, v, opts...)
+}
+
+// ApplyAsync is Apply without waiting: read the result from the returned
+// *mpire.AsyncResult.
+func (p *NextPool) ApplyAsync(ctx context.Context, v Version, opts ...mpire.CallOption) *mpire.AsyncResult[Version] {
+	return p.pool.ApplyAsync(ctx, v, opts...)
+}
+
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
+func (p *NextPool) Insights() mpire.Insights {
+	return p.pool.Insights()
+}
+
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
+func (p *NextPool) Close() error {
+	return p.pool.Close()
+}
+
+// nextPortable is how the values of Next cross to and from its worker
+// processes.
+var nextPortable = mpireimpl.Portable[struct{}, Version, Version, struct{}]{
+	Task: "golden/codecs.NextPool",
+	AppendArgs: func(b []byte, v []Version) []byte {
+		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		for i := range v {
+			b = appendVersion(b, &v[i])
+		}
+		return b
+	},
+	ReadArgs: func(b []byte, v []Version) ([]Version, error) {
+		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		if err != nil {
+			return v, err
+		}
+		if uint64(n) > uint64(len(b)) {
+			return v, msgp.ErrShortBytes
+		}
+		k := len(v)
+		v = append(v, make([]Version, n)...)
+		for i := k; i < len(v); i++ {
+			if b, err = readVersion(b, &v[i]); err != nil {
+				return v[:i], err
+			}
+		}
+		return v, nil
+	},
+	AppendResults: func(b []byte, v []Version) []byte {
+		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		for i := range v {
+			b = appendVersion(b, &v[i])
+		}
+		return b
+	},
+	ReadResults: func(b []byte, v []Version) error {
+		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		if err != nil {
+			return err
+		}
+		if uint64(n) != uint64(len(v)) {
+			return msgp.ArrayError{Wanted: uint32(len(v)), Got: n}
+		}
+		for i := range v {
+			if b, err = readVersion(b, &v[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	AppendExit: func(b []byte, _ *struct{}) []byte {
+		return b
+	},
+	ReadExit: func([]byte, *struct{}) error {
+		return nil
+	},
+	Child: func(b []byte) (mpireimpl.Func[struct{}, Version, Version, struct{}], error) {
+		v := &NextPool{}
+		return v.fn(), nil
+	},
+}
+
+// A worker process of this binary serves the task from here, once the package
+// is initialised.
+func init() {
+	mpireimpl.ServePortable(&nextPortable)
+}
+
 // RankPool runs Rank on a pool of workers. Create it with NewRankPool.
 //
 // Its methods are safe for concurrent use. Close it when done with it: that
@@ -413,7 +585,7 @@ func NewRankPool(opts ...mpire.Option) *RankPool {
 func (p *RankPool) fn() mpireimpl.Func[struct{}, Sample, float64, struct{}] {
 	return mpireimpl.Func[struct{}, Sample, float64, struct{}]{
 		Name:   "Rank",
-		Pos:    "golden/codecs/main.go:151",
+		Pos:    "golden/codecs/main.go:177",
 		Run:    p.run,
 		Format: p.format,
 	}
@@ -953,13 +1125,20 @@ func readTemps(b []byte, v *Temps) (_ []byte, err error) {
 func appendTime(b []byte, v *time.Time) []byte {
 	x, err := v.MarshalBinary()
 	if err != nil {
-		panic(err)
+		return msgp.AppendString(b, err.Error())
 	}
 	return msgp.AppendBytes(b, x)
 }
 
 // readTime decodes what appendTime encoded into *v.
 func readTime(b []byte, v *time.Time) (_ []byte, err error) {
+	if msgp.NextType(b) == msgp.StrType {
+		var x string
+		if x, b, err = msgp.ReadStringBytes(b); err != nil {
+			return b, err
+		}
+		return b, errors.New(x)
+	}
 	var x []byte
 	if x, b, err = msgp.ReadBytesBytes(b, nil); err != nil {
 		return b, err
@@ -1429,6 +1608,31 @@ func readEverything(b []byte, v *Everything) (_ []byte, err error) {
 		}
 	}
 	return b, nil
+}
+
+// appendVersion appends the encoding of *v to b.
+func appendVersion(b []byte, v *Version) []byte {
+	x, err := v.MarshalBinary()
+	if err != nil {
+		return msgp.AppendString(b, err.Error())
+	}
+	return msgp.AppendBytes(b, x)
+}
+
+// readVersion decodes what appendVersion encoded into *v.
+func readVersion(b []byte, v *Version) (_ []byte, err error) {
+	if msgp.NextType(b) == msgp.StrType {
+		var x string
+		if x, b, err = msgp.ReadStringBytes(b); err != nil {
+			return b, err
+		}
+		return b, errors.New(x)
+	}
+	var x []byte
+	if x, b, err = msgp.ReadBytesBytes(b, nil); err != nil {
+		return b, err
+	}
+	return b, v.UnmarshalBinary(x)
 }
 
 // appendSample appends the encoding of *v to b.

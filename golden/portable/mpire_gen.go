@@ -248,13 +248,20 @@ func init() {
 func appendTime(b []byte, v *time.Time) []byte {
 	x, err := v.MarshalBinary()
 	if err != nil {
-		panic(err)
+		return msgp.AppendString(b, err.Error())
 	}
 	return msgp.AppendBytes(b, x)
 }
 
 // readTime decodes what appendTime encoded into *v.
 func readTime(b []byte, v *time.Time) (_ []byte, err error) {
+	if msgp.NextType(b) == msgp.StrType {
+		var x string
+		if x, b, err = msgp.ReadStringBytes(b); err != nil {
+			return b, err
+		}
+		return b, errors.New(x)
+	}
 	var x []byte
 	if x, b, err = msgp.ReadBytesBytes(b, nil); err != nil {
 		return b, err
