@@ -26,7 +26,10 @@ type keyValue struct {
 	pos   token.Pos // of the key
 }
 
-var directiveKeys = []string{"name", "shared", "state", "init", "exit"}
+var directiveKeys = []string{"name", "shared", "state", "init", "exit", "portable"}
+
+// flagKeys are the keys that take no value.
+var flagKeys = []string{"portable"}
 
 // isDirective reports whether a comment is addressed to mpiregen.
 func isDirective(c *ast.Comment) bool { return strings.HasPrefix(c.Text, directivePrefix) }
@@ -47,8 +50,13 @@ func parseDirective(r *reporter, c *ast.Comment) *directive {
 	for _, f := range fields(text, len(taskDirective)) {
 		pos := c.Slash + token.Pos(f.offset)
 		key, value, found := strings.Cut(f.text, "=")
+		flag := slices.Contains(flagKeys, key)
 		switch {
-		case !found:
+		case flag && found:
+			r.errorf(pos, "%s in //mpire:task takes no value", key)
+			ok = false
+			continue
+		case !found && !flag:
 			r.errorf(pos, "malformed %q in //mpire:task: want key=value", f.text)
 			ok = false
 			continue
@@ -56,7 +64,7 @@ func parseDirective(r *reporter, c *ast.Comment) *directive {
 			if near := closest(key, directiveKeys); near != "" {
 				r.errorf(pos, "unknown key %q in //mpire:task: did you mean %s?", key, near)
 			} else {
-				r.errorf(pos, "unknown key %q in //mpire:task: want name, shared, state, init or exit", key)
+				r.errorf(pos, "unknown key %q in //mpire:task: want name, shared, state, init, exit or portable", key)
 			}
 			ok = false
 			continue
@@ -75,7 +83,7 @@ func parseDirective(r *reporter, c *ast.Comment) *directive {
 			}
 			value = unquoted
 		}
-		if value == "" {
+		if value == "" && !flag {
 			r.errorf(pos, "empty value for key %q in //mpire:task", key)
 			ok = false
 			continue

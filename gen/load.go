@@ -76,6 +76,7 @@ func Load(cfg Config) (*Package, error) {
 	r := &reporter{fset: fset}
 	c := &checker{r: r, pkg: pkg, conv: &converter{},
 		funcs: map[string]*ast.FuncDecl{}, generated: map[string]string{}, output: output}
+	c.codecs = newCodecSet(c)
 	var decls []taskDecl
 	for _, file := range pkg.Syntax {
 		name := fset.Position(file.Package).Filename
@@ -148,9 +149,11 @@ func Load(cfg Config) (*Package, error) {
 		}
 	}
 	nameImports(n, model)
+	c.codecs.imports(n, model)
 	for _, t := range model.Tasks {
 		nameLocals(model, t)
 	}
+	c.codecs.name(n, model)
 	return model, nil
 }
 
@@ -230,7 +233,7 @@ func Check(cfg Config, pkg *Package, src []byte) error {
 			if len(p.Errors) > 0 && (p.Types == nil || p.Types.Name() == "") {
 				// Most often a module the generated code needs and
 				// go.mod lacks: the go command says what to run.
-				return fmt.Errorf("the generated code imports %s: %v", p.PkgPath, p.Errors[0].Msg)
+				return fmt.Errorf("the generated code imports %s: %v%s", p.PkgPath, p.Errors[0].Msg, importHint(p.PkgPath))
 			}
 			imports[p.PkgPath] = p.Types
 		}

@@ -43,6 +43,13 @@ type Package struct {
 	// ErrorHidden says the package declares its own error: generated code
 	// names the predeclared one through the runtime.
 	ErrorHidden bool
+
+	// Codecs are the encoders and decoders of the values that portable
+	// tasks send across a process boundary, one pair per type, shared by
+	// the tasks; CodecLocals name their variables.
+	Codecs      []*Codec
+	CodecLocals CodecLocals
+	codecs      map[string]*Codec // by typeKey
 }
 
 // Import is one package of the generated file's imports.
@@ -83,6 +90,10 @@ type Task struct {
 
 	// Local names the variables and parameters of the generated methods.
 	Local Locals
+
+	// Portable is set for a task with the portable key: what crosses a
+	// process boundary, and how.
+	Portable *PortableTask
 }
 
 // Locals are the identifiers generated code declares inside its functions.
@@ -102,6 +113,7 @@ type Locals struct {
 	A      string // one task's arguments, and format's parameter: a
 	ID     string // the worker id
 	State  string // the worker state
+	Fn     string // the Func of a portable task's constructor
 }
 
 // Types lists every type t refers to, once each: what the checks looked at,

@@ -113,6 +113,7 @@ func nameLocals(model *Package, t *Task) {
 		{&l.Recv, "p"}, {&l.Ctx, "ctx"}, {&l.Opts, "opts"}, {&l.Shared, "shared"},
 		{&l.Worker, "w"}, {&l.Args, "args"}, {&l.Out, "out"}, {&l.N, "n"},
 		{&l.Err, "err"}, {&l.A, "a"}, {&l.ID, "id"}, {&l.State, "state"},
+		{&l.Fn, "fn"},
 	} {
 		*v.dst = n.fresh(v.want)
 	}

@@ -48,6 +48,7 @@ type checker struct {
 	generated map[string]string        // a name to be generated → its task
 	invalid   []*ast.FuncDecl          // tasks with a type that did not type-check
 	output    string                   // the old generated file, whose declarations do not count
+	codecs    *codecSet                // the codecs of portable tasks
 }
 
 // readTask checks the function of td and returns its model, or nil after
@@ -160,6 +161,9 @@ func (c *checker) readTask(td taskDecl) *Task {
 	}
 	if len(t.Args) == 1 && isAnonymous(t.Args[0].Type) {
 		t.ArgType = argType
+	}
+	if _, ok := d.keys["portable"]; ok && !c.portable(t, td, args, result, shared, exitFn) {
+		return nil
 	}
 	return t
 }

@@ -43,9 +43,10 @@ func Render(pkg *gen.Package) ([]byte, error) {
 		(&task{Task: t}).guard(f, pkg.Path)
 	}
 	for _, t := range pkg.Tasks {
-		w := &task{Task: t, pos: fmt.Sprintf("%s/%s:%d", pkg.Path, filepath.Base(t.Pos.Filename), t.Pos.Line), errorHidden: pkg.ErrorHidden}
+		w := &task{Task: t, pkg: pkg, pos: fmt.Sprintf("%s/%s:%d", pkg.Path, filepath.Base(t.Pos.Filename), t.Pos.Line)}
 		w.write(f)
 	}
+	codecs(f, pkg)
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", pkg.Path, err)
@@ -149,14 +150,14 @@ func values(pairs ...jen.Code) *jen.Statement {
 // task writes the code of one task.
 type task struct {
 	*gen.Task
-	pos         string // where the function is declared: package path/file.go:line
-	errorHidden bool   // the package declares its own error
+	pkg *gen.Package
+	pos string // where the function is declared: package path/file.go:line
 }
 
 // errorType names the predeclared error, through the runtime in a package
 // that declares its own.
 func (t *task) errorType() jen.Code {
-	if t.errorHidden {
+	if t.pkg.ErrorHidden {
 		return impl("Error")
 	}
 	return jen.Error()
@@ -185,6 +186,9 @@ func (t *task) write(f *jen.File) {
 	}
 	t.format(f)
 	t.methods(f)
+	if t.Portable != nil {
+		t.portable(f)
+	}
 }
 
 // guard writes, for the task function and its hooks, a line that stops
@@ -292,6 +296,9 @@ func (t *task) constructor(f *jen.File) {
 	if t.Shared != nil {
 		params = append(params, jen.Id(l.Shared).Add(typeCode(t.Shared)))
 		what = fmt.Sprintf("%s returns a pool that runs %s, handing %s to every worker without copying it.", t.New, t.Func, l.Shared)
+		if t.Portable != nil {
+			what = fmt.Sprintf("%s returns a pool that runs %s, handing %s to every worker: as it is to goroutines, as a copy to each worker process (mpire.WithProcesses).", t.New, t.Func, l.Shared)
+		}
 		init = jen.Id(l.Recv).Op(":=").Op("&").Id(t.Pool).Values(jen.Id("shared").Op(":").Id(l.Shared))
 	}
 	params = append(params, jen.Id(l.Opts).Op("...").Add(rt("Option")))
@@ -311,12 +318,15 @@ func (t *task) constructor(f *jen.File) {
 	doc(f, what,
 		fmt.Sprintf("%s are the pool's defaults; calls may override the ones that are not pool options.", l.Opts),
 		"It panics on an invalid option value.")
+	fn := impl("Func").Types(t.typeArgs()...).Add(values(fields...))
+	if t.Portable != nil {
+		f.Func().Id(t.New).Params(params...).Op("*").Id(t.Pool).Block(t.portableConstructor(init)...)
+		t.fnMethod(f, fn)
+		return
+	}
 	f.Func().Id(t.New).Params(params...).Op("*").Id(t.Pool).Block(
 		init,
-		jen.Id(l.Recv).Dot("pool").Op("=").Add(impl("NewPool")).Call(
-			impl("Func").Types(t.typeArgs()...).Add(values(fields...)),
-			jen.Id(l.Opts).Op("..."),
-		),
+		jen.Id(l.Recv).Dot("pool").Op("=").Add(impl("NewPool")).Call(fn, jen.Id(l.Opts).Op("...")),
 		jen.Return(jen.Id(l.Recv)),
 	)
 }

@@ -79,7 +79,7 @@ func run(args []string, base string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "usage: mpiregen [-o file] [-tags list] [-stdout] [dir]\n\n"+
 			"mpiregen writes typed worker pools for the functions of the package in dir\n"+
 			"(default: the current directory) annotated with\n\n"+
-			"\t//mpire:task [name=Name] [shared=Type] [state=Type] [init=Func] [exit=Func]\n\nFlags:\n")
+			"\t//mpire:task [name=Name] [shared=Type] [state=Type] [init=Func] [exit=Func] [portable]\n\nFlags:\n")
 		flags.PrintDefaults()
 	}
 	if err := flags.Parse(args); err != nil {
