@@ -69,7 +69,12 @@ func (x *processExecutor[St, A, R, E]) run(r *run[A, R]) (comp completion[E]) {
 	pt := x.fn.Portable
 	x.buf = binary.AppendUvarint(x.buf[:0], uint64(r.start))
 	x.buf = binary.AppendVarint(x.buf, int64(r.s.TaskTimeout))
-	x.buf = pt.AppendArgs(x.buf, r.args)
+	buf, err := encoded(func() []byte { return pt.AppendArgs(x.buf, r.args) })
+	if err != nil {
+		comp.err = &TaskError{Func: x.fn.Name, Phase: PhaseTask, WorkerID: x.id, Index: r.start, Args: x.format(&r.args[0]), Err: err}
+		return comp
+	}
+	x.buf = buf
 	// The child enforces the task time limit itself, task by task; the
 	// parent kills it when the whole run outlives the sum of the limits.
 	var limit time.Duration
@@ -117,7 +122,10 @@ func (x *processExecutor[St, A, R, E]) init(r *run[A, R]) error {
 	}
 	var shared []byte
 	if x.fn.Shared != nil {
-		shared = x.fn.Shared(nil)
+		var err error
+		if shared, err = encoded(func() []byte { return x.fn.Shared(nil) }); err != nil {
+			return &TaskError{Func: x.fn.Name, Phase: PhaseInit, WorkerID: x.id, Index: -1, Err: err}
+		}
 	}
 	rep, err := x.call(r.ctx, r.s.InitTimeout, func(ctx context.Context) (proc.Reply, error) { return x.child.Init(ctx, shared) })
 	x.stats.addInit(rep.Took)
@@ -225,6 +233,17 @@ func (x *processExecutor[St, A, R, E]) failure(phase Phase, r *run[A, R], n int,
 		x.child, x.ready = nil, false
 	}
 	return te
+}
+
+// encoded runs a generated encoder: a value that its own marshaler refuses
+// makes it panic, and the call fails instead of the program.
+func encoded(encode func() []byte) (b []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("mpire: encoding a value for a worker process: %v", v)
+		}
+	}()
+	return encode(), nil
 }
 
 // format formats a task's arguments, bounded.
