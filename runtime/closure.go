@@ -119,6 +119,9 @@ func closurePool[A, R any](fn func(context.Context, A) (R, error), opts []Option
 	if fn == nil {
 		return nil, errors.New("mpire: the function to map is nil")
 	}
+	if engine.WantsProcesses(opts) {
+		return nil, errors.New("mpire: WithProcesses: a closure cannot run in worker processes: annotate a top-level function with //mpire:task portable and use its generated pool")
+	}
 	name, pos := funcName(fn)
 	defer func() {
 		switch v := recover().(type) {

@@ -614,3 +614,10 @@ func TestClosureRandomConfigurationsMatchTheSequentialAnswer(t *testing.T) {
 		}
 	}
 }
+
+func TestClosureRefusesWorkerProcesses(t *testing.T) {
+	_, err := mpire.Map(ctx, ints(3), func(_ context.Context, x int) (int, error) { return x, nil }, mpire.WithProcesses())
+	if err == nil || !strings.Contains(err.Error(), "closure cannot run in worker processes") {
+		t.Fatalf("Map of a closure WithProcesses = %v", err)
+	}
+}

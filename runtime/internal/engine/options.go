@@ -116,3 +116,12 @@ func (s Settings) forCall(opts []CallOption) (Settings, error) {
 	}
 	return c, nil
 }
+
+// WantsProcesses reports whether opts ask for worker processes.
+func WantsProcesses(opts []Option) bool {
+	var s Settings
+	for _, o := range opts {
+		o.apply(&s)
+	}
+	return s.Processes
+}
