@@ -8,6 +8,7 @@ import (
 
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
+	"github.com/tinylib/msgp/msgp"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
@@ -61,13 +62,20 @@ type TinyPool struct {
 // It panics on an invalid option value.
 func NewTinyPool(opts ...mpire.Option) *TinyPool {
 	p := &TinyPool{}
-	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
+	fn := p.fn()
+	fn.Portable = &tinyPortable
+	p.pool = mpireimpl.NewPool(fn, opts...)
+	return p
+}
+
+// fn describes Tiny to the runtime, in this process and in worker processes.
+func (p *TinyPool) fn() mpireimpl.Func[struct{}, int, int, struct{}] {
+	return mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Tiny",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:25",
 		Run:    p.run,
 		Format: p.format,
-	}, opts...)
-	return p
+	}
 }
 
 // run calls Tiny for each task of a chunk, writing the results to out.
@@ -138,6 +146,74 @@ func (p *TinyPool) Close() error {
 	return p.pool.Close()
 }
 
+// tinyPortable is how the values of Tiny cross to and from its worker
+// processes.
+var tinyPortable = mpireimpl.Portable[struct{}, int, int, struct{}]{
+	Task: "github.com/mpire-go/mpire/examples/benchmarks.TinyPool",
+	AppendArgs: func(b []byte, v []int) []byte {
+		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		for i := range v {
+			b = appendInt(b, &v[i])
+		}
+		return b
+	},
+	ReadArgs: func(b []byte, v []int) ([]int, error) {
+		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		if err != nil {
+			return v, err
+		}
+		if uint64(n) > uint64(len(b)) {
+			return v, msgp.ErrShortBytes
+		}
+		k := len(v)
+		v = append(v, make([]int, n)...)
+		for i := k; i < len(v); i++ {
+			if b, err = readInt(b, &v[i]); err != nil {
+				return v[:i], err
+			}
+		}
+		return v, nil
+	},
+	AppendResults: func(b []byte, v []int) []byte {
+		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		for i := range v {
+			b = appendInt(b, &v[i])
+		}
+		return b
+	},
+	ReadResults: func(b []byte, v []int) error {
+		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		if err != nil {
+			return err
+		}
+		if uint64(n) != uint64(len(v)) {
+			return msgp.ArrayError{Wanted: uint32(len(v)), Got: n}
+		}
+		for i := range v {
+			if b, err = readInt(b, &v[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	AppendExit: func(b []byte, _ *struct{}) []byte {
+		return b
+	},
+	ReadExit: func([]byte, *struct{}) error {
+		return nil
+	},
+	Child: func(b []byte) (mpireimpl.Func[struct{}, int, int, struct{}], error) {
+		v := &TinyPool{}
+		return v.fn(), nil
+	},
+}
+
+// A worker process of this binary serves the task from here, once the package
+// is initialised.
+func init() {
+	mpireimpl.ServePortable(&tinyPortable)
+}
+
 // BusyPool runs Busy on a pool of workers. Create it with NewBusyPool.
 //
 // Its methods are safe for concurrent use. Close it when done with it: that
@@ -154,13 +230,20 @@ type BusyPool struct {
 // It panics on an invalid option value.
 func NewBusyPool(opts ...mpire.Option) *BusyPool {
 	p := &BusyPool{}
-	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
+	fn := p.fn()
+	fn.Portable = &busyPortable
+	p.pool = mpireimpl.NewPool(fn, opts...)
+	return p
+}
+
+// fn describes Busy to the runtime, in this process and in worker processes.
+func (p *BusyPool) fn() mpireimpl.Func[struct{}, int, int, struct{}] {
+	return mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Busy",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:30",
 		Run:    p.run,
 		Format: p.format,
-	}, opts...)
-	return p
+	}
 }
 
 // run calls Busy for each task of a chunk, writing the results to out.
@@ -231,6 +314,74 @@ func (p *BusyPool) Close() error {
 	return p.pool.Close()
 }
 
+// busyPortable is how the values of Busy cross to and from its worker
+// processes.
+var busyPortable = mpireimpl.Portable[struct{}, int, int, struct{}]{
+	Task: "github.com/mpire-go/mpire/examples/benchmarks.BusyPool",
+	AppendArgs: func(b []byte, v []int) []byte {
+		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		for i := range v {
+			b = appendInt(b, &v[i])
+		}
+		return b
+	},
+	ReadArgs: func(b []byte, v []int) ([]int, error) {
+		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		if err != nil {
+			return v, err
+		}
+		if uint64(n) > uint64(len(b)) {
+			return v, msgp.ErrShortBytes
+		}
+		k := len(v)
+		v = append(v, make([]int, n)...)
+		for i := k; i < len(v); i++ {
+			if b, err = readInt(b, &v[i]); err != nil {
+				return v[:i], err
+			}
+		}
+		return v, nil
+	},
+	AppendResults: func(b []byte, v []int) []byte {
+		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		for i := range v {
+			b = appendInt(b, &v[i])
+		}
+		return b
+	},
+	ReadResults: func(b []byte, v []int) error {
+		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		if err != nil {
+			return err
+		}
+		if uint64(n) != uint64(len(v)) {
+			return msgp.ArrayError{Wanted: uint32(len(v)), Got: n}
+		}
+		for i := range v {
+			if b, err = readInt(b, &v[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	AppendExit: func(b []byte, _ *struct{}) []byte {
+		return b
+	},
+	ReadExit: func([]byte, *struct{}) error {
+		return nil
+	},
+	Child: func(b []byte) (mpireimpl.Func[struct{}, int, int, struct{}], error) {
+		v := &BusyPool{}
+		return v.fn(), nil
+	},
+}
+
+// A worker process of this binary serves the task from here, once the package
+// is initialised.
+func init() {
+	mpireimpl.ServePortable(&busyPortable)
+}
+
 // ConvolvePool runs Convolve on a pool of workers. Create it with
 // NewConvolvePool.
 //
@@ -242,7 +393,8 @@ type ConvolvePool struct {
 }
 
 // NewConvolvePool returns a pool that runs Convolve, handing shared to every
-// worker without copying it.
+// worker: as it is to goroutines, as a copy to each worker process
+// (mpire.WithProcesses).
 //
 // opts are the pool's defaults; calls may override the ones that are not pool
 // options.
@@ -250,13 +402,24 @@ type ConvolvePool struct {
 // It panics on an invalid option value.
 func NewConvolvePool(shared *Image, opts ...mpire.Option) *ConvolvePool {
 	p := &ConvolvePool{shared: shared}
-	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, Filter, []float64, struct{}]{
+	fn := p.fn()
+	fn.Portable = &convolvePortable
+	fn.Shared = func(b []byte) []byte {
+		return appendConvolveShared(b, &p.shared)
+	}
+	p.pool = mpireimpl.NewPool(fn, opts...)
+	return p
+}
+
+// fn describes Convolve to the runtime, in this process and in worker
+// processes.
+func (p *ConvolvePool) fn() mpireimpl.Func[struct{}, Filter, []float64, struct{}] {
+	return mpireimpl.Func[struct{}, Filter, []float64, struct{}]{
 		Name:   "Convolve",
 		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:48",
 		Run:    p.run,
 		Format: p.format,
-	}, opts...)
-	return p
+	}
 }
 
 // run calls Convolve for each task of a chunk, writing the results to out.
@@ -326,6 +489,77 @@ func (p *ConvolvePool) Insights() mpire.Insights {
 // and returns the first exit error.
 func (p *ConvolvePool) Close() error {
 	return p.pool.Close()
+}
+
+// convolvePortable is how the values of Convolve cross to and from its worker
+// processes.
+var convolvePortable = mpireimpl.Portable[struct{}, Filter, []float64, struct{}]{
+	Task: "github.com/mpire-go/mpire/examples/benchmarks.ConvolvePool",
+	AppendArgs: func(b []byte, v []Filter) []byte {
+		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		for i := range v {
+			b = appendFilter(b, &v[i])
+		}
+		return b
+	},
+	ReadArgs: func(b []byte, v []Filter) ([]Filter, error) {
+		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		if err != nil {
+			return v, err
+		}
+		if uint64(n) > uint64(len(b)) {
+			return v, msgp.ErrShortBytes
+		}
+		k := len(v)
+		v = append(v, make([]Filter, n)...)
+		for i := k; i < len(v); i++ {
+			if b, err = readFilter(b, &v[i]); err != nil {
+				return v[:i], err
+			}
+		}
+		return v, nil
+	},
+	AppendResults: func(b []byte, v [][]float64) []byte {
+		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		for i := range v {
+			b = appendConvolveResult(b, &v[i])
+		}
+		return b
+	},
+	ReadResults: func(b []byte, v [][]float64) error {
+		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		if err != nil {
+			return err
+		}
+		if uint64(n) != uint64(len(v)) {
+			return msgp.ArrayError{Wanted: uint32(len(v)), Got: n}
+		}
+		for i := range v {
+			if b, err = readConvolveResult(b, &v[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	AppendExit: func(b []byte, _ *struct{}) []byte {
+		return b
+	},
+	ReadExit: func([]byte, *struct{}) error {
+		return nil
+	},
+	Child: func(b []byte) (mpireimpl.Func[struct{}, Filter, []float64, struct{}], error) {
+		v := &ConvolvePool{}
+		if _, err := readConvolveShared(b, &v.shared); err != nil {
+			return mpireimpl.Func[struct{}, Filter, []float64, struct{}]{}, err
+		}
+		return v.fn(), nil
+	},
+}
+
+// A worker process of this binary serves the task from here, once the package
+// is initialised.
+func init() {
+	mpireimpl.ServePortable(&convolvePortable)
 }
 
 // CountPrefixesPool runs CountPrefixes on a pool of workers. Create it with
@@ -537,4 +771,158 @@ func (p *EvaluatePool) Insights() mpire.Insights {
 // and returns the first exit error.
 func (p *EvaluatePool) Close() error {
 	return p.pool.Close()
+}
+
+// appendInt appends the encoding of *v to b.
+func appendInt(b []byte, v *int) []byte {
+	b = msgp.AppendInt(b, int(*v))
+	return b
+}
+
+// readInt decodes what appendInt encoded into *v.
+func readInt(b []byte, v *int) (_ []byte, err error) {
+	var x int
+	if x, b, err = msgp.ReadIntBytes(b); err != nil {
+		return b, err
+	}
+	*v = int(x)
+	return b, nil
+}
+
+// appendFilter appends the encoding of *v to b.
+func appendFilter(b []byte, v *Filter) []byte {
+	b = msgp.AppendArrayHeader(b, 16)
+	for i := range *v {
+		b = msgp.AppendFloat64(b, (*v)[i])
+	}
+	return b
+}
+
+// readFilter decodes what appendFilter encoded into *v.
+func readFilter(b []byte, v *Filter) (_ []byte, err error) {
+	var n uint32
+	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		return b, err
+	}
+	if n != 16 {
+		return b, msgp.ArrayError{Wanted: 16, Got: n}
+	}
+	for i := range *v {
+		if (*v)[i], b, err = msgp.ReadFloat64Bytes(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// appendImage appends the encoding of *v to b.
+func appendImage(b []byte, v *Image) []byte {
+	b = msgp.AppendArrayHeader(b, 3)
+	b = msgp.AppendInt(b, v.W)
+	b = msgp.AppendInt(b, v.H)
+	if v.Px == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Px)))
+		for i2 := range v.Px {
+			b = msgp.AppendFloat64(b, v.Px[i2])
+		}
+	}
+	return b
+}
+
+// readImage decodes what appendImage encoded into *v.
+func readImage(b []byte, v *Image) (_ []byte, err error) {
+	var n uint32
+	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		return b, err
+	}
+	if n != 3 {
+		return b, msgp.ArrayError{Wanted: 3, Got: n}
+	}
+	if v.W, b, err = msgp.ReadIntBytes(b); err != nil {
+		return b, err
+	}
+	if v.H, b, err = msgp.ReadIntBytes(b); err != nil {
+		return b, err
+	}
+	if msgp.IsNil(b) {
+		b = b[1:]
+		v.Px = nil
+	} else {
+		var n2 uint32
+		if n2, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+			return b, err
+		}
+		if uint64(n2) > uint64(len(b)) {
+			return b, msgp.ErrShortBytes
+		}
+		v.Px = make([]float64, n2)
+		for i2 := range v.Px {
+			if v.Px[i2], b, err = msgp.ReadFloat64Bytes(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// appendConvolveResult appends the encoding of *v to b.
+func appendConvolveResult(b []byte, v *[]float64) []byte {
+	if *v == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(*v)))
+		for i := range *v {
+			b = msgp.AppendFloat64(b, (*v)[i])
+		}
+	}
+	return b
+}
+
+// readConvolveResult decodes what appendConvolveResult encoded into *v.
+func readConvolveResult(b []byte, v *[]float64) (_ []byte, err error) {
+	if msgp.IsNil(b) {
+		b = b[1:]
+		*v = nil
+	} else {
+		var n uint32
+		if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+			return b, err
+		}
+		if uint64(n) > uint64(len(b)) {
+			return b, msgp.ErrShortBytes
+		}
+		*v = make([]float64, n)
+		for i := range *v {
+			if (*v)[i], b, err = msgp.ReadFloat64Bytes(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// appendConvolveShared appends the encoding of *v to b.
+func appendConvolveShared(b []byte, v **Image) []byte {
+	if *v == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = appendImage(b, (*v))
+	}
+	return b
+}
+
+// readConvolveShared decodes what appendConvolveShared encoded into *v.
+func readConvolveShared(b []byte, v **Image) (_ []byte, err error) {
+	if msgp.IsNil(b) {
+		b = b[1:]
+		*v = nil
+	} else {
+		*v = new(Image)
+		if b, err = readImage(b, (*v)); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }

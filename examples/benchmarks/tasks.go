@@ -21,12 +21,12 @@ const tinySpins = 55
 
 // Tiny is the tiny task: about 50 ns of integer work.
 //
-//mpire:task
+//mpire:task portable
 func Tiny(x int) int { return spin(uint64(x), tinySpins) }
 
 // Busy spins n rounds: the medium and skewed tasks.
 //
-//mpire:task
+//mpire:task portable
 func Busy(n int) int { return spin(uint64(n), n) }
 
 // Image is the shared image of the numerical workload.
@@ -44,7 +44,7 @@ const downsample = 5
 // Convolve is the full 2-D convolution of the image with f, of which every
 // fifth row and column is kept, as MPIRE's numerical benchmark does it.
 //
-//mpire:task shared=*Image
+//mpire:task shared=*Image portable
 func Convolve(img *Image, f Filter) []float64 {
 	ow, oh := img.W+3, img.H+3
 	full := make([]float64, ow*oh)

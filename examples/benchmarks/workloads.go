@@ -137,6 +137,13 @@ func closureMap(in []int, fn func(context.Context, int) (int, error)) contender 
 	return contender{name: "mpire (closure)", run: func() any { return must(mpire.Map(ctxBackground, in, fn)) }}
 }
 
+// processes is the contender of a portable task's pool with worker
+// processes: its workers started and stopped by the call, as the generated
+// pools here are.
+func processes[R any](run func() ([]R, error)) contender {
+	return contender{name: "mpire (processes)", run: func() any { return must(run()) }}
+}
+
 // busyClosure is the closure a user writes for Busy.
 var busyClosure = func(_ context.Context, n int) (int, error) { return Busy(n), nil }
 
@@ -144,6 +151,7 @@ func tinyWorkload(sz sizes) *workload {
 	in := indexes(sz.tiny)
 	pool := NewTinyPool()
 	insights := NewTinyPool(mpire.WithInsights())
+	procPool := NewTinyPool(mpire.WithProcesses())
 	return &workload{
 		name:  "tiny",
 		about: fmt.Sprintf("%d tasks of ~50 ns integer work, Map over []int", sz.tiny),
@@ -155,6 +163,7 @@ func tinyWorkload(sz sizes) *workload {
 			contender{name: "mpire + progress bar", run: func() any {
 				return must(pool.Map(ctxBackground, in, mpire.WithProgressBarWriter(io.Discard)))
 			}},
+			processes(func() ([]int, error) { return procPool.Map(ctxBackground, in) }),
 		),
 	}
 }
@@ -162,11 +171,14 @@ func tinyWorkload(sz sizes) *workload {
 func mediumWorkload(sz sizes) *workload {
 	in := slices.Repeat([]int{mediumSpins}, sz.medium)
 	pool := NewBusyPool()
+	procPool := NewBusyPool(mpire.WithProcesses())
 	return &workload{
-		name:       "medium",
-		about:      fmt.Sprintf("%d tasks of ~50 µs busy work", sz.medium),
-		tasks:      sz.medium,
-		contenders: mapContenders(in, Busy, "static partition", staticPartition, func() ([]int, error) { return pool.Map(ctxBackground, in) }, closureMap(in, busyClosure)),
+		name:  "medium",
+		about: fmt.Sprintf("%d tasks of ~50 µs busy work", sz.medium),
+		tasks: sz.medium,
+		contenders: mapContenders(in, Busy, "static partition", staticPartition, func() ([]int, error) { return pool.Map(ctxBackground, in) },
+			closureMap(in, busyClosure),
+			processes(func() ([]int, error) { return procPool.Map(ctxBackground, in) })),
 	}
 }
 
@@ -212,13 +224,15 @@ func numericalWorkload(sz sizes) *workload {
 		}
 	}
 	pool := NewConvolvePool(img)
+	procPool := NewConvolvePool(img, mpire.WithProcesses())
 	conv := func(f Filter) []float64 { return Convolve(img, f) }
 	return &workload{
 		python:     map[string]int{"jobs": procs(), "image": sz.image, "filters": len(filters)},
 		name:       "numerical",
 		about:      fmt.Sprintf("one shared %dx%d image, %d random 4x4 filters, full convolution, every 5th row and column kept", sz.image, sz.image, len(filters)),
 		tasks:      len(filters),
-		contenders: mapContenders(filters, conv, "static partition", staticPartition, func() ([][]float64, error) { return pool.Map(ctxBackground, filters) }),
+		contenders: mapContenders(filters, conv, "static partition", staticPartition, func() ([][]float64, error) { return pool.Map(ctxBackground, filters) },
+			processes(func() ([][]float64, error) { return procPool.Map(ctxBackground, filters) })),
 	}
 }
 
