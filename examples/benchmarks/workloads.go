@@ -227,10 +227,10 @@ func numericalWorkload(sz sizes) *workload {
 	procPool := NewConvolvePool(img, mpire.WithProcesses())
 	conv := func(f Filter) []float64 { return Convolve(img, f) }
 	return &workload{
-		python:     map[string]int{"jobs": procs(), "image": sz.image, "filters": len(filters)},
-		name:       "numerical",
-		about:      fmt.Sprintf("one shared %dx%d image, %d random 4x4 filters, full convolution, every 5th row and column kept", sz.image, sz.image, len(filters)),
-		tasks:      len(filters),
+		python: map[string]int{"jobs": procs(), "image": sz.image, "filters": len(filters)},
+		name:   "numerical",
+		about:  fmt.Sprintf("one shared %dx%d image, %d random 4x4 filters, full convolution, every 5th row and column kept", sz.image, sz.image, len(filters)),
+		tasks:  len(filters),
 		contenders: mapContenders(filters, conv, "static partition", staticPartition, func() ([][]float64, error) { return pool.Map(ctxBackground, filters) },
 			processes(func() ([][]float64, error) { return procPool.Map(ctxBackground, filters) })),
 	}
