@@ -230,6 +230,12 @@ func (x *processExecutor[St, A, R, E]) failure(phase Phase, r *run[A, R], n int,
 		}
 	case errors.As(err, &exit):
 		te.Err = fmt.Errorf("%w: %v", ErrWorkerDied, exit)
+		if phase == PhaseTask && r != nil && len(r.args)-n > 1 {
+			// The process died with the whole run: which of its tasks
+			// took it down is not known, only that none after Index
+			// completed. WithChunkSize(1) names the very task.
+			te.Err = fmt.Errorf("%w: %v (during tasks %d to %d, none of which completed)", ErrWorkerDied, exit, r.start+n, r.start+len(r.args)-1)
+		}
 		x.child, x.ready = nil, false
 	}
 	return te
