@@ -38,14 +38,14 @@ func newSquarePool(opts ...mpire.Option) *mpireimpl.Pool[struct{}, int, int, str
 	}, opts...)
 }
 
-func ExamplePool_Map() {
+func ExampleWithJobs() {
 	pool := newSquarePool(mpire.WithJobs(4))
 	squares, err := pool.Map(context.Background(), []int{1, 2, 3, 4, 5})
 	fmt.Println(squares, err)
 	// Output: [1 4 9 16 25] <nil>
 }
 
-func ExamplePool_IMap() {
+func ExampleWithMaxTasksActive() {
 	pool := newSquarePool(mpire.WithJobs(2))
 	// Any iter.Seq, even an endless one: at most 8 tasks are taken ahead.
 	for sq, err := range pool.IMap(context.Background(), slices.Values([]int{3, 2, 1}), mpire.WithMaxTasksActive(8)) {
@@ -61,7 +61,7 @@ func ExamplePool_IMap() {
 	// 1
 }
 
-func ExamplePool_ApplyAsync() {
+func ExampleAsyncResult() {
 	pool := newSquarePool(mpire.WithKeepAlive())
 	defer pool.Close()
 	results := []*mpire.AsyncResult[int]{
