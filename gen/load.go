@@ -115,7 +115,7 @@ func Load(cfg Config) (*Package, error) {
 			builds = append(builds, td)
 		}
 	}
-	checkNames(r, pkg.Types, output, model.Tasks)
+	checkNames(r, pkg, output, model.Tasks)
 	if len(model.Tasks) > 0 {
 		checkPredeclared(r, pkg.Types, output)
 	}
@@ -386,9 +386,11 @@ func readFile(r *reporter, file *ast.File, build string) []taskDecl {
 	return decls
 }
 
-// checkNames refuses generated names that collide with each other or with
-// the package's own declarations.
-func checkNames(r *reporter, pkg *types.Package, output string, tasks []*Task) {
+// checkNames refuses generated names that collide with each other, with
+// the package's own declarations, or with what a file of it imports under
+// that name, dot imports included: the package block and a file's block
+// cannot declare the same name.
+func checkNames(r *reporter, pkg *packages.Package, output string, tasks []*Task) {
 	seen := map[string]*Task{}
 	for _, t := range tasks {
 		for _, name := range generatedNames(t) {
@@ -397,12 +399,35 @@ func checkNames(r *reporter, pkg *types.Package, output string, tasks []*Task) {
 				break
 			}
 			seen[name] = t
-			if obj := pkg.Scope().Lookup(name); obj != nil && r.fset.Position(obj.Pos()).Filename != output {
-				r.diags = append(r.diags, Diagnostic{Pos: t.Pos, Msg: fmt.Sprintf("task %s would generate %s, already declared at %s: give the task another name=", t.Func, name, shortPos(r.fset.Position(obj.Pos())))})
+			if where := declaredAs(r.fset, pkg, output, name); where != "" {
+				r.diags = append(r.diags, Diagnostic{Pos: t.Pos, Msg: fmt.Sprintf("task %s would generate %s, %s: give the task another name=", t.Func, name, where)})
 				break
 			}
 		}
 	}
+}
+
+// declaredAs says where the package, outside its old generated file,
+// declares or imports name; "" when nowhere.
+func declaredAs(fset *token.FileSet, pkg *packages.Package, output, name string) string {
+	if obj := pkg.Types.Scope().Lookup(name); obj != nil && fset.Position(obj.Pos()).Filename != output {
+		return "already declared at " + shortPos(fset.Position(obj.Pos()))
+	}
+	for _, file := range pkg.Syntax {
+		filename := fset.Position(file.Package).Filename
+		scope := pkg.TypesInfo.Scopes[file]
+		if filename == output || scope == nil {
+			continue
+		}
+		switch obj := scope.Lookup(name).(type) {
+		case nil:
+		case *types.PkgName:
+			return fmt.Sprintf("the name %s imports %s as", filepath.Base(filename), obj.Imported().Path())
+		default:
+			return fmt.Sprintf("which %s dot-imports from %s", filepath.Base(filename), obj.Pkg().Path())
+		}
+	}
+	return ""
 }
 
 // predeclared are the predeclared names that generated code refers to.
