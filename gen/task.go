@@ -234,6 +234,12 @@ func (c *checker) resolveType(fd *ast.FuncDecl, d *directive, key string) types.
 	case isUninstantiated(tv.Type):
 		r.errorf(kv.pos, "%s=%s names a generic type: give its type arguments, as in %s=%s[int]", key, kv.value, key, kv.value)
 		return nil
+	case isConstraint(tv.Type):
+		r.errorf(kv.pos, "%s=%s is a constraint, not a value type: only a type parameter can have it", key, kv.value)
+		return nil
+	case key == "shared" && (isNamed(tv.Type, "context", "Context") || isNamed(tv.Type, enginePath, "WorkerID")):
+		r.errorf(kv.pos, "shared=%s: a parameter of that type is the task's %s, so it cannot be the shared object; wrap it in a type of your own", kv.value, leadingName(tv.Type))
+		return nil
 	case key == "state" && isPointer(tv.Type):
 		r.errorf(kv.pos, "state=%s: name the state type itself; the worker state parameter is a pointer to it", kv.value)
 		return nil
@@ -253,6 +259,21 @@ func isUninstantiated(t types.Type) bool {
 	return false
 }
 
+// isConstraint reports whether t is an interface that only constrains type
+// parameters (comparable, interface{ ~int }), which no value can have.
+func isConstraint(t types.Type) bool {
+	iface, ok := types.Unalias(t).Underlying().(*types.Interface)
+	return ok && !iface.IsMethodSet()
+}
+
+// leadingName names the leading parameter of a ctx or worker id type.
+func leadingName(t types.Type) string {
+	if isNamed(t, "context", "Context") {
+		return "ctx context.Context"
+	}
+	return "worker id mpire.WorkerID"
+}
+
 // stripPos removes the position types.Eval puts before its messages, which
 // points into the expression rather than the source.
 func stripPos(err error) string {
@@ -268,17 +289,19 @@ type kinds struct {
 	shared, state types.Type
 }
 
-// of returns the kind of a parameter type, 0 when it can only be a task
-// argument.
-func (k kinds) of(t types.Type) Kind {
+// of returns the first kind after the kind last that a parameter of type t
+// can be, 0 when none. The order decides where two kinds share a type
+// (shared=*T state=T): the first such parameter is the shared object, the
+// next the state.
+func (k kinds) of(t types.Type, last Kind) Kind {
 	switch {
-	case isNamed(t, "context", "Context"):
+	case last < Ctx && isNamed(t, "context", "Context"):
 		return Ctx
-	case isNamed(t, enginePath, "WorkerID"):
+	case last < WorkerID && isNamed(t, enginePath, "WorkerID"):
 		return WorkerID
-	case k.shared != nil && types.Identical(t, k.shared):
+	case last < Shared && k.shared != nil && types.Identical(t, k.shared):
 		return Shared
-	case k.state != nil && types.Identical(t, types.NewPointer(k.state)):
+	case last < State && k.state != nil && types.Identical(t, types.NewPointer(k.state)):
 		return State
 	}
 	return 0
@@ -293,14 +316,14 @@ func (k kinds) classify(r *reporter, sig *types.Signature) (leading []Kind, args
 	var last Kind
 	for i := range params.Len() {
 		p := params.At(i)
-		kind := k.of(p.Type())
+		kind := k.of(p.Type(), last)
 		inArgs := len(args) > 0
 		switch {
-		case kind > last && !inArgs:
+		case kind != 0 && !inArgs:
 			leading = append(leading, kind)
 			last = kind
 			continue
-		case kind == Ctx || kind == WorkerID:
+		case isNamed(p.Type(), "context", "Context") || isNamed(p.Type(), enginePath, "WorkerID"):
 			r.errorf(p.Pos(), "parameter %s is out of place: the order is ctx context.Context, id mpire.WorkerID, the shared object, the worker state, then the task arguments", paramName(p, i))
 			continue
 		case !inArgs && last < State && k.state != nil && types.Identical(p.Type(), k.state):
@@ -348,8 +371,8 @@ func (k kinds) hook(r *reporter, pkg *packages.Package, kv keyValue, key string)
 	params := sig.Params()
 	for i := range params.Len() {
 		p := params.At(i)
-		kind := k.of(p.Type())
-		if kind == 0 || kind <= last {
+		kind := k.of(p.Type(), last)
+		if kind == 0 {
 			r.errorf(p.Pos(), "%s function %s: parameter %s (%s) is not one of ctx context.Context, id mpire.WorkerID, the shared object or the worker state, in that order", key, fn.Name(), paramName(p, i), typeString(p.Type(), p.Pkg()))
 			return nil, nil
 		}
