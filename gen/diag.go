@@ -41,6 +41,17 @@ func (ds Diagnostics) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// add appends a diagnostic, or joins a continuation line of the type
+// checker ("\tother declaration of X") to the diagnostic it explains.
+func (ds Diagnostics) add(pos token.Position, msg string) Diagnostics {
+	if rest, ok := strings.CutPrefix(msg, "\t"); ok && len(ds) > 0 {
+		last := &ds[len(ds)-1]
+		last.Msg += fmt.Sprintf("\n\t%s: %s", shortPos(pos), rest)
+		return ds
+	}
+	return append(ds, Diagnostic{Pos: pos, Msg: msg})
+}
+
 func (ds Diagnostics) sort() {
 	slices.SortStableFunc(ds, func(a, b Diagnostic) int {
 		return cmp.Or(

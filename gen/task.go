@@ -3,6 +3,7 @@ package gen
 import (
 	"fmt"
 	"go/ast"
+	"go/build/constraint"
 	"go/token"
 	"go/types"
 	"strings"
@@ -15,7 +16,7 @@ import (
 type taskDecl struct {
 	fd    *ast.FuncDecl
 	d     *directive
-	build string // the build constraint of its file, "" for none
+	build constraint.Expr // the build constraint of its file, nil for none
 }
 
 // base is the name the task's generated names derive from.
@@ -44,11 +45,12 @@ type checker struct {
 	r         *reporter
 	pkg       *packages.Package
 	conv      *converter
-	funcs     map[string]*ast.FuncDecl // the package's top-level functions
-	generated map[string]string        // a name to be generated → its task
-	invalid   []*ast.FuncDecl          // tasks with a type that did not type-check
-	output    string                   // the old generated file, whose declarations do not count
-	codecs    *codecSet                // the codecs of portable tasks
+	funcs     map[string]*ast.FuncDecl   // the package's top-level functions
+	builds    map[string]constraint.Expr // a file's name → its build constraint
+	generated map[string]string          // a name to be generated → its task
+	invalid   []*ast.FuncDecl            // tasks with a type that did not type-check
+	output    string                     // the old generated file, whose declarations do not count
+	codecs    *codecSet                  // the codecs of portable tasks
 }
 
 // readTask checks the function of td and returns its model, or nil after

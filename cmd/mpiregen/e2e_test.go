@@ -75,7 +75,7 @@ func TestConstrainedTaskBuildsEverywhere(t *testing.T) {
 		t.Skip("cross-compiles")
 	}
 	for _, goos := range []string{"darwin"} {
-		goCmd(t, goldenDir, []string{"GOOS=" + goos}, "vet", "./constrained")
+		goCmd(t, goldenDir, []string{"GOOS=" + goos}, "vet", "./constrained", "./equivalent_constraints", "./hook_constraints")
 	}
 }
 
