@@ -307,3 +307,28 @@ func TestFlags(t *testing.T) {
 		t.Fatalf("two directories: exit %d", code)
 	}
 }
+
+// TestNothingToGenerate runs mpiregen where there is nothing to generate
+// for: a package of test files only succeeds in silence, a directory
+// without Go files says so, once, without a position.
+func TestNothingToGenerate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	t.Parallel()
+	dir := newModule(t, map[string]string{
+		"tests/x_test.go": "package tests\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n",
+		"empty/README":    "no Go here\n",
+	})
+	stdout, stderr, code := mpiregen(t, filepath.Join(dir, "tests"))
+	if code != 0 || len(stdout)+len(stderr) > 0 {
+		t.Errorf("test files only: exit status %d, want 0 and no output; got:\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tests", "mpire_gen.go")); err == nil {
+		t.Error("test files only: mpiregen wrote a file")
+	}
+	_, stderr, code = mpiregen(t, filepath.Join(dir, "empty"))
+	if want := "mpiregen: no Go files in " + filepath.Join(dir, "empty") + "\n"; code != 1 || string(stderr) != want {
+		t.Errorf("no Go files: exit status %d and\n%s\nwant 1 and\n%s", code, stderr, want)
+	}
+}
