@@ -531,6 +531,7 @@ func readFile(r *reporter, file *ast.File, build constraint.Expr) []taskDecl {
 		}
 	}
 	var decls []taskDecl
+	seen := map[*ast.FuncDecl]bool{}
 	for _, group := range file.Comments {
 		for _, c := range group.List {
 			if !isDirective(c) {
@@ -549,7 +550,12 @@ func readFile(r *reporter, file *ast.File, build constraint.Expr) []taskDecl {
 				}
 			case fd.Recv != nil:
 				r.errorf(c.Slash, "//mpire:task on method %s: a task must be a top-level function, not a method", fd.Name.Name)
+			case seen[fd]:
+				r.task = fd.Name.Name
+				r.errorf(c.Slash, "a second //mpire:task on the same function: a function has one; to give it several pools, call it from other functions")
+				r.task = ""
 			case d != nil:
+				seen[fd] = true
 				decls = append(decls, taskDecl{fd: fd, d: d, build: build})
 			}
 		}

@@ -347,6 +347,11 @@ func isPointerTwin(a, b types.Type) bool {
 
 // hook checks the init or exit function named by kv.
 func (k kinds) hook(r *reporter, pkg *packages.Package, kv keyValue, key string) (*Hook, *types.Func) {
+	if kv.value == "init" {
+		// Go's own init functions cannot be named, not even by mpiregen.
+		r.errorf(kv.pos, "%s=init: a function named init runs once, before main, and no code can call it: give the %s function another name", key, key)
+		return nil, nil
+	}
 	obj := pkg.Types.Scope().Lookup(kv.value)
 	fn, ok := obj.(*types.Func)
 	if !ok {
@@ -426,9 +431,15 @@ func paramName(p *types.Var, i int) string {
 	return p.Name()
 }
 
-// typeString writes t as seen from package from.
+// typeString writes t as seen from package from, other packages by their
+// names, as its source names them (http.Client, not net/http.Client).
 func typeString(t types.Type, from *types.Package) string {
-	return types.TypeString(t, types.RelativeTo(from))
+	return types.TypeString(t, func(p *types.Package) string {
+		if p == from {
+			return ""
+		}
+		return p.Name()
+	})
 }
 
 func upperFirst(s string) string {
