@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/build/constraint"
+	"go/parser"
 	"go/token"
 	"go/types"
 	"strings"
@@ -109,6 +110,13 @@ func (c *checker) readTask(td taskDecl) *Task {
 		r.errorf(fd.Type.Func, "it returns %s; a task returns R or (R, error)", resultsString(res))
 	}
 
+	for _, key := range []string{"init", "exit"} {
+		if kv, ok := d.keys[key]; ok && c.elsewhere(kv.value) {
+			// Its hook is in a file of another build: so is the
+			// task, as the generated file will be.
+			return nil
+		}
+	}
 	var initFn, exitFn *types.Func
 	if kv, ok := d.keys["init"]; ok {
 		t.Init, initFn = k.hook(r, c.pkg, kv, "init")
@@ -168,6 +176,29 @@ func (c *checker) readTask(td taskDecl) *Task {
 		return nil
 	}
 	return t
+}
+
+// elsewhere reports whether name is a function only of files that this
+// build leaves out (setup_windows.go, on Linux).
+func (c *checker) elsewhere(name string) bool {
+	if _, ok := c.pkg.Types.Scope().Lookup(name).(*types.Func); ok {
+		return false
+	}
+	for _, file := range c.pkg.IgnoredFiles {
+		if strings.HasSuffix(file, "_test.go") || !strings.HasSuffix(file, ".go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		for _, decl := range f.Decls {
+			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isAnonymous reports whether t is a struct or interface type literal with

@@ -332,3 +332,27 @@ func TestNothingToGenerate(t *testing.T) {
 		t.Errorf("no Go files: exit status %d and\n%s\nwant 1 and\n%s", code, stderr, want)
 	}
 }
+
+// TestOtherPlatformWithoutTheHook runs mpiregen, for a platform where the
+// init function is not built, on the case whose task is built everywhere:
+// the task is not built there either, and the Linux file stays.
+func TestOtherPlatformWithoutTheHook(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	t.Parallel()
+	dir := filepath.Join(goldenDir, "hook_constraints")
+	before, err := os.ReadFile(filepath.Join(dir, "mpire_gen.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(tool(t), "mpiregen"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=darwin")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("GOOS=darwin mpiregen: %v\n%s", err, out)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "mpire_gen.go")); !bytes.Equal(before, after) {
+		t.Errorf("GOOS=darwin mpiregen changed mpire_gen.go:\n%s", after)
+	}
+}
