@@ -623,6 +623,8 @@ func checkPredeclared(r *reporter, pkg *types.Package, output string) {
 	}
 }
 
+// shortPos writes a position for a message, its file marked so that
+// Diagnostic.String writes it as it writes the diagnostic's own.
 func shortPos(p token.Position) string {
-	return fmt.Sprintf("%s:%d:%d", filepath.Base(p.Filename), p.Line, p.Column)
+	return fmt.Sprintf("%c%s%c:%d:%d", fileMark, p.Filename, fileMark, p.Line, p.Column)
 }
