@@ -19,14 +19,28 @@ type Diagnostic struct {
 // file relative to the directory base when that is shorter, as the go
 // command shortens paths.
 func (d Diagnostic) String(base string) string {
-	file := d.Pos.Filename
-	if rel, err := filepath.Rel(base, file); err == nil && base != "" && len(rel) < len(file) {
-		file = rel
+	file := relative(base, d.Pos.Filename)
+	// The positions in the message (other declaration at...) the same way.
+	parts := strings.Split(d.Msg, string(fileMark))
+	for i := 1; i < len(parts); i += 2 {
+		parts[i] = relative(base, parts[i])
 	}
+	msg := strings.Join(parts, "")
 	if d.Pos.Line == 0 {
-		return fmt.Sprintf("%s: %s", file, d.Msg)
+		return fmt.Sprintf("%s: %s", file, msg)
 	}
-	return fmt.Sprintf("%s:%d:%d: %s", file, d.Pos.Line, d.Pos.Column, d.Msg)
+	return fmt.Sprintf("%s:%d:%d: %s", file, d.Pos.Line, d.Pos.Column, msg)
+}
+
+// fileMark encloses the file names of positions in messages.
+const fileMark = '\x00'
+
+// relative returns file relative to base when that is shorter.
+func relative(base, file string) string {
+	if rel, err := filepath.Rel(base, file); err == nil && base != "" && len(rel) < len(file) {
+		return rel
+	}
+	return file
 }
 
 // Diagnostics is the error returned by Load when the package cannot be
@@ -39,6 +53,17 @@ func (ds Diagnostics) Error() string {
 		lines[i] = d.String("")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// add appends a diagnostic, or joins a continuation line of the type
+// checker ("\tother declaration of X") to the diagnostic it explains.
+func (ds Diagnostics) add(pos token.Position, msg string) Diagnostics {
+	if rest, ok := strings.CutPrefix(msg, "\t"); ok && len(ds) > 0 {
+		last := &ds[len(ds)-1]
+		last.Msg += fmt.Sprintf("\n\t%s: %s", shortPos(pos), rest)
+		return ds
+	}
+	return append(ds, Diagnostic{Pos: pos, Msg: msg})
 }
 
 func (ds Diagnostics) sort() {

@@ -47,8 +47,17 @@ func parseDirective(r *reporter, c *ast.Comment) *directive {
 	}
 	d := &directive{pos: c.Slash, keys: map[string]keyValue{}}
 	ok := true
-	for _, f := range fields(text, len(taskDirective)) {
+	fs := fields(text, len(taskDirective))
+	for i := 0; i < len(fs); i++ {
+		f := fs[i]
 		pos := c.Slash + token.Pos(f.offset)
+		if spaced, n := spacedKey(fs[i:]); n > 1 {
+			key, value, _ := strings.Cut(spaced, "=")
+			r.errorf(pos, "spaces around = in %q in //mpire:task: write %s=%s", spaced, strings.TrimSpace(key), strings.TrimSpace(value))
+			ok = false
+			i += n - 1
+			continue
+		}
 		key, value, found := strings.Cut(f.text, "=")
 		flag := slices.Contains(flagKeys, key)
 		switch {
@@ -74,7 +83,7 @@ func parseDirective(r *reporter, c *ast.Comment) *directive {
 			ok = false
 			continue
 		}
-		if strings.HasPrefix(value, `"`) {
+		if strings.HasPrefix(value, `"`) || strings.HasPrefix(value, "`") {
 			unquoted, err := strconv.Unquote(value)
 			if err != nil {
 				r.errorf(pos, "%s=%s: malformed quoted value", key, value)
@@ -92,6 +101,23 @@ func parseDirective(r *reporter, c *ast.Comment) *directive {
 	}
 	d.refused = !ok
 	return d
+}
+
+// spacedKey recognises key = value, key =value and key= value at the start
+// of fs: it returns them as written and how many fields they take, 1 when
+// fs[0] is not one of them.
+func spacedKey(fs []field) (string, int) {
+	n := 1
+	text := fs[0].text
+	if !strings.Contains(text, "=") && len(fs) > n && strings.HasPrefix(fs[n].text, "=") {
+		text += " " + fs[n].text
+		n++
+	}
+	if strings.HasSuffix(text, "=") && len(fs) > n && !strings.Contains(fs[n].text, "=") {
+		text += " " + fs[n].text
+		n++
+	}
+	return text, n
 }
 
 // closest returns the candidate nearest to word, if one is near enough to
@@ -139,17 +165,21 @@ type field struct {
 	offset int // byte offset in the comment
 }
 
-// fields splits text[from:] at spaces and tabs outside double quotes, so a
-// type with spaces can be written shared="func(int) int".
+// fields splits text[from:] at spaces and tabs outside double quotes and
+// backquotes, so a type with spaces can be written shared="func(int) int".
 func fields(text string, from int) []field {
 	var out []field
-	start, quoted := -1, false
+	start, quote := -1, byte(0)
 	for i := from; i <= len(text); i++ {
 		end := i == len(text)
-		if !end && text[i] == '"' && (i == 0 || text[i-1] != '\\') {
-			quoted = !quoted
+		switch {
+		case end:
+		case quote == 0 && (text[i] == '"' || text[i] == '`'):
+			quote = text[i]
+		case quote == '"' && text[i] == '"' && text[i-1] != '\\', quote == '`' && text[i] == '`':
+			quote = 0
 		}
-		space := end || (!quoted && (text[i] == ' ' || text[i] == '\t'))
+		space := end || (quote == 0 && (text[i] == ' ' || text[i] == '\t'))
 		switch {
 		case space && start >= 0:
 			out = append(out, field{text: text[start:i], offset: start})

@@ -25,6 +25,8 @@ func TestFieldsSplitsOutsideQuotes(t *testing.T) {
 		{"//mpire:task  state=M\tshared=*D ", []string{"state=M", "shared=*D"}},
 		{`//mpire:task shared="func(int) int" name=F`, []string{`shared="func(int) int"`, "name=F"}},
 		{`//mpire:task shared="a \" b"`, []string{`shared="a \" b"`}},
+		{"//mpire:task shared=`struct{ A int \"k\" }` name=F", []string{"shared=`struct{ A int \"k\" }`", "name=F"}},
+		{"//mpire:task shared = int", []string{"shared", "=", "int"}},
 	} {
 		var got []string
 		for _, f := range fields(tc.text, len(taskDirective)) {
@@ -35,6 +37,26 @@ func TestFieldsSplitsOutsideQuotes(t *testing.T) {
 		}
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("fields(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
+func TestSpacedKey(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want string
+		n    int
+	}{
+		{"//mpire:task shared = int", "shared = int", 3},
+		{"//mpire:task shared =int name=A", "shared =int", 2},
+		{"//mpire:task shared= int", "shared= int", 2},
+		{"//mpire:task shared= name=A", "shared=", 1},
+		{"//mpire:task portable name=A", "portable", 1},
+		{"//mpire:task shared=int", "shared=int", 1},
+	} {
+		got, n := spacedKey(fields(tc.text, len(taskDirective)))
+		if got != tc.want || n != tc.n {
+			t.Errorf("spacedKey(%q) = %q, %d; want %q, %d", tc.text, got, n, tc.want, tc.n)
 		}
 	}
 }

@@ -1,11 +1,13 @@
 package gen
 
 import (
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/build"
 	"go/build/constraint"
 	"go/parser"
+	"go/scanner"
 	"go/token"
 	"go/types"
 	"maps"
@@ -69,13 +71,24 @@ func Load(cfg Config) (*Package, error) {
 	if err != nil {
 		return nil, err
 	}
+	testDiags := testDirectives(fset, dir)
 	if pkg.Types == nil || len(pkg.Syntax) == 0 {
-		return nil, loadErrors(pkg, output, nil)
+		ds := append(loadErrors(pkg, output, nil), testDiags...)
+		switch {
+		case len(ds) > 0 && ds[0].Pos.Filename == "":
+			// The go command's own words: no Go files, most often.
+			return nil, errors.New(ds[0].Msg)
+		case len(ds) > 0:
+			ds.sort()
+			return nil, ds
+		}
+		// Only test files, without directives: nothing to do.
+		return &Package{Name: pkg.Name, Path: pkg.PkgPath, Dir: dir}, nil
 	}
 
-	r := &reporter{fset: fset}
+	r := &reporter{fset: fset, diags: testDiags}
 	c := &checker{r: r, pkg: pkg, conv: &converter{},
-		funcs: map[string]*ast.FuncDecl{}, generated: map[string]string{}, output: output}
+		funcs: map[string]*ast.FuncDecl{}, builds: map[string]constraint.Expr{}, generated: map[string]string{}, output: output}
 	c.codecs = newCodecSet(c)
 	var decls []taskDecl
 	for _, file := range pkg.Syntax {
@@ -83,7 +96,8 @@ func Load(cfg Config) (*Package, error) {
 		if name == output {
 			continue
 		}
-		decls = append(decls, readFile(r, file, constraintString(fileConstraint(file, name)))...)
+		c.builds[name] = fileConstraint(file, name)
+		decls = append(decls, readFile(r, file, c.builds[name])...)
 		for _, decl := range file.Decls {
 			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil {
 				c.funcs[fd.Name.Name] = fd
@@ -105,17 +119,17 @@ func Load(cfg Config) (*Package, error) {
 		}
 	}
 	model.OtherBuild = src != nil && !slices.Contains(pkg.CompiledGoFiles, output)
-	var builds []taskDecl
+	var builds []taskBuild
 	for _, td := range decls {
 		if td.d.refused {
 			continue
 		}
 		if t := c.readTask(td); t != nil {
 			model.Tasks = append(model.Tasks, t)
-			builds = append(builds, td)
+			builds = append(builds, c.taskBuild(td, t))
 		}
 	}
-	checkNames(r, pkg.Types, output, model.Tasks)
+	checkNames(r, pkg, output, model.Tasks)
 	if len(model.Tasks) > 0 {
 		checkPredeclared(r, pkg.Types, output)
 	}
@@ -126,8 +140,11 @@ func Load(cfg Config) (*Package, error) {
 
 	// Type errors explain problems in the tasks, or make their types
 	// unusable: then report them, except the uses of what is about to be
-	// generated.
-	if len(r.diags) > 0 || len(c.invalid) > 0 {
+	// generated. Syntax errors are always reported: the package cannot
+	// build, whatever is generated.
+	if syntax := parseErrors(pkg, output); len(syntax) > 0 {
+		r.diags = append(r.diags, syntax...)
+	} else if len(r.diags) > 0 || len(c.invalid) > 0 {
 		r.diags = append(r.diags, loadErrors(pkg, output, c.generated)...)
 	}
 	if len(r.diags) == 0 {
@@ -157,25 +174,107 @@ func Load(cfg Config) (*Package, error) {
 	return model, nil
 }
 
+// testDirectives reports the directives of the package's _test.go files,
+// which mpiregen does not read: go generate would not see their pools.
+func testDirectives(fset *token.FileSet, dir string) Diagnostics {
+	names, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
+	r := &reporter{fset: fset}
+	for _, name := range names {
+		f, err := parser.ParseFile(fset, name, nil, parser.ParseComments|parser.SkipObjectResolution)
+		if f == nil || err != nil && len(f.Comments) == 0 {
+			continue
+		}
+		onFunc := map[*ast.CommentGroup]string{}
+		for _, decl := range f.Decls {
+			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Doc != nil {
+				onFunc[fd.Doc] = fd.Name.Name
+			}
+		}
+		for _, group := range f.Comments {
+			for _, c := range group.List {
+				if isDirective(c) {
+					r.task = onFunc[group]
+					r.errorf(c.Slash, "%s in a _test.go file: mpiregen reads only the package's other files; move the task into one of them", strings.Fields(c.Text)[0])
+				}
+			}
+		}
+		r.task = ""
+	}
+	return r.diags
+}
+
+// syntaxErrors turns the parser's errors into diagnostics.
+func syntaxErrors(err error) error {
+	var list scanner.ErrorList
+	if !errors.As(err, &list) {
+		return err
+	}
+	var ds Diagnostics
+	for _, e := range list {
+		ds = append(ds, Diagnostic{Pos: e.Pos, Msg: e.Msg})
+	}
+	return ds
+}
+
 // IsGenerated reports whether src is a file that mpiregen wrote.
 func IsGenerated(src []byte) bool {
 	line, _, _ := strings.Cut(string(src), "\n")
 	return strings.TrimRight(line, "\r") == Header
 }
 
-// checkBuilds returns the build constraint of the files that declare the
-// tasks, which the generated file takes on; they must all have the same.
-func checkBuilds(r *reporter, decls []taskDecl) string {
-	if len(decls) == 0 {
-		return ""
-	}
-	first := decls[0]
-	for _, td := range decls[1:] {
-		if td.build != first.build {
-			r.errorf(td.fd.Pos(), "task %s is declared in a file built %s, task %s in one built %s: mpiregen writes one file for them all; move the tasks into files with the same build constraints", td.fd.Name.Name, buildString(td.build), first.fd.Name.Name, buildString(first.build))
+// taskBuild is where a task builds: where its file does and, when they are
+// in files built in fewer places, its init and exit functions do.
+func (c *checker) taskBuild(td taskDecl, t *Task) taskBuild {
+	b := taskBuild{task: t.Func, pos: td.fd.Pos(), expr: td.build}
+	for _, h := range []struct {
+		hook *Hook
+		key  string
+	}{{t.Init, "init"}, {t.Exit, "exit"}} {
+		if h.hook == nil || c.funcs[h.hook.Func] == nil {
+			continue
+		}
+		file := c.r.fset.Position(c.funcs[h.hook.Func].Pos()).Filename
+		if e := c.builds[file]; !implies(b.expr, e) {
+			b.expr = and(b.expr, e)
+			b.hooks = append(b.hooks, "its "+h.key+" function "+h.hook.Func)
 		}
 	}
-	return first.build
+	return b
+}
+
+// taskBuild is the build constraint of a task, nil for none.
+type taskBuild struct {
+	task  string
+	pos   token.Pos
+	expr  constraint.Expr
+	hooks []string // the init and exit functions that narrowed it
+}
+
+// where says where the task builds, after "task X"; later, for the
+// second task of a message, says it shorter when both are plain.
+func (b taskBuild) where(later bool) string {
+	if len(b.hooks) > 0 {
+		return "is built " + buildString(b.expr) + ", as " + strings.Join(b.hooks, " and ") + " is"
+	}
+	if later {
+		return "in one built " + buildString(b.expr)
+	}
+	return "is declared in a file built " + buildString(b.expr)
+}
+
+// checkBuilds returns the build constraint of the tasks, which the
+// generated file takes on; they must all build in the same places.
+func checkBuilds(r *reporter, builds []taskBuild) string {
+	if len(builds) == 0 {
+		return ""
+	}
+	first := builds[0]
+	for _, b := range builds[1:] {
+		if !implies(b.expr, first.expr) || !implies(first.expr, b.expr) {
+			r.errorf(b.pos, "task %s %s, task %s %s: mpiregen writes one file for them all; move the tasks into files with the same build constraints", b.task, b.where(false), first.task, first.where(len(b.hooks)+len(first.hooks) == 0))
+		}
+	}
+	return constraintString(first.expr)
 }
 
 func constraintString(e constraint.Expr) string {
@@ -185,11 +284,67 @@ func constraintString(e constraint.Expr) string {
 	return e.String()
 }
 
-func buildString(build string) string {
-	if build == "" {
+func buildString(e constraint.Expr) string {
+	if e == nil {
 		return "for every platform"
 	}
-	return "only where " + build
+	return "only where " + e.String()
+}
+
+// addTags numbers the tags of e not in tags yet. Eval would not do: it
+// stops early, as && and || do.
+func addTags(tags map[string]int, e constraint.Expr) {
+	switch e := e.(type) {
+	case *constraint.TagExpr:
+		if _, ok := tags[e.Tag]; !ok {
+			tags[e.Tag] = len(tags)
+		}
+	case *constraint.NotExpr:
+		addTags(tags, e.X)
+	case *constraint.AndExpr:
+		addTags(tags, e.X)
+		addTags(tags, e.Y)
+	case *constraint.OrExpr:
+		addTags(tags, e.X)
+		addTags(tags, e.Y)
+	}
+}
+
+// and joins two build constraints, either of which may be nil.
+func and(x, y constraint.Expr) constraint.Expr {
+	switch {
+	case x == nil:
+		return y
+	case y == nil:
+		return x
+	}
+	return &constraint.AndExpr{X: x, Y: y}
+}
+
+// maxTags bounds the truth tables of implies; beyond it, constraints are
+// compared as written.
+const maxTags = 16
+
+// implies reports whether every set of tags that satisfies x satisfies y,
+// nil being true: equivalent constraints (darwin || linux, linux || darwin)
+// imply each other, however they are written.
+func implies(x, y constraint.Expr) bool {
+	if y == nil {
+		return true
+	}
+	tags := map[string]int{}
+	addTags(tags, x)
+	addTags(tags, y)
+	if len(tags) > maxTags {
+		return x != nil && x.String() == y.String()
+	}
+	for set := range 1 << len(tags) {
+		has := func(tag string) bool { return set&(1<<tags[tag]) != 0 }
+		if (x == nil || x.Eval(has)) && !y.Eval(has) {
+			return false
+		}
+	}
+	return true
 }
 
 // Check type-checks pkg's files with src as its generated file and returns
@@ -205,7 +360,7 @@ func Check(cfg Config, pkg *Package, src []byte) error {
 	for _, name := range pkg.Files {
 		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
 		if err != nil {
-			return err
+			return syntaxErrors(err)
 		}
 		files = append(files, f)
 	}
@@ -248,7 +403,7 @@ func Check(cfg Config, pkg *Package, src []byte) error {
 		}),
 		Error: func(err error) {
 			if te, ok := err.(types.Error); ok {
-				ds = append(ds, Diagnostic{Pos: te.Fset.Position(te.Pos), Msg: te.Msg})
+				ds = ds.add(te.Fset.Position(te.Pos), te.Msg)
 			}
 		},
 	}
@@ -321,7 +476,23 @@ func loadErrors(pkg *packages.Package, output string, generated map[string]strin
 		if pos.Filename == output {
 			continue
 		}
-		ds = append(ds, Diagnostic{Pos: pos, Msg: e.Msg})
+		ds = ds.add(pos, e.Msg)
+	}
+	return ds
+}
+
+// parseErrors returns the package's syntax errors, once each: with them,
+// its type errors are noise, as they are to the compiler.
+func parseErrors(pkg *packages.Package, output string) Diagnostics {
+	var ds Diagnostics
+	for _, e := range pkg.Errors {
+		pos := parsePos(e.Pos)
+		if e.Kind != packages.ParseError || pos.Filename == output {
+			continue
+		}
+		if d := (Diagnostic{Pos: pos, Msg: e.Msg}); !slices.Contains(ds, d) {
+			ds = append(ds, d)
+		}
 	}
 	return ds
 }
@@ -350,7 +521,7 @@ func parsePos(s string) token.Position {
 // readFile finds the directives of one file and the functions they
 // annotate. A directive anywhere but in the doc comment of a function is an
 // error. build is the file's build constraint.
-func readFile(r *reporter, file *ast.File, build string) []taskDecl {
+func readFile(r *reporter, file *ast.File, build constraint.Expr) []taskDecl {
 	onFunc := map[*ast.Comment]*ast.FuncDecl{}
 	for _, decl := range file.Decls {
 		if fd, ok := decl.(*ast.FuncDecl); ok && fd.Doc != nil {
@@ -360,6 +531,7 @@ func readFile(r *reporter, file *ast.File, build string) []taskDecl {
 		}
 	}
 	var decls []taskDecl
+	seen := map[*ast.FuncDecl]bool{}
 	for _, group := range file.Comments {
 		for _, c := range group.List {
 			if !isDirective(c) {
@@ -378,7 +550,12 @@ func readFile(r *reporter, file *ast.File, build string) []taskDecl {
 				}
 			case fd.Recv != nil:
 				r.errorf(c.Slash, "//mpire:task on method %s: a task must be a top-level function, not a method", fd.Name.Name)
+			case seen[fd]:
+				r.task = fd.Name.Name
+				r.errorf(c.Slash, "a second //mpire:task on the same function: a function has one; to give it several pools, call it from other functions")
+				r.task = ""
 			case d != nil:
+				seen[fd] = true
 				decls = append(decls, taskDecl{fd: fd, d: d, build: build})
 			}
 		}
@@ -386,9 +563,11 @@ func readFile(r *reporter, file *ast.File, build string) []taskDecl {
 	return decls
 }
 
-// checkNames refuses generated names that collide with each other or with
-// the package's own declarations.
-func checkNames(r *reporter, pkg *types.Package, output string, tasks []*Task) {
+// checkNames refuses generated names that collide with each other, with
+// the package's own declarations, or with what a file of it imports under
+// that name, dot imports included: the package block and a file's block
+// cannot declare the same name.
+func checkNames(r *reporter, pkg *packages.Package, output string, tasks []*Task) {
 	seen := map[string]*Task{}
 	for _, t := range tasks {
 		for _, name := range generatedNames(t) {
@@ -397,12 +576,35 @@ func checkNames(r *reporter, pkg *types.Package, output string, tasks []*Task) {
 				break
 			}
 			seen[name] = t
-			if obj := pkg.Scope().Lookup(name); obj != nil && r.fset.Position(obj.Pos()).Filename != output {
-				r.diags = append(r.diags, Diagnostic{Pos: t.Pos, Msg: fmt.Sprintf("task %s would generate %s, already declared at %s: give the task another name=", t.Func, name, shortPos(r.fset.Position(obj.Pos())))})
+			if where := declaredAs(r.fset, pkg, output, name); where != "" {
+				r.diags = append(r.diags, Diagnostic{Pos: t.Pos, Msg: fmt.Sprintf("task %s would generate %s, %s: give the task another name=", t.Func, name, where)})
 				break
 			}
 		}
 	}
+}
+
+// declaredAs says where the package, outside its old generated file,
+// declares or imports name; "" when nowhere.
+func declaredAs(fset *token.FileSet, pkg *packages.Package, output, name string) string {
+	if obj := pkg.Types.Scope().Lookup(name); obj != nil && fset.Position(obj.Pos()).Filename != output {
+		return "already declared at " + shortPos(fset.Position(obj.Pos()))
+	}
+	for _, file := range pkg.Syntax {
+		filename := fset.Position(file.Package).Filename
+		scope := pkg.TypesInfo.Scopes[file]
+		if filename == output || scope == nil {
+			continue
+		}
+		switch obj := scope.Lookup(name).(type) {
+		case nil:
+		case *types.PkgName:
+			return fmt.Sprintf("the name %s imports %s as", filepath.Base(filename), obj.Imported().Path())
+		default:
+			return fmt.Sprintf("which %s dot-imports from %s", filepath.Base(filename), obj.Pkg().Path())
+		}
+	}
+	return ""
 }
 
 // predeclared are the predeclared names that generated code refers to.
@@ -421,6 +623,8 @@ func checkPredeclared(r *reporter, pkg *types.Package, output string) {
 	}
 }
 
+// shortPos writes a position for a message, its file marked so that
+// Diagnostic.String writes it as it writes the diagnostic's own.
 func shortPos(p token.Position) string {
-	return fmt.Sprintf("%s:%d:%d", filepath.Base(p.Filename), p.Line, p.Column)
+	return fmt.Sprintf("%c%s%c:%d:%d", fileMark, p.Filename, fileMark, p.Line, p.Column)
 }

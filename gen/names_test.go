@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"go/build/constraint"
 	"go/parser"
 	"go/token"
 	"slices"
@@ -109,6 +110,37 @@ func TestBuildConstraints(t *testing.T) {
 		}
 		if got := constraintString(fileConstraint(f, tc.name)); got != tc.want {
 			t.Errorf("%s %q: %q, want %q", tc.name, tc.src, got, tc.want)
+		}
+	}
+}
+
+func TestImplies(t *testing.T) {
+	parse := func(s string) constraint.Expr {
+		if s == "" {
+			return nil
+		}
+		e, err := constraint.Parse("//go:build " + s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	for _, tc := range []struct {
+		x, y string
+		want bool
+	}{
+		{"darwin || linux", "linux || darwin", true},
+		{"amd64 && linux", "linux && amd64", true},
+		{"linux", "linux || darwin", true},
+		{"linux || darwin", "linux", false},
+		{"", "linux", false},
+		{"linux", "", true},
+		{"", "", true},
+		{"!(a && b)", "!a || !b", true},
+		{"a && !a", "b", true},
+	} {
+		if got := implies(parse(tc.x), parse(tc.y)); got != tc.want {
+			t.Errorf("implies(%q, %q) = %v, want %v", tc.x, tc.y, got, tc.want)
 		}
 	}
 }

@@ -494,6 +494,17 @@ func (s *codecSet) name(n namer, model *Package) {
 			delete(n, name)
 		}
 	}
+	// The codecs are declared in the package block, which must not
+	// redeclare what a file imports under that name.
+	for _, file := range s.c.pkg.Syntax {
+		scope := s.c.pkg.TypesInfo.Scopes[file]
+		if scope == nil || s.c.r.fset.Position(file.Package).Filename == s.c.output {
+			continue
+		}
+		for _, name := range scope.Names() {
+			n[name] = true
+		}
+	}
 	for _, name := range types.Universe.Names() {
 		n[name] = true
 	}

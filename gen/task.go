@@ -3,6 +3,8 @@ package gen
 import (
 	"fmt"
 	"go/ast"
+	"go/build/constraint"
+	"go/parser"
 	"go/token"
 	"go/types"
 	"strings"
@@ -15,7 +17,7 @@ import (
 type taskDecl struct {
 	fd    *ast.FuncDecl
 	d     *directive
-	build string // the build constraint of its file, "" for none
+	build constraint.Expr // the build constraint of its file, nil for none
 }
 
 // base is the name the task's generated names derive from.
@@ -44,11 +46,12 @@ type checker struct {
 	r         *reporter
 	pkg       *packages.Package
 	conv      *converter
-	funcs     map[string]*ast.FuncDecl // the package's top-level functions
-	generated map[string]string        // a name to be generated → its task
-	invalid   []*ast.FuncDecl          // tasks with a type that did not type-check
-	output    string                   // the old generated file, whose declarations do not count
-	codecs    *codecSet                // the codecs of portable tasks
+	funcs     map[string]*ast.FuncDecl   // the package's top-level functions
+	builds    map[string]constraint.Expr // a file's name → its build constraint
+	generated map[string]string          // a name to be generated → its task
+	invalid   []*ast.FuncDecl            // tasks with a type that did not type-check
+	output    string                     // the old generated file, whose declarations do not count
+	codecs    *codecSet                  // the codecs of portable tasks
 }
 
 // readTask checks the function of td and returns its model, or nil after
@@ -107,6 +110,13 @@ func (c *checker) readTask(td taskDecl) *Task {
 		r.errorf(fd.Type.Func, "it returns %s; a task returns R or (R, error)", resultsString(res))
 	}
 
+	for _, key := range []string{"init", "exit"} {
+		if kv, ok := d.keys[key]; ok && c.elsewhere(kv.value) {
+			// Its hook is in a file of another build: so is the
+			// task, as the generated file will be.
+			return nil
+		}
+	}
 	var initFn, exitFn *types.Func
 	if kv, ok := d.keys["init"]; ok {
 		t.Init, initFn = k.hook(r, c.pkg, kv, "init")
@@ -166,6 +176,29 @@ func (c *checker) readTask(td taskDecl) *Task {
 		return nil
 	}
 	return t
+}
+
+// elsewhere reports whether name is a function only of files that this
+// build leaves out (setup_windows.go, on Linux).
+func (c *checker) elsewhere(name string) bool {
+	if _, ok := c.pkg.Types.Scope().Lookup(name).(*types.Func); ok {
+		return false
+	}
+	for _, file := range c.pkg.IgnoredFiles {
+		if strings.HasSuffix(file, "_test.go") || !strings.HasSuffix(file, ".go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		for _, decl := range f.Decls {
+			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isAnonymous reports whether t is a struct or interface type literal with
@@ -234,6 +267,12 @@ func (c *checker) resolveType(fd *ast.FuncDecl, d *directive, key string) types.
 	case isUninstantiated(tv.Type):
 		r.errorf(kv.pos, "%s=%s names a generic type: give its type arguments, as in %s=%s[int]", key, kv.value, key, kv.value)
 		return nil
+	case isConstraint(tv.Type):
+		r.errorf(kv.pos, "%s=%s is a constraint, not a value type: only a type parameter can have it", key, kv.value)
+		return nil
+	case key == "shared" && (isNamed(tv.Type, "context", "Context") || isNamed(tv.Type, enginePath, "WorkerID")):
+		r.errorf(kv.pos, "shared=%s: a parameter of that type is the task's %s, so it cannot be the shared object; wrap it in a type of your own", kv.value, leadingName(tv.Type))
+		return nil
 	case key == "state" && isPointer(tv.Type):
 		r.errorf(kv.pos, "state=%s: name the state type itself; the worker state parameter is a pointer to it", kv.value)
 		return nil
@@ -253,6 +292,21 @@ func isUninstantiated(t types.Type) bool {
 	return false
 }
 
+// isConstraint reports whether t is an interface that only constrains type
+// parameters (comparable, interface{ ~int }), which no value can have.
+func isConstraint(t types.Type) bool {
+	iface, ok := types.Unalias(t).Underlying().(*types.Interface)
+	return ok && !iface.IsMethodSet()
+}
+
+// leadingName names the leading parameter of a ctx or worker id type.
+func leadingName(t types.Type) string {
+	if isNamed(t, "context", "Context") {
+		return "ctx context.Context"
+	}
+	return "worker id mpire.WorkerID"
+}
+
 // stripPos removes the position types.Eval puts before its messages, which
 // points into the expression rather than the source.
 func stripPos(err error) string {
@@ -268,17 +322,19 @@ type kinds struct {
 	shared, state types.Type
 }
 
-// of returns the kind of a parameter type, 0 when it can only be a task
-// argument.
-func (k kinds) of(t types.Type) Kind {
+// of returns the first kind after the kind last that a parameter of type t
+// can be, 0 when none. The order decides where two kinds share a type
+// (shared=*T state=T): the first such parameter is the shared object, the
+// next the state.
+func (k kinds) of(t types.Type, last Kind) Kind {
 	switch {
-	case isNamed(t, "context", "Context"):
+	case last < Ctx && isNamed(t, "context", "Context"):
 		return Ctx
-	case isNamed(t, enginePath, "WorkerID"):
+	case last < WorkerID && isNamed(t, enginePath, "WorkerID"):
 		return WorkerID
-	case k.shared != nil && types.Identical(t, k.shared):
+	case last < Shared && k.shared != nil && types.Identical(t, k.shared):
 		return Shared
-	case k.state != nil && types.Identical(t, types.NewPointer(k.state)):
+	case last < State && k.state != nil && types.Identical(t, types.NewPointer(k.state)):
 		return State
 	}
 	return 0
@@ -293,14 +349,14 @@ func (k kinds) classify(r *reporter, sig *types.Signature) (leading []Kind, args
 	var last Kind
 	for i := range params.Len() {
 		p := params.At(i)
-		kind := k.of(p.Type())
+		kind := k.of(p.Type(), last)
 		inArgs := len(args) > 0
 		switch {
-		case kind > last && !inArgs:
+		case kind != 0 && !inArgs:
 			leading = append(leading, kind)
 			last = kind
 			continue
-		case kind == Ctx || kind == WorkerID:
+		case isNamed(p.Type(), "context", "Context") || isNamed(p.Type(), enginePath, "WorkerID"):
 			r.errorf(p.Pos(), "parameter %s is out of place: the order is ctx context.Context, id mpire.WorkerID, the shared object, the worker state, then the task arguments", paramName(p, i))
 			continue
 		case !inArgs && last < State && k.state != nil && types.Identical(p.Type(), k.state):
@@ -322,6 +378,11 @@ func isPointerTwin(a, b types.Type) bool {
 
 // hook checks the init or exit function named by kv.
 func (k kinds) hook(r *reporter, pkg *packages.Package, kv keyValue, key string) (*Hook, *types.Func) {
+	if kv.value == "init" {
+		// Go's own init functions cannot be named, not even by mpiregen.
+		r.errorf(kv.pos, "%s=init: a function named init runs once, before main, and no code can call it: give the %s function another name", key, key)
+		return nil, nil
+	}
 	obj := pkg.Types.Scope().Lookup(kv.value)
 	fn, ok := obj.(*types.Func)
 	if !ok {
@@ -348,8 +409,8 @@ func (k kinds) hook(r *reporter, pkg *packages.Package, kv keyValue, key string)
 	params := sig.Params()
 	for i := range params.Len() {
 		p := params.At(i)
-		kind := k.of(p.Type())
-		if kind == 0 || kind <= last {
+		kind := k.of(p.Type(), last)
+		if kind == 0 {
 			r.errorf(p.Pos(), "%s function %s: parameter %s (%s) is not one of ctx context.Context, id mpire.WorkerID, the shared object or the worker state, in that order", key, fn.Name(), paramName(p, i), typeString(p.Type(), p.Pkg()))
 			return nil, nil
 		}
@@ -401,9 +462,15 @@ func paramName(p *types.Var, i int) string {
 	return p.Name()
 }
 
-// typeString writes t as seen from package from.
+// typeString writes t as seen from package from, other packages by their
+// names, as its source names them (http.Client, not net/http.Client).
 func typeString(t types.Type, from *types.Package) string {
-	return types.TypeString(t, types.RelativeTo(from))
+	return types.TypeString(t, func(p *types.Package) string {
+		if p == from {
+			return ""
+		}
+		return p.Name()
+	})
 }
 
 func upperFirst(s string) string {

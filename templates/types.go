@@ -1,6 +1,8 @@
 package templates
 
 import (
+	"strconv"
+
 	"github.com/dave/jennifer/jen"
 
 	"github.com/mpire-go/mpire/gen"
@@ -71,12 +73,10 @@ func typeCode(t *gen.Type) *jen.Statement {
 }
 
 // tagCode writes a struct tag as a raw string, as people write them, unless
-// it holds a backquote.
+// a raw string cannot hold it (a backquote, a carriage return, invalid UTF-8).
 func tagCode(tag string) jen.Code {
-	for _, r := range tag {
-		if r == '`' {
-			return jen.Lit(tag)
-		}
+	if !strconv.CanBackquote(tag) {
+		return jen.Lit(tag)
 	}
 	return jen.Op("`" + tag + "`")
 }

@@ -75,7 +75,7 @@ func TestConstrainedTaskBuildsEverywhere(t *testing.T) {
 		t.Skip("cross-compiles")
 	}
 	for _, goos := range []string{"darwin"} {
-		goCmd(t, goldenDir, []string{"GOOS=" + goos}, "vet", "./constrained")
+		goCmd(t, goldenDir, []string{"GOOS=" + goos}, "vet", "./constrained", "./equivalent_constraints", "./hook_constraints")
 	}
 }
 
@@ -305,5 +305,54 @@ func TestFlags(t *testing.T) {
 	}
 	if code := run([]string{"a", "b"}, ".", io.Discard, &stderr); code != 2 {
 		t.Fatalf("two directories: exit %d", code)
+	}
+}
+
+// TestNothingToGenerate runs mpiregen where there is nothing to generate
+// for: a package of test files only succeeds in silence, a directory
+// without Go files says so, once, without a position.
+func TestNothingToGenerate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	t.Parallel()
+	dir := newModule(t, map[string]string{
+		"tests/x_test.go": "package tests\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n",
+		"empty/README":    "no Go here\n",
+	})
+	stdout, stderr, code := mpiregen(t, filepath.Join(dir, "tests"))
+	if code != 0 || len(stdout)+len(stderr) > 0 {
+		t.Errorf("test files only: exit status %d, want 0 and no output; got:\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tests", "mpire_gen.go")); err == nil {
+		t.Error("test files only: mpiregen wrote a file")
+	}
+	_, stderr, code = mpiregen(t, filepath.Join(dir, "empty"))
+	if want := "mpiregen: no Go files in " + filepath.Join(dir, "empty") + "\n"; code != 1 || string(stderr) != want {
+		t.Errorf("no Go files: exit status %d and\n%s\nwant 1 and\n%s", code, stderr, want)
+	}
+}
+
+// TestOtherPlatformWithoutTheHook runs mpiregen, for a platform where the
+// init function is not built, on the case whose task is built everywhere:
+// the task is not built there either, and the Linux file stays.
+func TestOtherPlatformWithoutTheHook(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	t.Parallel()
+	dir := filepath.Join(goldenDir, "hook_constraints")
+	before, err := os.ReadFile(filepath.Join(dir, "mpire_gen.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(tool(t), "mpiregen"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=darwin")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("GOOS=darwin mpiregen: %v\n%s", err, out)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "mpire_gen.go")); !bytes.Equal(before, after) {
+		t.Errorf("GOOS=darwin mpiregen changed mpire_gen.go:\n%s", after)
 	}
 }

@@ -205,15 +205,15 @@ func init() {
 	mpireimpl.ServePortable(&movePortable2)
 }
 
-// appendMsgp appends the encoding of *v2 to b2.
-func appendMsgp(b2 []byte, v2 *msgp) []byte {
+// appendMsgp2 appends the encoding of *v2 to b2.
+func appendMsgp2(b2 []byte, v2 *msgp) []byte {
 	b2 = msgp2.AppendArrayHeader(b2, 1)
 	b2 = msgp2.AppendInt(b2, v2.n)
 	return b2
 }
 
-// readMsgp decodes what appendMsgp encoded into *v2.
-func readMsgp(b2 []byte, v2 *msgp) (_ []byte, err2 error) {
+// readMsgp2 decodes what appendMsgp2 encoded into *v2.
+func readMsgp2(b2 []byte, v2 *msgp) (_ []byte, err2 error) {
 	var n2 uint32
 	if n2, b2, err2 = msgp2.ReadArrayHeaderBytes(b2); err2 != nil {
 		return b2, err2
@@ -232,13 +232,13 @@ func appendPoint2(b2 []byte, v2 *Point) []byte {
 	b2 = msgp2.AppendArrayHeader(b2, 5)
 	b2 = msgp2.AppendInt(b2, v2.X)
 	b2 = msgp2.AppendInt(b2, v2.Y)
-	b2 = appendMsgp(b2, &v2.m)
+	b2 = appendMsgp2(b2, &v2.m)
 	if v2.list == nil {
 		b2 = msgp2.AppendNil(b2)
 	} else {
 		b2 = msgp2.AppendArrayHeader(b2, uint32(len(v2.list)))
 		for i3 := range v2.list {
-			b2 = appendMsgp(b2, &v2.list[i3])
+			b2 = appendMsgp2(b2, &v2.list[i3])
 		}
 	}
 	if v2.byID == nil {
@@ -247,7 +247,7 @@ func appendPoint2(b2 []byte, v2 *Point) []byte {
 		b2 = msgp2.AppendMapHeader(b2, uint32(len(v2.byID)))
 		for k3, e3 := range v2.byID {
 			b2 = msgp2.AppendInt(b2, k3)
-			b2 = appendMsgp(b2, &e3)
+			b2 = appendMsgp2(b2, &e3)
 		}
 	}
 	return b2
@@ -268,7 +268,7 @@ func readPoint2(b2 []byte, v2 *Point) (_ []byte, err2 error) {
 	if v2.Y, b2, err2 = msgp2.ReadIntBytes(b2); err2 != nil {
 		return b2, err2
 	}
-	if b2, err2 = readMsgp(b2, &v2.m); err2 != nil {
+	if b2, err2 = readMsgp2(b2, &v2.m); err2 != nil {
 		return b2, err2
 	}
 	if msgp2.IsNil(b2) {
@@ -284,7 +284,7 @@ func readPoint2(b2 []byte, v2 *Point) (_ []byte, err2 error) {
 		}
 		v2.list = make([]msgp, n3)
 		for i3 := range v2.list {
-			if b2, err2 = readMsgp(b2, &v2.list[i3]); err2 != nil {
+			if b2, err2 = readMsgp2(b2, &v2.list[i3]); err2 != nil {
 				return b2, err2
 			}
 		}
@@ -307,7 +307,7 @@ func readPoint2(b2 []byte, v2 *Point) (_ []byte, err2 error) {
 			if k3, b2, err2 = msgp2.ReadIntBytes(b2); err2 != nil {
 				return b2, err2
 			}
-			if b2, err2 = readMsgp(b2, &e3); err2 != nil {
+			if b2, err2 = readMsgp2(b2, &e3); err2 != nil {
 				return b2, err2
 			}
 			v2.byID[k3] = e3

@@ -1,0 +1,7 @@
+package main
+
+// An import named like a codec: the codecs, declared in the package block,
+// cannot take a name a file block imports.
+import readMsgp "strings"
+
+var _ = readMsgp.ToUpper

@@ -1,0 +1,4 @@
+package main
+
+//mpire:task
+func Square(x int) int { return x * x }
