@@ -17,6 +17,7 @@ import (
 // function of the task's package, so a worker process runs package
 // initialisation up to there, and never main.
 func ServePortable[St, A, R, E any](pt *Portable[St, A, R, E]) {
+	portables.Store(pt.Task, portableTask[St, A, R, E]{pt})
 	proc.Serve(pt.Task, &childHandler[St, A, R, E]{pt: pt})
 }
 
