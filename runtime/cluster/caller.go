@@ -118,13 +118,13 @@ func (c *client) Start(ctx context.Context, cfg engine.EndpointConfig) (engine.E
 	var id [12]byte
 	rand.Read(id[:])
 	e := &endpoint{
-		c:       c,
-		stream:  stream,
-		id:      hex.EncodeToString(id[:]),
-		schema:  cfg.Schema,
-		inbox:   c.nc.NewRespInbox(),
-		signal:  make(chan struct{}, 1),
-		dead:    make(chan struct{}),
+		c:      c,
+		stream: stream,
+		id:     hex.EncodeToString(id[:]),
+		schema: cfg.Schema,
+		inbox:  c.nc.NewRespInbox(),
+		signal: make(chan struct{}, 1),
+		dead:   make(chan struct{}),
 	}
 	e.subject = workPrefix + taskID(cfg.Task) + "." + e.id
 	// The inbox takes the replies, and answers the workers asking whether
@@ -157,7 +157,7 @@ type endpoint struct {
 
 	sub, adv *nats.Subscription
 
-	mu      sync.Mutex
+	mu     sync.Mutex
 	queue  []*nats.Msg   // replies and advisories not yet looked at
 	signal chan struct{} // a message was queued
 	dead   chan struct{} // closed by Kill and Close

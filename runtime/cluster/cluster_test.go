@@ -407,4 +407,3 @@ func TestWhatAClusterRefusesWhenThePoolIsMade(t *testing.T) {
 		t.Fatalf("a lifespan given to a call: %v", err)
 	}
 }
-
