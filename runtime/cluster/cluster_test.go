@@ -69,13 +69,13 @@ func serveWorker(url string) int {
 // testCluster is an embedded server, a connection of the test to it, and
 // the worker processes the test started.
 type testCluster struct {
-	t   *testing.T
+	t   testing.TB
 	srv *devserver.Server
 	nc  *nats.Conn
 	js  jetstream.JetStream
 }
 
-func newCluster(t *testing.T) *testCluster {
+func newCluster(t testing.TB) *testCluster {
 	t.Helper()
 	srv, err := devserver.Start()
 	if err != nil {
@@ -144,7 +144,7 @@ func (w *worker) kill() {
 	<-w.done
 }
 
-func newPool(t *testing.T, c *testCluster, shared int, opts ...mpire.Option) *mpireimpl.Pool[workerState, int, int, struct{}] {
+func newPool(t testing.TB, c *testCluster, shared int, opts ...mpire.Option) *mpireimpl.Pool[workerState, int, int, struct{}] {
 	t.Helper()
 	fn := taskFunc(shared)
 	fn.Portable = &taskPortable
