@@ -30,11 +30,35 @@ const (
 	envWorker    = "MPIRE_CLUSTER_TEST_WORKER"
 	envJobs      = "MPIRE_CLUSTER_TEST_JOBS"
 	envOtherCode = "MPIRE_CLUSTER_TEST_OTHER_CODE"
+	envCaller    = "MPIRE_CLUSTER_TEST_CALLER" // a caller process, killed by its test
 )
+
+// callAndWait is a caller process: it maps four tasks that wait for their
+// context, with no worker to take them, until its test kills it.
+func callAndWait(url string) int {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	fn := taskFunc(0)
+	fn.Portable = &taskPortable
+	p := mpireimpl.NewPool(fn, cluster.On(js), mpire.WithJobs(4))
+	p.Map(context.Background(), slices.Repeat([]int{waitTask}, 4), mpire.WithChunkSize(1))
+	return 0
+}
 
 func TestMain(m *testing.M) {
 	if url := os.Getenv(envWorker); url != "" {
 		os.Exit(serveWorker(url))
+	}
+	if url := os.Getenv(envCaller); url != "" {
+		os.Exit(callAndWait(url))
 	}
 	goleak.VerifyTestMain(m)
 }
@@ -326,22 +350,7 @@ func TestCancellingACall(t *testing.T) {
 	}
 	// Two chunks ran and were cancelled; the two that waited for a worker
 	// are gone from the queue.
-	stream, err := c.js.Stream(context.Background(), "MPIRE_WORK")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		info, err := stream.Info(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.State.Msgs == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d chunks of a cancelled call still wait in the queue", info.State.Msgs)
-		}
-	}
+	waitForQueue(t, c, func(n uint64) bool { return n == 0 }, "the chunks of a cancelled call dropped")
 	// The pool goes on.
 	if r, err := p.Apply(context.Background(), 5); err != nil || r != 25 {
 		t.Fatalf("Apply after = %d, %v", r, err)
@@ -405,5 +414,64 @@ func TestWhatAClusterRefusesWhenThePoolIsMade(t *testing.T) {
 	p := newPool(t, c, 0)
 	if _, err := p.Map(context.Background(), ints(0, 3), mpire.WithWorkerLifespan(1)); err == nil || !strings.Contains(err.Error(), "WithWorkerLifespan") {
 		t.Fatalf("a lifespan given to a call: %v", err)
+	}
+}
+
+// TestATaskEndingItsGoroutine: runtime.Goexit in a task on a worker fails
+// its call with ErrWorkerDied, and the worker goes on.
+func TestATaskEndingItsGoroutine(t *testing.T) {
+	c := newCluster(t)
+	c.startWorker(1)
+	p := newPool(t, c, 0, mpire.WithJobs(1))
+	within(t, "the calls", func() {
+		_, err := p.Map(context.Background(), []int{1, exitTask, 3}, mpire.WithChunkSize(3))
+		var te *mpire.TaskError
+		if !errors.Is(err, mpire.ErrWorkerDied) || !errors.As(err, &te) || te.Index != 1 {
+			t.Errorf("Map = %v, want ErrWorkerDied at index 1", err)
+		}
+		if r, err := p.Apply(context.Background(), 4); err != nil || r != 16 {
+			t.Errorf("Apply after = %d, %v", r, err)
+		}
+	})
+}
+
+// TestTheWorkOfACallerThatWentAwayIsDropped: a caller killed while its
+// chunks wait for a worker; the worker that comes drops them instead of
+// running them (they would wait forever, holding its only slot).
+func TestTheWorkOfACallerThatWentAwayIsDropped(t *testing.T) {
+	c := newCluster(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envCaller+"="+c.srv.URL())
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	waitForQueue(t, c, func(n uint64) bool { return n == 4 }, "the caller's 4 chunks in the queue")
+	cmd.Process.Kill()
+	cmd.Wait()
+	c.startWorker(1)
+	waitForQueue(t, c, func(n uint64) bool { return n == 0 }, "the chunks of a caller that went away dropped")
+}
+
+// waitForQueue waits until the number of chunks in the queue satisfies ok.
+func waitForQueue(t *testing.T, c *testCluster, ok func(uint64) bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var n uint64
+		if stream, err := c.js.Stream(context.Background(), "MPIRE_WORK"); err == nil {
+			info, err := stream.Info(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			n = info.State.Msgs
+			if ok(n) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: %d chunks in the queue", what, n)
+		}
 	}
 }

@@ -181,8 +181,8 @@ type slot struct {
 	name string
 	id   int
 
-	h      proc.Handler // nil until init succeeded
-	shared string       // the hash of the shared object h was made with
+	h      engine.PortableWorker // nil until init succeeded
+	shared string                // the hash of the shared object h was made with
 }
 
 // serve runs chunks until ctx is done, then runs the slot's exit. A task
@@ -200,8 +200,11 @@ func (s *slot) serve(ctx context.Context, cons jetstream.Consumer, serving *sync
 			serving.Done()
 			return
 		}
-		s.h = nil
-		s.reply(m, reply{fate: ranDied, err: &proc.Error{Phase: proc.PhaseRun, Index: -1, Msg: fmt.Sprintf("cluster worker %s: a task ended its goroutine (runtime.Goexit)", s.w.o.name)}})
+		results, n, err := s.h.Died()
+		s.h = nil // the next chunk gets a fresh worker, with its init
+		e := describe(err, proc.PhaseRun)
+		e.Msg = fmt.Sprintf("on cluster worker %s, %s", s.w.o.name, strings.TrimPrefix(e.Msg, engine.ErrWorkerDied.Error()+": "))
+		s.reply(m, reply{fate: ranDied, n: n, results: results, err: e})
 		m.Term()
 		go s.serve(ctx, cons, serving)
 	}()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
@@ -24,6 +25,7 @@ const (
 	waitTask  = -2 // waits for its context
 	failTask  = -3
 	panicTask = -4
+	exitTask  = -5 // ends its goroutine with runtime.Goexit
 	slowBase  = 1_000_000 // slowBase <= x < 2*slowBase: sleeps 20ms first, returns x*x + shared
 )
 
@@ -42,6 +44,8 @@ func task(ctx context.Context, shared int, st *workerState, x int) (int, error) 
 		return 0, errors.New("the task failed")
 	case x == panicTask:
 		panic("the task panicked")
+	case x == exitTask:
+		runtime.Goexit()
 	case x >= slowBase && x < 2*slowBase:
 		time.Sleep(20 * time.Millisecond)
 	}

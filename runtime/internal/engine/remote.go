@@ -80,14 +80,23 @@ type PortableTask interface {
 	Schema() string
 	// NewWorker returns a fresh worker of the task: Init, then runs, then
 	// Exit, with the same Run payloads as a worker process.
-	NewWorker() proc.Handler
+	NewWorker() PortableWorker
+}
+
+// A PortableWorker is one worker of a portable task, served in bytes.
+type PortableWorker interface {
+	proc.Handler
+	// Died reports what the last Run did when a task ended the goroutine
+	// that called it with runtime.Goexit: the encoded results of the tasks
+	// completed before, their number, and the error naming the task.
+	Died() (results []byte, n int, err error)
 }
 
 type portableTask[St, A, R, E any] struct{ pt *Portable[St, A, R, E] }
 
 func (t portableTask[St, A, R, E]) Schema() string { return schemaOf(t.pt) }
 
-func (t portableTask[St, A, R, E]) NewWorker() proc.Handler {
+func (t portableTask[St, A, R, E]) NewWorker() PortableWorker {
 	return &childHandler[St, A, R, E]{pt: t.pt}
 }
 
