@@ -25,7 +25,7 @@ const (
 	waitTask  = -2 // waits for its context
 	failTask  = -3
 	panicTask = -4
-	exitTask  = -5 // ends its goroutine with runtime.Goexit
+	exitTask  = -5        // ends its goroutine with runtime.Goexit
 	slowBase  = 1_000_000 // slowBase <= x < 2*slowBase: sleeps 20ms first, returns x*x + shared
 )
 

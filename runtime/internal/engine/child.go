@@ -24,10 +24,10 @@ func ServePortable[St, A, R, E any](pt *Portable[St, A, R, E]) {
 // childHandler serves a worker process's requests with a goroutine
 // executor: the same code runs a chunk in a child as in the parent.
 type childHandler[St, A, R, E any] struct {
-	pt   *Portable[St, A, R, E]
-	fn   Func[St, A, R, E]
-	exec *goroutineExecutor[St, A, R, E]
-	stop atomic.Bool // never set: the parent stops calls
+	pt    *Portable[St, A, R, E]
+	fn    Func[St, A, R, E]
+	exec  *goroutineExecutor[St, A, R, E]
+	stop  atomic.Bool // never set: the parent stops calls
 	args  []A
 	out   []R
 	buf   []byte
