@@ -475,3 +475,20 @@ func waitForQueue(t *testing.T, c *testCluster, ok func(uint64) bool, what strin
 		}
 	}
 }
+
+// TestATaskTimeLimitOnAWorker: the worker enforces WithTaskTimeout.
+func TestATaskTimeLimitOnAWorker(t *testing.T) {
+	c := newCluster(t)
+	c.startWorker(1)
+	p := newPool(t, c, 0, mpire.WithJobs(1))
+	within(t, "the calls", func() {
+		_, err := p.Map(context.Background(), []int{1, waitTask, 3}, mpire.WithChunkSize(3), mpire.WithTaskTimeout(100*time.Millisecond))
+		var te *mpire.TaskError
+		if !errors.Is(err, mpire.ErrTimeout) || !errors.As(err, &te) || te.Index != 1 {
+			t.Errorf("Map = %v, want ErrTimeout at index 1", err)
+		}
+		if r, err := p.Apply(context.Background(), 4); err != nil || r != 16 {
+			t.Errorf("Apply after = %d, %v", r, err)
+		}
+	})
+}

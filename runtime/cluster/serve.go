@@ -36,7 +36,8 @@ func WithJobs(n int) ServeOption { return func(o *serveOptions) { o.jobs = n } }
 // chunk before it gives the chunk to another worker (default 30s): how long
 // the chunks of a worker that died wait. A worker running a chunk tells the
 // server it is alive three times per AckWait, so a long task keeps its
-// chunk. The first worker to serve a task sets it for every worker.
+// chunk. It is the consumer's, shared by the task's workers: the last
+// worker to start sets it for all.
 func WithAckWait(d time.Duration) ServeOption { return func(o *serveOptions) { o.ackWait = d } }
 
 // WithMaxDeliver sets how many times a chunk is given to workers before the
