@@ -31,6 +31,7 @@ const (
 	envJobs      = "MPIRE_CLUSTER_TEST_JOBS"
 	envOtherCode = "MPIRE_CLUSTER_TEST_OTHER_CODE"
 	envCaller    = "MPIRE_CLUSTER_TEST_CALLER" // a caller process, killed by its test
+	envDeliver   = "MPIRE_CLUSTER_TEST_MAX_DELIVER"
 )
 
 // callAndWait is a caller process: it maps four tasks that wait for their
@@ -83,7 +84,11 @@ func serveWorker(url string) int {
 		cancel()
 	}()
 	jobs, _ := strconv.Atoi(os.Getenv(envJobs))
-	if err := cluster.Serve(ctx, js, cluster.WithJobs(max(jobs, 1)), cluster.WithAckWait(time.Second)); err != nil {
+	deliver, err := strconv.Atoi(os.Getenv(envDeliver))
+	if err != nil {
+		deliver = 5
+	}
+	if err := cluster.Serve(ctx, js, cluster.WithJobs(max(jobs, 1)), cluster.WithAckWait(time.Second), cluster.WithMaxDeliver(deliver)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
@@ -491,4 +496,20 @@ func TestATaskTimeLimitOnAWorker(t *testing.T) {
 			t.Errorf("Apply after = %d, %v", r, err)
 		}
 	})
+}
+
+// TestAChunkThatKillsEveryWorker: a chunk that no worker survives fails its
+// call with ErrWorkerDied once the server gives up on it, rather than
+// going round forever. The server gives up when it would deliver it again
+// to a worker that waits: the one that did not take it.
+func TestAChunkThatKillsEveryWorker(t *testing.T) {
+	c := newCluster(t)
+	c.startWorker(1, envDeliver+"=1")
+	c.startWorker(1, envDeliver+"=1")
+	p := newPool(t, c, 0, mpire.WithJobs(1))
+	var err error
+	within(t, "the call", func() { _, err = p.Map(context.Background(), []int{1, killTask, 3}, mpire.WithChunkSize(3)) })
+	if !errors.Is(err, mpire.ErrWorkerDied) || !strings.Contains(err.Error(), "delivered 1 times") {
+		t.Fatalf("Map = %v, want ErrWorkerDied after 1 delivery", err)
+	}
 }

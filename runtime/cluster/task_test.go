@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
@@ -26,6 +27,7 @@ const (
 	failTask  = -3
 	panicTask = -4
 	exitTask  = -5        // ends its goroutine with runtime.Goexit
+	killTask  = -6        // kills its worker process with SIGKILL
 	slowBase  = 1_000_000 // slowBase <= x < 2*slowBase: sleeps 20ms first, returns x*x + shared
 )
 
@@ -46,6 +48,12 @@ func task(ctx context.Context, shared int, st *workerState, x int) (int, error) 
 		panic("the task panicked")
 	case x == exitTask:
 		runtime.Goexit()
+	case x == killTask:
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		time.Sleep(time.Minute)
+	case x == killTask:
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		time.Sleep(time.Minute)
 	case x >= slowBase && x < 2*slowBase:
 		time.Sleep(20 * time.Millisecond)
 	}
