@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
 // BenchmarkTinyTasks maps x*x over a million ints with default chunking on
@@ -31,6 +32,40 @@ func BenchmarkTinyTasks(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(xs)*b.N)/b.Elapsed().Seconds(), "tasks/s")
+}
+
+// BenchmarkMedium maps 20,000 tasks of 50µs, on the cluster as above and
+// on two goroutine workers, for the ratio of the two.
+//
+//	go test -run '^$' -bench Medium ./runtime/cluster
+func BenchmarkMedium(b *testing.B) {
+	xs := ints(2*slowBase, 20_000)
+	ctx := context.Background()
+	b.Run("goroutines", func(b *testing.B) {
+		fn := taskFunc(0)
+		p := mpireimpl.NewPool(fn, mpire.WithJobs(2))
+		defer p.Close()
+		for b.Loop() {
+			if _, err := p.Map(ctx, xs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cluster", func(b *testing.B) {
+		c := newCluster(b)
+		c.startWorker(1)
+		c.startWorker(1)
+		p := newPool(b, c, 0, mpire.WithJobs(4))
+		if _, err := p.Map(ctx, xs[:100]); err != nil { // the workers are up
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := p.Map(ctx, xs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // TestWhatLinksWhat: the core package links no NATS code, and a worker,

@@ -28,7 +28,7 @@ const (
 	panicTask = -4
 	exitTask  = -5        // ends its goroutine with runtime.Goexit
 	killTask  = -6        // kills its worker process with SIGKILL
-	slowBase  = 1_000_000 // slowBase <= x < 2*slowBase: sleeps 20ms first, returns x*x + shared
+	slowBase  = 1_000_000 // slowBase <= x < 2*slowBase: sleeps 20ms first; up to 3*slowBase: busy 50µs first
 )
 
 func task(ctx context.Context, shared int, st *workerState, x int) (int, error) {
@@ -56,6 +56,9 @@ func task(ctx context.Context, shared int, st *workerState, x int) (int, error) 
 		time.Sleep(time.Minute)
 	case x >= slowBase && x < 2*slowBase:
 		time.Sleep(20 * time.Millisecond)
+	case x >= 2*slowBase && x < 3*slowBase: // busy for 50µs
+		for start := time.Now(); time.Since(start) < 50*time.Microsecond; {
+		}
 	}
 	return x*x + shared, nil
 }
