@@ -8,13 +8,9 @@ require github.com/mpire-go/mpire v0.0.0
 
 require (
 	github.com/dave/jennifer v1.7.1 // indirect
-	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
-	github.com/rivo/uniseg v0.4.7 // indirect
-	github.com/schollz/progressbar/v3 v3.18.0 // indirect
 	golang.org/x/mod v0.33.0 // indirect
 	golang.org/x/sync v0.19.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
-	golang.org/x/term v0.28.0 // indirect
 	golang.org/x/tools v0.42.0 // indirect
 )
 

@@ -2,7 +2,7 @@
 // never enter the library's dependencies.
 module github.com/mpire-go/mpire/examples/benchmarks
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/Jeffail/tunny v0.1.4
@@ -16,15 +16,11 @@ require (
 
 require (
 	github.com/dave/jennifer v1.7.1 // indirect
-	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
-	github.com/rivo/uniseg v0.4.7 // indirect
-	github.com/schollz/progressbar/v3 v3.18.0 // indirect
 	go.uber.org/atomic v1.7.0 // indirect
 	go.uber.org/multierr v1.9.0 // indirect
-	golang.org/x/mod v0.30.0 // indirect
-	golang.org/x/sys v0.38.0 // indirect
-	golang.org/x/term v0.28.0 // indirect
-	golang.org/x/tools v0.39.0 // indirect
+	golang.org/x/mod v0.33.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/tools v0.42.0 // indirect
 )
 
 replace github.com/mpire-go/mpire => ../..
