@@ -58,6 +58,10 @@ func (c *client) String() string { return "cluster.On" }
 
 func (c *client) MaxPayload() int { return maxPayload(c.nc) }
 
+// Queued: a chunk may wait for a free worker, so the worker alone enforces
+// the task time limit.
+func (c *client) Queued() bool { return true }
+
 func (c *client) Check(s *engine.Settings, exitValues bool) error {
 	refuse := func(what string) error {
 		return fmt.Errorf("mpire: cluster.On: %s: cluster workers are other programs, which serve many callers", what)

@@ -122,7 +122,7 @@ func (x *remoteExecutor[St, A, R, E]) runTasks(r *run[A, R], start int, args []A
 	// side gives up on it when the whole request outlives the sum of the
 	// limits.
 	var limit time.Duration
-	if d := r.s.TaskTimeout; d > 0 {
+	if d := r.s.TaskTimeout; d > 0 && !x.remote.Queued() {
 		limit = d*time.Duration(len(args)) + cancelGrace
 	}
 	rep, err := x.call(r.ctx, limit, func(ctx context.Context) (proc.Reply, error) { return x.child.Run(ctx, x.buf) })

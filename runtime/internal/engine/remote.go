@@ -54,6 +54,10 @@ type Remote interface {
 	// MaxPayload is the largest request the endpoints take, in bytes; 0
 	// when there is no limit. A larger chunk is split.
 	MaxPayload() int
+	// Queued reports that a request may wait in a queue before a worker
+	// takes it: the task time limit is then the worker's alone, since this
+	// side cannot tell waiting from running.
+	Queued() bool
 	// Check returns why the remote cannot serve a pool or a call with these
 	// settings; nil when it can. exitValues tells that the task's exit
 	// function returns a value to collect.
@@ -68,6 +72,8 @@ func (processes) Start(ctx context.Context, cfg EndpointConfig) (Endpoint, error
 }
 
 func (processes) MaxPayload() int { return 0 }
+
+func (processes) Queued() bool { return false }
 
 func (processes) String() string { return "WithProcesses" }
 
