@@ -87,7 +87,7 @@ func Serve(ctx context.Context, js jetstream.JetStream, opts ...ServeOption) err
 	var serving sync.WaitGroup
 	defer serving.Wait()
 	for name, task := range tasks {
-		cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		cons, err := consumer(ctx, stream, jetstream.ConsumerConfig{
 			Durable:       consumerStart + taskID(name),
 			Description:   "mpire: the workers of " + name,
 			FilterSubject: workPrefix + taskID(name) + ".>",

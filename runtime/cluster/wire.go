@@ -50,26 +50,51 @@ func taskID(task string) string {
 }
 
 // setUp makes sure the work stream and the shared objects' bucket exist.
-// Callers and workers both do, with the same configuration.
+// Callers and workers both do, with the same configuration. What exists is
+// used as it is, so that an operator may tune it (replicas, storage), and
+// so that many workers starting at once do not update it over and over.
 func setUp(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, jetstream.ObjectStore, error) {
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        streamName,
-		Description: "mpire: chunks of tasks waiting for a worker",
-		Subjects:    []string{workPrefix + ">"},
-		Retention:   jetstream.WorkQueuePolicy,
-		Storage:     jetstream.FileStorage,
-	})
+	stream, err := js.Stream(ctx, streamName)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		stream, err = js.CreateStream(ctx, jetstream.StreamConfig{
+			Name:        streamName,
+			Description: "mpire: chunks of tasks waiting for a worker",
+			Subjects:    []string{workPrefix + ">"},
+			Retention:   jetstream.WorkQueuePolicy,
+			Storage:     jetstream.FileStorage,
+		})
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // made by another meanwhile
+			stream, err = js.Stream(ctx, streamName)
+		}
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("mpire: cluster: the work stream %s: %w", streamName, err)
 	}
-	obs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket:      sharedBucket,
-		Description: "mpire: shared objects, by the hash of their encoding",
-	})
+	obs, err := js.ObjectStore(ctx, sharedBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
+			Bucket:      sharedBucket,
+			Description: "mpire: shared objects, by the hash of their encoding",
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			obs, err = js.ObjectStore(ctx, sharedBucket)
+		}
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("mpire: cluster: the shared objects' bucket %s: %w", sharedBucket, err)
 	}
 	return stream, obs, nil
+}
+
+// consumer returns the durable consumer that the workers of a task share,
+// made or updated to cfg unless it is so already.
+func consumer(ctx context.Context, stream jetstream.Stream, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	if cons, err := stream.Consumer(ctx, cfg.Durable); err == nil {
+		if c := cons.CachedInfo().Config; c.AckWait == cfg.AckWait && c.MaxDeliver == cfg.MaxDeliver && c.FilterSubject == cfg.FilterSubject {
+			return cons, nil
+		}
+	}
+	return stream.CreateOrUpdateConsumer(ctx, cfg)
 }
 
 // maxPayload is the largest body a message may have on nc.
