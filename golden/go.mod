@@ -2,7 +2,7 @@
 // build against the repository without entering the library's module.
 module golden
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/mpire-go/mpire v0.0.0
@@ -13,10 +13,10 @@ require (
 require (
 	github.com/dave/jennifer v1.7.1 // indirect
 	github.com/philhofer/fwd v1.2.0 // indirect
-	golang.org/x/mod v0.30.0 // indirect
-	golang.org/x/sync v0.18.0 // indirect
-	golang.org/x/sys v0.38.0 // indirect
-	golang.org/x/tools v0.39.0 // indirect
+	golang.org/x/mod v0.33.0 // indirect
+	golang.org/x/sync v0.19.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/tools v0.42.0 // indirect
 )
 
 replace github.com/mpire-go/mpire => ../

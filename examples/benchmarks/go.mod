@@ -2,7 +2,7 @@
 // never enter the library's dependencies.
 module github.com/mpire-go/mpire/examples/benchmarks
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/Jeffail/tunny v0.1.4
@@ -21,9 +21,9 @@ require (
 	github.com/philhofer/fwd v1.2.0 // indirect
 	go.uber.org/atomic v1.7.0 // indirect
 	go.uber.org/multierr v1.9.0 // indirect
-	golang.org/x/mod v0.30.0 // indirect
-	golang.org/x/sys v0.38.0 // indirect
-	golang.org/x/tools v0.39.0 // indirect
+	golang.org/x/mod v0.33.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/tools v0.42.0 // indirect
 )
 
 replace github.com/mpire-go/mpire => ../..

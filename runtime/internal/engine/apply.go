@@ -6,7 +6,7 @@ import "context"
 // returns its result. A failure fails only this task; the pool carries on.
 func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...CallOption) (R, error) {
 	var zero R
-	s, err := p.s.forCall(opts)
+	s, err := p.settingsFor(opts)
 	if err != nil {
 		return zero, err
 	}

@@ -17,19 +17,21 @@ import (
 // function of the task's package, so a worker process runs package
 // initialisation up to there, and never main.
 func ServePortable[St, A, R, E any](pt *Portable[St, A, R, E]) {
+	portables.Store(pt.Task, portableTask[St, A, R, E]{pt})
 	proc.Serve(pt.Task, &childHandler[St, A, R, E]{pt: pt})
 }
 
 // childHandler serves a worker process's requests with a goroutine
 // executor: the same code runs a chunk in a child as in the parent.
 type childHandler[St, A, R, E any] struct {
-	pt   *Portable[St, A, R, E]
-	fn   Func[St, A, R, E]
-	exec *goroutineExecutor[St, A, R, E]
-	stop atomic.Bool // never set: the parent stops calls
-	args []A
-	out  []R
-	buf  []byte
+	pt    *Portable[St, A, R, E]
+	fn    Func[St, A, R, E]
+	exec  *goroutineExecutor[St, A, R, E]
+	stop  atomic.Bool // never set: the parent stops calls
+	args  []A
+	out   []R
+	buf   []byte
+	start int // the first index of the last run
 }
 
 func (h *childHandler[St, A, R, E]) Init(ctx context.Context, worker int, shared []byte) error {
@@ -59,7 +61,7 @@ func (h *childHandler[St, A, R, E]) Run(ctx context.Context, _ int, payload []by
 	if err != nil {
 		return nil, 0, fmt.Errorf("mpire: decoding the arguments in a worker process: %w", err)
 	}
-	h.args = args
+	h.args, h.start = args, int(start)
 	if cap(h.out) < len(args) {
 		h.out = make([]R, len(args))
 	}
@@ -74,6 +76,17 @@ func (h *childHandler[St, A, R, E]) Run(ctx context.Context, _ int, payload []by
 		return h.buf, comp.n, crossing(comp.err, int(start))
 	}
 	return h.buf, comp.n, nil
+}
+
+// Died reports what the last Run did when a task ended its goroutine with
+// runtime.Goexit: the encoded results of the tasks completed before, their
+// number, and the error naming the task. The worker is fresh afterwards, its
+// exit not run. A worker process has no use for it: Goexit ends the process.
+func (h *childHandler[St, A, R, E]) Died() ([]byte, int, error) {
+	comp := h.exec.died()
+	n := min(comp.n, len(h.args))
+	h.buf = h.pt.AppendResults(h.buf[:0], h.out[:n])
+	return h.buf, n, crossing(comp.err, h.start)
 }
 
 func (h *childHandler[St, A, R, E]) Exit(context.Context, int) ([]byte, error) {

@@ -20,7 +20,7 @@ func (p *Pool[St, A, R, E]) MapUnordered(ctx context.Context, args []A, opts ...
 }
 
 func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, method string, args []A, unordered bool, opts []CallOption) ([]R, error) {
-	s, err := p.s.forCall(opts)
+	s, err := p.settingsFor(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (p *Pool[St, A, R, E]) imap(ctx context.Context, method string, args iter.S
 	}
 	return func(yield func(R, error) bool) {
 		var zero R
-		s, err := p.s.forCall(opts)
+		s, err := p.settingsFor(opts)
 		if err != nil {
 			yield(zero, err)
 			return

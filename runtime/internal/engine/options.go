@@ -43,6 +43,7 @@ type Settings struct {
 	KeepAlive  bool
 	Insights   bool
 	Processes  bool
+	Remote     Remote // where the workers run; nil: goroutines of this process
 
 	// Call options; zero means "not set".
 	ChunkSize      int
@@ -95,6 +96,12 @@ func newSettings(opts []Option) Settings {
 	if s.Jobs == 0 {
 		s.Jobs = runtime.GOMAXPROCS(0)
 	}
+	if s.Processes {
+		if s.Remote != nil {
+			panic(fmt.Sprintf("mpire: WithProcesses and %s: choose one place for the workers", s.Remote))
+		}
+		s.Remote = processes{}
+	}
 	if n := len(s.CPUSets); n > 1 && n != s.Jobs {
 		panic(fmt.Sprintf("mpire: %d CPU sets for %d workers: give one set, or one per worker", n, s.Jobs))
 	}
@@ -102,7 +109,8 @@ func newSettings(opts []Option) Settings {
 }
 
 // forCall returns the settings of one call: the pool's, overridden by opts.
-func (s Settings) forCall(opts []CallOption) (Settings, error) {
+// exitValues tells that the task's exit function returns a value.
+func (s Settings) forCall(opts []CallOption, exitValues bool) (Settings, error) {
 	if len(opts) == 0 {
 		return s, nil
 	}
@@ -113,6 +121,11 @@ func (s Settings) forCall(opts []CallOption) (Settings, error) {
 	}
 	if len(c.errs) > 0 {
 		return c, c.errs[0]
+	}
+	if c.Remote != nil {
+		if err := c.Remote.Check(&c, exitValues); err != nil {
+			return c, err
+		}
 	}
 	return c, nil
 }

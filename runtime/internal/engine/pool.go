@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -84,8 +85,13 @@ func NewPool[St, A, R, E any](fn Func[St, A, R, E], opts ...Option) *Pool[St, A,
 		panic("mpire: NewPool: Func.Run is nil")
 	}
 	p := &Pool[St, A, R, E]{fn: fn, s: newSettings(opts)}
-	if p.s.Processes && fn.Portable == nil {
-		panic(fmt.Sprintf("mpire: WithProcesses: %s is not portable: add the portable key to its //mpire:task directive and run go generate", fn.Name))
+	if r := p.s.Remote; r != nil {
+		if fn.Portable == nil {
+			panic(fmt.Sprintf("mpire: %s: %s is not portable: add the portable key to its //mpire:task directive and run go generate", r, fn.Name))
+		}
+		if err := r.Check(&p.s, p.exitValues()); err != nil {
+			panic(err.Error())
+		}
 	}
 	p.work.L = &p.mu
 	p.settled.L = &p.mu
@@ -93,6 +99,20 @@ func NewPool[St, A, R, E any](fn Func[St, A, R, E], opts ...Option) *Pool[St, A,
 		p.insights = newInsightsRecorder(p.s.Jobs)
 	}
 	return p
+}
+
+// exitValues reports whether the task's exit function returns a value to
+// collect, which a worker outside this process must send back.
+func (p *Pool[St, A, R, E]) exitValues() bool {
+	return p.fn.Exit != nil && reflect.TypeFor[E]().Size() != 0
+}
+
+// settingsFor returns the settings of a call given opts.
+func (p *Pool[St, A, R, E]) settingsFor(opts []CallOption) (Settings, error) {
+	if len(opts) == 0 {
+		return p.s, nil
+	}
+	return p.s.forCall(opts, p.exitValues())
 }
 
 // begin registers a call and makes sure the workers run. When it succeeds,

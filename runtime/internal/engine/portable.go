@@ -33,66 +33,52 @@ type Portable[St, A, R, E any] struct {
 	// Child returns, in a worker process, the task's Func with the shared
 	// object decoded from what Func.Shared encoded in the parent.
 	Child func(shared []byte) (Func[St, A, R, E], error)
+	// Schema, when set, describes the encoding of the task's values: a
+	// caller and a cluster worker must agree on it. When empty, the
+	// structure of the task's types stands in for it.
+	Schema string
 }
 
 // cancelGrace is how long a worker process has to stop a cancelled task by
 // itself before it is killed.
 const cancelGrace = 500 * time.Millisecond
 
-// processExecutor runs a worker's functions in a child process of this
-// same binary: a crash, a hang past a time limit or a leak ends only that
-// process. A worker restart (lifespan, death, time limit) is a new process,
-// so its memory really goes back to the system.
-type processExecutor[St, A, R, E any] struct {
-	fn    *Func[St, A, R, E]
-	id    WorkerID
-	cpus  []int
-	stats *workerStats
+// remoteExecutor runs a worker's functions outside this process, on an
+// Endpoint that it speaks to in bytes with the task's codecs: a child process
+// of this same binary (a crash, a hang past a time limit or a leak ends only
+// that process, and a restart is a new process, so its memory really goes
+// back to the system), or a cluster.
+type remoteExecutor[St, A, R, E any] struct {
+	fn     *Func[St, A, R, E]
+	id     WorkerID
+	cpus   []int
+	stats  *workerStats
+	remote Remote
 
-	child *proc.Child // nil until the first run, and after the process ended
-	ready bool        // init has run in the child
-	tasks int         // tasks completed since init
-	buf   []byte      // the encoding of the last run's arguments
+	child Endpoint // nil until the first run, and after the worker ended
+	ready bool     // init has run in the worker
+	tasks int      // tasks completed since init
+	buf   []byte   // the encoding of the last request's arguments
 }
 
-func newProcessExecutor[St, A, R, E any](fn *Func[St, A, R, E], id WorkerID, cpus []int, stats *workerStats) *processExecutor[St, A, R, E] {
-	return &processExecutor[St, A, R, E]{fn: fn, id: id, cpus: cpus, stats: stats}
+func newRemoteExecutor[St, A, R, E any](fn *Func[St, A, R, E], remote Remote, id WorkerID, cpus []int, stats *workerStats) *remoteExecutor[St, A, R, E] {
+	return &remoteExecutor[St, A, R, E]{fn: fn, id: id, cpus: cpus, stats: stats, remote: remote}
 }
 
-func (x *processExecutor[St, A, R, E]) run(r *run[A, R]) (comp completion[E]) {
+func (x *remoteExecutor[St, A, R, E]) run(r *run[A, R]) (comp completion[E]) {
 	if !x.ready {
 		if err := x.init(r); err != nil {
 			comp.err = err
 			return comp
 		}
 	}
-	pt := x.fn.Portable
-	x.buf = binary.AppendUvarint(x.buf[:0], uint64(r.start))
-	x.buf = binary.AppendVarint(x.buf, int64(r.s.TaskTimeout))
-	buf, err := encoded(func() []byte { return pt.AppendArgs(x.buf, r.args) })
-	if err != nil {
-		comp.err = &TaskError{Func: x.fn.Name, Phase: PhaseTask, WorkerID: x.id, Index: r.start, Args: x.format(&r.args[0]), Err: err}
-		return comp
-	}
-	x.buf = buf
-	// The child enforces the task time limit itself, task by task; the
-	// parent kills it when the whole run outlives the sum of the limits.
-	var limit time.Duration
-	if d := r.s.TaskTimeout; d > 0 {
-		limit = d*time.Duration(len(r.args)) + cancelGrace
-	}
-	rep, err := x.call(r.ctx, limit, func(ctx context.Context) (proc.Reply, error) { return x.child.Run(ctx, x.buf) })
-	comp.n = rep.N
-	if comp.n > 0 {
-		if derr := pt.ReadResults(rep.Payload, r.out[:comp.n]); derr != nil && err == nil {
-			comp.n, err = 0, fmt.Errorf("mpire: decoding the results of a worker process: %w", derr)
-		}
-	}
+	n, took, err := x.runTasks(r, r.start, r.args, r.out)
+	comp.n = n
 	x.tasks += comp.n
 	if comp.n > 0 && x.stats != nil {
-		x.stats.addWorking(rep.Took, comp.n)
-		if rep.Took > x.stats.topMin {
-			x.stats.addTop(TaskInsight{Duration: rep.Took, WorkerID: x.id, Index: r.start, Args: x.format(&r.args[0]), Tasks: comp.n})
+		x.stats.addWorking(took, comp.n)
+		if took > x.stats.topMin {
+			x.stats.addTop(TaskInsight{Duration: took, WorkerID: x.id, Index: r.start, Args: x.format(&r.args[0]), Tasks: comp.n})
 		}
 	}
 	if err != nil {
@@ -107,15 +93,57 @@ func (x *processExecutor[St, A, R, E]) run(r *run[A, R]) (comp completion[E]) {
 	return comp
 }
 
-// init starts the worker process if it does not run, and runs the worker's
-// init there, with the shared object, which crosses once per process.
-func (x *processExecutor[St, A, R, E]) init(r *run[A, R]) error {
+// runTasks runs args, the tasks from index start, in one request, or, when
+// their encoding is larger than the endpoint takes, in several, one after
+// the other. It returns how many completed before err, and how long they
+// took in the worker.
+func (x *remoteExecutor[St, A, R, E]) runTasks(r *run[A, R], start int, args []A, out []R) (n int, took time.Duration, err error) {
+	pt := x.fn.Portable
+	x.buf = binary.AppendUvarint(x.buf[:0], uint64(start))
+	x.buf = binary.AppendVarint(x.buf, int64(r.s.TaskTimeout))
+	buf, err := encoded(func() []byte { return pt.AppendArgs(x.buf, args) })
+	if err != nil {
+		return 0, 0, err
+	}
+	x.buf = buf
+	if max := x.remote.MaxPayload(); max > 0 && len(x.buf) > max {
+		if len(args) == 1 {
+			return 0, 0, fmt.Errorf("mpire: the task's arguments encode to %d bytes, more than the %d a worker takes", len(x.buf), max)
+		}
+		half := len(args) / 2
+		n, took, err = x.runTasks(r, start, args[:half], out[:half])
+		if err != nil || n < half || r.stop.Load() {
+			return n, took, err
+		}
+		m, took2, err := x.runTasks(r, start+half, args[half:], out[half:])
+		return n + m, took + took2, err
+	}
+	// The worker enforces the task time limit itself, task by task; this
+	// side gives up on it when the whole request outlives the sum of the
+	// limits.
+	var limit time.Duration
+	if d := r.s.TaskTimeout; d > 0 && !x.remote.Queued() {
+		limit = d*time.Duration(len(args)) + cancelGrace
+	}
+	rep, err := x.call(r.ctx, limit, func(ctx context.Context) (proc.Reply, error) { return x.child.Run(ctx, x.buf) })
+	n = min(rep.N, len(args))
+	if n > 0 {
+		if derr := pt.ReadResults(rep.Payload, out[:n]); derr != nil && err == nil {
+			n, err = 0, fmt.Errorf("mpire: decoding the results of a worker: %w", derr)
+		}
+	}
+	return n, rep.Took, err
+}
+
+// init starts the worker if it does not run, and runs the worker's init
+// there, with the shared object, which crosses once per worker.
+func (x *remoteExecutor[St, A, R, E]) init(r *run[A, R]) error {
 	x.tasks = 0
 	if x.child == nil {
 		begin := time.Now()
-		child, err := proc.Start(context.Background(), proc.Config{Task: x.fn.Portable.Task, Worker: int(x.id), CPUs: x.cpus})
+		child, err := x.remote.Start(context.Background(), EndpointConfig{Task: x.fn.Portable.Task, Schema: schemaOf(x.fn.Portable), Worker: int(x.id), CPUs: x.cpus})
 		if err != nil {
-			return &TaskError{Func: x.fn.Name, Phase: PhaseInit, WorkerID: x.id, Index: -1, Err: fmt.Errorf("%w: starting a worker process: %v", ErrWorkerDied, err)}
+			return &TaskError{Func: x.fn.Name, Phase: PhaseInit, WorkerID: x.id, Index: -1, Err: fmt.Errorf("%w: %v", ErrWorkerDied, err)}
 		}
 		x.child = child
 		x.stats.addStartUp(time.Since(begin))
@@ -137,7 +165,7 @@ func (x *processExecutor[St, A, R, E]) init(r *run[A, R]) error {
 }
 
 // exit runs the worker's exit in the child, if its init ran.
-func (x *processExecutor[St, A, R, E]) exit(limit time.Duration) exitResult[E] {
+func (x *remoteExecutor[St, A, R, E]) exit(limit time.Duration) exitResult[E] {
 	if !x.ready || x.child == nil {
 		return exitResult[E]{}
 	}
@@ -157,19 +185,19 @@ func (x *processExecutor[St, A, R, E]) exit(limit time.Duration) exitResult[E] {
 	return exitResult[E]{value: e, has: true}
 }
 
-func (x *processExecutor[St, A, R, E]) stop(limit time.Duration) exitResult[E] {
+func (x *remoteExecutor[St, A, R, E]) stop(limit time.Duration) exitResult[E] {
 	ex := x.exit(limit)
 	x.end()
 	return ex
 }
 
 // died is never called: this executor's own goroutine runs no user code.
-func (x *processExecutor[St, A, R, E]) died() completion[E] {
-	panic("mpire: a process executor's goroutine ended")
+func (x *remoteExecutor[St, A, R, E]) died() completion[E] {
+	panic("mpire: a remote executor's goroutine ended")
 }
 
 // end ends the worker process; the next run starts a new one.
-func (x *processExecutor[St, A, R, E]) end() {
+func (x *remoteExecutor[St, A, R, E]) end() {
 	if x.child != nil {
 		x.child.Close(cancelGrace)
 		x.child = nil
@@ -180,7 +208,7 @@ func (x *processExecutor[St, A, R, E]) end() {
 // call makes a request to the child and waits for its reply. The child is
 // killed when the request outlives limit (> 0), or ctx by cancelGrace; the
 // error then says so.
-func (x *processExecutor[St, A, R, E]) call(ctx context.Context, limit time.Duration, request func(context.Context) (proc.Reply, error)) (proc.Reply, error) {
+func (x *remoteExecutor[St, A, R, E]) call(ctx context.Context, limit time.Duration, request func(context.Context) (proc.Reply, error)) (proc.Reply, error) {
 	child := x.child
 	var killedFor atomic.Pointer[error]
 	kill := func(why error) {
@@ -213,7 +241,7 @@ func (x *processExecutor[St, A, R, E]) call(ctx context.Context, limit time.Dura
 // failure turns what went wrong in a request into a *TaskError: a task's
 // error, a panic or a time limit as the child described it, or the death of
 // the process. n tasks of r completed first.
-func (x *processExecutor[St, A, R, E]) failure(phase Phase, r *run[A, R], n int, err error) *TaskError {
+func (x *remoteExecutor[St, A, R, E]) failure(phase Phase, r *run[A, R], n int, err error) *TaskError {
 	te := &TaskError{Func: x.fn.Name, Phase: phase, WorkerID: x.id, Index: -1, Err: err}
 	if phase == PhaseTask && r != nil && n < len(r.args) {
 		te.Index, te.Args = r.start+n, x.format(&r.args[n])
@@ -223,6 +251,10 @@ func (x *processExecutor[St, A, R, E]) failure(phase Phase, r *run[A, R], n int,
 	switch {
 	case errors.As(err, &perr):
 		te.Err = causeOf(perr)
+		if perr.Phase == proc.PhaseInit && phase == PhaseTask {
+			// A cluster worker runs its init with its first run.
+			te.Phase, te.Index, te.Args = PhaseInit, -1, ""
+		}
 		if perr.Timeout && phase == PhaseTask {
 			// The child gave up on the task, which may still run there.
 			te.Err = fmt.Errorf("%w: %s", ErrTimeout, perr.Msg)
@@ -253,7 +285,7 @@ func encoded(encode func() []byte) (b []byte, err error) {
 }
 
 // format formats a task's arguments, bounded.
-func (x *processExecutor[St, A, R, E]) format(a *A) string {
+func (x *remoteExecutor[St, A, R, E]) format(a *A) string {
 	if x.fn.Format == nil {
 		return FormatValue(*a)
 	}

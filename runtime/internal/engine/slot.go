@@ -75,9 +75,9 @@ func newSlot[St, A, R, E any](p *Pool[St, A, R, E], id WorkerID, pin []int) *slo
 	if p.insights != nil {
 		s.stats = p.insights.stats(id)
 	}
-	if p.s.Processes {
-		// The process is pinned, not the goroutine that talks to it.
-		s.exec = newProcessExecutor(&p.fn, id, pin, s.stats)
+	if p.s.Remote != nil {
+		// The worker is pinned, not the goroutine that talks to it.
+		s.exec = newRemoteExecutor(&p.fn, p.s.Remote, id, pin, s.stats)
 	} else {
 		s.pin = pin
 		s.exec = newGoroutineExecutor(&p.fn, id, pin, s.stats, p)

@@ -1,0 +1,348 @@
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/internal/engine"
+	"github.com/mpire-go/mpire/runtime/internal/proc"
+)
+
+// On runs a pool's tasks on the workers of a NATS JetStream cluster (see
+// Serve) instead of goroutines of this process. Give it to the constructor
+// of a pool of a portable task:
+//
+//	pool := NewSquarePool(cluster.On(js), mpire.WithJobs(8))
+//
+// Map, MapUnordered, IMap, IMapUnordered, Apply and ApplyAsync keep their
+// types and meaning. WithJobs is how many chunks are in flight at once:
+// about the number of workers serving the task, times two, keeps them busy.
+// Chunks travel as messages, split to fit the server's max payload; each
+// result comes back exactly once, in input order for Map and IMap.
+//
+// The constructor panics, naming the option, on what a cluster cannot do:
+// CPU pinning, WithProcesses, worker lifespans, init and exit time limits,
+// and exit functions that return a value. See the package documentation.
+func On(js jetstream.JetStream) mpire.Option {
+	c := &client{js: js, nc: js.Conn()}
+	return engine.PoolOption(func(s *engine.Settings) { s.Remote = c })
+}
+
+// client is the caller's side of the cluster, shared by a pool's worker
+// slots: each slot's Endpoint is a window on the cluster with its own
+// inbox.
+type client struct {
+	js jetstream.JetStream
+	nc *nats.Conn
+
+	mu     sync.Mutex
+	stream jetstream.Stream      // nil until set up
+	obs    jetstream.ObjectStore //
+	stored map[string]bool       // hashes of the shared objects known to be stored
+}
+
+func (c *client) String() string { return "cluster.On" }
+
+func (c *client) MaxPayload() int { return maxPayload(c.nc) }
+
+// Queued: a chunk may wait for a free worker, so the worker alone enforces
+// the task time limit.
+func (c *client) Queued() bool { return true }
+
+func (c *client) Check(s *engine.Settings, exitValues bool) error {
+	refuse := func(what string) error {
+		return fmt.Errorf("mpire: cluster.On: %s: cluster workers are other programs, which serve many callers", what)
+	}
+	switch {
+	case len(s.CPUSets) > 0:
+		return refuse("WithCPUIDs and WithCPUSets pin this machine's CPUs")
+	case s.Lifespan > 0:
+		return refuse("WithWorkerLifespan restarts a worker of its own pool")
+	case s.InitTimeout > 0 || s.ExitTimeout > 0:
+		return refuse("WithWorkerInitTimeout and WithWorkerExitTimeout bound a worker of its own pool")
+	case exitValues:
+		return refuse("an exit function that returns a value cannot return it to one caller")
+	}
+	return nil
+}
+
+// setUp makes sure the stream and the bucket exist, once.
+func (c *client) setUp(ctx context.Context) (jetstream.Stream, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stream == nil {
+		stream, obs, err := setUp(ctx, c.js)
+		if err != nil {
+			return nil, err
+		}
+		c.stream, c.obs, c.stored = stream, obs, map[string]bool{}
+	}
+	return c.stream, nil
+}
+
+// putShared stores an encoded shared object under the hash of its content,
+// once, and returns the hash.
+func (c *client) putShared(ctx context.Context, shared []byte) (string, error) {
+	sum := sha256.Sum256(shared)
+	name := hex.EncodeToString(sum[:])
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stored[name] {
+		return name, nil
+	}
+	if _, err := c.obs.GetInfo(ctx, name); errors.Is(err, jetstream.ErrObjectNotFound) {
+		if _, err := c.obs.PutBytes(ctx, name, shared); err != nil {
+			return "", fmt.Errorf("mpire: cluster: storing the shared object: %w", err)
+		}
+	} else if err != nil {
+		return "", fmt.Errorf("mpire: cluster: looking up the shared object: %w", err)
+	}
+	c.stored[name] = true
+	return name, nil
+}
+
+func (c *client) Start(ctx context.Context, cfg engine.EndpointConfig) (engine.Endpoint, error) {
+	stream, err := c.setUp(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var id [12]byte
+	rand.Read(id[:])
+	e := &endpoint{
+		c:      c,
+		stream: stream,
+		id:     hex.EncodeToString(id[:]),
+		schema: cfg.Schema,
+		inbox:  c.nc.NewRespInbox(),
+		signal: make(chan struct{}, 1),
+		dead:   make(chan struct{}),
+	}
+	e.subject = workPrefix + taskID(cfg.Task) + "." + e.id
+	// The inbox takes the replies, and answers the workers asking whether
+	// this caller still waits; the advisory says that the server gave up on
+	// a request that no worker acknowledged in time.
+	if e.sub, err = c.nc.Subscribe(e.inbox+".>", e.receive); err != nil {
+		return nil, fmt.Errorf("mpire: cluster: subscribing to the replies: %w", err)
+	}
+	adv := fmt.Sprintf("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.%s.%s", streamName, consumerStart+taskID(cfg.Task))
+	if e.adv, err = c.nc.Subscribe(adv, e.receive); err != nil {
+		e.sub.Unsubscribe()
+		return nil, fmt.Errorf("mpire: cluster: subscribing to the advisories: %w", err)
+	}
+	return e, nil
+}
+
+// endpoint is one worker slot of a pool on the cluster. Its requests go to
+// the task's work queue, where any worker may take them; it waits for the
+// reply to its request in flight, and drops any other (a duplicate after a
+// redelivery, or the late reply to a request it gave up on).
+type endpoint struct {
+	c       *client
+	stream  jetstream.Stream
+	id      string
+	schema  string
+	subject string
+	inbox   string
+	shared  string // the hash of the shared object; empty: none
+	seq     uint64 // the number of the last request
+
+	sub, adv *nats.Subscription
+
+	mu     sync.Mutex
+	queue  []*nats.Msg   // replies and advisories not yet looked at
+	signal chan struct{} // a message was queued
+	dead   chan struct{} // closed by Kill and Close
+	err    error         // why the endpoint ended
+}
+
+// receive runs on the subscriptions' goroutines: it never blocks.
+func (e *endpoint) receive(m *nats.Msg) {
+	if strings.HasSuffix(m.Subject, ".ping") {
+		m.Respond(nil)
+		return
+	}
+	e.mu.Lock()
+	e.queue = append(e.queue, m)
+	e.mu.Unlock()
+	select {
+	case e.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (e *endpoint) Init(ctx context.Context, shared []byte) (proc.Reply, error) {
+	if shared == nil {
+		return proc.Reply{}, nil
+	}
+	hash, err := e.c.putShared(ctx, shared)
+	e.shared = hash
+	return proc.Reply{}, err
+}
+
+func (e *endpoint) Run(ctx context.Context, args []byte) (proc.Reply, error) {
+	if err := ctx.Err(); err != nil {
+		return proc.Reply{}, &proc.Error{Phase: proc.PhaseRun, Index: 0, Msg: context.Cause(ctx).Error(), Canceled: errors.Is(err, context.Canceled), Timeout: errors.Is(err, context.DeadlineExceeded)}
+	}
+	e.seq++
+	seq := strconv.FormatUint(e.seq, 10)
+	m := nats.NewMsg(e.subject)
+	m.Data = args
+	m.Header.Set(hSchema, e.schema)
+	m.Header.Set(hReply, e.inbox+".r")
+	m.Header.Set(hSeq, seq)
+	m.Header.Set(jetstream.MsgIDHeader, e.id+"."+seq)
+	if e.shared != "" {
+		m.Header.Set(hShared, e.shared)
+	}
+	if d, ok := ctx.Deadline(); ok {
+		m.Header.Set(hDeadline, strconv.FormatInt(d.UnixNano(), 10))
+	}
+	ack, err := e.c.js.PublishMsg(ctx, m)
+	if err != nil {
+		return proc.Reply{}, fmt.Errorf("mpire: cluster: sending a chunk: %w", err)
+	}
+	parts := map[string][][]byte{} // by attempt: a reply may come in parts
+	done := ctx.Done()
+	for {
+		select {
+		case <-e.signal:
+		case <-done:
+			// The call is cancelled: the request goes from the queue if no
+			// worker took it yet, and a worker running it cancels it. Its
+			// reply, when one comes, still ends the request.
+			done = nil
+			e.c.nc.Publish(cancelPrefix+e.id, []byte(seq))
+			dctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			e.stream.DeleteMsg(dctx, ack.Sequence)
+			cancel()
+			continue
+		case <-e.dead:
+			return proc.Reply{}, e.Err()
+		}
+		e.mu.Lock()
+		queue := e.queue
+		e.queue = nil
+		e.mu.Unlock()
+		for _, r := range queue {
+			if r.Sub == e.adv {
+				var a struct {
+					StreamSeq  uint64 `json:"stream_seq"`
+					Deliveries int64  `json:"deliveries"`
+				}
+				if json.Unmarshal(r.Data, &a) == nil && a.StreamSeq == ack.Sequence {
+					return proc.Reply{}, fmt.Errorf("%w: the chunk was delivered %d times to cluster workers, and none acknowledged it: each died or stalled under it", engine.ErrWorkerDied, a.Deliveries)
+				}
+				continue
+			}
+			if r.Header.Get(hSeq) != seq {
+				continue // a duplicate, or the reply to a request given up on
+			}
+			body, complete := assemble(parts, r)
+			if !complete {
+				continue
+			}
+			rep, err := readReply(body)
+			if err != nil {
+				return proc.Reply{}, err
+			}
+			out := proc.Reply{Payload: rep.results, N: rep.n, Took: rep.took}
+			switch {
+			case rep.fate == ranDied && rep.err != nil:
+				return out, fmt.Errorf("%w: %s", engine.ErrWorkerDied, rep.err.Msg)
+			case rep.fate == ranRefused && rep.err != nil:
+				return out, fmt.Errorf("%w: %s", ErrRefused, rep.err.Msg)
+			case rep.err != nil:
+				return out, rep.err
+			}
+			return out, nil
+		}
+	}
+}
+
+// assemble adds the reply part r to parts, and returns the whole reply once
+// every part of its attempt has come.
+func assemble(parts map[string][][]byte, r *nats.Msg) ([]byte, bool) {
+	i, k := 0, 1
+	if p := r.Header.Get(hPart); p != "" {
+		fmt.Sscanf(p, "%d/%d", &i, &k)
+	}
+	if k <= 1 {
+		return r.Data, true
+	}
+	if k > 1<<16 || i < 0 || i >= k {
+		return nil, false
+	}
+	a := r.Header.Get(hAttempt)
+	got := parts[a]
+	if got == nil {
+		got = make([][]byte, k)
+		parts[a] = got
+	}
+	got[i] = r.Data
+	var whole []byte
+	for _, p := range got {
+		if p == nil {
+			return nil, false
+		}
+		whole = append(whole, p...)
+	}
+	delete(parts, a)
+	return whole, true
+}
+
+// Exit has nothing to do here: a cluster worker runs its exit when it
+// stops serving.
+func (e *endpoint) Exit(context.Context) (proc.Reply, error) {
+	return proc.Reply{Payload: []byte{0}}, nil
+}
+
+// Kill gives up on the request in flight: its late reply will be dropped.
+func (e *endpoint) Kill() { e.end(errGaveUp) }
+
+func (e *endpoint) Close(time.Duration) error {
+	e.end(errClosed)
+	return nil
+}
+
+// ErrRefused is the cause of the error of a call that a cluster worker
+// refused because it was built from other code than the caller: the task's
+// types differ, so its codecs would not agree.
+var ErrRefused = errors.New("refused by a cluster worker")
+
+var (
+	errGaveUp = errors.New("mpire: cluster: gave up waiting for the workers")
+	errClosed = errors.New("mpire: cluster: the worker slot is closed")
+)
+
+func (e *endpoint) end(why error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.err != nil {
+		return
+	}
+	e.err = why
+	e.sub.Unsubscribe()
+	e.adv.Unsubscribe()
+	close(e.dead)
+}
+
+func (e *endpoint) Dead() <-chan struct{} { return e.dead }
+
+func (e *endpoint) Err() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.err
+}
