@@ -251,8 +251,6 @@ func plain(e string) string {
 	return e
 }
 
-func isIdent(s string) bool { return s != "" && !strings.ContainsAny(s, "().[]*& ") }
-
 // primitives maps a basic type to msgp's functions for it and the type
 // they take.
 var primitives = map[string][2]string{

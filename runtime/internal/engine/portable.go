@@ -217,7 +217,7 @@ func (x *remoteExecutor[St, A, R, E]) call(ctx context.Context, limit time.Durat
 		}
 	}
 	if limit > 0 {
-		t := time.AfterFunc(limit, func() { kill(fmt.Errorf("%w: the worker process was killed after %v", ErrTimeout, limit)) })
+		t := time.AfterFunc(limit, func() { kill(fmt.Errorf("%w: the worker was stopped after %v", ErrTimeout, limit)) })
 		defer t.Stop()
 	}
 	grace := time.AfterFunc(time.Hour, func() { kill(context.Cause(ctx)) })
