@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mpire-go/mpire/runtime/internal/engine"
+	"github.com/mpire-go/mpire/runtime/internal/local"
 )
 
 // Map calls fn on every element of args, in parallel, and returns the results
@@ -154,7 +155,7 @@ func closurePool[A, R any](fn func(context.Context, A) (R, error), opts []Option
 			return n, nil
 		},
 		// No Format: the engine formats the argument with %v.
-	}, opts...), nil
+	}, local.NewExecutor, opts...), nil
 }
 
 // funcName names fn for errors and dashboards, as runtime names it without

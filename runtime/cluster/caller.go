@@ -18,7 +18,8 @@ import (
 
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/internal/engine"
-	"github.com/mpire-go/mpire/runtime/internal/proc"
+	"github.com/mpire-go/mpire/runtime/internal/remote"
+	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
 
 // On runs a pool's tasks on the workers of a NATS JetStream cluster (see
@@ -57,10 +58,6 @@ type client struct {
 func (c *client) String() string { return "cluster.On" }
 
 func (c *client) MaxPayload() int { return maxPayload(c.nc) }
-
-// Queued: a chunk may wait for a free worker, so the worker alone enforces
-// the task time limit.
-func (c *client) Queued() bool { return true }
 
 func (c *client) Check(s *engine.Settings, exitValues bool) error {
 	refuse := func(what string) error {
@@ -114,7 +111,7 @@ func (c *client) putShared(ctx context.Context, shared []byte) (string, error) {
 	return name, nil
 }
 
-func (c *client) Start(ctx context.Context, cfg engine.EndpointConfig) (engine.Endpoint, error) {
+func (c *client) Start(ctx context.Context, cfg remote.EndpointConfig) (remote.Endpoint, error) {
 	stream, err := c.setUp(ctx)
 	if err != nil {
 		return nil, err
@@ -183,23 +180,26 @@ func (e *endpoint) receive(m *nats.Msg) {
 	}
 }
 
-func (e *endpoint) Init(ctx context.Context, shared []byte) (proc.Reply, error) {
+func (e *endpoint) Init(ctx context.Context, _ time.Duration, shared []byte) (wire.Reply, error) {
 	if shared == nil {
-		return proc.Reply{}, nil
+		return wire.Reply{}, nil
 	}
 	hash, err := e.c.putShared(ctx, shared)
 	e.shared = hash
-	return proc.Reply{}, err
+	return wire.Reply{}, err
 }
 
-func (e *endpoint) Run(ctx context.Context, args []byte) (proc.Reply, error) {
-	if err := ctx.Err(); err != nil {
-		return proc.Reply{}, &proc.Error{Phase: proc.PhaseRun, Index: 0, Msg: context.Cause(ctx).Error(), Canceled: errors.Is(err, context.Canceled), Timeout: errors.Is(err, context.DeadlineExceeded)}
+// Run sends a chunk and waits for its reply. limit is not used: a chunk
+// may wait in the queue for a free worker, and the worker enforces the task
+// time limit itself.
+func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) (wire.Reply, error) {
+	if ctx.Err() != nil {
+		return wire.Reply{}, context.Cause(ctx)
 	}
 	e.seq++
 	seq := strconv.FormatUint(e.seq, 10)
 	m := nats.NewMsg(e.subject)
-	m.Data = args
+	m.Data = wire.AppendRequest(nil, req)
 	m.Header.Set(hSchema, e.schema)
 	m.Header.Set(hReply, e.inbox+".r")
 	m.Header.Set(hSeq, seq)
@@ -212,25 +212,37 @@ func (e *endpoint) Run(ctx context.Context, args []byte) (proc.Reply, error) {
 	}
 	ack, err := e.c.js.PublishMsg(ctx, m)
 	if err != nil {
-		return proc.Reply{}, fmt.Errorf("mpire: cluster: sending a chunk: %w", err)
+		return wire.Reply{}, fmt.Errorf("mpire: cluster: sending a chunk: %w", err)
 	}
-	parts := map[string][][]byte{} // by attempt: a reply may come in parts
+	var parts wire.Parts // by attempt: a reply may come in parts
 	done := ctx.Done()
+	var grace <-chan time.Time
 	for {
 		select {
 		case <-e.signal:
 		case <-done:
 			// The call is cancelled: the request goes from the queue if no
-			// worker took it yet, and a worker running it cancels it. Its
-			// reply, when one comes, still ends the request.
+			// worker took it yet, and then nothing will answer it; a worker
+			// running it cancels it, and its reply, if it comes within the
+			// grace a cancelled task has, still ends the request.
 			done = nil
 			e.c.nc.Publish(cancelPrefix+e.id, []byte(seq))
 			dctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			e.stream.DeleteMsg(dctx, ack.Sequence)
+			err := e.stream.DeleteMsg(dctx, ack.Sequence)
 			cancel()
+			if err == nil {
+				return wire.Reply{}, context.Cause(ctx)
+			}
+			t := time.NewTimer(cancelGrace)
+			defer t.Stop()
+			grace = t.C
 			continue
+		case <-grace:
+			// Its late reply, if one comes, is dropped: it answers a
+			// request given up on.
+			return wire.Reply{}, context.Cause(ctx)
 		case <-e.dead:
-			return proc.Reply{}, e.Err()
+			return wire.Reply{}, e.Err()
 		}
 		e.mu.Lock()
 		queue := e.queue
@@ -243,89 +255,54 @@ func (e *endpoint) Run(ctx context.Context, args []byte) (proc.Reply, error) {
 					Deliveries int64  `json:"deliveries"`
 				}
 				if json.Unmarshal(r.Data, &a) == nil && a.StreamSeq == ack.Sequence {
-					return proc.Reply{}, fmt.Errorf("%w: the chunk was delivered %d times to cluster workers, and none acknowledged it: each died or stalled under it", engine.ErrWorkerDied, a.Deliveries)
+					return wire.Reply{}, fmt.Errorf("%w: the chunk was delivered %d times to cluster workers, and none acknowledged it: each died or stalled under it", engine.ErrWorkerDied, a.Deliveries)
 				}
 				continue
 			}
 			if r.Header.Get(hSeq) != seq {
 				continue // a duplicate, or the reply to a request given up on
 			}
-			body, complete := assemble(parts, r)
-			if !complete {
+			i, k := 0, 1
+			if p := r.Header.Get(hPart); p != "" {
+				if i, k, err = wire.ParsePart(p); err != nil {
+					continue // not a part of anything: dropped
+				}
+			}
+			body, complete, err := parts.Add(r.Header.Get(hAttempt), i, k, r.Data)
+			if err != nil || !complete {
 				continue
 			}
-			rep, err := readReply(body)
+			rep, err := wire.ParseReply(body, wire.PhaseRun, req.Tasks)
 			if err != nil {
-				return proc.Reply{}, err
+				continue // a malformed reply answers nothing: dropped
 			}
-			out := proc.Reply{Payload: rep.results, N: rep.n, Took: rep.took}
-			switch {
-			case rep.fate == ranDied && rep.err != nil:
-				return out, fmt.Errorf("%w: %s", engine.ErrWorkerDied, rep.err.Msg)
-			case rep.fate == ranRefused && rep.err != nil:
-				return out, fmt.Errorf("%w: %s", ErrRefused, rep.err.Msg)
-			case rep.err != nil:
-				return out, rep.err
-			}
-			return out, nil
+			return rep, nil
 		}
 	}
-}
-
-// assemble adds the reply part r to parts, and returns the whole reply once
-// every part of its attempt has come.
-func assemble(parts map[string][][]byte, r *nats.Msg) ([]byte, bool) {
-	i, k := 0, 1
-	if p := r.Header.Get(hPart); p != "" {
-		fmt.Sscanf(p, "%d/%d", &i, &k)
-	}
-	if k <= 1 {
-		return r.Data, true
-	}
-	if k > 1<<16 || i < 0 || i >= k {
-		return nil, false
-	}
-	a := r.Header.Get(hAttempt)
-	got := parts[a]
-	if got == nil {
-		got = make([][]byte, k)
-		parts[a] = got
-	}
-	got[i] = r.Data
-	var whole []byte
-	for _, p := range got {
-		if p == nil {
-			return nil, false
-		}
-		whole = append(whole, p...)
-	}
-	delete(parts, a)
-	return whole, true
 }
 
 // Exit has nothing to do here: a cluster worker runs its exit when it
 // stops serving.
-func (e *endpoint) Exit(context.Context) (proc.Reply, error) {
-	return proc.Reply{Payload: []byte{0}}, nil
+func (e *endpoint) Exit(context.Context, time.Duration) (wire.Reply, error) {
+	return wire.Reply{}, nil
 }
 
-// Kill gives up on the request in flight: its late reply will be dropped.
-func (e *endpoint) Kill() { e.end(errGaveUp) }
+func (e *endpoint) Close(time.Duration) { e.end(errClosed) }
 
-func (e *endpoint) Close(time.Duration) error {
-	e.end(errClosed)
-	return nil
-}
+// Alive is true until Close: a cluster worker that dies loses no chunk, which
+// goes to another.
+func (e *endpoint) Alive() bool { return e.Err() == nil }
 
 // ErrRefused is the cause of the error of a call that a cluster worker
 // refused because it was built from other code than the caller: the task's
 // types differ, so its codecs would not agree.
-var ErrRefused = errors.New("refused by a cluster worker")
+var ErrRefused = remote.ErrRefused
 
-var (
-	errGaveUp = errors.New("mpire: cluster: gave up waiting for the workers")
-	errClosed = errors.New("mpire: cluster: the worker slot is closed")
-)
+var errClosed = errors.New("mpire: cluster: the worker slot is closed")
+
+// cancelGrace is how long a cancelled call waits for the reply of a chunk
+// that a worker runs, so that the task sees its cancellation.
+const cancelGrace = 500 * time.Millisecond
 
 func (e *endpoint) end(why error) {
 	e.mu.Lock()

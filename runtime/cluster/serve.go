@@ -14,8 +14,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/mpire-go/mpire/runtime/internal/engine"
-	"github.com/mpire-go/mpire/runtime/internal/proc"
+	"github.com/mpire-go/mpire/runtime/internal/remote"
+	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
 
 // A ServeOption configures Serve.
@@ -69,7 +69,7 @@ func Serve(ctx context.Context, js jetstream.JetStream, opts ...ServeOption) err
 	if o.jobs < 1 || o.ackWait <= 0 || o.maxDeliver < 1 {
 		return fmt.Errorf("mpire: cluster.Serve: jobs %d, ack wait %v and max deliver %d must be positive", o.jobs, o.ackWait, o.maxDeliver)
 	}
-	tasks := engine.PortableTasks()
+	tasks := remote.PortableTasks()
 	if len(tasks) == 0 {
 		return errors.New("mpire: cluster.Serve: no portable task is linked into this program: mark one portable in its //mpire:task directive and import its package")
 	}
@@ -175,43 +175,27 @@ func (w *worker) fetchShared(ctx context.Context, hash string) ([]byte, error) {
 }
 
 // slot is one worker slot of one task: a worker with its own state, whose
-// init runs before its first chunk and again for another shared object.
+// init runs before its first chunk and again for another shared object. It
+// serves its chunks with a remote.Server, as a worker process does.
 type slot struct {
 	w    *worker
-	task engine.PortableTask
+	task remote.PortableTask
 	name string
 	id   int
 
-	h      engine.PortableWorker // nil until init succeeded
-	shared string                // the hash of the shared object h was made with
+	srv    *remote.Server // nil until init succeeded
+	shared string         // the hash of the shared object srv was made with
 }
 
-// serve runs chunks until ctx is done, then runs the slot's exit. A task
-// that ends the goroutine with runtime.Goexit fails its chunk, as a worker
-// that died, and the slot goes on with a fresh worker.
+// serve runs chunks until ctx is done, then runs the slot's exit.
 //
 // A free slot asks for one chunk at a time: a worker holds no more chunks
 // than it runs, so a worker that joins gets its share at once, and one that
 // dies holds few.
 func (s *slot) serve(ctx context.Context, cons jetstream.Consumer, serving *sync.WaitGroup) {
-	var m jetstream.Msg
-	returned := false
-	defer func() {
-		if returned {
-			serving.Done()
-			return
-		}
-		results, n, err := s.h.Died()
-		s.h = nil // the next chunk gets a fresh worker, with its init
-		e := describe(err, proc.PhaseRun)
-		e.Msg = fmt.Sprintf("on cluster worker %s, %s", s.w.o.name, strings.TrimPrefix(e.Msg, engine.ErrWorkerDied.Error()+": "))
-		s.reply(m, reply{fate: ranDied, n: n, results: results, err: e})
-		m.Term()
-		go s.serve(ctx, cons, serving)
-	}()
+	defer serving.Done()
 	for ctx.Err() == nil {
-		var err error
-		m, err = cons.Next(jetstream.FetchContext(ctx))
+		m, err := cons.Next(jetstream.FetchContext(ctx))
 		if err != nil {
 			if !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
 				// The connection is down or the server busy: try again soon.
@@ -223,19 +207,25 @@ func (s *slot) serve(ctx context.Context, cons jetstream.Consumer, serving *sync
 			continue
 		}
 		s.handle(m)
-		m = nil
 	}
-	if s.h != nil {
-		s.h.Exit(context.Background(), s.id)
+	s.end()
+}
+
+// end runs the exit of the slot's worker, if its init ran.
+func (s *slot) end() {
+	if s.srv != nil {
+		s.srv.Handle(context.Background(), wire.PhaseExit, nil)
+		s.srv.Close()
+		s.srv = nil
 	}
-	returned = true
 }
 
 // handle checks a chunk, runs it and replies, then acknowledges it.
 func (s *slot) handle(m jetstream.Msg) {
 	hdr := m.Headers()
 	if schema := hdr.Get(hSchema); schema != s.task.Schema() {
-		s.reply(m, reply{fate: ranRefused, err: &proc.Error{Phase: proc.PhaseRun, Index: -1, Msg: fmt.Sprintf("cluster worker %s refused the task %s: it was built from other code (task schema %s, the caller's %s): rebuild and restart one or the other", s.w.o.name, s.name, s.task.Schema(), schema)}})
+		msg := fmt.Sprintf("cluster worker %s refused the task %s: it was built from other code (task schema %s, the caller's %s): rebuild and restart one or the other", s.w.o.name, s.name, s.task.Schema(), schema)
+		s.reply(m, wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Kind: wire.Refused, Index: -1, Msg: msg}}))
 		m.TermWithReason("mpire: built from other code")
 		return
 	}
@@ -247,9 +237,9 @@ func (s *slot) handle(m jetstream.Msg) {
 		m.TermWithReason("mpire: the caller went away")
 		return
 	}
-	if s.h == nil || s.shared != hdr.Get(hShared) {
-		if err := s.init(hdr.Get(hShared)); err != nil {
-			s.reply(m, reply{err: describe(err, proc.PhaseInit)})
+	if s.srv == nil || s.shared != hdr.Get(hShared) {
+		if failed := s.init(hdr.Get(hShared)); failed != nil {
+			s.reply(m, failed)
 			m.Ack()
 			return
 		}
@@ -282,59 +272,49 @@ func (s *slot) handle(m jetstream.Msg) {
 		}
 	}()
 
-	start := time.Now()
-	results, n, err := s.h.Run(ctx, s.id, m.Data())
-	rep := reply{n: n, took: time.Since(start), results: results}
-	if err != nil {
-		rep.err = describe(err, proc.PhaseRun)
-	}
-	s.reply(m, rep)
+	s.reply(m, s.srv.Handle(ctx, wire.PhaseRun, m.Data()))
 	cancel()
 	m.Ack()
 }
 
 // init makes the slot a fresh worker with the shared object of that hash,
-// after the exit of the one it replaces.
-func (s *slot) init(hash string) error {
-	if s.h != nil {
-		s.h.Exit(context.Background(), s.id)
-		s.h = nil
-	}
+// after the exit of the one it replaces. It returns nil, or the reply that
+// says why the init failed.
+func (s *slot) init(hash string) (failed []byte) {
+	s.end()
 	var shared []byte
 	if hash != "" {
 		var err error
 		if shared, err = s.w.fetchShared(context.Background(), hash); err != nil {
-			return err
+			return initFailed(err)
 		}
 	}
-	h := s.task.NewWorker()
-	if err := h.Init(context.Background(), s.id, shared); err != nil {
-		return err
+	srv, err := s.task.NewServer(s.id, shared)
+	if err != nil {
+		return initFailed(err)
 	}
-	s.h, s.shared = h, hash
+	b := srv.Handle(context.Background(), wire.PhaseInit, nil)
+	if rep, err := wire.ParseReply(b, wire.PhaseInit, 0); err != nil || rep.Err != nil {
+		srv.Close()
+		return b
+	}
+	s.srv, s.shared = srv, hash
 	return nil
 }
 
-// describe turns a worker's failure into what crosses to the caller.
-func describe(err error, phase proc.Phase) *proc.Error {
-	var pe *proc.Error
-	if errors.As(err, &pe) {
-		e := *pe
-		e.Phase = phase
-		return &e
-	}
-	return &proc.Error{Phase: phase, Index: -1, Msg: err.Error(), Timeout: errors.Is(err, context.DeadlineExceeded), Canceled: errors.Is(err, context.Canceled)}
+// initFailed is the reply to a chunk whose worker could not be made.
+func initFailed(err error) []byte {
+	return wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: wire.PhaseInit, Index: -1, Msg: err.Error()}})
 }
 
 // reply sends a reply to the caller of m, in parts when it is larger than a
 // message may be.
-func (s *slot) reply(m jetstream.Msg, r reply) {
+func (s *slot) reply(m jetstream.Msg, body []byte) {
 	hdr := m.Headers()
 	to := hdr.Get(hReply)
 	if to == "" {
 		return
 	}
-	body := appendReply(nil, r)
 	attempt := s.w.o.name + "/" + strconv.Itoa(s.id)
 	if md, err := m.Metadata(); err == nil {
 		attempt += "/" + strconv.FormatUint(md.NumDelivered, 10)
@@ -348,7 +328,7 @@ func (s *slot) reply(m jetstream.Msg, r reply) {
 		out.Header.Set(hSeq, hdr.Get(hSeq))
 		out.Header.Set(hAttempt, attempt)
 		if k > 1 {
-			out.Header.Set(hPart, fmt.Sprintf("%d/%d", i, k))
+			out.Header.Set(hPart, wire.FormatPart(i, k))
 		}
 		// A reply that does not arrive is no worse than a worker that
 		// died: the caller's call fails when the chunk is given up on.

@@ -3,17 +3,12 @@ package cluster
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/mpire-go/mpire/runtime/internal/proc"
 )
 
 // What the cluster keeps in JetStream: one work-queue stream for every task,
@@ -39,7 +34,7 @@ const (
 	hSeq      = "Mpire-Seq"      // the request's number at its endpoint
 	hDeadline = "Mpire-Deadline" // the call's deadline, Unix nanoseconds; absent: none
 	hAttempt  = "Mpire-Attempt"  // reply: which delivery of the request this reply answers
-	hPart     = "Mpire-Part"     // reply: the part's index and the number of parts, "i/k"
+	hPart     = "Mpire-Part"     // reply: the part's index and the number of parts, "i/k" (wire.FormatPart)
 )
 
 // taskID names a task in subjects and consumer names, which take neither
@@ -100,65 +95,4 @@ func consumer(ctx context.Context, stream jetstream.Stream, cfg jetstream.Consum
 // maxPayload is the largest body a message may have on nc.
 func maxPayload(nc *nats.Conn) int {
 	return max(int(nc.MaxPayload())-headroom, 1024)
-}
-
-// A reply is a worker's answer to a run request: how many tasks completed,
-// how long they took, their encoded results and, when one failed or the
-// worker could not run them, the failure.
-type reply struct {
-	n       int
-	took    time.Duration
-	err     *proc.Error
-	fate    byte // how the tasks ended when they did not run to their end: ranDied or ranRefused
-	results []byte
-}
-
-// What became of a chunk that a worker did not run to its end.
-const (
-	ranDied    = 1 // the worker died under it (runtime.Goexit)
-	ranRefused = 2 // the worker was built from other code
-)
-
-// appendReply encodes r: n, took, fate, the failure as JSON (empty when
-// none), the results.
-func appendReply(b []byte, r reply) []byte {
-	b = binary.AppendUvarint(b, uint64(r.n))
-	b = binary.AppendVarint(b, int64(r.took))
-	b = append(b, r.fate)
-	var ej []byte
-	if r.err != nil {
-		ej, _ = json.Marshal(r.err) // plain data: cannot fail
-	}
-	b = binary.AppendUvarint(b, uint64(len(ej)))
-	b = append(b, ej...)
-	return append(b, r.results...)
-}
-
-var errMalformed = errors.New("mpire: cluster: a malformed reply")
-
-func readReply(b []byte) (reply, error) {
-	var r reply
-	n, k := binary.Uvarint(b)
-	if k <= 0 {
-		return r, errMalformed
-	}
-	b = b[k:]
-	took, k := binary.Varint(b)
-	if k <= 0 || len(b) < k+1 {
-		return r, errMalformed
-	}
-	r.fate = b[k]
-	b = b[k+1:]
-	el, k := binary.Uvarint(b)
-	if k <= 0 || uint64(len(b)-k) < el {
-		return r, errMalformed
-	}
-	if el > 0 {
-		r.err = new(proc.Error)
-		if err := json.Unmarshal(b[k:k+int(el)], r.err); err != nil {
-			return r, errMalformed
-		}
-	}
-	r.n, r.took, r.results = int(n), time.Duration(took), b[k+int(el):]
-	return r, nil
 }

@@ -10,6 +10,7 @@ package mpireimpl
 import (
 	"github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/internal/engine"
+	"github.com/mpire-go/mpire/runtime/internal/remote"
 )
 
 // Version is the version of the interface between generated code and the
@@ -53,11 +54,11 @@ type Portable[St, A, R, E any] = engine.Portable[St, A, R, E]
 // ServePortable makes this process a worker process of pt's task when it was
 // started as one, and then never returns; otherwise it returns at once.
 // Generated code calls it from an init function, in every process.
-func ServePortable[St, A, R, E any](pt *Portable[St, A, R, E]) { engine.ServePortable(pt) }
+func ServePortable[St, A, R, E any](pt *Portable[St, A, R, E]) { remote.ServePortable(pt) }
 
 // NewPool returns a pool running fn. It panics on an invalid option value.
 func NewPool[St, A, R, E any](fn Func[St, A, R, E], opts ...mpire.Option) *Pool[St, A, R, E] {
-	return engine.NewPool(fn, opts...)
+	return engine.NewPool(fn, remote.NewExecutor, opts...)
 }
 
 // FormatArgs formats a task's arguments as name=value pairs for errors and

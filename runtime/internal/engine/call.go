@@ -77,24 +77,6 @@ type piece[A, R any] struct {
 	k     int          // ordered slice ticket: the next chunk
 }
 
-// A run is a run of consecutive tasks as an executor sees it: the tasks,
-// where their results go, and the call's context and limits.
-type run[A, R any] struct {
-	ctx   context.Context
-	stop  *atomic.Bool
-	s     *Settings
-	start int // index of the first task in the input
-	args  []A
-	out   []R
-}
-
-// A completion is what an executor reports of a run.
-type completion[E any] struct {
-	n     int   // tasks completed, from the first
-	err   error // the failure, a *TaskError: of task n, or of init or exit
-	exits []E   // exit values of a restart at the end of the run (lifespan)
-}
-
 func newCall[St, A, R, E any](p *Pool[St, A, R, E], parent context.Context, s Settings) *call[St, A, R, E] {
 	c := &call[St, A, R, E]{p: p, s: s, parent: parent, wake: make(chan struct{}, 1)}
 	c.ctx, c.cancel = context.WithCancelCause(parent)
@@ -243,16 +225,16 @@ func (c *call[St, A, R, E]) addChunk(ch *chunk[A, R]) bool {
 
 // nextRun sets r to the next run of tasks of piece w, reporting false when
 // the piece has none left. scratch holds a MapUnordered run's results.
-func (c *call[St, A, R, E]) nextRun(w *piece[A, R], r *run[A, R], scratch *[]R) bool {
+func (c *call[St, A, R, E]) nextRun(w *piece[A, R], r *Tasks[A, R], scratch *[]R) bool {
 	if c.stopped.Load() {
 		return false
 	}
-	r.ctx, r.stop, r.s = c.ctx, &c.stopped, &c.s
+	r.Ctx, r.Stop, r.S = c.ctx, &c.stopped, &c.s
 	if ch := w.chunk; ch != nil {
-		if r.args != nil {
+		if r.Args != nil {
 			return false // the chunk's one run is done
 		}
-		r.start, r.args, r.out = ch.start, ch.args, ch.out[:len(ch.args)]
+		r.Start, r.Args, r.Out = ch.start, ch.args, ch.out[:len(ch.args)]
 		return true
 	}
 	in := &c.slice
@@ -269,12 +251,12 @@ func (c *call[St, A, R, E]) nextRun(w *piece[A, R], r *run[A, R], scratch *[]R) 
 		lo, hi = in.chunks.bounds(w.k)
 		w.k += c.p.s.Jobs
 	}
-	r.start, r.args, r.out = lo, in.args[lo:hi], in.out[lo:hi]
+	r.Start, r.Args, r.Out = lo, in.args[lo:hi], in.out[lo:hi]
 	if in.unordered {
 		if cap(*scratch) < hi-lo {
 			*scratch = make([]R, hi-lo)
 		}
-		r.out = (*scratch)[:hi-lo]
+		r.Out = (*scratch)[:hi-lo]
 	}
 	return true
 }
@@ -315,24 +297,24 @@ func (c *call[St, A, R, E]) claim() (lo, hi int, ok bool) {
 }
 
 // complete takes back what an executor reported of run r of piece w.
-func (c *call[St, A, R, E]) complete(w *piece[A, R], r *run[A, R], comp completion[E]) {
-	if comp.n > 0 {
-		c.done.Add(int64(comp.n))
+func (c *call[St, A, R, E]) complete(w *piece[A, R], r *Tasks[A, R], comp Completion[E]) {
+	if comp.N > 0 {
+		c.done.Add(int64(comp.N))
 		if c.slice.unordered && w.chunk == nil {
-			end := int(c.slice.filled.Add(int64(comp.n)))
-			copy(c.slice.out[end-comp.n:end], r.out[:comp.n])
+			end := int(c.slice.filled.Add(int64(comp.N)))
+			copy(c.slice.out[end-comp.N:end], r.Out[:comp.N])
 		}
 	}
 	if ch := w.chunk; ch != nil {
-		ch.complete = comp.err == nil && comp.n == len(ch.args)
+		ch.complete = comp.Err == nil && comp.N == len(ch.args)
 	}
-	if len(comp.exits) > 0 {
+	if len(comp.Exits) > 0 {
 		c.p.mu.Lock()
-		c.exits = append(c.exits, comp.exits...)
+		c.exits = append(c.exits, comp.Exits...)
 		c.p.mu.Unlock()
 	}
-	if comp.err != nil {
-		c.fail(comp.err)
+	if comp.Err != nil {
+		c.fail(comp.Err)
 	}
 }
 

@@ -50,12 +50,12 @@ type TaskInsight struct {
 
 // insightsRecorder holds the statistics of every worker slot of a pool.
 type insightsRecorder struct {
-	mu      sync.Mutex // guards the slice; each workerStats guards itself
-	workers []*workerStats
+	mu      sync.Mutex // guards the slice; each Stats guards itself
+	workers []*Stats
 }
 
 func newInsightsRecorder(jobs int) *insightsRecorder {
-	r := &insightsRecorder{workers: make([]*workerStats, jobs)}
+	r := &insightsRecorder{workers: make([]*Stats, jobs)}
 	for i := range r.workers {
 		r.workers[i] = newWorkerStats(WorkerID(i))
 	}
@@ -71,9 +71,10 @@ func (r *insightsRecorder) reset() {
 	}
 }
 
-// workerStats is written by its worker and read by snapshot. A nil
-// *workerStats records nothing, so that workers need not test for insights.
-type workerStats struct {
+// Stats are the insights of one worker slot, written by its executor and
+// lifecycle and read by snapshot. A nil *Stats records nothing, so that
+// workers need not test for insights, except where a method says so.
+type Stats struct {
 	id                                    WorkerID
 	startUp, init, waiting, working, exit atomic.Int64
 	completed                             atomic.Int64
@@ -95,15 +96,23 @@ const pieceTime = time.Microsecond
 // soon timed one by one again.
 const maxPiece = 256
 
-func newWorkerStats(id WorkerID) *workerStats {
-	return &workerStats{id: id, piece: 1, epoch: time.Now()}
+func newWorkerStats(id WorkerID) *Stats {
+	return &Stats{id: id, piece: 1, epoch: time.Now()}
 }
 
-// clock reads the monotonic clock alone, at half the cost of time.Now.
-func (s *workerStats) clock() time.Duration { return time.Since(s.epoch) }
+// Piece returns how many consecutive tasks to time together: about
+// pieceTime of work. s must not be nil.
+func (s *Stats) Piece() int { return s.piece }
 
-// adapt sizes the next piece from the mean duration of the last one.
-func (s *workerStats) adapt(d time.Duration, tasks int) {
+// TopMin returns the shortest duration that makes a task one of the top
+// tasks; s must not be nil.
+func (s *Stats) TopMin() time.Duration { return s.topMin }
+
+// Clock reads the monotonic clock alone, at half the cost of time.Now.
+func (s *Stats) Clock() time.Duration { return time.Since(s.epoch) }
+
+// Adapt sizes the next piece from the mean duration of the last one.
+func (s *Stats) Adapt(d time.Duration, tasks int) {
 	if tasks == 0 {
 		return
 	}
@@ -118,61 +127,63 @@ func (s *workerStats) adapt(d time.Duration, tasks int) {
 	}
 }
 
-func (s *workerStats) addStartUp(d time.Duration) {
+// AddStartUp records the time a worker took to start.
+func (s *Stats) AddStartUp(d time.Duration) {
 	if s != nil {
 		s.startUp.Add(int64(d))
 	}
 }
 
-func (s *workerStats) addInit(d time.Duration) {
+func (s *Stats) addInit(d time.Duration) {
 	if s != nil {
 		s.init.Add(int64(d))
 	}
 }
 
-// now reads the clock for a later addWaitingSince or addTask; it costs
+// Now reads the clock for a later addWaitingSince or AddTask; it costs
 // nothing without insights.
-func (s *workerStats) now() time.Duration {
+func (s *Stats) Now() time.Duration {
 	if s == nil {
 		return 0
 	}
-	return s.clock()
+	return s.Clock()
 }
 
 // addWaitingSince records the time waited for work since begin.
-func (s *workerStats) addWaitingSince(begin time.Duration) {
+func (s *Stats) addWaitingSince(begin time.Duration) {
 	if s != nil {
-		s.waiting.Add(int64(s.clock() - begin))
+		s.waiting.Add(int64(s.Clock() - begin))
 	}
 }
 
-// addTask records tasks timed together since begin, starting at index, and
+// AddTask records tasks timed together since begin, starting at index, and
 // keeps them among the top tasks if they are; args formats their arguments
 // only then.
-func (s *workerStats) addTask(begin time.Duration, id WorkerID, index, tasks int, args func() string) {
+func (s *Stats) AddTask(begin time.Duration, id WorkerID, index, tasks int, args func() string) {
 	if s == nil {
 		return
 	}
-	d := s.clock() - begin
-	s.addWorking(d, tasks)
+	d := s.Clock() - begin
+	s.AddWorking(d, tasks)
 	if d > s.topMin {
-		s.addTop(TaskInsight{Duration: d, WorkerID: id, Index: index, Args: args(), Tasks: tasks})
+		s.AddTop(TaskInsight{Duration: d, WorkerID: id, Index: index, Args: args(), Tasks: tasks})
 	}
 }
 
-func (s *workerStats) addExit(d time.Duration) {
+func (s *Stats) addExit(d time.Duration) {
 	if s != nil {
 		s.exit.Add(int64(d))
 	}
 }
 
-// addWorking records tasks completed in d.
-func (s *workerStats) addWorking(d time.Duration, tasks int) {
+// AddWorking records tasks completed in d.
+func (s *Stats) AddWorking(d time.Duration, tasks int) {
 	s.working.Add(int64(d))
 	s.completed.Add(int64(tasks))
 }
 
-func (s *workerStats) addTop(t TaskInsight) {
+// AddTop keeps t among the top tasks if it is one. s must not be nil.
+func (s *Stats) AddTop(t TaskInsight) {
 	if len(t.Args) > maxArgsLen {
 		t.Args = t.Args[:maxArgsLen-3] + "..."
 	}
@@ -197,7 +208,7 @@ func insertTop(top []TaskInsight, t TaskInsight) []TaskInsight {
 }
 
 // stats returns the statistics of worker slot id.
-func (r *insightsRecorder) stats(id WorkerID) *workerStats {
+func (r *insightsRecorder) stats(id WorkerID) *Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.workers[id]

@@ -42,8 +42,8 @@ type Settings struct {
 	OrderTasks bool
 	KeepAlive  bool
 	Insights   bool
-	Processes  bool
-	Remote     Remote // where the workers run; nil: goroutines of this process
+	Processes  bool   // WithProcesses: worker processes
+	Remote     Remote // where the workers run when not in this process; nil: goroutines or Processes
 
 	// Call options; zero means "not set".
 	ChunkSize      int
@@ -96,11 +96,8 @@ func newSettings(opts []Option) Settings {
 	if s.Jobs == 0 {
 		s.Jobs = runtime.GOMAXPROCS(0)
 	}
-	if s.Processes {
-		if s.Remote != nil {
-			panic(fmt.Sprintf("mpire: WithProcesses and %s: choose one place for the workers", s.Remote))
-		}
-		s.Remote = processes{}
+	if s.Processes && s.Remote != nil {
+		panic(fmt.Sprintf("mpire: WithProcesses and %s: choose one place for the workers", s.Remote))
 	}
 	if n := len(s.CPUSets); n > 1 && n != s.Jobs {
 		panic(fmt.Sprintf("mpire: %d CPU sets for %d workers: give one set, or one per worker", n, s.Jobs))
@@ -138,3 +135,18 @@ func WantsProcesses(opts []Option) bool {
 	}
 	return s.Processes
 }
+
+// A Remote is where a pool's workers run when they run outside this process
+// (a cluster): set by a pool option, and made into executors by the pool's
+// NewExecutor.
+type Remote interface {
+	// String names the option that set it, for errors.
+	String() string
+	// Check returns why the remote cannot serve a pool or a call with these
+	// settings; nil when it can. exitValues tells that the task's exit
+	// function returns a value to collect.
+	Check(s *Settings, exitValues bool) error
+}
+
+// Outside reports whether the workers run outside this process.
+func (s *Settings) Outside() bool { return s.Processes || s.Remote != nil }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/mpire-go/mpire/runtime/internal/affinity"
 )
 
 // A WorkerID identifies a worker slot, from 0 to jobs-1. It stays the same
@@ -52,9 +54,10 @@ var ErrDeadlock = errors.New("it would wait forever")
 // R its result and E what the exit function returns. Its methods are safe for
 // concurrent use.
 type Pool[St, A, R, E any] struct {
-	fn       Func[St, A, R, E]
-	s        Settings
-	insights *insightsRecorder // nil without WithInsights
+	fn          Func[St, A, R, E]
+	s           Settings
+	newExecutor NewExecutor[St, A, R, E]
+	insights    *insightsRecorder // nil without WithInsights
 
 	mu       sync.Mutex
 	work     sync.Cond            // signalled when calls bring work, or the workers must stop
@@ -78,17 +81,21 @@ type stopRequest struct {
 	limit time.Duration
 }
 
-// NewPool returns a pool running fn. It panics on an invalid option value,
-// which is a programming error.
-func NewPool[St, A, R, E any](fn Func[St, A, R, E], opts ...Option) *Pool[St, A, R, E] {
+// NewPool returns a pool running fn on workers made by newExecutor. It
+// panics on an invalid option value, which is a programming error.
+func NewPool[St, A, R, E any](fn Func[St, A, R, E], newExecutor NewExecutor[St, A, R, E], opts ...Option) *Pool[St, A, R, E] {
 	if fn.Run == nil {
 		panic("mpire: NewPool: Func.Run is nil")
 	}
-	p := &Pool[St, A, R, E]{fn: fn, s: newSettings(opts)}
-	if r := p.s.Remote; r != nil {
-		if fn.Portable == nil {
-			panic(fmt.Sprintf("mpire: %s: %s is not portable: add the portable key to its //mpire:task directive and run go generate", r, fn.Name))
+	p := &Pool[St, A, R, E]{fn: fn, s: newSettings(opts), newExecutor: newExecutor}
+	if p.s.Outside() && fn.Portable == nil {
+		where := "WithProcesses"
+		if p.s.Remote != nil {
+			where = p.s.Remote.String()
 		}
+		panic(fmt.Sprintf("mpire: %s: %s is not portable: add the portable key to its //mpire:task directive and run go generate", where, fn.Name))
+	}
+	if r := p.s.Remote; r != nil {
 		if err := r.Check(&p.s, p.exitValues()); err != nil {
 			panic(err.Error())
 		}
@@ -200,7 +207,7 @@ func (p *Pool[St, A, R, E]) check(ctx context.Context, method string) error {
 // startWorkers starts a generation of workers. The caller holds p.mu.
 func (p *Pool[St, A, R, E]) startWorkers() error {
 	jobs := p.s.Jobs
-	pins, err := pinPlan(p.s.CPUSets, jobs)
+	pins, err := affinity.Plan(p.s.CPUSets, jobs)
 	if err != nil {
 		return err
 	}

@@ -2,19 +2,23 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/mpire-go/mpire/runtime/internal/affinity"
+	"github.com/mpire-go/mpire/runtime/internal/catch"
 )
 
 // A slot is one worker slot of a pool: a goroutine that takes work from the
-// pool's calls and hands each run of tasks to the slot's executor, which
-// decides where and how it runs. The slot never looks inside the executor,
+// pool's calls and hands each run of tasks to the slot's Lifecycle, whose
+// Executor decides where it runs. The slot never looks inside the executor,
 // and the executor never decides what comes next.
 type slot[St, A, R, E any] struct {
 	p     *Pool[St, A, R, E]
 	id    WorkerID
+	life  *Lifecycle[St, A, R, E]
 	pin   []int // the CPUs the slot's goroutine is pinned to; nil when not pinned
-	exec  executor[St, A, R, E]
-	stats *workerStats
+	stats *Stats
 
 	scratch []R // MapUnordered: a run's results before they take their place
 
@@ -25,49 +29,8 @@ type slot[St, A, R, E any] struct {
 	// What the slot serves now, for the report of a worker that died.
 	c        *call[St, A, R, E]
 	w        piece[A, R]
-	r        run[A, R]
+	r        Tasks[A, R]
 	stopping bool
-}
-
-// An executor runs the functions of one worker slot: its init before the
-// first task, runs of tasks, its exit when it stops or restarts. It owns the
-// worker's state and times its own work. The goroutine executor runs them on
-// the slot's goroutine.
-type executor[St, A, R, E any] interface {
-	// run runs r's tasks in order, after the worker's init if it has not
-	// run yet, stopping early when r.stop is set. When the worker reaches its
-	// lifespan at the end of the run, it restarts: exit, fresh state.
-	run(r *run[A, R]) completion[E]
-	// stop runs the worker's exit, if its init ran, within limit (0: no
-	// limit), and releases what the executor holds.
-	stop(limit time.Duration) exitResult[E]
-	// died reports what was running when the slot's goroutine ended without
-	// returning (runtime.Goexit in the user's code), as a completion whose
-	// error wraps ErrWorkerDied, and makes the worker a fresh one.
-	died() completion[E]
-}
-
-// lifeEnds reports whether a worker's life ends after run r, of which it
-// completed n tasks, tasks since its init: when its lifespan is reached,
-// checked at the end of a run, as MPIRE checks it at the end of a chunk.
-func lifeEnds[A, R any](r *run[A, R], n, tasks int) bool {
-	return n == len(r.args) && r.s.Lifespan > 0 && tasks >= r.s.Lifespan
-}
-
-// restarted records in comp the exit of a worker restarted at the end of
-// its life.
-func (comp *completion[E]) restarted(ex exitResult[E]) {
-	if ex.has {
-		comp.exits = append(comp.exits, ex.value)
-	}
-	comp.err = ex.err
-}
-
-// exitResult is what a worker's exit returned.
-type exitResult[E any] struct {
-	value E
-	has   bool // the exit function ran and returned a value to collect
-	err   error
 }
 
 func newSlot[St, A, R, E any](p *Pool[St, A, R, E], id WorkerID, pin []int) *slot[St, A, R, E] {
@@ -75,13 +38,9 @@ func newSlot[St, A, R, E any](p *Pool[St, A, R, E], id WorkerID, pin []int) *slo
 	if p.insights != nil {
 		s.stats = p.insights.stats(id)
 	}
-	if p.s.Remote != nil {
-		// The worker is pinned, not the goroutine that talks to it.
-		s.exec = newRemoteExecutor(&p.fn, p.s.Remote, id, pin, s.stats)
-	} else {
-		s.pin = pin
-		s.exec = newGoroutineExecutor(&p.fn, id, pin, s.stats, p)
-	}
+	exec := p.newExecutor(&p.fn, ExecutorConfig{Settings: &p.s, ID: id, CPUs: pin, Stats: s.stats, Pool: p})
+	s.life = NewLifecycle(&p.fn, exec, id, s.stats)
+	s.pin = exec.SlotCPUs()
 	return s
 }
 
@@ -89,7 +48,7 @@ func newSlot[St, A, R, E any](p *Pool[St, A, R, E], id WorkerID, pin []int) *slo
 // the workers were started, for insights; pinned, when not nil, receives the
 // result of pinning the slot's thread.
 func (s *slot[St, A, R, E]) serve(started time.Time, pinned chan<- error) {
-	unpin, err := pinThread(s.pin)
+	unpin, err := affinity.PinThread(s.pin)
 	if pinned != nil {
 		pinned <- err
 	}
@@ -97,49 +56,47 @@ func (s *slot[St, A, R, E]) serve(started time.Time, pinned chan<- error) {
 		s.p.stopped.Done()
 		return
 	}
-	returned := false
-	defer func() {
-		unpin()
-		if !returned {
-			s.died()
-		}
-	}()
+	defer unpin()
 	if pinned != nil {
-		s.stats.addStartUp(time.Since(started))
+		s.stats.AddStartUp(time.Since(started))
 	}
-	s.loop()
-	returned = true
+	o := catch.Do(s.loop, func(catch.Outcome) { s.died() })
+	if o.Panicked {
+		// Every function of the user's runs under its own recover: a panic
+		// here is the runtime's own bug, and must not be hidden.
+		panic(fmt.Sprintf("%v\n\n%s", o.Value, o.Stack))
+	}
 }
 
 // loop serves the pool's calls until the pool stops its workers, then stops
-// the executor.
+// the slot's worker.
 func (s *slot[St, A, R, E]) loop() {
 	for {
-		waitStart := s.stats.now()
+		waitStart := s.stats.Now()
 		c, w, ok := s.p.next(s)
 		s.stats.addWaitingSince(waitStart)
 		if !ok {
 			break
 		}
 		s.c, s.w = c, w
-		s.r = run[A, R]{}
+		s.r = Tasks[A, R]{}
 		for c.nextRun(&s.w, &s.r, &s.scratch) {
-			s.r.ctx = s.contextOf(c)
-			c.complete(&s.w, &s.r, s.exec.run(&s.r))
+			s.r.Ctx = s.contextOf(c)
+			c.complete(&s.w, &s.r, s.life.Run(&s.r))
 		}
 		s.c = nil
 		s.p.done(c, w)
 	}
 	s.ctxOf, s.ctx = nil, nil
 	s.stopping = true
-	s.p.addStop(s.exec.stop(s.p.stopLimit()))
+	s.p.addStop(s.life.Stop(s.p.stopLimit()))
 	s.p.stopped.Done()
 }
 
 // contextOf returns the context of the slot's tasks of call c.
 func (s *slot[St, A, R, E]) contextOf(c *call[St, A, R, E]) context.Context {
 	if s.ctxOf != c {
-		s.ctxOf, s.ctx = c, &workerContext{Context: c.ctx, in: workerOf{pool: s.p, slot: s.id}}
+		s.ctxOf, s.ctx = c, WorkerContext(c.ctx, s.p, s.id)
 	}
 	return s.ctx
 }
@@ -148,9 +105,10 @@ func (s *slot[St, A, R, E]) contextOf(c *call[St, A, R, E]) context.Context {
 // runtime.Goexit: the call it served fails with ErrWorkerDied, and the slot
 // goes on with a fresh worker on a new goroutine.
 func (s *slot[St, A, R, E]) died() {
-	comp := s.exec.died()
+	comp := s.life.Died()
 	if s.stopping {
-		s.p.addStop(exitResult[E]{err: comp.err})
+		s.life.Stop(0)
+		s.p.addStop(ExitResult[E]{Err: comp.Err})
 		s.p.stopped.Done()
 		return
 	}
@@ -171,13 +129,13 @@ func (p *Pool[St, A, R, E]) stopLimit() time.Duration {
 }
 
 // addStop records what the exit of a stopping worker returned.
-func (p *Pool[St, A, R, E]) addStop(ex exitResult[E]) {
+func (p *Pool[St, A, R, E]) addStop(ex ExitResult[E]) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if ex.has {
-		p.stopVals = append(p.stopVals, ex.value)
+	if ex.Has {
+		p.stopVals = append(p.stopVals, ex.Value)
 	}
-	if ex.err != nil {
-		p.stopErrs = append(p.stopErrs, ex.err)
+	if ex.Err != nil {
+		p.stopErrs = append(p.stopErrs, ex.Err)
 	}
 }

@@ -3,6 +3,8 @@
 package proc
 
 import (
+	"github.com/mpire-go/mpire/runtime/internal/wire"
+
 	"context"
 	"io"
 	"sync"
@@ -16,7 +18,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	c := benchChild(b)
 	ctx, args := context.Background(), encodeInts(1)
 	for b.Loop() {
-		if _, err := c.Run(ctx, args); err != nil {
+		if _, err := ask(c, ctx, wire.PhaseRun, args); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -38,7 +40,7 @@ func BenchmarkChunks(b *testing.B) {
 	for range inFlight {
 		wg.Go(func() {
 			for range work {
-				if rep, err := c.Run(ctx, args); err != nil || rep.N != chunk {
+				if rep, err := ask(c, ctx, wire.PhaseRun, args); err != nil || rep.N != chunk {
 					b.Error(err)
 				}
 			}

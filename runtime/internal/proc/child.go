@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
 
 // Config says which worker process to start.
@@ -50,20 +52,14 @@ type Child struct {
 	stderr   *tail
 	hello    chan error    // the handshake's outcome
 	readDone chan struct{} // the reply reader stopped
+	exited   chan struct{} // the process has exited
 	dead     chan struct{} // the process was waited for and every call answered
 	closeW   sync.Once
 }
 
 type result struct {
-	rep reply
-	err error
-}
-
-// A Reply is what a call brings back besides its error.
-type Reply struct {
-	Payload []byte        // the Handler's payload (Run: the results of the first N tasks)
-	N       int           // Run: the tasks completed
-	Took    time.Duration // how long the Handler ran, measured in the child
+	reply []byte
+	err   error
 }
 
 // Start starts a worker process for cfg.Task: this binary again, which
@@ -118,7 +114,7 @@ func Start(ctx context.Context, cfg Config) (*Child, error) {
 	c := &Child{
 		cmdW: cmdW, bw: bufio.NewWriterSize(cmdW, 64<<10), repR: repR,
 		pending: map[uint64]chan result{}, stderr: &tail{w: stderr},
-		hello: make(chan error, 1), readDone: make(chan struct{}), dead: make(chan struct{}),
+		hello: make(chan error, 1), readDone: make(chan struct{}), exited: make(chan struct{}), dead: make(chan struct{}),
 	}
 	cmd := exec.Command(exe)
 	if len(os.Args) > 0 {
@@ -185,52 +181,40 @@ func environWithout(key string) []string {
 // Pid returns the child's process id.
 func (c *Child) Pid() int { return c.pid }
 
-// Init calls the child's Handler.Init with the shared object.
-func (c *Child) Init(ctx context.Context, shared []byte) (Reply, error) {
-	return c.call(ctx, kindInit, shared)
-}
-
-// Run calls the child's Handler.Run with a chunk of arguments.
-func (c *Child) Run(ctx context.Context, args []byte) (Reply, error) {
-	return c.call(ctx, kindRun, args)
-}
-
-// Exit calls the child's Handler.Exit.
-func (c *Child) Exit(ctx context.Context) (Reply, error) {
-	return c.call(ctx, kindExit, nil)
-}
-
-// call sends a request and waits for its reply. The error is an *Error when
-// the Handler failed (the Reply then holds what it did before), an
-// *ExitError when the child died or was killed before replying, or
-// ErrClosed after Close or Kill. When ctx is done first, call asks the child to cancel the
-// request and goes on waiting for its reply: a task that ignores its context
-// holds the call until the child is killed.
-func (c *Child) call(ctx context.Context, kind byte, payload []byte) (Reply, error) {
-	if uint64(len(payload)) > maxFrame-16 {
-		return Reply{}, fmt.Errorf("mpire: a payload of %d bytes is larger than a worker process takes (%d)", len(payload), uint64(maxFrame-16))
+// Request sends a request of phase with body (a wire request) to the
+// child's Handler and returns the body of its reply (a wire.Reply), which
+// the caller checks. The error is an *ExitError when the child died or was
+// killed before replying, or ErrClosed after Close or Kill. When ctx is
+// done first, Request asks the child to cancel the request and goes on
+// waiting for its reply: a task that ignores its context holds the request
+// until the child is killed.
+func (c *Child) Request(ctx context.Context, phase wire.Phase, body []byte) ([]byte, error) {
+	if uint64(len(body)) > maxFrame-16 {
+		return nil, fmt.Errorf("mpire: a request of %d bytes is larger than a worker process takes (%d)", len(body), uint64(maxFrame-16))
 	}
-	if err := ctx.Err(); err != nil { // as the child says of a request cancelled before it ran
-		return Reply{}, describe(err, phaseOf(kind), firstIndex(kind))
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
 	}
 	ch := make(chan result, 1)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return Reply{}, ErrClosed
+		return nil, ErrClosed
 	}
 	if c.exitErr != nil {
 		c.mu.Unlock()
-		return Reply{}, c.exitErr
+		return nil, c.exitErr
 	}
 	id := c.next
 	c.next++
 	c.pending[id] = ch
 	c.mu.Unlock()
 
-	// A failed send needs no handling of its own: the command pipe only
-	// fails when it is closed or the child is gone, and its death answers ch.
-	c.send(kind, id, payload)
+	// A child that cannot hear its requests is as good as dead: kill it,
+	// and its death answers ch.
+	if err := c.send(kindOf(phase), id, body); err != nil {
+		c.broken(fmt.Errorf("its command pipe broke: %w", err))
+	}
 	var r result
 	select {
 	case r = <-ch:
@@ -238,14 +222,7 @@ func (c *Child) call(ctx context.Context, kind byte, payload []byte) (Reply, err
 		c.send(kindCancel, id, nil)
 		r = <-ch
 	}
-	if r.err != nil {
-		return Reply{}, r.err
-	}
-	rep := Reply{Payload: r.rep.payload, N: r.rep.n, Took: r.rep.took}
-	if r.rep.err != nil {
-		return rep, r.rep.err
-	}
-	return rep, nil
+	return r.reply, r.err
 }
 
 func (c *Child) send(kind byte, id uint64, payload []byte) error {
@@ -255,6 +232,16 @@ func (c *Child) send(kind byte, id uint64, payload []byte) error {
 		return err
 	}
 	return c.bw.Flush()
+}
+
+// broken kills the child, which can no longer speak the protocol, unless it
+// has exited by itself, which says more.
+func (c *Child) broken(err error) {
+	select {
+	case <-c.exited:
+	case <-time.After(time.Second):
+		c.abort(err)
+	}
 }
 
 // abort kills the child because the protocol cannot go on.
@@ -281,14 +268,14 @@ func (c *Child) read(fp, task string) {
 	for {
 		kind, id, body, err := readFrame(r)
 		if err == io.EOF || err == io.ErrUnexpectedEOF || errors.Is(err, os.ErrClosed) {
-			return // it died, possibly while it wrote: its death explains
+			// It died, possibly while it wrote, and its death explains; or
+			// it closed its replies while it lives on, and can answer no
+			// call: it is killed.
+			c.broken(errors.New("its replies ended while it ran"))
+			return
 		}
 		if err == nil && kind != kindReply {
 			err = fmt.Errorf("a message of kind %d where a reply was due", kind)
-		}
-		var rep reply
-		if err == nil {
-			rep, err = parseReply(body)
 		}
 		var ch chan result
 		if err == nil { // a call is answered once: by its reply, or by the child's death
@@ -304,7 +291,7 @@ func (c *Child) read(fp, task string) {
 			c.abort(fmt.Errorf("its replies broke the protocol: %w", err))
 			return
 		}
-		ch <- result{rep: rep}
+		ch <- result{reply: body}
 	}
 }
 
@@ -327,14 +314,14 @@ func readHello(r *bufio.Reader, fp, task string) error {
 	if err != nil {
 		return err
 	}
-	d := decoder{b: body}
-	theirs, theirTask := string(d.bytes()), string(d.bytes())
+	theirs, rest, ok1 := readBytes(body)
+	theirTask, _, ok2 := readBytes(rest)
 	switch {
-	case d.err != nil:
-		return fmt.Errorf("its hello: %w", d.err)
-	case theirs != fp:
+	case !ok1 || !ok2:
+		return errors.New("its hello is malformed")
+	case string(theirs) != fp:
 		return fmt.Errorf("%w: its fingerprint is %s, this process's %s; was the binary replaced on disk?", ErrMismatch, theirs, fp)
-	case theirTask != task:
+	case string(theirTask) != task:
 		return fmt.Errorf("it serves task %q", theirTask)
 	}
 	return nil
@@ -344,6 +331,7 @@ func readHello(r *bufio.Reader, fp, task string) error {
 // and answers every call still waiting with the *ExitError.
 func (c *Child) wait(release func()) {
 	werr := c.cmd.Wait()
+	close(c.exited)
 	release()
 	// Replies written before the child died are still in the pipe: let the
 	// reader deliver them, unless something else holds the pipe open.

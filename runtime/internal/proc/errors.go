@@ -14,52 +14,6 @@ var ErrMismatch = errors.New("the worker process is not the same build as its pa
 // ErrClosed is returned by calls on a Child after Close or Kill.
 var ErrClosed = errors.New("the worker process is closed")
 
-// A Phase tells which Handler method a request ran.
-type Phase uint8
-
-const (
-	// PhaseInit is Handler.Init.
-	PhaseInit Phase = iota + 1
-	// PhaseRun is Handler.Run.
-	PhaseRun
-	// PhaseExit is Handler.Exit.
-	PhaseExit
-)
-
-func (p Phase) String() string {
-	switch p {
-	case PhaseInit:
-		return "init"
-	case PhaseRun:
-		return "run"
-	case PhaseExit:
-		return "exit"
-	}
-	return fmt.Sprintf("Phase(%d)", uint8(p))
-}
-
-// An Error is a Handler's failure as it crosses from the child to the
-// parent: plain data, from which the runtime rebuilds its own error types.
-// A Handler may return an *Error (possibly wrapped) to set every field
-// itself, for example a panic it recovered at a known index; any other error
-// is described by its text and by errors.Is against the context errors.
-type Error struct {
-	Phase    Phase  // the request that failed (set by Serve)
-	Index    int    // Run: the index within the chunk of the failing task; -1 when not known or outside Run
-	Msg      string // the error's text, or the panic value's text
-	Panic    bool   // the Handler panicked
-	Stack    []byte // the panicking goroutine's stack
-	Timeout  bool   // the error is, or wraps, context.DeadlineExceeded
-	Canceled bool   // the error is, or wraps, context.Canceled
-}
-
-func (e *Error) Error() string {
-	if e.Panic {
-		return "panic: " + e.Msg
-	}
-	return e.Msg
-}
-
 // An ExitError reports a worker process that ended, for whatever reason:
 // every call in flight and every later call returns it. The runtime wraps it
 // in its ErrWorkerDied.

@@ -12,6 +12,9 @@ import (
 	"runtime"
 	"runtime/debug"
 	"syscall"
+	"time"
+
+	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
 
 // The test handler serves testTask in the test binary started again: Serve
@@ -40,6 +43,54 @@ const (
 type testHandler struct {
 	shared []byte
 	tasks  int
+}
+
+// Handle answers the parent as the runtime's handler does, in wire replies,
+// from Init, Run and Exit below.
+func (h *testHandler) Handle(ctx context.Context, worker int, phase wire.Phase, body []byte) []byte {
+	var rep wire.Reply
+	var err error
+	start := time.Now()
+	switch phase {
+	case wire.PhaseInit:
+		err = h.Init(ctx, worker, body)
+	case wire.PhaseRun:
+		rep.Payload, rep.N, err = h.Run(ctx, worker, body)
+	case wire.PhaseExit:
+		rep.Payload, err = h.Exit(ctx, worker)
+	}
+	rep.Took = max(time.Since(start), 1)
+	if err != nil {
+		e := &wire.Error{Phase: phase, Index: -1, Msg: err.Error()}
+		if phase == wire.PhaseRun {
+			e.Index = rep.N
+		}
+		switch {
+		case errors.Is(err, context.Canceled):
+			e.Kind = wire.Canceled
+		case errors.Is(err, context.DeadlineExceeded):
+			e.Kind = wire.DeadlineExceeded
+		}
+		rep.Err = e
+	}
+	return wire.AppendReply(nil, &rep)
+}
+
+// ask makes a request of c and decodes its reply: the error is the
+// transport's, or the Handler's *wire.Error.
+func ask(c *Child, ctx context.Context, phase wire.Phase, body []byte) (wire.Reply, error) {
+	raw, err := c.Request(ctx, phase, body)
+	if err != nil {
+		return wire.Reply{}, err
+	}
+	rep, err := wire.ParseReply(raw, phase, 1<<20)
+	if err != nil {
+		return rep, err
+	}
+	if rep.Err != nil {
+		return rep, rep.Err
+	}
+	return rep, nil
 }
 
 func (h *testHandler) Init(ctx context.Context, worker int, shared []byte) error {

@@ -5,6 +5,8 @@
 package proc
 
 import (
+	"github.com/mpire-go/mpire/runtime/internal/wire"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -76,9 +78,9 @@ func checkGone(t *testing.T, pid int) {
 }
 
 // run runs a chunk and decodes its results.
-func run(t *testing.T, c *Child, ctx context.Context, xs ...int64) ([]int64, Reply, error) {
+func run(t *testing.T, c *Child, ctx context.Context, xs ...int64) ([]int64, wire.Reply, error) {
 	t.Helper()
-	rep, err := c.Run(ctx, encodeInts(xs...))
+	rep, err := ask(c, ctx, wire.PhaseRun, encodeInts(xs...))
 	return decodeInts(rep.Payload), rep, err
 }
 
@@ -94,7 +96,7 @@ func TestManyChunks(t *testing.T) {
 	c, _, _ := start(t, Config{Worker: 7})
 	ctx := context.Background()
 	shared := bytes.Repeat([]byte{1}, 1<<20)
-	rep, err := c.Init(ctx, shared)
+	rep, err := ask(c, ctx, wire.PhaseInit, shared)
 	if err != nil || rep.Took <= 0 {
 		t.Fatalf("Init: %+v, %v", rep, err)
 	}
@@ -124,7 +126,7 @@ func TestManyChunks(t *testing.T) {
 	}
 	wg.Wait()
 
-	rep, err = c.Exit(ctx)
+	rep, err = ask(c, ctx, wire.PhaseExit, nil)
 	if want := fmt.Sprintf("worker 7 ran %d tasks", tasks+1); err != nil || string(rep.Payload) != want {
 		t.Fatalf("Exit: %q, %v; want %q", rep.Payload, err, want)
 	}
@@ -136,27 +138,27 @@ func TestManyChunks(t *testing.T) {
 func TestHandlerErrors(t *testing.T) {
 	c, _, _ := start(t, Config{Worker: -1})
 	ctx := context.Background()
-	if _, err := c.Init(ctx, []byte("fail")); !isError(err, &Error{Phase: PhaseInit, Index: -1, Msg: "init refused"}) {
+	if _, err := ask(c, ctx, wire.PhaseInit, []byte("fail")); !isError(err, &wire.Error{Phase: wire.PhaseInit, Index: -1, Msg: "init refused"}) {
 		t.Errorf("Init: %#v", err)
 	}
-	if _, err := c.Init(ctx, []byte("panic")); !isError(err, &Error{Phase: PhaseInit, Index: -1, Msg: "init panicked", Panic: true}) {
+	if _, err := ask(c, ctx, wire.PhaseInit, []byte("panic")); !isError(err, &wire.Error{Phase: wire.PhaseInit, Index: -1, Msg: "init panicked", Kind: wire.Panicked}) {
 		t.Errorf("Init: %#v", err)
 	}
 	got, rep, err := run(t, c, ctx, 1, 2, opError, 4)
-	if !isError(err, &Error{Phase: PhaseRun, Index: 2, Msg: "bad input -8"}) || rep.N != 2 || !slices.Equal(got, []int64{2, 4}) {
+	if !isError(err, &wire.Error{Phase: wire.PhaseRun, Index: 2, Msg: "bad input -8"}) || rep.N != 2 || !slices.Equal(got, []int64{2, 4}) {
 		t.Errorf("Run: %v, %+v, %#v", got, rep, err)
 	}
 
 	_, rep, err = run(t, c, ctx, 1, opPanic)
-	var e *Error
-	if !errors.As(err, &e) || !e.Panic || e.Msg != "boom" || e.Phase != PhaseRun || !bytes.Contains(e.Stack, []byte("testHandler).Run")) || rep.N != 0 {
+	var e *wire.Error
+	if !errors.As(err, &e) || e.Kind != wire.Panicked || e.Msg != "boom" || e.Phase != wire.PhaseRun || !bytes.Contains(e.Stack, []byte("testHandler).Run")) || rep.N != 0 {
 		t.Errorf("panic: %+v, %#v", rep, err)
 	}
 	// The child survived them all.
 	if got, _, err := run(t, c, ctx, 5); err != nil || !slices.Equal(got, []int64{10}) {
 		t.Errorf("after the failures: %v, %v", got, err)
 	}
-	if rep, err := c.Exit(ctx); err != nil || string(rep.Payload) != "worker -1 ran 4 tasks" {
+	if rep, err := ask(c, ctx, wire.PhaseExit, nil); err != nil || string(rep.Payload) != "worker -1 ran 4 tasks" {
 		t.Errorf("Exit: %q, %v", rep.Payload, err)
 	}
 }
@@ -164,11 +166,11 @@ func TestHandlerErrors(t *testing.T) {
 func TestExitPanics(t *testing.T) {
 	c, _, _ := start(t, Config{})
 	ctx := context.Background()
-	if _, err := c.Init(ctx, []byte("exit panics")); err != nil {
+	if _, err := ask(c, ctx, wire.PhaseInit, []byte("exit panics")); err != nil {
 		t.Fatal(err)
 	}
-	var e *Error
-	if _, err := c.Exit(ctx); !errors.As(err, &e) || e.Phase != PhaseExit || !e.Panic || e.Msg != "exit panicked" || len(e.Stack) == 0 {
+	var e *wire.Error
+	if _, err := ask(c, ctx, wire.PhaseExit, nil); !errors.As(err, &e) || e.Phase != wire.PhaseExit || e.Kind != wire.Panicked || e.Msg != "exit panicked" || len(e.Stack) == 0 {
 		t.Errorf("Exit: %#v", err)
 	}
 }
@@ -246,7 +248,7 @@ func TestDeaths(t *testing.T) {
 				checkGrandchild(t, ee.Stderr)
 			}
 			<-c.Dead()
-			if _, err := c.Run(context.Background(), nil); err != error(ee) || c.Err() != error(ee) {
+			if _, err := ask(c, context.Background(), wire.PhaseRun, nil); err != error(ee) || c.Err() != error(ee) {
 				t.Errorf("after its death: Run %v, Err %v", err, c.Err())
 			}
 			if err := c.Close(time.Minute); err != error(ee) {
@@ -324,7 +326,7 @@ func TestCancel(t *testing.T) {
 	c, _, stderr := start(t, Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	var rep Reply
+	var rep wire.Reply
 	go func() {
 		var err error
 		_, rep, err = run(t, c, ctx, 1, 2, opWait, 4)
@@ -332,16 +334,16 @@ func TestCancel(t *testing.T) {
 	}()
 	stderr.waitFor("waiting")
 	cancel()
-	if err := <-done; !isError(err, &Error{Phase: PhaseRun, Index: 2, Msg: "context canceled", Canceled: true}) || rep.N != 2 {
+	if err := <-done; !isError(err, &wire.Error{Phase: wire.PhaseRun, Index: 2, Msg: "context canceled", Kind: wire.Canceled}) || rep.N != 2 {
 		t.Fatalf("Run: %+v, %#v", rep, err)
 	}
 
 	// A request cancelled before it starts never reaches the Handler.
 	_, rep, err := run(t, c, ctx, 1)
-	if !isError(err, &Error{Phase: PhaseRun, Index: 0, Msg: "context canceled", Canceled: true}) || rep.N != 0 {
+	if !errors.Is(err, context.Canceled) || rep.N != 0 {
 		t.Fatalf("Run with a cancelled context: %+v, %#v", rep, err)
 	}
-	r, err := c.Exit(context.Background())
+	r, err := ask(c, context.Background(), wire.PhaseExit, nil)
 	if err != nil || string(r.Payload) != "worker 0 ran 2 tasks" {
 		t.Fatalf("Exit: %q, %v", r.Payload, err)
 	}
@@ -364,7 +366,7 @@ func TestClose(t *testing.T) {
 	if err := <-done; !errors.As(err, &ee) || ee.Killed || !ee.State.Success() {
 		t.Fatalf("the call in flight: %v", err)
 	}
-	if _, err := c.Run(context.Background(), nil); err != ErrClosed {
+	if _, err := ask(c, context.Background(), wire.PhaseRun, nil); err != ErrClosed {
 		t.Errorf("Run after Close: %v", err)
 	}
 	checkGone(t, c.Pid())
@@ -396,7 +398,7 @@ func TestCloseGrace(t *testing.T) {
 	if !errors.As(err, &ee) || !ee.Killed {
 		t.Fatalf("Close: %v", err)
 	}
-	if _, err := c.Run(context.Background(), nil); err != ErrClosed {
+	if _, err := ask(c, context.Background(), wire.PhaseRun, nil); err != ErrClosed {
 		t.Errorf("Run after Close: %v", err)
 	}
 }
@@ -409,7 +411,7 @@ func TestKillThenRun(t *testing.T) {
 	if err := c.Err(); !errors.As(err, &ee) || !ee.Killed {
 		t.Fatalf("Err after Kill: %v", err)
 	}
-	if _, err := c.Run(context.Background(), nil); err != ErrClosed {
+	if _, err := ask(c, context.Background(), wire.PhaseRun, nil); err != ErrClosed {
 		t.Errorf("Run after Kill: %v", err)
 	}
 	if !strings.Contains(ee.Error(), "was killed by its parent (signal: killed)") {
@@ -570,7 +572,7 @@ func TestHelperParent(t *testing.T) {
 			t.Fatal(err)
 		}
 		pids = append(pids, strconv.Itoa(c.Pid()))
-		go c.Run(context.Background(), encodeInts(opWait))
+		go ask(c, context.Background(), wire.PhaseRun, encodeInts(opWait))
 	}
 	fmt.Printf("children: %s\n", strings.Join(pids, " "))
 	select {}

@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"time"
+
+	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
 
 // The protocol. Each side first writes magic, so that a peer speaking
@@ -17,13 +18,10 @@ import (
 //	u32 little-endian length of what follows | kind byte | uvarint id | body
 //
 // The parent sends hello (body: varint worker), then init, run, exit
-// (body: the payload) and cancel (empty body, the id of the request to
-// cancel). The child sends hello (body: fingerprint and task, as uvarint
-// length + bytes) and one reply per request, in the order of the requests:
-//
-//	uvarint n | uvarint took (ns) | error byte 0, or 1 and the *Error | payload
-//
-// where the *Error is: phase byte | varint index | flags byte | msg | stack.
+// (body: the request, as package wire encodes it) and cancel (empty body,
+// the id of the request to cancel). The child sends hello (body:
+// fingerprint and task, as uvarint length + bytes) and one reply per
+// request, in the order of the requests (body: a wire.Reply).
 const magic = "mpire-proc/1\n"
 
 const (
@@ -37,20 +35,6 @@ const (
 
 // maxFrame bounds a frame: its length must fit the u32 prefix.
 const maxFrame = math.MaxUint32
-
-const (
-	flagPanic byte = 1 << iota
-	flagTimeout
-	flagCanceled
-)
-
-// A reply is the child's answer to one request.
-type reply struct {
-	n       int
-	took    time.Duration
-	err     *Error
-	payload []byte
-}
 
 // writeFrame writes one frame; the caller flushes.
 func writeFrame(w *bufio.Writer, kind byte, id uint64, head, payload []byte) error {
@@ -126,102 +110,22 @@ func unexpected(err error) error {
 	return err
 }
 
-// appendReplyHead appends a reply's fields but its payload.
-func appendReplyHead(b []byte, rep *reply) []byte {
-	b = binary.AppendUvarint(b, uint64(rep.n))
-	b = binary.AppendUvarint(b, uint64(rep.took))
-	if rep.err == nil {
-		return append(b, 0)
-	}
-	e := rep.err
-	var flags byte
-	if e.Panic {
-		flags |= flagPanic
-	}
-	if e.Timeout {
-		flags |= flagTimeout
-	}
-	if e.Canceled {
-		flags |= flagCanceled
-	}
-	b = append(b, 1, byte(e.Phase))
-	b = binary.AppendVarint(b, int64(e.Index))
-	b = append(b, flags)
-	b = appendBytes(b, []byte(e.Msg))
-	return appendBytes(b, e.Stack)
-}
-
-// parseReply decodes a reply body; the payload aliases body.
-func parseReply(body []byte) (reply, error) {
-	d := decoder{b: body}
-	rep := reply{n: int(d.uvarint()), took: time.Duration(d.uvarint())}
-	if d.byte() == 1 {
-		e := &Error{Phase: Phase(d.byte()), Index: int(d.varint())}
-		flags := d.byte()
-		e.Panic, e.Timeout, e.Canceled = flags&flagPanic != 0, flags&flagTimeout != 0, flags&flagCanceled != 0
-		e.Msg = string(d.bytes())
-		e.Stack = d.bytes()
-		rep.err = e
-	}
-	rep.payload = d.b
-	return rep, d.err
-}
-
 func appendBytes(b, s []byte) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
-// A decoder reads the fields of a body; the first error sticks and reads
-// after it return zeros.
-type decoder struct {
-	b   []byte
-	err error
+// readBytes reads a field written by appendBytes from b: the field and what
+// follows it.
+func readBytes(b []byte) (field, rest []byte, ok bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return nil, nil, false
+	}
+	return b[k : k+int(n)], b[k+int(n):], true
 }
 
-func (d *decoder) fail() {
-	if d.err == nil {
-		d.err = errors.New("a malformed message")
-	}
-	d.b = nil
-}
+// kindOf returns the request kind of a phase.
+func kindOf(phase wire.Phase) byte { return kindInit + byte(phase-wire.PhaseInit) }
 
-func (d *decoder) byte() byte {
-	if len(d.b) == 0 {
-		d.fail()
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, k := binary.Uvarint(d.b)
-	if k <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[k:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, k := binary.Varint(d.b)
-	if k <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[k:]
-	return v
-}
-
-func (d *decoder) bytes() []byte {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.fail()
-		return nil
-	}
-	s := d.b[:n:n]
-	d.b = d.b[n:]
-	return s
-}
+// phaseOf returns the phase of a request's kind.
+func phaseOf(kind byte) wire.Phase { return wire.PhaseInit + wire.Phase(kind-kindInit) }

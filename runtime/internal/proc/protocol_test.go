@@ -1,9 +1,10 @@
 package proc
 
 import (
+	"github.com/mpire-go/mpire/runtime/internal/wire"
+
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -11,45 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
-	"time"
 )
-
-func TestReplyRoundTrip(t *testing.T) {
-	for _, rep := range []reply{
-		{},
-		{n: 3, took: time.Second, payload: []byte("results")},
-		{n: 1, took: 5, err: &Error{Phase: PhaseRun, Index: 1, Msg: "bad", Timeout: true}, payload: []byte{1}},
-		{err: &Error{Phase: PhaseInit, Index: -1, Msg: "boom", Panic: true, Stack: []byte("goroutine 1")}},
-		{err: &Error{Phase: PhaseExit, Index: -1, Msg: "", Canceled: true}},
-	} {
-		var buf bytes.Buffer
-		w := bufio.NewWriter(&buf)
-		if err := writeFrame(w, kindReply, 1<<40, appendReplyHead(nil, &rep), rep.payload); err != nil {
-			t.Fatal(err)
-		}
-		w.Flush()
-		kind, id, body, err := readFrame(bufio.NewReader(&buf))
-		if err != nil || kind != kindReply || id != 1<<40 {
-			t.Fatalf("readFrame: %d %d %v", kind, id, err)
-		}
-		got, err := parseReply(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got.payload) == 0 {
-			got.payload = nil
-		}
-		if got.err != nil && len(got.err.Stack) == 0 {
-			got.err.Stack = nil
-		}
-		if !reflect.DeepEqual(got, rep) {
-			t.Errorf("got %+v, want %+v", got, rep)
-		}
-	}
-}
 
 func TestBigFrame(t *testing.T) {
 	payload := bytes.Repeat([]byte("0123456789abcdef"), 3*bigFrame/16+1)
@@ -83,28 +48,8 @@ func TestMalformed(t *testing.T) {
 			}
 		})
 	}
-	for _, body := range []string{"", "\x01", "\x01\x01\x01", "\x01\x01\x01\x02\x00\x00\x05ab"} {
-		if _, err := parseReply([]byte(body)); err == nil {
-			t.Errorf("parseReply(%q): no error", body)
-		}
-	}
 	if err := readMagic(bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\n"))); err == nil || !strings.Contains(err.Error(), "another protocol") {
 		t.Errorf("readMagic: %v", err)
-	}
-}
-
-func TestDescribe(t *testing.T) {
-	e := describe(fmt.Errorf("slow: %w", context.DeadlineExceeded), PhaseRun, 3)
-	if !isError(e, &Error{Phase: PhaseRun, Index: 3, Msg: "slow: context deadline exceeded", Timeout: true}) {
-		t.Errorf("%+v", e)
-	}
-	own := &Error{Phase: PhaseExit, Index: 7, Msg: "at 7", Panic: true}
-	e = describe(fmt.Errorf("wrapped: %w", own), PhaseRun, 0)
-	if !isError(e, &Error{Phase: PhaseRun, Index: 7, Msg: "at 7", Panic: true}) || own.Phase != PhaseExit {
-		t.Errorf("%+v", e)
-	}
-	if got := e.Error(); got != "panic: at 7" {
-		t.Errorf("Error() = %q", got)
 	}
 }
 
@@ -163,12 +108,12 @@ func TestFingerprint(t *testing.T) {
 	}
 }
 
-// isError tells whether err is an *Error equal to want, stack aside.
-func isError(err error, want *Error) bool {
-	var e *Error
+// isError tells whether err is a *wire.Error equal to want, stack aside.
+func isError(err error, want *wire.Error) bool {
+	var e *wire.Error
 	if !errors.As(err, &e) {
 		return false
 	}
 	return e.Phase == want.Phase && e.Index == want.Index && e.Msg == want.Msg &&
-		e.Panic == want.Panic && e.Timeout == want.Timeout && e.Canceled == want.Canceled
+		e.Kind == want.Kind
 }

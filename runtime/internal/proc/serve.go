@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"sync"
-	"time"
+
+	"github.com/mpire-go/mpire/runtime/internal/catch"
+	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
 
 // envTask is the environment variable that tells a process started by Start
@@ -24,23 +25,16 @@ const (
 	fdReplies  = 4
 )
 
-// A Handler serves one task's requests in a worker process. Payloads are
-// whatever the parent's codecs made; Serve calls one method at a time, in
-// the order of the requests, with a ctx cancelled when the parent cancels
-// that request. An error crosses as an *Error: its text and whether it is a
-// context error, or every field when the Handler returns an *Error itself
-// (a panic it recovered at a known index, say). A panic that escapes a
-// method crosses as an *Error with its stack and Index -1, and the process
-// goes on; runtime.Goexit ends the process, as a worker that died.
+// A Handler serves one task's requests in a worker process, in the bytes
+// of package wire. Serve calls it for one request at a time, in the order of
+// the requests, with a ctx cancelled when the parent cancels that request,
+// and sends the reply it returns. A panic that escapes it crosses as a
+// wire.Error with its stack, and the process goes on; runtime.Goexit ends
+// the process, as a worker that died.
 type Handler interface {
-	// Init prepares the worker: shared is the shared object, which crosses
-	// once per child.
-	Init(ctx context.Context, worker int, shared []byte) error
-	// Run runs a chunk of tasks and returns the encoded results of the n
-	// tasks completed before err (all of them when err is nil).
-	Run(ctx context.Context, worker int, args []byte) (results []byte, n int, err error)
-	// Exit stops the worker and returns its exit value.
-	Exit(ctx context.Context, worker int) ([]byte, error)
+	// Handle answers a request of phase, whose body is as the parent sent
+	// it, and returns the body of the reply: a wire.Reply.
+	Handle(ctx context.Context, worker int, phase wire.Phase, body []byte) []byte
 }
 
 // served records the tasks given to Serve in this process, so that Start
@@ -184,12 +178,9 @@ func (s *server) read(in *bufio.Reader) {
 
 // work answers the requests one by one, in order. It never returns.
 func (s *server) work() {
-	var head []byte
 	for {
 		req := s.next()
-		rep := s.handle(req)
-		head = appendReplyHead(head[:0], &rep)
-		err := writeFrame(s.out, kindReply, req.id, head, rep.payload)
+		err := writeFrame(s.out, kindReply, req.id, nil, s.handle(req))
 		if err == nil {
 			err = s.out.Flush()
 		}
@@ -219,74 +210,25 @@ func (s *server) next() *request {
 	}
 }
 
-// handle runs one request and describes its outcome.
-func (s *server) handle(req *request) (rep reply) {
+// handle runs one request and returns its reply. A request cancelled while
+// queued does not start. A panic that escapes the Handler becomes the
+// reply's error; a runtime.Goexit ends the process, as a worker that died.
+func (s *server) handle(req *request) []byte {
 	phase := phaseOf(req.kind)
-	start := time.Now()
-	var err error
-	if err = req.ctx.Err(); err == nil { // cancelled while queued: not started
-		rep.payload, rep.n, err = s.call(req)
-	}
-	rep.took = time.Since(start)
-	if err != nil {
-		rep.err = describe(err, phase, firstIndex(req.kind)+rep.n)
-	}
-	return rep
-}
-
-// phaseOf returns the phase of a request's kind.
-func phaseOf(kind byte) Phase {
-	return PhaseInit + Phase(kind-kindInit) // the kinds and the phases are in the same order
-}
-
-// firstIndex is the index of a request's first task: Run's 0, else -1 (none).
-func firstIndex(kind byte) int {
-	if kind == kindRun {
-		return 0
-	}
-	return -1
-}
-
-// call calls the Handler, turning a panic into an *Error. A Handler that
-// calls runtime.Goexit ends the process, as a worker that died.
-func (s *server) call(req *request) (payload []byte, n int, err error) {
-	returned := false
-	defer func() {
-		if returned {
-			return
+	if err := req.ctx.Err(); err != nil {
+		index := -1
+		if phase == wire.PhaseRun {
+			index = 0
 		}
-		if v := recover(); v != nil {
-			payload, n, err = nil, 0, &Error{Index: -1, Msg: fmt.Sprint(v), Panic: true, Stack: debug.Stack()}
-			return
-		}
+		return wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: phase, Kind: wire.Canceled, Index: index, Msg: err.Error()}})
+	}
+	var rep []byte
+	o := catch.Do(func() { rep = s.h.Handle(req.ctx, s.worker, phase, req.body) }, func(catch.Outcome) {
 		fmt.Fprintln(os.Stderr, "mpire: worker process: the task called runtime.Goexit")
 		os.Exit(2)
-	}()
-	switch req.kind {
-	case kindInit:
-		err = s.h.Init(req.ctx, s.worker, req.body)
-	case kindRun:
-		payload, n, err = s.h.Run(req.ctx, s.worker, req.body)
-	case kindExit:
-		payload, err = s.h.Exit(req.ctx, s.worker)
+	})
+	if o.Panicked {
+		rep = wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: phase, Kind: wire.Panicked, Index: -1, Msg: fmt.Sprint(o.Value), Stack: o.Stack}})
 	}
-	returned = true
-	return payload, n, err
-}
-
-// describe turns a Handler's error into the data that crosses.
-func describe(err error, phase Phase, index int) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		c := *e
-		c.Phase = phase
-		return &c
-	}
-	return &Error{
-		Phase:    phase,
-		Index:    index,
-		Msg:      err.Error(),
-		Timeout:  errors.Is(err, context.DeadlineExceeded),
-		Canceled: errors.Is(err, context.Canceled),
-	}
+	return rep
 }

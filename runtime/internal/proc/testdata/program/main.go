@@ -13,23 +13,25 @@ import (
 	"time"
 
 	"github.com/mpire-go/mpire/runtime/internal/proc"
+	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
 
 type handler struct{}
 
-func (handler) Init(context.Context, int, []byte) error { return nil }
-
-// Run gives the square of each little-endian int64 and the worker's pid.
-func (handler) Run(_ context.Context, _ int, args []byte) ([]byte, int, error) {
-	var out []byte
-	for i := 0; i+8 <= len(args); i += 8 {
-		x := binary.LittleEndian.Uint64(args[i:])
-		out = binary.LittleEndian.AppendUint64(out, x*x)
+// Handle runs: it gives the square of each little-endian int64 and the
+// worker's pid.
+func (handler) Handle(_ context.Context, _ int, phase wire.Phase, args []byte) []byte {
+	var rep wire.Reply
+	if phase == wire.PhaseRun {
+		for i := 0; i+8 <= len(args); i += 8 {
+			x := binary.LittleEndian.Uint64(args[i:])
+			rep.Payload = binary.LittleEndian.AppendUint64(rep.Payload, x*x)
+		}
+		rep.Payload = binary.LittleEndian.AppendUint64(rep.Payload, uint64(os.Getpid()))
+		rep.N = len(args) / 8
 	}
-	return binary.LittleEndian.AppendUint64(out, uint64(os.Getpid())), len(args) / 8, nil
+	return wire.AppendReply(nil, &rep)
 }
-
-func (handler) Exit(context.Context, int) ([]byte, error) { return nil, nil }
 
 func init() { proc.Serve("proc-test", handler{}) }
 
@@ -47,7 +49,11 @@ func main() {
 	for x := range uint64(4) {
 		args = binary.LittleEndian.AppendUint64(args, x)
 	}
-	rep, err := c.Run(ctx, args)
+	raw, err := c.Request(ctx, wire.PhaseRun, args)
+	if err != nil {
+		log.Fatal(err)
+	}
+	rep, err := wire.ParseReply(raw, wire.PhaseRun, 4)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,4 +1,10 @@
-package engine
+// Package remote runs a pool's workers outside this process: in worker
+// processes (package proc) or on a cluster (package cluster). Both sides
+// are here. On the pool's side, an Executor speaks to an Endpoint in the
+// messages of package wire, with bytes made by the task's generated codecs.
+// On the worker's side, a Server answers those messages with the same
+// Lifecycle and goroutine executor as a pool in one process.
+package remote
 
 import (
 	"context"
@@ -11,29 +17,33 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mpire-go/mpire/runtime/internal/proc"
+	"github.com/mpire-go/mpire/runtime/internal/engine"
+	"github.com/mpire-go/mpire/runtime/internal/local"
+	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
 
-// An Endpoint is one worker outside this process, spoken to in bytes made by
-// the task's codecs: a child process (*proc.Child), or a worker slot's
-// window on a cluster. Requests come one at a time.
+// An Endpoint is one worker outside this process: a child process, or a
+// worker slot's window on a cluster. Requests come one at a time. Each
+// method's error is the transport's: the worker died or was killed
+// (wrapping engine.ErrWorkerDied), a limit was reached (engine.ErrTimeout),
+// or ctx ended before the worker was reached; what the worker's function
+// did is in the reply.
 type Endpoint interface {
-	// Init prepares the worker with the encoded shared object.
-	Init(ctx context.Context, shared []byte) (proc.Reply, error)
-	// Run runs a chunk: its first index, its task time limit and its
-	// encoded arguments, as a proc.Handler's Run reads them.
-	Run(ctx context.Context, args []byte) (proc.Reply, error)
-	// Exit stops the worker; the reply's payload is 0, or 1 and the
-	// encoded exit value.
-	Exit(ctx context.Context) (proc.Reply, error)
-	// Kill ends the worker at once: the request in flight returns.
-	Kill()
-	// Dead is closed once the worker has ended.
-	Dead() <-chan struct{}
-	// Err says why the worker ended; nil while it serves.
-	Err() error
+	// Init prepares the worker with the encoded shared object; limit (> 0)
+	// bounds the request.
+	Init(ctx context.Context, limit time.Duration, shared []byte) (wire.Reply, error)
+	// Run runs a chunk. limit (> 0) bounds the request as a whole, when the
+	// endpoint can tell running from waiting for a worker; each task's
+	// own limit is in the request, for the worker to enforce.
+	Run(ctx context.Context, limit time.Duration, req *wire.Request) (wire.Reply, error)
+	// Exit stops the worker; the reply's payload is the encoded exit value,
+	// empty when there is none.
+	Exit(ctx context.Context, limit time.Duration) (wire.Reply, error)
 	// Close ends the worker, giving it grace to finish by itself.
-	Close(grace time.Duration) error
+	Close(grace time.Duration)
+	// Alive reports whether the worker may still serve: false once it
+	// died or was killed, even while idle.
+	Alive() bool
 }
 
 // EndpointConfig says which worker an Endpoint is.
@@ -44,66 +54,46 @@ type EndpointConfig struct {
 	CPUs   []int  // the CPUs to pin the worker to; nil when not pinned
 }
 
-// A Remote starts the endpoints of a pool's worker slots: Settings.Remote,
-// set by a pool option (WithProcesses, or a cluster's).
+// A Remote starts the endpoints of a pool's worker slots: set by a pool
+// option (WithProcesses, or a cluster's).
 type Remote interface {
-	// String names the option that set it, for errors.
-	String() string
-	// Start starts the endpoint of one worker slot.
+	engine.Remote
+	// Start starts the endpoint of one worker slot; ctx bounds the start.
 	Start(ctx context.Context, cfg EndpointConfig) (Endpoint, error)
 	// MaxPayload is the largest request the endpoints take, in bytes; 0
 	// when there is no limit. A larger chunk is split.
 	MaxPayload() int
-	// Queued reports that a request may wait in a queue before a worker
-	// takes it: the task time limit is then the worker's alone, since this
-	// side cannot tell waiting from running.
-	Queued() bool
-	// Check returns why the remote cannot serve a pool or a call with these
-	// settings; nil when it can. exitValues tells that the task's exit
-	// function returns a value to collect.
-	Check(s *Settings, exitValues bool) error
 }
 
-// processes is the Remote of WithProcesses: child processes of this binary.
-type processes struct{}
-
-func (processes) Start(ctx context.Context, cfg EndpointConfig) (Endpoint, error) {
-	return proc.Start(ctx, proc.Config{Task: cfg.Task, Worker: cfg.Worker, CPUs: cfg.CPUs})
+// NewExecutor is the engine.NewExecutor of pools of portable tasks: their
+// workers are goroutines of this process, or, when the pool's settings say
+// so, worker processes or a Remote's.
+func NewExecutor[St, A, R, E any](fn *engine.Func[St, A, R, E], cfg engine.ExecutorConfig) engine.Executor[St, A, R, E] {
+	switch s := cfg.Settings; {
+	case s.Processes:
+		return newExecutor(fn, Processes, cfg)
+	case s.Remote != nil:
+		return newExecutor(fn, s.Remote.(Remote), cfg)
+	}
+	return local.New(fn, cfg)
 }
-
-func (processes) MaxPayload() int { return 0 }
-
-func (processes) Queued() bool { return false }
-
-func (processes) String() string { return "WithProcesses" }
-
-func (processes) Check(*Settings, bool) error { return nil }
 
 // A PortableTask is a portable task as a cluster worker serves it: in bytes,
 // with no type parameters.
 type PortableTask interface {
 	// Schema is the fingerprint of the task's encoding.
 	Schema() string
-	// NewWorker returns a fresh worker of the task: Init, then runs, then
-	// Exit, with the same Run payloads as a worker process.
-	NewWorker() PortableWorker
+	// NewServer returns a server of a fresh worker of the task, in slot
+	// worker, with the encoded shared object.
+	NewServer(worker int, shared []byte) (*Server, error)
 }
 
-// A PortableWorker is one worker of a portable task, served in bytes.
-type PortableWorker interface {
-	proc.Handler
-	// Died reports what the last Run did when a task ended the goroutine
-	// that called it with runtime.Goexit: the encoded results of the tasks
-	// completed before, their number, and the error naming the task.
-	Died() (results []byte, n int, err error)
-}
-
-type portableTask[St, A, R, E any] struct{ pt *Portable[St, A, R, E] }
+type portableTask[St, A, R, E any] struct{ pt *engine.Portable[St, A, R, E] }
 
 func (t portableTask[St, A, R, E]) Schema() string { return schemaOf(t.pt) }
 
-func (t portableTask[St, A, R, E]) NewWorker() PortableWorker {
-	return &childHandler[St, A, R, E]{pt: t.pt}
+func (t portableTask[St, A, R, E]) NewServer(worker int, shared []byte) (*Server, error) {
+	return newServer(t.pt, worker, shared)
 }
 
 // portables holds every portable task linked into this binary, by
@@ -124,7 +114,7 @@ func PortableTasks() map[string]PortableTask {
 // schemaOf returns the fingerprint of pt's encoding: a hash of its task's
 // name and of its Schema or, without one, of the structure of its types,
 // which is what decides whether two builds' codecs agree.
-func schemaOf[St, A, R, E any](pt *Portable[St, A, R, E]) string {
+func schemaOf[St, A, R, E any](pt *engine.Portable[St, A, R, E]) string {
 	var b strings.Builder
 	b.WriteString(pt.Task)
 	b.WriteByte('\n')

@@ -1,4 +1,4 @@
-package engine
+package affinity
 
 import (
 	"fmt"
@@ -7,9 +7,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// pinPlan checks the CPU sets of WithCPUIDs/WithCPUSets against the CPUs
+// Plan checks the CPU sets of WithCPUIDs/WithCPUSets against the CPUs
 // this process may use, and returns the set of each worker (nil: unpinned).
-func pinPlan(sets [][]int, jobs int) ([][]int, error) {
+func Plan(sets [][]int, jobs int) ([][]int, error) {
 	plan := make([][]int, jobs)
 	if len(sets) == 0 {
 		return plan, nil
@@ -34,9 +34,9 @@ func pinPlan(sets [][]int, jobs int) ([][]int, error) {
 	return plan, nil
 }
 
-// pinThread locks the calling goroutine to its thread and pins that thread
+// PinThread locks the calling goroutine to its thread and pins that thread
 // to the CPUs of set. unpin restores the thread's affinity and unlocks it.
-func pinThread(set []int) (unpin func(), err error) {
+func PinThread(set []int) (unpin func(), err error) {
 	if set == nil {
 		return func() {}, nil
 	}

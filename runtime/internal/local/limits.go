@@ -1,6 +1,11 @@
-package engine
+package local
 
-import "time"
+import (
+	"time"
+
+	"github.com/mpire-go/mpire/runtime/internal/affinity"
+	"github.com/mpire-go/mpire/runtime/internal/catch"
+)
 
 // A limitRunner runs a worker's functions on a goroutine of its own, so that
 // the worker can stop waiting for one that outlives its time limit.
@@ -31,7 +36,7 @@ func newLimitRunner(pin []int) *limitRunner {
 func (e *limitRunner) serve(pin []int) {
 	// The CPUs were checked when the workers started: pinning cannot fail
 	// for a lack of them now, and a task runs unpinned rather than not at all.
-	if unpin, err := pinThread(pin); err == nil {
+	if unpin, err := affinity.PinThread(pin); err == nil {
 		defer unpin()
 	}
 	for f := range e.work {
@@ -42,14 +47,7 @@ func (e *limitRunner) serve(pin []int) {
 // runOne runs f and reports how it ended; done is buffered, so that the
 // report never blocks, even when the runner was abandoned.
 func (e *limitRunner) runOne(f func()) {
-	ok := false
-	defer func() {
-		if !ok {
-			e.done <- goexited
-		}
-	}()
-	f()
-	ok = true
+	catch.Do(f, func(catch.Outcome) { e.done <- goexited })
 	e.done <- returned
 }
 

@@ -1,0 +1,200 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/mpire-go/mpire/runtime/internal/catch"
+	"github.com/mpire-go/mpire/runtime/internal/engine"
+	"github.com/mpire-go/mpire/runtime/internal/local"
+	"github.com/mpire-go/mpire/runtime/internal/proc"
+	"github.com/mpire-go/mpire/runtime/internal/wire"
+)
+
+// ServePortable makes this process a worker process of pt's task when it
+// was started as one, serving until its parent lets it go, and then exits;
+// otherwise it returns at once. Generated code calls it from an init
+// function of the task's package, so a worker process runs package
+// initialisation up to there, and never main. It also registers the task
+// for cluster workers (PortableTasks).
+func ServePortable[St, A, R, E any](pt *engine.Portable[St, A, R, E]) {
+	portables.Store(pt.Task, portableTask[St, A, R, E]{pt})
+	proc.Serve(pt.Task, &processHandler[St, A, R, E]{pt: pt})
+}
+
+// processHandler serves a worker process: its Init request makes the
+// Server, with the shared object.
+type processHandler[St, A, R, E any] struct {
+	pt *engine.Portable[St, A, R, E]
+	s  *Server
+}
+
+func (h *processHandler[St, A, R, E]) Handle(ctx context.Context, worker int, phase wire.Phase, body []byte) []byte {
+	if phase == wire.PhaseInit {
+		s, err := newServer(h.pt, worker, body)
+		if err != nil {
+			return wire.AppendReply(nil, &wire.Reply{Err: toWire(phase, err)})
+		}
+		h.s = s
+	}
+	if h.s == nil {
+		return wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: phase, Index: -1, Msg: "mpire: a request before init"}})
+	}
+	return h.s.Handle(ctx, phase, body)
+}
+
+// A Server serves the requests of one worker, in bytes, with the pool's own
+// Lifecycle around a goroutine executor: the same code runs a chunk in a
+// worker process or on a cluster worker as in one process. Requests come
+// one at a time.
+//
+// The worker's functions run on a goroutine of the Server's: when a task
+// ends it with runtime.Goexit, the request is answered as one whose worker
+// died, with the results of the tasks completed before, and the Server
+// goes on with a fresh worker on a new goroutine.
+type Server struct {
+	handle func(ctx context.Context, phase wire.Phase, body []byte) *wire.Reply
+	died   func(phase wire.Phase) *wire.Reply
+	jobs   chan job
+}
+
+type job struct {
+	ctx   context.Context
+	phase wire.Phase
+	body  []byte
+	reply chan []byte
+}
+
+// newServer returns the server of a worker of pt's task in slot worker,
+// whose shared object is encoded in shared.
+func newServer[St, A, R, E any](pt *engine.Portable[St, A, R, E], worker int, shared []byte) (*Server, error) {
+	var fn engine.Func[St, A, R, E]
+	var err error
+	if o := catch.Do(func() { fn, err = pt.Child(shared) }, nil); o.Panicked {
+		err = &engine.PanicError{Value: o.Value, Stack: o.Stack}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mpire: decoding the shared object in a worker: %w", err)
+	}
+	w := &taskServer[St, A, R, E]{pt: pt, fn: fn}
+	w.exec = local.New(&w.fn, engine.ExecutorConfig{ID: engine.WorkerID(worker)})
+	w.life = engine.NewLifecycle(&w.fn, w.exec, engine.WorkerID(worker), nil)
+	s := &Server{handle: w.handle, died: w.died, jobs: make(chan job)}
+	go s.serve()
+	return s, nil
+}
+
+// Handle answers one request and returns the encoding of its reply.
+func (s *Server) Handle(ctx context.Context, phase wire.Phase, body []byte) []byte {
+	j := job{ctx: ctx, phase: phase, body: body, reply: make(chan []byte, 1)}
+	s.jobs <- j
+	return <-j.reply
+}
+
+// Close ends the server's goroutine, after its worker's exit if one is due
+// (Handle it first).
+func (s *Server) Close() { close(s.jobs) }
+
+func (s *Server) serve() {
+	var j job
+	catch.Do(func() {
+		for j = range s.jobs {
+			j.reply <- s.encode(s.handle(j.ctx, j.phase, j.body))
+		}
+	}, func(catch.Outcome) {
+		j.reply <- s.encode(s.died(j.phase))
+		go s.serve()
+	})
+}
+
+func (s *Server) encode(r *wire.Reply) []byte { return wire.AppendReply(nil, r) }
+
+// taskServer is a Server's typed half.
+type taskServer[St, A, R, E any] struct {
+	pt   *engine.Portable[St, A, R, E]
+	fn   engine.Func[St, A, R, E]
+	exec *local.Executor[St, A, R, E]
+	life *engine.Lifecycle[St, A, R, E]
+	stop atomic.Bool // never set: the pool's side stops calls
+	args []A
+	out  []R
+	buf  []byte
+	s    engine.Settings
+}
+
+func (w *taskServer[St, A, R, E]) handle(ctx context.Context, phase wire.Phase, body []byte) *wire.Reply {
+	start := time.Now()
+	var rep *wire.Reply
+	switch phase {
+	case wire.PhaseInit:
+		rep = &wire.Reply{}
+		if err := w.life.Init(ctx, 0); err != nil { // the pool's side enforces the limit
+			rep.Err = toWire(phase, err)
+		}
+	case wire.PhaseRun:
+		rep = w.run(ctx, body)
+	case wire.PhaseExit:
+		rep = &wire.Reply{}
+		ex := w.life.Stop(0) // the pool's side enforces the limit
+		if ex.Err != nil {
+			rep.Err = toWire(phase, ex.Err)
+		} else if ex.Has {
+			rep.Payload = w.pt.AppendExit(nil, &ex.Value)
+		}
+	default:
+		rep = &wire.Reply{Err: &wire.Error{Phase: phase, Index: -1, Msg: fmt.Sprintf("mpire: a request of unknown phase %v", phase)}}
+	}
+	rep.Took = time.Since(start)
+	return rep
+}
+
+// run runs a chunk of tasks.
+func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte) *wire.Reply {
+	req, err := wire.ParseRequest(body)
+	if err == nil {
+		w.args, err = w.pt.ReadArgs(req.Args, w.args[:0])
+		if err == nil && len(w.args) != req.Tasks {
+			err = fmt.Errorf("%d tasks decoded of the %d sent", len(w.args), req.Tasks)
+		}
+	}
+	if err != nil {
+		return &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Index: -1, Msg: fmt.Sprintf("mpire: decoding the arguments in a worker: %v", err)}}
+	}
+	if cap(w.out) < len(w.args) {
+		w.out = make([]R, len(w.args))
+	}
+	w.s.TaskTimeout = req.TaskTimeout
+	t := engine.Tasks[A, R]{Ctx: ctx, Stop: &w.stop, S: &w.s, Args: w.args, Out: w.out[:len(w.args)]}
+	return w.reply(t.Out, w.life.Run(&t))
+}
+
+// died answers the request of phase whose function ended the Server's
+// goroutine: the worker is fresh afterwards, its exit not run.
+func (w *taskServer[St, A, R, E]) died(phase wire.Phase) *wire.Reply {
+	comp := w.life.Died()
+	if phase != wire.PhaseRun {
+		return &wire.Reply{Err: toWire(phase, comp.Err)}
+	}
+	return w.reply(w.out[:len(w.args)], comp)
+}
+
+// reply encodes what a run of tasks did: the results of those that
+// completed, and the failure.
+func (w *taskServer[St, A, R, E]) reply(out []R, comp engine.Completion[E]) *wire.Reply {
+	rep := &wire.Reply{N: comp.N}
+	if comp.Err != nil {
+		rep.Err = toWire(wire.PhaseRun, comp.Err)
+	}
+	if comp.N > 0 {
+		if o := catch.Do(func() { w.buf = w.pt.AppendResults(w.buf[:0], out[:comp.N]) }, nil); o.Panicked {
+			return &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Kind: wire.Panicked, Index: -1, Msg: fmt.Sprintf("mpire: encoding the results in a worker: %v", o.Value), Stack: o.Stack}}
+		}
+		rep.Payload = w.buf
+	}
+	// What the tasks referred to may go, until the next run.
+	clear(w.args)
+	clear(out)
+	return rep
+}

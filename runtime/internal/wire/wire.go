@@ -1,0 +1,245 @@
+// Package wire is what crosses a process boundary between a pool and its
+// workers, whether they are child processes (package proc) or cluster
+// workers (package cluster): a run request, the reply with its outcome, and
+// the error that says how a worker's function failed. Both transports carry
+// the same bytes.
+//
+// Every decoder here validates before it trusts: counts within the request,
+// indices in range, sizes bounded by the bytes actually received, parts that
+// agree with each other. A malformed message is an error, never a panic, a
+// large allocation or a wrong result.
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// A Phase is the worker function a request ran.
+type Phase uint8
+
+const (
+	// PhaseInit is the worker's init function.
+	PhaseInit Phase = iota + 1
+	// PhaseRun is a run of tasks.
+	PhaseRun
+	// PhaseExit is the worker's exit function.
+	PhaseExit
+)
+
+func (p Phase) String() string {
+	switch p {
+	case PhaseInit:
+		return "init"
+	case PhaseRun:
+		return "run"
+	case PhaseExit:
+		return "exit"
+	}
+	return fmt.Sprintf("Phase(%d)", uint8(p))
+}
+
+// A Kind says how a worker's function failed.
+type Kind uint8
+
+const (
+	// Failed: it returned an error.
+	Failed Kind = iota
+	// Panicked: it panicked; Error.Stack holds the stack.
+	Panicked
+	// TimedOut: it reached its time limit and the worker gave up on it; it
+	// may still run there.
+	TimedOut
+	// Canceled: it returned its context's cancellation.
+	Canceled
+	// DeadlineExceeded: it returned its context's deadline.
+	DeadlineExceeded
+	// Died: the worker running it died (its goroutine ended, runtime.Goexit).
+	Died
+	// Refused: the worker would not run it (it was built from other code).
+	Refused
+
+	lastKind = Refused
+)
+
+// An Error is a worker function's failure as it crosses: plain data, from
+// which the pool's side rebuilds its own error types.
+type Error struct {
+	Phase Phase
+	Kind  Kind
+	Index int    // PhaseRun: the failing task, within the request; -1 when none
+	Msg   string // the error's text, or the panic value's
+	Stack []byte // Panicked: the panicking goroutine's stack
+}
+
+func (e *Error) Error() string {
+	if e.Kind == Panicked {
+		return "panic: " + e.Msg
+	}
+	return e.Msg
+}
+
+// A Request asks a worker to run a chunk of tasks.
+type Request struct {
+	Tasks       int           // the number of tasks encoded in Args
+	TaskTimeout time.Duration // each task's time limit; 0: none
+	Args        []byte        // the tasks' arguments, as the task's codecs encode them
+}
+
+// AppendRequest appends the encoding of r to b.
+func AppendRequest(b []byte, r *Request) []byte {
+	b = binary.AppendUvarint(b, uint64(r.Tasks))
+	b = binary.AppendVarint(b, int64(r.TaskTimeout))
+	return append(b, r.Args...)
+}
+
+// ParseRequest decodes a request; Args aliases b.
+func ParseRequest(b []byte) (Request, error) {
+	d := decoder{b: b}
+	r := Request{Tasks: d.count(), TaskTimeout: time.Duration(d.varint())}
+	if d.err == nil && r.TaskTimeout < 0 {
+		d.fail("a negative time limit")
+	}
+	r.Args = d.b
+	return r, d.err
+}
+
+// A Reply is a worker's answer to one request.
+type Reply struct {
+	N       int           // PhaseRun: the tasks completed, from the first
+	Took    time.Duration // how long the worker ran the request
+	Err     *Error        // the failure; nil when none
+	Payload []byte        // PhaseRun: the results of the first N tasks; PhaseExit: the exit value
+}
+
+// AppendReply appends the encoding of r to b.
+func AppendReply(b []byte, r *Reply) []byte {
+	b = binary.AppendUvarint(b, uint64(r.N))
+	b = binary.AppendUvarint(b, uint64(max(r.Took, 0)))
+	if e := r.Err; e == nil {
+		b = append(b, 0)
+	} else {
+		b = append(b, 1, byte(e.Phase), byte(e.Kind))
+		b = binary.AppendVarint(b, int64(e.Index))
+		b = appendBytes(b, []byte(e.Msg))
+		b = appendBytes(b, e.Stack)
+	}
+	return append(b, r.Payload...)
+}
+
+// ParseReply decodes the reply to a request of phase, which held tasks tasks
+// (0 outside PhaseRun), and checks that it can answer it: no more tasks
+// completed than were asked for, a failing task right after the completed
+// ones, and an error of the request's phase. The payload aliases b.
+func ParseReply(b []byte, phase Phase, tasks int) (Reply, error) {
+	d := decoder{b: b}
+	r := Reply{N: d.count(), Took: time.Duration(d.uvarint())}
+	if d.err == nil && r.N > tasks {
+		d.fail(fmt.Sprintf("%d tasks completed of the %d asked for", r.N, tasks))
+	}
+	if r.Took < 0 {
+		d.fail("a negative duration")
+	}
+	switch d.byte() {
+	case 0:
+	case 1:
+		e := &Error{Phase: Phase(d.byte()), Kind: Kind(d.byte()), Index: int(d.varint())}
+		e.Msg = string(d.bytes())
+		e.Stack = d.bytes()
+		r.Err = e
+		switch {
+		case d.err != nil:
+		case e.Phase != phase && (phase != PhaseRun || e.Phase != PhaseInit || e.Index != -1):
+			// A worker that runs its init with its first run (a cluster
+			// worker) may answer a run with its init's failure.
+			d.fail(fmt.Sprintf("an error of phase %v in reply to %v", e.Phase, phase))
+		case e.Kind > lastKind:
+			d.fail(fmt.Sprintf("an error of unknown kind %d", e.Kind))
+		case e.Index != -1 && (phase != PhaseRun || e.Index != r.N || e.Index >= tasks):
+			d.fail(fmt.Sprintf("an error at task %d after %d completed of %d", e.Index, r.N, tasks))
+		}
+	default:
+		d.fail("a malformed error flag")
+	}
+	r.Payload = d.b
+	return r, d.err
+}
+
+func appendBytes(b, s []byte) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// ErrMalformed is wrapped by the error of every message that does not
+// decode.
+var ErrMalformed = errors.New("a malformed message")
+
+// A decoder reads the fields of a message; the first error sticks and reads
+// after it return zeros.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(why string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s", ErrMalformed, why)
+	}
+	d.b = nil
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) == 0 {
+		d.fail("it ends early")
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, k := binary.Uvarint(d.b)
+	if k <= 0 {
+		d.fail("a malformed number")
+		return 0
+	}
+	d.b = d.b[k:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, k := binary.Varint(d.b)
+	if k <= 0 {
+		d.fail("a malformed number")
+		return 0
+	}
+	d.b = d.b[k:]
+	return v
+}
+
+// count reads a count of tasks: it fits an int32, far more than any
+// message holds.
+func (d *decoder) count() int {
+	v := d.uvarint()
+	if v > maxCount {
+		d.fail(fmt.Sprintf("a count of %d", v))
+		return 0
+	}
+	return int(v)
+}
+
+const maxCount = 1<<31 - 1
+
+// bytes reads a length-prefixed field, bounded by what is left.
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail(fmt.Sprintf("a field of %d bytes where %d are left", n, len(d.b)))
+		return nil
+	}
+	s := d.b[:n:n]
+	d.b = d.b[n:]
+	return s
+}

@@ -1,0 +1,203 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestReplyRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		phase Phase
+		tasks int
+		rep   Reply
+	}{
+		{PhaseInit, 0, Reply{}},
+		{PhaseRun, 3, Reply{N: 3, Took: time.Second, Payload: []byte("results")}},
+		{PhaseRun, 4, Reply{N: 1, Took: 5, Err: &Error{Phase: PhaseRun, Kind: DeadlineExceeded, Index: 1, Msg: "bad"}, Payload: []byte{1}}},
+		{PhaseRun, 4, Reply{Err: &Error{Phase: PhaseInit, Kind: Failed, Index: -1, Msg: "init with the first run"}}},
+		{PhaseInit, 0, Reply{Err: &Error{Phase: PhaseInit, Kind: Panicked, Index: -1, Msg: "boom", Stack: []byte("goroutine 1")}}},
+		{PhaseExit, 0, Reply{Err: &Error{Phase: PhaseExit, Kind: Canceled, Index: -1}}},
+		{PhaseExit, 0, Reply{Payload: []byte("exit value")}},
+	} {
+		got, err := ParseReply(AppendReply(nil, &tc.rep), tc.phase, tc.tasks)
+		if err != nil {
+			t.Fatalf("%+v: %v", tc.rep, err)
+		}
+		if len(got.Payload) == 0 {
+			got.Payload = nil
+		}
+		if got.Err != nil && len(got.Err.Stack) == 0 {
+			got.Err.Stack = nil
+		}
+		if !reflect.DeepEqual(got, tc.rep) {
+			t.Errorf("got %+v, want %+v", got, tc.rep)
+		}
+	}
+}
+
+// TestForgedReplies holds what a forged or broken reply must never do:
+// claim more tasks than were asked for, name a task out of range, or claim
+// bytes it does not have.
+func TestForgedReplies(t *testing.T) {
+	reply := func(r Reply) []byte { return AppendReply(nil, &r) }
+	for _, tc := range []struct {
+		name  string
+		body  []byte
+		phase Phase
+		tasks int
+	}{
+		{"empty", nil, PhaseRun, 1},
+		{"cut", []byte{1}, PhaseRun, 1},
+		{"2^64-1 tasks with an error", append(binary.AppendUvarint(nil, 1<<64-1), 0, 1, byte(PhaseRun), 0, 1, 0, 0), PhaseRun, 2},
+		{"more tasks than asked", reply(Reply{N: 3}), PhaseRun, 2},
+		{"tasks in reply to init", reply(Reply{N: 1}), PhaseInit, 0},
+		{"an index past the chunk", reply(Reply{N: 2, Err: &Error{Phase: PhaseRun, Index: 2}}), PhaseRun, 2},
+		{"an index before the completed", reply(Reply{N: 1, Err: &Error{Phase: PhaseRun, Index: 0}}), PhaseRun, 2},
+		{"a negative index", reply(Reply{Err: &Error{Phase: PhaseRun, Index: -5}}), PhaseRun, 2},
+		{"an index outside a run", reply(Reply{Err: &Error{Phase: PhaseExit, Index: 0}}), PhaseExit, 0},
+		{"another phase", reply(Reply{Err: &Error{Phase: PhaseExit, Index: -1}}), PhaseRun, 2},
+		{"an unknown kind", reply(Reply{Err: &Error{Phase: PhaseRun, Kind: lastKind + 1, Index: -1}}), PhaseRun, 2},
+		{"a bad error flag", []byte{0, 0, 7}, PhaseRun, 2},
+		{"a message longer than the reply", []byte{0, 0, 1, byte(PhaseRun), 0, 1, 0xff, 0xff, 0x03, 'x'}, PhaseRun, 2},
+		{"a stack longer than the reply", []byte{0, 0, 1, byte(PhaseRun), 0, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x08}, PhaseRun, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := ParseReply(tc.body, tc.phase, tc.tasks); !errors.Is(err, ErrMalformed) {
+				t.Errorf("ParseReply: %v, want ErrMalformed", err)
+			}
+		})
+	}
+}
+
+func TestRequest(t *testing.T) {
+	want := Request{Tasks: 64, TaskTimeout: time.Second, Args: []byte("args")}
+	got, err := ParseRequest(AppendRequest(nil, &want))
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("ParseRequest: %+v, %v", got, err)
+	}
+	for _, body := range [][]byte{nil, {0x80}, {1, 1}, binary.AppendUvarint(nil, 1<<40)} {
+		if _, err := ParseRequest(body); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParseRequest(%x): %v", body, err)
+		}
+	}
+}
+
+func TestParts(t *testing.T) {
+	var p Parts
+	if _, done, err := p.Add("a", 1, 3, []byte("bb")); done || err != nil {
+		t.Fatalf("part 1 of 3: done %v, %v", done, err)
+	}
+	p.Add("other", 0, 2, []byte("x"))
+	if _, _, err := p.Add("a", 5, 10, []byte("?")); !errors.Is(err, ErrMalformed) {
+		t.Errorf("a part of another count: %v", err)
+	}
+	if _, _, err := p.Add("a", 1, 3, []byte("bb")); !errors.Is(err, ErrMalformed) {
+		t.Errorf("a part twice: %v", err)
+	}
+	p.Add("a", 2, 3, []byte("c"))
+	whole, done, err := p.Add("a", 0, 3, []byte("a"))
+	if !done || err != nil || string(whole) != "abbc" {
+		t.Errorf("the whole message: %q, %v, %v", whole, done, err)
+	}
+	// Claims of many parts hold nothing but what came, and no more than
+	// MaxMessages messages at once.
+	for i := range 200 {
+		p.Add(string(rune('A'+i)), 0, MaxParts, []byte{1})
+	}
+	if len(p.msgs) > MaxMessages || len(p.order) > MaxMessages {
+		t.Errorf("%d messages kept", len(p.msgs))
+	}
+	for _, s := range []string{"", "1", "0/0", "2/2", "-1/2", "0/65537", "a/b", "1/2/3"} {
+		if _, _, err := ParsePart(s); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParsePart(%q): %v", s, err)
+		}
+	}
+	if i, k, err := ParsePart(FormatPart(3, 7)); i != 3 || k != 7 || err != nil {
+		t.Errorf("ParsePart(FormatPart(3, 7)): %d, %d, %v", i, k, err)
+	}
+}
+
+// checkReply checks what ParseReply promises of a reply it accepts.
+func checkReply(t *testing.T, rep Reply, body []byte, phase Phase, tasks int) {
+	if rep.N < 0 || rep.N > tasks {
+		t.Fatalf("N %d of %d tasks", rep.N, tasks)
+	}
+	if e := rep.Err; e != nil {
+		if e.Index != -1 && (e.Index != rep.N || e.Index >= tasks) {
+			t.Fatalf("error at %d after %d of %d", e.Index, rep.N, tasks)
+		}
+		if len(e.Msg)+len(e.Stack) > len(body) {
+			t.Fatalf("fields larger than the body")
+		}
+	}
+	if len(rep.Payload) > len(body) {
+		t.Fatalf("payload larger than the body")
+	}
+}
+
+func FuzzParseReply(f *testing.F) {
+	f.Add(AppendReply(nil, &Reply{N: 2, Took: 3, Payload: []byte("xy")}), uint8(PhaseRun), 4)
+	f.Add(AppendReply(nil, &Reply{N: 1, Err: &Error{Phase: PhaseRun, Kind: Panicked, Index: 1, Msg: "boom", Stack: []byte("stack")}}), uint8(PhaseRun), 2)
+	f.Add(append(binary.AppendUvarint(nil, 1<<64-1), 0, 1, byte(PhaseRun), 0, 1, 0, 0), uint8(PhaseRun), 2)
+	f.Add([]byte{0, 0, 1, byte(PhaseRun), 0, 1, 0xff, 0xff, 0x03}, uint8(PhaseRun), 2)
+	f.Fuzz(func(t *testing.T, body []byte, phase uint8, tasks int) {
+		if tasks < 0 {
+			tasks = -tasks
+		}
+		rep, err := ParseReply(body, Phase(phase), tasks)
+		if err != nil {
+			return
+		}
+		checkReply(t, rep, body, Phase(phase), tasks)
+		// What decodes encodes back to something that decodes the same.
+		again, err := ParseReply(AppendReply(nil, &rep), Phase(phase), tasks)
+		if err != nil || again.N != rep.N || !bytes.Equal(again.Payload, rep.Payload) || (again.Err == nil) != (rep.Err == nil) {
+			t.Fatalf("re-encoded: %+v, %v; was %+v", again, err, rep)
+		}
+	})
+}
+
+func FuzzParseRequest(f *testing.F) {
+	f.Add(AppendRequest(nil, &Request{Tasks: 3, TaskTimeout: time.Second, Args: []byte("abc")}))
+	f.Add(binary.AppendUvarint(nil, 1<<63))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, err := ParseRequest(body)
+		if err != nil {
+			return
+		}
+		if r.Tasks < 0 || r.TaskTimeout < 0 || len(r.Args) > len(body) {
+			t.Fatalf("accepted %+v", r)
+		}
+	})
+}
+
+func FuzzParts(f *testing.F) {
+	f.Add("a", "0/2", []byte("x"), "5/10", []byte("y"), "1/2", []byte("z"))
+	f.Add("a", "0/65536", []byte("x"), "0/65536", []byte("x"), "65535/65536", []byte{})
+	f.Fuzz(func(t *testing.T, key, l1 string, d1 []byte, l2 string, d2 []byte, l3 string, d3 []byte) {
+		var p Parts
+		in := 0
+		for _, part := range []struct {
+			label string
+			data  []byte
+		}{{l1, d1}, {l2, d2}, {l3, d3}} {
+			i, k, err := ParsePart(part.label)
+			if err != nil {
+				continue
+			}
+			in += len(part.data)
+			whole, done, err := p.Add(key, i, k, part.data)
+			if done && (err != nil || len(whole) > in) {
+				t.Fatalf("a whole message of %d bytes from %d: %v", len(whole), in, err)
+			}
+		}
+	})
+}
