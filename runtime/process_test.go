@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
@@ -42,6 +44,8 @@ const (
 	failTask     = -7
 	waitTask     = -8 // waits for its context
 	pidTask      = -9 // returns its process id
+	deafTask     = -10 // replaces its command descriptor with a pipe nobody writes to
+	muteTask     = -11 // replaces its reply descriptor with /dev/null
 )
 
 // procTask is a task function run in worker processes; shared is an offset
@@ -73,6 +77,18 @@ func procTask(ctx context.Context, shared int, st *procState, x int) (int, error
 		return 0, ctx.Err()
 	case pidTask:
 		return os.Getpid(), nil
+	case deafTask:
+		r, _, err := os.Pipe() // the write end stays open: no EOF
+		if err == nil {
+			err = unix.Dup2(int(r.Fd()), 3)
+		}
+		return 0, err
+	case muteTask:
+		null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err == nil {
+			err = unix.Dup2(int(null.Fd()), 4)
+		}
+		return 0, err
 	}
 	return x*x + shared, nil
 }

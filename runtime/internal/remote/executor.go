@@ -77,7 +77,22 @@ func (x *executor[St, A, R, E]) Run(t *engine.Tasks[A, R]) (int, error) {
 
 func (x *executor[St, A, R, E]) runTasks(t *engine.Tasks[A, R], args []A, out []R) (n int, err error) {
 	if err := x.codec("encoding the arguments", func() { x.buf = x.pt.AppendArgs(x.buf[:0], args) }); err != nil {
-		return 0, err
+		if len(args) == 1 {
+			return 0, err
+		}
+		// Find the task whose value failed, run the ones before it, and
+		// fail at it: the error names that task, not the chunk's first.
+		bad := 0
+		for bad < len(args)-1 && x.codec("", func() { x.pt.AppendArgs(nil, args[bad:bad+1]) }) == nil {
+			bad++
+		}
+		if bad > 0 {
+			if n, err := x.runTasks(t, args[:bad], out[:bad]); err != nil || n < bad {
+				return n, err
+			}
+		}
+		_, err := x.runTasks(t, args[bad:bad+1], out[bad:bad+1])
+		return bad, err
 	}
 	if max := x.remote.MaxPayload(); max > 0 && len(x.buf) > max {
 		if len(args) == 1 {
@@ -121,9 +136,10 @@ func (x *executor[St, A, R, E]) runTasks(t *engine.Tasks[A, R], args []A, out []
 	return n, x.outcome(wire.PhaseRun, rep, nil)
 }
 
-// Exit runs the worker's exit, if it runs.
+// Exit runs the worker's exit, if it runs and the task has an exit
+// function: without one there is nothing to wait for, and no limit to reach.
 func (x *executor[St, A, R, E]) Exit(limit time.Duration) (value E, has bool, err error) {
-	if x.ep == nil {
+	if x.ep == nil || x.fn.Exit == nil {
 		return value, false, nil
 	}
 	rep, err := x.ep.Exit(context.Background(), limit)
