@@ -42,8 +42,8 @@ const (
 	noisyTask    = -5 // writes garbage to stdout and stderr, then succeeds
 	panicTask    = -6
 	failTask     = -7
-	waitTask     = -8 // waits for its context
-	pidTask      = -9 // returns its process id
+	waitTask     = -8  // waits for its context
+	pidTask      = -9  // returns its process id
 	deafTask     = -10 // replaces its command descriptor with a pipe nobody writes to
 	muteTask     = -11 // replaces its reply descriptor with /dev/null
 )
