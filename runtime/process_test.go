@@ -224,7 +224,12 @@ func noChildrenLeft(t *testing.T) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("worker processes %v outlive their pool", kids)
+			var desc []string
+			for _, k := range kids {
+				stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", k))
+				desc = append(desc, strings.TrimSpace(string(stat)))
+			}
+			t.Fatalf("worker processes %v outlive their pool: %q", kids, desc)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -22,7 +22,8 @@ func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...CallOptio
 	}{args: [1]A{args}}
 	ch := &task.chunk
 	ch.args, ch.out = task.args[:], task.out[:]
-	c.chunks.queue.items = c.chunks.one[:0]
+	c.chunks = newChunkInput[A, R](p.s.OrderTasks, p.s.Jobs)
+	c.in = c.chunks
 	if p.s.OrderTasks {
 		// As in MPIRE, with ordered tasks applied tasks go to the workers in
 		// turn, passing over a worker held by a call from inside it, which

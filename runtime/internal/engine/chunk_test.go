@@ -74,14 +74,10 @@ func TestDefaultChunksShrinkAtTheEnd(t *testing.T) {
 		{"chunk size", Settings{ChunkSize: 8}, 8, 8}, // 1000 = 125 * 8
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := &Pool[struct{}, int, int, struct{}]{s: Settings{Jobs: 2}}
-			c := &call[struct{}, int, int, struct{}]{p: p, s: tc.s}
-			c.slice.args = make([]int, 1000)
-			c.slice.chunks = newChunking(1000, &c.s, 2)
-			c.slice.guided = c.s.ChunkSize == 0 && c.s.NSplits == 0
+			in := newSliceInput(make([]int, 1000), make([]int, 1000), false, false, &tc.s, 2)
 			var lens []int
 			covered := 0
-			for lo, hi, ok := c.claim(); ok; lo, hi, ok = c.claim() {
+			for lo, hi, ok := in.claim(); ok; lo, hi, ok = in.claim() {
 				if lo != covered {
 					t.Fatalf("run starts at %d after %d tasks", lo, covered)
 				}

@@ -38,16 +38,10 @@ func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, method string, args []
 		return nil, err
 	}
 	out := make([]R, len(args))
-	in := &c.slice
-	in.args, in.out, in.unordered = args, out, unordered
-	in.chunks = newChunking(len(args), &c.s, p.s.Jobs)
-	in.guided = c.s.ChunkSize == 0 && c.s.NSplits == 0
-	in.tickets = min(p.s.Jobs, in.chunks.count)
-	if p.s.OrderTasks {
-		in.ordered, in.taken = true, make([]bool, in.tickets)
-	}
+	in := newSliceInput(args, out, unordered, p.s.OrderTasks, &c.s, p.s.Jobs)
 	bar := c.startProgress(len(args))
 	p.mu.Lock()
+	c.in = in
 	p.enqueue(c, in.tickets)
 	p.mu.Unlock()
 	c.wait()
@@ -107,6 +101,10 @@ func (p *Pool[St, A, R, E]) imap(ctx context.Context, method string, args iter.S
 			yield(zero, err)
 			return
 		}
+		p.mu.Lock()
+		c.chunks = newChunkInput[A, R](p.s.OrderTasks, p.s.Jobs)
+		c.in = c.chunks
+		p.mu.Unlock()
 		f := newFeeder(c)
 		bar := c.startProgress(f.total)
 		go f.feed(args)
@@ -152,9 +150,7 @@ func (c *call[St, A, R, E]) yieldResults(f *feeder[St, A, R, E], ordered bool, y
 	}
 	for {
 		c.p.mu.Lock()
-		batch = append(batch[:0], c.chunks.finished...)
-		clear(c.chunks.finished)
-		c.chunks.finished = c.chunks.finished[:0]
+		batch = c.chunks.takeFinished(batch[:0])
 		c.p.mu.Unlock()
 		for _, ch := range batch {
 			if !ordered {

@@ -268,7 +268,9 @@ func (p *Pool[St, A, R, E]) end(c *call[St, A, R, E]) error {
 			delete(p.nestedIn, *c.nestedIn)
 		}
 	}
+	c.mu.Lock()
 	exits := c.exits
+	c.mu.Unlock()
 	if p.active == 0 && !p.s.KeepAlive && p.slots != nil && p.stop == nil {
 		p.stopWorkers(c.s.ExitTimeout)
 		exits = append(exits, p.stopVals...)
@@ -396,9 +398,7 @@ func (p *Pool[St, A, R, E]) next(s *slot[St, A, R, E]) (c *call[St, A, R, E], w 
 func (p *Pool[St, A, R, E]) done(c *call[St, A, R, E], w piece[A, R]) {
 	p.mu.Lock()
 	c.running--
-	if w.chunk != nil && w.chunk.complete {
-		c.chunks.finished = append(c.chunks.finished, w.chunk)
-	}
+	c.in.release(w)
 	p.mu.Unlock()
 	c.notify()
 }
