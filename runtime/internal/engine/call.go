@@ -183,4 +183,3 @@ func (c *call[St, A, R, E]) wait() {
 		}
 	}
 }
-
