@@ -265,13 +265,15 @@ func WithProgressBarTitle(title string) CallOption {
 //
 // The runtime keeps the line itself: frames go to the writer of
 // WithProgressBarWriter (OptionSetWriter and OptionUseANSICodes have no
-// effect), a bar wider than the terminal is narrowed (OptionFullWidth fills
-// 80 columns), and the first and last frames are drawn whatever the
-// throttle. The time left is not shown before the first task is done, nor
-// after a failure. OptionSetVisibility(false) hides the bar but keeps the
-// call on dashboards. Options that progressbar refuses (a spinner type out of
-// range, OptionSpinnerType with OptionSpinnerCustom) make the constructor
-// panic, or the call fail, as invalid values of other options do.
+// effect), a bar wider than the terminal is narrowed (but OptionFullWidth
+// fills 80 columns, whatever the terminal), and the first and last frames
+// are drawn whatever the throttle. The count is always shown, and the rate
+// once a task is done: progressbar has no option to hide them. The time left
+// is not shown before the first task is done, nor after a failure.
+// OptionSetVisibility(false) hides the bar but keeps the call on dashboards.
+// Options that progressbar refuses (a spinner type out of range,
+// OptionSpinnerType with OptionSpinnerCustom) make the constructor panic, or
+// the call fail, as invalid values of other options do.
 func WithProgressBarOptions(opts ...progressbar.Option) CallOption {
 	err := engine.CheckBarOptions(opts)
 	opts = slices.Clone(opts)

@@ -315,8 +315,7 @@ func (b *bar) show(end string) {
 	var frame string
 	switch {
 	case ok:
-		line = b.fit(line)
-		n := visibleWidth(line)
+		line, n := b.fit(line)
 		frame = "\r" + line + strings.Repeat(" ", max(b.width-n, 0)) + end
 		b.width = max(b.width, n)
 	case end == "" || !b.drawn:
@@ -357,7 +356,7 @@ func (b *bar) frame() (string, bool) {
 // by a few columns more than needed, so that the line does not narrow again
 // at every frame as its figures grow. A bar narrowed stays narrow; a
 // terminal resized starts again.
-func (b *bar) fit(line string) string {
+func (b *bar) fit(line string) (string, int) {
 	cols := b.cols()
 	if cols != b.fitted {
 		b.fitted = cols
@@ -366,17 +365,18 @@ func (b *bar) fit(line string) string {
 			line = b.redraw(line)
 		}
 	}
+	n := visibleWidth(line)
 	for range 3 {
-		over := visibleWidth(line) - cols
+		over := n - cols
 		if over <= 0 {
-			return line
+			break
 		}
 		switch {
 		case b.total > 0 && (b.cells == 0 || b.cells > minBarWidth):
 			// The line without cells measures what they may take.
 			cells := b.cells
 			if cells == 0 {
-				cells = visibleWidth(line) - visibleWidth(b.redraw(line, progressbar.OptionSetWidth(0)))
+				cells = n - visibleWidth(b.redraw(line, progressbar.OptionSetWidth(0)))
 			}
 			b.cells = max(cells-over-fitSlack, min(minBarWidth, cells), 1)
 		case b.keep == 0 || b.keep > minTitle:
@@ -384,17 +384,18 @@ func (b *bar) fit(line string) string {
 			if b.keep > 0 {
 				desc = cut(desc, b.keep)
 			}
-			keep := max(uniseg.StringWidth(desc)-over-fitSlack, minTitle)
-			if keep >= uniseg.StringWidth(desc) {
-				return line // nothing left to cut
+			keep := max(visibleWidth(desc)-over-fitSlack, minTitle)
+			if keep >= visibleWidth(desc) {
+				return line, n // nothing left to cut
 			}
 			b.keep = keep
 		default:
-			return line
+			return line, n
 		}
 		line = b.redraw(line)
+		n = visibleWidth(line)
 	}
-	return line
+	return line, n
 }
 
 // redraw has progressbar draw the frame again, with extra options, and
@@ -433,7 +434,16 @@ func visibleWidth(s string) int {
 	if strings.IndexByte(s, '\x1b') >= 0 {
 		s = ansi.ReplaceAllString(s, "")
 	}
-	return uniseg.StringWidth(s)
+	n := 0
+	for _, r := range s {
+		// Most of a frame: printable ASCII and the blocks bars are made
+		// of, a column each. Anything else asks uniseg, which is slower.
+		if r < 0x20 || r > 0x7e && (r < 0x2580 || r > 0x259f) {
+			return uniseg.StringWidth(s)
+		}
+		n++
+	}
+	return n
 }
 
 // cut returns s cut to n columns, an ellipsis marking the cut.

@@ -339,3 +339,15 @@ func TestCut(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBar measures what a bar costs a call, whatever its number of
+// tasks: made, its first frame, one redraw and its last frame.
+func BenchmarkBar(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		bar, _ := testBar(1000, "squares", 120)
+		bar.start()
+		bar.update(420)
+		bar.end(1000, nil)
+	}
+}
