@@ -2,23 +2,26 @@ package mpire_test
 
 import (
 	"os/exec"
-	"slices"
 	"strings"
 	"testing"
 )
 
-// TestNoNetHTTPWithoutTheDashboard checks that a program using mpire links
-// net/http only if it imports the dashboard.
-func TestNoNetHTTPWithoutTheDashboard(t *testing.T) {
+// TestNoDashboardNorNATSInTheRuntime checks that a program using mpire links
+// the dashboard's code and NATS only if it imports them. It does link
+// net/http: github.com/schollz/progressbar/v3, which draws the progress bar,
+// imports it.
+func TestNoDashboardNorNATSInTheRuntime(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps",
 		"github.com/mpire-go/mpire/runtime", "github.com/mpire-go/mpire/runtime/mpireimpl").Output()
 	if err != nil {
 		t.Skip("go list:", err)
 	}
 	deps := strings.Fields(string(out))
-	for _, pkg := range []string{"net/http", "net"} {
-		if slices.Contains(deps, pkg) {
-			t.Errorf("the runtime depends on %s", pkg)
+	for _, dep := range deps {
+		for _, pkg := range []string{"github.com/mpire-go/mpire/runtime/dashboard", "github.com/mpire-go/mpire/runtime/cluster", "github.com/nats-io/"} {
+			if strings.HasPrefix(dep, pkg) {
+				t.Errorf("the runtime depends on %s", dep)
+			}
 		}
 	}
 }

@@ -59,4 +59,18 @@
 // A panic is recovered into a *PanicError with its stack; a task that ends
 // its goroutine (runtime.Goexit, as t.FailNow does) fails with ErrWorkerDied.
 // A call never reports success with a missing result.
+//
+// # Progress bar
+//
+// WithProgressBar draws a bar in the manner of tqdm on stderr, with
+// github.com/schollz/progressbar/v3, redrawn ten times a second from a
+// counter the workers add to. WithProgressBarOptions hands that library's
+// own options to the bar (MPIRE's progress_bar_options): its theme, width,
+// description, colours, spinner, throttle and what it shows, applied after
+// the runtime's defaults.
+//
+//	ys, err := pool.Map(ctx, xs, mpire.WithProgressBarOptions(
+//		progressbar.OptionSetTheme(progressbar.ThemeASCII),
+//		progressbar.OptionSetDescription("predictions"),
+//	))
 package mpire

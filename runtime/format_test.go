@@ -81,10 +81,10 @@ func ExampleWithProgressBar() {
 	squares, err := pool.Map(context.Background(), []int{1, 2, 3, 4, 5},
 		mpire.WithProgressBarWriter(&bar), mpire.WithProgressBarTitle("squares"))
 	frames := strings.Split(strings.TrimSpace(bar.String()), "\r")
-	last, _, _ := strings.Cut(frames[len(frames)-1], " [")
+	last, _, _ := strings.Cut(frames[len(frames)-1], ",")
 	fmt.Println(squares, err)
 	fmt.Println(last)
 	// Output:
 	// [1 4 9 16 25] <nil>
-	// squares 100% |██████████████████████████████| 5/5
+	// squares 100% |██████████████████████████████| (5/5
 }

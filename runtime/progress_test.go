@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 
 	mpire "github.com/mpire-go/mpire/runtime"
 )
@@ -97,24 +103,24 @@ func TestProgressBarFrames(t *testing.T) {
 	cases := []struct {
 		name  string
 		run   func(w *syncBuffer) error
-		final string // how the last frame begins
+		final string // a pattern of how the last frame begins
 	}{
 		{"known length", func(w *syncBuffer) error {
 			_, err := p.Map(ctx, ints(30), mpire.WithProgressBarWriter(w), mpire.WithProgressBarTitle("sq"))
 			return err
-		}, "sq 100% |██████████████████████████████| 30/30 ["},
+		}, `sq 100% \|█{30}\| \(30/30, \d+ tasks/s\) \[`},
 		{"unknown length", func(w *syncBuffer) error {
 			_, err := collect(p.IMap(ctx, slices.Values(ints(30)), mpire.WithProgressBarWriter(w)))
 			return err
-		}, "30 tasks ["},
+		}, `[|/\\-]  \(30, \d+ tasks/s\) \[`},
 		{"iterable length beyond the input", func(w *syncBuffer) error {
 			_, err := collect(p.IMap(ctx, slices.Values(ints(30)), mpire.WithIterableLen(1000), mpire.WithProgressBarWriter(w)))
 			return err
-		}, "100% |██████████████████████████████| 30/30 ["},
+		}, ` 100% \|█{30}\| \(30/30, `},
 		{"iterable length short of the input", func(w *syncBuffer) error {
 			_, err := collect(p.IMap(ctx, slices.Values(ints(60)), mpire.WithIterableLen(30), mpire.WithProgressBarWriter(w)))
 			return err
-		}, "100% |██████████████████████████████| "},
+		}, ` 100% \|█{30}\| `},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,7 +130,7 @@ func TestProgressBarFrames(t *testing.T) {
 			}
 			fs := frames(out.String())
 			last := fs[len(fs)-1]
-			if !strings.HasPrefix(last, tc.final) {
+			if !regexp.MustCompile("^" + tc.final).MatchString(last) {
 				t.Errorf("last frame %q, want it to begin %q", last, tc.final)
 			}
 			if s := out.String(); !strings.HasSuffix(s, "\n") || !strings.HasSuffix(strings.TrimRight(s, " \n"), "]") {
@@ -144,6 +150,9 @@ func TestProgressBarFrames(t *testing.T) {
 	}
 }
 
+// eta matches the elapsed time and the time left of a frame: "[4s:5s]".
+var eta = regexp.MustCompile(`\[\w+:\w+\]`)
+
 func TestProgressBarOfAFailureHasNoETA(t *testing.T) {
 	var out syncBuffer
 	g := newGate()
@@ -155,7 +164,7 @@ func TestProgressBarOfAFailureHasNoETA(t *testing.T) {
 		return x, nil
 	}}, mpire.WithJobs(2))
 	go func() {
-		for !strings.Contains(out.String(), "<") {
+		for !eta.MatchString(out.String()) {
 			time.Sleep(time.Millisecond)
 		}
 		g.open()
@@ -165,7 +174,7 @@ func TestProgressBarOfAFailureHasNoETA(t *testing.T) {
 	}
 	fs := frames(out.String())
 	last := fs[len(fs)-1]
-	if !strings.HasPrefix(last, "(failed) ") || strings.Contains(last, "<") || strings.Contains(last, "100%") {
+	if !strings.HasPrefix(last, "(failed) ") || eta.MatchString(last) || strings.Contains(last, "100%") {
 		t.Fatalf("last frame after a failure: %q", last)
 	}
 }
@@ -184,8 +193,98 @@ func TestProgressBarsShareAWriter(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := strings.Count(out.String(), "50/50 ["); n != 4 {
+	if n := strings.Count(out.String(), "(50/50, "); n != 4 {
 		t.Fatalf("%d final frames of 4:\n%q", n, out.String())
+	}
+}
+
+// TestProgressBarOptions styles the bar with progressbar's own options,
+// given to a call and as a pool's default: the call's come last.
+func TestProgressBarOptions(t *testing.T) {
+	ascii := mpire.WithProgressBarOptions(progressbar.OptionSetTheme(progressbar.ThemeASCII), progressbar.OptionSetWidth(20))
+	cases := []struct {
+		name  string
+		pool  []mpire.Option
+		call  []mpire.CallOption
+		final string // a pattern of how the last frame begins
+	}{
+		{"none", nil, nil, ` 100% \|█{30}\| \(30/30, `},
+		{"a call's", nil, []mpire.CallOption{ascii}, ` 100% \[={20}\] \(30/30, `},
+		{"a pool's", []mpire.Option{ascii}, nil, ` 100% \[={20}\] \(30/30, `},
+		{"a pool's, then a call's", []mpire.Option{ascii}, []mpire.CallOption{
+			mpire.WithProgressBarOptions(progressbar.OptionSetDescription("styled"), progressbar.OptionSetWidth(5)),
+		}, `styled 100% \[={5}\] \(30/30, `},
+		{"after the title", nil, []mpire.CallOption{
+			mpire.WithProgressBarOptions(progressbar.OptionSetDescription("styled")), mpire.WithProgressBarTitle("title"),
+		}, `styled 100% \|`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out syncBuffer
+			p, _ := newPool(t, spec{}, tc.pool...)
+			if _, err := p.Map(ctx, ints(30), append(tc.call, mpire.WithProgressBarWriter(&out))...); err != nil {
+				t.Fatal(err)
+			}
+			fs := frames(out.String())
+			if last := fs[len(fs)-1]; !regexp.MustCompile("^" + tc.final).MatchString(last) {
+				t.Errorf("last frame %q, want it to begin %q", last, tc.final)
+			}
+		})
+	}
+}
+
+// TestProgressBarOptionsRefused: options that progressbar refuses fail the
+// call, or make the constructor panic, as other invalid options do.
+func TestProgressBarOptionsRefused(t *testing.T) {
+	bad := mpire.WithProgressBarOptions(progressbar.OptionSpinnerType(99))
+	p, _ := newPool(t, spec{})
+	if _, err := p.Map(ctx, ints(3), bad); err == nil || !strings.Contains(err.Error(), "WithProgressBarOptions: invalid spinner type") {
+		t.Errorf("a call with a spinner type out of range: %v", err)
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "WithProgressBarOptions") {
+			t.Errorf("the constructor's panic: %v", r)
+		}
+	}()
+	newPool(t, spec{}, bad)
+}
+
+// TestProgressBarOfNoTasks: a total of 0 counts up and never shows a
+// percent, 99% least of all.
+func TestProgressBarOfNoTasks(t *testing.T) {
+	var out syncBuffer
+	p, _ := newPool(t, spec{})
+	if _, err := collect(p.IMap(ctx, slices.Values(ints(5)), mpire.WithIterableLen(0), mpire.WithProgressBarWriter(&out))); err != nil {
+		t.Fatal(err)
+	}
+	fs := frames(out.String())
+	if last := fs[len(fs)-1]; strings.Contains(out.String(), "%") || !strings.Contains(last, "(0)") {
+		t.Errorf("frames: %q", fs)
+	}
+}
+
+// countingWriter counts frames.
+type countingWriter struct{ frames atomic.Int64 }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.frames.Add(1)
+	return len(p), nil
+}
+
+// TestProgressBarDrawsOnATickNotPerTask: a call of many tiny tasks draws a
+// first frame, one per tick of 100 ms and a last one, however many tasks
+// end between two ticks. The bound counts the ticks the call's own duration
+// allows, so a slow machine only raises it.
+func TestProgressBarDrawsOnATickNotPerTask(t *testing.T) {
+	var w countingWriter
+	p, _ := newPool(t, spec{}, mpire.WithJobs(4))
+	start := time.Now()
+	if _, err := p.Map(ctx, ints(200_000), mpire.WithChunkSize(1), mpire.WithProgressBarWriter(&w)); err != nil {
+		t.Fatal(err)
+	}
+	ticks := int64(time.Since(start) / (100 * time.Millisecond))
+	if n := w.frames.Load(); n < 2 || n > ticks+2 {
+		t.Errorf("%d frames for 200000 tasks in %d ticks", n, ticks)
 	}
 }
 
@@ -196,5 +295,34 @@ func TestInsightsOffWhenNotRecorded(t *testing.T) {
 	}
 	if s := p.Insights().String(); !strings.Contains(s, "insights: off") || strings.Contains(s, "0:00:00") {
 		t.Fatalf("insights of a pool without WithInsights:\n%s", s)
+	}
+}
+
+// BenchmarkProgressBar maps tiny tasks without a bar and with one: the bar
+// reads a counter ten times a second, so its cost per task is nil.
+func BenchmarkProgressBar(b *testing.B) {
+	in := ints(tinyTasks)
+	for _, tc := range []struct {
+		name string
+		opts []mpire.CallOption
+	}{
+		{"off", nil},
+		{"on", []mpire.CallOption{mpire.WithProgressBarWriter(io.Discard)}},
+		{"styled", []mpire.CallOption{mpire.WithProgressBarWriter(io.Discard), mpire.WithProgressBarOptions(
+			progressbar.OptionSetTheme(progressbar.ThemeASCII), progressbar.OptionEnableColorCodes(true),
+			progressbar.OptionSetDescription("[cyan]tiny[reset]"),
+		)}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			p := tinyPool()
+			defer p.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.Map(context.Background(), in, tc.opts...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tinyTasks), "ns/task")
+		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"runtime"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 )
 
 // An Option configures a pool when given to its constructor. The options
@@ -64,6 +66,7 @@ type Settings struct {
 type ProgressOptions struct {
 	W     io.Writer
 	Title string
+	Style []progressbar.Option // the user's options of the library, in order
 }
 
 // Invalid records an invalid option value.

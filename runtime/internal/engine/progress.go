@@ -3,30 +3,36 @@ package engine
 import (
 	"fmt"
 	"io"
+	"os"
 	"path"
+	"regexp"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
 // progressInterval is how often a progress bar is redrawn. Workers only add
 // to an atomic counter; the bar reads it at this pace, so even the tiniest
-// tasks pay nothing for it.
+// tasks pay nothing for it, and progressbar is never called per task.
 const progressInterval = 100 * time.Millisecond
 
-// The bar fits in lineWidth columns, the width of the smallest usual
-// terminal: its cells shrink from barWidth to minBarWidth to make room for
-// long counts, and a title is cut to maxTitle, or down to minTitle.
+// A line fits the terminal, or defaultColumns when the writer is not one:
+// the bar's cells shrink from barWidth down to minBarWidth, then the
+// description is cut, down to minTitle columns.
 const (
-	lineWidth   = 80
-	barWidth    = 30
-	minBarWidth = 10
-	maxTitle    = 24
-	minTitle    = 8
+	defaultColumns = 80
+	barWidth       = 30
+	minBarWidth    = 10
+	minTitle       = 8
+	fitSlack       = 3 // columns left for the figures to grow into
 )
 
 // drawing serialises the frames of every progress bar: calls running at
@@ -37,7 +43,7 @@ var drawing sync.Mutex
 // A monitor follows a call made with a progress bar: it draws the bar and
 // keeps the call's record on dashboards.
 type monitor struct {
-	bar     bar
+	bar     *bar
 	watched Watched   // the call on dashboards; nil without one
 	shown   *Progress // the counters dashboards read
 	stop    chan struct{}
@@ -53,7 +59,7 @@ func (c *call[St, A, R, E]) startProgress(total int) *monitor {
 	}
 	now := time.Now()
 	m := &monitor{
-		bar:  bar{w: o.W, title: o.Title, total: int64(max(total, -1)), start: now},
+		bar:  newBar(o, int64(max(total, -1))),
 		stop: make(chan struct{}), ended: make(chan struct{}),
 	}
 	if w := currentWatcher(); w != nil {
@@ -67,7 +73,7 @@ func (c *call[St, A, R, E]) startProgress(total int) *monitor {
 			Started: now,
 		}, m.shown)
 	}
-	m.bar.draw(0, now, barRunning)
+	m.bar.start()
 	go m.follow(&c.done)
 	return m
 }
@@ -80,9 +86,9 @@ func (m *monitor) follow(done *atomic.Int64) {
 	defer t.Stop()
 	for {
 		select {
-		case now := <-t.C:
+		case <-t.C:
 			n := done.Load()
-			m.bar.draw(n, now, barRunning)
+			m.bar.update(n)
 			if m.shown != nil {
 				m.shown.done.Store(n)
 			}
@@ -104,44 +110,220 @@ func (m *monitor) finish(done int64, err error) {
 		m.shown.done.Store(done)
 		m.watched.Finished(done, err)
 	}
-	state := barCompleted
-	if err != nil {
-		state = barFailed
-	}
-	m.bar.draw(done, time.Now(), state)
+	m.bar.end(done, err)
 }
 
-// The states a bar is drawn in.
+// The phases of a bar, which decide what the runtime's defaults show.
 const (
-	barRunning = iota
-	barCompleted
+	barRunning   = iota
+	barCompleted // the call ended without an error
 	barFailed
 )
 
-// A bar draws a progress bar in the manner of tqdm, one line redrawn in
-// place:
+// A bar draws a call's progress with github.com/schollz/progressbar/v3, in
+// the manner of tqdm, one line redrawn in place:
 //
-//	squares  42% |████████████▋                 | 420/1000 [00:04<00:05, 98.2 tasks/s]
+//	squares  42% |████████████                  | (420/1000, 98 tasks/s) [4s:5s]
 //
-// and, without a known total, a count: "squares 420 tasks [00:04, 98.2 tasks/s]".
+// and, without a known total, a count: "/ squares (420, 98 tasks/s) [4s]".
+//
+// The library renders each frame into a recorder, never onto the writer
+// itself: the bar then writes the frame whole, in one Write under one lock
+// shared by all bars, so that bars of calls running at once on one writer
+// never interleave (progressbar writes a frame in pieces), and the runtime
+// keeps what progressbar cannot know about the writer: its width, and where
+// the line ends.
+//
+// Only the goroutine that follows the call, and then the one that ends it,
+// use a bar; progressbar runs no goroutine of its own for it.
 type bar struct {
-	w      io.Writer
-	title  string
-	total  int64 // -1 when unknown
-	start  time.Time
-	width  int  // of the longest line drawn, to blank what a shorter one leaves
+	w     io.Writer
+	title string
+	total int64                // -1: unknown, or 0; the bar counts up
+	style []progressbar.Option // the user's, after the runtime's defaults
+	pb    *progressbar.ProgressBar
+	rec   recorder
+	cols  func() int // the terminal's width
+
+	phase   int
+	counted bool   // a task was done: show the rate and the time left
+	base    string // the description before the runtime decorates it
+	fitted  int    // the width the line was fitted to; 0: not yet
+	cells   int    // the bar's width, narrowed to fit; 0: as configured
+	keep    int    // the columns kept of the description; 0: all
+
+	width  int  // of the longest line written, to blank what a shorter one leaves
+	drawn  bool // a frame was written
 	broken bool // its writer panicked: draw no more
 }
 
-// draw writes one frame: "\r", the line, blanks over the rest of a longer
-// previous line, and a newline once the call has ended.
-func (b *bar) draw(done int64, now time.Time, state int) {
-	line := b.line(done, now.Sub(b.start), state)
-	n := utf8.RuneCountInString(line)
-	frame := "\r" + line + strings.Repeat(" ", max(b.width-n, 0))
-	b.width = max(b.width, n)
-	if state != barRunning {
-		frame += "\n"
+// newBar makes the bar of a call; total is the number of tasks, or -1 when
+// unknown.
+func newBar(o *ProgressOptions, total int64) *bar {
+	b := &bar{w: o.W, title: o.Title, total: total, style: o.Style}
+	if total <= 0 {
+		// Without a total there is no fraction to show; with a total of 0,
+		// 0/0 is not one either: both count up.
+		b.total = -1
+	}
+	b.cols = func() int { return columns(b.w) }
+	// progressbar starts a goroutine of its own, which would outlive the
+	// call, to turn the spinner of a bar of unknown length when a spinner
+	// interval is set (OptionSetSpinnerChangeInterval). It does so only in
+	// the constructor: a bar of unknown length is therefore made with a
+	// length of 1 and told its length after, so that the interval still
+	// sets the spinner's pace, from the frames this bar draws.
+	length := max(b.total, 1)
+	b.pb = progressbar.NewOptions64(length, append(append(b.defaults(), b.style...), b.sink()...)...)
+	b.pb.StartWithoutRender() // the clock starts with the call: the rate is right from the first frame
+	b.base = b.pb.State().Description
+	b.configure()
+	if b.total < 0 {
+		b.pb.ChangeMax64(-1)
+	}
+	return b
+}
+
+// defaults are the runtime's options for the bar in its phase; the user's
+// come after them.
+func (b *bar) defaults() []progressbar.Option {
+	opts := []progressbar.Option{
+		progressbar.OptionSetDescription(b.title),
+		progressbar.OptionSetWidth(barWidth),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("tasks"),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionShowElapsedTimeOnFinish(),
+		// Before the first task is done, the time left is not known: tqdm
+		// shows "?", progressbar would show 0s.
+		progressbar.OptionSetPredictTime(b.counted && b.phase == barRunning),
+		// Without a total, "420" rather than "420/-".
+		progressbar.OptionShowTotalBytes(b.total >= 0),
+	}
+	if b.counted {
+		opts = append(opts, progressbar.OptionShowIts())
+	}
+	return opts
+}
+
+// sink are the options the runtime needs to own the line: the user's may
+// not change them.
+func (b *bar) sink() []progressbar.Option {
+	return []progressbar.Option{
+		progressbar.OptionSetWriter(&b.rec),
+		// The runtime blanks the line itself.
+		progressbar.OptionUseANSICodes(false),
+	}
+}
+
+// configure applies the runtime's defaults, the user's options and then
+// what the runtime must decide, and extra, to the bar. progressbar's options
+// are setters, so applying them all again is how the bar changes its phase
+// and keeps the user's word on everything else.
+func (b *bar) configure(extra ...progressbar.Option) {
+	opts := append(append(b.defaults(), b.style...), b.sink()...)
+	desc := b.base
+	if b.keep > 0 {
+		desc = cut(desc, b.keep)
+	}
+	switch b.phase {
+	case barFailed:
+		desc = strings.TrimLeft(desc+" (failed)", " ")
+		fallthrough
+	case barCompleted:
+		// The last frame is drawn whatever the throttle.
+		opts = append(opts, progressbar.OptionThrottle(0))
+	}
+	if b.phase == barFailed {
+		// It stopped: no time is left.
+		opts = append(opts, progressbar.OptionSetPredictTime(false), progressbar.OptionSetElapsedTime(true))
+	}
+	opts = append(opts, progressbar.OptionSetDescription(desc))
+	if b.cells > 0 {
+		opts = append(opts, progressbar.OptionSetWidth(b.cells))
+	}
+	for _, o := range append(opts, extra...) {
+		o(b.pb)
+	}
+}
+
+// start draws the first frame.
+func (b *bar) start() {
+	b.rec.reset()
+	b.pb.RenderBlank()
+	b.show("")
+}
+
+// update draws a frame for done tasks while the call runs.
+func (b *bar) update(done int64) {
+	if b.total > 0 {
+		// Until the call ends, it is not done, whatever the count says.
+		done = min(done, b.total-1)
+	}
+	if done > 0 && !b.counted {
+		b.counted = true
+		b.configure()
+	}
+	b.rec.reset()
+	b.pb.Set64(done)
+	b.show("")
+}
+
+// end draws the last frame: the full count on success; on failure, the
+// count reached, the failure and no time left.
+func (b *bar) end(done int64, err error) {
+	b.phase = barCompleted
+	if err != nil {
+		b.phase = barFailed
+	}
+	b.counted = done > 0
+	empty := b.total > 0 && done == 0 && err == nil
+	if empty {
+		// Nothing to fill: the input was empty, shorter than
+		// WithIterableLen said. The bar counts, 0.
+		b.total = -1
+	}
+	b.configure()
+	if empty {
+		b.pb.ChangeMax64(-1)
+	}
+	b.rec.reset()
+	switch {
+	case err != nil:
+		b.pb.Set64(done)
+		if !b.pb.IsFinished() {
+			b.pb.Exit()
+		}
+	case b.total > 0:
+		if done != b.total {
+			// WithIterableLen said more than the input held.
+			b.pb.ChangeMax64(done)
+		}
+		b.pb.Finish()
+	default:
+		b.pb.Set64(done)
+		b.pb.Finish()
+	}
+	b.show("\n")
+}
+
+// show writes the frame progressbar drew since the recorder was reset, if
+// it drew one, followed by end: a newline after the last frame. A bar that
+// progressbar cleared at the end (OptionClearOnFinish) is blanked instead.
+func (b *bar) show(end string) {
+	line, ok := b.frame()
+	var frame string
+	switch {
+	case ok:
+		line, n := b.fit(line)
+		frame = "\r" + line + strings.Repeat(" ", max(b.width-n, 0)) + end
+		b.width = max(b.width, n)
+	case end == "" || !b.drawn:
+		return
+	case b.rec.wrote:
+		frame = "\r" + strings.Repeat(" ", b.width) + "\r"
+	default:
+		frame = end // nothing new to draw: the line drawn last ends
 	}
 	drawing.Lock()
 	defer drawing.Unlock()
@@ -154,98 +336,165 @@ func (b *bar) draw(done int64, now time.Time, state int) {
 			b.broken = true
 		}
 	}()
+	b.drawn = true
 	io.WriteString(b.w, frame)
 }
 
-// line formats a frame of the bar after elapsed, in at most lineWidth
-// columns when it can: a line that wraps on the terminal cannot be redrawn
-// in place.
-func (b *bar) line(done int64, elapsed time.Duration, state int) string {
-	failed := ""
-	if state == barFailed {
-		failed = "(failed) "
+// frame returns the line progressbar drew since the recorder was reset,
+// and whether it drew one: a throttled or hidden bar draws none.
+func (b *bar) frame() (string, bool) {
+	s := b.pb.String()
+	if !b.rec.wrote || b.rec.last != s {
+		return "", false
 	}
-	// A wrong WithIterableLen: at the end, the input decided the total; a
-	// count past the total shows the total was wrong, and the bar counts up.
-	total := b.total
-	switch {
-	case total < 0:
-	case state == barCompleted:
-		total = done
-	case done > total:
-		total = -1
-	}
-	rate := float64(done) / elapsed.Seconds()
-	tail := "[" + clock(elapsed)
-	if total >= 0 && state == barRunning && done > 0 && done < total {
-		tail += "<" + clock(time.Duration(float64(total-done)/rate*float64(time.Second)))
-	}
-	if done > 0 && elapsed > 0 {
-		tail += ", " + rateString(rate)
-	}
-	tail += "]"
-	if total < 0 {
-		return fmt.Sprintf("%s%s%d tasks %s", title(b.title, maxTitle), failed, done, tail)
-	}
-	frac := 1.0
-	if total > 0 {
-		frac = min(float64(done)/float64(total), 1)
-	}
-	if state == barRunning {
-		// Until the call ends, it is not done, whatever the count says.
-		frac = min(frac, 0.99)
-	}
-	count := fmt.Sprintf("| %d/%d ", done, total)
-	rest := len(failed) + len("100% |") + len(count) + len(tail)
-	t := title(b.title, min(maxTitle, max(lineWidth-rest-minBarWidth-1, minTitle)))
-	width := min(max(lineWidth-rest-utf8.RuneCountInString(t), minBarWidth), barWidth)
-	return fmt.Sprintf("%s%s%3d%% |%s%s%s", t, failed, int(100*frac), cells(frac, width), count, tail)
+	return strings.TrimRight(strings.TrimPrefix(s, "\r"), " "), true
 }
 
-// title returns the bar's title, cut to n runes, and a space; nothing
-// without a title.
-func title(s string, n int) string {
-	if s == "" {
-		return ""
+// fit returns the line, redrawn narrower if it is wider than the terminal:
+// a line that wraps cannot be redrawn in place. The bar's cells go first,
+// down to minBarWidth, then the description, down to minTitle columns, each
+// by a few columns more than needed, so that the line does not narrow again
+// at every frame as its figures grow. A bar narrowed stays narrow; a
+// terminal resized starts again.
+func (b *bar) fit(line string) (string, int) {
+	cols := b.cols()
+	if cols != b.fitted {
+		b.fitted = cols
+		if b.cells > 0 || b.keep > 0 {
+			b.cells, b.keep = 0, 0
+			line = b.redraw(line)
+		}
 	}
-	if utf8.RuneCountInString(s) > n {
-		s = string([]rune(s)[:n-1]) + "…"
+	n := visibleWidth(line)
+	for range 3 {
+		over := n - cols
+		if over <= 0 {
+			break
+		}
+		switch {
+		case b.total > 0 && (b.cells == 0 || b.cells > minBarWidth):
+			// The line without cells measures what they may take.
+			cells := b.cells
+			if cells == 0 {
+				cells = n - visibleWidth(b.redraw(line, progressbar.OptionSetWidth(0)))
+			}
+			b.cells = max(cells-over-fitSlack, min(minBarWidth, cells), 1)
+		case b.keep == 0 || b.keep > minTitle:
+			desc := b.base
+			if b.keep > 0 {
+				desc = cut(desc, b.keep)
+			}
+			keep := max(visibleWidth(desc)-over-fitSlack, minTitle)
+			if keep >= visibleWidth(desc) {
+				return line, n // nothing left to cut
+			}
+			b.keep = keep
+		default:
+			return line, n
+		}
+		line = b.redraw(line)
+		n = visibleWidth(line)
 	}
-	return s + " "
+	return line, n
 }
 
-// cells draws the bar itself, width cells wide, in eighths of a cell.
-func cells(frac float64, width int) string {
-	const eighths = " ▏▎▍▌▋▊▉"
-	n := int(frac * float64(width*8))
-	full, part := n/8, n%8
-	s := strings.Repeat("█", full)
-	if full < width {
-		s += string([]rune(eighths)[part]) + strings.Repeat(" ", width-full-1)
+// redraw has progressbar draw the frame again, with extra options, and
+// returns its line; line when progressbar drew nothing.
+func (b *bar) redraw(line string, extra ...progressbar.Option) string {
+	b.configure(append(extra, progressbar.OptionThrottle(0))...)
+	b.rec.reset()
+	b.pb.Describe(b.pb.State().Description)
+	b.configure()
+	if l, ok := b.frame(); ok {
+		return l
+	}
+	return line
+}
+
+// A recorder takes what progressbar writes, to look at, never to show.
+type recorder struct {
+	last  string
+	wrote bool
+}
+
+func (r *recorder) reset() { r.last, r.wrote = "", false }
+
+func (r *recorder) WriteString(s string) (int, error) {
+	r.last, r.wrote = s, true
+	return len(s), nil
+}
+
+func (r *recorder) Write(p []byte) (int, error) { return r.WriteString(string(p)) }
+
+// ansi matches the escape sequences of colours, which take no column.
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[a-zA-Z]`)
+
+// visibleWidth returns how many columns s takes on a terminal.
+func visibleWidth(s string) int {
+	if strings.IndexByte(s, '\x1b') >= 0 {
+		s = ansi.ReplaceAllString(s, "")
+	}
+	n := 0
+	for _, r := range s {
+		// Most of a frame: printable ASCII and the blocks bars are made
+		// of, a column each. Anything else asks uniseg, which is slower.
+		if r < 0x20 || r > 0x7e && (r < 0x2580 || r > 0x259f) {
+			return uniseg.StringWidth(s)
+		}
+		n++
+	}
+	return n
+}
+
+// cut returns s cut to n columns, an ellipsis marking the cut.
+func cut(s string, n int) string {
+	if uniseg.StringWidth(s) <= n {
+		return s
+	}
+	w := 0
+	for i, r := range s {
+		w += uniseg.StringWidth(string(r))
+		if w > n-1 {
+			return s[:i] + "…"
+		}
 	}
 	return s
 }
 
-// clock formats a duration as tqdm does: mm:ss, or h:mm:ss from an hour.
-func clock(d time.Duration) string {
-	s := int64(d / time.Second)
-	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+// columns returns the width of the terminal w writes to, or defaultColumns.
+func columns(w io.Writer) int {
+	n := 0
+	if f, ok := w.(*os.File); ok {
+		// Through the raw descriptor: File.Fd would make f blocking.
+		if rc, err := f.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) {
+				if width, _, err := term.GetSize(int(fd)); err == nil {
+					n = width
+				}
+			})
+		}
 	}
-	return fmt.Sprintf("%02d:%02d", s/60, s%60)
+	if n <= 0 {
+		return defaultColumns
+	}
+	return n
 }
 
-// rateString formats tasks per second, or seconds per task below one a
-// second.
-func rateString(rate float64) string {
-	switch {
-	case rate >= 100:
-		return fmt.Sprintf("%.0f tasks/s", rate)
-	case rate >= 1:
-		return fmt.Sprintf("%.1f tasks/s", rate)
-	default:
-		return fmt.Sprintf("%.2f s/task", 1/rate)
-	}
+// CheckBarOptions returns what is wrong with options of progressbar: the
+// library panics on some when a bar is made, and refuses to draw with
+// others.
+func CheckBarOptions(opts []progressbar.Option) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	probe := progressbar.NewOptions64(1, append(slices.Clip(opts),
+		progressbar.OptionSetWriter(io.Discard),
+		progressbar.OptionSetVisibility(true),
+		progressbar.OptionSetRenderBlankState(false),
+	)...)
+	return probe.Add(0)
 }
 
 // callerPos returns where the user's code made the call: the first frame
