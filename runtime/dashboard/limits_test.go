@@ -120,6 +120,27 @@ func TestConnectionsAreBounded(t *testing.T) {
 	resp.Body.Close()
 }
 
+// TestAFloodOfSilentConnectionsDrains opens far more connections than the
+// dashboard serves at once, each sending nothing: the header timeout frees
+// their slots, and a client that queued behind them is answered.
+func TestAFloodOfSilentConnectionsDrains(t *testing.T) {
+	d, addr := startLimited(t, testLimits)
+	for range 8 * testLimits.conns {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get(d.URL() + "/api/calls")
+	if err != nil {
+		t.Fatalf("a client behind %d silent connections: %v", 8*testLimits.conns, err)
+	}
+	resp.Body.Close()
+}
+
 // TestServerLimits checks the settings a test cannot wait for.
 func TestServerLimits(t *testing.T) {
 	d, err := Start("127.0.0.1:0")
