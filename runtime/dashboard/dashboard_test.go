@@ -227,6 +227,24 @@ func TestDashboardRefusesCrossSiteRequests(t *testing.T) {
 	if c := findCall(dashboardCalls(t, d.URL()), func(c dashboard.CallReport) bool { return c.Func == "Fake" && c.ID != token+"-evil-same" }); c != nil {
 		t.Fatalf("a cross-site request listed a call: %+v", *c)
 	}
+	// No page of another origin may read it either: no CORS headers, for a
+	// read or a preflight.
+	for _, method := range []string{"GET", "OPTIONS"} {
+		req, _ := http.NewRequest(method, d.URL()+"/api/calls", nil)
+		req.Header.Set("Origin", "http://attacker.example")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		for k := range resp.Header {
+			if strings.HasPrefix(k, "Access-Control-") {
+				t.Errorf("%s from another origin answered with %s: %q", method, k, resp.Header.Get(k))
+			}
+		}
+	}
 	// The dashboard's own page, and programs (which send no Origin), may.
 	same := http.Header{"Origin": {d.URL()}, "Sec-Fetch-Site": {"same-origin"}}
 	if code := post(t, d.URL(), "application/json; charset=utf-8", fake("evil-same"), same); code != http.StatusNoContent {
