@@ -70,7 +70,7 @@ func demo(ctx context.Context, pool *WorkPool, slow int) {
 }
 
 func main() {
-	addr := flag.String("addr", "", "serve the dashboard on this address (default: the first free port of localhost:8080-8099)")
+	addr := flag.String("addr", "", "serve the dashboard on this address (default: the first free port of localhost:8080-8099; any but a loopback address needs the token in the URL printed)")
 	connect := flag.String("connect", "", "report to the dashboard at this URL instead of serving one")
 	slow := flag.Int("slow", 500, "tasks of 20 ms in the slow call")
 	flag.Parse()

@@ -11,11 +11,7 @@ import (
 )
 
 func TestDashboardShowsAClosureCall(t *testing.T) {
-	d, err := dashboard.Start("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := serve(t, "")
 	if _, err := mpire.Map(ctx, ints(500), func(_ context.Context, x int) (int, error) { return x, nil },
 		mpire.WithJobs(2), mpire.WithInsights(), mpire.WithProgressBarWriter(io.Discard)); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 )
@@ -22,17 +23,11 @@ const minReportGap = 100 * time.Millisecond
 // accepts (maxBody), so that many calls are sent in several batches.
 const maxBatch = 512 << 10
 
-// A batch is what a connected process posts to /api/report.
-type batch struct {
-	Token   string            `json:"token"` // the process's random token, as in its call IDs
-	Program Program           `json:"program"`
-	Calls   []json.RawMessage `json:"calls"` // CallReports
-}
-
 // A reporter sends this process's calls to the dashboard Connect named,
 // from a goroutine of its own: never on a call's path.
 type reporter struct {
-	url    string
+	url    string // the dashboard's, without its token
+	token  string // the dashboard's token, if it needs one
 	client http.Client
 	wake   chan struct{} // a call ended: report it now rather than at the next tick
 	stop   chan struct{}
@@ -42,28 +37,38 @@ type reporter struct {
 // Connect makes this process report its calls with a progress bar
 // to the dashboard at url, served by another process (for example the
 // mpire-dashboard command), so that the page outlives this program. It
-// checks that a dashboard answers there.
+// checks that a dashboard answers there. Give the URL the dashboard
+// printed: served to a network, it needs the token in its query.
 //
 // Reports go twice a second from a goroutine of their own: a dashboard that
 // is slow or gone costs the calls nothing. While connected, the process
 // also tells the dashboard it is alive; a call whose program stops
-// reporting (killed, out of memory) is soon shown as lost.
+// reporting (killed, out of memory) is soon shown as lost. Each report
+// carries a secret of this process, never shown, that the IDs of its calls
+// are derived from: other processes, which see the IDs, cannot update its
+// calls.
 //
 // An empty url disconnects, once the last reports are sent: call it before
 // the program exits, or the calls that ended last may be shown as lost.
 func Connect(url string) error {
-	url = strings.TrimSuffix(url, "/")
 	var rep *reporter
 	if url != "" {
-		rep = &reporter{url: url, client: http.Client{Timeout: 2 * time.Second},
+		base, token, err := splitToken(url)
+		if err != nil {
+			return fmt.Errorf("mpire dashboard: connecting to the dashboard: %w", err)
+		}
+		rep = &reporter{url: base, token: token, client: http.Client{Timeout: 2 * time.Second},
 			wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-		resp, err := rep.client.Get(url + "/api/calls")
+		resp, err := rep.do("GET", "/api/calls", nil)
 		if err != nil {
 			return fmt.Errorf("mpire dashboard: connecting to the dashboard: %w", err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("mpire dashboard: %s does not look like an mpire dashboard: %s", url, resp.Status)
+		switch {
+		case resp.StatusCode == http.StatusUnauthorized:
+			return fmt.Errorf("mpire dashboard: the dashboard at %s needs its token: connect with the URL it printed, ?token=... included", base)
+		case resp.StatusCode != http.StatusOK:
+			return fmt.Errorf("mpire dashboard: %s does not look like an mpire dashboard: %s", base, resp.Status)
 		}
 	}
 	board.mu.Lock()
@@ -79,6 +84,36 @@ func Connect(url string) error {
 		go rep.run()
 	}
 	return nil
+}
+
+// splitToken parses a dashboard's URL into the URL of its root and the
+// token in its query, if any.
+func splitToken(raw string) (base, token string, err error) {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "", "", err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return "", "", fmt.Errorf("%q is not the http URL of a dashboard", raw)
+	}
+	token = u.Query().Get("token")
+	u.RawQuery, u.Fragment, u.Path, u.RawPath = "", "", strings.TrimSuffix(u.Path, "/"), ""
+	return u.String(), token, nil
+}
+
+// do makes a request of the dashboard, with its token.
+func (rep *reporter) do(method, path string, body []byte) (*http.Response, error) {
+	req, err := http.NewRequest(method, rep.url+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if rep.token != "" {
+		req.Header.Set("Authorization", "Bearer "+rep.token)
+	}
+	return rep.client.Do(req)
 }
 
 // run reports until stopped, then once more, so that calls that ended just
@@ -118,8 +153,8 @@ func (rep *reporter) send() {
 	var delivered, sent []*callRecord
 	size := 0
 	post := func() {
-		body, _ := json.Marshal(batch{Token: self.token, Program: self.program, Calls: calls})
-		resp, err := rep.client.Post(rep.url+"/api/report", "application/json", bytes.NewReader(body))
+		body, _ := json.Marshal(batch{Token: self.token, Secret: self.secret, Program: self.program, Calls: calls})
+		resp, err := rep.do("POST", "/api/report", body)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode/100 == 2 {

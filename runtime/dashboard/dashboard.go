@@ -16,12 +16,13 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net"
 	"net/http"
 	"os"
-	"strings"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -38,36 +39,73 @@ const maxBody = 1 << 20
 // A Dashboard serves a live web page of every call made with a progress bar
 // in this process, and of processes connected to it with Connect.
 type Dashboard struct {
-	srv   *http.Server
-	url   string
-	done  chan struct{}
-	close sync.Once
-	err   error
+	srv      *http.Server
+	url      string
+	decoding chan struct{} // a slot per report being decoded
+	done     chan struct{}
+	close    sync.Once
+	err      error
 }
 
 // Start serves the dashboard on addr (host:port). An empty addr
 // takes the first free port of localhost:8080 to localhost:8099. The page
 // lists every call made with a progress bar (WithProgressBar) from then on,
-// refreshed twice a second; /api/calls serves the same as JSON.
+// refreshed twice a second; /api/calls serves the same as JSON, and
+// /api/report takes the reports of the processes connected with Connect.
 //
-// Only this machine's browsers can use it: requests must name the
-// dashboard by an IP address, localhost, this host's name or the host of
-// addr (against DNS rebinding), and reports are refused from web pages of
-// other origins and in any form but JSON (against cross-site requests).
+// What it serves, to whom, depends on addr:
+//
+//   - On a loopback address (localhost, 127.0.0.1, ::1, and the default),
+//     it serves this machine only, with no token: any process or user of
+//     this machine can read the page, which shows the calls' titles,
+//     functions, positions, errors and the arguments of the longest tasks,
+//     and can report calls of its own.
+//   - On any other address (0.0.0.0, a network's address, a host name), it
+//     serves whoever reaches that address and holds its token: a random
+//     token, in the query of the URL that (*Dashboard).URL returns
+//     (?token=..., as Jupyter does). Opening that URL sets a cookie for the
+//     page; programs Connect with the whole URL. The token and the page
+//     travel in clear over HTTP: serve only a network you trust, or put a
+//     proxy that adds TLS in front.
+//
+// Either way, requests must name the dashboard by an IP address,
+// localhost, this host's name or the host of addr (against DNS rebinding);
+// reports are refused from web pages of other origins and in any form but
+// JSON (against cross-site requests); and a call can be updated only by
+// the process that made it (see Connect). Slow and idle clients
+// are cut off, connections are served a few hundred at a time, and what
+// the dashboard keeps of other processes' calls is bounded in number and
+// in bytes.
 func Start(addr string) (*Dashboard, error) {
+	return start(addr, defaultLimits())
+}
+
+func start(addr string, lim limits) (*Dashboard, error) {
 	ln, err := listen(addr)
 	if err != nil {
 		return nil, err
 	}
-	d := &Dashboard{url: "http://" + ln.Addr().String(), done: make(chan struct{})}
+	host, _, _ := net.SplitHostPort(addr)
+	at := ln.Addr().(*net.TCPAddr)
+	d := &Dashboard{url: "http://" + net.JoinHostPort(urlHost(host, at.IP), strconv.Itoa(at.Port)),
+		decoding: make(chan struct{}, lim.decoding), done: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.Handle("GET /", http.FileServerFS(dashboardFiles))
 	mux.HandleFunc("GET /api/calls", serveCalls)
-	mux.HandleFunc("POST /api/report", receiveReport)
-	host, _, _ := net.SplitHostPort(addr)
+	mux.HandleFunc("POST /api/report", d.receiveReport)
+	handler := http.NewCrossOriginProtection().Handler(mux)
+	if !at.IP.IsLoopback() {
+		token := randomHex(24)
+		d.url += "/?token=" + token
+		handler = requireToken(token, "mpire-dashboard-"+strconv.Itoa(at.Port), handler)
+	}
 	d.srv = &http.Server{
-		Handler:           knownHost(host, http.NewCrossOriginProtection().Handler(mux)),
-		ReadHeaderTimeout: 5 * time.Second,
+		Handler:           knownHost(host, handler),
+		ReadHeaderTimeout: lim.readHeader,
+		ReadTimeout:       lim.read,
+		WriteTimeout:      lim.write,
+		IdleTimeout:       lim.idle,
+		MaxHeaderBytes:    maxHeaderBytes,
 	}
 	board.mu.Lock()
 	board.serving++
@@ -75,7 +113,7 @@ func Start(addr string) (*Dashboard, error) {
 	board.mu.Unlock()
 	go func() {
 		defer close(d.done)
-		d.srv.Serve(ln)
+		d.srv.Serve(limitConns(ln, lim.conns))
 	}()
 	return d, nil
 }
@@ -92,7 +130,27 @@ func listen(addr string) (net.Listener, error) {
 	return nil, fmt.Errorf("mpire dashboard: no free port for the dashboard on localhost:%d-%d", firstPort, lastPort)
 }
 
-// URL returns the address of the dashboard's page.
+// urlHost returns the host of the URL to print for a dashboard started on
+// host and listening on ip: a name given for another machine to use as it
+// is; for every address of this machine (0.0.0.0, ::), this machine's name
+// when it resolves, else 127.0.0.1; otherwise the address listened on.
+func urlHost(host string, ip net.IP) string {
+	switch {
+	case ip.IsUnspecified():
+		if name, err := os.Hostname(); err == nil && name != "" {
+			if _, err := net.LookupHost(name); err == nil {
+				return name
+			}
+		}
+		return "127.0.0.1"
+	case host != "" && net.ParseIP(host) == nil && !ip.IsLoopback():
+		return host
+	}
+	return ip.String()
+}
+
+// URL returns the address of the dashboard's page, with its token when it
+// needs one.
 func (d *Dashboard) URL() string { return d.url }
 
 // Close stops serving the dashboard. Closing it again does nothing and
@@ -111,28 +169,6 @@ func (d *Dashboard) Close() error {
 	return d.err
 }
 
-// knownHost answers only requests whose Host header names the dashboard as
-// this machine would: an IP address, localhost, the machine's name, or the
-// host it was started on. A page on attacker.example whose name was made
-// to point at 127.0.0.1 (DNS rebinding) is refused.
-func knownHost(startedOn string, h http.Handler) http.Handler {
-	machine, _ := os.Hostname()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host := r.Host
-		if hp, _, err := net.SplitHostPort(host); err == nil {
-			host = hp
-		}
-		host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
-		ok := net.ParseIP(host) != nil || host == "localhost" || strings.HasSuffix(host, ".localhost") ||
-			(machine != "" && strings.EqualFold(host, machine)) || (startedOn != "" && strings.EqualFold(host, startedOn))
-		if !ok {
-			http.Error(w, "mpire dashboard: unknown host "+r.Host, http.StatusMisdirectedRequest)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
 func serveCalls(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -143,16 +179,33 @@ func serveCalls(w http.ResponseWriter, _ *http.Request) {
 // receiveReport records a batch of reports from a connected process. Only
 // JSON is accepted: a web page can post a form or text cross-site without
 // asking, but not JSON, which needs a preflight that nothing here answers.
-func receiveReport(w http.ResponseWriter, r *http.Request) {
+// A few batches are decoded at a time, since decoding takes a multiple of
+// the body's size.
+func (d *Dashboard) receiveReport(w http.ResponseWriter, r *http.Request) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		http.Error(w, "mpire dashboard: reports are JSON", http.StatusUnsupportedMediaType)
 		return
 	}
+	select {
+	case d.decoding <- struct{}{}:
+		defer func() { <-d.decoding }()
+	case <-r.Context().Done():
+		return
+	}
 	var b batch
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&b); err != nil || b.Token == "" || len(b.Token) > maxText || len(b.Calls) > maxCalls {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&b); err != nil {
 		http.Error(w, "mpire dashboard: malformed report", http.StatusBadRequest)
 		return
 	}
-	board.receive(b, time.Now())
+	reports, err := b.reports()
+	if err != nil {
+		code := http.StatusBadRequest
+		if errors.Is(err, errForged) {
+			code = http.StatusForbidden
+		}
+		http.Error(w, "mpire dashboard: "+err.Error(), code)
+		return
+	}
+	board.receive(b, reports, time.Now())
 	w.WriteHeader(http.StatusNoContent)
 }

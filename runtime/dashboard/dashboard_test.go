@@ -54,6 +54,17 @@ func ints(n int) []int {
 	return xs
 }
 
+// serve starts a dashboard on addr, closed when the test ends.
+func serve(t *testing.T, addr string) *dashboard.Dashboard {
+	t.Helper()
+	d, err := dashboard.Start(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
 // dashboardCalls reads a dashboard's JSON endpoint.
 func dashboardCalls(t *testing.T, url string) []dashboard.CallReport {
 	t.Helper()
@@ -69,6 +80,15 @@ func dashboardCalls(t *testing.T, url string) []dashboard.CallReport {
 	return calls
 }
 
+// process returns the token and the secret of a made-up reporting
+// process, and a batch's JSON header for them: reports are taken only
+// from the holder of the secret behind the token of their call IDs.
+func process(name string) (token, secret, header string) {
+	secret = "the secret of " + name
+	token = dashboard.TokenOf(secret)
+	return token, secret, fmt.Sprintf(`"token":%q,"secret":%q`, token, secret)
+}
+
 func findCall(calls []dashboard.CallReport, pred func(dashboard.CallReport) bool) *dashboard.CallReport {
 	for i := range calls {
 		if pred(calls[i]) {
@@ -79,11 +99,7 @@ func findCall(calls []dashboard.CallReport, pred func(dashboard.CallReport) bool
 }
 
 func TestDashboardShowsCallsWithAProgressBar(t *testing.T) {
-	d, err := dashboard.Start("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := serve(t, "")
 	if !strings.HasPrefix(d.URL(), "http://127.0.0.1:80") && !strings.HasPrefix(d.URL(), "http://[::1]:80") {
 		t.Errorf("URL %s is not on localhost:8080-8099", d.URL())
 	}
@@ -133,25 +149,23 @@ func TestDashboardShowsCallsWithAProgressBar(t *testing.T) {
 }
 
 func TestDashboardAcceptsReportsFromOtherProcesses(t *testing.T) {
-	d, err := dashboard.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := serve(t, "127.0.0.1:0")
 	// Two programs with the same pid, in two containers: their calls are
 	// told apart by their tokens.
-	for _, token := range []string{"aaaa", "bbbb"} {
-		rep := `{"token":"` + token + `","program":{"name":"remote","pid":1,"host":"` + token + `"},
+	for _, host := range []string{"aaaa", "bbbb"} {
+		token, _, header := process(host)
+		rep := `{` + header + `,"program":{"name":"remote","pid":1,"host":"` + host + `"},
 			"calls":[{"id":"` + token + `-1","func":"Remote","total":5,"done":5,"status":"failed","error":"it broke","started":"2026-01-02T03:04:05Z"}]}`
 		if code := post(t, d.URL(), "application/json", rep, nil); code != http.StatusNoContent {
 			t.Fatalf("status %d", code)
 		}
 	}
 	calls := dashboardCalls(t, d.URL())
-	for _, token := range []string{"aaaa", "bbbb"} {
+	for _, host := range []string{"aaaa", "bbbb"} {
+		token, _, _ := process(host)
 		c := findCall(calls, func(c dashboard.CallReport) bool { return c.ID == token+"-1" })
-		if c == nil || c.Error != "it broke" || c.Program.Host != token || c.Program.PID != 1 || c.LastHeard == nil {
-			t.Fatalf("remote call %s: %+v", token, c)
+		if c == nil || c.Error != "it broke" || c.Program.Host != host || c.Program.PID != 1 || c.LastHeard == nil {
+			t.Fatalf("remote call %s: %+v", host, c)
 		}
 	}
 	if code := post(t, d.URL(), "application/json", "{nonsense", nil); code != http.StatusBadRequest {
@@ -183,13 +197,10 @@ func post(t *testing.T, url, contentType, body string, header http.Header) int {
 }
 
 func TestDashboardRefusesCrossSiteRequests(t *testing.T) {
-	d, err := dashboard.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := serve(t, "127.0.0.1:0")
+	token, _, header := process("evil")
 	fake := func(id string) string {
-		return `{"token":"evil","program":{"name":"evil"},"calls":[{"id":"` + id + `","func":"Fake","status":"running","started":"2026-01-02T03:04:05Z"}]}`
+		return `{` + header + `,"program":{"name":"evil"},"calls":[{"id":"` + token + "-" + id + `","func":"Fake","status":"running","started":"2026-01-02T03:04:05Z"}]}`
 	}
 	cases := []struct {
 		name        string
@@ -213,8 +224,26 @@ func TestDashboardRefusesCrossSiteRequests(t *testing.T) {
 	}
 	// (The board is the process's: a same-origin report of an earlier run
 	// of this test may still be listed.)
-	if c := findCall(dashboardCalls(t, d.URL()), func(c dashboard.CallReport) bool { return c.Func == "Fake" && c.ID != "evil-same" }); c != nil {
+	if c := findCall(dashboardCalls(t, d.URL()), func(c dashboard.CallReport) bool { return c.Func == "Fake" && c.ID != token+"-evil-same" }); c != nil {
 		t.Fatalf("a cross-site request listed a call: %+v", *c)
+	}
+	// No page of another origin may read it either: no CORS headers, for a
+	// read or a preflight.
+	for _, method := range []string{"GET", "OPTIONS"} {
+		req, _ := http.NewRequest(method, d.URL()+"/api/calls", nil)
+		req.Header.Set("Origin", "http://attacker.example")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		for k := range resp.Header {
+			if strings.HasPrefix(k, "Access-Control-") {
+				t.Errorf("%s from another origin answered with %s: %q", method, k, resp.Header.Get(k))
+			}
+		}
 	}
 	// The dashboard's own page, and programs (which send no Origin), may.
 	same := http.Header{"Origin": {d.URL()}, "Sec-Fetch-Site": {"same-origin"}}
@@ -224,11 +253,7 @@ func TestDashboardRefusesCrossSiteRequests(t *testing.T) {
 }
 
 func TestDashboardAnswersOnlyItsOwnHostNames(t *testing.T) {
-	d, err := dashboard.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := serve(t, "127.0.0.1:0")
 	_, port, _ := strings.Cut(strings.TrimPrefix(d.URL(), "http://"), ":")
 	machine, _ := os.Hostname()
 	for _, tc := range []struct {
@@ -260,24 +285,22 @@ func TestDashboardAnswersOnlyItsOwnHostNames(t *testing.T) {
 }
 
 func TestDashboardMemoryIsBounded(t *testing.T) {
-	d, err := dashboard.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := serve(t, "127.0.0.1:0")
 	// Over a megabyte in one report: refused whole.
-	huge := `{"token":"big","program":{},"calls":[{"id":"big-1","error":"` + strings.Repeat("x", 2<<20) + `"}]}`
+	big, _, bigHeader := process("big")
+	huge := `{` + bigHeader + `,"program":{},"calls":[{"id":"` + big + `-1","error":"` + strings.Repeat("x", 2<<20) + `"}]}`
 	if code := post(t, d.URL(), "application/json", huge, nil); code != http.StatusBadRequest {
 		t.Errorf("a 2 MB report got %d", code)
 	}
 	// Calls of 100 KB each: each is dropped, not kept.
 	var b strings.Builder
-	b.WriteString(`{"token":"fat","program":{},"calls":[`)
+	fat, _, fatHeader := process("fat")
+	b.WriteString(`{` + fatHeader + `,"program":{},"calls":[`)
 	for i := range 8 {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		fmt.Fprintf(&b, `{"id":"fat-%d","status":"running","error":"%s"}`, i, strings.Repeat("x", 100<<10))
+		fmt.Fprintf(&b, `{"id":"%s-%d","status":"running","error":"%s"}`, fat, i, strings.Repeat("x", 100<<10))
 	}
 	b.WriteString("]}")
 	if code := post(t, d.URL(), "application/json", b.String(), nil); code != http.StatusNoContent {
@@ -287,12 +310,13 @@ func TestDashboardMemoryIsBounded(t *testing.T) {
 	// a call may hold is cut short.
 	for p := range 25 {
 		b.Reset()
-		fmt.Fprintf(&b, `{"token":"p%d","program":{"name":"%s"},"calls":[`, p, strings.Repeat("n", 300))
+		token, _, header := process(fmt.Sprint("p", p))
+		fmt.Fprintf(&b, `{%s,"program":{"name":"%s"},"calls":[`, header, strings.Repeat("n", 300))
 		for i := range 60 {
 			if i > 0 {
 				b.WriteString(",")
 			}
-			fmt.Fprintf(&b, `{"id":"p%d-%d","status":"completed","func":"%s","error":"%s"}`, p, i, strings.Repeat("f", 300), strings.Repeat("e", 4200))
+			fmt.Fprintf(&b, `{"id":"%s-%d","status":"completed","func":"%s","error":"%s"}`, token, i, strings.Repeat("f", 300), strings.Repeat("e", 4200))
 		}
 		b.WriteString("]}")
 		if code := post(t, d.URL(), "application/json", b.String(), nil); code != http.StatusNoContent {
@@ -319,7 +343,7 @@ func TestDashboardMemoryIsBounded(t *testing.T) {
 		t.Errorf("%d calls of this process kept, want the cap, 1000", n)
 	}
 	for _, c := range calls {
-		if strings.HasPrefix(c.ID, "fat-") || len(c.Func) > 256 || len(c.Program.Name) > 256 || len(c.Error) > 4096 {
+		if strings.HasPrefix(c.ID, fat) || len(c.Func) > 256 || len(c.Program.Name) > 256 || len(c.Error) > 4096 {
 			t.Fatalf("a call kept past the bounds: %d, %d, %d bytes", len(c.Func), len(c.Program.Name), len(c.Error))
 		}
 	}
@@ -400,11 +424,7 @@ func TestConnectDashboardRefusesWhatIsNotADashboard(t *testing.T) {
 }
 
 func TestDashboardShowsAPanicAndWhereItCameFrom(t *testing.T) {
-	d, err := dashboard.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := serve(t, "127.0.0.1:0")
 	p := mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name: "Explode",
 		Pos:  "github.com/mpire-go/mpire/runtime/dashboard/dashboard_test.go:1",
@@ -440,11 +460,7 @@ func TestDashboardShowsAPanicAndWhereItCameFrom(t *testing.T) {
 // TestADashboardKeepsCountersNotTheCall checks that a call's input is freed
 // once the caller drops it, while the call stays on the dashboard.
 func TestADashboardKeepsCountersNotTheCall(t *testing.T) {
-	d, err := dashboard.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := serve(t, "127.0.0.1:0")
 	freed := make(chan struct{})
 	func() {
 		in := make([]int, 1<<16)

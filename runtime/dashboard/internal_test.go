@@ -7,14 +7,29 @@ import (
 	"time"
 )
 
+// receive records a batch on the board as the dashboard's handler does.
+func receive(t *testing.T, b batch, now time.Time) {
+	t.Helper()
+	reports, err := b.reports()
+	if err != nil {
+		t.Fatal(err)
+	}
+	board.receive(b, reports, now)
+}
+
 func TestACallUnheardFromIsLost(t *testing.T) {
-	call, _ := json.Marshal(CallReport{ID: "lost1-1", Func: "Slow", Status: statusRunning, Total: 10, Done: 3, Started: time.Now().Add(-time.Minute)})
-	done, _ := json.Marshal(CallReport{ID: "lost1-2", Func: "Quick", Status: statusCompleted, Started: time.Now().Add(-time.Minute)})
-	b := batch{Token: "lost1", Program: Program{Name: "killed", PID: 7}, Calls: []json.RawMessage{call, done}}
+	secret := "the secret of lost1"
+	token := tokenOf(secret)
+	slow, quick := token+"-1", token+"-2"
+	call, _ := json.Marshal(CallReport{ID: slow, Func: "Slow", Status: statusRunning, Total: 10, Done: 3, Started: time.Now().Add(-time.Minute)})
+	done, _ := json.Marshal(CallReport{ID: quick, Func: "Quick", Status: statusCompleted, Started: time.Now().Add(-time.Minute)})
+	b := batch{Token: token, Secret: secret, Program: Program{Name: "killed", PID: 7}, Calls: []json.RawMessage{call, done}}
 	t.Cleanup(func() {
 		board.mu.Lock()
-		delete(board.remote, "lost1-1")
-		delete(board.remote, "lost1-2")
+		for _, id := range []string{slow, quick} {
+			board.remoteBytes -= board.remote[id].size
+			delete(board.remote, id)
+		}
 		board.mu.Unlock()
 	})
 	status := func() map[string]CallReport {
@@ -26,18 +41,18 @@ func TestACallUnheardFromIsLost(t *testing.T) {
 	}
 
 	heard := time.Now().Add(-lostAfter - time.Second)
-	board.receive(b, heard)
+	receive(t, b, heard)
 	got := status()
-	if c := got["lost1-1"]; c.Status != statusLost || c.LastHeard == nil || !c.LastHeard.Equal(heard) || c.Done != 3 {
+	if c := got[slow]; c.Status != statusLost || c.LastHeard == nil || !c.LastHeard.Equal(heard) || c.Done != 3 {
 		t.Fatalf("a running call not heard from for %v: %+v", lostAfter+time.Second, c)
 	}
-	if c := got["lost1-2"]; c.Status != statusCompleted {
+	if c := got[quick]; c.Status != statusCompleted {
 		t.Fatalf("an ended call is never lost: %+v", c)
 	}
 
 	// A heartbeat without any call brings the program's calls back.
-	board.receive(batch{Token: "lost1", Program: b.Program}, time.Now())
-	if c := status()["lost1-1"]; c.Status != statusRunning {
+	receive(t, batch{Token: token, Secret: secret, Program: b.Program}, time.Now())
+	if c := status()[slow]; c.Status != statusRunning {
 		t.Fatalf("a call of a program heard from again: %+v", c)
 	}
 }

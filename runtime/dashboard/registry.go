@@ -2,7 +2,6 @@ package dashboard
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,6 +27,8 @@ type registry struct {
 	next     int
 	local    []*callRecord
 	remote   map[string]*remoteCall // calls of connected processes, by ID
+	// remoteBytes is what the reports of remote hold, by CallReport.size.
+	remoteBytes int
 }
 
 // A callRecord is a call of this process on the board. It holds the call's
@@ -41,6 +42,7 @@ type callRecord struct {
 // A remoteCall is a call of another process, as last reported.
 type remoteCall struct {
 	report CallReport
+	size   int       // report.size()
 	token  string    // its process's
 	heard  time.Time // when its process last reported
 }
@@ -138,9 +140,11 @@ func (r *registry) calls() []CallReport {
 	return out
 }
 
-// receive records the reports of another process: the calls it listed, and
-// that every call of it is still heard from.
-func (r *registry) receive(b batch, now time.Time) {
+// receive records the reports of another process, checked by
+// batch.reports: the calls it listed, and that every call of it is still
+// heard from. What it keeps stays within maxCalls calls and maxRemoteBytes
+// bytes, the oldest forgotten first.
+func (r *registry) receive(b batch, reports []CallReport, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if b.Token == self.token {
@@ -151,21 +155,18 @@ func (r *registry) receive(b batch, now time.Time) {
 			rc.heard = now
 		}
 	}
-	for _, raw := range b.Calls {
-		var rep CallReport
-		if len(raw) > maxReportSize || json.Unmarshal(raw, &rep) != nil || rep.ID == "" {
-			continue
-		}
-		rep.Program = b.Program
-		rep.bound()
+	for _, rep := range reports {
+		size := rep.size()
 		if rc := r.remote[rep.ID]; rc != nil {
-			rc.report = rep
-			continue
+			r.remoteBytes += size - rc.size
+			rc.report, rc.size = rep, size
+		} else {
+			r.remote[rep.ID] = &remoteCall{report: rep, size: size, token: b.Token, heard: now}
+			r.remoteBytes += size
 		}
-		if len(r.remote) >= maxCalls {
+		for len(r.remote) > maxCalls || r.remoteBytes > maxRemoteBytes {
 			r.forgetOldest()
 		}
-		r.remote[rep.ID] = &remoteCall{report: rep, token: b.Token, heard: now}
 	}
 }
 
@@ -187,6 +188,7 @@ func (r *registry) forgetOldest() {
 	}
 	if oldest != nil {
 		delete(r.remote, oldest.report.ID)
+		r.remoteBytes -= oldest.size
 	}
 }
 

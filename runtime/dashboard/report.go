@@ -2,14 +2,13 @@ package dashboard
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/internal/engine"
@@ -80,30 +79,38 @@ func viewOf(p *engine.Progress) *InsightsView {
 
 // The bounds of a report, so that a dashboard's memory stays bounded
 // whatever the programs reporting to it send: at most maxCalls reports of
-// at most maxReportSize bytes each.
+// at most maxReportSize bytes of JSON each, holding at most maxReportSize
+// bytes once decoded and bounded, and maxRemoteBytes for all the calls of
+// other processes.
 const (
-	maxCalls      = 1000
-	maxReportSize = 64 << 10
-	maxText       = 256 // a name or a position
-	maxError      = 4 << 10
-	maxFrames     = 48
-	maxWorkers    = 128
+	maxCalls       = 1000
+	maxReportSize  = 64 << 10
+	maxRemoteBytes = 16 << 20
+	maxText        = 256 // a name or a position
+	maxError       = 4 << 10
+	maxFrames      = 48
+	maxWorkers     = 128
+	maxTopTasks    = 5
+	maxPhases      = 5
 )
 
-// bound cuts what a report may hold down to the bounds above.
+// bound cuts what a report may hold down to the bounds above. What it cuts
+// it copies: a string or a slice cut in place would keep alive the whole of
+// what a report decoded (a 64 KiB report of empty objects decodes to
+// megabytes of workers).
 func (rep *CallReport) bound() {
-	for _, s := range []*string{&rep.ID, &rep.Program.Name, &rep.Program.Host, &rep.Title, &rep.Func, &rep.FuncPos, &rep.CallPos, &rep.Status} {
+	for _, s := range rep.texts() {
 		*s = cut(*s, maxText)
 	}
 	rep.Error = cut(rep.Error, maxError)
-	rep.Stack = rep.Stack[:min(len(rep.Stack), maxFrames)]
+	rep.Stack = keep(rep.Stack, maxFrames)
 	for i := range rep.Stack {
 		rep.Stack[i].Func, rep.Stack[i].Pos = cut(rep.Stack[i].Func, maxText), cut(rep.Stack[i].Pos, maxText)
 	}
 	if in := rep.Insights; in != nil {
-		in.Phases = in.Phases[:min(len(in.Phases), 5)]
-		in.Workers = in.Workers[:min(len(in.Workers), maxWorkers)]
-		in.TopTasks = in.TopTasks[:min(len(in.TopTasks), 5)]
+		in.Phases = keep(in.Phases, maxPhases)
+		in.Workers = keep(in.Workers, maxWorkers)
+		in.TopTasks = keep(in.TopTasks, maxTopTasks)
 		for i := range in.Phases {
 			in.Phases[i].Name = cut(in.Phases[i].Name, maxText)
 		}
@@ -111,6 +118,51 @@ func (rep *CallReport) bound() {
 			in.TopTasks[i].Args = cut(in.TopTasks[i].Args, maxText)
 		}
 	}
+}
+
+// texts returns the short strings of a report: names and positions.
+func (rep *CallReport) texts() []*string {
+	return []*string{&rep.ID, &rep.Program.Name, &rep.Program.Host, &rep.Title, &rep.Func, &rep.FuncPos, &rep.CallPos, &rep.Status}
+}
+
+// keep returns at most the first n elements of s, in an array of their own
+// when s's is larger.
+func keep[T any](s []T, n int) []T {
+	if cap(s) <= n {
+		return s
+	}
+	kept := make([]T, min(len(s), n))
+	copy(kept, s)
+	return kept
+}
+
+// size returns the bytes a report holds: its own, its strings' and the
+// whole arrays of its slices.
+func (rep *CallReport) size() int {
+	n := int(unsafe.Sizeof(*rep)) + len(rep.Error)
+	for _, s := range rep.texts() {
+		n += len(*s)
+	}
+	for _, t := range []*time.Time{rep.Finished, rep.LastHeard} {
+		if t != nil {
+			n += int(unsafe.Sizeof(*t))
+		}
+	}
+	n += cap(rep.Stack) * int(unsafe.Sizeof(Frame{}))
+	for _, f := range rep.Stack {
+		n += len(f.Func) + len(f.Pos)
+	}
+	if in := rep.Insights; in != nil {
+		n += int(unsafe.Sizeof(*in)) + cap(in.Phases)*int(unsafe.Sizeof(engine.PhaseStats{})) +
+			cap(in.Workers)*int(unsafe.Sizeof(mpire.WorkerInsights{})) + cap(in.TopTasks)*int(unsafe.Sizeof(mpire.TaskInsight{}))
+		for _, p := range in.Phases {
+			n += len(p.Name)
+		}
+		for _, t := range in.TopTasks {
+			n += len(t.Args)
+		}
+	}
+	return n
 }
 
 // cut shortens s to at most n bytes, marking the cut; a rune cut in two is
@@ -204,18 +256,19 @@ func userFirst(frames []Frame) []Frame {
 	return frames
 }
 
-// self is this process: the program on the reports of its calls, and the
+// self is this process: the program on the reports of its calls, the
 // random token that makes the IDs of its calls unique among every process
-// reporting to one dashboard, whatever their hosts or containers.
+// reporting to one dashboard, whatever their hosts or containers, and the
+// secret that proves its reports its own (the token is the secret's hash).
 var self = func() (s struct {
 	program Program
 	token   string
+	secret  string
 }) {
 	s.program.Name = filepath.Base(os.Args[0])
 	s.program.PID = os.Getpid()
 	s.program.Host, _ = os.Hostname()
-	b := make([]byte, 8)
-	rand.Read(b)
-	s.token = hex.EncodeToString(b)
+	s.secret = randomHex(32)
+	s.token = tokenOf(s.secret)
 	return s
 }()

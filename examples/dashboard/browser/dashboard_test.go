@@ -6,7 +6,10 @@ package browser
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -287,6 +290,31 @@ func TestDashboardInChromium(t *testing.T) {
 		}
 	}
 
+	// A forged report, from a process of its own (this test), with markup
+	// in every text the page shows: all of it is shown as text, none of
+	// it runs.
+	hostile := postHostileReport(t, url)
+	ids["hostile"] = hostile
+	run(chromedp.WaitVisible(row("hostile"), chromedp.ByQuery))
+	press(row("hostile") + " td.func")
+	run(chromedp.Sleep(refreshes))
+	var page struct {
+		Pwned     bool
+		Images    int
+		Text, Row string
+	}
+	eval(`({Pwned: window.pwned === true, Images: document.querySelectorAll('img, script:not(:first-of-type), iframe, svg').length,
+		Text: document.querySelector('`+detailsOf("hostile")+`').textContent,
+		Row: document.querySelector('`+row("hostile")+`').parentElement.textContent})`, &page)
+	if page.Pwned || page.Images > 0 {
+		t.Errorf("markup of a report ran: pwned %v, %d elements made", page.Pwned, page.Images)
+	}
+	for _, want := range []string{"title " + xss, "func " + xss, "error " + xss, "frame " + xss, "args " + xss, "phase " + xss} {
+		if !strings.Contains(page.Text+page.Row, want) {
+			t.Errorf("the page does not show %q as text:\n%s\n%s", want, page.Row, page.Text)
+		}
+	}
+
 	// The program is killed: its running call is soon lost, its times
 	// frozen.
 	demo.Process.Kill()
@@ -306,6 +334,47 @@ func TestDashboardInChromium(t *testing.T) {
 	if c := text(row("train") + " td.status"); c != "lost contact" {
 		t.Errorf("the lost call's status: %q", c)
 	}
+}
+
+// xss is markup that, were it taken as HTML, would set window.pwned.
+const xss = `<img src=x onerror="window.pwned=true"><script>window.pwned=true</script></td></tr><svg onload="window.pwned=true">`
+
+// postHostileReport posts, as a process of its own, a failed call with xss
+// in every text the page shows, and returns the call's ID.
+func postHostileReport(t *testing.T, url string) string {
+	t.Helper()
+	// A process's token is the hash of its secret, as dashboard.Connect
+	// makes them: the dashboard takes reports only from the secret's
+	// holder.
+	secret := "the secret of a hostile process"
+	sum := sha256.Sum256([]byte(secret))
+	token := hex.EncodeToString(sum[:16])
+	id := token + "-1"
+	call := map[string]any{
+		"id": id, "title": "title " + xss, "func": "func " + xss, "funcPos": "pos " + xss, "callPos": "call " + xss,
+		"status": "failed", "error": "error " + xss, "total": 10, "done": 3, "started": time.Now().Add(-time.Minute),
+		"stack": []map[string]any{{"func": "frame " + xss, "pos": "pos " + xss}},
+		"insights": map[string]any{
+			"completedTasks": 3, "total": 1e9,
+			"phases":   []map[string]any{{"name": "phase " + xss, "total": 1e9, "ratio": 100}},
+			"workers":  []map[string]any{{"ID": 0, "CompletedTasks": 3}},
+			"topTasks": []map[string]any{{"Duration": 1e9, "Args": "args " + xss, "Tasks": 1}},
+		},
+	}
+	body, _ := json.Marshal(map[string]any{
+		"token": token, "secret": secret,
+		"program": map[string]any{"name": "name " + xss, "pid": 1, "host": "host " + xss},
+		"calls":   []any{call},
+	})
+	resp, err := http.Post(url+"/api/report", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("the hostile report got %s", resp.Status)
+	}
+	return id
 }
 
 // progress parses the done count of "done/total".
