@@ -1,6 +1,11 @@
 package templates
 
-import "testing"
+import (
+	"math"
+	"testing"
+
+	"github.com/mpire-go/mpire/gen"
+)
 
 func TestExpressions(t *testing.T) {
 	for _, tc := range []struct {
@@ -22,5 +27,46 @@ func TestExpressions(t *testing.T) {
 		if got := plain(tc.e); got != tc.plain {
 			t.Errorf("plain(%s) = %s, want %s", tc.e, got, tc.plain)
 		}
+	}
+}
+
+func TestSmallestEncodings(t *testing.T) {
+	basic := func(name string) *gen.Type { return &gen.Type{Kind: gen.Basic, Name: name} }
+	array := func(n int64, elem *gen.Type) *gen.Type { return &gen.Type{Kind: gen.Array, Len: n, Elem: elem} }
+	fields := func(ts ...*gen.Type) *gen.Type {
+		st := &gen.Type{Kind: gen.Struct}
+		for i, ft := range ts {
+			st.Fields = append(st.Fields, gen.Field{Name: string(rune('A' + i)), Type: ft})
+		}
+		return st
+	}
+	for _, tc := range []struct {
+		name string
+		t    *gen.Type
+		want int
+	}{
+		{"int", basic("int"), 1},
+		{"string", basic("string"), 1},
+		{"error", basic("error"), 1},
+		{"float64, which may come as a float32", basic("float64"), 5},
+		{"complex128", basic("complex128"), 18},
+		{"[]float64, which may be nil", &gen.Type{Kind: gen.Slice, Elem: basic("float64")}, 1},
+		{"*complex128", &gen.Type{Kind: gen.Pointer, Elem: basic("complex128")}, 1},
+		{"[15]float64", array(15, basic("float64")), 1 + 15*5},
+		{"[4096]byte", array(4096, basic("byte")), 3 + 4096},
+		{"[70000]bool", array(70000, basic("bool")), 5 + 70000},
+		{"[2][16]complex64", array(2, array(16, basic("complex64"))), 1 + 2*(3+16*10)},
+		{"struct{}", fields(), 1},
+		{"a struct of an int, a float64 and a blank field", &gen.Type{Kind: gen.Struct, Fields: []gen.Field{
+			{Name: "A", Type: basic("int")}, {Name: "_", Type: basic("int")}, {Name: "B", Type: basic("float64")}}}, 1 + 1 + 5},
+		{"too big for any message", array(1<<40, array(1<<40, basic("complex128"))), math.MaxInt32},
+	} {
+		if got := newSizer(&gen.Package{}).of(tc.t); got != tc.want {
+			t.Errorf("%s: %d bytes, want %d", tc.name, got, tc.want)
+		}
+	}
+	m := &gen.Type{Kind: gen.Map, Key: basic("string"), Elem: basic("complex64")}
+	if got := newSizer(&gen.Package{}).entry(m); got != 11 {
+		t.Errorf("an entry of map[string]complex64: %d bytes, want 11", got)
 	}
 }

@@ -11,14 +11,12 @@ require (
 	github.com/mpire-go/mpire v0.0.0
 	github.com/panjf2000/ants/v2 v2.12.1
 	github.com/sourcegraph/conc v0.3.0
-	github.com/tinylib/msgp v1.6.5
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sync v0.19.0
 )
 
 require (
 	github.com/dave/jennifer v1.7.1 // indirect
-	github.com/philhofer/fwd v1.2.0 // indirect
 	go.uber.org/atomic v1.7.0 // indirect
 	go.uber.org/multierr v1.9.0 // indirect
 	golang.org/x/mod v0.33.0 // indirect
