@@ -439,6 +439,11 @@ func (c *coder) decode(t *gen.Type, e string, named bool, depth int, top bool) [
 		if c.nilable(t.Elem) {
 			then = append(then, header(1))
 		}
+		if size := c.sizes.of(t.Elem); size > 1 {
+			// The value allocated must be there whole: a byte cannot
+			// make it allocate a big array.
+			then = append(then, jen.If(jen.Len(b).Op("<").Lit(size)).Block(jen.Return(b, msgp("ErrShortBytes"))))
+		}
 		then = append(then, set(jen.New(typeCode(t.Elem))))
 		return orNil(append(then, c.decode(t.Elem, deref(e), false, depth+1, true)...)...)
 	case gen.Slice:

@@ -887,6 +887,9 @@ func readConvolveShared(b []byte, v **Image) (_ []byte, err error) {
 		b = b[1:]
 		*v = nil
 	} else {
+		if len(b) < 4 {
+			return b, msgpimpl.ErrShortBytes
+		}
 		*v = new(Image)
 		if b, err = readImage(b, (*v)); err != nil {
 			return b, err

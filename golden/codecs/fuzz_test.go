@@ -69,7 +69,7 @@ var tasks = []task{
 	newTask("Sum", &sumPortable, SumArgs{[]Celsius{1, Celsius(math.Inf(1))}, map[Label]int{"a": 1}, &Point{1, 2}}, SumArgs{}),
 	newTask("Next", &nextPortable, Version{1}, Version{255}),
 	newTask("Rank", &rankPortable, sample, Sample{}),
-	newTask("Checksum", &checksumPortable, []Block{{1, 2, 3}, {255}}, nil),
+	newTask("Checksum", &checksumPortable, ChecksumArgs{[]Block{{1, 2, 3}, {255}}, &Block{7}}, ChecksumArgs{}),
 }
 
 // hostile returns the inputs the fuzz targets start from, for task i: its
@@ -82,7 +82,7 @@ func hostile(i int) [][]byte {
 	out = append(out, claims(valid, 1<<14)...)
 	out = append(out, claims(valid, 0)...)
 	if tasks[i].name == "Checksum" {
-		out = append(out, blocksAttack())
+		out = append(out, blocksAttack(), pointerAttack())
 	}
 	return out
 }
@@ -91,8 +91,18 @@ func hostile(i int) [][]byte {
 // blocks of 4 KiB: 64 MiB, if its length were believed.
 func blocksAttack() []byte {
 	b := msgp.AppendArrayHeader(nil, 1)
+	b = msgp.AppendArrayHeader(b, 2) // ChecksumArgs
 	b = msgp.AppendArrayHeader(b, 16<<10)
 	return append(b, make([]byte, 16<<10-len(b))...)
+}
+
+// pointerAttack is a chunk of a few bytes whose last block is not nil: 4
+// KiB, if it were allocated before its bytes are there.
+func pointerAttack() []byte {
+	b := msgp.AppendArrayHeader(nil, 1)
+	b = msgp.AppendArrayHeader(b, 2)
+	b = msgp.AppendNil(b)
+	return msgp.AppendArrayHeader(b, 4096)
 }
 
 // claims returns copies of the encoding b, one for each array or map header
@@ -236,6 +246,12 @@ func TestHostileInputsAllocateInProportion(t *testing.T) {
 		t.Errorf("16 KiB claiming 16 K blocks of 4 KiB: %v, %.0f bytes allocated in %.0f allocations", err, size, allocs)
 	}
 	t.Logf("16 KiB claiming 16 K blocks of 4 KiB: %.0f bytes in %.0f allocations", size, allocs)
+	b = pointerAttack()
+	size, allocs = perRun(func() { checksumPortable.ReadArgs(b, nil) })
+	if _, err := checksumPortable.ReadArgs(b, nil); err == nil || size > 1<<10 {
+		t.Errorf("%d bytes with a block that is not there: %v, %.0f bytes allocated in %.0f allocations", len(b), err, size, allocs)
+	}
+	t.Logf("%d bytes with a block that is not there: %.0f bytes in %.0f allocations", len(b), size, allocs)
 }
 
 // perRun returns the bytes and the allocations of a run of f, on average,

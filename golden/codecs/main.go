@@ -182,13 +182,17 @@ func Rank(s Sample) float64 { return s.Score * float64(s.ID) }
 // refused before anything is allocated for them.
 type Block [4096]byte
 
-// Checksum sends slices of big elements.
+// Checksum sends slices of big elements, and a pointer to one: allocated
+// only once the bytes of a whole block are there.
 //
 //mpire:task portable
-func Checksum(blocks []Block) uint32 {
+func Checksum(blocks []Block, last *Block) uint32 {
 	h := crc32.NewIEEE()
 	for i := range blocks {
 		h.Write(blocks[i][:])
+	}
+	if last != nil {
+		h.Write(last[:])
 	}
 	return h.Sum32()
 }
@@ -228,7 +232,7 @@ func main() {
 
 	checksum := NewChecksumPool(mpire.WithProcesses(), mpire.WithJobs(1))
 	defer checksum.Close()
-	fmt.Println(checksum.Apply(context.Background(), []Block{{1, 2, 3}, {255}}))
+	fmt.Println(checksum.Apply(context.Background(), []Block{{1, 2, 3}, {255}}, &Block{7}))
 }
 
 // randomValues returns n random values, the same each time.

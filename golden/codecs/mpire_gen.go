@@ -40,7 +40,7 @@ var _ func(Sample) float64 = Rank
 
 // Checksum as it was when this file was generated. If this does not compile, it
 // changed since: run go generate.
-var _ func([]Block) uint32 = Checksum
+var _ func([]Block, *Block) uint32 = Checksum
 
 // EchoPool runs Echo on a pool of workers. Create it with NewEchoPool.
 //
@@ -707,13 +707,20 @@ func init() {
 	mpireimpl.ServePortable(&rankPortable)
 }
 
+// ChecksumArgs holds the arguments of one Checksum task, in the order Checksum
+// takes them.
+type ChecksumArgs struct {
+	Blocks []Block
+	Last   *Block
+}
+
 // ChecksumPool runs Checksum on a pool of workers. Create it with
 // NewChecksumPool.
 //
 // Its methods are safe for concurrent use. Close it when done with it: that
 // stops workers kept alive and runs their exit functions.
 type ChecksumPool struct {
-	pool *mpireimpl.Pool[struct{}, []Block, uint32, struct{}]
+	pool *mpireimpl.Pool[struct{}, ChecksumArgs, uint32, struct{}]
 }
 
 // NewChecksumPool returns a pool that runs Checksum.
@@ -732,10 +739,10 @@ func NewChecksumPool(opts ...mpire.Option) *ChecksumPool {
 
 // fn describes Checksum to the runtime, in this process and in worker
 // processes.
-func (p *ChecksumPool) fn() mpireimpl.Func[struct{}, []Block, uint32, struct{}] {
-	return mpireimpl.Func[struct{}, []Block, uint32, struct{}]{
+func (p *ChecksumPool) fn() mpireimpl.Func[struct{}, ChecksumArgs, uint32, struct{}] {
+	return mpireimpl.Func[struct{}, ChecksumArgs, uint32, struct{}]{
 		Name:   "Checksum",
-		Pos:    "golden/codecs/main.go:188",
+		Pos:    "golden/codecs/main.go:189",
 		Run:    p.run,
 		Format: p.format,
 	}
@@ -744,29 +751,30 @@ func (p *ChecksumPool) fn() mpireimpl.Func[struct{}, []Block, uint32, struct{}] 
 // run calls Checksum for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *ChecksumPool) run(w *mpireimpl.Worker[struct{}], args [][]Block, out []uint32) (n int, err error) {
+func (p *ChecksumPool) run(w *mpireimpl.Worker[struct{}], args []ChecksumArgs, out []uint32) (n int, err error) {
 	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
-		out[n] = Checksum(args[n])
+		a := &args[n]
+		out[n] = Checksum(a.Blocks, a.Last)
 	}
 	return n, nil
 }
 
 // format formats the arguments of a Checksum task for errors and insights.
-func (p *ChecksumPool) format(a *[]Block) string {
-	return mpireimpl.FormatArgs("blocks", *a)
+func (p *ChecksumPool) format(a *ChecksumArgs) string {
+	return mpireimpl.FormatArgs("blocks", a.Blocks, "last", a.Last)
 }
 
 // Map calls Checksum on every element of args, on the pool's workers, and
 // returns the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *ChecksumPool) Map(ctx context.Context, args [][]Block, opts ...mpire.CallOption) ([]uint32, error) {
+func (p *ChecksumPool) Map(ctx context.Context, args []ChecksumArgs, opts ...mpire.CallOption) ([]uint32, error) {
 	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *ChecksumPool) MapUnordered(ctx context.Context, args [][]Block, opts ...mpire.CallOption) ([]uint32, error) {
+func (p *ChecksumPool) MapUnordered(ctx context.Context, args []ChecksumArgs, opts ...mpire.CallOption) ([]uint32, error) {
 	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
@@ -775,12 +783,12 @@ func (p *ChecksumPool) MapUnordered(ctx context.Context, args [][]Block, opts ..
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *ChecksumPool) IMap(ctx context.Context, args iter.Seq[[]Block], opts ...mpire.CallOption) iter.Seq2[uint32, error] {
+func (p *ChecksumPool) IMap(ctx context.Context, args iter.Seq[ChecksumArgs], opts ...mpire.CallOption) iter.Seq2[uint32, error] {
 	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *ChecksumPool) IMapUnordered(ctx context.Context, args iter.Seq[[]Block], opts ...mpire.CallOption) iter.Seq2[uint32, error] {
+func (p *ChecksumPool) IMapUnordered(ctx context.Context, args iter.Seq[ChecksumArgs], opts ...mpire.CallOption) iter.Seq2[uint32, error] {
 	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
@@ -788,14 +796,20 @@ func (p *ChecksumPool) IMapUnordered(ctx context.Context, args iter.Seq[[]Block]
 // result.
 //
 // A failure fails only this call.
-func (p *ChecksumPool) Apply(ctx context.Context, blocks []Block, opts ...mpire.CallOption) (uint32, error) {
-	return p.pool.Apply(ctx, blocks, opts...)
+func (p *ChecksumPool) Apply(ctx context.Context, blocks []Block, last *Block, opts ...mpire.CallOption) (uint32, error) {
+	return p.pool.Apply(ctx, ChecksumArgs{
+		Blocks: blocks,
+		Last:   last,
+	}, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p *ChecksumPool) ApplyAsync(ctx context.Context, blocks []Block, opts ...mpire.CallOption) *mpire.AsyncResult[uint32] {
-	return p.pool.ApplyAsync(ctx, blocks, opts...)
+func (p *ChecksumPool) ApplyAsync(ctx context.Context, blocks []Block, last *Block, opts ...mpire.CallOption) *mpire.AsyncResult[uint32] {
+	return p.pool.ApplyAsync(ctx, ChecksumArgs{
+		Blocks: blocks,
+		Last:   last,
+	}, opts...)
 }
 
 // Insights returns the worker insights of the most recent calls; the pool must
@@ -812,24 +826,24 @@ func (p *ChecksumPool) Close() error {
 
 // checksumPortable is how the values of Checksum cross to and from its worker
 // processes.
-var checksumPortable = mpireimpl.Portable[struct{}, []Block, uint32, struct{}]{
+var checksumPortable = mpireimpl.Portable[struct{}, ChecksumArgs, uint32, struct{}]{
 	Task: "golden/codecs.ChecksumPool",
-	AppendArgs: func(b []byte, v [][]Block) []byte {
+	AppendArgs: func(b []byte, v []ChecksumArgs) []byte {
 		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
-			b = appendChecksumArg(b, &v[i])
+			b = appendChecksumArgs(b, &v[i])
 		}
 		return b
 	},
-	ReadArgs: func(b []byte, v [][]Block) ([][]Block, error) {
-		n, b, err := msgpimpl.ReadArrayLen(b, 1)
+	ReadArgs: func(b []byte, v []ChecksumArgs) ([]ChecksumArgs, error) {
+		n, b, err := msgpimpl.ReadArrayLen(b, 3)
 		if err != nil {
 			return v, err
 		}
 		k := len(v)
-		v = append(v, make([][]Block, n)...)
+		v = append(v, make([]ChecksumArgs, n)...)
 		for i := k; i < len(v); i++ {
-			if b, err = readChecksumArg(b, &v[i]); err != nil {
+			if b, err = readChecksumArgs(b, &v[i]); err != nil {
 				return v[:i], err
 			}
 		}
@@ -860,7 +874,7 @@ var checksumPortable = mpireimpl.Portable[struct{}, []Block, uint32, struct{}]{
 	ReadExit: func([]byte, *struct{}) error {
 		return nil
 	},
-	Child: func(b []byte) (mpireimpl.Func[struct{}, []Block, uint32, struct{}], error) {
+	Child: func(b []byte) (mpireimpl.Func[struct{}, ChecksumArgs, uint32, struct{}], error) {
 		v := &ChecksumPool{}
 		return v.fn(), nil
 	},
@@ -1004,6 +1018,9 @@ func readPtr(b []byte, v *Ptr) (_ []byte, err error) {
 		b = b[1:]
 		*v = nil
 	} else {
+		if len(b) < 56 {
+			return b, msgpimpl.ErrShortBytes
+		}
 		*v = new(Basics)
 		if b, err = readBasics(b, (*v)); err != nil {
 			return b, err
@@ -1454,6 +1471,9 @@ func readEverything(b []byte, v *Everything) (_ []byte, err error) {
 		b = b[1:]
 		v.Ptr = nil
 	} else {
+		if len(b) < 56 {
+			return b, msgpimpl.ErrShortBytes
+		}
 		v.Ptr = new(Basics)
 		if b, err = readBasics(b, v.Ptr); err != nil {
 			return b, err
@@ -1556,6 +1576,9 @@ func readEverything(b []byte, v *Everything) (_ []byte, err error) {
 								b = b[1:]
 								e4 = nil
 							} else {
+								if len(b) < 3 {
+									return b, msgpimpl.ErrShortBytes
+								}
 								e4 = new(Inner)
 								if b, err = readInner(b, e4); err != nil {
 									return b, err
@@ -1757,39 +1780,6 @@ func readBlock(b []byte, v *Block) (_ []byte, err error) {
 	return b, nil
 }
 
-// appendChecksumArg appends the encoding of *v to b.
-func appendChecksumArg(b []byte, v *[]Block) []byte {
-	if *v == nil {
-		b = msgpimpl.AppendNil(b)
-	} else {
-		b = msgpimpl.AppendArrayHeader(b, len(*v))
-		for i := range *v {
-			b = appendBlock(b, &(*v)[i])
-		}
-	}
-	return b
-}
-
-// readChecksumArg decodes what appendChecksumArg encoded into *v.
-func readChecksumArg(b []byte, v *[]Block) (_ []byte, err error) {
-	if msgpimpl.IsNil(b) {
-		b = b[1:]
-		*v = nil
-	} else {
-		var n int
-		if n, b, err = msgpimpl.ReadArrayLen(b, 4099); err != nil {
-			return b, err
-		}
-		*v = make([]Block, n)
-		for i := range *v {
-			if b, err = readBlock(b, &(*v)[i]); err != nil {
-				return b, err
-			}
-		}
-	}
-	return b, nil
-}
-
 // appendUint32 appends the encoding of *v to b.
 func appendUint32(b []byte, v *uint32) []byte {
 	b = msgpimpl.AppendUint32(b, uint32(*v))
@@ -1885,6 +1875,60 @@ func readSumArgs(b []byte, v *SumArgs) (_ []byte, err error) {
 		}
 		v.P = new(Point)
 		if b, err = readPoint(b, v.P); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// appendChecksumArgs appends the encoding of *v to b.
+func appendChecksumArgs(b []byte, v *ChecksumArgs) []byte {
+	b = msgpimpl.AppendArrayHeader(b, 2)
+	if v.Blocks == nil {
+		b = msgpimpl.AppendNil(b)
+	} else {
+		b = msgpimpl.AppendArrayHeader(b, len(v.Blocks))
+		for i2 := range v.Blocks {
+			b = appendBlock(b, &v.Blocks[i2])
+		}
+	}
+	if v.Last == nil {
+		b = msgpimpl.AppendNil(b)
+	} else {
+		b = appendBlock(b, v.Last)
+	}
+	return b
+}
+
+// readChecksumArgs decodes what appendChecksumArgs encoded into *v.
+func readChecksumArgs(b []byte, v *ChecksumArgs) (_ []byte, err error) {
+	if b, err = msgpimpl.ReadArrayHeader(b, 2); err != nil {
+		return b, err
+	}
+	if msgpimpl.IsNil(b) {
+		b = b[1:]
+		v.Blocks = nil
+	} else {
+		var n2 int
+		if n2, b, err = msgpimpl.ReadArrayLen(b, 4099); err != nil {
+			return b, err
+		}
+		v.Blocks = make([]Block, n2)
+		for i2 := range v.Blocks {
+			if b, err = readBlock(b, &v.Blocks[i2]); err != nil {
+				return b, err
+			}
+		}
+	}
+	if msgpimpl.IsNil(b) {
+		b = b[1:]
+		v.Last = nil
+	} else {
+		if len(b) < 4099 {
+			return b, msgpimpl.ErrShortBytes
+		}
+		v.Last = new(Block)
+		if b, err = readBlock(b, v.Last); err != nil {
 			return b, err
 		}
 	}

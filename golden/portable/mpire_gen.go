@@ -383,6 +383,9 @@ func readOrder(b []byte, v *Order) (_ []byte, err error) {
 		b = b[1:]
 		v.Discount = nil
 	} else {
+		if len(b) < 5 {
+			return b, msgpimpl.ErrShortBytes
+		}
 		v.Discount = new(Percent)
 		if b, err = readPercent(b, v.Discount); err != nil {
 			return b, err
@@ -495,6 +498,9 @@ func readCatalog(b []byte, v *Catalog) (_ []byte, err error) {
 		b = b[1:]
 		v.Tax = nil
 	} else {
+		if len(b) < 5 {
+			return b, msgpimpl.ErrShortBytes
+		}
 		v.Tax = new(float64)
 		if *v.Tax, b, err = msgpimpl.ReadFloat64(b); err != nil {
 			return b, err
@@ -563,6 +569,9 @@ func readPriceShared(b []byte, v **Catalog) (_ []byte, err error) {
 		b = b[1:]
 		*v = nil
 	} else {
+		if len(b) < 4 {
+			return b, msgpimpl.ErrShortBytes
+		}
 		*v = new(Catalog)
 		if b, err = readCatalog(b, (*v)); err != nil {
 			return b, err

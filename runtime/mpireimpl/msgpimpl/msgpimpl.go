@@ -62,8 +62,6 @@ const (
 	extComplex128 = 4
 )
 
-var be = binary.BigEndian
-
 // IsNil reports whether b starts with a nil.
 func IsNil(b []byte) bool { return len(b) > 0 && b[0] == mNil }
 
@@ -101,7 +99,7 @@ func appendLen(b []byte, n uint32, m8, m16, m32 byte) []byte {
 	case n <= math.MaxUint16:
 		return append(b, m16, byte(n>>8), byte(n))
 	}
-	return be.AppendUint32(append(b, m32), n)
+	return binary.BigEndian.AppendUint32(append(b, m32), n)
 }
 
 // ReadArrayHeader reads the header of an array that must have n elements:
@@ -146,9 +144,9 @@ func header(b []byte, fix, m16, m32 byte, what string) (uint32, []byte, error) {
 	case b[0]&^15 == fix:
 		return uint32(b[0] & 15), b[1:], nil
 	case b[0] == m16 && len(b) >= 3:
-		return uint32(be.Uint16(b[1:])), b[3:], nil
+		return uint32(binary.BigEndian.Uint16(b[1:])), b[3:], nil
 	case b[0] == m32 && len(b) >= 5:
-		return be.Uint32(b[1:]), b[5:], nil
+		return binary.BigEndian.Uint32(b[1:]), b[5:], nil
 	case b[0] == m16 || b[0] == m32:
 		return 0, b, ErrShortBytes
 	}

@@ -261,3 +261,28 @@ func TestInlined(t *testing.T) {
 		}
 	}
 }
+
+// TestBytesAreCopied checks that ReadBytes returns a copy, never nil, as
+// a decoded []byte field keeps it while the message's buffer is reused.
+func TestBytesAreCopied(t *testing.T) {
+	b := AppendBytes(nil, []byte("abc"))
+	got, _, err := ReadBytes(b)
+	b[2] = 'x'
+	if err != nil || string(got) != "abc" {
+		t.Errorf("ReadBytes = %q, %v; want a copy of abc", got, err)
+	}
+	if got, _, err := ReadBytes(AppendBytes(nil, nil)); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("ReadBytes of no bytes = %#v, %v; want empty, not nil", got, err)
+	}
+}
+
+func TestIsString(t *testing.T) {
+	for _, s := range sized() {
+		if !IsString(AppendString(nil, string(s))) || IsString(AppendBytes(nil, s)) {
+			t.Errorf("IsString is wrong for a string or binary data of %d bytes", len(s))
+		}
+	}
+	if IsString(nil) || IsNil(nil) || !IsNil(AppendNil(nil)) {
+		t.Error("IsString or IsNil is wrong for no bytes or a nil")
+	}
+}

@@ -1,6 +1,7 @@
 package msgpimpl
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
 )
@@ -35,9 +36,9 @@ func AppendInt64(b []byte, x int64) []byte {
 	case x >= math.MinInt16 && x <= math.MaxInt16:
 		return append(b, mInt16, byte(x>>8), byte(x))
 	case x >= math.MinInt32 && x <= math.MaxInt32:
-		return be.AppendUint32(append(b, mInt32), uint32(x))
+		return binary.BigEndian.AppendUint32(append(b, mInt32), uint32(x))
 	}
-	return be.AppendUint64(append(b, mInt64), uint64(x))
+	return binary.BigEndian.AppendUint64(append(b, mInt64), uint64(x))
 }
 
 // ReadInt64 reads an integer that fits in an int64 from b and returns the
@@ -60,9 +61,9 @@ func AppendUint64(b []byte, x uint64) []byte {
 	case x <= math.MaxUint16:
 		return append(b, mUint16, byte(x>>8), byte(x))
 	case x <= math.MaxUint32:
-		return be.AppendUint32(append(b, mUint32), uint32(x))
+		return binary.BigEndian.AppendUint32(append(b, mUint32), uint32(x))
 	}
-	return be.AppendUint64(append(b, mUint64), x)
+	return binary.BigEndian.AppendUint64(append(b, mUint64), x)
 }
 
 // ReadUint64 reads an integer that fits in a uint64 from b and returns the
@@ -98,11 +99,11 @@ func readInteger(b []byte) (x uint64, neg bool, rest []byte, err error) {
 	case 1:
 		x = uint64(b[1])
 	case 2:
-		x = uint64(be.Uint16(b[1:]))
+		x = uint64(binary.BigEndian.Uint16(b[1:]))
 	case 4:
-		x = uint64(be.Uint32(b[1:]))
+		x = uint64(binary.BigEndian.Uint32(b[1:]))
 	default:
-		x = be.Uint64(b[1:])
+		x = binary.BigEndian.Uint64(b[1:])
 	}
 	if lead >= mInt8 { // signed: extend the sign
 		shift := 64 - 8*size
@@ -196,7 +197,7 @@ func ReadUint32(b []byte) (uint32, []byte, error) { return readUnsigned[uint32](
 
 // AppendFloat32 appends x to b.
 func AppendFloat32(b []byte, x float32) []byte {
-	return be.AppendUint32(append(b, mFloat32), math.Float32bits(x))
+	return binary.BigEndian.AppendUint32(append(b, mFloat32), math.Float32bits(x))
 }
 
 // ReadFloat32 reads a float32 from b and returns the bytes after it.
@@ -204,19 +205,19 @@ func ReadFloat32(b []byte) (float32, []byte, error) {
 	if len(b) < 5 || b[0] != mFloat32 {
 		return 0, b, wrong("a float32", b, mFloat32)
 	}
-	return math.Float32frombits(be.Uint32(b[1:])), b[5:], nil
+	return math.Float32frombits(binary.BigEndian.Uint32(b[1:])), b[5:], nil
 }
 
 // AppendFloat64 appends x to b.
 func AppendFloat64(b []byte, x float64) []byte {
-	return be.AppendUint64(append(b, mFloat64), math.Float64bits(x))
+	return binary.BigEndian.AppendUint64(append(b, mFloat64), math.Float64bits(x))
 }
 
 // ReadFloat64 reads a float64, or a float32, from b and returns the bytes
 // after it.
 func ReadFloat64(b []byte) (float64, []byte, error) {
 	if len(b) >= 9 && b[0] == mFloat64 {
-		return math.Float64frombits(be.Uint64(b[1:])), b[9:], nil
+		return math.Float64frombits(binary.BigEndian.Uint64(b[1:])), b[9:], nil
 	}
 	if len(b) > 0 && b[0] == mFloat32 {
 		x, rest, err := ReadFloat32(b)
@@ -227,8 +228,8 @@ func ReadFloat64(b []byte) (float64, []byte, error) {
 
 // AppendComplex64 appends x to b, as msgp does: an extension of 8 bytes.
 func AppendComplex64(b []byte, x complex64) []byte {
-	b = be.AppendUint32(append(b, mExt8, extComplex64), math.Float32bits(real(x)))
-	return be.AppendUint32(b, math.Float32bits(imag(x)))
+	b = binary.BigEndian.AppendUint32(append(b, mExt8, extComplex64), math.Float32bits(real(x)))
+	return binary.BigEndian.AppendUint32(b, math.Float32bits(imag(x)))
 }
 
 // ReadComplex64 reads a complex64 from b and returns the bytes after it.
@@ -236,13 +237,13 @@ func ReadComplex64(b []byte) (complex64, []byte, error) {
 	if len(b) < 10 || b[0] != mExt8 || b[1] != extComplex64 {
 		return 0, b, wrongExt("a complex64", b, mExt8, extComplex64)
 	}
-	return complex(math.Float32frombits(be.Uint32(b[2:])), math.Float32frombits(be.Uint32(b[6:]))), b[10:], nil
+	return complex(math.Float32frombits(binary.BigEndian.Uint32(b[2:])), math.Float32frombits(binary.BigEndian.Uint32(b[6:]))), b[10:], nil
 }
 
 // AppendComplex128 appends x to b, as msgp does: an extension of 16 bytes.
 func AppendComplex128(b []byte, x complex128) []byte {
-	b = be.AppendUint64(append(b, mExt16, extComplex128), math.Float64bits(real(x)))
-	return be.AppendUint64(b, math.Float64bits(imag(x)))
+	b = binary.BigEndian.AppendUint64(append(b, mExt16, extComplex128), math.Float64bits(real(x)))
+	return binary.BigEndian.AppendUint64(b, math.Float64bits(imag(x)))
 }
 
 // ReadComplex128 reads a complex128 from b and returns the bytes after it.
@@ -250,7 +251,7 @@ func ReadComplex128(b []byte) (complex128, []byte, error) {
 	if len(b) < 18 || b[0] != mExt16 || b[1] != extComplex128 {
 		return 0, b, wrongExt("a complex128", b, mExt16, extComplex128)
 	}
-	return complex(math.Float64frombits(be.Uint64(b[2:])), math.Float64frombits(be.Uint64(b[10:]))), b[18:], nil
+	return complex(math.Float64frombits(binary.BigEndian.Uint64(b[2:])), math.Float64frombits(binary.BigEndian.Uint64(b[10:]))), b[18:], nil
 }
 
 // AppendString appends x to b.
@@ -307,9 +308,9 @@ func length(b []byte, m8, m16, m32 byte, what string) (uint32, []byte, error) {
 	case b[0] == m8 && len(b) >= 2:
 		return uint32(b[1]), b[2:], nil
 	case b[0] == m16 && len(b) >= 3:
-		return uint32(be.Uint16(b[1:])), b[3:], nil
+		return uint32(binary.BigEndian.Uint16(b[1:])), b[3:], nil
 	case b[0] == m32 && len(b) >= 5:
-		return be.Uint32(b[1:]), b[5:], nil
+		return binary.BigEndian.Uint32(b[1:]), b[5:], nil
 	case b[0] == m8 || b[0] == m16 || b[0] == m32:
 		return 0, b, ErrShortBytes
 	}
