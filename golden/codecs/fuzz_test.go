@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"testing"
 
 	"github.com/tinylib/msgp/msgp"
@@ -88,11 +89,13 @@ func hostile(i int) [][]byte {
 }
 
 // blocksAttack is a chunk of 16 KiB claiming one task whose argument is 16 K
-// blocks of 4 KiB: 64 MiB, if its length were believed.
+// blocks of 4 KiB: 64 MiB, if its length were believed. It claims fewer
+// blocks than there are bytes left, which a check that each takes a byte
+// would let through.
 func blocksAttack() []byte {
 	b := msgp.AppendArrayHeader(nil, 1)
 	b = msgp.AppendArrayHeader(b, 2) // ChecksumArgs
-	b = msgp.AppendArrayHeader(b, 16<<10)
+	b = msgp.AppendArrayHeader(b, 16<<10-16)
 	return append(b, make([]byte, 16<<10-len(b))...)
 }
 
@@ -105,10 +108,10 @@ func pointerAttack() []byte {
 	return msgp.AppendArrayHeader(b, 4096)
 }
 
-// claims returns copies of the encoding b, one for each array or map header
-// in it, claiming n elements there instead (0: as many as there are bytes
-// after the header), padded with zeros to 16 KiB: a zero is an integer, 0,
-// in a byte.
+// claims returns copies of the encoding b, one for each header of an array,
+// a map, a string or binary data in it, claiming n elements or bytes there
+// instead (0: as many as there are bytes after the header), padded with
+// zeros to 16 KiB: a zero is an integer, 0, in a byte.
 func claims(b []byte, n uint32) [][]byte {
 	var out [][]byte
 	for _, h := range headers(b) {
@@ -117,49 +120,51 @@ func claims(b []byte, n uint32) [][]byte {
 		if claim == 0 {
 			claim = uint32(16<<10 - len(c) - 5)
 		}
-		if h.isMap {
-			c = append(c, 0xdf) // a map of a 32-bit length
-		} else {
-			c = append(c, 0xdd) // an array of a 32-bit length
-		}
-		c = append(binary.BigEndian.AppendUint32(c, claim), b[h.end:]...)
+		c = append(binary.BigEndian.AppendUint32(append(c, long[h.typ]), claim), b[h.end:]...)
 		out = append(out, append(c, make([]byte, max(0, 16<<10-len(c)))...))
 	}
 	return out
 }
 
-// header is where an array or map header is in an encoding.
+// header is where the header of an array, a map, a string or binary data is
+// in an encoding.
 type header struct {
 	at, end int // its first byte, and the byte after it
-	isMap   bool
+	typ     msgp.Type
 }
 
-// headers returns the array and map headers of the MessagePack values in b.
+// long is the first byte of a header of a 32-bit length, for each type.
+var long = map[msgp.Type]byte{msgp.ArrayType: 0xdd, msgp.MapType: 0xdf, msgp.StrType: 0xdb, msgp.BinType: 0xc6}
+
+// headers returns the headers of the arrays, maps, strings and binary data
+// in b, MessagePack values.
 func headers(b []byte) []header {
 	var out []header
 	var walk func(rest []byte) []byte
 	walk = func(rest []byte) []byte {
-		at := len(b) - len(rest)
-		var n uint32
-		var err error
-		var next []byte
-		switch msgp.NextType(rest) {
-		case msgp.ArrayType:
-			n, next, err = msgp.ReadArrayHeaderBytes(rest)
-		case msgp.MapType:
-			n, next, err = msgp.ReadMapHeaderBytes(rest)
-			n *= 2
-		default:
-			next, err = msgp.Skip(rest)
+		at, typ := len(b)-len(rest), msgp.NextType(rest)
+		if typ != msgp.ArrayType && typ != msgp.MapType {
+			if typ == msgp.StrType || typ == msgp.BinType {
+				// A byte, and a length of 8, 16 or 32 bits but in a
+				// string of up to 31 bytes.
+				size := map[byte]int{0xd9: 2, 0xda: 3, 0xdb: 5, 0xc4: 2, 0xc5: 3, 0xc6: 5}[rest[0]]
+				out = append(out, header{at: at, end: at + max(size, 1), typ: typ})
+			}
+			next, err := msgp.Skip(rest)
 			if err != nil {
 				return nil
 			}
 			return next
 		}
+		n, next, err := msgp.ReadArrayHeaderBytes(rest)
+		if typ == msgp.MapType {
+			n, next, err = msgp.ReadMapHeaderBytes(rest)
+			n *= 2 // keys and values
+		}
 		if err != nil {
 			return nil
 		}
-		out = append(out, header{at: at, end: len(b) - len(next), isMap: msgp.NextType(rest) == msgp.MapType})
+		out = append(out, header{at: at, end: len(b) - len(next), typ: typ})
 		for range n {
 			if next = walk(next); next == nil {
 				return nil
@@ -276,11 +281,11 @@ func TestHeaders(t *testing.T) {
 	b = msgp.AppendString(b, "k")
 	b = msgp.AppendArrayHeader(b, 0)
 	b = msgp.AppendInt(b, 300)
-	want := []header{{0, 1, false}, {1, 2, true}, {4, 5, false}}
-	if got := headers(b); len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+	want := []header{{0, 1, msgp.ArrayType}, {1, 2, msgp.MapType}, {2, 3, msgp.StrType}, {4, 5, msgp.ArrayType}}
+	if got := headers(b); !slices.Equal(got, want) {
 		t.Fatalf("headers of % x: %v, want %v", b, got, want)
 	}
-	if c := claims(b, 1<<14); len(c) != 3 || len(c[0]) != 16<<10 || !bytes.HasPrefix(c[1], []byte{0x92, 0xdf, 0, 0, 0x40, 0}) {
+	if c := claims(b, 1<<14); len(c) != 4 || len(c[0]) != 16<<10 || !bytes.HasPrefix(c[1], []byte{0x92, 0xdf, 0, 0, 0x40, 0}) {
 		t.Fatalf("claims: %d inputs, the second % x", len(c), c[1][:8])
 	}
 }
