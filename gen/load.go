@@ -388,7 +388,7 @@ func Check(cfg Config, pkg *Package, src []byte) error {
 			if len(p.Errors) > 0 && (p.Types == nil || p.Types.Name() == "") {
 				// Most often a module the generated code needs and
 				// go.mod lacks: the go command says what to run.
-				return fmt.Errorf("the generated code imports %s: %v%s", p.PkgPath, p.Errors[0].Msg, importHint(p.PkgPath))
+				return fmt.Errorf("the generated code imports %s: %v", p.PkgPath, p.Errors[0].Msg)
 			}
 			imports[p.PkgPath] = p.Types
 		}

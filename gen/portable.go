@@ -8,21 +8,9 @@ import (
 	"strings"
 )
 
-// MsgpPath is the import path of the MessagePack primitives that portable
-// tasks' codecs are written with.
-const MsgpPath = "github.com/tinylib/msgp/msgp"
-
-// MsgpVersion is the version of msgp that the codecs are written for.
-const MsgpVersion = "v1.6.5"
-
-// importHint says how to get a package that generated code imports and a
-// module may lack: msgp, for a portable task.
-func importHint(path string) string {
-	if path != MsgpPath {
-		return ""
-	}
-	return fmt.Sprintf("\nportable tasks need it: run go get %s@%s", strings.TrimSuffix(MsgpPath, "/msgp"), MsgpVersion)
-}
+// MsgpImplPath is the import path of the runtime's MessagePack primitives,
+// which the codecs of portable tasks are written with.
+const MsgpImplPath = ImplPath + "/msgpimpl"
 
 // PortableTask is what the portable key adds to a task: the codecs of the
 // values that cross a process boundary.
@@ -436,7 +424,7 @@ func typeKey(t *Type) string {
 	return b.String()
 }
 
-// imports adds to the model's imports the MessagePack package, errors when
+// imports adds to the model's imports the MessagePack primitives, errors when
 // an error crosses or a binary marshaler may fail, and the packages of the
 // types that codecs spell.
 func (s *codecSet) imports(n namer, model *Package) {
@@ -453,7 +441,7 @@ func (s *codecSet) imports(n namer, model *Package) {
 			model.Imports = append(model.Imports, Import{Path: path, Name: n.fresh(name), Std: isStd(path)})
 		}
 	}
-	need(MsgpPath, "msgp")
+	need(MsgpImplPath, "msgpimpl")
 	for _, cd := range s.list {
 		if cd.Via == ViaBinary {
 			need("errors", "errors") // a failed encoding crosses as an error

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -11,10 +12,11 @@ import (
 
 // This file writes what a portable task adds: its mpireimpl.Portable, the
 // registration that makes a worker process serve it, and the codecs of the
-// values that cross, written with msgp's append and read primitives: no
-// reflection, nothing boxed in an interface.
+// values that cross, written with the MessagePack primitives of msgpimpl:
+// no reflection, nothing boxed in an interface.
 
-func msgp(name string) *jen.Statement { return jen.Qual(gen.MsgpPath, name) }
+// msgp names a primitive of msgpimpl.
+func msgp(name string) *jen.Statement { return jen.Qual(gen.MsgpImplPath, name) }
 
 // portableConstructor returns the body of a portable task's constructor:
 // the Func comes from the fn method, which worker processes call too, and
@@ -58,23 +60,18 @@ func (t *task) portable(f *jen.File) {
 	}
 	appendAll := func(elem jen.Code, cd *gen.Codec) jen.Code {
 		return jen.Func().Params(jen.Add(b).Add(bytes), jen.Add(v).Index().Add(elem)).Add(bytes).Block(
-			jen.Add(b).Op("=").Add(msgp("AppendArrayHeader")).Call(b, jen.Uint32().Call(jen.Len(v))),
+			jen.Add(b).Op("=").Add(msgp("AppendArrayHeader")).Call(b, jen.Len(v)),
 			jen.For(jen.Add(i).Op(":=").Range().Add(v)).Block(
 				jen.Add(b).Op("=").Id(cd.Append).Call(b, jen.Op("&").Add(v).Index(i)),
 			),
 			jen.Return(b),
 		)
 	}
-	readHeader := func(ret ...jen.Code) []jen.Code {
-		return []jen.Code{
-			jen.List(n, b, err).Op(":=").Add(msgp("ReadArrayHeaderBytes")).Call(b),
-			onErr(ret...),
-		}
-	}
-	readArgs := append(readHeader(v, err),
-		// Every element takes a byte at least: a corrupt length cannot
-		// make it allocate more than the message's length.
-		jen.If(jen.Uint64().Call(n).Op(">").Uint64().Call(jen.Len(b))).Block(jen.Return(v, msgp("ErrShortBytes"))),
+	readArgs := []jen.Code{
+		// A length that the message cannot hold is refused before
+		// anything is allocated.
+		jen.List(n, b, err).Op(":=").Add(msgp("ReadArrayLen")).Call(b, jen.Lit(newSizer(t.pkg).codec(pt.Args))),
+		onErr(v, err),
 		jen.Id(cl.K[0]).Op(":=").Len(v),
 		jen.Add(v).Op("=").Append(v, jen.Make(jen.Index().Add(t.argType()), n).Op("...")),
 		jen.For(jen.Add(i).Op(":=").Id(cl.K[0]), jen.Add(i).Op("<").Len(v), jen.Add(i).Op("++")).Block(
@@ -83,18 +80,17 @@ func (t *task) portable(f *jen.File) {
 			),
 		),
 		jen.Return(v, jen.Nil()),
-	)
-	readResults := append(readHeader(err),
-		jen.If(jen.Uint64().Call(n).Op("!=").Uint64().Call(jen.Len(v))).Block(
-			jen.Return(msgp("ArrayError").Values(jen.Id("Wanted").Op(":").Uint32().Call(jen.Len(v)), jen.Id("Got").Op(":").Add(n))),
-		),
+	}
+	readResults := []jen.Code{
+		jen.List(b, err).Op(":=").Add(msgp("ReadArrayHeader")).Call(b, jen.Len(v)),
+		onErr(err),
 		jen.For(jen.Add(i).Op(":=").Range().Add(v)).Block(
 			jen.If(jen.List(b, err).Op("=").Id(pt.Result.Read).Call(b, jen.Op("&").Add(v).Index(i)), jen.Add(err).Op("!=").Nil()).Block(
 				jen.Return(err),
 			),
 		),
 		jen.Return(jen.Nil()),
-	)
+	}
 	var appendExit, readExit jen.Code
 	if pt.Exit != nil {
 		appendExit = jen.Id(pt.Exit.Append)
@@ -135,8 +131,9 @@ func (t *task) portable(f *jen.File) {
 // codecs writes the encoder and decoder of every type that portable tasks
 // send.
 func codecs(f *jen.File, pkg *gen.Package) {
+	sizes := newSizer(pkg)
 	for _, cd := range pkg.Codecs {
-		c := &coder{pkg: pkg, l: pkg.CodecLocals, self: cd}
+		c := &coder{pkg: pkg, l: pkg.CodecLocals, self: cd, sizes: sizes}
 		c.write(f)
 	}
 }
@@ -144,9 +141,10 @@ func codecs(f *jen.File, pkg *gen.Package) {
 // coder writes one codec. Expressions are Go source text: the codec only
 // ever names its locals and their fields, elements and pointees.
 type coder struct {
-	pkg  *gen.Package
-	l    gen.CodecLocals
-	self *gen.Codec
+	pkg   *gen.Package
+	l     gen.CodecLocals
+	self  *gen.Codec
+	sizes *sizer
 }
 
 func (c *coder) write(f *jen.File) {
@@ -174,15 +172,15 @@ func (c *coder) write(f *jen.File) {
 			jen.Return(msgp("AppendBytes").Call(b, x)),
 		}
 		dec = []jen.Code{
-			jen.If(msgp("NextType").Call(b).Op("==").Add(msgp("StrType"))).Block(
+			jen.If(msgp("IsString").Call(b)).Block(
 				jen.Var().Add(x).String(),
-				c.check(jen.List(x, b, err).Op("=").Add(msgp("ReadStringBytes")).Call(b)),
+				c.check(jen.List(x, b, err).Op("=").Add(msgp("ReadString")).Call(b)),
 				jen.Return(b, jen.Qual("errors", "New").Call(x)),
 			),
 			// A copy: the type may keep what it is given, and the
 			// message's buffer is reused.
 			jen.Var().Add(x).Index().Byte(),
-			c.check(jen.List(x, b, err).Op("=").Add(msgp("ReadBytesBytes")).Call(b, jen.Nil())),
+			c.check(jen.List(x, b, err).Op("=").Add(msgp("ReadBytes")).Call(b)),
 			jen.Return(b, jen.Add(v).Dot("UnmarshalBinary").Call(x)),
 		}
 	default:
@@ -251,23 +249,31 @@ func plain(e string) string {
 	return e
 }
 
-// primitives maps a basic type to msgp's functions for it and the type
-// they take.
-var primitives = map[string][2]string{
-	"bool": {"Bool", "bool"}, "string": {"String", "string"},
-	"int": {"Int", "int"}, "int8": {"Int8", "int8"}, "int16": {"Int16", "int16"}, "int32": {"Int32", "int32"},
-	"rune": {"Int32", "int32"}, "int64": {"Int64", "int64"},
-	"uint": {"Uint", "uint"}, "uint8": {"Uint8", "uint8"}, "byte": {"Uint8", "uint8"}, "uint16": {"Uint16", "uint16"},
-	"uint32": {"Uint32", "uint32"}, "uint64": {"Uint64", "uint64"}, "uintptr": {"Uint64", "uint64"},
-	"float32": {"Float32", "float32"}, "float64": {"Float64", "float64"},
-	"complex64": {"Complex64", "complex64"}, "complex128": {"Complex128", "complex128"},
+// primitive is what msgpimpl has for a basic type.
+type primitive struct {
+	fn   string // its functions are Append+fn and Read+fn
+	typ  string // the type they take
+	size int    // the smallest encoding that Read+fn accepts, in bytes
+}
+
+// primitives maps a basic type to msgpimpl's functions for it.
+var primitives = map[string]primitive{
+	"bool": {"Bool", "bool", 1}, "string": {"String", "string", 1},
+	"int": {"Int", "int", 1}, "int8": {"Int8", "int8", 1}, "int16": {"Int16", "int16", 1},
+	"int32": {"Int32", "int32", 1}, "rune": {"Int32", "int32", 1}, "int64": {"Int64", "int64", 1},
+	"uint": {"Uint", "uint", 1}, "uint8": {"Uint8", "uint8", 1}, "byte": {"Uint8", "uint8", 1},
+	"uint16": {"Uint16", "uint16", 1}, "uint32": {"Uint32", "uint32", 1}, "uint64": {"Uint64", "uint64", 1},
+	"uintptr": {"Uint64", "uint64", 1},
+	// A float64 may come as a float32: 5 bytes.
+	"float32": {"Float32", "float32", 5}, "float64": {"Float64", "float64", 5},
+	"complex64": {"Complex64", "complex64", 10}, "complex128": {"Complex128", "complex128", 18},
 }
 
 // converts reports whether a value of basic type name, or of a named type
-// of it (named), needs a conversion to and from msgp's type for it.
+// of it (named), needs a conversion to and from msgpimpl's type for it.
 func converts(name string, named bool) bool {
 	p := primitives[name]
-	return named || (p[1] != name && name != "byte" && name != "rune")
+	return named || (p.typ != name && name != "byte" && name != "rune")
 }
 
 func isBytes(t *gen.Type) bool {
@@ -297,9 +303,9 @@ func (c *coder) encode(t *gen.Type, e string, named bool, depth int) []jen.Code 
 		p := primitives[t.Name]
 		value := jen.Id(plain(e))
 		if converts(t.Name, named) {
-			value = jen.Id(p[1]).Call(value)
+			value = jen.Id(p.typ).Call(value)
 		}
-		return []jen.Code{app("Append"+p[0], value)}
+		return []jen.Code{app("Append"+p.fn, value)}
 	case gen.Pointer:
 		if c.nilable(t.Elem) {
 			// A pointer to a nil: one element, apart from a nil pointer.
@@ -312,7 +318,7 @@ func (c *coder) encode(t *gen.Type, e string, named bool, depth int) []jen.Code 
 		}
 		i := l.I[depth]
 		return orNil(
-			app("AppendArrayHeader", jen.Uint32().Call(jen.Len(jen.Id(plain(e))))),
+			app("AppendArrayHeader", jen.Len(jen.Id(plain(e)))),
 			jen.For(jen.Id(i).Op(":=").Range().Id(plain(e))).Block(c.encode(t.Elem, e+"["+i+"]", false, depth+1)...),
 		)
 	case gen.Array:
@@ -325,7 +331,7 @@ func (c *coder) encode(t *gen.Type, e string, named bool, depth int) []jen.Code 
 		k, x := l.K[depth], l.E[depth]
 		body := append(c.encode(t.Key, k, false, depth+1), c.encode(t.Elem, x, false, depth+1)...)
 		return orNil(
-			app("AppendMapHeader", jen.Uint32().Call(jen.Len(jen.Id(plain(e))))),
+			app("AppendMapHeader", jen.Len(jen.Id(plain(e)))),
 			jen.For(jen.List(jen.Id(k), jen.Id(x)).Op(":=").Range().Id(plain(e))).Block(body...),
 		)
 	case gen.Struct:
@@ -390,19 +396,17 @@ func (c *coder) decode(t *gen.Type, e string, named bool, depth int, top bool) [
 		}
 		return []jen.Code{jen.Block(stmts...)}
 	}
-	// The length read, for the kinds that have one.
+	// The length of a slice or a map, read by fn, which refuses one that
+	// the bytes left cannot hold when each element takes min bytes: what
+	// is allocated is in proportion to the bytes received, whatever the
+	// length claims.
 	n := func() *jen.Statement { return jen.Id(l.N[depth]) }
-	header := func(fn string) []jen.Code {
-		return []jen.Code{jen.Var().Add(n()).Uint32(), read(fn, n())}
+	length := func(fn string, min int) []jen.Code {
+		return []jen.Code{jen.Var().Add(n()).Int(), read(fn, n(), jen.Lit(min))}
 	}
-	// Every element takes a byte at least: a corrupt length cannot make
-	// it allocate more than the message's length.
-	bounded := func() jen.Code {
-		return jen.If(jen.Uint64().Call(n()).Op(">").Uint64().Call(jen.Len(b))).Block(jen.Return(b, msgp("ErrShortBytes")))
-	}
-	exactly := func(want int) jen.Code {
-		return jen.If(n().Op("!=").Lit(want)).Block(jen.Return(b, msgp("ArrayError").Values(
-			jen.Id("Wanted").Op(":").Lit(want), jen.Id("Got").Op(":").Add(n()))))
+	// The header of an array or a struct, of a known length.
+	header := func(want int) jen.Code {
+		return c.check(jen.List(b, err).Op("=").Add(msgp("ReadArrayHeader")).Call(b, jen.Lit(want)))
 	}
 	if cd := c.pkg.Codec(t); cd != nil && !named && t.Kind == gen.Named {
 		return []jen.Code{c.check(jen.List(b, err).Op("=").Id(cd.Read).Call(b, jen.Id(addr(e))))}
@@ -413,65 +417,152 @@ func (c *coder) decode(t *gen.Type, e string, named bool, depth int, top bool) [
 		if t.Name == "error" {
 			return orNil(
 				jen.Var().Add(x).String(),
-				read("ReadStringBytes", x),
+				read("ReadString", x),
 				set(jen.Qual("errors", "New").Call(x)),
 			)
 		}
 		p := primitives[t.Name]
 		if !converts(t.Name, named) {
-			return []jen.Code{read("Read"+p[0]+"Bytes", jen.Id(plain(e)))}
+			return []jen.Code{read("Read"+p.fn, jen.Id(plain(e)))}
 		}
 		spell := jen.Id(t.Name)
 		if named {
 			spell = typeCode(c.self.Type)
 		}
 		return block(
-			jen.Var().Add(x).Id(p[1]),
-			read("Read"+p[0]+"Bytes", x),
+			jen.Var().Add(x).Id(p.typ),
+			read("Read"+p.fn, x),
 			set(spell.Call(x)),
 		)
 	case gen.Pointer:
 		var then []jen.Code
 		if c.nilable(t.Elem) {
-			then = append(header("ReadArrayHeaderBytes"), exactly(1))
+			then = append(then, header(1))
+		}
+		if size := c.sizes.of(t.Elem); size > 1 {
+			// The value allocated must be there whole: a byte cannot
+			// make it allocate a big array.
+			then = append(then, jen.If(jen.Len(b).Op("<").Lit(size)).Block(jen.Return(b, msgp("ErrShortBytes"))))
 		}
 		then = append(then, set(jen.New(typeCode(t.Elem))))
 		return orNil(append(then, c.decode(t.Elem, deref(e), false, depth+1, true)...)...)
 	case gen.Slice:
 		if isBytes(t) {
-			// A non-nil scratch: an empty slice stays empty, not nil.
-			return orNil(read("ReadBytesBytes", jen.Id(plain(e)), jen.Index().Byte().Values()))
+			// Never nil: an empty slice stays empty, not nil.
+			return orNil(read("ReadBytes", jen.Id(plain(e))))
 		}
 		i := l.I[depth]
-		return orNil(append(header("ReadArrayHeaderBytes"),
-			bounded(),
+		return orNil(append(length("ReadArrayLen", c.sizes.of(t.Elem)),
 			set(jen.Make(typeCode(t), n())),
 			jen.For(jen.Id(i).Op(":=").Range().Id(plain(e))).Block(c.decode(t.Elem, e+"["+i+"]", false, depth+1, false)...),
 		)...)
 	case gen.Array:
 		i := l.I[depth]
-		return block(append(header("ReadArrayHeaderBytes"),
-			exactly(int(t.Len)),
+		return []jen.Code{
+			header(int(t.Len)),
 			jen.For(jen.Id(i).Op(":=").Range().Id(plain(e))).Block(c.decode(t.Elem, e+"["+i+"]", false, depth+1, false)...),
-		)...)
+		}
 	case gen.Map:
 		k, x := l.K[depth], l.E[depth]
 		body := []jen.Code{jen.Var().Id(k).Add(typeCode(t.Key)), jen.Var().Id(x).Add(typeCode(t.Elem))}
 		body = append(body, c.decode(t.Key, k, false, depth+1, false)...)
 		body = append(body, c.decode(t.Elem, x, false, depth+1, false)...)
 		body = append(body, jen.Id(e).Index(jen.Id(k)).Op("=").Id(x))
-		return orNil(append(header("ReadMapHeaderBytes"),
-			bounded(),
+		return orNil(append(length("ReadMapLen", c.sizes.entry(t)),
 			set(jen.Make(typeCode(t), n())),
 			jen.For(jen.Range().Add(n())).Block(body...),
 		)...)
 	case gen.Struct:
 		fields := encodedFields(t)
-		out := append(header("ReadArrayHeaderBytes"), exactly(len(fields)))
+		out := []jen.Code{header(len(fields))}
 		for _, f := range fields {
 			out = append(out, c.decode(f.Type, sel(e, f.Name), false, depth+1, false)...)
 		}
-		return block(out...)
+		return out
 	}
 	panic("templates: a type gen should have refused crosses a process boundary")
+}
+
+// sizer knows the size of the smallest encoding of a value of each type
+// that the decoders accept: no element can take less, so a length that
+// claims more elements than the bytes left can hold that many is refused
+// before anything is allocated.
+type sizer struct {
+	pkg   *gen.Package
+	named map[*gen.Codec]int // the types with codecs of their own, once known
+}
+
+func newSizer(pkg *gen.Package) *sizer {
+	return &sizer{pkg: pkg, named: map[*gen.Codec]int{}}
+}
+
+// maxSize bounds the sizes: a bigger value than any message, which an int
+// holds on every platform.
+const maxSize = math.MaxInt32
+
+// of returns the size of the smallest encoding of a value of t.
+func (s *sizer) of(t *gen.Type) int {
+	if cd := s.pkg.Codec(t); cd != nil && t.Kind == gen.Named {
+		return s.codec(cd)
+	}
+	switch t.Kind {
+	case gen.Basic:
+		if t.Name == "error" {
+			return 1 // a nil, or a string
+		}
+		return primitives[t.Name].size
+	case gen.Pointer, gen.Slice, gen.Map:
+		return 1 // a nil
+	case gen.Array:
+		return sum(arrayHeader(t.Len), product(t.Len, s.of(t.Elem)))
+	case gen.Struct:
+		fields := encodedFields(t)
+		size := arrayHeader(int64(len(fields)))
+		for _, f := range fields {
+			size = sum(size, s.of(f.Type))
+		}
+		return size
+	}
+	panic("templates: a type gen should have refused crosses a process boundary")
+}
+
+// codec returns the size of the smallest encoding of cd's type.
+func (s *sizer) codec(cd *gen.Codec) int {
+	if cd.Via != gen.ViaShape {
+		// Its own encoding: one MessagePack value at least, for
+		// MarshalMsg; a string or binary data for MarshalBinary.
+		return 1
+	}
+	size, ok := s.named[cd]
+	if !ok {
+		size = s.of(cd.Shape)
+		s.named[cd] = size
+	}
+	return size
+}
+
+// entry returns the size of the smallest encoding of an entry of the map
+// type t: its key and its value.
+func (s *sizer) entry(t *gen.Type) int { return sum(s.of(t.Key), s.of(t.Elem)) }
+
+// arrayHeader is the size of the smallest header of an array of n
+// elements: the length in its first byte up to 15, or after it in 16 or
+// 32 bits.
+func arrayHeader(n int64) int {
+	switch {
+	case n < 16:
+		return 1
+	case n < 1<<16:
+		return 3
+	}
+	return 5
+}
+
+func sum(a, b int) int { return min(a+b, maxSize) } // each at most maxSize: no overflow
+
+func product(n int64, size int) int {
+	if n > 0 && int64(size) > maxSize/n {
+		return maxSize
+	}
+	return int(n) * size
 }

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -59,9 +64,11 @@ func TestSquareInProcesses(t *testing.T) {
 }
 `
 
-// TestPortableNewcomerFlow is the path of a first portable task: go
-// generate says to add msgp, then the program and its tests run their
-// tasks in worker processes, with nothing added to main or TestMain.
+// TestPortableNewcomerFlow is the path of a first portable task, in a
+// fresh module whose go.mod names no MessagePack library: go mod tidy, go
+// generate and go run, as a user runs them, with nothing else; then the
+// program and its tests run their tasks in worker processes, with nothing
+// added to main or TestMain, and go.mod is still tidy.
 func TestPortableNewcomerFlow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs programs")
@@ -70,20 +77,42 @@ func TestPortableNewcomerFlow(t *testing.T) {
 		t.Skip("worker processes run on Linux and macOS")
 	}
 	t.Parallel()
-	dir := newModule(t, map[string]string{
+	dir := newModule(t, map[string]string{ // runs go mod tidy
 		"square/main.go":      withGenerate(portableSrc, "mpiregen"),
 		"square/main_test.go": portableTestSrc,
 	})
-	// As a user runs it, without -mod=mod: msgp is not in go.mod yet.
-	out, err := goCmdErr(dir, append(withTool(t), "GOFLAGS="), "generate", "./...")
-	if err == nil || !strings.Contains(out, "run go get github.com/tinylib/msgp@v1.6.5") {
-		t.Fatalf("go generate without msgp in go.mod: %v\n%s", err, out)
+	goMod := func() string {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
 	}
-	goCmd(t, dir, nil, "get", "github.com/tinylib/msgp@v1.6.5")
-	goCmd(t, dir, withTool(t), "generate", "./...")
-	if out := goCmd(t, dir, nil, "run", "./square"); out != "[1 4 9] <nil>\n" {
+	tidy := goMod()
+	if strings.Contains(tidy, "msgp") {
+		t.Fatalf("go.mod names msgp before generation:\n%s", tidy)
+	}
+	// As a user runs them, without -mod=mod: go.mod and go.sum as go mod
+	// tidy left them.
+	asUser := "GOFLAGS="
+	goCmd(t, dir, append(withTool(t), asUser), "generate", "./...")
+	square := filepath.Join(dir, "square")
+	if out := goCmd(t, square, []string{asUser}, "run", "."); out != "[1 4 9] <nil>\n" {
 		t.Errorf("the program printed %q", out)
 	}
-	goCmd(t, dir, nil, "test", "./square")
-	goCmd(t, dir, nil, "vet", "./...")
+	goCmd(t, dir, []string{asUser}, "test", "./square")
+	goCmd(t, dir, []string{asUser}, "vet", "./...")
+	gen, err := parser.ParseFile(token.NewFileSet(), filepath.Join(square, "mpire_gen.go"), nil, parser.ImportsOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, imp := range gen.Imports {
+		if path, _ := strconv.Unquote(imp.Path.Value); strings.Contains(path, ".") && !strings.HasPrefix(path, "github.com/mpire-go/mpire/") {
+			t.Errorf("the generated file imports %s, outside the runtime's module", path)
+		}
+	}
+	goCmd(t, dir, []string{asUser}, "mod", "tidy")
+	if after := goMod(); after != tidy {
+		t.Errorf("go mod tidy after generation changed go.mod:\n%s\nto\n%s", tidy, after)
+	}
 }

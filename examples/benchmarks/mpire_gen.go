@@ -8,7 +8,7 @@ import (
 
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"github.com/tinylib/msgp/msgp"
+	"github.com/mpire-go/mpire/runtime/mpireimpl/msgpimpl"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
@@ -151,19 +151,16 @@ func (p *TinyPool) Close() error {
 var tinyPortable = mpireimpl.Portable[struct{}, int, int, struct{}]{
 	Task: "github.com/mpire-go/mpire/examples/benchmarks.TinyPool",
 	AppendArgs: func(b []byte, v []int) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendInt(b, &v[i])
 		}
 		return b
 	},
 	ReadArgs: func(b []byte, v []int) ([]int, error) {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		n, b, err := msgpimpl.ReadArrayLen(b, 1)
 		if err != nil {
 			return v, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return v, msgp.ErrShortBytes
 		}
 		k := len(v)
 		v = append(v, make([]int, n)...)
@@ -175,19 +172,16 @@ var tinyPortable = mpireimpl.Portable[struct{}, int, int, struct{}]{
 		return v, nil
 	},
 	AppendResults: func(b []byte, v []int) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendInt(b, &v[i])
 		}
 		return b
 	},
 	ReadResults: func(b []byte, v []int) error {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		b, err := msgpimpl.ReadArrayHeader(b, len(v))
 		if err != nil {
 			return err
-		}
-		if uint64(n) != uint64(len(v)) {
-			return msgp.ArrayError{Wanted: uint32(len(v)), Got: n}
 		}
 		for i := range v {
 			if b, err = readInt(b, &v[i]); err != nil {
@@ -319,19 +313,16 @@ func (p *BusyPool) Close() error {
 var busyPortable = mpireimpl.Portable[struct{}, int, int, struct{}]{
 	Task: "github.com/mpire-go/mpire/examples/benchmarks.BusyPool",
 	AppendArgs: func(b []byte, v []int) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendInt(b, &v[i])
 		}
 		return b
 	},
 	ReadArgs: func(b []byte, v []int) ([]int, error) {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		n, b, err := msgpimpl.ReadArrayLen(b, 1)
 		if err != nil {
 			return v, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return v, msgp.ErrShortBytes
 		}
 		k := len(v)
 		v = append(v, make([]int, n)...)
@@ -343,19 +334,16 @@ var busyPortable = mpireimpl.Portable[struct{}, int, int, struct{}]{
 		return v, nil
 	},
 	AppendResults: func(b []byte, v []int) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendInt(b, &v[i])
 		}
 		return b
 	},
 	ReadResults: func(b []byte, v []int) error {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		b, err := msgpimpl.ReadArrayHeader(b, len(v))
 		if err != nil {
 			return err
-		}
-		if uint64(n) != uint64(len(v)) {
-			return msgp.ArrayError{Wanted: uint32(len(v)), Got: n}
 		}
 		for i := range v {
 			if b, err = readInt(b, &v[i]); err != nil {
@@ -496,19 +484,16 @@ func (p *ConvolvePool) Close() error {
 var convolvePortable = mpireimpl.Portable[struct{}, Filter, []float64, struct{}]{
 	Task: "github.com/mpire-go/mpire/examples/benchmarks.ConvolvePool",
 	AppendArgs: func(b []byte, v []Filter) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendFilter(b, &v[i])
 		}
 		return b
 	},
 	ReadArgs: func(b []byte, v []Filter) ([]Filter, error) {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		n, b, err := msgpimpl.ReadArrayLen(b, 83)
 		if err != nil {
 			return v, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return v, msgp.ErrShortBytes
 		}
 		k := len(v)
 		v = append(v, make([]Filter, n)...)
@@ -520,19 +505,16 @@ var convolvePortable = mpireimpl.Portable[struct{}, Filter, []float64, struct{}]
 		return v, nil
 	},
 	AppendResults: func(b []byte, v [][]float64) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendConvolveResult(b, &v[i])
 		}
 		return b
 	},
 	ReadResults: func(b []byte, v [][]float64) error {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		b, err := msgpimpl.ReadArrayHeader(b, len(v))
 		if err != nil {
 			return err
-		}
-		if uint64(n) != uint64(len(v)) {
-			return msgp.ArrayError{Wanted: uint32(len(v)), Got: n}
 		}
 		for i := range v {
 			if b, err = readConvolveResult(b, &v[i]); err != nil {
@@ -775,14 +757,14 @@ func (p *EvaluatePool) Close() error {
 
 // appendInt appends the encoding of *v to b.
 func appendInt(b []byte, v *int) []byte {
-	b = msgp.AppendInt(b, int(*v))
+	b = msgpimpl.AppendInt(b, int(*v))
 	return b
 }
 
 // readInt decodes what appendInt encoded into *v.
 func readInt(b []byte, v *int) (_ []byte, err error) {
 	var x int
-	if x, b, err = msgp.ReadIntBytes(b); err != nil {
+	if x, b, err = msgpimpl.ReadInt(b); err != nil {
 		return b, err
 	}
 	*v = int(x)
@@ -791,24 +773,20 @@ func readInt(b []byte, v *int) (_ []byte, err error) {
 
 // appendFilter appends the encoding of *v to b.
 func appendFilter(b []byte, v *Filter) []byte {
-	b = msgp.AppendArrayHeader(b, 16)
+	b = msgpimpl.AppendArrayHeader(b, 16)
 	for i := range *v {
-		b = msgp.AppendFloat64(b, (*v)[i])
+		b = msgpimpl.AppendFloat64(b, (*v)[i])
 	}
 	return b
 }
 
 // readFilter decodes what appendFilter encoded into *v.
 func readFilter(b []byte, v *Filter) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 16); err != nil {
 		return b, err
 	}
-	if n != 16 {
-		return b, msgp.ArrayError{Wanted: 16, Got: n}
-	}
 	for i := range *v {
-		if (*v)[i], b, err = msgp.ReadFloat64Bytes(b); err != nil {
+		if (*v)[i], b, err = msgpimpl.ReadFloat64(b); err != nil {
 			return b, err
 		}
 	}
@@ -817,15 +795,15 @@ func readFilter(b []byte, v *Filter) (_ []byte, err error) {
 
 // appendImage appends the encoding of *v to b.
 func appendImage(b []byte, v *Image) []byte {
-	b = msgp.AppendArrayHeader(b, 3)
-	b = msgp.AppendInt(b, v.W)
-	b = msgp.AppendInt(b, v.H)
+	b = msgpimpl.AppendArrayHeader(b, 3)
+	b = msgpimpl.AppendInt(b, v.W)
+	b = msgpimpl.AppendInt(b, v.H)
 	if v.Px == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendArrayHeader(b, uint32(len(v.Px)))
+		b = msgpimpl.AppendArrayHeader(b, len(v.Px))
 		for i2 := range v.Px {
-			b = msgp.AppendFloat64(b, v.Px[i2])
+			b = msgpimpl.AppendFloat64(b, v.Px[i2])
 		}
 	}
 	return b
@@ -833,33 +811,26 @@ func appendImage(b []byte, v *Image) []byte {
 
 // readImage decodes what appendImage encoded into *v.
 func readImage(b []byte, v *Image) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 3); err != nil {
 		return b, err
 	}
-	if n != 3 {
-		return b, msgp.ArrayError{Wanted: 3, Got: n}
-	}
-	if v.W, b, err = msgp.ReadIntBytes(b); err != nil {
+	if v.W, b, err = msgpimpl.ReadInt(b); err != nil {
 		return b, err
 	}
-	if v.H, b, err = msgp.ReadIntBytes(b); err != nil {
+	if v.H, b, err = msgpimpl.ReadInt(b); err != nil {
 		return b, err
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.Px = nil
 	} else {
-		var n2 uint32
-		if n2, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		var n2 int
+		if n2, b, err = msgpimpl.ReadArrayLen(b, 5); err != nil {
 			return b, err
-		}
-		if uint64(n2) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		v.Px = make([]float64, n2)
 		for i2 := range v.Px {
-			if v.Px[i2], b, err = msgp.ReadFloat64Bytes(b); err != nil {
+			if v.Px[i2], b, err = msgpimpl.ReadFloat64(b); err != nil {
 				return b, err
 			}
 		}
@@ -870,11 +841,11 @@ func readImage(b []byte, v *Image) (_ []byte, err error) {
 // appendConvolveResult appends the encoding of *v to b.
 func appendConvolveResult(b []byte, v *[]float64) []byte {
 	if *v == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendArrayHeader(b, uint32(len(*v)))
+		b = msgpimpl.AppendArrayHeader(b, len(*v))
 		for i := range *v {
-			b = msgp.AppendFloat64(b, (*v)[i])
+			b = msgpimpl.AppendFloat64(b, (*v)[i])
 		}
 	}
 	return b
@@ -882,20 +853,17 @@ func appendConvolveResult(b []byte, v *[]float64) []byte {
 
 // readConvolveResult decodes what appendConvolveResult encoded into *v.
 func readConvolveResult(b []byte, v *[]float64) (_ []byte, err error) {
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		*v = nil
 	} else {
-		var n uint32
-		if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		var n int
+		if n, b, err = msgpimpl.ReadArrayLen(b, 5); err != nil {
 			return b, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		*v = make([]float64, n)
 		for i := range *v {
-			if (*v)[i], b, err = msgp.ReadFloat64Bytes(b); err != nil {
+			if (*v)[i], b, err = msgpimpl.ReadFloat64(b); err != nil {
 				return b, err
 			}
 		}
@@ -906,7 +874,7 @@ func readConvolveResult(b []byte, v *[]float64) (_ []byte, err error) {
 // appendConvolveShared appends the encoding of *v to b.
 func appendConvolveShared(b []byte, v **Image) []byte {
 	if *v == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
 		b = appendImage(b, (*v))
 	}
@@ -915,10 +883,13 @@ func appendConvolveShared(b []byte, v **Image) []byte {
 
 // readConvolveShared decodes what appendConvolveShared encoded into *v.
 func readConvolveShared(b []byte, v **Image) (_ []byte, err error) {
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		*v = nil
 	} else {
+		if len(b) < 4 {
+			return b, msgpimpl.ErrShortBytes
+		}
 		*v = new(Image)
 		if b, err = readImage(b, (*v)); err != nil {
 			return b, err

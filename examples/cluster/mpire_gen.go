@@ -8,7 +8,7 @@ import (
 
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"github.com/tinylib/msgp/msgp"
+	"github.com/mpire-go/mpire/runtime/mpireimpl/msgpimpl"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
@@ -130,19 +130,16 @@ func (p *SquarePool) Close() error {
 var squarePortable = mpireimpl.Portable[struct{}, int, Result, struct{}]{
 	Task: "github.com/mpire-go/mpire/examples/cluster.SquarePool",
 	AppendArgs: func(b []byte, v []int) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendInt(b, &v[i])
 		}
 		return b
 	},
 	ReadArgs: func(b []byte, v []int) ([]int, error) {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		n, b, err := msgpimpl.ReadArrayLen(b, 1)
 		if err != nil {
 			return v, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return v, msgp.ErrShortBytes
 		}
 		k := len(v)
 		v = append(v, make([]int, n)...)
@@ -154,19 +151,16 @@ var squarePortable = mpireimpl.Portable[struct{}, int, Result, struct{}]{
 		return v, nil
 	},
 	AppendResults: func(b []byte, v []Result) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendResult(b, &v[i])
 		}
 		return b
 	},
 	ReadResults: func(b []byte, v []Result) error {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		b, err := msgpimpl.ReadArrayHeader(b, len(v))
 		if err != nil {
 			return err
-		}
-		if uint64(n) != uint64(len(v)) {
-			return msgp.ArrayError{Wanted: uint32(len(v)), Got: n}
 		}
 		for i := range v {
 			if b, err = readResult(b, &v[i]); err != nil {
@@ -195,29 +189,25 @@ func init() {
 
 // appendResult appends the encoding of *v to b.
 func appendResult(b []byte, v *Result) []byte {
-	b = msgp.AppendArrayHeader(b, 3)
-	b = msgp.AppendInt(b, v.X)
-	b = msgp.AppendInt(b, v.Square)
-	b = msgp.AppendString(b, v.Worker)
+	b = msgpimpl.AppendArrayHeader(b, 3)
+	b = msgpimpl.AppendInt(b, v.X)
+	b = msgpimpl.AppendInt(b, v.Square)
+	b = msgpimpl.AppendString(b, v.Worker)
 	return b
 }
 
 // readResult decodes what appendResult encoded into *v.
 func readResult(b []byte, v *Result) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 3); err != nil {
 		return b, err
 	}
-	if n != 3 {
-		return b, msgp.ArrayError{Wanted: 3, Got: n}
-	}
-	if v.X, b, err = msgp.ReadIntBytes(b); err != nil {
+	if v.X, b, err = msgpimpl.ReadInt(b); err != nil {
 		return b, err
 	}
-	if v.Square, b, err = msgp.ReadIntBytes(b); err != nil {
+	if v.Square, b, err = msgpimpl.ReadInt(b); err != nil {
 		return b, err
 	}
-	if v.Worker, b, err = msgp.ReadStringBytes(b); err != nil {
+	if v.Worker, b, err = msgpimpl.ReadString(b); err != nil {
 		return b, err
 	}
 	return b, nil
@@ -225,14 +215,14 @@ func readResult(b []byte, v *Result) (_ []byte, err error) {
 
 // appendInt appends the encoding of *v to b.
 func appendInt(b []byte, v *int) []byte {
-	b = msgp.AppendInt(b, int(*v))
+	b = msgpimpl.AppendInt(b, int(*v))
 	return b
 }
 
 // readInt decodes what appendInt encoded into *v.
 func readInt(b []byte, v *int) (_ []byte, err error) {
 	var x int
-	if x, b, err = msgp.ReadIntBytes(b); err != nil {
+	if x, b, err = msgpimpl.ReadInt(b); err != nil {
 		return b, err
 	}
 	*v = int(x)

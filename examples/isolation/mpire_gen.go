@@ -8,7 +8,7 @@ import (
 
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"github.com/tinylib/msgp/msgp"
+	"github.com/mpire-go/mpire/runtime/mpireimpl/msgpimpl"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
@@ -131,19 +131,16 @@ func (p *ParsePool) Close() error {
 var parsePortable = mpireimpl.Portable[struct{}, string, int, struct{}]{
 	Task: "github.com/mpire-go/mpire/examples/isolation.ParsePool",
 	AppendArgs: func(b []byte, v []string) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendString(b, &v[i])
 		}
 		return b
 	},
 	ReadArgs: func(b []byte, v []string) ([]string, error) {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		n, b, err := msgpimpl.ReadArrayLen(b, 1)
 		if err != nil {
 			return v, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return v, msgp.ErrShortBytes
 		}
 		k := len(v)
 		v = append(v, make([]string, n)...)
@@ -155,19 +152,16 @@ var parsePortable = mpireimpl.Portable[struct{}, string, int, struct{}]{
 		return v, nil
 	},
 	AppendResults: func(b []byte, v []int) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendInt(b, &v[i])
 		}
 		return b
 	},
 	ReadResults: func(b []byte, v []int) error {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		b, err := msgpimpl.ReadArrayHeader(b, len(v))
 		if err != nil {
 			return err
-		}
-		if uint64(n) != uint64(len(v)) {
-			return msgp.ArrayError{Wanted: uint32(len(v)), Got: n}
 		}
 		for i := range v {
 			if b, err = readInt(b, &v[i]); err != nil {
@@ -196,14 +190,14 @@ func init() {
 
 // appendString appends the encoding of *v to b.
 func appendString(b []byte, v *string) []byte {
-	b = msgp.AppendString(b, string(*v))
+	b = msgpimpl.AppendString(b, string(*v))
 	return b
 }
 
 // readString decodes what appendString encoded into *v.
 func readString(b []byte, v *string) (_ []byte, err error) {
 	var x string
-	if x, b, err = msgp.ReadStringBytes(b); err != nil {
+	if x, b, err = msgpimpl.ReadString(b); err != nil {
 		return b, err
 	}
 	*v = string(x)
@@ -212,14 +206,14 @@ func readString(b []byte, v *string) (_ []byte, err error) {
 
 // appendInt appends the encoding of *v to b.
 func appendInt(b []byte, v *int) []byte {
-	b = msgp.AppendInt(b, int(*v))
+	b = msgpimpl.AppendInt(b, int(*v))
 	return b
 }
 
 // readInt decodes what appendInt encoded into *v.
 func readInt(b []byte, v *int) (_ []byte, err error) {
 	var x int
-	if x, b, err = msgp.ReadIntBytes(b); err != nil {
+	if x, b, err = msgpimpl.ReadInt(b); err != nil {
 		return b, err
 	}
 	*v = int(x)

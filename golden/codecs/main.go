@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"log"
 	"math/rand/v2"
 	"reflect"
@@ -176,6 +177,26 @@ type Sample struct {
 //mpire:task portable
 func Rank(s Sample) float64 { return s.Score * float64(s.ID) }
 
+// Block is a piece of data of a fixed size, whose encoding takes 4 KiB at
+// least: a length that claims more blocks than a message can hold is
+// refused before anything is allocated for them.
+type Block [4096]byte
+
+// Checksum sends slices of big elements, and a pointer to one: allocated
+// only once the bytes of a whole block are there.
+//
+//mpire:task portable
+func Checksum(blocks []Block, last *Block) uint32 {
+	h := crc32.NewIEEE()
+	for i := range blocks {
+		h.Write(blocks[i][:])
+	}
+	if last != nil {
+		h.Write(last[:])
+	}
+	return h.Sum32()
+}
+
 func main() {
 	values := randomValues(300)
 
@@ -208,6 +229,10 @@ func main() {
 	_, err = next.Apply(context.Background(), Version{-1})
 	fmt.Println(err)
 	fmt.Println(next.Apply(context.Background(), Version{2}))
+
+	checksum := NewChecksumPool(mpire.WithProcesses(), mpire.WithJobs(1))
+	defer checksum.Close()
+	fmt.Println(checksum.Apply(context.Background(), []Block{{1, 2, 3}, {255}}, &Block{7}))
 }
 
 // randomValues returns n random values, the same each time.

@@ -10,7 +10,7 @@ import (
 
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"github.com/tinylib/msgp/msgp"
+	"github.com/mpire-go/mpire/runtime/mpireimpl/msgpimpl"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
@@ -38,6 +38,10 @@ var _ func(Version) Version = Next
 // changed since: run go generate.
 var _ func(Sample) float64 = Rank
 
+// Checksum as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func([]Block, *Block) uint32 = Checksum
+
 // EchoPool runs Echo on a pool of workers. Create it with NewEchoPool.
 //
 // Its methods are safe for concurrent use. Close it when done with it: that
@@ -64,7 +68,7 @@ func NewEchoPool(opts ...mpire.Option) *EchoPool {
 func (p *EchoPool) fn() mpireimpl.Func[struct{}, Everything, Everything, struct{}] {
 	return mpireimpl.Func[struct{}, Everything, Everything, struct{}]{
 		Name:   "Echo",
-		Pos:    "golden/codecs/main.go:125",
+		Pos:    "golden/codecs/main.go:126",
 		Run:    p.run,
 		Format: p.format,
 	}
@@ -143,19 +147,16 @@ func (p *EchoPool) Close() error {
 var echoPortable = mpireimpl.Portable[struct{}, Everything, Everything, struct{}]{
 	Task: "golden/codecs.EchoPool",
 	AppendArgs: func(b []byte, v []Everything) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendEverything(b, &v[i])
 		}
 		return b
 	},
 	ReadArgs: func(b []byte, v []Everything) ([]Everything, error) {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		n, b, err := msgpimpl.ReadArrayLen(b, 127)
 		if err != nil {
 			return v, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return v, msgp.ErrShortBytes
 		}
 		k := len(v)
 		v = append(v, make([]Everything, n)...)
@@ -167,19 +168,16 @@ var echoPortable = mpireimpl.Portable[struct{}, Everything, Everything, struct{}
 		return v, nil
 	},
 	AppendResults: func(b []byte, v []Everything) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendEverything(b, &v[i])
 		}
 		return b
 	},
 	ReadResults: func(b []byte, v []Everything) error {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		b, err := msgpimpl.ReadArrayHeader(b, len(v))
 		if err != nil {
 			return err
-		}
-		if uint64(n) != uint64(len(v)) {
-			return msgp.ArrayError{Wanted: uint32(len(v)), Got: n}
 		}
 		for i := range v {
 			if b, err = readEverything(b, &v[i]); err != nil {
@@ -239,7 +237,7 @@ func NewSumPool(opts ...mpire.Option) *SumPool {
 func (p2 *SumPool) fn() mpireimpl.Func[struct{}, SumArgs, Celsius, struct{}] {
 	return mpireimpl.Func[struct{}, SumArgs, Celsius, struct{}]{
 		Name:   "Sum",
-		Pos:    "golden/codecs/main.go:130",
+		Pos:    "golden/codecs/main.go:131",
 		Run:    p2.run,
 		Format: p2.format,
 	}
@@ -328,19 +326,16 @@ func (p2 *SumPool) Close() error {
 var sumPortable = mpireimpl.Portable[struct{}, SumArgs, Celsius, struct{}]{
 	Task: "golden/codecs.SumPool",
 	AppendArgs: func(b []byte, v []SumArgs) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendSumArgs(b, &v[i])
 		}
 		return b
 	},
 	ReadArgs: func(b []byte, v []SumArgs) ([]SumArgs, error) {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		n, b, err := msgpimpl.ReadArrayLen(b, 4)
 		if err != nil {
 			return v, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return v, msgp.ErrShortBytes
 		}
 		k := len(v)
 		v = append(v, make([]SumArgs, n)...)
@@ -352,19 +347,16 @@ var sumPortable = mpireimpl.Portable[struct{}, SumArgs, Celsius, struct{}]{
 		return v, nil
 	},
 	AppendResults: func(b []byte, v []Celsius) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendCelsius(b, &v[i])
 		}
 		return b
 	},
 	ReadResults: func(b []byte, v []Celsius) error {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		b, err := msgpimpl.ReadArrayHeader(b, len(v))
 		if err != nil {
 			return err
-		}
-		if uint64(n) != uint64(len(v)) {
-			return msgp.ArrayError{Wanted: uint32(len(v)), Got: n}
 		}
 		for i := range v {
 			if b, err = readCelsius(b, &v[i]); err != nil {
@@ -417,7 +409,7 @@ func NewNextPool(opts ...mpire.Option) *NextPool {
 func (p *NextPool) fn() mpireimpl.Func[struct{}, Version, Version, struct{}] {
 	return mpireimpl.Func[struct{}, Version, Version, struct{}]{
 		Name:   "Next",
-		Pos:    "golden/codecs/main.go:165",
+		Pos:    "golden/codecs/main.go:166",
 		Run:    p.run,
 		Format: p.format,
 	}
@@ -496,19 +488,16 @@ func (p *NextPool) Close() error {
 var nextPortable = mpireimpl.Portable[struct{}, Version, Version, struct{}]{
 	Task: "golden/codecs.NextPool",
 	AppendArgs: func(b []byte, v []Version) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendVersion(b, &v[i])
 		}
 		return b
 	},
 	ReadArgs: func(b []byte, v []Version) ([]Version, error) {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		n, b, err := msgpimpl.ReadArrayLen(b, 1)
 		if err != nil {
 			return v, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return v, msgp.ErrShortBytes
 		}
 		k := len(v)
 		v = append(v, make([]Version, n)...)
@@ -520,19 +509,16 @@ var nextPortable = mpireimpl.Portable[struct{}, Version, Version, struct{}]{
 		return v, nil
 	},
 	AppendResults: func(b []byte, v []Version) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendVersion(b, &v[i])
 		}
 		return b
 	},
 	ReadResults: func(b []byte, v []Version) error {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		b, err := msgpimpl.ReadArrayHeader(b, len(v))
 		if err != nil {
 			return err
-		}
-		if uint64(n) != uint64(len(v)) {
-			return msgp.ArrayError{Wanted: uint32(len(v)), Got: n}
 		}
 		for i := range v {
 			if b, err = readVersion(b, &v[i]); err != nil {
@@ -585,7 +571,7 @@ func NewRankPool(opts ...mpire.Option) *RankPool {
 func (p *RankPool) fn() mpireimpl.Func[struct{}, Sample, float64, struct{}] {
 	return mpireimpl.Func[struct{}, Sample, float64, struct{}]{
 		Name:   "Rank",
-		Pos:    "golden/codecs/main.go:177",
+		Pos:    "golden/codecs/main.go:178",
 		Run:    p.run,
 		Format: p.format,
 	}
@@ -664,19 +650,16 @@ func (p *RankPool) Close() error {
 var rankPortable = mpireimpl.Portable[struct{}, Sample, float64, struct{}]{
 	Task: "golden/codecs.RankPool",
 	AppendArgs: func(b []byte, v []Sample) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendSample(b, &v[i])
 		}
 		return b
 	},
 	ReadArgs: func(b []byte, v []Sample) ([]Sample, error) {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		n, b, err := msgpimpl.ReadArrayLen(b, 8)
 		if err != nil {
 			return v, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return v, msgp.ErrShortBytes
 		}
 		k := len(v)
 		v = append(v, make([]Sample, n)...)
@@ -688,19 +671,16 @@ var rankPortable = mpireimpl.Portable[struct{}, Sample, float64, struct{}]{
 		return v, nil
 	},
 	AppendResults: func(b []byte, v []float64) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendFloat64(b, &v[i])
 		}
 		return b
 	},
 	ReadResults: func(b []byte, v []float64) error {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		b, err := msgpimpl.ReadArrayHeader(b, len(v))
 		if err != nil {
 			return err
-		}
-		if uint64(n) != uint64(len(v)) {
-			return msgp.ArrayError{Wanted: uint32(len(v)), Got: n}
 		}
 		for i := range v {
 			if b, err = readFloat64(b, &v[i]); err != nil {
@@ -727,27 +707,202 @@ func init() {
 	mpireimpl.ServePortable(&rankPortable)
 }
 
+// ChecksumArgs holds the arguments of one Checksum task, in the order Checksum
+// takes them.
+type ChecksumArgs struct {
+	Blocks []Block
+	Last   *Block
+}
+
+// ChecksumPool runs Checksum on a pool of workers. Create it with
+// NewChecksumPool.
+//
+// Its methods are safe for concurrent use. Close it when done with it: that
+// stops workers kept alive and runs their exit functions.
+type ChecksumPool struct {
+	pool *mpireimpl.Pool[struct{}, ChecksumArgs, uint32, struct{}]
+}
+
+// NewChecksumPool returns a pool that runs Checksum.
+//
+// opts are the pool's defaults; calls may override the ones that are not pool
+// options.
+//
+// It panics on an invalid option value.
+func NewChecksumPool(opts ...mpire.Option) *ChecksumPool {
+	p := &ChecksumPool{}
+	fn := p.fn()
+	fn.Portable = &checksumPortable
+	p.pool = mpireimpl.NewPool(fn, opts...)
+	return p
+}
+
+// fn describes Checksum to the runtime, in this process and in worker
+// processes.
+func (p *ChecksumPool) fn() mpireimpl.Func[struct{}, ChecksumArgs, uint32, struct{}] {
+	return mpireimpl.Func[struct{}, ChecksumArgs, uint32, struct{}]{
+		Name:   "Checksum",
+		Pos:    "golden/codecs/main.go:189",
+		Run:    p.run,
+		Format: p.format,
+	}
+}
+
+// run calls Checksum for each task of a chunk, writing the results to out.
+//
+// It is the pool's hot loop: a direct call per task, nothing allocated.
+func (p *ChecksumPool) run(w *mpireimpl.Worker[struct{}], args []ChecksumArgs, out []uint32) (n int, err error) {
+	defer w.Recover(&n, &err)
+	for ; n < len(args) && !w.Stopped(); n++ {
+		a := &args[n]
+		out[n] = Checksum(a.Blocks, a.Last)
+	}
+	return n, nil
+}
+
+// format formats the arguments of a Checksum task for errors and insights.
+func (p *ChecksumPool) format(a *ChecksumArgs) string {
+	return mpireimpl.FormatArgs("blocks", a.Blocks, "last", a.Last)
+}
+
+// Map calls Checksum on every element of args, on the pool's workers, and
+// returns the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
+func (p *ChecksumPool) Map(ctx context.Context, args []ChecksumArgs, opts ...mpire.CallOption) ([]uint32, error) {
+	return p.pool.Map(ctx, args, opts...)
+}
+
+// MapUnordered is Map with the results in completion order.
+func (p *ChecksumPool) MapUnordered(ctx context.Context, args []ChecksumArgs, opts ...mpire.CallOption) ([]uint32, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
+}
+
+// IMap calls Checksum on the elements of args as they come and yields the
+// results in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
+func (p *ChecksumPool) IMap(ctx context.Context, args iter.Seq[ChecksumArgs], opts ...mpire.CallOption) iter.Seq2[uint32, error] {
+	return p.pool.IMap(ctx, args, opts...)
+}
+
+// IMapUnordered is IMap with the results yielded as they complete.
+func (p *ChecksumPool) IMapUnordered(ctx context.Context, args iter.Seq[ChecksumArgs], opts ...mpire.CallOption) iter.Seq2[uint32, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
+}
+
+// Apply calls Checksum once, on one of the pool's workers, and returns its
+// result.
+//
+// A failure fails only this call.
+func (p *ChecksumPool) Apply(ctx context.Context, blocks []Block, last *Block, opts ...mpire.CallOption) (uint32, error) {
+	return p.pool.Apply(ctx, ChecksumArgs{
+		Blocks: blocks,
+		Last:   last,
+	}, opts...)
+}
+
+// ApplyAsync is Apply without waiting: read the result from the returned
+// *mpire.AsyncResult.
+func (p *ChecksumPool) ApplyAsync(ctx context.Context, blocks []Block, last *Block, opts ...mpire.CallOption) *mpire.AsyncResult[uint32] {
+	return p.pool.ApplyAsync(ctx, ChecksumArgs{
+		Blocks: blocks,
+		Last:   last,
+	}, opts...)
+}
+
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
+func (p *ChecksumPool) Insights() mpire.Insights {
+	return p.pool.Insights()
+}
+
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
+func (p *ChecksumPool) Close() error {
+	return p.pool.Close()
+}
+
+// checksumPortable is how the values of Checksum cross to and from its worker
+// processes.
+var checksumPortable = mpireimpl.Portable[struct{}, ChecksumArgs, uint32, struct{}]{
+	Task: "golden/codecs.ChecksumPool",
+	AppendArgs: func(b []byte, v []ChecksumArgs) []byte {
+		b = msgpimpl.AppendArrayHeader(b, len(v))
+		for i := range v {
+			b = appendChecksumArgs(b, &v[i])
+		}
+		return b
+	},
+	ReadArgs: func(b []byte, v []ChecksumArgs) ([]ChecksumArgs, error) {
+		n, b, err := msgpimpl.ReadArrayLen(b, 3)
+		if err != nil {
+			return v, err
+		}
+		k := len(v)
+		v = append(v, make([]ChecksumArgs, n)...)
+		for i := k; i < len(v); i++ {
+			if b, err = readChecksumArgs(b, &v[i]); err != nil {
+				return v[:i], err
+			}
+		}
+		return v, nil
+	},
+	AppendResults: func(b []byte, v []uint32) []byte {
+		b = msgpimpl.AppendArrayHeader(b, len(v))
+		for i := range v {
+			b = appendUint32(b, &v[i])
+		}
+		return b
+	},
+	ReadResults: func(b []byte, v []uint32) error {
+		b, err := msgpimpl.ReadArrayHeader(b, len(v))
+		if err != nil {
+			return err
+		}
+		for i := range v {
+			if b, err = readUint32(b, &v[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	AppendExit: func(b []byte, _ *struct{}) []byte {
+		return b
+	},
+	ReadExit: func([]byte, *struct{}) error {
+		return nil
+	},
+	Child: func(b []byte) (mpireimpl.Func[struct{}, ChecksumArgs, uint32, struct{}], error) {
+		v := &ChecksumPool{}
+		return v.fn(), nil
+	},
+}
+
+// A worker process of this binary serves the task from here, once the package
+// is initialised.
+func init() {
+	mpireimpl.ServePortable(&checksumPortable)
+}
+
 // appendInner appends the encoding of *v to b.
 func appendInner(b []byte, v *Inner) []byte {
-	b = msgp.AppendArrayHeader(b, 2)
-	b = msgp.AppendInt(b, v.Depth)
-	b = msgp.AppendString(b, v.note)
+	b = msgpimpl.AppendArrayHeader(b, 2)
+	b = msgpimpl.AppendInt(b, v.Depth)
+	b = msgpimpl.AppendString(b, v.note)
 	return b
 }
 
 // readInner decodes what appendInner encoded into *v.
 func readInner(b []byte, v *Inner) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 2); err != nil {
 		return b, err
 	}
-	if n != 2 {
-		return b, msgp.ArrayError{Wanted: 2, Got: n}
-	}
-	if v.Depth, b, err = msgp.ReadIntBytes(b); err != nil {
+	if v.Depth, b, err = msgpimpl.ReadInt(b); err != nil {
 		return b, err
 	}
-	if v.note, b, err = msgp.ReadStringBytes(b); err != nil {
+	if v.note, b, err = msgpimpl.ReadString(b); err != nil {
 		return b, err
 	}
 	return b, nil
@@ -755,97 +910,93 @@ func readInner(b []byte, v *Inner) (_ []byte, err error) {
 
 // appendBasics appends the encoding of *v to b.
 func appendBasics(b []byte, v *Basics) []byte {
-	b = msgp.AppendArrayHeader(b, 19)
-	b = msgp.AppendBool(b, v.B)
-	b = msgp.AppendInt(b, v.I)
-	b = msgp.AppendInt8(b, v.I8)
-	b = msgp.AppendInt16(b, v.I16)
-	b = msgp.AppendInt32(b, v.I32)
-	b = msgp.AppendInt64(b, v.I64)
-	b = msgp.AppendUint(b, v.U)
-	b = msgp.AppendUint8(b, v.U8)
-	b = msgp.AppendUint16(b, v.U16)
-	b = msgp.AppendUint32(b, v.U32)
-	b = msgp.AppendUint64(b, v.U64)
-	b = msgp.AppendUint64(b, uint64(v.P))
-	b = msgp.AppendFloat32(b, v.F32)
-	b = msgp.AppendFloat64(b, v.F64)
-	b = msgp.AppendComplex64(b, v.C64)
-	b = msgp.AppendComplex128(b, v.C128)
-	b = msgp.AppendString(b, v.S)
-	b = msgp.AppendUint8(b, v.By)
-	b = msgp.AppendInt32(b, v.R)
+	b = msgpimpl.AppendArrayHeader(b, 19)
+	b = msgpimpl.AppendBool(b, v.B)
+	b = msgpimpl.AppendInt(b, v.I)
+	b = msgpimpl.AppendInt8(b, v.I8)
+	b = msgpimpl.AppendInt16(b, v.I16)
+	b = msgpimpl.AppendInt32(b, v.I32)
+	b = msgpimpl.AppendInt64(b, v.I64)
+	b = msgpimpl.AppendUint(b, v.U)
+	b = msgpimpl.AppendUint8(b, v.U8)
+	b = msgpimpl.AppendUint16(b, v.U16)
+	b = msgpimpl.AppendUint32(b, v.U32)
+	b = msgpimpl.AppendUint64(b, v.U64)
+	b = msgpimpl.AppendUint64(b, uint64(v.P))
+	b = msgpimpl.AppendFloat32(b, v.F32)
+	b = msgpimpl.AppendFloat64(b, v.F64)
+	b = msgpimpl.AppendComplex64(b, v.C64)
+	b = msgpimpl.AppendComplex128(b, v.C128)
+	b = msgpimpl.AppendString(b, v.S)
+	b = msgpimpl.AppendUint8(b, v.By)
+	b = msgpimpl.AppendInt32(b, v.R)
 	return b
 }
 
 // readBasics decodes what appendBasics encoded into *v.
 func readBasics(b []byte, v *Basics) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 19); err != nil {
 		return b, err
 	}
-	if n != 19 {
-		return b, msgp.ArrayError{Wanted: 19, Got: n}
-	}
-	if v.B, b, err = msgp.ReadBoolBytes(b); err != nil {
+	if v.B, b, err = msgpimpl.ReadBool(b); err != nil {
 		return b, err
 	}
-	if v.I, b, err = msgp.ReadIntBytes(b); err != nil {
+	if v.I, b, err = msgpimpl.ReadInt(b); err != nil {
 		return b, err
 	}
-	if v.I8, b, err = msgp.ReadInt8Bytes(b); err != nil {
+	if v.I8, b, err = msgpimpl.ReadInt8(b); err != nil {
 		return b, err
 	}
-	if v.I16, b, err = msgp.ReadInt16Bytes(b); err != nil {
+	if v.I16, b, err = msgpimpl.ReadInt16(b); err != nil {
 		return b, err
 	}
-	if v.I32, b, err = msgp.ReadInt32Bytes(b); err != nil {
+	if v.I32, b, err = msgpimpl.ReadInt32(b); err != nil {
 		return b, err
 	}
-	if v.I64, b, err = msgp.ReadInt64Bytes(b); err != nil {
+	if v.I64, b, err = msgpimpl.ReadInt64(b); err != nil {
 		return b, err
 	}
-	if v.U, b, err = msgp.ReadUintBytes(b); err != nil {
+	if v.U, b, err = msgpimpl.ReadUint(b); err != nil {
 		return b, err
 	}
-	if v.U8, b, err = msgp.ReadUint8Bytes(b); err != nil {
+	if v.U8, b, err = msgpimpl.ReadUint8(b); err != nil {
 		return b, err
 	}
-	if v.U16, b, err = msgp.ReadUint16Bytes(b); err != nil {
+	if v.U16, b, err = msgpimpl.ReadUint16(b); err != nil {
 		return b, err
 	}
-	if v.U32, b, err = msgp.ReadUint32Bytes(b); err != nil {
+	if v.U32, b, err = msgpimpl.ReadUint32(b); err != nil {
 		return b, err
 	}
-	if v.U64, b, err = msgp.ReadUint64Bytes(b); err != nil {
+	if v.U64, b, err = msgpimpl.ReadUint64(b); err != nil {
 		return b, err
 	}
 	{
 		var x uint64
-		if x, b, err = msgp.ReadUint64Bytes(b); err != nil {
+		if x, b, err = msgpimpl.ReadUint64(b); err != nil {
 			return b, err
 		}
 		v.P = uintptr(x)
 	}
-	if v.F32, b, err = msgp.ReadFloat32Bytes(b); err != nil {
+	if v.F32, b, err = msgpimpl.ReadFloat32(b); err != nil {
 		return b, err
 	}
-	if v.F64, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+	if v.F64, b, err = msgpimpl.ReadFloat64(b); err != nil {
 		return b, err
 	}
-	if v.C64, b, err = msgp.ReadComplex64Bytes(b); err != nil {
+	if v.C64, b, err = msgpimpl.ReadComplex64(b); err != nil {
 		return b, err
 	}
-	if v.C128, b, err = msgp.ReadComplex128Bytes(b); err != nil {
+	if v.C128, b, err = msgpimpl.ReadComplex128(b); err != nil {
 		return b, err
 	}
-	if v.S, b, err = msgp.ReadStringBytes(b); err != nil {
+	if v.S, b, err = msgpimpl.ReadString(b); err != nil {
 		return b, err
 	}
-	if v.By, b, err = msgp.ReadUint8Bytes(b); err != nil {
+	if v.By, b, err = msgpimpl.ReadUint8(b); err != nil {
 		return b, err
 	}
-	if v.R, b, err = msgp.ReadInt32Bytes(b); err != nil {
+	if v.R, b, err = msgpimpl.ReadInt32(b); err != nil {
 		return b, err
 	}
 	return b, nil
@@ -854,7 +1005,7 @@ func readBasics(b []byte, v *Basics) (_ []byte, err error) {
 // appendPtr appends the encoding of *v to b.
 func appendPtr(b []byte, v *Ptr) []byte {
 	if *v == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
 		b = appendBasics(b, (*v))
 	}
@@ -863,10 +1014,13 @@ func appendPtr(b []byte, v *Ptr) []byte {
 
 // readPtr decodes what appendPtr encoded into *v.
 func readPtr(b []byte, v *Ptr) (_ []byte, err error) {
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		*v = nil
 	} else {
+		if len(b) < 56 {
+			return b, msgpimpl.ErrShortBytes
+		}
 		*v = new(Basics)
 		if b, err = readBasics(b, (*v)); err != nil {
 			return b, err
@@ -877,14 +1031,14 @@ func readPtr(b []byte, v *Ptr) (_ []byte, err error) {
 
 // appendCelsius appends the encoding of *v to b.
 func appendCelsius(b []byte, v *Celsius) []byte {
-	b = msgp.AppendFloat64(b, float64(*v))
+	b = msgpimpl.AppendFloat64(b, float64(*v))
 	return b
 }
 
 // readCelsius decodes what appendCelsius encoded into *v.
 func readCelsius(b []byte, v *Celsius) (_ []byte, err error) {
 	var x float64
-	if x, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+	if x, b, err = msgpimpl.ReadFloat64(b); err != nil {
 		return b, err
 	}
 	*v = Celsius(x)
@@ -893,14 +1047,14 @@ func readCelsius(b []byte, v *Celsius) (_ []byte, err error) {
 
 // appendLabel appends the encoding of *v to b.
 func appendLabel(b []byte, v *Label) []byte {
-	b = msgp.AppendString(b, string(*v))
+	b = msgpimpl.AppendString(b, string(*v))
 	return b
 }
 
 // readLabel decodes what appendLabel encoded into *v.
 func readLabel(b []byte, v *Label) (_ []byte, err error) {
 	var x string
-	if x, b, err = msgp.ReadStringBytes(b); err != nil {
+	if x, b, err = msgpimpl.ReadString(b); err != nil {
 		return b, err
 	}
 	*v = Label(x)
@@ -910,11 +1064,11 @@ func readLabel(b []byte, v *Label) (_ []byte, err error) {
 // appendIDs appends the encoding of *v to b.
 func appendIDs(b []byte, v *IDs) []byte {
 	if *v == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendArrayHeader(b, uint32(len(*v)))
+		b = msgpimpl.AppendArrayHeader(b, len(*v))
 		for i := range *v {
-			b = msgp.AppendInt64(b, (*v)[i])
+			b = msgpimpl.AppendInt64(b, (*v)[i])
 		}
 	}
 	return b
@@ -922,20 +1076,17 @@ func appendIDs(b []byte, v *IDs) []byte {
 
 // readIDs decodes what appendIDs encoded into *v.
 func readIDs(b []byte, v *IDs) (_ []byte, err error) {
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		*v = nil
 	} else {
-		var n uint32
-		if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		var n int
+		if n, b, err = msgpimpl.ReadArrayLen(b, 1); err != nil {
 			return b, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		*v = make([]int64, n)
 		for i := range *v {
-			if (*v)[i], b, err = msgp.ReadInt64Bytes(b); err != nil {
+			if (*v)[i], b, err = msgpimpl.ReadInt64(b); err != nil {
 				return b, err
 			}
 		}
@@ -946,9 +1097,9 @@ func readIDs(b []byte, v *IDs) (_ []byte, err error) {
 // appendIndex appends the encoding of *v to b.
 func appendIndex(b []byte, v *Index) []byte {
 	if *v == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendMapHeader(b, uint32(len(*v)))
+		b = msgpimpl.AppendMapHeader(b, len(*v))
 		for k, e := range *v {
 			b = appendLabel(b, &k)
 			b = appendIDs(b, &e)
@@ -959,16 +1110,13 @@ func appendIndex(b []byte, v *Index) []byte {
 
 // readIndex decodes what appendIndex encoded into *v.
 func readIndex(b []byte, v *Index) (_ []byte, err error) {
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		*v = nil
 	} else {
-		var n uint32
-		if n, b, err = msgp.ReadMapHeaderBytes(b); err != nil {
+		var n int
+		if n, b, err = msgpimpl.ReadMapLen(b, 2); err != nil {
 			return b, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		*v = make(map[Label]IDs, n)
 		for range n {
@@ -989,20 +1137,20 @@ func readIndex(b []byte, v *Index) (_ []byte, err error) {
 // appendBlob appends the encoding of *v to b.
 func appendBlob(b []byte, v *Blob) []byte {
 	if *v == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendBytes(b, *v)
+		b = msgpimpl.AppendBytes(b, *v)
 	}
 	return b
 }
 
 // readBlob decodes what appendBlob encoded into *v.
 func readBlob(b []byte, v *Blob) (_ []byte, err error) {
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		*v = nil
 	} else {
-		if *v, b, err = msgp.ReadBytesBytes(b, []byte{}); err != nil {
+		if *v, b, err = msgpimpl.ReadBytes(b); err != nil {
 			return b, err
 		}
 	}
@@ -1011,11 +1159,11 @@ func readBlob(b []byte, v *Blob) (_ []byte, err error) {
 
 // appendMatrix appends the encoding of *v to b.
 func appendMatrix(b []byte, v *Matrix) []byte {
-	b = msgp.AppendArrayHeader(b, 2)
+	b = msgpimpl.AppendArrayHeader(b, 2)
 	for i := range *v {
-		b = msgp.AppendArrayHeader(b, 3)
+		b = msgpimpl.AppendArrayHeader(b, 3)
 		for i2 := range (*v)[i] {
-			b = msgp.AppendFloat32(b, (*v)[i][i2])
+			b = msgpimpl.AppendFloat32(b, (*v)[i][i2])
 		}
 	}
 	return b
@@ -1023,26 +1171,16 @@ func appendMatrix(b []byte, v *Matrix) []byte {
 
 // readMatrix decodes what appendMatrix encoded into *v.
 func readMatrix(b []byte, v *Matrix) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 2); err != nil {
 		return b, err
 	}
-	if n != 2 {
-		return b, msgp.ArrayError{Wanted: 2, Got: n}
-	}
 	for i := range *v {
-		{
-			var n2 uint32
-			if n2, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		if b, err = msgpimpl.ReadArrayHeader(b, 3); err != nil {
+			return b, err
+		}
+		for i2 := range (*v)[i] {
+			if (*v)[i][i2], b, err = msgpimpl.ReadFloat32(b); err != nil {
 				return b, err
-			}
-			if n2 != 3 {
-				return b, msgp.ArrayError{Wanted: 3, Got: n2}
-			}
-			for i2 := range (*v)[i] {
-				if (*v)[i][i2], b, err = msgp.ReadFloat32Bytes(b); err != nil {
-					return b, err
-				}
 			}
 		}
 	}
@@ -1052,11 +1190,11 @@ func readMatrix(b []byte, v *Matrix) (_ []byte, err error) {
 // appendNames appends the encoding of *v to b.
 func appendNames(b []byte, v *Names) []byte {
 	if *v == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendArrayHeader(b, uint32(len(*v)))
+		b = msgpimpl.AppendArrayHeader(b, len(*v))
 		for i := range *v {
-			b = msgp.AppendString(b, (*v)[i])
+			b = msgpimpl.AppendString(b, (*v)[i])
 		}
 	}
 	return b
@@ -1064,20 +1202,17 @@ func appendNames(b []byte, v *Names) []byte {
 
 // readNames decodes what appendNames encoded into *v.
 func readNames(b []byte, v *Names) (_ []byte, err error) {
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		*v = nil
 	} else {
-		var n uint32
-		if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		var n int
+		if n, b, err = msgpimpl.ReadArrayLen(b, 1); err != nil {
 			return b, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		*v = make([]string, n)
 		for i := range *v {
-			if (*v)[i], b, err = msgp.ReadStringBytes(b); err != nil {
+			if (*v)[i], b, err = msgpimpl.ReadString(b); err != nil {
 				return b, err
 			}
 		}
@@ -1088,9 +1223,9 @@ func readNames(b []byte, v *Names) (_ []byte, err error) {
 // appendTemps appends the encoding of *v to b.
 func appendTemps(b []byte, v *Temps) []byte {
 	if *v == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendArrayHeader(b, uint32(len(*v)))
+		b = msgpimpl.AppendArrayHeader(b, len(*v))
 		for i := range *v {
 			b = appendCelsius(b, &(*v)[i])
 		}
@@ -1100,16 +1235,13 @@ func appendTemps(b []byte, v *Temps) []byte {
 
 // readTemps decodes what appendTemps encoded into *v.
 func readTemps(b []byte, v *Temps) (_ []byte, err error) {
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		*v = nil
 	} else {
-		var n uint32
-		if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		var n int
+		if n, b, err = msgpimpl.ReadArrayLen(b, 5); err != nil {
 			return b, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		*v = make([]Celsius, n)
 		for i := range *v {
@@ -1125,22 +1257,22 @@ func readTemps(b []byte, v *Temps) (_ []byte, err error) {
 func appendTime(b []byte, v *time.Time) []byte {
 	x, err := v.MarshalBinary()
 	if err != nil {
-		return msgp.AppendString(b, err.Error())
+		return msgpimpl.AppendString(b, err.Error())
 	}
-	return msgp.AppendBytes(b, x)
+	return msgpimpl.AppendBytes(b, x)
 }
 
 // readTime decodes what appendTime encoded into *v.
 func readTime(b []byte, v *time.Time) (_ []byte, err error) {
-	if msgp.NextType(b) == msgp.StrType {
+	if msgpimpl.IsString(b) {
 		var x string
-		if x, b, err = msgp.ReadStringBytes(b); err != nil {
+		if x, b, err = msgpimpl.ReadString(b); err != nil {
 			return b, err
 		}
 		return b, errors.New(x)
 	}
 	var x []byte
-	if x, b, err = msgp.ReadBytesBytes(b, nil); err != nil {
+	if x, b, err = msgpimpl.ReadBytes(b); err != nil {
 		return b, err
 	}
 	return b, v.UnmarshalBinary(x)
@@ -1148,14 +1280,14 @@ func readTime(b []byte, v *time.Time) (_ []byte, err error) {
 
 // appendDuration appends the encoding of *v to b.
 func appendDuration(b []byte, v *time.Duration) []byte {
-	b = msgp.AppendInt64(b, int64(*v))
+	b = msgpimpl.AppendInt64(b, int64(*v))
 	return b
 }
 
 // readDuration decodes what appendDuration encoded into *v.
 func readDuration(b []byte, v *time.Duration) (_ []byte, err error) {
 	var x int64
-	if x, b, err = msgp.ReadInt64Bytes(b); err != nil {
+	if x, b, err = msgpimpl.ReadInt64(b); err != nil {
 		return b, err
 	}
 	*v = time.Duration(x)
@@ -1164,12 +1296,12 @@ func readDuration(b []byte, v *time.Duration) (_ []byte, err error) {
 
 // appendPair appends the encoding of *v to b.
 func appendPair(b []byte, v *Pair[Label, []Celsius]) []byte {
-	b = msgp.AppendArrayHeader(b, 2)
+	b = msgpimpl.AppendArrayHeader(b, 2)
 	b = appendLabel(b, &v.Key)
 	if v.Value == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendArrayHeader(b, uint32(len(v.Value)))
+		b = msgpimpl.AppendArrayHeader(b, len(v.Value))
 		for i2 := range v.Value {
 			b = appendCelsius(b, &v.Value[i2])
 		}
@@ -1179,26 +1311,19 @@ func appendPair(b []byte, v *Pair[Label, []Celsius]) []byte {
 
 // readPair decodes what appendPair encoded into *v.
 func readPair(b []byte, v *Pair[Label, []Celsius]) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 2); err != nil {
 		return b, err
-	}
-	if n != 2 {
-		return b, msgp.ArrayError{Wanted: 2, Got: n}
 	}
 	if b, err = readLabel(b, &v.Key); err != nil {
 		return b, err
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.Value = nil
 	} else {
-		var n2 uint32
-		if n2, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		var n2 int
+		if n2, b, err = msgpimpl.ReadArrayLen(b, 5); err != nil {
 			return b, err
-		}
-		if uint64(n2) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		v.Value = make([]Celsius, n2)
 		for i2 := range v.Value {
@@ -1226,22 +1351,22 @@ func readPoint(b []byte, v *Point) (_ []byte, err error) {
 
 // appendEverything appends the encoding of *v to b.
 func appendEverything(b []byte, v *Everything) []byte {
-	b = msgp.AppendArrayHeader(b, 24)
+	b = msgpimpl.AppendArrayHeader(b, 24)
 	b = appendInner(b, &v.Inner)
 	b = appendBasics(b, &v.basics)
 	if v.Ptr == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
 		b = appendBasics(b, v.Ptr)
 	}
 	if v.PtrPtr == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendArrayHeader(b, 1)
+		b = msgpimpl.AppendArrayHeader(b, 1)
 		if *v.PtrPtr == nil {
-			b = msgp.AppendNil(b)
+			b = msgpimpl.AppendNil(b)
 		} else {
-			b = msgp.AppendInt(b, *(*v.PtrPtr))
+			b = msgpimpl.AppendInt(b, *(*v.PtrPtr))
 		}
 	}
 	b = appendPtr(b, &v.NamedPtr)
@@ -1251,32 +1376,32 @@ func appendEverything(b []byte, v *Everything) []byte {
 	b = appendIndex(b, &v.Index)
 	b = appendBlob(b, &v.Blob)
 	if v.Bytes == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendBytes(b, v.Bytes)
+		b = msgpimpl.AppendBytes(b, v.Bytes)
 	}
 	b = appendMatrix(b, &v.Matrix)
 	b = appendNames(b, &v.Names)
 	b = appendTemps(b, &v.Temps)
 	if v.Nested == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendMapHeader(b, uint32(len(v.Nested)))
+		b = msgpimpl.AppendMapHeader(b, len(v.Nested))
 		for k2, e2 := range v.Nested {
-			b = msgp.AppendString(b, k2)
+			b = msgpimpl.AppendString(b, k2)
 			if e2 == nil {
-				b = msgp.AppendNil(b)
+				b = msgpimpl.AppendNil(b)
 			} else {
-				b = msgp.AppendArrayHeader(b, uint32(len(e2)))
+				b = msgpimpl.AppendArrayHeader(b, len(e2))
 				for i3 := range e2 {
 					if e2[i3] == nil {
-						b = msgp.AppendNil(b)
+						b = msgpimpl.AppendNil(b)
 					} else {
-						b = msgp.AppendMapHeader(b, uint32(len(e2[i3])))
+						b = msgpimpl.AppendMapHeader(b, len(e2[i3]))
 						for k4, e4 := range e2[i3] {
-							b = msgp.AppendInt(b, k4)
+							b = msgpimpl.AppendInt(b, k4)
 							if e4 == nil {
-								b = msgp.AppendNil(b)
+								b = msgpimpl.AppendNil(b)
 							} else {
 								b = appendInner(b, e4)
 							}
@@ -1286,59 +1411,55 @@ func appendEverything(b []byte, v *Everything) []byte {
 			}
 		}
 	}
-	b = msgp.AppendArrayHeader(b, 2)
+	b = msgpimpl.AppendArrayHeader(b, 2)
 	if v.Anon.A == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendArrayHeader(b, uint32(len(v.Anon.A)))
+		b = msgpimpl.AppendArrayHeader(b, len(v.Anon.A))
 		for i3 := range v.Anon.A {
-			b = msgp.AppendArrayHeader(b, 2)
-			b = msgp.AppendInt8(b, v.Anon.A[i3].X)
-			b = msgp.AppendInt8(b, v.Anon.A[i3].Y)
+			b = msgpimpl.AppendArrayHeader(b, 2)
+			b = msgpimpl.AppendInt8(b, v.Anon.A[i3].X)
+			b = msgpimpl.AppendInt8(b, v.Anon.A[i3].Y)
 		}
 	}
 	if v.Anon.b == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendMapHeader(b, uint32(len(v.Anon.b)))
+		b = msgpimpl.AppendMapHeader(b, len(v.Anon.b))
 		for k3, e3 := range v.Anon.b {
-			b = msgp.AppendBool(b, k3)
-			b = msgp.AppendString(b, e3)
+			b = msgpimpl.AppendBool(b, k3)
+			b = msgpimpl.AppendString(b, e3)
 		}
 	}
-	b = msgp.AppendArrayHeader(b, 3)
+	b = msgpimpl.AppendArrayHeader(b, 3)
 	for i2 := range v.Array {
 		b = appendLabel(b, &v.Array[i2])
 	}
 	if v.Err == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendString(b, v.Err.Error())
+		b = msgpimpl.AppendString(b, v.Err.Error())
 	}
 	b = appendTime(b, &v.When)
 	b = appendDuration(b, &v.Took)
 	b = appendPair(b, &v.Pair)
 	b = appendPoint(b, &v.Point)
 	if v.Points == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendArrayHeader(b, uint32(len(v.Points)))
+		b = msgpimpl.AppendArrayHeader(b, len(v.Points))
 		for i2 := range v.Points {
 			b = appendPoint(b, &v.Points[i2])
 		}
 	}
-	b = msgp.AppendArrayHeader(b, 0)
+	b = msgpimpl.AppendArrayHeader(b, 0)
 	return b
 }
 
 // readEverything decodes what appendEverything encoded into *v.
 func readEverything(b []byte, v *Everything) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 24); err != nil {
 		return b, err
-	}
-	if n != 24 {
-		return b, msgp.ArrayError{Wanted: 24, Got: n}
 	}
 	if b, err = readInner(b, &v.Inner); err != nil {
 		return b, err
@@ -1346,33 +1467,32 @@ func readEverything(b []byte, v *Everything) (_ []byte, err error) {
 	if b, err = readBasics(b, &v.basics); err != nil {
 		return b, err
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.Ptr = nil
 	} else {
+		if len(b) < 56 {
+			return b, msgpimpl.ErrShortBytes
+		}
 		v.Ptr = new(Basics)
 		if b, err = readBasics(b, v.Ptr); err != nil {
 			return b, err
 		}
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.PtrPtr = nil
 	} else {
-		var n2 uint32
-		if n2, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		if b, err = msgpimpl.ReadArrayHeader(b, 1); err != nil {
 			return b, err
 		}
-		if n2 != 1 {
-			return b, msgp.ArrayError{Wanted: 1, Got: n2}
-		}
 		v.PtrPtr = new(*int)
-		if msgp.IsNil(b) {
+		if msgpimpl.IsNil(b) {
 			b = b[1:]
 			*v.PtrPtr = nil
 		} else {
 			*v.PtrPtr = new(int)
-			if *(*v.PtrPtr), b, err = msgp.ReadIntBytes(b); err != nil {
+			if *(*v.PtrPtr), b, err = msgpimpl.ReadInt(b); err != nil {
 				return b, err
 			}
 		}
@@ -1395,11 +1515,11 @@ func readEverything(b []byte, v *Everything) (_ []byte, err error) {
 	if b, err = readBlob(b, &v.Blob); err != nil {
 		return b, err
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.Bytes = nil
 	} else {
-		if v.Bytes, b, err = msgp.ReadBytesBytes(b, []byte{}); err != nil {
+		if v.Bytes, b, err = msgpimpl.ReadBytes(b); err != nil {
 			return b, err
 		}
 	}
@@ -1412,59 +1532,53 @@ func readEverything(b []byte, v *Everything) (_ []byte, err error) {
 	if b, err = readTemps(b, &v.Temps); err != nil {
 		return b, err
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.Nested = nil
 	} else {
-		var n2 uint32
-		if n2, b, err = msgp.ReadMapHeaderBytes(b); err != nil {
+		var n2 int
+		if n2, b, err = msgpimpl.ReadMapLen(b, 2); err != nil {
 			return b, err
-		}
-		if uint64(n2) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		v.Nested = make(map[string][]map[int]*Inner, n2)
 		for range n2 {
 			var k2 string
 			var e2 []map[int]*Inner
-			if k2, b, err = msgp.ReadStringBytes(b); err != nil {
+			if k2, b, err = msgpimpl.ReadString(b); err != nil {
 				return b, err
 			}
-			if msgp.IsNil(b) {
+			if msgpimpl.IsNil(b) {
 				b = b[1:]
 				e2 = nil
 			} else {
-				var n3 uint32
-				if n3, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+				var n3 int
+				if n3, b, err = msgpimpl.ReadArrayLen(b, 1); err != nil {
 					return b, err
-				}
-				if uint64(n3) > uint64(len(b)) {
-					return b, msgp.ErrShortBytes
 				}
 				e2 = make([]map[int]*Inner, n3)
 				for i3 := range e2 {
-					if msgp.IsNil(b) {
+					if msgpimpl.IsNil(b) {
 						b = b[1:]
 						e2[i3] = nil
 					} else {
-						var n4 uint32
-						if n4, b, err = msgp.ReadMapHeaderBytes(b); err != nil {
+						var n4 int
+						if n4, b, err = msgpimpl.ReadMapLen(b, 2); err != nil {
 							return b, err
-						}
-						if uint64(n4) > uint64(len(b)) {
-							return b, msgp.ErrShortBytes
 						}
 						e2[i3] = make(map[int]*Inner, n4)
 						for range n4 {
 							var k4 int
 							var e4 *Inner
-							if k4, b, err = msgp.ReadIntBytes(b); err != nil {
+							if k4, b, err = msgpimpl.ReadInt(b); err != nil {
 								return b, err
 							}
-							if msgp.IsNil(b) {
+							if msgpimpl.IsNil(b) {
 								b = b[1:]
 								e4 = nil
 							} else {
+								if len(b) < 3 {
+									return b, msgpimpl.ErrShortBytes
+								}
 								e4 = new(Inner)
 								if b, err = readInner(b, e4); err != nil {
 									return b, err
@@ -1478,92 +1592,68 @@ func readEverything(b []byte, v *Everything) (_ []byte, err error) {
 			v.Nested[k2] = e2
 		}
 	}
-	{
-		var n2 uint32
-		if n2, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
-			return b, err
-		}
-		if n2 != 2 {
-			return b, msgp.ArrayError{Wanted: 2, Got: n2}
-		}
-		if msgp.IsNil(b) {
-			b = b[1:]
-			v.Anon.A = nil
-		} else {
-			var n3 uint32
-			if n3, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
-				return b, err
-			}
-			if uint64(n3) > uint64(len(b)) {
-				return b, msgp.ErrShortBytes
-			}
-			v.Anon.A = make([]struct {
-				X int8
-				Y int8
-			}, n3)
-			for i3 := range v.Anon.A {
-				{
-					var n4 uint32
-					if n4, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
-						return b, err
-					}
-					if n4 != 2 {
-						return b, msgp.ArrayError{Wanted: 2, Got: n4}
-					}
-					if v.Anon.A[i3].X, b, err = msgp.ReadInt8Bytes(b); err != nil {
-						return b, err
-					}
-					if v.Anon.A[i3].Y, b, err = msgp.ReadInt8Bytes(b); err != nil {
-						return b, err
-					}
-				}
-			}
-		}
-		if msgp.IsNil(b) {
-			b = b[1:]
-			v.Anon.b = nil
-		} else {
-			var n3 uint32
-			if n3, b, err = msgp.ReadMapHeaderBytes(b); err != nil {
-				return b, err
-			}
-			if uint64(n3) > uint64(len(b)) {
-				return b, msgp.ErrShortBytes
-			}
-			v.Anon.b = make(map[bool]string, n3)
-			for range n3 {
-				var k3 bool
-				var e3 string
-				if k3, b, err = msgp.ReadBoolBytes(b); err != nil {
-					return b, err
-				}
-				if e3, b, err = msgp.ReadStringBytes(b); err != nil {
-					return b, err
-				}
-				v.Anon.b[k3] = e3
-			}
-		}
+	if b, err = msgpimpl.ReadArrayHeader(b, 2); err != nil {
+		return b, err
 	}
-	{
-		var n2 uint32
-		if n2, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if msgpimpl.IsNil(b) {
+		b = b[1:]
+		v.Anon.A = nil
+	} else {
+		var n3 int
+		if n3, b, err = msgpimpl.ReadArrayLen(b, 3); err != nil {
 			return b, err
 		}
-		if n2 != 3 {
-			return b, msgp.ArrayError{Wanted: 3, Got: n2}
-		}
-		for i2 := range v.Array {
-			if b, err = readLabel(b, &v.Array[i2]); err != nil {
+		v.Anon.A = make([]struct {
+			X int8
+			Y int8
+		}, n3)
+		for i3 := range v.Anon.A {
+			if b, err = msgpimpl.ReadArrayHeader(b, 2); err != nil {
+				return b, err
+			}
+			if v.Anon.A[i3].X, b, err = msgpimpl.ReadInt8(b); err != nil {
+				return b, err
+			}
+			if v.Anon.A[i3].Y, b, err = msgpimpl.ReadInt8(b); err != nil {
 				return b, err
 			}
 		}
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
+		b = b[1:]
+		v.Anon.b = nil
+	} else {
+		var n3 int
+		if n3, b, err = msgpimpl.ReadMapLen(b, 2); err != nil {
+			return b, err
+		}
+		v.Anon.b = make(map[bool]string, n3)
+		for range n3 {
+			var k3 bool
+			var e3 string
+			if k3, b, err = msgpimpl.ReadBool(b); err != nil {
+				return b, err
+			}
+			if e3, b, err = msgpimpl.ReadString(b); err != nil {
+				return b, err
+			}
+			v.Anon.b[k3] = e3
+		}
+	}
+	if b, err = msgpimpl.ReadArrayHeader(b, 3); err != nil {
+		return b, err
+	}
+	for i2 := range v.Array {
+		if b, err = readLabel(b, &v.Array[i2]); err != nil {
+			return b, err
+		}
+	}
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.Err = nil
 	} else {
 		var x string
-		if x, b, err = msgp.ReadStringBytes(b); err != nil {
+		if x, b, err = msgpimpl.ReadString(b); err != nil {
 			return b, err
 		}
 		v.Err = errors.New(x)
@@ -1580,16 +1670,13 @@ func readEverything(b []byte, v *Everything) (_ []byte, err error) {
 	if b, err = readPoint(b, &v.Point); err != nil {
 		return b, err
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.Points = nil
 	} else {
-		var n2 uint32
-		if n2, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		var n2 int
+		if n2, b, err = msgpimpl.ReadArrayLen(b, 1); err != nil {
 			return b, err
-		}
-		if uint64(n2) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		v.Points = make([]Point, n2)
 		for i2 := range v.Points {
@@ -1598,14 +1685,8 @@ func readEverything(b []byte, v *Everything) (_ []byte, err error) {
 			}
 		}
 	}
-	{
-		var n2 uint32
-		if n2, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
-			return b, err
-		}
-		if n2 != 0 {
-			return b, msgp.ArrayError{Wanted: 0, Got: n2}
-		}
+	if b, err = msgpimpl.ReadArrayHeader(b, 0); err != nil {
+		return b, err
 	}
 	return b, nil
 }
@@ -1614,22 +1695,22 @@ func readEverything(b []byte, v *Everything) (_ []byte, err error) {
 func appendVersion(b []byte, v *Version) []byte {
 	x, err := v.MarshalBinary()
 	if err != nil {
-		return msgp.AppendString(b, err.Error())
+		return msgpimpl.AppendString(b, err.Error())
 	}
-	return msgp.AppendBytes(b, x)
+	return msgpimpl.AppendBytes(b, x)
 }
 
 // readVersion decodes what appendVersion encoded into *v.
 func readVersion(b []byte, v *Version) (_ []byte, err error) {
-	if msgp.NextType(b) == msgp.StrType {
+	if msgpimpl.IsString(b) {
 		var x string
-		if x, b, err = msgp.ReadStringBytes(b); err != nil {
+		if x, b, err = msgpimpl.ReadString(b); err != nil {
 			return b, err
 		}
 		return b, errors.New(x)
 	}
 	var x []byte
-	if x, b, err = msgp.ReadBytesBytes(b, nil); err != nil {
+	if x, b, err = msgpimpl.ReadBytes(b); err != nil {
 		return b, err
 	}
 	return b, v.UnmarshalBinary(x)
@@ -1637,29 +1718,25 @@ func readVersion(b []byte, v *Version) (_ []byte, err error) {
 
 // appendSample appends the encoding of *v to b.
 func appendSample(b []byte, v *Sample) []byte {
-	b = msgp.AppendArrayHeader(b, 3)
-	b = msgp.AppendInt64(b, v.ID)
-	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendFloat64(b, v.Score)
+	b = msgpimpl.AppendArrayHeader(b, 3)
+	b = msgpimpl.AppendInt64(b, v.ID)
+	b = msgpimpl.AppendString(b, v.Name)
+	b = msgpimpl.AppendFloat64(b, v.Score)
 	return b
 }
 
 // readSample decodes what appendSample encoded into *v.
 func readSample(b []byte, v *Sample) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 3); err != nil {
 		return b, err
 	}
-	if n != 3 {
-		return b, msgp.ArrayError{Wanted: 3, Got: n}
-	}
-	if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
+	if v.ID, b, err = msgpimpl.ReadInt64(b); err != nil {
 		return b, err
 	}
-	if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
+	if v.Name, b, err = msgpimpl.ReadString(b); err != nil {
 		return b, err
 	}
-	if v.Score, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+	if v.Score, b, err = msgpimpl.ReadFloat64(b); err != nil {
 		return b, err
 	}
 	return b, nil
@@ -1667,44 +1744,82 @@ func readSample(b []byte, v *Sample) (_ []byte, err error) {
 
 // appendFloat64 appends the encoding of *v to b.
 func appendFloat64(b []byte, v *float64) []byte {
-	b = msgp.AppendFloat64(b, float64(*v))
+	b = msgpimpl.AppendFloat64(b, float64(*v))
 	return b
 }
 
 // readFloat64 decodes what appendFloat64 encoded into *v.
 func readFloat64(b []byte, v *float64) (_ []byte, err error) {
 	var x float64
-	if x, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+	if x, b, err = msgpimpl.ReadFloat64(b); err != nil {
 		return b, err
 	}
 	*v = float64(x)
 	return b, nil
 }
 
+// appendBlock appends the encoding of *v to b.
+func appendBlock(b []byte, v *Block) []byte {
+	b = msgpimpl.AppendArrayHeader(b, 4096)
+	for i := range *v {
+		b = msgpimpl.AppendUint8(b, (*v)[i])
+	}
+	return b
+}
+
+// readBlock decodes what appendBlock encoded into *v.
+func readBlock(b []byte, v *Block) (_ []byte, err error) {
+	if b, err = msgpimpl.ReadArrayHeader(b, 4096); err != nil {
+		return b, err
+	}
+	for i := range *v {
+		if (*v)[i], b, err = msgpimpl.ReadUint8(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// appendUint32 appends the encoding of *v to b.
+func appendUint32(b []byte, v *uint32) []byte {
+	b = msgpimpl.AppendUint32(b, uint32(*v))
+	return b
+}
+
+// readUint32 decodes what appendUint32 encoded into *v.
+func readUint32(b []byte, v *uint32) (_ []byte, err error) {
+	var x uint32
+	if x, b, err = msgpimpl.ReadUint32(b); err != nil {
+		return b, err
+	}
+	*v = uint32(x)
+	return b, nil
+}
+
 // appendSumArgs appends the encoding of *v to b.
 func appendSumArgs(b []byte, v *SumArgs) []byte {
-	b = msgp.AppendArrayHeader(b, 3)
+	b = msgpimpl.AppendArrayHeader(b, 3)
 	if v.Xs == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendArrayHeader(b, uint32(len(v.Xs)))
+		b = msgpimpl.AppendArrayHeader(b, len(v.Xs))
 		for i2 := range v.Xs {
 			b = appendCelsius(b, &v.Xs[i2])
 		}
 	}
 	if v.By == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendMapHeader(b, uint32(len(v.By)))
+		b = msgpimpl.AppendMapHeader(b, len(v.By))
 		for k2, e2 := range v.By {
 			b = appendLabel(b, &k2)
-			b = msgp.AppendInt(b, e2)
+			b = msgpimpl.AppendInt(b, e2)
 		}
 	}
 	if v.P == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendArrayHeader(b, 1)
+		b = msgpimpl.AppendArrayHeader(b, 1)
 		b = appendPoint(b, v.P)
 	}
 	return b
@@ -1712,23 +1827,16 @@ func appendSumArgs(b []byte, v *SumArgs) []byte {
 
 // readSumArgs decodes what appendSumArgs encoded into *v.
 func readSumArgs(b []byte, v *SumArgs) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 3); err != nil {
 		return b, err
 	}
-	if n != 3 {
-		return b, msgp.ArrayError{Wanted: 3, Got: n}
-	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.Xs = nil
 	} else {
-		var n2 uint32
-		if n2, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		var n2 int
+		if n2, b, err = msgpimpl.ReadArrayLen(b, 5); err != nil {
 			return b, err
-		}
-		if uint64(n2) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		v.Xs = make([]Celsius, n2)
 		for i2 := range v.Xs {
@@ -1737,16 +1845,13 @@ func readSumArgs(b []byte, v *SumArgs) (_ []byte, err error) {
 			}
 		}
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.By = nil
 	} else {
-		var n2 uint32
-		if n2, b, err = msgp.ReadMapHeaderBytes(b); err != nil {
+		var n2 int
+		if n2, b, err = msgpimpl.ReadMapLen(b, 2); err != nil {
 			return b, err
-		}
-		if uint64(n2) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		v.By = make(map[Label]int, n2)
 		for range n2 {
@@ -1755,25 +1860,75 @@ func readSumArgs(b []byte, v *SumArgs) (_ []byte, err error) {
 			if b, err = readLabel(b, &k2); err != nil {
 				return b, err
 			}
-			if e2, b, err = msgp.ReadIntBytes(b); err != nil {
+			if e2, b, err = msgpimpl.ReadInt(b); err != nil {
 				return b, err
 			}
 			v.By[k2] = e2
 		}
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.P = nil
 	} else {
-		var n2 uint32
-		if n2, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		if b, err = msgpimpl.ReadArrayHeader(b, 1); err != nil {
 			return b, err
-		}
-		if n2 != 1 {
-			return b, msgp.ArrayError{Wanted: 1, Got: n2}
 		}
 		v.P = new(Point)
 		if b, err = readPoint(b, v.P); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// appendChecksumArgs appends the encoding of *v to b.
+func appendChecksumArgs(b []byte, v *ChecksumArgs) []byte {
+	b = msgpimpl.AppendArrayHeader(b, 2)
+	if v.Blocks == nil {
+		b = msgpimpl.AppendNil(b)
+	} else {
+		b = msgpimpl.AppendArrayHeader(b, len(v.Blocks))
+		for i2 := range v.Blocks {
+			b = appendBlock(b, &v.Blocks[i2])
+		}
+	}
+	if v.Last == nil {
+		b = msgpimpl.AppendNil(b)
+	} else {
+		b = appendBlock(b, v.Last)
+	}
+	return b
+}
+
+// readChecksumArgs decodes what appendChecksumArgs encoded into *v.
+func readChecksumArgs(b []byte, v *ChecksumArgs) (_ []byte, err error) {
+	if b, err = msgpimpl.ReadArrayHeader(b, 2); err != nil {
+		return b, err
+	}
+	if msgpimpl.IsNil(b) {
+		b = b[1:]
+		v.Blocks = nil
+	} else {
+		var n2 int
+		if n2, b, err = msgpimpl.ReadArrayLen(b, 4099); err != nil {
+			return b, err
+		}
+		v.Blocks = make([]Block, n2)
+		for i2 := range v.Blocks {
+			if b, err = readBlock(b, &v.Blocks[i2]); err != nil {
+				return b, err
+			}
+		}
+	}
+	if msgpimpl.IsNil(b) {
+		b = b[1:]
+		v.Last = nil
+	} else {
+		if len(b) < 4099 {
+			return b, msgpimpl.ErrShortBytes
+		}
+		v.Last = new(Block)
+		if b, err = readBlock(b, v.Last); err != nil {
 			return b, err
 		}
 	}

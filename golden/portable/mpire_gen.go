@@ -10,7 +10,7 @@ import (
 
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	"github.com/tinylib/msgp/msgp"
+	"github.com/mpire-go/mpire/runtime/mpireimpl/msgpimpl"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
@@ -179,19 +179,16 @@ func (p *PricePool) Close() error {
 var pricePortable = mpireimpl.Portable[Tally, PriceArgs, Line, Summary]{
 	Task: "golden/portable.PricePool",
 	AppendArgs: func(b []byte, v []PriceArgs) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendPriceArgs(b, &v[i])
 		}
 		return b
 	},
 	ReadArgs: func(b []byte, v []PriceArgs) ([]PriceArgs, error) {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		n, b, err := msgpimpl.ReadArrayLen(b, 10)
 		if err != nil {
 			return v, err
-		}
-		if uint64(n) > uint64(len(b)) {
-			return v, msgp.ErrShortBytes
 		}
 		k := len(v)
 		v = append(v, make([]PriceArgs, n)...)
@@ -203,19 +200,16 @@ var pricePortable = mpireimpl.Portable[Tally, PriceArgs, Line, Summary]{
 		return v, nil
 	},
 	AppendResults: func(b []byte, v []Line) []byte {
-		b = msgp.AppendArrayHeader(b, uint32(len(v)))
+		b = msgpimpl.AppendArrayHeader(b, len(v))
 		for i := range v {
 			b = appendLine(b, &v[i])
 		}
 		return b
 	},
 	ReadResults: func(b []byte, v []Line) error {
-		n, b, err := msgp.ReadArrayHeaderBytes(b)
+		b, err := msgpimpl.ReadArrayHeader(b, len(v))
 		if err != nil {
 			return err
-		}
-		if uint64(n) != uint64(len(v)) {
-			return msgp.ArrayError{Wanted: uint32(len(v)), Got: n}
 		}
 		for i := range v {
 			if b, err = readLine(b, &v[i]); err != nil {
@@ -248,22 +242,22 @@ func init() {
 func appendTime(b []byte, v *time.Time) []byte {
 	x, err := v.MarshalBinary()
 	if err != nil {
-		return msgp.AppendString(b, err.Error())
+		return msgpimpl.AppendString(b, err.Error())
 	}
-	return msgp.AppendBytes(b, x)
+	return msgpimpl.AppendBytes(b, x)
 }
 
 // readTime decodes what appendTime encoded into *v.
 func readTime(b []byte, v *time.Time) (_ []byte, err error) {
-	if msgp.NextType(b) == msgp.StrType {
+	if msgpimpl.IsString(b) {
 		var x string
-		if x, b, err = msgp.ReadStringBytes(b); err != nil {
+		if x, b, err = msgpimpl.ReadString(b); err != nil {
 			return b, err
 		}
 		return b, errors.New(x)
 	}
 	var x []byte
-	if x, b, err = msgp.ReadBytesBytes(b, nil); err != nil {
+	if x, b, err = msgpimpl.ReadBytes(b); err != nil {
 		return b, err
 	}
 	return b, v.UnmarshalBinary(x)
@@ -271,14 +265,14 @@ func readTime(b []byte, v *time.Time) (_ []byte, err error) {
 
 // appendPercent appends the encoding of *v to b.
 func appendPercent(b []byte, v *Percent) []byte {
-	b = msgp.AppendFloat64(b, float64(*v))
+	b = msgpimpl.AppendFloat64(b, float64(*v))
 	return b
 }
 
 // readPercent decodes what appendPercent encoded into *v.
 func readPercent(b []byte, v *Percent) (_ []byte, err error) {
 	var x float64
-	if x, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+	if x, b, err = msgpimpl.ReadFloat64(b); err != nil {
 		return b, err
 	}
 	*v = Percent(x)
@@ -287,36 +281,36 @@ func readPercent(b []byte, v *Percent) (_ []byte, err error) {
 
 // appendOrder appends the encoding of *v to b.
 func appendOrder(b []byte, v *Order) []byte {
-	b = msgp.AppendArrayHeader(b, 6)
-	b = msgp.AppendString(b, v.Item)
-	b = msgp.AppendUint16(b, v.Quantity)
+	b = msgpimpl.AppendArrayHeader(b, 6)
+	b = msgpimpl.AppendString(b, v.Item)
+	b = msgpimpl.AppendUint16(b, v.Quantity)
 	if v.notes == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendArrayHeader(b, uint32(len(v.notes)))
+		b = msgpimpl.AppendArrayHeader(b, len(v.notes))
 		for i2 := range v.notes {
-			b = msgp.AppendString(b, v.notes[i2])
+			b = msgpimpl.AppendString(b, v.notes[i2])
 		}
 	}
 	b = appendTime(b, &v.When)
 	if v.Tags == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendMapHeader(b, uint32(len(v.Tags)))
+		b = msgpimpl.AppendMapHeader(b, len(v.Tags))
 		for k2, e2 := range v.Tags {
-			b = msgp.AppendString(b, k2)
+			b = msgpimpl.AppendString(b, k2)
 			if e2 == nil {
-				b = msgp.AppendNil(b)
+				b = msgpimpl.AppendNil(b)
 			} else {
-				b = msgp.AppendArrayHeader(b, uint32(len(e2)))
+				b = msgpimpl.AppendArrayHeader(b, len(e2))
 				for i3 := range e2 {
-					b = msgp.AppendInt(b, e2[i3])
+					b = msgpimpl.AppendInt(b, e2[i3])
 				}
 			}
 		}
 	}
 	if v.Discount == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
 		b = appendPercent(b, v.Discount)
 	}
@@ -325,33 +319,26 @@ func appendOrder(b []byte, v *Order) []byte {
 
 // readOrder decodes what appendOrder encoded into *v.
 func readOrder(b []byte, v *Order) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 6); err != nil {
 		return b, err
 	}
-	if n != 6 {
-		return b, msgp.ArrayError{Wanted: 6, Got: n}
-	}
-	if v.Item, b, err = msgp.ReadStringBytes(b); err != nil {
+	if v.Item, b, err = msgpimpl.ReadString(b); err != nil {
 		return b, err
 	}
-	if v.Quantity, b, err = msgp.ReadUint16Bytes(b); err != nil {
+	if v.Quantity, b, err = msgpimpl.ReadUint16(b); err != nil {
 		return b, err
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.notes = nil
 	} else {
-		var n2 uint32
-		if n2, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		var n2 int
+		if n2, b, err = msgpimpl.ReadArrayLen(b, 1); err != nil {
 			return b, err
-		}
-		if uint64(n2) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		v.notes = make([]string, n2)
 		for i2 := range v.notes {
-			if v.notes[i2], b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.notes[i2], b, err = msgpimpl.ReadString(b); err != nil {
 				return b, err
 			}
 		}
@@ -359,38 +346,32 @@ func readOrder(b []byte, v *Order) (_ []byte, err error) {
 	if b, err = readTime(b, &v.When); err != nil {
 		return b, err
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.Tags = nil
 	} else {
-		var n2 uint32
-		if n2, b, err = msgp.ReadMapHeaderBytes(b); err != nil {
+		var n2 int
+		if n2, b, err = msgpimpl.ReadMapLen(b, 2); err != nil {
 			return b, err
-		}
-		if uint64(n2) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		v.Tags = make(map[string][]int, n2)
 		for range n2 {
 			var k2 string
 			var e2 []int
-			if k2, b, err = msgp.ReadStringBytes(b); err != nil {
+			if k2, b, err = msgpimpl.ReadString(b); err != nil {
 				return b, err
 			}
-			if msgp.IsNil(b) {
+			if msgpimpl.IsNil(b) {
 				b = b[1:]
 				e2 = nil
 			} else {
-				var n3 uint32
-				if n3, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+				var n3 int
+				if n3, b, err = msgpimpl.ReadArrayLen(b, 1); err != nil {
 					return b, err
-				}
-				if uint64(n3) > uint64(len(b)) {
-					return b, msgp.ErrShortBytes
 				}
 				e2 = make([]int, n3)
 				for i3 := range e2 {
-					if e2[i3], b, err = msgp.ReadIntBytes(b); err != nil {
+					if e2[i3], b, err = msgpimpl.ReadInt(b); err != nil {
 						return b, err
 					}
 				}
@@ -398,10 +379,13 @@ func readOrder(b []byte, v *Order) (_ []byte, err error) {
 			v.Tags[k2] = e2
 		}
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.Discount = nil
 	} else {
+		if len(b) < 5 {
+			return b, msgpimpl.ErrShortBytes
+		}
 		v.Discount = new(Percent)
 		if b, err = readPercent(b, v.Discount); err != nil {
 			return b, err
@@ -412,62 +396,52 @@ func readOrder(b []byte, v *Order) (_ []byte, err error) {
 
 // appendLine appends the encoding of *v to b.
 func appendLine(b []byte, v *Line) []byte {
-	b = msgp.AppendArrayHeader(b, 5)
-	b = msgp.AppendString(b, v.Item)
-	b = msgp.AppendFloat64(b, v.Total)
+	b = msgpimpl.AppendArrayHeader(b, 5)
+	b = msgpimpl.AppendString(b, v.Item)
+	b = msgpimpl.AppendFloat64(b, v.Total)
 	if v.Err == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendString(b, v.Err.Error())
+		b = msgpimpl.AppendString(b, v.Err.Error())
 	}
-	b = msgp.AppendArrayHeader(b, 2)
+	b = msgpimpl.AppendArrayHeader(b, 2)
 	for i2 := range v.Seen {
-		b = msgp.AppendBool(b, v.Seen[i2])
+		b = msgpimpl.AppendBool(b, v.Seen[i2])
 	}
-	b = msgp.AppendInt(b, v.pid)
+	b = msgpimpl.AppendInt(b, v.pid)
 	return b
 }
 
 // readLine decodes what appendLine encoded into *v.
 func readLine(b []byte, v *Line) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 5); err != nil {
 		return b, err
 	}
-	if n != 5 {
-		return b, msgp.ArrayError{Wanted: 5, Got: n}
-	}
-	if v.Item, b, err = msgp.ReadStringBytes(b); err != nil {
+	if v.Item, b, err = msgpimpl.ReadString(b); err != nil {
 		return b, err
 	}
-	if v.Total, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+	if v.Total, b, err = msgpimpl.ReadFloat64(b); err != nil {
 		return b, err
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.Err = nil
 	} else {
 		var x string
-		if x, b, err = msgp.ReadStringBytes(b); err != nil {
+		if x, b, err = msgpimpl.ReadString(b); err != nil {
 			return b, err
 		}
 		v.Err = errors.New(x)
 	}
-	{
-		var n2 uint32
-		if n2, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 2); err != nil {
+		return b, err
+	}
+	for i2 := range v.Seen {
+		if v.Seen[i2], b, err = msgpimpl.ReadBool(b); err != nil {
 			return b, err
 		}
-		if n2 != 2 {
-			return b, msgp.ArrayError{Wanted: 2, Got: n2}
-		}
-		for i2 := range v.Seen {
-			if v.Seen[i2], b, err = msgp.ReadBoolBytes(b); err != nil {
-				return b, err
-			}
-		}
 	}
-	if v.pid, b, err = msgp.ReadIntBytes(b); err != nil {
+	if v.pid, b, err = msgpimpl.ReadInt(b); err != nil {
 		return b, err
 	}
 	return b, nil
@@ -475,20 +449,20 @@ func readLine(b []byte, v *Line) (_ []byte, err error) {
 
 // appendCatalog appends the encoding of *v to b.
 func appendCatalog(b []byte, v *Catalog) []byte {
-	b = msgp.AppendArrayHeader(b, 3)
+	b = msgpimpl.AppendArrayHeader(b, 3)
 	if v.prices == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendMapHeader(b, uint32(len(v.prices)))
+		b = msgpimpl.AppendMapHeader(b, len(v.prices))
 		for k2, e2 := range v.prices {
-			b = msgp.AppendString(b, k2)
-			b = msgp.AppendFloat64(b, e2)
+			b = msgpimpl.AppendString(b, k2)
+			b = msgpimpl.AppendFloat64(b, e2)
 		}
 	}
 	if v.Tax == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendFloat64(b, *v.Tax)
+		b = msgpimpl.AppendFloat64(b, *v.Tax)
 	}
 	b = appendTime(b, &v.Since)
 	return b
@@ -496,43 +470,39 @@ func appendCatalog(b []byte, v *Catalog) []byte {
 
 // readCatalog decodes what appendCatalog encoded into *v.
 func readCatalog(b []byte, v *Catalog) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 3); err != nil {
 		return b, err
 	}
-	if n != 3 {
-		return b, msgp.ArrayError{Wanted: 3, Got: n}
-	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.prices = nil
 	} else {
-		var n2 uint32
-		if n2, b, err = msgp.ReadMapHeaderBytes(b); err != nil {
+		var n2 int
+		if n2, b, err = msgpimpl.ReadMapLen(b, 6); err != nil {
 			return b, err
-		}
-		if uint64(n2) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		v.prices = make(map[string]float64, n2)
 		for range n2 {
 			var k2 string
 			var e2 float64
-			if k2, b, err = msgp.ReadStringBytes(b); err != nil {
+			if k2, b, err = msgpimpl.ReadString(b); err != nil {
 				return b, err
 			}
-			if e2, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+			if e2, b, err = msgpimpl.ReadFloat64(b); err != nil {
 				return b, err
 			}
 			v.prices[k2] = e2
 		}
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.Tax = nil
 	} else {
+		if len(b) < 5 {
+			return b, msgpimpl.ErrShortBytes
+		}
 		v.Tax = new(float64)
-		if *v.Tax, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+		if *v.Tax, b, err = msgpimpl.ReadFloat64(b); err != nil {
 			return b, err
 		}
 	}
@@ -544,14 +514,14 @@ func readCatalog(b []byte, v *Catalog) (_ []byte, err error) {
 
 // appendSummary appends the encoding of *v to b.
 func appendSummary(b []byte, v *Summary) []byte {
-	b = msgp.AppendArrayHeader(b, 2)
-	b = msgp.AppendInt(b, v.Orders)
+	b = msgpimpl.AppendArrayHeader(b, 2)
+	b = msgpimpl.AppendInt(b, v.Orders)
 	if v.Items == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendArrayHeader(b, uint32(len(v.Items)))
+		b = msgpimpl.AppendArrayHeader(b, len(v.Items))
 		for i2 := range v.Items {
-			b = msgp.AppendString(b, v.Items[i2])
+			b = msgpimpl.AppendString(b, v.Items[i2])
 		}
 	}
 	return b
@@ -559,30 +529,23 @@ func appendSummary(b []byte, v *Summary) []byte {
 
 // readSummary decodes what appendSummary encoded into *v.
 func readSummary(b []byte, v *Summary) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 2); err != nil {
 		return b, err
 	}
-	if n != 2 {
-		return b, msgp.ArrayError{Wanted: 2, Got: n}
-	}
-	if v.Orders, b, err = msgp.ReadIntBytes(b); err != nil {
+	if v.Orders, b, err = msgpimpl.ReadInt(b); err != nil {
 		return b, err
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.Items = nil
 	} else {
-		var n2 uint32
-		if n2, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		var n2 int
+		if n2, b, err = msgpimpl.ReadArrayLen(b, 1); err != nil {
 			return b, err
-		}
-		if uint64(n2) > uint64(len(b)) {
-			return b, msgp.ErrShortBytes
 		}
 		v.Items = make([]string, n2)
 		for i2 := range v.Items {
-			if v.Items[i2], b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Items[i2], b, err = msgpimpl.ReadString(b); err != nil {
 				return b, err
 			}
 		}
@@ -593,7 +556,7 @@ func readSummary(b []byte, v *Summary) (_ []byte, err error) {
 // appendPriceShared appends the encoding of *v to b.
 func appendPriceShared(b []byte, v **Catalog) []byte {
 	if *v == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
 		b = appendCatalog(b, (*v))
 	}
@@ -602,10 +565,13 @@ func appendPriceShared(b []byte, v **Catalog) []byte {
 
 // readPriceShared decodes what appendPriceShared encoded into *v.
 func readPriceShared(b []byte, v **Catalog) (_ []byte, err error) {
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		*v = nil
 	} else {
+		if len(b) < 4 {
+			return b, msgpimpl.ErrShortBytes
+		}
 		*v = new(Catalog)
 		if b, err = readCatalog(b, (*v)); err != nil {
 			return b, err
@@ -616,37 +582,33 @@ func readPriceShared(b []byte, v **Catalog) (_ []byte, err error) {
 
 // appendPriceArgs appends the encoding of *v to b.
 func appendPriceArgs(b []byte, v *PriceArgs) []byte {
-	b = msgp.AppendArrayHeader(b, 3)
+	b = msgpimpl.AppendArrayHeader(b, 3)
 	b = appendOrder(b, &v.O)
-	b = msgp.AppendBool(b, v.Rush)
+	b = msgpimpl.AppendBool(b, v.Rush)
 	if v.Extra == nil {
-		b = msgp.AppendNil(b)
+		b = msgpimpl.AppendNil(b)
 	} else {
-		b = msgp.AppendBytes(b, v.Extra)
+		b = msgpimpl.AppendBytes(b, v.Extra)
 	}
 	return b
 }
 
 // readPriceArgs decodes what appendPriceArgs encoded into *v.
 func readPriceArgs(b []byte, v *PriceArgs) (_ []byte, err error) {
-	var n uint32
-	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+	if b, err = msgpimpl.ReadArrayHeader(b, 3); err != nil {
 		return b, err
-	}
-	if n != 3 {
-		return b, msgp.ArrayError{Wanted: 3, Got: n}
 	}
 	if b, err = readOrder(b, &v.O); err != nil {
 		return b, err
 	}
-	if v.Rush, b, err = msgp.ReadBoolBytes(b); err != nil {
+	if v.Rush, b, err = msgpimpl.ReadBool(b); err != nil {
 		return b, err
 	}
-	if msgp.IsNil(b) {
+	if msgpimpl.IsNil(b) {
 		b = b[1:]
 		v.Extra = nil
 	} else {
-		if v.Extra, b, err = msgp.ReadBytesBytes(b, []byte{}); err != nil {
+		if v.Extra, b, err = msgpimpl.ReadBytes(b); err != nil {
 			return b, err
 		}
 	}

@@ -2,6 +2,6 @@ package main
 
 // An import named like a codec: the codecs, declared in the package block,
 // cannot take a name a file block imports.
-import readMsgp "strings"
+import readMsgpimpl "strings"
 
-var _ = readMsgp.ToUpper
+var _ = readMsgpimpl.ToUpper

@@ -1,5 +1,5 @@
 // A portable task in a package that declares the names its codecs would
-// take: the codecs, their variables and the msgp import take others.
+// take: the codecs, their variables and the msgpimpl import take others.
 package main
 
 import (
@@ -16,17 +16,17 @@ var (
 	movePortable             = "taken"
 )
 
-// msgp is a type named like the MessagePack package.
-type msgp struct{ n int }
+// msgpimpl is a type named like the package of the codecs' primitives.
+type msgpimpl struct{ n int }
 
 func appendPoint() {}
 
 // Point crosses with its codecs named appendPoint2 and readPoint2.
 type Point struct {
 	X, Y int
-	m    msgp
-	list []msgp
-	byID map[int]msgp
+	m    msgpimpl
+	list []msgpimpl
+	byID map[int]msgpimpl
 }
 
 // Move moves a point.
@@ -42,7 +42,7 @@ func main() {
 	appendPoint()
 	pool := NewMovePool(mpire.WithProcesses(), mpire.WithJobs(1))
 	defer pool.Close()
-	got, err := pool.Apply(context.Background(), Point{X: 1, Y: 2, list: []msgp{{7}}, byID: map[int]msgp{1: {n: 9}}}, 10)
+	got, err := pool.Apply(context.Background(), Point{X: 1, Y: 2, list: []msgpimpl{{7}}, byID: map[int]msgpimpl{1: {n: 9}}}, 10)
 	if err != nil {
 		log.Fatal(err)
 	}

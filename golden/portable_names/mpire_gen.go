@@ -8,7 +8,7 @@ import (
 
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
-	msgp2 "github.com/tinylib/msgp/msgp"
+	msgpimpl2 "github.com/mpire-go/mpire/runtime/mpireimpl/msgpimpl"
 )
 
 // This file needs version 1 of the runtime's interface for generated code.
@@ -142,19 +142,16 @@ func (p2 *MovePool) Close() error {
 var movePortable2 = mpireimpl.Portable[struct{}, MoveArgs, Point, struct{}]{
 	Task: "golden/portable_names.MovePool",
 	AppendArgs: func(b2 []byte, v2 []MoveArgs) []byte {
-		b2 = msgp2.AppendArrayHeader(b2, uint32(len(v2)))
+		b2 = msgpimpl2.AppendArrayHeader(b2, len(v2))
 		for i2 := range v2 {
 			b2 = appendMoveArgs(b2, &v2[i2])
 		}
 		return b2
 	},
 	ReadArgs: func(b2 []byte, v2 []MoveArgs) ([]MoveArgs, error) {
-		n2, b2, err2 := msgp2.ReadArrayHeaderBytes(b2)
+		n2, b2, err2 := msgpimpl2.ReadArrayLen(b2, 9)
 		if err2 != nil {
 			return v2, err2
-		}
-		if uint64(n2) > uint64(len(b2)) {
-			return v2, msgp2.ErrShortBytes
 		}
 		k2 := len(v2)
 		v2 = append(v2, make([]MoveArgs, n2)...)
@@ -166,19 +163,16 @@ var movePortable2 = mpireimpl.Portable[struct{}, MoveArgs, Point, struct{}]{
 		return v2, nil
 	},
 	AppendResults: func(b2 []byte, v2 []Point) []byte {
-		b2 = msgp2.AppendArrayHeader(b2, uint32(len(v2)))
+		b2 = msgpimpl2.AppendArrayHeader(b2, len(v2))
 		for i2 := range v2 {
 			b2 = appendPoint2(b2, &v2[i2])
 		}
 		return b2
 	},
 	ReadResults: func(b2 []byte, v2 []Point) error {
-		n2, b2, err2 := msgp2.ReadArrayHeaderBytes(b2)
+		b2, err2 := msgpimpl2.ReadArrayHeader(b2, len(v2))
 		if err2 != nil {
 			return err2
-		}
-		if uint64(n2) != uint64(len(v2)) {
-			return msgp2.ArrayError{Wanted: uint32(len(v2)), Got: n2}
 		}
 		for i2 := range v2 {
 			if b2, err2 = readPoint2(b2, &v2[i2]); err2 != nil {
@@ -205,23 +199,19 @@ func init() {
 	mpireimpl.ServePortable(&movePortable2)
 }
 
-// appendMsgp2 appends the encoding of *v2 to b2.
-func appendMsgp2(b2 []byte, v2 *msgp) []byte {
-	b2 = msgp2.AppendArrayHeader(b2, 1)
-	b2 = msgp2.AppendInt(b2, v2.n)
+// appendMsgpimpl2 appends the encoding of *v2 to b2.
+func appendMsgpimpl2(b2 []byte, v2 *msgpimpl) []byte {
+	b2 = msgpimpl2.AppendArrayHeader(b2, 1)
+	b2 = msgpimpl2.AppendInt(b2, v2.n)
 	return b2
 }
 
-// readMsgp2 decodes what appendMsgp2 encoded into *v2.
-func readMsgp2(b2 []byte, v2 *msgp) (_ []byte, err2 error) {
-	var n2 uint32
-	if n2, b2, err2 = msgp2.ReadArrayHeaderBytes(b2); err2 != nil {
+// readMsgpimpl2 decodes what appendMsgpimpl2 encoded into *v2.
+func readMsgpimpl2(b2 []byte, v2 *msgpimpl) (_ []byte, err2 error) {
+	if b2, err2 = msgpimpl2.ReadArrayHeader(b2, 1); err2 != nil {
 		return b2, err2
 	}
-	if n2 != 1 {
-		return b2, msgp2.ArrayError{Wanted: 1, Got: n2}
-	}
-	if v2.n, b2, err2 = msgp2.ReadIntBytes(b2); err2 != nil {
+	if v2.n, b2, err2 = msgpimpl2.ReadInt(b2); err2 != nil {
 		return b2, err2
 	}
 	return b2, nil
@@ -229,25 +219,25 @@ func readMsgp2(b2 []byte, v2 *msgp) (_ []byte, err2 error) {
 
 // appendPoint2 appends the encoding of *v2 to b2.
 func appendPoint2(b2 []byte, v2 *Point) []byte {
-	b2 = msgp2.AppendArrayHeader(b2, 5)
-	b2 = msgp2.AppendInt(b2, v2.X)
-	b2 = msgp2.AppendInt(b2, v2.Y)
-	b2 = appendMsgp2(b2, &v2.m)
+	b2 = msgpimpl2.AppendArrayHeader(b2, 5)
+	b2 = msgpimpl2.AppendInt(b2, v2.X)
+	b2 = msgpimpl2.AppendInt(b2, v2.Y)
+	b2 = appendMsgpimpl2(b2, &v2.m)
 	if v2.list == nil {
-		b2 = msgp2.AppendNil(b2)
+		b2 = msgpimpl2.AppendNil(b2)
 	} else {
-		b2 = msgp2.AppendArrayHeader(b2, uint32(len(v2.list)))
+		b2 = msgpimpl2.AppendArrayHeader(b2, len(v2.list))
 		for i3 := range v2.list {
-			b2 = appendMsgp2(b2, &v2.list[i3])
+			b2 = appendMsgpimpl2(b2, &v2.list[i3])
 		}
 	}
 	if v2.byID == nil {
-		b2 = msgp2.AppendNil(b2)
+		b2 = msgpimpl2.AppendNil(b2)
 	} else {
-		b2 = msgp2.AppendMapHeader(b2, uint32(len(v2.byID)))
+		b2 = msgpimpl2.AppendMapHeader(b2, len(v2.byID))
 		for k3, e3 := range v2.byID {
-			b2 = msgp2.AppendInt(b2, k3)
-			b2 = appendMsgp2(b2, &e3)
+			b2 = msgpimpl2.AppendInt(b2, k3)
+			b2 = appendMsgpimpl2(b2, &e3)
 		}
 	}
 	return b2
@@ -255,59 +245,49 @@ func appendPoint2(b2 []byte, v2 *Point) []byte {
 
 // readPoint2 decodes what appendPoint2 encoded into *v2.
 func readPoint2(b2 []byte, v2 *Point) (_ []byte, err2 error) {
-	var n2 uint32
-	if n2, b2, err2 = msgp2.ReadArrayHeaderBytes(b2); err2 != nil {
+	if b2, err2 = msgpimpl2.ReadArrayHeader(b2, 5); err2 != nil {
 		return b2, err2
 	}
-	if n2 != 5 {
-		return b2, msgp2.ArrayError{Wanted: 5, Got: n2}
-	}
-	if v2.X, b2, err2 = msgp2.ReadIntBytes(b2); err2 != nil {
+	if v2.X, b2, err2 = msgpimpl2.ReadInt(b2); err2 != nil {
 		return b2, err2
 	}
-	if v2.Y, b2, err2 = msgp2.ReadIntBytes(b2); err2 != nil {
+	if v2.Y, b2, err2 = msgpimpl2.ReadInt(b2); err2 != nil {
 		return b2, err2
 	}
-	if b2, err2 = readMsgp2(b2, &v2.m); err2 != nil {
+	if b2, err2 = readMsgpimpl2(b2, &v2.m); err2 != nil {
 		return b2, err2
 	}
-	if msgp2.IsNil(b2) {
+	if msgpimpl2.IsNil(b2) {
 		b2 = b2[1:]
 		v2.list = nil
 	} else {
-		var n3 uint32
-		if n3, b2, err2 = msgp2.ReadArrayHeaderBytes(b2); err2 != nil {
+		var n3 int
+		if n3, b2, err2 = msgpimpl2.ReadArrayLen(b2, 2); err2 != nil {
 			return b2, err2
 		}
-		if uint64(n3) > uint64(len(b2)) {
-			return b2, msgp2.ErrShortBytes
-		}
-		v2.list = make([]msgp, n3)
+		v2.list = make([]msgpimpl, n3)
 		for i3 := range v2.list {
-			if b2, err2 = readMsgp2(b2, &v2.list[i3]); err2 != nil {
+			if b2, err2 = readMsgpimpl2(b2, &v2.list[i3]); err2 != nil {
 				return b2, err2
 			}
 		}
 	}
-	if msgp2.IsNil(b2) {
+	if msgpimpl2.IsNil(b2) {
 		b2 = b2[1:]
 		v2.byID = nil
 	} else {
-		var n3 uint32
-		if n3, b2, err2 = msgp2.ReadMapHeaderBytes(b2); err2 != nil {
+		var n3 int
+		if n3, b2, err2 = msgpimpl2.ReadMapLen(b2, 3); err2 != nil {
 			return b2, err2
 		}
-		if uint64(n3) > uint64(len(b2)) {
-			return b2, msgp2.ErrShortBytes
-		}
-		v2.byID = make(map[int]msgp, n3)
+		v2.byID = make(map[int]msgpimpl, n3)
 		for range n3 {
 			var k3 int
-			var e3 msgp
-			if k3, b2, err2 = msgp2.ReadIntBytes(b2); err2 != nil {
+			var e3 msgpimpl
+			if k3, b2, err2 = msgpimpl2.ReadInt(b2); err2 != nil {
 				return b2, err2
 			}
-			if b2, err2 = readMsgp2(b2, &e3); err2 != nil {
+			if b2, err2 = readMsgpimpl2(b2, &e3); err2 != nil {
 				return b2, err2
 			}
 			v2.byID[k3] = e3
@@ -318,25 +298,21 @@ func readPoint2(b2 []byte, v2 *Point) (_ []byte, err2 error) {
 
 // appendMoveArgs appends the encoding of *v2 to b2.
 func appendMoveArgs(b2 []byte, v2 *MoveArgs) []byte {
-	b2 = msgp2.AppendArrayHeader(b2, 2)
+	b2 = msgpimpl2.AppendArrayHeader(b2, 2)
 	b2 = appendPoint2(b2, &v2.P)
-	b2 = msgp2.AppendInt(b2, v2.By)
+	b2 = msgpimpl2.AppendInt(b2, v2.By)
 	return b2
 }
 
 // readMoveArgs decodes what appendMoveArgs encoded into *v2.
 func readMoveArgs(b2 []byte, v2 *MoveArgs) (_ []byte, err2 error) {
-	var n2 uint32
-	if n2, b2, err2 = msgp2.ReadArrayHeaderBytes(b2); err2 != nil {
+	if b2, err2 = msgpimpl2.ReadArrayHeader(b2, 2); err2 != nil {
 		return b2, err2
-	}
-	if n2 != 2 {
-		return b2, msgp2.ArrayError{Wanted: 2, Got: n2}
 	}
 	if b2, err2 = readPoint2(b2, &v2.P); err2 != nil {
 		return b2, err2
 	}
-	if v2.By, b2, err2 = msgp2.ReadIntBytes(b2); err2 != nil {
+	if v2.By, b2, err2 = msgpimpl2.ReadInt(b2); err2 != nil {
 		return b2, err2
 	}
 	return b2, nil
