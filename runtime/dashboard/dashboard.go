@@ -73,9 +73,9 @@ type Dashboard struct {
 // reports are refused from web pages of other origins and in any form but
 // JSON (against cross-site requests); and a call can be updated only by
 // the process that made it (see Connect). Slow and idle clients
-// are cut off, connections are served a few hundred at a time, and what
-// the dashboard keeps of other processes' calls is bounded in number and
-// in bytes.
+// are cut off, it holds a few hundred connections at most (one more closes
+// the oldest), and what it keeps of other processes' calls is bounded in
+// number and in bytes.
 func Start(addr string) (*Dashboard, error) {
 	return start(addr, defaultLimits())
 }

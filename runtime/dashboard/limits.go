@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"container/list"
 	"net"
 	"sync"
 	"time"
@@ -15,16 +16,18 @@ type limits struct {
 	read       time.Duration // to read a whole request, body included
 	write      time.Duration // from the end of the headers to the end of the answer
 	idle       time.Duration // a kept-alive connection between two requests
-	conns      int           // connections served at once; the next wait to be accepted
+	conns      int           // connections held at once; one more closes the oldest
 	decoding   int           // reports decoded at once, each up to maxBody bytes
 }
 
 // defaultLimits are generous for programs and browsers on a network, and
-// far below a process's usual descriptor limit.
+// far below a process's usual descriptor limit. A request's body is a
+// report, which a connected program gives up sending after 2 s: a client
+// that takes 10 s holds a slot for nothing.
 func defaultLimits() limits {
 	return limits{
 		readHeader: 5 * time.Second,
-		read:       20 * time.Second,
+		read:       10 * time.Second,
 		write:      20 * time.Second,
 		idle:       30 * time.Second,
 		conns:      512,
@@ -36,48 +39,57 @@ func defaultLimits() limits {
 // times over.
 const maxHeaderBytes = 16 << 10
 
-// limitListener accepts at most cap(slots) connections at a time: Accept
-// waits for one of them to close before taking the next from the kernel's
-// queue. Timeouts end the connections that hold a slot without using it.
+// limitListener holds at most max connections: when one more arrives, it
+// closes the oldest. A request from a program or a browser takes
+// milliseconds, so the connections a flood holds open (trickling a byte now
+// and then, or sending nothing) are always older than it, and go first:
+// the dashboard keeps a bounded number of descriptors and goes on
+// answering, where waiting for a free slot would leave every new client
+// queued behind the flood until the timeouts cleared it.
 type limitListener struct {
 	net.Listener
-	slots     chan struct{}
-	closed    chan struct{}
-	closeOnce sync.Once
+	max   int
+	mu    sync.Mutex
+	conns list.List // of *limitedConn, oldest first
 }
 
 func limitConns(ln net.Listener, n int) *limitListener {
-	return &limitListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{})}
+	return &limitListener{Listener: ln, max: n}
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
-	select {
-	case l.slots <- struct{}{}:
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
 	c, err := l.Listener.Accept()
 	if err != nil {
-		<-l.slots
 		return nil, err
 	}
-	return &limitedConn{Conn: c, slots: l.slots}, nil
+	lc := &limitedConn{Conn: c, l: l}
+	var oldest *limitedConn
+	l.mu.Lock()
+	lc.at = l.conns.PushBack(lc)
+	if l.conns.Len() > l.max {
+		oldest = l.conns.Remove(l.conns.Front()).(*limitedConn)
+		oldest.at = nil
+	}
+	l.mu.Unlock()
+	if oldest != nil {
+		oldest.Conn.Close() // its server goroutine sees it closed, and ends
+	}
+	return lc, nil
 }
 
-func (l *limitListener) Close() error {
-	l.closeOnce.Do(func() { close(l.closed) })
-	return l.Listener.Close()
-}
-
-// limitedConn gives its slot back when it is closed, once.
+// limitedConn leaves its listener's list when it is closed.
 type limitedConn struct {
 	net.Conn
-	slots   chan struct{}
-	release sync.Once
+	l  *limitListener
+	at *list.Element // nil once out of the list; guarded by l.mu
 }
 
 func (c *limitedConn) Close() error {
-	err := c.Conn.Close()
-	c.release.Do(func() { <-c.slots })
-	return err
+	c.l.mu.Lock()
+	if c.at != nil {
+		c.l.conns.Remove(c.at)
+		c.at = nil
+	}
+	c.l.mu.Unlock()
+	return c.Conn.Close()
 }
