@@ -26,10 +26,6 @@ const RuntimePath = "github.com/mpire-go/mpire/runtime"
 // ImplPath is the import path of the runtime's package for generated code.
 const ImplPath = RuntimePath + "/mpireimpl"
 
-// enginePath is where the runtime's types are defined; package mpire names
-// them through aliases.
-const enginePath = RuntimePath + "/internal/engine"
-
 // Config says what to load.
 type Config struct {
 	Dir    string   // the package's directory
@@ -87,7 +83,8 @@ func Load(cfg Config) (*Package, error) {
 	}
 
 	r := &reporter{fset: fset, diags: testDiags}
-	c := &checker{r: r, pkg: pkg, conv: &converter{},
+	public := newPublicNames(pkg, cfg)
+	c := &checker{r: r, pkg: pkg, conv: &converter{public: public}, public: public,
 		funcs: map[string]*ast.FuncDecl{}, builds: map[string]constraint.Expr{}, generated: map[string]string{}, output: output}
 	c.codecs = newCodecSet(c)
 	var decls []taskDecl
@@ -145,7 +142,7 @@ func Load(cfg Config) (*Package, error) {
 	if syntax := parseErrors(pkg, output); len(syntax) > 0 {
 		r.diags = append(r.diags, syntax...)
 	} else if len(r.diags) > 0 || len(c.invalid) > 0 {
-		r.diags = append(r.diags, loadErrors(pkg, output, c.generated)...)
+		r.diags = append(r.diags, explainImports(loadErrors(pkg, output, c.generated), pkg, cfg)...)
 	}
 	if len(r.diags) == 0 {
 		// Never a task dropped in silence: a type the type checker
@@ -370,10 +367,14 @@ func Check(cfg Config, pkg *Package, src []byte) error {
 	}
 	files = append(files, gen)
 	paths := map[string]bool{}
+	userImports := map[string][]token.Pos{} // a path → where the package's own files import it
 	for _, f := range files {
 		for _, spec := range f.Imports {
 			if p, err := strconv.Unquote(spec.Path.Value); err == nil && p != "unsafe" && p != "C" {
 				paths[p] = true
+				if f != gen {
+					userImports[p] = append(userImports[p], spec.Pos())
+				}
 			}
 		}
 	}
@@ -385,12 +386,24 @@ func Check(cfg Config, pkg *Package, src []byte) error {
 			return err
 		}
 		for _, p := range loaded {
-			if len(p.Errors) > 0 && (p.Types == nil || p.Types.Name() == "") {
+			if len(p.Errors) == 0 || p.Types != nil && p.Types.Name() != "" {
+				imports[p.PkgPath] = p.Types
+				continue
+			}
+			// An import of the user's that does not resolve is the
+			// user's error, where the compiler reports it.
+			for _, pos := range userImports[p.PkgPath] {
+				ds = ds.add(fset.Position(pos), p.Errors[0].Msg)
+			}
+			if len(userImports[p.PkgPath]) == 0 {
 				// Most often a module the generated code needs and
 				// go.mod lacks: the go command says what to run.
 				return fmt.Errorf("the generated code imports %s: %v%s", p.PkgPath, p.Errors[0].Msg, importHint(p.PkgPath))
 			}
-			imports[p.PkgPath] = p.Types
+		}
+		if len(ds) > 0 {
+			ds.sort()
+			return ds
 		}
 	}
 	conf := types.Config{
@@ -479,6 +492,42 @@ func loadErrors(pkg *packages.Package, output string, generated map[string]strin
 		ds = ds.add(pos, e.Msg)
 	}
 	return ds
+}
+
+// explainImports replaces the type checker's "could not import" in ds with
+// what the go command says of that package ("no required module provides
+// package ..."), at the start of the import, as go build reports it.
+func explainImports(ds Diagnostics, pkg *packages.Package, cfg Config) Diagnostics {
+	for i, d := range ds {
+		rest, ok := strings.CutPrefix(d.Msg, "could not import ")
+		if !ok {
+			continue
+		}
+		path, _, _ := strings.Cut(rest, " ")
+		msg := importError(cfg, pkg.Dir, path)
+		if msg == "" {
+			continue
+		}
+		ds[i].Msg = msg
+		for _, f := range pkg.Syntax {
+			for _, spec := range f.Imports {
+				if p := pkg.Fset.Position(spec.Path.Pos()); p.Filename == d.Pos.Filename && p.Line == d.Pos.Line && p.Column == d.Pos.Column {
+					ds[i].Pos = pkg.Fset.Position(spec.Pos())
+				}
+			}
+		}
+	}
+	return ds
+}
+
+// importError returns the go command's error for the package at path as
+// dir imports it, "" when it has none.
+func importError(cfg Config, dir, path string) string {
+	pkgs, err := packages.Load(&packages.Config{Mode: packages.NeedName, Dir: dir, BuildFlags: buildFlags(cfg)}, path)
+	if err != nil || len(pkgs) != 1 || len(pkgs[0].Errors) == 0 {
+		return ""
+	}
+	return pkgs[0].Errors[0].Msg
 }
 
 // parseErrors returns the package's syntax errors, once each: with them,

@@ -46,6 +46,7 @@ type checker struct {
 	r         *reporter
 	pkg       *packages.Package
 	conv      *converter
+	public    *publicNames               // the aliases that name types of internal packages
 	funcs     map[string]*ast.FuncDecl   // the package's top-level functions
 	builds    map[string]constraint.Expr // a file's name → its build constraint
 	generated map[string]string          // a name to be generated → its task
@@ -88,7 +89,7 @@ func (c *checker) readTask(td taskDecl) *Task {
 		return nil
 	}
 
-	k := kinds{shared: shared, state: state}
+	k := kinds{shared: shared, state: state, public: c.public}
 	var args []*types.Var
 	t.Leading, args = k.classify(r, sig)
 	if len(args) == 0 && len(r.diags) == before {
@@ -270,7 +271,7 @@ func (c *checker) resolveType(fd *ast.FuncDecl, d *directive, key string) types.
 	case isConstraint(tv.Type):
 		r.errorf(kv.pos, "%s=%s is a constraint, not a value type: only a type parameter can have it", key, kv.value)
 		return nil
-	case key == "shared" && (isNamed(tv.Type, "context", "Context") || isNamed(tv.Type, enginePath, "WorkerID")):
+	case key == "shared" && (isNamed(tv.Type, "context", "Context") || c.public.isWorkerID(tv.Type)):
 		r.errorf(kv.pos, "shared=%s: a parameter of that type is the task's %s, so it cannot be the shared object; wrap it in a type of your own", kv.value, leadingName(tv.Type))
 		return nil
 	case key == "state" && isPointer(tv.Type):
@@ -320,6 +321,7 @@ func stripPos(err error) string {
 // kinds recognizes the leading parameters of task, init and exit functions.
 type kinds struct {
 	shared, state types.Type
+	public        *publicNames // which type is mpire.WorkerID
 }
 
 // of returns the first kind after the kind last that a parameter of type t
@@ -330,7 +332,7 @@ func (k kinds) of(t types.Type, last Kind) Kind {
 	switch {
 	case last < Ctx && isNamed(t, "context", "Context"):
 		return Ctx
-	case last < WorkerID && isNamed(t, enginePath, "WorkerID"):
+	case last < WorkerID && k.public.isWorkerID(t):
 		return WorkerID
 	case last < Shared && k.shared != nil && types.Identical(t, k.shared):
 		return Shared
@@ -356,7 +358,7 @@ func (k kinds) classify(r *reporter, sig *types.Signature) (leading []Kind, args
 			leading = append(leading, kind)
 			last = kind
 			continue
-		case isNamed(p.Type(), "context", "Context") || isNamed(p.Type(), enginePath, "WorkerID"):
+		case isNamed(p.Type(), "context", "Context") || k.public.isWorkerID(p.Type()):
 			r.errorf(p.Pos(), "parameter %s is out of place: the order is ctx context.Context, id mpire.WorkerID, the shared object, the worker state, then the task arguments", paramName(p, i))
 			continue
 		case !inArgs && last < State && k.state != nil && types.Identical(p.Type(), k.state):

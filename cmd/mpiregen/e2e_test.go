@@ -193,6 +193,32 @@ func TestNewcomerFlow(t *testing.T) {
 	}
 }
 
+// TestEditAboveTheTaskKeepsTheFile edits the user's file above the task
+// function: the generated file, which holds no line number, stays as it was,
+// and the program still builds and runs.
+func TestEditAboveTheTaskKeepsTheFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	t.Parallel()
+	src := withGenerate(squareSrc, "mpiregen")
+	dir := newModule(t, map[string]string{"square/main.go": src})
+	square := filepath.Join(dir, "square")
+	before, stderr, code := mpiregen(t, square, "-stdout")
+	if code != 0 {
+		t.Fatalf("exit status %d:\n%s", code, stderr)
+	}
+	writeFile(t, filepath.Join(square, "mpire_gen.go"), string(before))
+	writeFile(t, filepath.Join(square, "main.go"), strings.Replace(src, "// Square squares x.", "// Three lines above the task.\nconst three = 3\n\n// Square squares x.", 1))
+	after, stderr, code := mpiregen(t, square, "-stdout")
+	if code != 0 || !bytes.Equal(before, after) {
+		t.Errorf("exit status %d; after an edit above the task, the generated file changed:\n%s%s", code, lineDiff(string(before), string(after)), stderr)
+	}
+	if out := goCmd(t, dir, nil, "run", "./square"); out != "[1 4 9] <nil>\n" {
+		t.Errorf("square printed %q", out)
+	}
+}
+
 // TestRemovingTheLastDirective removes the only directive of a package and
 // runs go generate again: it succeeds and the package builds. Outside go
 // generate, mpiregen then removes its file.
