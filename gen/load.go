@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -85,7 +86,7 @@ func Load(cfg Config) (*Package, error) {
 	r := &reporter{fset: fset, diags: testDiags}
 	public := newPublicNames(pkg, cfg)
 	c := &checker{r: r, pkg: pkg, conv: &converter{public: public}, public: public,
-		funcs: map[string]*ast.FuncDecl{}, builds: map[string]constraint.Expr{}, generated: map[string]string{}, output: output}
+		funcs: map[string]*ast.FuncDecl{}, generated: map[string]string{}, output: output}
 	c.codecs = newCodecSet(c)
 	var decls []taskDecl
 	for _, file := range pkg.Syntax {
@@ -93,14 +94,14 @@ func Load(cfg Config) (*Package, error) {
 		if name == output {
 			continue
 		}
-		c.builds[name] = fileConstraint(file, name)
-		decls = append(decls, readFile(r, file, c.builds[name])...)
+		decls = append(decls, readFile(r, file)...)
 		for _, decl := range file.Decls {
 			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil {
 				c.funcs[fd.Name.Name] = fd
 			}
 		}
 	}
+	c.decls = readDeclarations(fset, pkg.Syntax, pkg.IgnoredFiles, pkg.Name, output)
 	// Every task's names, refused or not: their uses elsewhere in the
 	// package are not errors, as generated code will declare them.
 	for _, td := range decls {
@@ -126,6 +127,7 @@ func Load(cfg Config) (*Package, error) {
 			builds = append(builds, c.taskBuild(td, t))
 		}
 	}
+	c.sortTasks(model.Tasks, builds)
 	checkNames(r, pkg, output, model.Tasks)
 	if len(model.Tasks) > 0 {
 		checkPredeclared(r, pkg.Types, output)
@@ -219,19 +221,26 @@ func IsGenerated(src []byte) bool {
 	return strings.TrimRight(line, "\r") == Header
 }
 
-// taskBuild is where a task builds: where its file does and, when they are
-// in files built in fewer places, its init and exit functions do.
+// taskBuild is where a task builds: where one of its declarations, in the
+// files of every build, does and, when they are built in fewer places, its
+// init and exit functions do. It reports declarations that would give
+// another generated file on another platform.
 func (c *checker) taskBuild(td taskDecl, t *Task) taskBuild {
-	b := taskBuild{task: t.Func, pos: td.fd.Pos(), expr: td.build}
+	c.r.task = t.Func
+	defer func() { c.r.task = "" }()
+	list := c.decls.tasks(t.Func)
+	checkSame(c.r, list, "", true)
+	b := taskBuild{task: t.Func, pos: td.fd.Pos(), expr: where(list), files: len(list)}
 	for _, h := range []struct {
 		hook *Hook
 		key  string
 	}{{t.Init, "init"}, {t.Exit, "exit"}} {
-		if h.hook == nil || c.funcs[h.hook.Func] == nil {
+		if h.hook == nil || len(c.decls[h.hook.Func]) == 0 {
 			continue
 		}
-		file := c.r.fset.Position(c.funcs[h.hook.Func].Pos()).Filename
-		if e := c.builds[file]; !implies(b.expr, e) {
+		hooks := c.decls[h.hook.Func]
+		checkSame(c.r, hooks, fmt.Sprintf("its %s function %s is ", h.key, h.hook.Func), false)
+		if e := where(hooks); !implies(b.expr, e) {
 			b.expr = and(b.expr, e)
 			b.hooks = append(b.hooks, "its "+h.key+" function "+h.hook.Func)
 		}
@@ -239,11 +248,34 @@ func (c *checker) taskBuild(td taskDecl, t *Task) taskBuild {
 	return b
 }
 
+// sortTasks puts tasks, and their builds, in the order of their first
+// declarations in the files of every build: the same order whatever
+// platform mpiregen runs on.
+func (c *checker) sortTasks(tasks []*Task, builds []taskBuild) {
+	type pair struct {
+		t *Task
+		b taskBuild
+	}
+	pairs := make([]pair, len(tasks))
+	for i := range tasks {
+		pairs[i] = pair{tasks[i], builds[i]}
+	}
+	slices.SortStableFunc(pairs, func(x, y pair) int {
+		xf, xo := first(c.decls.tasks(x.t.Func))
+		yf, yo := first(c.decls.tasks(y.t.Func))
+		return cmp.Or(strings.Compare(xf, yf), xo-yo)
+	})
+	for i, p := range pairs {
+		tasks[i], builds[i] = p.t, p.b
+	}
+}
+
 // taskBuild is the build constraint of a task, nil for none.
 type taskBuild struct {
 	task  string
 	pos   token.Pos
 	expr  constraint.Expr
+	files int      // how many files declare the task
 	hooks []string // the init and exit functions that narrowed it
 }
 
@@ -253,8 +285,11 @@ func (b taskBuild) where(later bool) string {
 	if len(b.hooks) > 0 {
 		return "is built " + buildString(b.expr) + ", as " + strings.Join(b.hooks, " and ") + " is"
 	}
-	if later {
+	switch {
+	case later:
 		return "in one built " + buildString(b.expr)
+	case b.files > 1:
+		return "is declared in files built, together, " + buildString(b.expr)
 	}
 	return "is declared in a file built " + buildString(b.expr)
 }
@@ -569,8 +604,8 @@ func parsePos(s string) token.Position {
 
 // readFile finds the directives of one file and the functions they
 // annotate. A directive anywhere but in the doc comment of a function is an
-// error. build is the file's build constraint.
-func readFile(r *reporter, file *ast.File, build constraint.Expr) []taskDecl {
+// error.
+func readFile(r *reporter, file *ast.File) []taskDecl {
 	onFunc := map[*ast.Comment]*ast.FuncDecl{}
 	for _, decl := range file.Decls {
 		if fd, ok := decl.(*ast.FuncDecl); ok && fd.Doc != nil {
@@ -605,7 +640,7 @@ func readFile(r *reporter, file *ast.File, build constraint.Expr) []taskDecl {
 				r.task = ""
 			case d != nil:
 				seen[fd] = true
-				decls = append(decls, taskDecl{fd: fd, d: d, build: build})
+				decls = append(decls, taskDecl{fd: fd, d: d})
 			}
 		}
 	}

@@ -25,8 +25,9 @@ type Package struct {
 	Files []string
 
 	// Build is the build constraint of the generated file (the expression
-	// of a //go:build line), "" for none: the constraint of the files that
-	// declare the tasks, so that the file builds wherever they do.
+	// of a //go:build line), "" for none: where one of the declarations of
+	// each task builds, in the files of every platform, so that the file
+	// builds wherever the tasks do.
 	Build string
 
 	// OtherBuild says that the file generated before is not built in this

@@ -3,8 +3,6 @@ package gen
 import (
 	"fmt"
 	"go/ast"
-	"go/build/constraint"
-	"go/parser"
 	"go/token"
 	"go/types"
 	"strings"
@@ -15,9 +13,8 @@ import (
 
 // taskDecl is a function under a //mpire:task directive, before its checks.
 type taskDecl struct {
-	fd    *ast.FuncDecl
-	d     *directive
-	build constraint.Expr // the build constraint of its file, nil for none
+	fd *ast.FuncDecl
+	d  *directive
 }
 
 // base is the name the task's generated names derive from.
@@ -46,13 +43,13 @@ type checker struct {
 	r         *reporter
 	pkg       *packages.Package
 	conv      *converter
-	public    *publicNames               // the aliases that name types of internal packages
-	funcs     map[string]*ast.FuncDecl   // the package's top-level functions
-	builds    map[string]constraint.Expr // a file's name → its build constraint
-	generated map[string]string          // a name to be generated → its task
-	invalid   []*ast.FuncDecl            // tasks with a type that did not type-check
-	output    string                     // the old generated file, whose declarations do not count
-	codecs    *codecSet                  // the codecs of portable tasks
+	public    *publicNames             // the aliases that name types of internal packages
+	funcs     map[string]*ast.FuncDecl // the package's top-level functions
+	generated map[string]string        // a name to be generated → its task
+	invalid   []*ast.FuncDecl          // tasks with a type that did not type-check
+	output    string                   // the old generated file, whose declarations do not count
+	codecs    *codecSet                // the codecs of portable tasks
+	decls     declarations             // the package's functions, in the files of every build
 }
 
 // readTask checks the function of td and returns its model, or nil after
@@ -112,7 +109,7 @@ func (c *checker) readTask(td taskDecl) *Task {
 	}
 
 	for _, key := range []string{"init", "exit"} {
-		if kv, ok := d.keys[key]; ok && c.elsewhere(kv.value) {
+		if kv, ok := d.keys[key]; ok && c.decls.elsewhere(kv.value) {
 			// Its hook is in a file of another build: so is the
 			// task, as the generated file will be.
 			return nil
@@ -177,29 +174,6 @@ func (c *checker) readTask(td taskDecl) *Task {
 		return nil
 	}
 	return t
-}
-
-// elsewhere reports whether name is a function only of files that this
-// build leaves out (setup_windows.go, on Linux).
-func (c *checker) elsewhere(name string) bool {
-	if _, ok := c.pkg.Types.Scope().Lookup(name).(*types.Func); ok {
-		return false
-	}
-	for _, file := range c.pkg.IgnoredFiles {
-		if strings.HasSuffix(file, "_test.go") || !strings.HasSuffix(file, ".go") {
-			continue
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.SkipObjectResolution)
-		if err != nil {
-			continue
-		}
-		for _, decl := range f.Decls {
-			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == name {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // isAnonymous reports whether t is a struct or interface type literal with
