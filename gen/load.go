@@ -101,7 +101,7 @@ func Load(cfg Config) (*Package, error) {
 			}
 		}
 	}
-	c.decls = readDeclarations(fset, pkg.Syntax, pkg.IgnoredFiles, pkg.Name, output)
+	c.decls, c.typeDecls = readDeclarations(fset, pkg.Syntax, pkg.IgnoredFiles, pkg.Name, output)
 	// Every task's names, refused or not: their uses elsewhere in the
 	// package are not errors, as generated code will declare them.
 	for _, td := range decls {
@@ -136,6 +136,7 @@ func Load(cfg Config) (*Package, error) {
 		model.ErrorHidden = true
 	}
 	model.Build = checkBuilds(r, builds)
+	checkCodecTypes(r, c.codecs.list, pkg.PkgPath, c.typeDecls)
 
 	// Type errors explain problems in the tasks, or make their types
 	// unusable: then report them, except the uses of what is about to be

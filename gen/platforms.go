@@ -37,15 +37,30 @@ type declaration struct {
 // its declarations, in the order of their files' names.
 type declarations map[string][]declaration
 
-// readDeclarations reads the functions of files, the package's files in
-// this build, and of the Go files that this build leaves out, parsed into
-// fset, but for test files, the old generated file output and files of
-// another package (a program under //go:build ignore).
-func readDeclarations(fset *token.FileSet, files []*ast.File, ignored []string, pkgName, output string) declarations {
-	ds := declarations{}
+// readDeclarations reads the top-level functions and types of files, the
+// package's files in this build, and of the Go files that this build leaves
+// out, parsed into fset, but for test files, the old generated file output
+// and files of another package (a program under //go:build ignore). A
+// type's sig is its definition as written.
+func readDeclarations(fset *token.FileSet, files []*ast.File, ignored []string, pkgName, output string) (funcs, typs declarations) {
+	funcs, typs = declarations{}, declarations{}
 	add := func(file *ast.File, name string, ignored bool) {
 		build := fileConstraint(file, name)
 		for _, decl := range file.Decls {
+			if gd, ok := decl.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
+				for _, spec := range gd.Specs {
+					ts := spec.(*ast.TypeSpec)
+					def := types.ExprString(ts.Type)
+					if ts.Assign.IsValid() {
+						def = "= " + def
+					}
+					if ts.TypeParams != nil {
+						def = typeParams(ts.TypeParams) + " " + def
+					}
+					typs[ts.Name.Name] = append(typs[ts.Name.Name], declaration{pos: fset.Position(ts.Name.Pos()), name: ts.Name.Pos(),
+						build: build, sig: def, ignored: ignored})
+				}
+			}
 			fd, ok := decl.(*ast.FuncDecl)
 			if !ok || fd.Recv != nil {
 				continue
@@ -60,7 +75,7 @@ func readDeclarations(fset *token.FileSet, files []*ast.File, ignored []string, 
 					}
 				}
 			}
-			ds[fd.Name.Name] = append(ds[fd.Name.Name], d)
+			funcs[fd.Name.Name] = append(funcs[fd.Name.Name], d)
 		}
 	}
 	for _, file := range files {
@@ -78,12 +93,27 @@ func readDeclarations(fset *token.FileSet, files []*ast.File, ignored []string, 
 		}
 		add(file, name, true)
 	}
-	for _, list := range ds {
-		slices.SortFunc(list, func(a, b declaration) int {
-			return cmp.Or(strings.Compare(filepath.Base(a.pos.Filename), filepath.Base(b.pos.Filename)), a.pos.Offset-b.pos.Offset)
-		})
+	for _, ds := range []declarations{funcs, typs} {
+		for _, list := range ds {
+			slices.SortFunc(list, func(a, b declaration) int {
+				return cmp.Or(strings.Compare(filepath.Base(a.pos.Filename), filepath.Base(b.pos.Filename)), a.pos.Offset-b.pos.Offset)
+			})
+		}
 	}
-	return ds
+	return funcs, typs
+}
+
+// typeParams writes a type's parameters as written: [K comparable, V any].
+func typeParams(list *ast.FieldList) string {
+	var params []string
+	for _, f := range list.List {
+		var names []string
+		for _, n := range f.Names {
+			names = append(names, n.Name)
+		}
+		params = append(params, strings.Join(names, ", ")+" "+types.ExprString(f.Type))
+	}
+	return "[" + strings.Join(params, ", ") + "]"
 }
 
 // tasks returns the declarations of name that have a directive.
@@ -148,6 +178,24 @@ func checkSame(r *reporter, list []declaration, what string, directive bool) {
 			r.errorf(d.name, "%sdeclared as %s at %s and as %s here: mpiregen writes one file for the platforms of both, so give them the same signature", what, list[0].sig, shortPos(list[0].pos), d.sig)
 		case directive && d.directive != list[0].directive:
 			r.errorf(d.name, "its directive %q differs from %q at %s: mpiregen writes one file for the platforms of both, so give them the same directive", d.directive, list[0].directive, shortPos(list[0].pos))
+		}
+	}
+}
+
+// checkCodecTypes reports the package's types that the codecs of portable
+// tasks encode by their definition, and that files of different builds
+// define differently: the codec written from this build's definition would
+// not fit another's.
+func checkCodecTypes(r *reporter, codecs []*Codec, path string, typs declarations) {
+	for _, cd := range codecs {
+		if cd.Via != ViaShape || cd.Type.Kind != Named || cd.Type.Pkg != path {
+			continue
+		}
+		list := typs[cd.Type.Name]
+		for _, d := range list[min(1, len(list)):] {
+			if d.sig != list[0].sig {
+				r.errorf(d.name, "type %s is defined as %s at %s and as %s here: the codecs of portable tasks encode it, and mpiregen writes one file for the platforms of both, so give them the same definition", cd.Type.Name, list[0].sig, shortPos(list[0].pos), d.sig)
+			}
 		}
 	}
 }

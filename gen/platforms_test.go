@@ -49,27 +49,30 @@ func TestWhere(t *testing.T) {
 // one of which this build leaves out, in the order of the files' names.
 func TestReadDeclarations(t *testing.T) {
 	dir := t.TempDir()
-	linux := writeGo(t, dir, "work_linux.go", "package m\n\n//mpire:task  name=W\nfunc Work(x int) int { return x }\n\nfunc onLinux() {}\n")
-	other := writeGo(t, dir, "work_other.go", "//go:build !linux\n\npackage m\n\n//mpire:task name=W\nfunc Work(x int) int { return -x }\n\nfunc helper() {}\n")
+	linux := writeGo(t, dir, "work_linux.go", "package m\n\n//mpire:task  name=W\nfunc Work(x int) int { return x }\n\nfunc onLinux() {}\n\ntype Pair[K comparable, V any] struct{ k K; v V }\n")
+	other := writeGo(t, dir, "work_other.go", "//go:build !linux\n\npackage m\n\n//mpire:task name=W\nfunc Work(x int) int { return -x }\n\nfunc helper() {}\n\ntype Pair = int\n")
 	tool := writeGo(t, dir, "tool.go", "//go:build ignore\n\npackage main\n\n//mpire:task\nfunc Work(y string) int { return 0 }\n")
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, other, nil, parser.ParseComments)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds := readDeclarations(fset, nil, nil, "m", "")
+	ds, _ := readDeclarations(fset, nil, nil, "m", "")
 	if len(ds) != 0 {
 		t.Fatalf("no files: %v", ds)
 	}
 	// This build sees work_other.go; work_linux.go and a program of
 	// another package are left out.
-	ds = readDeclarations(fset, []*ast.File{f}, []string{linux, tool}, "m", "")
+	ds, typs := readDeclarations(fset, []*ast.File{f}, []string{linux, tool}, "m", "")
 	work := ds.tasks("Work")
 	if len(work) != 2 || !work[0].ignored || work[1].ignored || work[0].directive != "//mpire:task name=W" || work[0].sig != "func(x int) int" {
 		t.Fatalf("Work: %+v", work)
 	}
 	if ds.elsewhere("Work") || ds.elsewhere("helper") || ds.elsewhere("missing") {
 		t.Error("elsewhere: a function this build has")
+	}
+	if got := typs["Pair"]; len(got) != 2 || got[0].sig != "[K comparable, V any] struct{k K; v V}" || got[1].sig != "= int" {
+		t.Errorf("types: %+v", got)
 	}
 	if !ds.elsewhere("onLinux") {
 		t.Error("elsewhere: not a function only of the files left out")

@@ -50,6 +50,7 @@ type checker struct {
 	output    string                   // the old generated file, whose declarations do not count
 	codecs    *codecSet                // the codecs of portable tasks
 	decls     declarations             // the package's functions, in the files of every build
+	typeDecls declarations             // the package's types, likewise
 }
 
 // readTask checks the function of td and returns its model, or nil after

@@ -13,3 +13,6 @@ func Sleep(x int) int { return x }
 func Warm(x int) int { return x }
 
 func setup() error { return nil }
+
+// word is 64 bits here, 32 elsewhere: the codecs of Measure would differ.
+type word uint64

@@ -16,3 +16,5 @@ func Sleep(x int) int { return x }
 func Warm(x int) int { return x }
 
 func setup(id int) error { return nil }
+
+type word uint32
