@@ -20,21 +20,22 @@ import (
 // builds wherever one of its declarations does, the generated code is
 // written from the declaration this build sees, and every declaration of a
 // task must have the same directive and signature, so that any of them
-// gives the same code.
+// gives the same code; so must the types that the codecs of portable tasks
+// encode by their definition.
 
-// declaration is a top-level function of the package in one of its files,
-// whether this build compiles that file or not.
+// declaration is a top-level function or type of the package in one of its
+// files, whether this build compiles that file or not.
 type declaration struct {
 	pos       token.Position  // of its name
 	name      token.Pos       // of its name, for diagnostics
 	build     constraint.Expr // its file's build constraint; nil for none
-	sig       string          // its signature as written: func(x int) int
+	sig       string          // a function's signature as written, func(x int) int; a type's definition
 	directive string          // its //mpire:task directive, spaces folded; "" for none
 	ignored   bool            // its file is not in this build
 }
 
-// declarations maps the name of each top-level function of the package to
-// its declarations, in the order of their files' names.
+// declarations maps the name of each top-level function, or each type, of
+// the package to its declarations, in the order of their files' names.
 type declarations map[string][]declaration
 
 // readDeclarations reads the top-level functions and types of files, the
