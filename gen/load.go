@@ -84,9 +84,7 @@ func Load(cfg Config) (*Package, error) {
 	}
 
 	r := &reporter{fset: fset, diags: testDiags}
-	public := newPublicNames(pkg, cfg)
-	c := &checker{r: r, pkg: pkg, conv: &converter{public: public}, public: public,
-		funcs: map[string]*ast.FuncDecl{}, generated: map[string]string{}, output: output}
+	c := &checker{r: r, pkg: pkg, conv: &converter{}, funcs: map[string]*ast.FuncDecl{}, generated: map[string]string{}, output: output}
 	c.codecs = newCodecSet(c)
 	var decls []taskDecl
 	for _, file := range pkg.Syntax {
@@ -102,6 +100,11 @@ func Load(cfg Config) (*Package, error) {
 		}
 	}
 	c.decls, c.typeDecls = readDeclarations(fset, pkg.Syntax, pkg.IgnoredFiles, pkg.Name, output)
+	if len(decls) > 0 {
+		// Only tasks need them, and finding them may load the runtime.
+		c.public = newPublicNames(pkg, cfg)
+		c.conv.public = c.public
+	}
 	// Every task's names, refused or not: their uses elsewhere in the
 	// package are not errors, as generated code will declare them.
 	for _, td := range decls {

@@ -69,7 +69,7 @@ func newPublicNames(pkg *packages.Package, cfg Config) *publicNames {
 // of its own, whose types are not identical to the package's.
 func (p *publicNames) isWorkerID(t types.Type) bool {
 	named, ok := types.Unalias(t).(*types.Named)
-	return ok && p.workerID != "" && named.Obj().Pkg() != nil && objKey(named.Obj()) == p.workerID
+	return ok && p != nil && p.workerID != "" && named.Obj().Pkg() != nil && objKey(named.Obj()) == p.workerID
 }
 
 // public returns the alias that names obj's type where the user's package
