@@ -139,7 +139,6 @@ func Load(cfg Config) (*Package, error) {
 		model.ErrorHidden = true
 	}
 	model.Build = checkBuilds(r, builds)
-	checkCodecTypes(r, c.codecs.list, pkg.PkgPath, c.typeDecls)
 
 	// Type errors explain problems in the tasks, or make their types
 	// unusable: then report them, except the uses of what is about to be

@@ -183,8 +183,8 @@ func checkSame(r *reporter, list []declaration, what string, directive bool) {
 	}
 }
 
-// checkCodecTypes reports the package's types that the codecs of portable
-// tasks encode by their definition, and that files of different builds
+// checkCodecTypes reports the package's types that codecs, those a portable
+// task adds, encode by their definition, and that files of different builds
 // define differently: the codec written from this build's definition would
 // not fit another's.
 func checkCodecTypes(r *reporter, codecs []*Codec, path string, typs declarations) {

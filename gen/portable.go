@@ -95,7 +95,7 @@ func newCodecSet(c *checker) *codecSet {
 // codecs. It returns false when it reported a problem.
 func (c *checker) portable(t *Task, td taskDecl, args []*types.Var, result, shared types.Type, exitFn *types.Func) bool {
 	s, r := c.codecs, c.r
-	before := len(r.diags)
+	before, codecsBefore := len(r.diags), len(s.list)
 	pt := &PortableTask{}
 	for i, a := range args {
 		if err := s.check(a.Type(), nil); err != nil {
@@ -117,6 +117,7 @@ func (c *checker) portable(t *Task, td taskDecl, args []*types.Var, result, shar
 		}
 	}
 	s.checkPredeclared()
+	checkCodecTypes(r, s.list[codecsBefore:], c.pkg.PkgPath, c.typeDecls)
 	if len(r.diags) > before {
 		return false
 	}
