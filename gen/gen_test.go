@@ -144,8 +144,8 @@ func use() { _ = NewScorerPool } // not generated yet: no error
 		task.State.Kind != Named || task.State.Pkg != "example.com/m" || task.State.Name != "Model" {
 		t.Fatalf("types: result %+v, shared %+v, state %+v", task.Result, task.Shared, task.State)
 	}
-	if task.Local.Recv != "p" || task.Local.N != "n" {
-		t.Fatalf("locals %+v", task.Local)
+	if task.Scopes.Run.Recv != "p" || task.Scopes.Run.N != "n" {
+		t.Fatalf("locals %+v", task.Scopes.Run)
 	}
 	if task.Init == nil || !slices.Equal(task.Init.Leading, []Kind{Ctx, State}) || !task.Init.ResultErr {
 		t.Fatalf("init %+v", task.Init)

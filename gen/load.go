@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -25,10 +26,6 @@ const RuntimePath = "github.com/mpire-go/mpire/runtime"
 
 // ImplPath is the import path of the runtime's package for generated code.
 const ImplPath = RuntimePath + "/mpireimpl"
-
-// enginePath is where the runtime's types are defined; package mpire names
-// them through aliases.
-const enginePath = RuntimePath + "/internal/engine"
 
 // Config says what to load.
 type Config struct {
@@ -87,8 +84,7 @@ func Load(cfg Config) (*Package, error) {
 	}
 
 	r := &reporter{fset: fset, diags: testDiags}
-	c := &checker{r: r, pkg: pkg, conv: &converter{},
-		funcs: map[string]*ast.FuncDecl{}, builds: map[string]constraint.Expr{}, generated: map[string]string{}, output: output}
+	c := &checker{r: r, pkg: pkg, conv: &converter{}, funcs: map[string]*ast.FuncDecl{}, generated: map[string]string{}, output: output}
 	c.codecs = newCodecSet(c)
 	var decls []taskDecl
 	for _, file := range pkg.Syntax {
@@ -96,13 +92,18 @@ func Load(cfg Config) (*Package, error) {
 		if name == output {
 			continue
 		}
-		c.builds[name] = fileConstraint(file, name)
-		decls = append(decls, readFile(r, file, c.builds[name])...)
+		decls = append(decls, readFile(r, file)...)
 		for _, decl := range file.Decls {
 			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil {
 				c.funcs[fd.Name.Name] = fd
 			}
 		}
+	}
+	c.decls, c.typeDecls = readDeclarations(fset, pkg.Syntax, pkg.IgnoredFiles, pkg.Name, output)
+	if len(decls) > 0 {
+		// Only tasks need them, and finding them may load the runtime.
+		c.public = newPublicNames(pkg, cfg)
+		c.conv.public = c.public
 	}
 	// Every task's names, refused or not: their uses elsewhere in the
 	// package are not errors, as generated code will declare them.
@@ -129,6 +130,7 @@ func Load(cfg Config) (*Package, error) {
 			builds = append(builds, c.taskBuild(td, t))
 		}
 	}
+	c.sortTasks(model.Tasks, builds)
 	checkNames(r, pkg, output, model.Tasks)
 	if len(model.Tasks) > 0 {
 		checkPredeclared(r, pkg.Types, output)
@@ -145,7 +147,7 @@ func Load(cfg Config) (*Package, error) {
 	if syntax := parseErrors(pkg, output); len(syntax) > 0 {
 		r.diags = append(r.diags, syntax...)
 	} else if len(r.diags) > 0 || len(c.invalid) > 0 {
-		r.diags = append(r.diags, loadErrors(pkg, output, c.generated)...)
+		r.diags = append(r.diags, explainImports(loadErrors(pkg, output, c.generated), pkg, cfg)...)
 	}
 	if len(r.diags) == 0 {
 		// Never a task dropped in silence: a type the type checker
@@ -222,19 +224,26 @@ func IsGenerated(src []byte) bool {
 	return strings.TrimRight(line, "\r") == Header
 }
 
-// taskBuild is where a task builds: where its file does and, when they are
-// in files built in fewer places, its init and exit functions do.
+// taskBuild is where a task builds: where one of its declarations, in the
+// files of every build, does and, when they are built in fewer places, its
+// init and exit functions do. It reports declarations that would give
+// another generated file on another platform.
 func (c *checker) taskBuild(td taskDecl, t *Task) taskBuild {
-	b := taskBuild{task: t.Func, pos: td.fd.Pos(), expr: td.build}
+	c.r.task = t.Func
+	defer func() { c.r.task = "" }()
+	list := c.decls.tasks(t.Func)
+	checkSame(c.r, list, "", true)
+	b := taskBuild{task: t.Func, pos: td.fd.Pos(), expr: where(list), files: len(list)}
 	for _, h := range []struct {
 		hook *Hook
 		key  string
 	}{{t.Init, "init"}, {t.Exit, "exit"}} {
-		if h.hook == nil || c.funcs[h.hook.Func] == nil {
+		if h.hook == nil || len(c.decls[h.hook.Func]) == 0 {
 			continue
 		}
-		file := c.r.fset.Position(c.funcs[h.hook.Func].Pos()).Filename
-		if e := c.builds[file]; !implies(b.expr, e) {
+		hooks := c.decls[h.hook.Func]
+		checkSame(c.r, hooks, fmt.Sprintf("its %s function %s is ", h.key, h.hook.Func), false)
+		if e := where(hooks); !implies(b.expr, e) {
 			b.expr = and(b.expr, e)
 			b.hooks = append(b.hooks, "its "+h.key+" function "+h.hook.Func)
 		}
@@ -242,11 +251,34 @@ func (c *checker) taskBuild(td taskDecl, t *Task) taskBuild {
 	return b
 }
 
+// sortTasks puts tasks, and their builds, in the order of their first
+// declarations in the files of every build: the same order whatever
+// platform mpiregen runs on.
+func (c *checker) sortTasks(tasks []*Task, builds []taskBuild) {
+	type pair struct {
+		t *Task
+		b taskBuild
+	}
+	pairs := make([]pair, len(tasks))
+	for i := range tasks {
+		pairs[i] = pair{tasks[i], builds[i]}
+	}
+	slices.SortStableFunc(pairs, func(x, y pair) int {
+		xf, xo := first(c.decls.tasks(x.t.Func))
+		yf, yo := first(c.decls.tasks(y.t.Func))
+		return cmp.Or(strings.Compare(xf, yf), xo-yo)
+	})
+	for i, p := range pairs {
+		tasks[i], builds[i] = p.t, p.b
+	}
+}
+
 // taskBuild is the build constraint of a task, nil for none.
 type taskBuild struct {
 	task  string
 	pos   token.Pos
 	expr  constraint.Expr
+	files int      // how many files declare the task
 	hooks []string // the init and exit functions that narrowed it
 }
 
@@ -256,8 +288,11 @@ func (b taskBuild) where(later bool) string {
 	if len(b.hooks) > 0 {
 		return "is built " + buildString(b.expr) + ", as " + strings.Join(b.hooks, " and ") + " is"
 	}
-	if later {
+	switch {
+	case later:
 		return "in one built " + buildString(b.expr)
+	case b.files > 1:
+		return "is declared in files built, together, " + buildString(b.expr)
 	}
 	return "is declared in a file built " + buildString(b.expr)
 }
@@ -370,10 +405,14 @@ func Check(cfg Config, pkg *Package, src []byte) error {
 	}
 	files = append(files, gen)
 	paths := map[string]bool{}
+	userImports := map[string][]token.Pos{} // a path → where the package's own files import it
 	for _, f := range files {
 		for _, spec := range f.Imports {
 			if p, err := strconv.Unquote(spec.Path.Value); err == nil && p != "unsafe" && p != "C" {
 				paths[p] = true
+				if f != gen {
+					userImports[p] = append(userImports[p], spec.Pos())
+				}
 			}
 		}
 	}
@@ -385,12 +424,24 @@ func Check(cfg Config, pkg *Package, src []byte) error {
 			return err
 		}
 		for _, p := range loaded {
-			if len(p.Errors) > 0 && (p.Types == nil || p.Types.Name() == "") {
+			if len(p.Errors) == 0 || p.Types != nil && p.Types.Name() != "" {
+				imports[p.PkgPath] = p.Types
+				continue
+			}
+			// An import of the user's that does not resolve is the
+			// user's error, where the compiler reports it.
+			for _, pos := range userImports[p.PkgPath] {
+				ds = ds.add(fset.Position(pos), p.Errors[0].Msg)
+			}
+			if len(userImports[p.PkgPath]) == 0 {
 				// Most often a module the generated code needs and
 				// go.mod lacks: the go command says what to run.
 				return fmt.Errorf("the generated code imports %s: %v", p.PkgPath, p.Errors[0].Msg)
 			}
-			imports[p.PkgPath] = p.Types
+		}
+		if len(ds) > 0 {
+			ds.sort()
+			return ds
 		}
 	}
 	conf := types.Config{
@@ -481,6 +532,42 @@ func loadErrors(pkg *packages.Package, output string, generated map[string]strin
 	return ds
 }
 
+// explainImports replaces the type checker's "could not import" in ds with
+// what the go command says of that package ("no required module provides
+// package ..."), at the start of the import, as go build reports it.
+func explainImports(ds Diagnostics, pkg *packages.Package, cfg Config) Diagnostics {
+	for i, d := range ds {
+		rest, ok := strings.CutPrefix(d.Msg, "could not import ")
+		if !ok {
+			continue
+		}
+		path, _, _ := strings.Cut(rest, " ")
+		msg := importError(cfg, pkg.Dir, path)
+		if msg == "" {
+			continue
+		}
+		ds[i].Msg = msg
+		for _, f := range pkg.Syntax {
+			for _, spec := range f.Imports {
+				if p := pkg.Fset.Position(spec.Path.Pos()); p.Filename == d.Pos.Filename && p.Line == d.Pos.Line && p.Column == d.Pos.Column {
+					ds[i].Pos = pkg.Fset.Position(spec.Pos())
+				}
+			}
+		}
+	}
+	return ds
+}
+
+// importError returns the go command's error for the package at path as
+// dir imports it, "" when it has none.
+func importError(cfg Config, dir, path string) string {
+	pkgs, err := packages.Load(&packages.Config{Mode: packages.NeedName, Dir: dir, BuildFlags: buildFlags(cfg)}, path)
+	if err != nil || len(pkgs) != 1 || len(pkgs[0].Errors) == 0 {
+		return ""
+	}
+	return pkgs[0].Errors[0].Msg
+}
+
 // parseErrors returns the package's syntax errors, once each: with them,
 // its type errors are noise, as they are to the compiler.
 func parseErrors(pkg *packages.Package, output string) Diagnostics {
@@ -520,8 +607,8 @@ func parsePos(s string) token.Position {
 
 // readFile finds the directives of one file and the functions they
 // annotate. A directive anywhere but in the doc comment of a function is an
-// error. build is the file's build constraint.
-func readFile(r *reporter, file *ast.File, build constraint.Expr) []taskDecl {
+// error.
+func readFile(r *reporter, file *ast.File) []taskDecl {
 	onFunc := map[*ast.Comment]*ast.FuncDecl{}
 	for _, decl := range file.Decls {
 		if fd, ok := decl.(*ast.FuncDecl); ok && fd.Doc != nil {
@@ -556,7 +643,7 @@ func readFile(r *reporter, file *ast.File, build constraint.Expr) []taskDecl {
 				r.task = ""
 			case d != nil:
 				seen[fd] = true
-				decls = append(decls, taskDecl{fd: fd, d: d, build: build})
+				decls = append(decls, taskDecl{fd: fd, d: d})
 			}
 		}
 	}

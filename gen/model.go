@@ -25,8 +25,9 @@ type Package struct {
 	Files []string
 
 	// Build is the build constraint of the generated file (the expression
-	// of a //go:build line), "" for none: the constraint of the files that
-	// declare the tasks, so that the file builds wherever they do.
+	// of a //go:build line), "" for none: where one of the declarations of
+	// each task builds, in the files of every platform, so that the file
+	// builds wherever the tasks do.
 	Build string
 
 	// OtherBuild says that the file generated before is not built in this
@@ -88,18 +89,34 @@ type Task struct {
 	// stops compiling when the function changes.
 	Sig *Type
 
-	// Local names the variables and parameters of the generated methods.
-	Local Locals
+	// Scopes name the parameters and variables of the generated functions.
+	Scopes Scopes
 
 	// Portable is set for a task with the portable key: what crosses a
 	// process boundary, and how.
 	Portable *PortableTask
 }
 
-// Locals are the identifiers generated code declares inside its functions.
-// Each is chosen so that it hides nothing the code refers to: the package's
-// declarations, the imports, the predeclared names and the task's own
-// parameter names.
+// Scopes holds the Locals of each generated function of a task. Each
+// function's are chosen against the names that function refers to, in its
+// signature or its body, so that a clash in one (a task argument named p,
+// in Apply) renames nothing in the others. Functions that refer to the same
+// names share their Locals.
+type Scopes struct {
+	New    Locals // the constructor, and a portable task's fn method
+	Run    Locals // run, the hot loop
+	Init   Locals // init
+	Exit   Locals // exit
+	Format Locals // format
+	Map    Locals // Map, MapUnordered, IMap and IMapUnordered
+	Apply  Locals // Apply and ApplyAsync, besides the arguments' Arg.Name
+	Pool   Locals // ExitResults, Insights and Close: the receiver alone
+}
+
+// Locals are the identifiers a generated function declares: its receiver,
+// parameters and variables. Each differs from every name the function
+// refers to and from the predeclared names. A function leaves the ones it
+// does not declare empty.
 type Locals struct {
 	Recv   string // the pool receiver: p
 	Ctx    string // ctx context.Context

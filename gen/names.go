@@ -81,13 +81,11 @@ func nameImports(n namer, model *Package) {
 	slices.SortFunc(model.Imports, func(a, b Import) int { return strings.Compare(a.Path, b.Path) })
 }
 
-// nameLocals chooses the identifiers of t's generated code: first the
+// nameLocals chooses the identifiers of t's generated functions: first the
 // parameter names of Apply, the function's own when they can be; then the
-// variables of the generated methods, around them. A local only has to
-// differ from what the bodies it is declared in refer to: the names of
-// bodyNames.
+// receiver, parameters and variables of each function, against the names
+// that function refers to (see Scopes).
 func nameLocals(model *Package, t *Task) {
-	n := bodyNames(model, t)
 	// The parameters the function names keep their names, as labels and,
 	// capitalized, as fields; the others are called after their position.
 	labels, fields := namer{}, namer{}
@@ -103,20 +101,50 @@ func nameLocals(model *Package, t *Task) {
 			a.Label = labels.fresh(fmt.Sprintf("arg%d", i))
 			a.Field = fields.fresh(fmt.Sprintf("Arg%d", i))
 		}
-		a.Name = n.fresh(a.Label)
 	}
-	l := &t.Local
-	for _, v := range []struct {
-		dst  *string
-		want string
-	}{
-		{&l.Recv, "p"}, {&l.Ctx, "ctx"}, {&l.Opts, "opts"}, {&l.Shared, "shared"},
-		{&l.Worker, "w"}, {&l.Args, "args"}, {&l.Out, "out"}, {&l.N, "n"},
-		{&l.Err, "err"}, {&l.A, "a"}, {&l.ID, "id"}, {&l.State, "state"},
-		{&l.Fn, "fn"},
-	} {
-		*v.dst = n.fresh(v.want)
+
+	r := refs{model: model, t: t}
+	ctx, rt, impl, iter := r.imported("context"), r.imported(RuntimePath), r.imported(ImplPath), r.imported("iter")
+	s := &t.Scopes
+
+	n := r.scope(r.poolTypes(), []string{rt, impl, t.Func}, r.types(t.Shared))
+	s.New = Locals{Recv: n.fresh("p"), Shared: n.fresh("shared"), Opts: n.fresh("opts"), Fn: n.fresh("fn")}
+
+	n = r.scope(r.poolTypes(), []string{impl, t.Func})
+	s.Run = Locals{Recv: n.fresh("p"), Worker: n.fresh("w"), Args: n.fresh("args"), Out: n.fresh("out"),
+		N: n.fresh("n"), Err: n.fresh("err"), Ctx: n.fresh("ctx"), ID: n.fresh("id"), State: n.fresh("state"), A: n.fresh("a")}
+
+	for _, h := range []struct {
+		hook *Hook
+		dst  *Locals
+	}{{t.Init, &s.Init}, {t.Exit, &s.Exit}} {
+		if h.hook != nil {
+			n = r.scope(r.poolTypes(), []string{impl, h.hook.Func})
+			*h.dst = Locals{Recv: n.fresh("p"), Worker: n.fresh("w")}
+		}
 	}
+
+	n = r.scope(r.argType(), []string{impl})
+	s.Format = Locals{Recv: n.fresh("p"), A: n.fresh("a")}
+
+	n = r.scope(r.argType(), r.resultType(), r.errorType(), []string{ctx, rt, iter})
+	s.Map = Locals{Recv: n.fresh("p"), Ctx: n.fresh("ctx"), Args: n.fresh("args"), Opts: n.fresh("opts")}
+
+	// Apply's parameters are the task's arguments, under the names the
+	// function gives them where it can.
+	n = r.scope(r.resultType(), r.errorType(), []string{ctx, rt, t.ArgsType, t.ArgType})
+	for _, a := range t.Args {
+		if t.ArgType == "" {
+			n.add(r.types(a.Type))
+		}
+	}
+	for i := range t.Args {
+		t.Args[i].Name = n.fresh(t.Args[i].Label)
+	}
+	s.Apply = Locals{Recv: n.fresh("p"), Ctx: n.fresh("ctx"), Opts: n.fresh("opts")}
+
+	n = r.scope(r.exitType(), r.errorType(), []string{rt})
+	s.Pool = Locals{Recv: n.fresh("p")}
 }
 
 // exported returns name capitalized, or, for a name whose first letter has
@@ -128,49 +156,102 @@ func exported(name string) string {
 	return "X" + name
 }
 
-// bodyNames returns the names that the bodies of t's generated functions
-// refer to without a qualifier: the predeclared ones, the imports, the
-// generated types, the task and hook functions, and the package's own
-// types among the pool's type arguments.
-func bodyNames(model *Package, t *Task) namer {
+// refs lists the names that parts of a task's generated code refer to
+// without a qualifier: the generated types, the package's own types, and
+// the names of the imports that qualify the others.
+type refs struct {
+	model *Package
+	t     *Task
+}
+
+// scope returns a namer holding the predeclared names and those given:
+// what one generated function refers to.
+func (r refs) scope(lists ...[]string) namer {
 	n := namer{}
 	for _, name := range types.Universe.Names() {
 		n[name] = true
 	}
-	for _, imp := range model.Imports {
-		n[imp.Name] = true
-	}
-	for _, name := range append(generatedNames(t), t.Func) {
-		n[name] = true
-	}
-	for _, h := range []*Hook{t.Init, t.Exit} {
-		if h != nil {
-			n[h.Func] = true
-			if h.Result != nil {
-				localTypeNames(model.Path, h.Result, n)
-			}
-		}
-	}
-	if t.ResultType == "" {
-		localTypeNames(model.Path, t.Result, n)
-	}
-	if t.ArgsType == "" && t.ArgType == "" {
-		localTypeNames(model.Path, t.Args[0].Type, n)
-	}
-	if t.State != nil {
-		localTypeNames(model.Path, t.State, n)
+	for _, list := range lists {
+		n.add(list)
 	}
 	return n
 }
 
-// localTypeNames adds to n the names of the types of package path that t
-// refers to.
-func localTypeNames(path string, t *Type, n namer) {
-	t.walk(func(u *Type) {
-		if u.Kind == Named && u.Pkg == path {
-			n[u.Name] = true
+// add takes names; "" stands for none.
+func (n namer) add(names []string) {
+	for _, name := range names {
+		if name != "" {
+			n[name] = true
 		}
-	})
+	}
+}
+
+// imported returns the name the generated file imports path by.
+func (r refs) imported(path string) string {
+	for _, imp := range r.model.Imports {
+		if imp.Path == path {
+			return imp.Name
+		}
+	}
+	return ""
+}
+
+// types returns the names that code spelling ts refers to.
+func (r refs) types(ts ...*Type) []string {
+	var names []string
+	for _, t := range ts {
+		t.walk(func(u *Type) {
+			switch {
+			case u.Kind == Named && u.Pkg == r.model.Path:
+				names = append(names, u.Name)
+			case u.Kind == Named:
+				names = append(names, r.imported(u.Pkg))
+			}
+		})
+	}
+	return names
+}
+
+// argType, resultType, errorType and exitType return the names that the
+// spelling of those types in generated code refers to; poolTypes those of
+// the pool's type arguments and of the pool type itself.
+
+func (r refs) argType() []string {
+	for _, name := range []string{r.t.ArgsType, r.t.ArgType} {
+		if name != "" {
+			return []string{name}
+		}
+	}
+	return r.types(r.t.Args[0].Type)
+}
+
+func (r refs) resultType() []string {
+	if r.t.ResultType != "" {
+		return []string{r.t.ResultType}
+	}
+	return r.types(r.t.Result)
+}
+
+func (r refs) errorType() []string {
+	if r.model.ErrorHidden {
+		return []string{r.imported(ImplPath)}
+	}
+	return nil // predeclared
+}
+
+func (r refs) exitType() []string {
+	if r.t.Exit == nil || r.t.Exit.Result == nil {
+		return nil
+	}
+	return r.types(r.t.Exit.Result)
+}
+
+func (r refs) poolTypes() []string {
+	names := append(append(append(r.argType(), r.resultType()...), r.exitType()...), r.errorType()...)
+	if r.t.State != nil {
+		names = append(names, r.types(r.t.State)...)
+	}
+	return append(names, r.t.Pool)
 }
 
 // generatedNames lists the top-level names that t's generated code declares.

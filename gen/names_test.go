@@ -23,35 +23,57 @@ func TestFreshNames(t *testing.T) {
 	}
 }
 
-// TestNameLocals checks that the names of generated code avoid what the
-// bodies refer to and the task's own parameters, and that arguments keep
+// TestNameLocals checks that the names of each generated function avoid
+// what that function refers to, and only that, and that arguments keep
 // their names wherever they can.
 func TestNameLocals(t *testing.T) {
 	intT := &Type{Kind: Basic, Name: "int"}
-	model := &Package{Path: "example.com/m", Imports: []Import{{Path: "context", Name: "context"}, {Path: "example.com/p", Name: "p"}}}
+	model := &Package{Path: "example.com/m", Imports: []Import{
+		{Path: "context", Name: "context"}, {Path: "iter", Name: "iter"}, {Path: RuntimePath, Name: "mpire"},
+		{Path: ImplPath, Name: "mpireimpl"}, {Path: "example.com/p", Name: "p"},
+	}}
 	task := &Task{
 		Func: "n", Pool: "nPool", New: "newNPool", ArgsType: "nArgs",
 		Result: &Type{Kind: Named, Pkg: "example.com/m", Name: "out"},
-		Args:   []Arg{{Label: "ctx", Type: intT}, {Label: "_", Type: intT}, {Label: "arg1", Type: intT}, {Label: "nArgs", Type: intT}},
+		Args: []Arg{{Label: "ctx", Type: intT}, {Label: "_", Type: intT}, {Label: "arg1", Type: intT},
+			{Label: "nArgs", Type: intT}, {Label: "w", Type: &Type{Kind: Named, Pkg: "example.com/p", Name: "T"}}},
+		Exit: &Hook{Func: "w", Result: intT},
 	}
 	nameLocals(model, task)
 	var labels, names, fields []string
 	for _, a := range task.Args {
 		labels, names, fields = append(labels, a.Label), append(names, a.Name), append(fields, a.Field)
 	}
-	if want := []string{"ctx", "arg1_2", "arg1", "nArgs"}; !slices.Equal(labels, want) {
+	if want := []string{"ctx", "arg1_2", "arg1", "nArgs", "w"}; !slices.Equal(labels, want) {
 		t.Errorf("labels %q, want %q", labels, want)
 	}
-	if want := []string{"ctx", "arg1_2", "arg1", "nArgs2"}; !slices.Equal(names, want) {
+	if want := []string{"ctx", "arg1_2", "arg1", "nArgs2", "w"}; !slices.Equal(names, want) {
 		t.Errorf("names %q, want %q", names, want)
 	}
-	if want := []string{"Ctx", "Arg1_2", "Arg1", "NArgs"}; !slices.Equal(fields, want) {
+	if want := []string{"Ctx", "Arg1_2", "Arg1", "NArgs", "W"}; !slices.Equal(fields, want) {
 		t.Errorf("fields %q, want %q", fields, want)
 	}
-	l := task.Local
-	// p is an import, n the task, out a type of the result, ctx a parameter.
-	if l.Recv != "p2" || l.N != "n2" || l.Out != "out2" || l.Ctx != "ctx2" || l.Args != "args" || l.Worker != "w" {
-		t.Errorf("locals %+v", l)
+	s := task.Scopes
+	for _, tc := range []struct {
+		scope string
+		got   Locals
+		want  Locals
+	}{
+		// n is the task, out the result's type: run calls the one and
+		// names the other.
+		{"run", s.Run, Locals{Recv: "p", Worker: "w", Args: "args", Out: "out2", N: "n2", Err: "err", Ctx: "ctx", ID: "id", State: "state", A: "a"}},
+		// p is an import that only Apply refers to, through the type of
+		// an argument, and ctx an argument.
+		{"Apply", s.Apply, Locals{Recv: "p2", Ctx: "ctx2", Opts: "opts"}},
+		{"Map", s.Map, Locals{Recv: "p", Ctx: "ctx", Args: "args", Opts: "opts"}},
+		// w is the exit function.
+		{"exit", s.Exit, Locals{Recv: "p", Worker: "w2"}},
+		{"Close", s.Pool, Locals{Recv: "p"}},
+		{"New", s.New, Locals{Recv: "p", Shared: "shared", Opts: "opts", Fn: "fn"}},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: locals %+v, want %+v", tc.scope, tc.got, tc.want)
+		}
 	}
 }
 

@@ -83,7 +83,7 @@ func newCodecSet(c *checker) *codecSet {
 // codecs. It returns false when it reported a problem.
 func (c *checker) portable(t *Task, td taskDecl, args []*types.Var, result, shared types.Type, exitFn *types.Func) bool {
 	s, r := c.codecs, c.r
-	before := len(r.diags)
+	before, codecsBefore := len(r.diags), len(s.list)
 	pt := &PortableTask{}
 	for i, a := range args {
 		if err := s.check(a.Type(), nil); err != nil {
@@ -105,6 +105,7 @@ func (c *checker) portable(t *Task, td taskDecl, args []*types.Var, result, shar
 		}
 	}
 	s.checkPredeclared()
+	checkCodecTypes(r, s.list[codecsBefore:], c.pkg.PkgPath, c.typeDecls)
 	if len(r.diags) > before {
 		return false
 	}
@@ -165,6 +166,44 @@ func (s *codecSet) checkPredeclared() {
 	}
 }
 
+// instanceName is what the codec of a named type is named after: the
+// type's name, followed, for an instance of a generic type whose type
+// arguments all have names, by those names (Pair[int] → PairInt), so that
+// the codecs of two instances read apart. Others are numbered.
+func instanceName(t *Type) string {
+	name, _ := spelledName(t)
+	return name
+}
+
+// spelledName returns the name of a basic or named type with the names of
+// its type arguments, and whether every part had one.
+func spelledName(t *Type) (string, bool) {
+	if t.Kind != Basic && t.Kind != Named {
+		return "", false
+	}
+	name := upperFirst(t.Name)
+	args := ""
+	for _, a := range t.Args {
+		an, ok := spelledName(a)
+		if !ok {
+			return name, false
+		}
+		args += an
+	}
+	return name + args, true
+}
+
+// typeName is the name of a named type or alias, without type arguments.
+func typeName(t types.Type) string {
+	switch t := t.(type) {
+	case *types.Alias:
+		return t.Obj().Name()
+	case *types.Named:
+		return t.Obj().Name()
+	}
+	return ""
+}
+
 // recursive is the problem of a type that contains itself.
 type recursive struct{ name string }
 
@@ -175,7 +214,7 @@ func (e recursive) Error() string {
 // check returns why t cannot cross a process boundary, nil when it can,
 // recording the codecs of the named types it holds. stack holds the named
 // types being checked, which t must not contain.
-func (s *codecSet) check(t types.Type, stack []*types.TypeName) error {
+func (s *codecSet) check(t types.Type, stack []types.Type) error {
 	switch t := t.(type) {
 	case *types.Basic:
 		switch {
@@ -228,7 +267,7 @@ func isUniverse(t types.Type) bool {
 
 // fields checks the fields of a struct, named owner ("" for a struct
 // literal).
-func (s *codecSet) fields(st *types.Struct, owner string, stack []*types.TypeName) error {
+func (s *codecSet) fields(st *types.Struct, owner string, stack []types.Type) error {
 	for i := range st.NumFields() {
 		f := st.Field(i)
 		if f.Name() == "_" {
@@ -243,7 +282,7 @@ func (s *codecSet) fields(st *types.Struct, owner string, stack []*types.TypeNam
 			of = " of " + owner
 		}
 		var rec recursive
-		if errors.As(err, &rec) && len(stack) > 0 && rec.name == stack[len(stack)-1].Name() {
+		if errors.As(err, &rec) && len(stack) > 0 && rec.name == typeName(stack[len(stack)-1]) {
 			return fmt.Errorf("field %s%s is recursive: a value of a type that contains itself cannot be encoded", f.Name(), of)
 		}
 		return fmt.Errorf("field %s%s: %w", f.Name(), of, err)
@@ -253,7 +292,7 @@ func (s *codecSet) fields(st *types.Struct, owner string, stack []*types.TypeNam
 
 // named checks a defined type or an alias, and records its codec: its own
 // MessagePack or binary methods, or its underlying type's shape.
-func (s *codecSet) named(t types.Type, stack []*types.TypeName) error {
+func (s *codecSet) named(t types.Type, stack []types.Type) error {
 	mt, err := s.c.conv.typ(t)
 	if err != nil {
 		return err
@@ -268,8 +307,10 @@ func (s *codecSet) named(t types.Type, stack []*types.TypeName) error {
 	case *types.Named:
 		obj = t.Obj()
 	}
+	// Instances of one generic type are different types: Box[Box[int]]
+	// holds a Box[int], not itself.
 	for _, o := range stack {
-		if o == obj {
+		if types.Identical(o, t) {
 			return recursive{obj.Name()}
 		}
 	}
@@ -278,7 +319,7 @@ func (s *codecSet) named(t types.Type, stack []*types.TypeName) error {
 	if other && !obj.Exported() {
 		return fmt.Errorf("%s is not exported by its package, so this package cannot name it", name)
 	}
-	cd := &Codec{Type: mt, want: upperFirst(obj.Name())}
+	cd := &Codec{Type: mt, want: instanceName(mt)}
 	if alias, ok := t.(*types.Alias); ok {
 		// An alias of a named type shares its codec.
 		under := types.Unalias(alias)
@@ -308,7 +349,7 @@ func (s *codecSet) named(t types.Type, stack []*types.TypeName) error {
 		if _, ok := under.(*types.Interface); ok {
 			return interfaceError(name)
 		}
-		stack = append(stack, obj)
+		stack = append(stack, t)
 		if st, ok := under.(*types.Struct); ok {
 			err = s.fields(st, obj.Name(), stack)
 		} else {

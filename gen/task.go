@@ -3,8 +3,6 @@ package gen
 import (
 	"fmt"
 	"go/ast"
-	"go/build/constraint"
-	"go/parser"
 	"go/token"
 	"go/types"
 	"strings"
@@ -15,9 +13,8 @@ import (
 
 // taskDecl is a function under a //mpire:task directive, before its checks.
 type taskDecl struct {
-	fd    *ast.FuncDecl
-	d     *directive
-	build constraint.Expr // the build constraint of its file, nil for none
+	fd *ast.FuncDecl
+	d  *directive
 }
 
 // base is the name the task's generated names derive from.
@@ -46,12 +43,14 @@ type checker struct {
 	r         *reporter
 	pkg       *packages.Package
 	conv      *converter
-	funcs     map[string]*ast.FuncDecl   // the package's top-level functions
-	builds    map[string]constraint.Expr // a file's name → its build constraint
-	generated map[string]string          // a name to be generated → its task
-	invalid   []*ast.FuncDecl            // tasks with a type that did not type-check
-	output    string                     // the old generated file, whose declarations do not count
-	codecs    *codecSet                  // the codecs of portable tasks
+	public    *publicNames             // the aliases that name types of internal packages
+	funcs     map[string]*ast.FuncDecl // the package's top-level functions
+	generated map[string]string        // a name to be generated → its task
+	invalid   []*ast.FuncDecl          // tasks with a type that did not type-check
+	output    string                   // the old generated file, whose declarations do not count
+	codecs    *codecSet                // the codecs of portable tasks
+	decls     declarations             // the package's functions, in the files of every build
+	typeDecls declarations             // the package's types, likewise
 }
 
 // readTask checks the function of td and returns its model, or nil after
@@ -88,7 +87,7 @@ func (c *checker) readTask(td taskDecl) *Task {
 		return nil
 	}
 
-	k := kinds{shared: shared, state: state}
+	k := kinds{shared: shared, state: state, public: c.public}
 	var args []*types.Var
 	t.Leading, args = k.classify(r, sig)
 	if len(args) == 0 && len(r.diags) == before {
@@ -111,7 +110,7 @@ func (c *checker) readTask(td taskDecl) *Task {
 	}
 
 	for _, key := range []string{"init", "exit"} {
-		if kv, ok := d.keys[key]; ok && c.elsewhere(kv.value) {
+		if kv, ok := d.keys[key]; ok && c.decls.elsewhere(kv.value) {
 			// Its hook is in a file of another build: so is the
 			// task, as the generated file will be.
 			return nil
@@ -176,29 +175,6 @@ func (c *checker) readTask(td taskDecl) *Task {
 		return nil
 	}
 	return t
-}
-
-// elsewhere reports whether name is a function only of files that this
-// build leaves out (setup_windows.go, on Linux).
-func (c *checker) elsewhere(name string) bool {
-	if _, ok := c.pkg.Types.Scope().Lookup(name).(*types.Func); ok {
-		return false
-	}
-	for _, file := range c.pkg.IgnoredFiles {
-		if strings.HasSuffix(file, "_test.go") || !strings.HasSuffix(file, ".go") {
-			continue
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.SkipObjectResolution)
-		if err != nil {
-			continue
-		}
-		for _, decl := range f.Decls {
-			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == name {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // isAnonymous reports whether t is a struct or interface type literal with
@@ -270,7 +246,7 @@ func (c *checker) resolveType(fd *ast.FuncDecl, d *directive, key string) types.
 	case isConstraint(tv.Type):
 		r.errorf(kv.pos, "%s=%s is a constraint, not a value type: only a type parameter can have it", key, kv.value)
 		return nil
-	case key == "shared" && (isNamed(tv.Type, "context", "Context") || isNamed(tv.Type, enginePath, "WorkerID")):
+	case key == "shared" && (isNamed(tv.Type, "context", "Context") || c.public.isWorkerID(tv.Type)):
 		r.errorf(kv.pos, "shared=%s: a parameter of that type is the task's %s, so it cannot be the shared object; wrap it in a type of your own", kv.value, leadingName(tv.Type))
 		return nil
 	case key == "state" && isPointer(tv.Type):
@@ -320,6 +296,7 @@ func stripPos(err error) string {
 // kinds recognizes the leading parameters of task, init and exit functions.
 type kinds struct {
 	shared, state types.Type
+	public        *publicNames // which type is mpire.WorkerID
 }
 
 // of returns the first kind after the kind last that a parameter of type t
@@ -330,7 +307,7 @@ func (k kinds) of(t types.Type, last Kind) Kind {
 	switch {
 	case last < Ctx && isNamed(t, "context", "Context"):
 		return Ctx
-	case last < WorkerID && isNamed(t, enginePath, "WorkerID"):
+	case last < WorkerID && k.public.isWorkerID(t):
 		return WorkerID
 	case last < Shared && k.shared != nil && types.Identical(t, k.shared):
 		return Shared
@@ -356,7 +333,7 @@ func (k kinds) classify(r *reporter, sig *types.Signature) (leading []Kind, args
 			leading = append(leading, kind)
 			last = kind
 			continue
-		case isNamed(p.Type(), "context", "Context") || isNamed(p.Type(), enginePath, "WorkerID"):
+		case isNamed(p.Type(), "context", "Context") || k.public.isWorkerID(p.Type()):
 			r.errorf(p.Pos(), "parameter %s is out of place: the order is ctx context.Context, id mpire.WorkerID, the shared object, the worker state, then the task arguments", paramName(p, i))
 			continue
 		case !inArgs && last < State && k.state != nil && types.Identical(p.Type(), k.state):

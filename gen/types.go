@@ -2,6 +2,7 @@ package gen
 
 import (
 	"errors"
+	"fmt"
 	"go/types"
 )
 
@@ -10,7 +11,11 @@ import (
 var errInvalid = errors.New("invalid type")
 
 // converter turns go/types types into the model's Type trees.
-type converter struct{}
+type converter struct {
+	// public names the types the package cannot name by their own
+	// package; nil names every type by its own.
+	public *publicNames
+}
 
 // typ converts t, or returns errInvalid when t or a part of it did not
 // type-check.
@@ -111,6 +116,17 @@ func (c *converter) elem(kind TypeKind, elem types.Type) (*Type, error) {
 }
 
 func (c *converter) named(obj *types.TypeName, args *types.TypeList) (*Type, error) {
+	if c.public != nil {
+		// A type of an internal package of another module, as the
+		// user names it: mpire.WorkerID, not engine.WorkerID.
+		alias, hidden := c.public.public(obj)
+		switch {
+		case hidden && alias == nil:
+			return nil, fmt.Errorf("%s.%s is in an internal package, which no package this one imports names by an exported alias", obj.Pkg().Name(), obj.Name())
+		case hidden:
+			obj = alias
+		}
+	}
 	typ := &Type{Kind: Named, Name: obj.Name(), Pkg: obj.Pkg().Path(), PkgName: obj.Pkg().Name()}
 	for i := range args.Len() {
 		a, err := c.typ(args.At(i))

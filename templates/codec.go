@@ -23,7 +23,7 @@ func msgp(name string) *jen.Statement { return jen.Qual(gen.MsgpImplPath, name) 
 // gets the task's Portable and the shared object's encoder. init makes the
 // pool.
 func (t *task) portableConstructor(init jen.Code) []jen.Code {
-	l, pt := t.Local, t.Portable
+	l, pt := t.Scopes.New, t.Portable
 	body := []jen.Code{
 		init,
 		jen.Id(l.Fn).Op(":=").Id(l.Recv).Dot("fn").Call(),
@@ -46,7 +46,7 @@ func (t *task) portableConstructor(init jen.Code) []jen.Code {
 // fnMethod writes the method that describes a portable task to the runtime.
 func (t *task) fnMethod(f *jen.File, fn jen.Code) {
 	doc(f, fmt.Sprintf("fn describes %s to the runtime, in this process and in worker processes.", t.Func))
-	f.Func().Params(t.recv()).Id("fn").Params().Add(impl("Func")).Types(t.typeArgs()...).Block(jen.Return(fn))
+	f.Func().Params(t.recv(t.Scopes.New)).Id("fn").Params().Add(impl("Func")).Types(t.typeArgs()...).Block(jen.Return(fn))
 }
 
 // portable writes the task's Portable and its registration.

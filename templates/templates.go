@@ -10,7 +10,6 @@ import (
 	"go/parser"
 	"go/token"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -43,8 +42,7 @@ func Render(pkg *gen.Package) ([]byte, error) {
 		(&task{Task: t}).guard(f, pkg.Path)
 	}
 	for _, t := range pkg.Tasks {
-		w := &task{Task: t, pkg: pkg, pos: fmt.Sprintf("%s/%s:%d", pkg.Path, filepath.Base(t.Pos.Filename), t.Pos.Line)}
-		w.write(f)
+		(&task{Task: t, pkg: pkg}).write(f)
 	}
 	codecs(f, pkg)
 	var buf bytes.Buffer
@@ -135,7 +133,7 @@ func impl(name string) *jen.Statement { return jen.Qual(gen.ImplPath, name) }
 
 // implVersion is the version of the interface to the runtime that generated
 // code is written for (mpireimpl.MinVersion to MaxVersion).
-const implVersion = 1
+const implVersion = 2
 
 // values writes a composite literal's fields one per line, in the order
 // given: the order of the type's declaration.
@@ -151,7 +149,6 @@ func values(pairs ...jen.Code) *jen.Statement {
 type task struct {
 	*gen.Task
 	pkg *gen.Package
-	pos string // where the function is declared: package path/file.go:line
 }
 
 // errorType names the predeclared error, through the runtime in a package
@@ -179,10 +176,10 @@ func (t *task) write(f *jen.File) {
 	t.constructor(f)
 	t.run(f)
 	if t.Init != nil {
-		t.hookMethod(f, "init", t.Init)
+		t.hookMethod(f, "init", t.Init, t.Scopes.Init)
 	}
 	if t.Exit != nil {
-		t.hookMethod(f, "exit", t.Exit)
+		t.hookMethod(f, "exit", t.Exit, t.Scopes.Exit)
 	}
 	t.format(f)
 	t.methods(f)
@@ -273,8 +270,9 @@ func (t *task) argsStruct(f *jen.File) {
 	f.Type().Id(t.ArgsType).Struct(fields...)
 }
 
-func (t *task) recv() *jen.Statement {
-	return jen.Id(t.Local.Recv).Op("*").Id(t.Pool)
+// recv is the receiver of a method whose names are l.
+func (t *task) recv(l gen.Locals) *jen.Statement {
+	return jen.Id(l.Recv).Op("*").Id(t.Pool)
 }
 
 func (t *task) poolType(f *jen.File) {
@@ -289,7 +287,7 @@ func (t *task) poolType(f *jen.File) {
 }
 
 func (t *task) constructor(f *jen.File) {
-	l := t.Local
+	l := t.Scopes.New
 	var params []jen.Code
 	what := fmt.Sprintf("%s returns a pool that runs %s.", t.New, t.Func)
 	init := jen.Id(l.Recv).Op(":=").Op("&").Id(t.Pool).Values()
@@ -305,7 +303,9 @@ func (t *task) constructor(f *jen.File) {
 	method := func(name string) jen.Code { return jen.Id(l.Recv).Dot(name) }
 	fields := []jen.Code{
 		jen.Id("Name"), jen.Lit(t.Func),
-		jen.Id("Pos"), jen.Lit(t.pos),
+		// The runtime finds where the function is: a line number here
+		// would go stale with any edit above the function.
+		jen.Id("Pos"), impl("FuncPos").Call(jen.Id(t.Func)),
 		jen.Id("Run"), method("run"),
 	}
 	if t.Init != nil {
@@ -332,14 +332,14 @@ func (t *task) constructor(f *jen.File) {
 }
 
 // worker is the *Worker[St] parameter of the methods the runtime calls.
-func (t *task) worker() jen.Code {
-	return jen.Id(t.Local.Worker).Op("*").Add(impl("Worker")).Types(t.stateType())
+func (t *task) worker(l gen.Locals) jen.Code {
+	return jen.Id(l.Worker).Op("*").Add(impl("Worker")).Types(t.stateType())
 }
 
-// leading returns the arguments for the leading parameters kinds; local
-// says whether ctx, id and state were hoisted into variables.
-func (t *task) leading(kinds []gen.Kind, local bool) []jen.Code {
-	l := t.Local
+// leading returns the arguments for the leading parameters kinds, in a
+// function whose names are l; local says whether ctx, id and state were
+// hoisted into variables.
+func (t *task) leading(l gen.Locals, kinds []gen.Kind, local bool) []jen.Code {
 	pick := func(name, method string) jen.Code {
 		if local {
 			return jen.Id(name)
@@ -364,7 +364,7 @@ func (t *task) leading(kinds []gen.Kind, local bool) []jen.Code {
 
 // run writes the hot loop: a direct call of the task function per task.
 func (t *task) run(f *jen.File) {
-	l := t.Local
+	l := t.Scopes.Run
 	w, n, out, args := jen.Id(l.Worker), jen.Id(l.N), jen.Id(l.Out), jen.Id(l.Args)
 	body := []jen.Code{jen.Defer().Add(w).Dot("Recover").Call(jen.Op("&").Add(n), jen.Op("&").Id(l.Err))}
 	for _, k := range t.Leading {
@@ -377,7 +377,7 @@ func (t *task) run(f *jen.File) {
 			body = append(body, jen.Id(l.State).Op(":=").Add(w).Dot("State").Call())
 		}
 	}
-	callArgs := t.leading(t.Leading, true)
+	callArgs := t.leading(l, t.Leading, true)
 	var loop []jen.Code
 	if t.ArgsType != "" {
 		loop = append(loop, jen.Id(l.A).Op(":=").Op("&").Add(args).Index(n))
@@ -406,14 +406,14 @@ func (t *task) run(f *jen.File) {
 	doc(f,
 		fmt.Sprintf("run calls %s for each task of a chunk, writing the results to %s.", t.Func, l.Out),
 		"It is the pool's hot loop: a direct call per task, nothing allocated.")
-	f.Func().Params(t.recv()).Id("run").Params(
-		t.worker(), jen.Add(args).Index().Add(t.argType()), jen.Add(out).Index().Add(t.resultType()),
+	f.Func().Params(t.recv(l)).Id("run").Params(
+		t.worker(l), jen.Add(args).Index().Add(t.argType()), jen.Add(out).Index().Add(t.resultType()),
 	).Params(jen.Add(n).Int(), jen.Id(l.Err).Add(t.errorType())).Block(body...)
 }
 
 // hookMethod writes init or exit: the runtime's view of the user's function.
-func (t *task) hookMethod(f *jen.File, name string, h *gen.Hook) {
-	call := jen.Id(h.Func).Call(t.leading(h.Leading, false)...)
+func (t *task) hookMethod(f *jen.File, name string, h *gen.Hook, l gen.Locals) {
+	call := jen.Id(h.Func).Call(t.leading(l, h.Leading, false)...)
 	var results []jen.Code
 	var body []jen.Code
 	if name == "init" {
@@ -437,13 +437,14 @@ func (t *task) hookMethod(f *jen.File, name string, h *gen.Hook) {
 		}
 	}
 	doc(f, fmt.Sprintf("%s runs %s for a worker.", name, h.Func))
-	f.Func().Params(t.recv()).Id(name).Params(t.worker()).Params(results...).Block(body...)
+	f.Func().Params(t.recv(l)).Id(name).Params(t.worker(l)).Params(results...).Block(body...)
 }
 
 // format writes the formatter of a task's arguments for errors and
 // insights, which names them as the function does.
 func (t *task) format(f *jen.File) {
-	a := jen.Id(t.Local.A)
+	l := t.Scopes.Format
+	a := jen.Id(l.A)
 	var pairs []jen.Code
 	for _, arg := range t.Args {
 		value := jen.Op("*").Add(a)
@@ -453,20 +454,21 @@ func (t *task) format(f *jen.File) {
 		pairs = append(pairs, jen.Lit(arg.Label), value)
 	}
 	doc(f, fmt.Sprintf("format formats the arguments of a %s task for errors and insights.", t.Func))
-	f.Func().Params(t.recv()).Id("format").Params(jen.Add(a).Op("*").Add(t.argType())).String().Block(
+	f.Func().Params(t.recv(l)).Id("format").Params(jen.Add(a).Op("*").Add(t.argType())).String().Block(
 		jen.Return(impl("FormatArgs").Call(pairs...)),
 	)
 }
 
 // methods writes the pool's public methods, which forward to the runtime.
 func (t *task) methods(f *jen.File) {
-	l := t.Local
-	recv := t.recv()
-	ctx := jen.Id(l.Ctx).Qual("context", "Context")
-	opts := jen.Id(l.Opts).Op("...").Add(rt("CallOption"))
-	fwd := func(method string, args ...jen.Code) jen.Code {
+	ctx := func(l gen.Locals) jen.Code { return jen.Id(l.Ctx).Qual("context", "Context") }
+	opts := func(l gen.Locals) jen.Code { return jen.Id(l.Opts).Op("...").Add(rt("CallOption")) }
+	fwd := func(l gen.Locals, method string, args ...jen.Code) jen.Code {
 		return jen.Return(jen.Id(l.Recv).Dot("pool").Dot(method).Call(append(args, jen.Id(l.Opts).Op("..."))...))
 	}
+
+	l := t.Scopes.Map
+	recv := t.recv(l)
 	args := jen.Id(l.Args)
 	slice := jen.Index().Add(t.argType())
 	seq := jen.Qual("iter", "Seq").Types(t.argType())
@@ -476,27 +478,29 @@ func (t *task) methods(f *jen.File) {
 	doc(f,
 		fmt.Sprintf("Map calls %s on every element of %s, on the pool's workers, and returns the results in input order.", t.Func, l.Args),
 		"The first failure stops the call and is returned as a *mpire.TaskError.")
-	f.Func().Params(recv).Id("Map").Params(ctx, jen.Add(args).Add(slice), opts).Add(results).Block(fwd("Map", jen.Id(l.Ctx), args))
+	f.Func().Params(recv).Id("Map").Params(ctx(l), jen.Add(args).Add(slice), opts(l)).Add(results).Block(fwd(l, "Map", jen.Id(l.Ctx), args))
 
 	doc(f, "MapUnordered is Map with the results in completion order.")
-	f.Func().Params(recv).Id("MapUnordered").Params(ctx, jen.Add(args).Add(slice), opts).Add(results).Block(fwd("MapUnordered", jen.Id(l.Ctx), args))
+	f.Func().Params(recv).Id("MapUnordered").Params(ctx(l), jen.Add(args).Add(slice), opts(l)).Add(results).Block(fwd(l, "MapUnordered", jen.Id(l.Ctx), args))
 
 	doc(f,
 		fmt.Sprintf("IMap calls %s on the elements of %s as they come and yields the results in input order.", t.Func, l.Args),
 		"On the first failure it yields the zero result and the error, once. Breaking out of the loop stops the work.")
-	f.Func().Params(recv).Id("IMap").Params(ctx, jen.Add(args).Add(seq), opts).Add(seq2).Block(fwd("IMap", jen.Id(l.Ctx), args))
+	f.Func().Params(recv).Id("IMap").Params(ctx(l), jen.Add(args).Add(seq), opts(l)).Add(seq2).Block(fwd(l, "IMap", jen.Id(l.Ctx), args))
 
 	doc(f, "IMapUnordered is IMap with the results yielded as they complete.")
-	f.Func().Params(recv).Id("IMapUnordered").Params(ctx, jen.Add(args).Add(seq), opts).Add(seq2).Block(fwd("IMapUnordered", jen.Id(l.Ctx), args))
+	f.Func().Params(recv).Id("IMapUnordered").Params(ctx(l), jen.Add(args).Add(seq), opts(l)).Add(seq2).Block(fwd(l, "IMapUnordered", jen.Id(l.Ctx), args))
 
-	params := []jen.Code{ctx}
+	l = t.Scopes.Apply
+	recv = t.recv(l)
+	params := []jen.Code{ctx(l)}
 	for _, a := range t.Args {
 		params = append(params, jen.Id(a.Name).Add(typeCode(a.Type)))
 	}
 	if t.ArgType != "" {
 		params[1] = jen.Id(t.Args[0].Name).Id(t.ArgType)
 	}
-	params = append(params, opts)
+	params = append(params, opts(l))
 	task := jen.Id(t.Args[0].Name)
 	if t.ArgsType != "" {
 		var fields []jen.Code
@@ -508,11 +512,13 @@ func (t *task) methods(f *jen.File) {
 	doc(f,
 		fmt.Sprintf("Apply calls %s once, on one of the pool's workers, and returns its result.", t.Func),
 		"A failure fails only this call.")
-	f.Func().Params(recv).Id("Apply").Params(params...).Params(t.resultType(), t.errorType()).Block(fwd("Apply", jen.Id(l.Ctx), task))
+	f.Func().Params(recv).Id("Apply").Params(params...).Params(t.resultType(), t.errorType()).Block(fwd(l, "Apply", jen.Id(l.Ctx), task))
 
 	doc(f, "ApplyAsync is Apply without waiting: read the result from the returned *mpire.AsyncResult.")
-	f.Func().Params(recv).Id("ApplyAsync").Params(params...).Op("*").Add(rt("AsyncResult")).Types(t.resultType()).Block(fwd("ApplyAsync", jen.Id(l.Ctx), task))
+	f.Func().Params(recv).Id("ApplyAsync").Params(params...).Op("*").Add(rt("AsyncResult")).Types(t.resultType()).Block(fwd(l, "ApplyAsync", jen.Id(l.Ctx), task))
 
+	l = t.Scopes.Pool
+	recv = t.recv(l)
 	if t.Exit != nil && t.Exit.Result != nil {
 		doc(f, fmt.Sprintf("ExitResults returns what %s returned for each worker stopped by the most recent call, or by Close.", t.Exit.Func))
 		f.Func().Params(recv).Id("ExitResults").Params().Index().Add(t.exitType()).Block(jen.Return(jen.Id(l.Recv).Dot("pool").Dot("ExitResults").Call()))

@@ -74,8 +74,40 @@ func TestConstrainedTaskBuildsEverywhere(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cross-compiles")
 	}
-	for _, goos := range []string{"darwin"} {
-		goCmd(t, goldenDir, []string{"GOOS=" + goos}, "vet", "./constrained", "./equivalent_constraints", "./hook_constraints")
+	for _, goos := range []string{"darwin", "windows"} {
+		goCmd(t, goldenDir, []string{"GOOS=" + goos}, "vet", "./constrained", "./equivalent_constraints", "./hook_constraints",
+			"./platform_files", "./generic_args", "./portable_worker_id")
+	}
+}
+
+// TestPlatformFilesGiveOneFile runs mpiregen, for other platforms, on the
+// case whose task has a declaration for Linux, one for Windows and one for
+// the others: each run sees another declaration, and writes the same file.
+func TestPlatformFilesGiveOneFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	dir := filepath.Join(goldenDir, "platform_files")
+	want, err := os.ReadFile(filepath.Join(dir, "mpire_gen.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, platform := range [][]string{{"GOOS=darwin"}, {"GOOS=windows"}, {"GOOS=freebsd", "GOARCH=arm64"}, {"GOOS=js", "GOARCH=wasm"}} {
+		t.Run(strings.Join(platform, ","), func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(filepath.Join(tool(t), "mpiregen"), "-stdout")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), platform...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			got, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, stderr.Bytes())
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("the generated file differs from the one generated on Linux:\n%s", lineDiff(string(want), string(got)))
+			}
+		})
 	}
 }
 
@@ -190,6 +222,32 @@ func TestNewcomerFlow(t *testing.T) {
 	// gofmt-clean, as the golden files are.
 	if out := goCmd(t, dir, nil, "fmt", "./..."); out != "" {
 		t.Errorf("go fmt changed %s", out)
+	}
+}
+
+// TestEditAboveTheTaskKeepsTheFile edits the user's file above the task
+// function: the generated file, which holds no line number, stays as it was,
+// and the program still builds and runs.
+func TestEditAboveTheTaskKeepsTheFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	t.Parallel()
+	src := withGenerate(squareSrc, "mpiregen")
+	dir := newModule(t, map[string]string{"square/main.go": src})
+	square := filepath.Join(dir, "square")
+	before, stderr, code := mpiregen(t, square, "-stdout")
+	if code != 0 {
+		t.Fatalf("exit status %d:\n%s", code, stderr)
+	}
+	writeFile(t, filepath.Join(square, "mpire_gen.go"), string(before))
+	writeFile(t, filepath.Join(square, "main.go"), strings.Replace(src, "// Square squares x.", "// Three lines above the task.\nconst three = 3\n\n// Square squares x.", 1))
+	after, stderr, code := mpiregen(t, square, "-stdout")
+	if code != 0 || !bytes.Equal(before, after) {
+		t.Errorf("exit status %d; after an edit above the task, the generated file changed:\n%s%s", code, lineDiff(string(before), string(after)), stderr)
+	}
+	if out := goCmd(t, dir, nil, "run", "./square"); out != "[1 4 9] <nil>\n" {
+		t.Errorf("square printed %q", out)
 	}
 }
 

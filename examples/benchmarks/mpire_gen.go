@@ -11,13 +11,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl/msgpimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Tiny as it was when this file was generated. If this does not compile, it
@@ -72,7 +72,7 @@ func NewTinyPool(opts ...mpire.Option) *TinyPool {
 func (p *TinyPool) fn() mpireimpl.Func[struct{}, int, int, struct{}] {
 	return mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Tiny",
-		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:25",
+		Pos:    mpireimpl.FuncPos(Tiny),
 		Run:    p.run,
 		Format: p.format,
 	}
@@ -234,7 +234,7 @@ func NewBusyPool(opts ...mpire.Option) *BusyPool {
 func (p *BusyPool) fn() mpireimpl.Func[struct{}, int, int, struct{}] {
 	return mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Busy",
-		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:30",
+		Pos:    mpireimpl.FuncPos(Busy),
 		Run:    p.run,
 		Format: p.format,
 	}
@@ -243,12 +243,12 @@ func (p *BusyPool) fn() mpireimpl.Func[struct{}, int, int, struct{}] {
 // run calls Busy for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *BusyPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n2 int, err error) {
-	defer w.Recover(&n2, &err)
-	for ; n2 < len(args) && !w.Stopped(); n2++ {
-		out[n2] = Busy(args[n2])
+func (p *BusyPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
+	for ; n < len(args) && !w.Stopped(); n++ {
+		out[n] = Busy(args[n])
 	}
-	return n2, nil
+	return n, nil
 }
 
 // format formats the arguments of a Busy task for errors and insights.
@@ -404,7 +404,7 @@ func NewConvolvePool(shared *Image, opts ...mpire.Option) *ConvolvePool {
 func (p *ConvolvePool) fn() mpireimpl.Func[struct{}, Filter, []float64, struct{}] {
 	return mpireimpl.Func[struct{}, Filter, []float64, struct{}]{
 		Name:   "Convolve",
-		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:48",
+		Pos:    mpireimpl.FuncPos(Convolve),
 		Run:    p.run,
 		Format: p.format,
 	}
@@ -563,7 +563,7 @@ func NewCountPrefixesPool(opts ...mpire.Option) *CountPrefixesPool {
 	p := &CountPrefixesPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[PrefixCounts, []string, int, map[string]int]{
 		Name:   "CountPrefixes",
-		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:98",
+		Pos:    mpireimpl.FuncPos(CountPrefixes),
 		Run:    p.run,
 		Exit:   p.exit,
 		Format: p.format,
@@ -671,7 +671,7 @@ func NewEvaluatePool(opts ...mpire.Option) *EvaluatePool {
 	p := &EvaluatePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Model, Batch, float64, struct{}]{
 		Name:   "Evaluate",
-		Pos:    "github.com/mpire-go/mpire/examples/benchmarks/tasks.go:165",
+		Pos:    mpireimpl.FuncPos(Evaluate),
 		Run:    p.run,
 		Init:   p.init,
 		Format: p.format,

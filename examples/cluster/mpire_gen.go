@@ -11,13 +11,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl/msgpimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Square as it was when this file was generated. If this does not compile, it
@@ -50,7 +50,7 @@ func NewSquarePool(opts ...mpire.Option) *SquarePool {
 func (p *SquarePool) fn() mpireimpl.Func[struct{}, int, Result, struct{}] {
 	return mpireimpl.Func[struct{}, int, Result, struct{}]{
 		Name:   "Square",
-		Pos:    "github.com/mpire-go/mpire/examples/cluster/main.go:40",
+		Pos:    mpireimpl.FuncPos(Square),
 		Run:    p.run,
 		Format: p.format,
 	}

@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Work as it was when this file was generated. If this does not compile, it
@@ -41,7 +41,7 @@ func NewWorkPool(opts ...mpire.Option) *WorkPool {
 	p := &WorkPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Work",
-		Pos:    "github.com/mpire-go/mpire/examples/dashboard/main.go:31",
+		Pos:    mpireimpl.FuncPos(Work),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

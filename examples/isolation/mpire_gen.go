@@ -11,13 +11,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl/msgpimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Parse as it was when this file was generated. If this does not compile, it
@@ -50,7 +50,7 @@ func NewParsePool(opts ...mpire.Option) *ParsePool {
 func (p *ParsePool) fn() mpireimpl.Func[struct{}, string, int, struct{}] {
 	return mpireimpl.Func[struct{}, string, int, struct{}]{
 		Name:   "Parse",
-		Pos:    "github.com/mpire-go/mpire/examples/isolation/main.go:26",
+		Pos:    mpireimpl.FuncPos(Parse),
 		Run:    p.run,
 		Format: p.format,
 	}

@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Predict, loadModel and stats as they were when this file was generated. If
@@ -47,7 +47,7 @@ func NewPredictPool(shared *Dataset, opts ...mpire.Option) *PredictPool {
 	p := &PredictPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Model, int, float64, string]{
 		Name:   "Predict",
-		Pos:    "github.com/mpire-go/mpire/examples/model/main.go:43",
+		Pos:    mpireimpl.FuncPos(Predict),
 		Run:    p.run,
 		Init:   p.init,
 		Exit:   p.exit,

@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Accumulate as it was when this file was generated. If this does not compile,
@@ -42,7 +42,7 @@ func NewAccumulatePool(opts ...mpire.Option) *AccumulatePool {
 	p := &AccumulatePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[State, IntPtr, int, struct{}]{
 		Name:   "Accumulate",
-		Pos:    "golden/alias_state/main.go:24",
+		Pos:    mpireimpl.FuncPos(Accumulate),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

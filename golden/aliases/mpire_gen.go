@@ -11,13 +11,13 @@ import (
 	"golden/aliases/lib"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Leading as it was when this file was generated. If this does not compile, it
@@ -60,27 +60,27 @@ type LeadingPool struct {
 //
 // It panics on an invalid option value.
 func NewLeadingPool(shared DP, opts ...mpire.Option) *LeadingPool {
-	p2 := &LeadingPool{shared: shared}
-	p2.pool = mpireimpl.NewPool(mpireimpl.Func[C, LeadingArgs, int, struct{}]{
+	p := &LeadingPool{shared: shared}
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[C, LeadingArgs, int, struct{}]{
 		Name:   "Leading",
-		Pos:    "golden/aliases/main.go:48",
-		Run:    p2.run,
-		Format: p2.format,
+		Pos:    mpireimpl.FuncPos(Leading),
+		Run:    p.run,
+		Format: p.format,
 	}, opts...)
-	return p2
+	return p
 }
 
 // run calls Leading for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p2 *LeadingPool) run(w *mpireimpl.Worker[C], args []LeadingArgs, out []int) (n int, err error) {
+func (p *LeadingPool) run(w *mpireimpl.Worker[C], args []LeadingArgs, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
 	ctx := w.Context()
 	id := w.ID()
 	state := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
-		if out[n], err = Leading(ctx, id, p2.shared, state, a.P, a.L); err != nil {
+		if out[n], err = Leading(ctx, id, p.shared, state, a.P, a.L); err != nil {
 			return n, err
 		}
 	}
@@ -88,7 +88,7 @@ func (p2 *LeadingPool) run(w *mpireimpl.Worker[C], args []LeadingArgs, out []int
 }
 
 // format formats the arguments of a Leading task for errors and insights.
-func (p2 *LeadingPool) format(a *LeadingArgs) string {
+func (p *LeadingPool) format(a *LeadingArgs) string {
 	return mpireimpl.FormatArgs("p", a.P, "l", a.L)
 }
 
@@ -96,13 +96,13 @@ func (p2 *LeadingPool) format(a *LeadingArgs) string {
 // returns the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p2 *LeadingPool) Map(ctx context.Context, args []LeadingArgs, opts ...mpire.CallOption) ([]int, error) {
-	return p2.pool.Map(ctx, args, opts...)
+func (p *LeadingPool) Map(ctx context.Context, args []LeadingArgs, opts ...mpire.CallOption) ([]int, error) {
+	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p2 *LeadingPool) MapUnordered(ctx context.Context, args []LeadingArgs, opts ...mpire.CallOption) ([]int, error) {
-	return p2.pool.MapUnordered(ctx, args, opts...)
+func (p *LeadingPool) MapUnordered(ctx context.Context, args []LeadingArgs, opts ...mpire.CallOption) ([]int, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
 // IMap calls Leading on the elements of args as they come and yields the
@@ -110,13 +110,13 @@ func (p2 *LeadingPool) MapUnordered(ctx context.Context, args []LeadingArgs, opt
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p2 *LeadingPool) IMap(ctx context.Context, args iter.Seq[LeadingArgs], opts ...mpire.CallOption) iter.Seq2[int, error] {
-	return p2.pool.IMap(ctx, args, opts...)
+func (p *LeadingPool) IMap(ctx context.Context, args iter.Seq[LeadingArgs], opts ...mpire.CallOption) iter.Seq2[int, error] {
+	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p2 *LeadingPool) IMapUnordered(ctx context.Context, args iter.Seq[LeadingArgs], opts ...mpire.CallOption) iter.Seq2[int, error] {
-	return p2.pool.IMapUnordered(ctx, args, opts...)
+func (p *LeadingPool) IMapUnordered(ctx context.Context, args iter.Seq[LeadingArgs], opts ...mpire.CallOption) iter.Seq2[int, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Leading once, on one of the pool's workers, and returns its
@@ -141,14 +141,14 @@ func (p2 *LeadingPool) ApplyAsync(ctx context.Context, p IntPtr, l List[int], op
 
 // Insights returns the worker insights of the most recent calls; the pool must
 // be made with mpire.WithInsights.
-func (p2 *LeadingPool) Insights() mpire.Insights {
-	return p2.pool.Insights()
+func (p *LeadingPool) Insights() mpire.Insights {
+	return p.pool.Insights()
 }
 
 // Close waits for running calls, stops the workers, runs their exit functions
 // and returns the first exit error.
-func (p2 *LeadingPool) Close() error {
-	return p2.pool.Close()
+func (p *LeadingPool) Close() error {
+	return p.pool.Close()
 }
 
 // GenericArgs holds the arguments of one Generic task, in the order Generic
@@ -178,7 +178,7 @@ func NewGenericPool(shared List[string], opts ...mpire.Option) *GenericPool {
 	p := &GenericPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, GenericArgs, Fn[string, int], struct{}]{
 		Name:   "Generic",
-		Pos:    "golden/aliases/main.go:56",
+		Pos:    mpireimpl.FuncPos(Generic),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -287,7 +287,7 @@ func NewHiddenPool(opts ...mpire.Option) *HiddenPool {
 	p := &HiddenPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, HiddenArgs, int, struct{}]{
 		Name:   "Hidden",
-		Pos:    "golden/aliases/main.go:63",
+		Pos:    mpireimpl.FuncPos(Hidden),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -300,15 +300,15 @@ func NewHiddenPool(opts ...mpire.Option) *HiddenPool {
 func (p *HiddenPool) run(w *mpireimpl.Worker[struct{}], args []HiddenArgs, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
-		a2 := &args[n]
-		out[n] = Hidden(a2.H, a2.B, a2.A)
+		a := &args[n]
+		out[n] = Hidden(a.H, a.B, a.A)
 	}
 	return n, nil
 }
 
 // format formats the arguments of a Hidden task for errors and insights.
-func (p *HiddenPool) format(a2 *HiddenArgs) string {
-	return mpireimpl.FormatArgs("h", a2.H, "b", a2.B, "a", a2.A)
+func (p *HiddenPool) format(a *HiddenArgs) string {
+	return mpireimpl.FormatArgs("h", a.H, "b", a.B, "a", a.A)
 }
 
 // Map calls Hidden on every element of args, on the pool's workers, and returns
@@ -403,7 +403,7 @@ func NewEmbeddedPool(opts ...mpire.Option) *EmbeddedPool {
 	p := &EmbeddedPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, EmbeddedArg, EmbeddedResult, struct{}]{
 		Name:   "Embedded",
-		Pos:    "golden/aliases/main.go:69",
+		Pos:    mpireimpl.FuncPos(Embedded),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Count, open and closeWorker as they were when this file was generated. If
@@ -54,7 +54,7 @@ func NewCountPool(shared Vocabulary, opts ...mpire.Option) *CountPool {
 	p := &CountPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Seen, CountArgs, int, []string]{
 		Name:   "Count",
-		Pos:    "golden/all_together/main.go:33",
+		Pos:    mpireimpl.FuncPos(Count),
 		Run:    p.run,
 		Init:   p.init,
 		Exit:   p.exit,

@@ -13,13 +13,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl/msgpimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Echo as it was when this file was generated. If this does not compile, it
@@ -68,7 +68,7 @@ func NewEchoPool(opts ...mpire.Option) *EchoPool {
 func (p *EchoPool) fn() mpireimpl.Func[struct{}, Everything, Everything, struct{}] {
 	return mpireimpl.Func[struct{}, Everything, Everything, struct{}]{
 		Name:   "Echo",
-		Pos:    "golden/codecs/main.go:126",
+		Pos:    mpireimpl.FuncPos(Echo),
 		Run:    p.run,
 		Format: p.format,
 	}
@@ -226,27 +226,27 @@ type SumPool struct {
 //
 // It panics on an invalid option value.
 func NewSumPool(opts ...mpire.Option) *SumPool {
-	p2 := &SumPool{}
-	fn := p2.fn()
+	p := &SumPool{}
+	fn := p.fn()
 	fn.Portable = &sumPortable
-	p2.pool = mpireimpl.NewPool(fn, opts...)
-	return p2
+	p.pool = mpireimpl.NewPool(fn, opts...)
+	return p
 }
 
 // fn describes Sum to the runtime, in this process and in worker processes.
-func (p2 *SumPool) fn() mpireimpl.Func[struct{}, SumArgs, Celsius, struct{}] {
+func (p *SumPool) fn() mpireimpl.Func[struct{}, SumArgs, Celsius, struct{}] {
 	return mpireimpl.Func[struct{}, SumArgs, Celsius, struct{}]{
 		Name:   "Sum",
-		Pos:    "golden/codecs/main.go:131",
-		Run:    p2.run,
-		Format: p2.format,
+		Pos:    mpireimpl.FuncPos(Sum),
+		Run:    p.run,
+		Format: p.format,
 	}
 }
 
 // run calls Sum for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p2 *SumPool) run(w *mpireimpl.Worker[struct{}], args []SumArgs, out []Celsius) (n int, err error) {
+func (p *SumPool) run(w *mpireimpl.Worker[struct{}], args []SumArgs, out []Celsius) (n int, err error) {
 	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
@@ -258,7 +258,7 @@ func (p2 *SumPool) run(w *mpireimpl.Worker[struct{}], args []SumArgs, out []Cels
 }
 
 // format formats the arguments of a Sum task for errors and insights.
-func (p2 *SumPool) format(a *SumArgs) string {
+func (p *SumPool) format(a *SumArgs) string {
 	return mpireimpl.FormatArgs("xs", a.Xs, "by", a.By, "p", a.P)
 }
 
@@ -266,13 +266,13 @@ func (p2 *SumPool) format(a *SumArgs) string {
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p2 *SumPool) Map(ctx context.Context, args []SumArgs, opts ...mpire.CallOption) ([]Celsius, error) {
-	return p2.pool.Map(ctx, args, opts...)
+func (p *SumPool) Map(ctx context.Context, args []SumArgs, opts ...mpire.CallOption) ([]Celsius, error) {
+	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p2 *SumPool) MapUnordered(ctx context.Context, args []SumArgs, opts ...mpire.CallOption) ([]Celsius, error) {
-	return p2.pool.MapUnordered(ctx, args, opts...)
+func (p *SumPool) MapUnordered(ctx context.Context, args []SumArgs, opts ...mpire.CallOption) ([]Celsius, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
 // IMap calls Sum on the elements of args as they come and yields the results in
@@ -280,13 +280,13 @@ func (p2 *SumPool) MapUnordered(ctx context.Context, args []SumArgs, opts ...mpi
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p2 *SumPool) IMap(ctx context.Context, args iter.Seq[SumArgs], opts ...mpire.CallOption) iter.Seq2[Celsius, error] {
-	return p2.pool.IMap(ctx, args, opts...)
+func (p *SumPool) IMap(ctx context.Context, args iter.Seq[SumArgs], opts ...mpire.CallOption) iter.Seq2[Celsius, error] {
+	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p2 *SumPool) IMapUnordered(ctx context.Context, args iter.Seq[SumArgs], opts ...mpire.CallOption) iter.Seq2[Celsius, error] {
-	return p2.pool.IMapUnordered(ctx, args, opts...)
+func (p *SumPool) IMapUnordered(ctx context.Context, args iter.Seq[SumArgs], opts ...mpire.CallOption) iter.Seq2[Celsius, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Sum once, on one of the pool's workers, and returns its result.
@@ -312,14 +312,14 @@ func (p2 *SumPool) ApplyAsync(ctx context.Context, xs []Celsius, by map[Label]in
 
 // Insights returns the worker insights of the most recent calls; the pool must
 // be made with mpire.WithInsights.
-func (p2 *SumPool) Insights() mpire.Insights {
-	return p2.pool.Insights()
+func (p *SumPool) Insights() mpire.Insights {
+	return p.pool.Insights()
 }
 
 // Close waits for running calls, stops the workers, runs their exit functions
 // and returns the first exit error.
-func (p2 *SumPool) Close() error {
-	return p2.pool.Close()
+func (p *SumPool) Close() error {
+	return p.pool.Close()
 }
 
 // sumPortable is how the values of Sum cross to and from its worker processes.
@@ -409,7 +409,7 @@ func NewNextPool(opts ...mpire.Option) *NextPool {
 func (p *NextPool) fn() mpireimpl.Func[struct{}, Version, Version, struct{}] {
 	return mpireimpl.Func[struct{}, Version, Version, struct{}]{
 		Name:   "Next",
-		Pos:    "golden/codecs/main.go:166",
+		Pos:    mpireimpl.FuncPos(Next),
 		Run:    p.run,
 		Format: p.format,
 	}
@@ -571,7 +571,7 @@ func NewRankPool(opts ...mpire.Option) *RankPool {
 func (p *RankPool) fn() mpireimpl.Func[struct{}, Sample, float64, struct{}] {
 	return mpireimpl.Func[struct{}, Sample, float64, struct{}]{
 		Name:   "Rank",
-		Pos:    "golden/codecs/main.go:178",
+		Pos:    mpireimpl.FuncPos(Rank),
 		Run:    p.run,
 		Format: p.format,
 	}
@@ -742,7 +742,7 @@ func NewChecksumPool(opts ...mpire.Option) *ChecksumPool {
 func (p *ChecksumPool) fn() mpireimpl.Func[struct{}, ChecksumArgs, uint32, struct{}] {
 	return mpireimpl.Func[struct{}, ChecksumArgs, uint32, struct{}]{
 		Name:   "Checksum",
-		Pos:    "golden/codecs/main.go:189",
+		Pos:    mpireimpl.FuncPos(Checksum),
 		Run:    p.run,
 		Format: p.format,
 	}

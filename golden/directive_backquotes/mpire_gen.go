@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Apply as it was when this file was generated. If this does not compile, it
@@ -49,7 +49,7 @@ func NewApplyPool(shared func(int) int, opts ...mpire.Option) *ApplyPool {
 	p := &ApplyPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Apply",
-		Pos:    "golden/directive_backquotes/main.go:13",
+		Pos:    mpireimpl.FuncPos(Apply),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -148,7 +148,7 @@ func NewTagPool(shared struct {
 	p := &TagPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, string, struct{}]{
 		Name:   "tagged",
-		Pos:    "golden/directive_backquotes/main.go:16",
+		Pos:    mpireimpl.FuncPos(tagged),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Spaced and setup as they were when this file was generated. If this does not
@@ -64,7 +64,7 @@ func NewSpacedPool(shared map[string][]int, opts ...mpire.Option) *SpacedPool {
 	p := &SpacedPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Counter, string, int, struct{}]{
 		Name:   "Spaced",
-		Pos:    "golden/directive_spelling/main.go:17",
+		Pos:    mpireimpl.FuncPos(Spaced),
 		Run:    p.run,
 		Init:   p.init,
 		Format: p.format,
@@ -169,7 +169,7 @@ func NewUnquotedPool(shared map[string][]int, opts ...mpire.Option) *UnquotedPoo
 	p := &UnquotedPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, string, int, struct{}]{
 		Name:   "Brackets",
-		Pos:    "golden/directive_spelling/main.go:25",
+		Pos:    mpireimpl.FuncPos(Brackets),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -265,7 +265,7 @@ func NewFnPool(shared func(int) int, opts ...mpire.Option) *FnPool {
 	p := &FnPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Fn",
-		Pos:    "golden/directive_spelling/main.go:28",
+		Pos:    mpireimpl.FuncPos(Fn),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -364,7 +364,7 @@ func NewTaggedPool(shared struct {
 	p := &TaggedPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, string, struct{}]{
 		Name:   "Tagged",
-		Pos:    "golden/directive_spelling/main.go:31",
+		Pos:    mpireimpl.FuncPos(Tagged),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -458,7 +458,7 @@ func NewQuotedPool(opts ...mpire.Option) *QuotedPool {
 	p := &QuotedPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "quoted",
-		Pos:    "golden/directive_spelling/main.go:38",
+		Pos:    mpireimpl.FuncPos(quoted),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

@@ -11,13 +11,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Dot as it was when this file was generated. If this does not compile, it
@@ -44,7 +44,7 @@ func NewDotPool(shared *Builder, opts ...mpire.Option) *DotPool {
 	p := &DotPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, *strings.Reader, int, struct{}]{
 		Name:   "Dot",
-		Pos:    "golden/dot_imports/main.go:20",
+		Pos:    mpireimpl.FuncPos(Dot),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

@@ -11,13 +11,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Cube as it was when this file was generated. If this does not compile, it
@@ -46,7 +46,7 @@ func NewCubePool(opts ...mpire.Option) *CubePool {
 	p := &CubePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Cube",
-		Pos:    "golden/equivalent_constraints/cube.go:8",
+		Pos:    mpireimpl.FuncPos(Cube),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -139,7 +139,7 @@ func NewSquarePool(opts ...mpire.Option) *SquarePool {
 	p := &SquarePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Square",
-		Pos:    "golden/equivalent_constraints/square.go:15",
+		Pos:    mpireimpl.FuncPos(Square),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

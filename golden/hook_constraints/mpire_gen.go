@@ -11,13 +11,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Count and setup as they were when this file was generated. If this does not
@@ -45,7 +45,7 @@ func NewCountPool(opts ...mpire.Option) *CountPool {
 	p := &CountPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Counter, int, int, struct{}]{
 		Name:   "Count",
-		Pos:    "golden/hook_constraints/main.go:11",
+		Pos:    mpireimpl.FuncPos(Count),
 		Run:    p.run,
 		Init:   p.init,
 		Format: p.format,

@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // None, initNone and exitNone as they were when this file was generated. If
@@ -103,7 +103,7 @@ func NewNonePool(shared *Shared, opts ...mpire.Option) *NonePool {
 	p := &NonePool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[State, int, int, struct{}]{
 		Name:   "None",
-		Pos:    "golden/hook_signatures/main.go:31",
+		Pos:    mpireimpl.FuncPos(None),
 		Run:    p.run,
 		Init:   p.init,
 		Exit:   p.exit,
@@ -215,7 +215,7 @@ func NewAllPool(shared *Shared, opts ...mpire.Option) *AllPool {
 	p := &AllPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[State, int, int, int]{
 		Name:   "All",
-		Pos:    "golden/hook_signatures/main.go:39",
+		Pos:    mpireimpl.FuncPos(All),
 		Run:    p.run,
 		Init:   p.init,
 		Exit:   p.exit,
@@ -331,7 +331,7 @@ func NewAliasedPool(shared *Shared, opts ...mpire.Option) *AliasedPool {
 	p := &AliasedPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[State, int, int, string]{
 		Name:   "Aliased",
-		Pos:    "golden/hook_signatures/main.go:54",
+		Pos:    mpireimpl.FuncPos(Aliased),
 		Run:    p.run,
 		Init:   p.init,
 		Exit:   p.exit,
@@ -447,7 +447,7 @@ func NewCountedPool(opts ...mpire.Option) *CountedPool {
 	p := &CountedPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[State, int, int, State]{
 		Name:   "Counted",
-		Pos:    "golden/hook_signatures/main.go:63",
+		Pos:    mpireimpl.FuncPos(Counted),
 		Run:    p.run,
 		Exit:   p.exit,
 		Format: p.format,
@@ -554,7 +554,7 @@ func NewFuncPool(opts ...mpire.Option) *FuncPool {
 	p := &FuncPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[State, int, int, func() int]{
 		Name:   "Func",
-		Pos:    "golden/hook_signatures/main.go:71",
+		Pos:    mpireimpl.FuncPos(Func),
 		Run:    p.run,
 		Exit:   p.exit,
 		Format: p.format,
@@ -666,7 +666,7 @@ func NewAnonPool(opts ...mpire.Option) *AnonPool {
 		B int
 	}]{
 		Name:   "Anon",
-		Pos:    "golden/hook_signatures/main.go:78",
+		Pos:    mpireimpl.FuncPos(Anon),
 		Run:    p.run,
 		Exit:   p.exit,
 		Format: p.format,
@@ -779,7 +779,7 @@ func NewOnlyErrorPool(opts ...mpire.Option) *OnlyErrorPool {
 	p := &OnlyErrorPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[State, int, int, struct{}]{
 		Name:   "OnlyError",
-		Pos:    "golden/hook_signatures/main.go:85",
+		Pos:    mpireimpl.FuncPos(OnlyError),
 		Run:    p.run,
 		Exit:   p.exit,
 		Format: p.format,
@@ -880,7 +880,7 @@ func NewFailingPool(opts ...mpire.Option) *FailingPool {
 	p := &FailingPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[State, int, int, int]{
 		Name:   "Failing",
-		Pos:    "golden/hook_signatures/main.go:92",
+		Pos:    mpireimpl.FuncPos(Failing),
 		Run:    p.run,
 		Init:   p.init,
 		Exit:   p.exit,

@@ -26,13 +26,13 @@ import (
 	"golden/import_names/yield"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // One, setup and done as they were when this file was generated. If this does
@@ -63,33 +63,33 @@ type OnePool struct {
 // NewOnePool returns a pool that runs One, handing shared to every worker
 // without copying it.
 //
-// opts2 are the pool's defaults; calls may override the ones that are not pool
+// opts are the pool's defaults; calls may override the ones that are not pool
 // options.
 //
 // It panics on an invalid option value.
-func NewOnePool(shared *p.T, opts2 ...mpire.Option) *OnePool {
+func NewOnePool(shared *p.T, opts ...mpire.Option) *OnePool {
 	p2 := &OnePool{shared: shared}
 	p2.pool = mpireimpl.NewPool(mpireimpl.Func[w.T, n.T, out.T, err1.T]{
 		Name:   "One",
-		Pos:    "golden/import_names/main.go:32",
+		Pos:    mpireimpl.FuncPos(One),
 		Run:    p2.run,
 		Init:   p2.init,
 		Exit:   p2.exit,
 		Format: p2.format,
-	}, opts2...)
+	}, opts...)
 	return p2
 }
 
 // run calls One for each task of a chunk, writing the results to out2.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p2 *OnePool) run(w2 *mpireimpl.Worker[w.T], args2 []n.T, out2 []out.T) (n2 int, err2 error) {
+func (p *OnePool) run(w2 *mpireimpl.Worker[w.T], args []n.T, out2 []out.T) (n2 int, err2 error) {
 	defer w2.Recover(&n2, &err2)
-	ctx2 := w2.Context()
-	id2 := w2.ID()
-	state2 := w2.State()
-	for ; n2 < len(args2) && !w2.Stopped(); n2++ {
-		if out2[n2], err2 = One(ctx2, id2, p2.shared, state2, args2[n2]); err2 != nil {
+	ctx := w2.Context()
+	id := w2.ID()
+	state := w2.State()
+	for ; n2 < len(args) && !w2.Stopped(); n2++ {
+		if out2[n2], err2 = One(ctx, id, p.shared, state, args[n2]); err2 != nil {
 			return n2, err2
 		}
 	}
@@ -97,77 +97,77 @@ func (p2 *OnePool) run(w2 *mpireimpl.Worker[w.T], args2 []n.T, out2 []out.T) (n2
 }
 
 // init runs setup for a worker.
-func (p2 *OnePool) init(w2 *mpireimpl.Worker[w.T]) error {
+func (p *OnePool) init(w2 *mpireimpl.Worker[w.T]) error {
 	setup(w2.State())
 	return nil
 }
 
 // exit runs done for a worker.
-func (p2 *OnePool) exit(w2 *mpireimpl.Worker[w.T]) (err1.T, error) {
+func (p *OnePool) exit(w2 *mpireimpl.Worker[w.T]) (err1.T, error) {
 	return done(w2.State())
 }
 
 // format formats the arguments of a One task for errors and insights.
-func (p2 *OnePool) format(a2 *n.T) string {
-	return mpireimpl.FormatArgs("x0", *a2)
+func (p *OnePool) format(a *n.T) string {
+	return mpireimpl.FormatArgs("x0", *a)
 }
 
-// Map calls One on every element of args2, on the pool's workers, and returns
+// Map calls One on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p2 *OnePool) Map(ctx2 context.Context, args2 []n.T, opts2 ...mpire.CallOption) ([]out.T, error) {
-	return p2.pool.Map(ctx2, args2, opts2...)
+func (p *OnePool) Map(ctx context.Context, args []n.T, opts ...mpire.CallOption) ([]out.T, error) {
+	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p2 *OnePool) MapUnordered(ctx2 context.Context, args2 []n.T, opts2 ...mpire.CallOption) ([]out.T, error) {
-	return p2.pool.MapUnordered(ctx2, args2, opts2...)
+func (p *OnePool) MapUnordered(ctx context.Context, args []n.T, opts ...mpire.CallOption) ([]out.T, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls One on the elements of args2 as they come and yields the results
-// in input order.
+// IMap calls One on the elements of args as they come and yields the results in
+// input order.
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p2 *OnePool) IMap(ctx2 context.Context, args2 iter.Seq[n.T], opts2 ...mpire.CallOption) iter.Seq2[out.T, error] {
-	return p2.pool.IMap(ctx2, args2, opts2...)
+func (p *OnePool) IMap(ctx context.Context, args iter.Seq[n.T], opts ...mpire.CallOption) iter.Seq2[out.T, error] {
+	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p2 *OnePool) IMapUnordered(ctx2 context.Context, args2 iter.Seq[n.T], opts2 ...mpire.CallOption) iter.Seq2[out.T, error] {
-	return p2.pool.IMapUnordered(ctx2, args2, opts2...)
+func (p *OnePool) IMapUnordered(ctx context.Context, args iter.Seq[n.T], opts ...mpire.CallOption) iter.Seq2[out.T, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls One once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p2 *OnePool) Apply(ctx2 context.Context, x0 n.T, opts2 ...mpire.CallOption) (out.T, error) {
-	return p2.pool.Apply(ctx2, x0, opts2...)
+func (p *OnePool) Apply(ctx context.Context, x0 n.T, opts ...mpire.CallOption) (out.T, error) {
+	return p.pool.Apply(ctx, x0, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p2 *OnePool) ApplyAsync(ctx2 context.Context, x0 n.T, opts2 ...mpire.CallOption) *mpire.AsyncResult[out.T] {
-	return p2.pool.ApplyAsync(ctx2, x0, opts2...)
+func (p *OnePool) ApplyAsync(ctx context.Context, x0 n.T, opts ...mpire.CallOption) *mpire.AsyncResult[out.T] {
+	return p.pool.ApplyAsync(ctx, x0, opts...)
 }
 
 // ExitResults returns what done returned for each worker stopped by the most
 // recent call, or by Close.
-func (p2 *OnePool) ExitResults() []err1.T {
-	return p2.pool.ExitResults()
+func (p *OnePool) ExitResults() []err1.T {
+	return p.pool.ExitResults()
 }
 
 // Insights returns the worker insights of the most recent calls; the pool must
 // be made with mpire.WithInsights.
-func (p2 *OnePool) Insights() mpire.Insights {
-	return p2.pool.Insights()
+func (p *OnePool) Insights() mpire.Insights {
+	return p.pool.Insights()
 }
 
 // Close waits for running calls, stops the workers, runs their exit functions
 // and returns the first exit error.
-func (p2 *OnePool) Close() error {
-	return p2.pool.Close()
+func (p *OnePool) Close() error {
+	return p.pool.Close()
 }
 
 // ManyArgs holds the arguments of one Many task, in the order Many takes them.
@@ -194,70 +194,70 @@ type ManyPool struct {
 
 // NewManyPool returns a pool that runs Many.
 //
-// opts2 are the pool's defaults; calls may override the ones that are not pool
+// opts are the pool's defaults; calls may override the ones that are not pool
 // options.
 //
 // It panics on an invalid option value.
-func NewManyPool(opts2 ...mpire.Option) *ManyPool {
-	p2 := &ManyPool{}
-	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ManyArgs, res.T, struct{}]{
+func NewManyPool(opts ...mpire.Option) *ManyPool {
+	p := &ManyPool{}
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ManyArgs, res.T, struct{}]{
 		Name:   "Many",
-		Pos:    "golden/import_names/main.go:44",
-		Run:    p2.run,
-		Format: p2.format,
-	}, opts2...)
-	return p2
+		Pos:    mpireimpl.FuncPos(Many),
+		Run:    p.run,
+		Format: p.format,
+	}, opts...)
+	return p
 }
 
-// run calls Many for each task of a chunk, writing the results to out2.
+// run calls Many for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p2 *ManyPool) run(w2 *mpireimpl.Worker[struct{}], args2 []ManyArgs, out2 []res.T) (n2 int, err2 error) {
-	defer w2.Recover(&n2, &err2)
-	for ; n2 < len(args2) && !w2.Stopped(); n2++ {
-		a10 := &args2[n2]
-		out2[n2] = Many(a10.A0, a10.A1, a10.A2, a10.A3, a10.A4, a10.A5, a10.A6, a10.A7, a10.A8, a10.A9)
+func (p *ManyPool) run(w *mpireimpl.Worker[struct{}], args []ManyArgs, out []res.T) (n int, err error) {
+	defer w.Recover(&n, &err)
+	for ; n < len(args) && !w.Stopped(); n++ {
+		a := &args[n]
+		out[n] = Many(a.A0, a.A1, a.A2, a.A3, a.A4, a.A5, a.A6, a.A7, a.A8, a.A9)
 	}
-	return n2, nil
+	return n, nil
 }
 
 // format formats the arguments of a Many task for errors and insights.
-func (p2 *ManyPool) format(a10 *ManyArgs) string {
-	return mpireimpl.FormatArgs("a0", a10.A0, "a1", a10.A1, "a2", a10.A2, "a3", a10.A3, "a4", a10.A4, "a5", a10.A5, "a6", a10.A6, "a7", a10.A7, "a8", a10.A8, "a9", a10.A9)
+func (p *ManyPool) format(a *ManyArgs) string {
+	return mpireimpl.FormatArgs("a0", a.A0, "a1", a.A1, "a2", a.A2, "a3", a.A3, "a4", a.A4, "a5", a.A5, "a6", a.A6, "a7", a.A7, "a8", a.A8, "a9", a.A9)
 }
 
-// Map calls Many on every element of args2, on the pool's workers, and returns
+// Map calls Many on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p2 *ManyPool) Map(ctx2 context.Context, args2 []ManyArgs, opts2 ...mpire.CallOption) ([]res.T, error) {
-	return p2.pool.Map(ctx2, args2, opts2...)
+func (p *ManyPool) Map(ctx context.Context, args []ManyArgs, opts ...mpire.CallOption) ([]res.T, error) {
+	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p2 *ManyPool) MapUnordered(ctx2 context.Context, args2 []ManyArgs, opts2 ...mpire.CallOption) ([]res.T, error) {
-	return p2.pool.MapUnordered(ctx2, args2, opts2...)
+func (p *ManyPool) MapUnordered(ctx context.Context, args []ManyArgs, opts ...mpire.CallOption) ([]res.T, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls Many on the elements of args2 as they come and yields the results
+// IMap calls Many on the elements of args as they come and yields the results
 // in input order.
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p2 *ManyPool) IMap(ctx2 context.Context, args2 iter.Seq[ManyArgs], opts2 ...mpire.CallOption) iter.Seq2[res.T, error] {
-	return p2.pool.IMap(ctx2, args2, opts2...)
+func (p *ManyPool) IMap(ctx context.Context, args iter.Seq[ManyArgs], opts ...mpire.CallOption) iter.Seq2[res.T, error] {
+	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p2 *ManyPool) IMapUnordered(ctx2 context.Context, args2 iter.Seq[ManyArgs], opts2 ...mpire.CallOption) iter.Seq2[res.T, error] {
-	return p2.pool.IMapUnordered(ctx2, args2, opts2...)
+func (p *ManyPool) IMapUnordered(ctx context.Context, args iter.Seq[ManyArgs], opts ...mpire.CallOption) iter.Seq2[res.T, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Many once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p2 *ManyPool) Apply(ctx2 context.Context, a0 a.T, a1 args.T, a2 ctx.T, a3 id.T, a4 opts.T, a5 r.T, a6 seq.T, a7 state.T, a8 x.T, a9 yield.T, opts2 ...mpire.CallOption) (res.T, error) {
-	return p2.pool.Apply(ctx2, ManyArgs{
+func (p *ManyPool) Apply(ctx2 context.Context, a0 a.T, a1 args.T, a2 ctx.T, a3 id.T, a4 opts.T, a5 r.T, a6 seq.T, a7 state.T, a8 x.T, a9 yield.T, opts2 ...mpire.CallOption) (res.T, error) {
+	return p.pool.Apply(ctx2, ManyArgs{
 		A0: a0,
 		A1: a1,
 		A2: a2,
@@ -273,8 +273,8 @@ func (p2 *ManyPool) Apply(ctx2 context.Context, a0 a.T, a1 args.T, a2 ctx.T, a3 
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p2 *ManyPool) ApplyAsync(ctx2 context.Context, a0 a.T, a1 args.T, a2 ctx.T, a3 id.T, a4 opts.T, a5 r.T, a6 seq.T, a7 state.T, a8 x.T, a9 yield.T, opts2 ...mpire.CallOption) *mpire.AsyncResult[res.T] {
-	return p2.pool.ApplyAsync(ctx2, ManyArgs{
+func (p *ManyPool) ApplyAsync(ctx2 context.Context, a0 a.T, a1 args.T, a2 ctx.T, a3 id.T, a4 opts.T, a5 r.T, a6 seq.T, a7 state.T, a8 x.T, a9 yield.T, opts2 ...mpire.CallOption) *mpire.AsyncResult[res.T] {
+	return p.pool.ApplyAsync(ctx2, ManyArgs{
 		A0: a0,
 		A1: a1,
 		A2: a2,
@@ -290,14 +290,14 @@ func (p2 *ManyPool) ApplyAsync(ctx2 context.Context, a0 a.T, a1 args.T, a2 ctx.T
 
 // Insights returns the worker insights of the most recent calls; the pool must
 // be made with mpire.WithInsights.
-func (p2 *ManyPool) Insights() mpire.Insights {
-	return p2.pool.Insights()
+func (p *ManyPool) Insights() mpire.Insights {
+	return p.pool.Insights()
 }
 
 // Close waits for running calls, stops the workers, runs their exit functions
 // and returns the first exit error.
-func (p2 *ManyPool) Close() error {
-	return p2.pool.Close()
+func (p *ManyPool) Close() error {
+	return p.pool.Close()
 }
 
 // SinglePool runs Single on a pool of workers. Create it with NewSinglePool.
@@ -310,48 +310,48 @@ type SinglePool struct {
 
 // NewSinglePool returns a pool that runs Single.
 //
-// opts2 are the pool's defaults; calls may override the ones that are not pool
+// opts are the pool's defaults; calls may override the ones that are not pool
 // options.
 //
 // It panics on an invalid option value.
-func NewSinglePool(opts2 ...mpire.Option) *SinglePool {
-	p2 := &SinglePool{}
-	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, state.T, args.T, struct{}]{
+func NewSinglePool(opts ...mpire.Option) *SinglePool {
+	p := &SinglePool{}
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, state.T, args.T, struct{}]{
 		Name:   "Single",
-		Pos:    "golden/import_names/main.go:51",
-		Run:    p2.run,
-		Format: p2.format,
-	}, opts2...)
-	return p2
+		Pos:    mpireimpl.FuncPos(Single),
+		Run:    p.run,
+		Format: p.format,
+	}, opts...)
+	return p
 }
 
-// run calls Single for each task of a chunk, writing the results to out2.
+// run calls Single for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p2 *SinglePool) run(w2 *mpireimpl.Worker[struct{}], args2 []state.T, out2 []args.T) (n2 int, err2 error) {
-	defer w2.Recover(&n2, &err2)
-	for ; n2 < len(args2) && !w2.Stopped(); n2++ {
-		out2[n2] = Single(args2[n2])
+func (p *SinglePool) run(w *mpireimpl.Worker[struct{}], args2 []state.T, out []args.T) (n int, err error) {
+	defer w.Recover(&n, &err)
+	for ; n < len(args2) && !w.Stopped(); n++ {
+		out[n] = Single(args2[n])
 	}
-	return n2, nil
+	return n, nil
 }
 
 // format formats the arguments of a Single task for errors and insights.
-func (p2 *SinglePool) format(a2 *state.T) string {
-	return mpireimpl.FormatArgs("s", *a2)
+func (p *SinglePool) format(a *state.T) string {
+	return mpireimpl.FormatArgs("s", *a)
 }
 
 // Map calls Single on every element of args2, on the pool's workers, and
 // returns the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p2 *SinglePool) Map(ctx2 context.Context, args2 []state.T, opts2 ...mpire.CallOption) ([]args.T, error) {
-	return p2.pool.Map(ctx2, args2, opts2...)
+func (p *SinglePool) Map(ctx context.Context, args2 []state.T, opts ...mpire.CallOption) ([]args.T, error) {
+	return p.pool.Map(ctx, args2, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p2 *SinglePool) MapUnordered(ctx2 context.Context, args2 []state.T, opts2 ...mpire.CallOption) ([]args.T, error) {
-	return p2.pool.MapUnordered(ctx2, args2, opts2...)
+func (p *SinglePool) MapUnordered(ctx context.Context, args2 []state.T, opts ...mpire.CallOption) ([]args.T, error) {
+	return p.pool.MapUnordered(ctx, args2, opts...)
 }
 
 // IMap calls Single on the elements of args2 as they come and yields the
@@ -359,37 +359,37 @@ func (p2 *SinglePool) MapUnordered(ctx2 context.Context, args2 []state.T, opts2 
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p2 *SinglePool) IMap(ctx2 context.Context, args2 iter.Seq[state.T], opts2 ...mpire.CallOption) iter.Seq2[args.T, error] {
-	return p2.pool.IMap(ctx2, args2, opts2...)
+func (p *SinglePool) IMap(ctx context.Context, args2 iter.Seq[state.T], opts ...mpire.CallOption) iter.Seq2[args.T, error] {
+	return p.pool.IMap(ctx, args2, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p2 *SinglePool) IMapUnordered(ctx2 context.Context, args2 iter.Seq[state.T], opts2 ...mpire.CallOption) iter.Seq2[args.T, error] {
-	return p2.pool.IMapUnordered(ctx2, args2, opts2...)
+func (p *SinglePool) IMapUnordered(ctx context.Context, args2 iter.Seq[state.T], opts ...mpire.CallOption) iter.Seq2[args.T, error] {
+	return p.pool.IMapUnordered(ctx, args2, opts...)
 }
 
 // Apply calls Single once, on one of the pool's workers, and returns its
 // result.
 //
 // A failure fails only this call.
-func (p2 *SinglePool) Apply(ctx2 context.Context, s state.T, opts2 ...mpire.CallOption) (args.T, error) {
-	return p2.pool.Apply(ctx2, s, opts2...)
+func (p *SinglePool) Apply(ctx context.Context, s state.T, opts ...mpire.CallOption) (args.T, error) {
+	return p.pool.Apply(ctx, s, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p2 *SinglePool) ApplyAsync(ctx2 context.Context, s state.T, opts2 ...mpire.CallOption) *mpire.AsyncResult[args.T] {
-	return p2.pool.ApplyAsync(ctx2, s, opts2...)
+func (p *SinglePool) ApplyAsync(ctx context.Context, s state.T, opts ...mpire.CallOption) *mpire.AsyncResult[args.T] {
+	return p.pool.ApplyAsync(ctx, s, opts...)
 }
 
 // Insights returns the worker insights of the most recent calls; the pool must
 // be made with mpire.WithInsights.
-func (p2 *SinglePool) Insights() mpire.Insights {
-	return p2.pool.Insights()
+func (p *SinglePool) Insights() mpire.Insights {
+	return p.pool.Insights()
 }
 
 // Close waits for running calls, stops the workers, runs their exit functions
 // and returns the first exit error.
-func (p2 *SinglePool) Close() error {
-	return p2.pool.Close()
+func (p *SinglePool) Close() error {
+	return p.pool.Close()
 }

@@ -12,13 +12,13 @@ import (
 	geo2 "golden/imported_collision/maps/geo"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Locate as it was when this file was generated. If this does not compile, it
@@ -47,20 +47,20 @@ type LocatePool struct {
 //
 // It panics on an invalid option value.
 func NewLocatePool(opts ...mpire.Option) *LocatePool {
-	p2 := &LocatePool{}
-	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, LocateArgs, geo2.Tile, struct{}]{
+	p := &LocatePool{}
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, LocateArgs, geo2.Tile, struct{}]{
 		Name:   "Locate",
-		Pos:    "golden/imported_collision/main.go:18",
-		Run:    p2.run,
-		Format: p2.format,
+		Pos:    mpireimpl.FuncPos(Locate),
+		Run:    p.run,
+		Format: p.format,
 	}, opts...)
-	return p2
+	return p
 }
 
 // run calls Locate for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p2 *LocatePool) run(w *mpireimpl.Worker[struct{}], args []LocateArgs, out []geo2.Tile) (n int, err error) {
+func (p *LocatePool) run(w *mpireimpl.Worker[struct{}], args []LocateArgs, out []geo2.Tile) (n int, err error) {
 	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
@@ -70,7 +70,7 @@ func (p2 *LocatePool) run(w *mpireimpl.Worker[struct{}], args []LocateArgs, out 
 }
 
 // format formats the arguments of a Locate task for errors and insights.
-func (p2 *LocatePool) format(a *LocateArgs) string {
+func (p *LocatePool) format(a *LocateArgs) string {
 	return mpireimpl.FormatArgs("p", a.P, "zoom", a.Zoom)
 }
 
@@ -78,13 +78,13 @@ func (p2 *LocatePool) format(a *LocateArgs) string {
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p2 *LocatePool) Map(ctx context.Context, args []LocateArgs, opts ...mpire.CallOption) ([]geo2.Tile, error) {
-	return p2.pool.Map(ctx, args, opts...)
+func (p *LocatePool) Map(ctx context.Context, args []LocateArgs, opts ...mpire.CallOption) ([]geo2.Tile, error) {
+	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p2 *LocatePool) MapUnordered(ctx context.Context, args []LocateArgs, opts ...mpire.CallOption) ([]geo2.Tile, error) {
-	return p2.pool.MapUnordered(ctx, args, opts...)
+func (p *LocatePool) MapUnordered(ctx context.Context, args []LocateArgs, opts ...mpire.CallOption) ([]geo2.Tile, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
 // IMap calls Locate on the elements of args as they come and yields the results
@@ -92,13 +92,13 @@ func (p2 *LocatePool) MapUnordered(ctx context.Context, args []LocateArgs, opts 
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p2 *LocatePool) IMap(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.CallOption) iter.Seq2[geo2.Tile, error] {
-	return p2.pool.IMap(ctx, args, opts...)
+func (p *LocatePool) IMap(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.CallOption) iter.Seq2[geo2.Tile, error] {
+	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p2 *LocatePool) IMapUnordered(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.CallOption) iter.Seq2[geo2.Tile, error] {
-	return p2.pool.IMapUnordered(ctx, args, opts...)
+func (p *LocatePool) IMapUnordered(ctx context.Context, args iter.Seq[LocateArgs], opts ...mpire.CallOption) iter.Seq2[geo2.Tile, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Locate once, on one of the pool's workers, and returns its
@@ -123,12 +123,12 @@ func (p2 *LocatePool) ApplyAsync(ctx context.Context, p geo.Point, zoom int, opt
 
 // Insights returns the worker insights of the most recent calls; the pool must
 // be made with mpire.WithInsights.
-func (p2 *LocatePool) Insights() mpire.Insights {
-	return p2.pool.Insights()
+func (p *LocatePool) Insights() mpire.Insights {
+	return p.pool.Insights()
 }
 
 // Close waits for running calls, stops the workers, runs their exit functions
 // and returns the first exit error.
-func (p2 *LocatePool) Close() error {
-	return p2.pool.Close()
+func (p *LocatePool) Close() error {
+	return p.pool.Close()
 }

@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Length as it was when this file was generated. If this does not compile, it
@@ -45,7 +45,7 @@ func NewMeasurePool(opts ...mpire.Option) *MeasurePool {
 	p := &MeasurePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, string, int, struct{}]{
 		Name:   "Length",
-		Pos:    "golden/named/main.go:14",
+		Pos:    mpireimpl.FuncPos(Length),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -139,7 +139,7 @@ func newDoublePool(opts ...mpire.Option) *doublePool {
 	p := &doublePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "double",
-		Pos:    "golden/named/main.go:19",
+		Pos:    mpireimpl.FuncPos(double),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

@@ -13,13 +13,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl/msgpimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Price, open and summarise as they were when this file was generated. If this
@@ -70,7 +70,7 @@ func NewPricePool(shared *Catalog, opts ...mpire.Option) *PricePool {
 func (p *PricePool) fn() mpireimpl.Func[Tally, PriceArgs, Line, Summary] {
 	return mpireimpl.Func[Tally, PriceArgs, Line, Summary]{
 		Name:   "Price",
-		Pos:    "golden/portable/main.go:71",
+		Pos:    mpireimpl.FuncPos(Price),
 		Run:    p.run,
 		Init:   p.init,
 		Exit:   p.exit,

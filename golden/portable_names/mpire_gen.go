@@ -11,13 +11,13 @@ import (
 	msgpimpl2 "github.com/mpire-go/mpire/runtime/mpireimpl/msgpimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Move as it was when this file was generated. If this does not compile, it
@@ -45,27 +45,27 @@ type MovePool struct {
 //
 // It panics on an invalid option value.
 func NewMovePool(opts ...mpire.Option) *MovePool {
-	p2 := &MovePool{}
-	fn := p2.fn()
+	p := &MovePool{}
+	fn := p.fn()
 	fn.Portable = &movePortable2
-	p2.pool = mpireimpl.NewPool(fn, opts...)
-	return p2
+	p.pool = mpireimpl.NewPool(fn, opts...)
+	return p
 }
 
 // fn describes Move to the runtime, in this process and in worker processes.
-func (p2 *MovePool) fn() mpireimpl.Func[struct{}, MoveArgs, Point, struct{}] {
+func (p *MovePool) fn() mpireimpl.Func[struct{}, MoveArgs, Point, struct{}] {
 	return mpireimpl.Func[struct{}, MoveArgs, Point, struct{}]{
 		Name:   "Move",
-		Pos:    "golden/portable_names/main.go:35",
-		Run:    p2.run,
-		Format: p2.format,
+		Pos:    mpireimpl.FuncPos(Move),
+		Run:    p.run,
+		Format: p.format,
 	}
 }
 
 // run calls Move for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p2 *MovePool) run(w *mpireimpl.Worker[struct{}], args []MoveArgs, out []Point) (n int, err error) {
+func (p *MovePool) run(w *mpireimpl.Worker[struct{}], args []MoveArgs, out []Point) (n int, err error) {
 	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
@@ -75,7 +75,7 @@ func (p2 *MovePool) run(w *mpireimpl.Worker[struct{}], args []MoveArgs, out []Po
 }
 
 // format formats the arguments of a Move task for errors and insights.
-func (p2 *MovePool) format(a *MoveArgs) string {
+func (p *MovePool) format(a *MoveArgs) string {
 	return mpireimpl.FormatArgs("p", a.P, "by", a.By)
 }
 
@@ -83,13 +83,13 @@ func (p2 *MovePool) format(a *MoveArgs) string {
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p2 *MovePool) Map(ctx context.Context, args []MoveArgs, opts ...mpire.CallOption) ([]Point, error) {
-	return p2.pool.Map(ctx, args, opts...)
+func (p *MovePool) Map(ctx context.Context, args []MoveArgs, opts ...mpire.CallOption) ([]Point, error) {
+	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p2 *MovePool) MapUnordered(ctx context.Context, args []MoveArgs, opts ...mpire.CallOption) ([]Point, error) {
-	return p2.pool.MapUnordered(ctx, args, opts...)
+func (p *MovePool) MapUnordered(ctx context.Context, args []MoveArgs, opts ...mpire.CallOption) ([]Point, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
 // IMap calls Move on the elements of args as they come and yields the results
@@ -97,13 +97,13 @@ func (p2 *MovePool) MapUnordered(ctx context.Context, args []MoveArgs, opts ...m
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p2 *MovePool) IMap(ctx context.Context, args iter.Seq[MoveArgs], opts ...mpire.CallOption) iter.Seq2[Point, error] {
-	return p2.pool.IMap(ctx, args, opts...)
+func (p *MovePool) IMap(ctx context.Context, args iter.Seq[MoveArgs], opts ...mpire.CallOption) iter.Seq2[Point, error] {
+	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p2 *MovePool) IMapUnordered(ctx context.Context, args iter.Seq[MoveArgs], opts ...mpire.CallOption) iter.Seq2[Point, error] {
-	return p2.pool.IMapUnordered(ctx, args, opts...)
+func (p *MovePool) IMapUnordered(ctx context.Context, args iter.Seq[MoveArgs], opts ...mpire.CallOption) iter.Seq2[Point, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Move once, on one of the pool's workers, and returns its result.
@@ -127,14 +127,14 @@ func (p2 *MovePool) ApplyAsync(ctx context.Context, p Point, by int, opts ...mpi
 
 // Insights returns the worker insights of the most recent calls; the pool must
 // be made with mpire.WithInsights.
-func (p2 *MovePool) Insights() mpire.Insights {
-	return p2.pool.Insights()
+func (p *MovePool) Insights() mpire.Insights {
+	return p.pool.Insights()
 }
 
 // Close waits for running calls, stops the workers, runs their exit functions
 // and returns the first exit error.
-func (p2 *MovePool) Close() error {
-	return p2.pool.Close()
+func (p *MovePool) Close() error {
+	return p.pool.Close()
 }
 
 // movePortable2 is how the values of Move cross to and from its worker

@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Twice as it was when this file was generated. If this does not compile, it
@@ -45,7 +45,7 @@ func NewTwicePool(opts ...mpire.Option) *TwicePool {
 	p := &TwicePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, float64, float64, struct{}]{
 		Name:   "Twice",
-		Pos:    "golden/predeclared_shadowed/main.go:38",
+		Pos:    mpireimpl.FuncPos(Twice),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -144,7 +144,7 @@ func NewMulPool(opts ...mpire.Option) *MulPool {
 	p := &MulPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, MulArgs, float64, struct{}]{
 		Name:   "Mul",
-		Pos:    "golden/predeclared_shadowed/main.go:43",
+		Pos:    mpireimpl.FuncPos(Mul),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

@@ -10,13 +10,13 @@ import (
 	mpireimpl2 "github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl2.EnforceVersion(1 - mpireimpl2.MinVersion)
-	_ = mpireimpl2.EnforceVersion(mpireimpl2.MaxVersion - 1)
+	_ = mpireimpl2.EnforceVersion(2 - mpireimpl2.MinVersion)
+	_ = mpireimpl2.EnforceVersion(mpireimpl2.MaxVersion - 2)
 )
 
 // Scale as it was when this file was generated. If this does not compile, it
@@ -48,7 +48,7 @@ func NewScalePool(opts ...mpire2.Option) *ScalePool {
 	p := &ScalePool{}
 	p.pool = mpireimpl2.NewPool(mpireimpl2.Func[struct{}, ScaleArgs, int, struct{}]{
 		Name:   "Scale",
-		Pos:    "golden/scope_names/main.go:28",
+		Pos:    mpireimpl2.FuncPos(Scale),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Divide as it was when this file was generated. If this does not compile, it
@@ -48,7 +48,7 @@ func NewDividePool(opts ...mpire.Option) *DividePool {
 	p := &DividePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, DivideArgs, float64, struct{}]{
 		Name:   "Divide",
-		Pos:    "golden/several_args/main.go:15",
+		Pos:    mpireimpl.FuncPos(Divide),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

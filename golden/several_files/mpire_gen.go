@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Count, reset and report as they were when this file was generated. If this
@@ -62,7 +62,7 @@ func NewCountPool(shared Dict, opts ...mpire.Option) *CountPool {
 	p := &CountPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Counter, string, int, int]{
 		Name:   "Count",
-		Pos:    "golden/several_files/count.go:8",
+		Pos:    mpireimpl.FuncPos(Count),
 		Run:    p.run,
 		Init:   p.init,
 		Exit:   p.exit,
@@ -74,25 +74,25 @@ func NewCountPool(shared Dict, opts ...mpire.Option) *CountPool {
 // run calls Count for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *CountPool) run(w2 *mpireimpl.Worker[Counter], args []string, out []int) (n int, err error) {
-	defer w2.Recover(&n, &err)
-	ctx := w2.Context()
-	state := w2.State()
-	for ; n < len(args) && !w2.Stopped(); n++ {
+func (p *CountPool) run(w *mpireimpl.Worker[Counter], args []string, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
+	ctx := w.Context()
+	state := w.State()
+	for ; n < len(args) && !w.Stopped(); n++ {
 		out[n] = Count(ctx, p.shared, state, args[n])
 	}
 	return n, nil
 }
 
 // init runs reset for a worker.
-func (p *CountPool) init(w2 *mpireimpl.Worker[Counter]) error {
-	reset(w2.State())
+func (p *CountPool) init(w *mpireimpl.Worker[Counter]) error {
+	reset(w.State())
 	return nil
 }
 
 // exit runs report for a worker.
-func (p *CountPool) exit(w2 *mpireimpl.Worker[Counter]) (int, error) {
-	return report(w2.State()), nil
+func (p *CountPool) exit(w *mpireimpl.Worker[Counter]) (int, error) {
+	return report(w.State()), nil
 }
 
 // format formats the arguments of a Count task for errors and insights.
@@ -185,7 +185,7 @@ func NewCount2Pool(shared Dict, opts ...mpire.Option) *Count2Pool {
 	p := &Count2Pool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Counter, Count2Args, int, int]{
 		Name:   "Count2",
-		Pos:    "golden/several_files/count.go:16",
+		Pos:    mpireimpl.FuncPos(Count2),
 		Run:    p.run,
 		Exit:   p.exit,
 		Format: p.format,
@@ -196,10 +196,10 @@ func NewCount2Pool(shared Dict, opts ...mpire.Option) *Count2Pool {
 // run calls Count2 for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *Count2Pool) run(w2 *mpireimpl.Worker[Counter], args []Count2Args, out []int) (n int, err error) {
-	defer w2.Recover(&n, &err)
-	state := w2.State()
-	for ; n < len(args) && !w2.Stopped(); n++ {
+func (p *Count2Pool) run(w *mpireimpl.Worker[Counter], args []Count2Args, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
+	state := w.State()
+	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
 		out[n] = Count2(p.shared, state, a.W, a.V)
 	}
@@ -207,8 +207,8 @@ func (p *Count2Pool) run(w2 *mpireimpl.Worker[Counter], args []Count2Args, out [
 }
 
 // exit runs report for a worker.
-func (p *Count2Pool) exit(w2 *mpireimpl.Worker[Counter]) (int, error) {
-	return report(w2.State()), nil
+func (p *Count2Pool) exit(w *mpireimpl.Worker[Counter]) (int, error) {
+	return report(w.State()), nil
 }
 
 // format formats the arguments of a Count2 task for errors and insights.
@@ -301,7 +301,7 @@ func NewCount3Pool(shared Dict, opts ...mpire.Option) *Count3Pool {
 	p := &Count3Pool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Counter, string, int, int]{
 		Name:   "Count3",
-		Pos:    "golden/several_files/main.go:19",
+		Pos:    mpireimpl.FuncPos(Count3),
 		Run:    p.run,
 		Init:   p.init,
 		Exit:   p.exit,
@@ -313,11 +313,11 @@ func NewCount3Pool(shared Dict, opts ...mpire.Option) *Count3Pool {
 // run calls Count3 for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p *Count3Pool) run(w2 *mpireimpl.Worker[Counter], args []string, out []int) (n int, err error) {
-	defer w2.Recover(&n, &err)
-	id := w2.ID()
-	state := w2.State()
-	for ; n < len(args) && !w2.Stopped(); n++ {
+func (p *Count3Pool) run(w *mpireimpl.Worker[Counter], args []string, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
+	id := w.ID()
+	state := w.State()
+	for ; n < len(args) && !w.Stopped(); n++ {
 		if out[n], err = Count3(id, p.shared, state, args[n]); err != nil {
 			return n, err
 		}
@@ -326,14 +326,14 @@ func (p *Count3Pool) run(w2 *mpireimpl.Worker[Counter], args []string, out []int
 }
 
 // init runs reset for a worker.
-func (p *Count3Pool) init(w2 *mpireimpl.Worker[Counter]) error {
-	reset(w2.State())
+func (p *Count3Pool) init(w *mpireimpl.Worker[Counter]) error {
+	reset(w.State())
 	return nil
 }
 
 // exit runs report for a worker.
-func (p *Count3Pool) exit(w2 *mpireimpl.Worker[Counter]) (int, error) {
-	return report(w2.State()), nil
+func (p *Count3Pool) exit(w *mpireimpl.Worker[Counter]) (int, error) {
+	return report(w.State()), nil
 }
 
 // format formats the arguments of a Count3 task for errors and insights.

@@ -11,13 +11,13 @@ import (
 	"golden/shared_package/shared"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Look as it was when this file was generated. If this does not compile, it
@@ -44,7 +44,7 @@ func NewLookPool(shared2 *shared.Table, opts ...mpire.Option) *LookPool {
 	p := &LookPool{shared: shared2}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, string, int, struct{}]{
 		Name:   "Look",
-		Pos:    "golden/shared_package/main.go:17",
+		Pos:    mpireimpl.FuncPos(Look),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Add, start and finish as they were when this file was generated. If this does
@@ -47,7 +47,7 @@ func NewAddPool(shared *Model, opts ...mpire.Option) *AddPool {
 	p := &AddPool{shared: shared}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Model, int, int, int]{
 		Name:   "Add",
-		Pos:    "golden/shared_state_same_type/main.go:25",
+		Pos:    mpireimpl.FuncPos(Add),
 		Run:    p.run,
 		Init:   p.init,
 		Exit:   p.exit,

@@ -12,13 +12,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Join as it was when this file was generated. If this does not compile, it
@@ -87,7 +87,7 @@ func NewJoinPool(opts ...mpire.Option) *JoinPool {
 	p := &JoinPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, JoinArgs, string, struct{}]{
 		Name:   "Join",
-		Pos:    "golden/signatures/main.go:21",
+		Pos:    mpireimpl.FuncPos(Join),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -187,7 +187,7 @@ func NewNamedPool(opts ...mpire.Option) *NamedPool {
 	p := &NamedPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Named",
-		Pos:    "golden/signatures/main.go:26",
+		Pos:    mpireimpl.FuncPos(Named),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -282,7 +282,7 @@ func NewBlankPool(opts ...mpire.Option) *BlankPool {
 	p := &BlankPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "Blank",
-		Pos:    "golden/signatures/main.go:31",
+		Pos:    mpireimpl.FuncPos(Blank),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -414,7 +414,7 @@ func NewHugePool(opts ...mpire.Option) *HugePool {
 	p := &HugePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, HugeArgs, int, struct{}]{
 		Name:   "Huge",
-		Pos:    "golden/signatures/main.go:36",
+		Pos:    mpireimpl.FuncPos(Huge),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -591,7 +591,7 @@ func NewEmbeddedPool(opts ...mpire.Option) *EmbeddedPool {
 	p := &EmbeddedPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, EmbeddedArgs, string, struct{}]{
 		Name:   "Embedded",
-		Pos:    "golden/signatures/main.go:49",
+		Pos:    mpireimpl.FuncPos(Embedded),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -706,7 +706,7 @@ func NewChansPool(opts ...mpire.Option) *ChansPool {
 	p := &ChansPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, <-chan func() chan<- int, struct{}]{
 		Name:   "Chans",
-		Pos:    "golden/signatures/main.go:62",
+		Pos:    mpireimpl.FuncPos(Chans),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -799,7 +799,7 @@ func NewCurryPool(opts ...mpire.Option) *CurryPool {
 	p := &CurryPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, func(int) (int, error), struct{}]{
 		Name:   "Curry",
-		Pos:    "golden/signatures/main.go:71",
+		Pos:    mpireimpl.FuncPos(Curry),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -902,35 +902,35 @@ type ParamsPool struct {
 
 // NewParamsPool returns a pool that runs Params.
 //
-// opts2 are the pool's defaults; calls may override the ones that are not pool
+// opts are the pool's defaults; calls may override the ones that are not pool
 // options.
 //
 // It panics on an invalid option value.
-func NewParamsPool(opts2 ...mpire.Option) *ParamsPool {
-	p2 := &ParamsPool{}
-	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ParamsArgs, string, struct{}]{
+func NewParamsPool(opts ...mpire.Option) *ParamsPool {
+	p := &ParamsPool{}
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ParamsArgs, string, struct{}]{
 		Name:   "Params",
-		Pos:    "golden/signatures/main.go:78",
-		Run:    p2.run,
-		Format: p2.format,
-	}, opts2...)
-	return p2
+		Pos:    mpireimpl.FuncPos(Params),
+		Run:    p.run,
+		Format: p.format,
+	}, opts...)
+	return p
 }
 
-// run calls Params for each task of a chunk, writing the results to out2.
+// run calls Params for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p2 *ParamsPool) run(w *mpireimpl.Worker[struct{}], args []ParamsArgs, out2 []string) (n int, err2 error) {
-	defer w.Recover(&n, &err2)
+func (p *ParamsPool) run(w *mpireimpl.Worker[struct{}], args []ParamsArgs, out []string) (n int, err error) {
+	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		a := &args[n]
-		out2[n] = Params(a.Ctx, a.Opts, a.P, a.Mpire, a.Context, a.Iter, a.Mpireimpl, a.Yield, a.Seq, a.Out, a.Err)
+		out[n] = Params(a.Ctx, a.Opts, a.P, a.Mpire, a.Context, a.Iter, a.Mpireimpl, a.Yield, a.Seq, a.Out, a.Err)
 	}
 	return n, nil
 }
 
 // format formats the arguments of a Params task for errors and insights.
-func (p2 *ParamsPool) format(a *ParamsArgs) string {
+func (p *ParamsPool) format(a *ParamsArgs) string {
 	return mpireimpl.FormatArgs("ctx", a.Ctx, "opts", a.Opts, "p", a.P, "mpire", a.Mpire, "context", a.Context, "iter", a.Iter, "mpireimpl", a.Mpireimpl, "yield", a.Yield, "seq", a.Seq, "out", a.Out, "err", a.Err)
 }
 
@@ -938,13 +938,13 @@ func (p2 *ParamsPool) format(a *ParamsArgs) string {
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p2 *ParamsPool) Map(ctx2 context.Context, args []ParamsArgs, opts2 ...mpire.CallOption) ([]string, error) {
-	return p2.pool.Map(ctx2, args, opts2...)
+func (p *ParamsPool) Map(ctx context.Context, args []ParamsArgs, opts ...mpire.CallOption) ([]string, error) {
+	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p2 *ParamsPool) MapUnordered(ctx2 context.Context, args []ParamsArgs, opts2 ...mpire.CallOption) ([]string, error) {
-	return p2.pool.MapUnordered(ctx2, args, opts2...)
+func (p *ParamsPool) MapUnordered(ctx context.Context, args []ParamsArgs, opts ...mpire.CallOption) ([]string, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
 // IMap calls Params on the elements of args as they come and yields the results
@@ -952,28 +952,28 @@ func (p2 *ParamsPool) MapUnordered(ctx2 context.Context, args []ParamsArgs, opts
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p2 *ParamsPool) IMap(ctx2 context.Context, args iter.Seq[ParamsArgs], opts2 ...mpire.CallOption) iter.Seq2[string, error] {
-	return p2.pool.IMap(ctx2, args, opts2...)
+func (p *ParamsPool) IMap(ctx context.Context, args iter.Seq[ParamsArgs], opts ...mpire.CallOption) iter.Seq2[string, error] {
+	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p2 *ParamsPool) IMapUnordered(ctx2 context.Context, args iter.Seq[ParamsArgs], opts2 ...mpire.CallOption) iter.Seq2[string, error] {
-	return p2.pool.IMapUnordered(ctx2, args, opts2...)
+func (p *ParamsPool) IMapUnordered(ctx context.Context, args iter.Seq[ParamsArgs], opts ...mpire.CallOption) iter.Seq2[string, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Params once, on one of the pool's workers, and returns its
 // result.
 //
 // A failure fails only this call.
-func (p2 *ParamsPool) Apply(ctx2 context.Context, ctx string, opts int, p float64, mpire2 bool, context2 []int, iter2 byte, mpireimpl2 rune, yield int8, seq uint, out int, err string, opts2 ...mpire.CallOption) (string, error) {
+func (p2 *ParamsPool) Apply(ctx2 context.Context, ctx string, opts int, p float64, mpire2 bool, context2 []int, iter byte, mpireimpl rune, yield int8, seq uint, out int, err string, opts2 ...mpire.CallOption) (string, error) {
 	return p2.pool.Apply(ctx2, ParamsArgs{
 		Ctx:       ctx,
 		Opts:      opts,
 		P:         p,
 		Mpire:     mpire2,
 		Context:   context2,
-		Iter:      iter2,
-		Mpireimpl: mpireimpl2,
+		Iter:      iter,
+		Mpireimpl: mpireimpl,
 		Yield:     yield,
 		Seq:       seq,
 		Out:       out,
@@ -983,15 +983,15 @@ func (p2 *ParamsPool) Apply(ctx2 context.Context, ctx string, opts int, p float6
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p2 *ParamsPool) ApplyAsync(ctx2 context.Context, ctx string, opts int, p float64, mpire2 bool, context2 []int, iter2 byte, mpireimpl2 rune, yield int8, seq uint, out int, err string, opts2 ...mpire.CallOption) *mpire.AsyncResult[string] {
+func (p2 *ParamsPool) ApplyAsync(ctx2 context.Context, ctx string, opts int, p float64, mpire2 bool, context2 []int, iter byte, mpireimpl rune, yield int8, seq uint, out int, err string, opts2 ...mpire.CallOption) *mpire.AsyncResult[string] {
 	return p2.pool.ApplyAsync(ctx2, ParamsArgs{
 		Ctx:       ctx,
 		Opts:      opts,
 		P:         p,
 		Mpire:     mpire2,
 		Context:   context2,
-		Iter:      iter2,
-		Mpireimpl: mpireimpl2,
+		Iter:      iter,
+		Mpireimpl: mpireimpl,
 		Yield:     yield,
 		Seq:       seq,
 		Out:       out,
@@ -1001,14 +1001,14 @@ func (p2 *ParamsPool) ApplyAsync(ctx2 context.Context, ctx string, opts int, p f
 
 // Insights returns the worker insights of the most recent calls; the pool must
 // be made with mpire.WithInsights.
-func (p2 *ParamsPool) Insights() mpire.Insights {
-	return p2.pool.Insights()
+func (p *ParamsPool) Insights() mpire.Insights {
+	return p.pool.Insights()
 }
 
 // Close waits for running calls, stops the workers, runs their exit functions
 // and returns the first exit error.
-func (p2 *ParamsPool) Close() error {
-	return p2.pool.Close()
+func (p *ParamsPool) Close() error {
+	return p.pool.Close()
 }
 
 // CtxPool runs Ctx on a pool of workers. Create it with NewCtxPool.
@@ -1029,7 +1029,7 @@ func NewCtxPool(opts ...mpire.Option) *CtxPool {
 	p := &CtxPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, string, string, struct{}]{
 		Name:   "Ctx",
-		Pos:    "golden/signatures/main.go:85",
+		Pos:    mpireimpl.FuncPos(Ctx),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -1058,13 +1058,13 @@ func (p *CtxPool) format(a *string) string {
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *CtxPool) Map(ctx2 context.Context, args []string, opts ...mpire.CallOption) ([]string, error) {
-	return p.pool.Map(ctx2, args, opts...)
+func (p *CtxPool) Map(ctx context.Context, args []string, opts ...mpire.CallOption) ([]string, error) {
+	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *CtxPool) MapUnordered(ctx2 context.Context, args []string, opts ...mpire.CallOption) ([]string, error) {
-	return p.pool.MapUnordered(ctx2, args, opts...)
+func (p *CtxPool) MapUnordered(ctx context.Context, args []string, opts ...mpire.CallOption) ([]string, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
 // IMap calls Ctx on the elements of args as they come and yields the results in
@@ -1072,13 +1072,13 @@ func (p *CtxPool) MapUnordered(ctx2 context.Context, args []string, opts ...mpir
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *CtxPool) IMap(ctx2 context.Context, args iter.Seq[string], opts ...mpire.CallOption) iter.Seq2[string, error] {
-	return p.pool.IMap(ctx2, args, opts...)
+func (p *CtxPool) IMap(ctx context.Context, args iter.Seq[string], opts ...mpire.CallOption) iter.Seq2[string, error] {
+	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *CtxPool) IMapUnordered(ctx2 context.Context, args iter.Seq[string], opts ...mpire.CallOption) iter.Seq2[string, error] {
-	return p.pool.IMapUnordered(ctx2, args, opts...)
+func (p *CtxPool) IMapUnordered(ctx context.Context, args iter.Seq[string], opts ...mpire.CallOption) iter.Seq2[string, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Ctx once, on one of the pool's workers, and returns its result.

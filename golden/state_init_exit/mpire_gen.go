@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Add, setUp and report as they were when this file was generated. If this does
@@ -45,7 +45,7 @@ func NewAddPool(opts ...mpire.Option) *AddPool {
 	p := &AddPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Counter, int, int, int]{
 		Name:   "Add",
-		Pos:    "golden/state_init_exit/main.go:25",
+		Pos:    mpireimpl.FuncPos(Add),
 		Run:    p.run,
 		Init:   p.init,
 		Exit:   p.exit,

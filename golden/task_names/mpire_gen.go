@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // n as it was when this file was generated. If this does not compile, it
@@ -65,7 +65,7 @@ func newNPool(opts ...mpire.Option) *nPool {
 	p := &nPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "n",
-		Pos:    "golden/task_names/main.go:15",
+		Pos:    mpireimpl.FuncPos(n),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -158,7 +158,7 @@ func newWPool(opts ...mpire.Option) *wPool {
 	p := &wPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "w",
-		Pos:    "golden/task_names/main.go:18",
+		Pos:    mpireimpl.FuncPos(w),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -251,7 +251,7 @@ func newOutPool(opts ...mpire.Option) *outPool {
 	p := &outPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "out",
-		Pos:    "golden/task_names/main.go:21",
+		Pos:    mpireimpl.FuncPos(out),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -344,7 +344,7 @@ func newArgsPool(opts ...mpire.Option) *argsPool {
 	p := &argsPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "args",
-		Pos:    "golden/task_names/main.go:24",
+		Pos:    mpireimpl.FuncPos(args),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -367,31 +367,31 @@ func (p *argsPool) format(a *int) string {
 	return mpireimpl.FormatArgs("x", *a)
 }
 
-// Map calls args on every element of args2, on the pool's workers, and returns
+// Map calls args on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p *argsPool) Map(ctx context.Context, args2 []int, opts ...mpire.CallOption) ([]int, error) {
-	return p.pool.Map(ctx, args2, opts...)
+func (p *argsPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
+	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p *argsPool) MapUnordered(ctx context.Context, args2 []int, opts ...mpire.CallOption) ([]int, error) {
-	return p.pool.MapUnordered(ctx, args2, opts...)
+func (p *argsPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
-// IMap calls args on the elements of args2 as they come and yields the results
+// IMap calls args on the elements of args as they come and yields the results
 // in input order.
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p *argsPool) IMap(ctx context.Context, args2 iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
-	return p.pool.IMap(ctx, args2, opts...)
+func (p *argsPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
+	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p *argsPool) IMapUnordered(ctx context.Context, args2 iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
-	return p.pool.IMapUnordered(ctx, args2, opts...)
+func (p *argsPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls args once, on one of the pool's workers, and returns its result.
@@ -434,20 +434,20 @@ type pPool struct {
 //
 // It panics on an invalid option value.
 func newPPool(opts ...mpire.Option) *pPool {
-	p3 := &pPool{}
-	p3.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
+	p2 := &pPool{}
+	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "p",
-		Pos:    "golden/task_names/main.go:29",
-		Run:    p3.run,
-		Format: p3.format,
+		Pos:    mpireimpl.FuncPos(p),
+		Run:    p2.run,
+		Format: p2.format,
 	}, opts...)
-	return p3
+	return p2
 }
 
 // run calls p for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p3 *pPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
+func (p2 *pPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
 	for ; n < len(args) && !w.Stopped(); n++ {
 		if out[n], err = p(args[n]); err != nil {
@@ -458,7 +458,7 @@ func (p3 *pPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n in
 }
 
 // format formats the arguments of a p task for errors and insights.
-func (p3 *pPool) format(a *int) string {
+func (p *pPool) format(a *int) string {
 	return mpireimpl.FormatArgs("p", *a)
 }
 
@@ -466,13 +466,13 @@ func (p3 *pPool) format(a *int) string {
 // results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p3 *pPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
-	return p3.pool.Map(ctx, args, opts...)
+func (p *pPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
+	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p3 *pPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
-	return p3.pool.MapUnordered(ctx, args, opts...)
+func (p *pPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
 // IMap calls p on the elements of args as they come and yields the results in
@@ -480,38 +480,38 @@ func (p3 *pPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.Cal
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p3 *pPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
-	return p3.pool.IMap(ctx, args, opts...)
+func (p *pPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
+	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p3 *pPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
-	return p3.pool.IMapUnordered(ctx, args, opts...)
+func (p *pPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls p once, on one of the pool's workers, and returns its result.
 //
 // A failure fails only this call.
-func (p3 *pPool) Apply(ctx context.Context, p2 int, opts ...mpire.CallOption) (int, error) {
-	return p3.pool.Apply(ctx, p2, opts...)
+func (p2 *pPool) Apply(ctx context.Context, p int, opts ...mpire.CallOption) (int, error) {
+	return p2.pool.Apply(ctx, p, opts...)
 }
 
 // ApplyAsync is Apply without waiting: read the result from the returned
 // *mpire.AsyncResult.
-func (p3 *pPool) ApplyAsync(ctx context.Context, p2 int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
-	return p3.pool.ApplyAsync(ctx, p2, opts...)
+func (p2 *pPool) ApplyAsync(ctx context.Context, p int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
+	return p2.pool.ApplyAsync(ctx, p, opts...)
 }
 
 // Insights returns the worker insights of the most recent calls; the pool must
 // be made with mpire.WithInsights.
-func (p3 *pPool) Insights() mpire.Insights {
-	return p3.pool.Insights()
+func (p *pPool) Insights() mpire.Insights {
+	return p.pool.Insights()
 }
 
 // Close waits for running calls, stops the workers, runs their exit functions
 // and returns the first exit error.
-func (p3 *pPool) Close() error {
-	return p3.pool.Close()
+func (p *pPool) Close() error {
+	return p.pool.Close()
 }
 
 // tallyPool runs tally on a pool of workers. Create it with newTallyPool.
@@ -532,7 +532,7 @@ func newTallyPool(opts ...mpire.Option) *tallyPool {
 	p := &tallyPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[Tally, int, int, int]{
 		Name:   "tally",
-		Pos:    "golden/task_names/main.go:48",
+		Pos:    mpireimpl.FuncPos(tally),
 		Run:    p.run,
 		Init:   p.init,
 		Exit:   p.exit,
@@ -546,9 +546,9 @@ func newTallyPool(opts ...mpire.Option) *tallyPool {
 // It is the pool's hot loop: a direct call per task, nothing allocated.
 func (p *tallyPool) run(w *mpireimpl.Worker[Tally], args []int, out []int) (n int, err error) {
 	defer w.Recover(&n, &err)
-	state2 := w.State()
+	state := w.State()
 	for ; n < len(args) && !w.Stopped(); n++ {
-		out[n] = tally(state2, args[n])
+		out[n] = tally(state, args[n])
 	}
 	return n, nil
 }
@@ -565,8 +565,8 @@ func (p *tallyPool) exit(w *mpireimpl.Worker[Tally]) (int, error) {
 }
 
 // format formats the arguments of a tally task for errors and insights.
-func (p *tallyPool) format(a2 *int) string {
-	return mpireimpl.FormatArgs("x", *a2)
+func (p *tallyPool) format(a *int) string {
+	return mpireimpl.FormatArgs("x", *a)
 }
 
 // Map calls tally on every element of args, on the pool's workers, and returns

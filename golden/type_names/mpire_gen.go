@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Join as it was when this file was generated. If this does not compile, it
@@ -43,18 +43,18 @@ type JoinPool struct {
 // NewJoinPool returns a pool that runs Join, handing shared to every worker
 // without copying it.
 //
-// opts are the pool's defaults; calls may override the ones that are not pool
+// opts2 are the pool's defaults; calls may override the ones that are not pool
 // options.
 //
 // It panics on an invalid option value.
-func NewJoinPool(shared opts, opts ...mpire.Option) *JoinPool {
+func NewJoinPool(shared opts, opts2 ...mpire.Option) *JoinPool {
 	p2 := &JoinPool{shared: shared}
 	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, p, string, struct{}]{
 		Name:   "Join",
-		Pos:    "golden/type_names/main.go:22",
+		Pos:    mpireimpl.FuncPos(Join),
 		Run:    p2.run,
 		Format: p2.format,
-	}, opts...)
+	}, opts2...)
 	return p2
 }
 
@@ -116,14 +116,14 @@ func (p2 *JoinPool) ApplyAsync(ctx context.Context, v p, opts ...mpire.CallOptio
 
 // Insights returns the worker insights of the most recent calls; the pool must
 // be made with mpire.WithInsights.
-func (p2 *JoinPool) Insights() mpire.Insights {
-	return p2.pool.Insights()
+func (p *JoinPool) Insights() mpire.Insights {
+	return p.pool.Insights()
 }
 
 // Close waits for running calls, stops the workers, runs their exit functions
 // and returns the first exit error.
-func (p2 *JoinPool) Close() error {
-	return p2.pool.Close()
+func (p *JoinPool) Close() error {
+	return p.pool.Close()
 }
 
 // BlankArgs holds the arguments of one Blank task, in the order Blank takes
@@ -152,7 +152,7 @@ func NewBlankPool(opts ...mpire.Option) *BlankPool {
 	p := &BlankPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, BlankArgs, int, struct{}]{
 		Name:   "Blank",
-		Pos:    "golden/type_names/main.go:27",
+		Pos:    mpireimpl.FuncPos(Blank),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -260,7 +260,7 @@ func NewAddPool(opts ...mpire.Option) *AddPool {
 	p := &AddPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, AddArgs, int, struct{}]{
 		Name:   "Add",
-		Pos:    "golden/type_names/main.go:32",
+		Pos:    mpireimpl.FuncPos(Add),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

@@ -11,13 +11,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Shapes as it was when this file was generated. If this does not compile, it
@@ -79,24 +79,24 @@ type ShapesPool struct {
 //
 // It panics on an invalid option value.
 func NewShapesPool(opts ...mpire.Option) *ShapesPool {
-	p2 := &ShapesPool{}
-	p2.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ShapesArgs, ShapesResult, struct{}]{
+	p := &ShapesPool{}
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ShapesArgs, ShapesResult, struct{}]{
 		Name:   "Shapes",
-		Pos:    "golden/types/main.go:25",
-		Run:    p2.run,
-		Format: p2.format,
+		Pos:    mpireimpl.FuncPos(Shapes),
+		Run:    p.run,
+		Format: p.format,
 	}, opts...)
-	return p2
+	return p
 }
 
 // run calls Shapes for each task of a chunk, writing the results to out.
 //
 // It is the pool's hot loop: a direct call per task, nothing allocated.
-func (p2 *ShapesPool) run(w2 *mpireimpl.Worker[struct{}], args []ShapesArgs, out []ShapesResult) (n int, err error) {
-	defer w2.Recover(&n, &err)
-	for ; n < len(args) && !w2.Stopped(); n++ {
-		a2 := &args[n]
-		if out[n], err = Shapes(a2.P, a2.S, a2.A, a2.M, a2.C, a2.R, a2.F, a2.Anon, a2.W, a2.E, a2.Pair, a2.Rest...); err != nil {
+func (p *ShapesPool) run(w *mpireimpl.Worker[struct{}], args []ShapesArgs, out []ShapesResult) (n int, err error) {
+	defer w.Recover(&n, &err)
+	for ; n < len(args) && !w.Stopped(); n++ {
+		a := &args[n]
+		if out[n], err = Shapes(a.P, a.S, a.A, a.M, a.C, a.R, a.F, a.Anon, a.W, a.E, a.Pair, a.Rest...); err != nil {
 			return n, err
 		}
 	}
@@ -104,21 +104,21 @@ func (p2 *ShapesPool) run(w2 *mpireimpl.Worker[struct{}], args []ShapesArgs, out
 }
 
 // format formats the arguments of a Shapes task for errors and insights.
-func (p2 *ShapesPool) format(a2 *ShapesArgs) string {
-	return mpireimpl.FormatArgs("p", a2.P, "s", a2.S, "a", a2.A, "m", a2.M, "c", a2.C, "r", a2.R, "f", a2.F, "anon", a2.Anon, "w", a2.W, "e", a2.E, "pair", a2.Pair, "rest", a2.Rest)
+func (p *ShapesPool) format(a *ShapesArgs) string {
+	return mpireimpl.FormatArgs("p", a.P, "s", a.S, "a", a.A, "m", a.M, "c", a.C, "r", a.R, "f", a.F, "anon", a.Anon, "w", a.W, "e", a.E, "pair", a.Pair, "rest", a.Rest)
 }
 
 // Map calls Shapes on every element of args, on the pool's workers, and returns
 // the results in input order.
 //
 // The first failure stops the call and is returned as a *mpire.TaskError.
-func (p2 *ShapesPool) Map(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]ShapesResult, error) {
-	return p2.pool.Map(ctx, args, opts...)
+func (p *ShapesPool) Map(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]ShapesResult, error) {
+	return p.pool.Map(ctx, args, opts...)
 }
 
 // MapUnordered is Map with the results in completion order.
-func (p2 *ShapesPool) MapUnordered(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]ShapesResult, error) {
-	return p2.pool.MapUnordered(ctx, args, opts...)
+func (p *ShapesPool) MapUnordered(ctx context.Context, args []ShapesArgs, opts ...mpire.CallOption) ([]ShapesResult, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
 }
 
 // IMap calls Shapes on the elements of args as they come and yields the results
@@ -126,13 +126,13 @@ func (p2 *ShapesPool) MapUnordered(ctx context.Context, args []ShapesArgs, opts 
 //
 // On the first failure it yields the zero result and the error, once. Breaking
 // out of the loop stops the work.
-func (p2 *ShapesPool) IMap(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[ShapesResult, error] {
-	return p2.pool.IMap(ctx, args, opts...)
+func (p *ShapesPool) IMap(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[ShapesResult, error] {
+	return p.pool.IMap(ctx, args, opts...)
 }
 
 // IMapUnordered is IMap with the results yielded as they complete.
-func (p2 *ShapesPool) IMapUnordered(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[ShapesResult, error] {
-	return p2.pool.IMapUnordered(ctx, args, opts...)
+func (p *ShapesPool) IMapUnordered(ctx context.Context, args iter.Seq[ShapesArgs], opts ...mpire.CallOption) iter.Seq2[ShapesResult, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
 }
 
 // Apply calls Shapes once, on one of the pool's workers, and returns its
@@ -187,14 +187,14 @@ func (p2 *ShapesPool) ApplyAsync(ctx context.Context, p *int, s []string, a [2]b
 
 // Insights returns the worker insights of the most recent calls; the pool must
 // be made with mpire.WithInsights.
-func (p2 *ShapesPool) Insights() mpire.Insights {
-	return p2.pool.Insights()
+func (p *ShapesPool) Insights() mpire.Insights {
+	return p.pool.Insights()
 }
 
 // Close waits for running calls, stops the workers, runs their exit functions
 // and returns the first exit error.
-func (p2 *ShapesPool) Close() error {
-	return p2.pool.Close()
+func (p *ShapesPool) Close() error {
+	return p.pool.Close()
 }
 
 // SumPool runs Sum on a pool of workers. Create it with NewSumPool.
@@ -215,7 +215,7 @@ func NewSumPool(opts ...mpire.Option) *SumPool {
 	p := &SumPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, []int, int, struct{}]{
 		Name:   "Sum",
-		Pos:    "golden/types/main.go:49",
+		Pos:    mpireimpl.FuncPos(Sum),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -314,7 +314,7 @@ func NewAreaPool(opts ...mpire.Option) *AreaPool {
 	p := &AreaPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, AreaArg, int, struct{}]{
 		Name:   "Area",
-		Pos:    "golden/types/main.go:61",
+		Pos:    mpireimpl.FuncPos(Area),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

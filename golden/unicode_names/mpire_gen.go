@@ -10,13 +10,13 @@ import (
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
-// This file needs version 1 of the runtime's interface for generated code.
+// This file needs version 2 of the runtime's interface for generated code.
 //
 // If these lines do not compile, mpiregen and the runtime do not match: run
 // go generate again with the mpiregen of the runtime's module version.
 const (
-	_ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+	_ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+	_ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 )
 
 // Größe as it was when this file was generated. If this does not compile, it
@@ -72,7 +72,7 @@ func NewGrößePool(opts ...mpire.Option) *GrößePool {
 	p := &GrößePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, GrößeArgs, int, struct{}]{
 		Name:   "Größe",
-		Pos:    "golden/unicode_names/main.go:17",
+		Pos:    mpireimpl.FuncPos(Größe),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -180,7 +180,7 @@ func new日本Pool(opts ...mpire.Option) *日本Pool {
 	p := &日本Pool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, 日本Args, int, struct{}]{
 		Name:   "日本",
-		Pos:    "golden/unicode_names/main.go:22",
+		Pos:    mpireimpl.FuncPos(日本),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -281,7 +281,7 @@ func newGrößePool(opts ...mpire.Option) *größePool {
 	p := &größePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "größe",
-		Pos:    "golden/unicode_names/main.go:27",
+		Pos:    mpireimpl.FuncPos(größe),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -381,7 +381,7 @@ func newǄPool(opts ...mpire.Option) *ǅPool {
 	p := &ǅPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, ǅArgs, int, struct{}]{
 		Name:   "ǅ",
-		Pos:    "golden/unicode_names/main.go:32",
+		Pos:    mpireimpl.FuncPos(ǅ),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -481,7 +481,7 @@ func NewℌPool(opts ...mpire.Option) *ℌPool {
 	p := &ℌPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "ℌ",
-		Pos:    "golden/unicode_names/main.go:37",
+		Pos:    mpireimpl.FuncPos(ℌ),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -574,7 +574,7 @@ func new_squarePool(opts ...mpire.Option) *_squarePool {
 	p := &_squarePool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
 		Name:   "_square",
-		Pos:    "golden/unicode_names/main.go:40",
+		Pos:    mpireimpl.FuncPos(_square),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)
@@ -674,7 +674,7 @@ func NewAddPool(opts ...mpire.Option) *AddPool {
 	p := &AddPool{}
 	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, AddArgs, int, struct{}]{
 		Name:   "Add",
-		Pos:    "golden/unicode_names/main.go:45",
+		Pos:    mpireimpl.FuncPos(Add),
 		Run:    p.run,
 		Format: p.format,
 	}, opts...)

@@ -8,6 +8,9 @@
 package mpireimpl
 
 import (
+	"reflect"
+	goruntime "runtime"
+
 	"github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/internal/engine"
 	"github.com/mpire-go/mpire/runtime/internal/remote"
@@ -17,14 +20,17 @@ import (
 // runtime. Generated code asserts that it lies within [MinVersion,
 // MaxVersion]:
 //
-//	const _ = mpireimpl.EnforceVersion(1 - mpireimpl.MinVersion)
-//	const _ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 1)
+//	const _ = mpireimpl.EnforceVersion(2 - mpireimpl.MinVersion)
+//	const _ = mpireimpl.EnforceVersion(mpireimpl.MaxVersion - 2)
 //
 // A negative constant does not convert to EnforceVersion, so a file outside
 // the range fails to compile there.
+//
+// Version 2: Func.Pos comes from FuncPos; version 1 wrote the line number in
+// the generated file, which an edit above the task function made stale.
 const (
-	MinVersion = 1
-	MaxVersion = 1
+	MinVersion = 2
+	MaxVersion = 2
 )
 
 // EnforceVersion is the type of generated code's version assertions.
@@ -64,3 +70,18 @@ func NewPool[St, A, R, E any](fn Func[St, A, R, E], opts ...mpire.Option) *Pool[
 // FormatArgs formats a task's arguments as name=value pairs for errors and
 // insights: FormatArgs("x", 7, "y", 0) is "x=7, y=0".
 func FormatArgs(nameValues ...any) string { return engine.FormatArgs(nameValues...) }
+
+// FuncPos returns where the task function fn is, for Func.Pos: its package
+// path, file and line, as in "example.com/app/predict.go:12". Generated code
+// calls it once per pool, so that the generated file holds no line number,
+// which any edit above the function would make stale. The line is where the
+// function's code starts: its func line, or, in a small function the
+// compiler gives no frame, its first statement.
+func FuncPos(fn any) string {
+	f := goruntime.FuncForPC(reflect.ValueOf(fn).Pointer())
+	if f == nil {
+		return ""
+	}
+	file, line := f.FileLine(f.Entry())
+	return engine.Position(f.Name(), file, line)
+}

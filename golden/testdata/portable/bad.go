@@ -70,3 +70,18 @@ func Fine(x int) int { return x }
 
 //mpire:task portable
 func Unnamed(int, chan bool) int { return 0 }
+
+// Forest is recursive in every instance; Box[Box[int]] would not be.
+type Forest[T any] struct {
+	V    T
+	Kids []Forest[T]
+}
+
+//mpire:task portable
+func Plant(t Forest[int]) int { return t.V }
+
+// Holder holds a Forest[string] inside an instance of another generic type.
+type Holder[T any] struct{ In T }
+
+//mpire:task portable
+func Hold(h Holder[Forest[string]]) int { return 0 }
