@@ -1365,16 +1365,22 @@ func TestAttackDeadlineWhileWorkersExit(t *testing.T) {
 // pool; nothing could serve it while the workers stop.
 func TestAttackExitCallsItsOwnPool(t *testing.T) {
 	var p *mpireimpl.Pool[state, int, int, life]
-	var inner error
+	var mu sync.Mutex
+	var inner []error // one per worker's exit, which run at once
 	p, _ = newPool(t, spec{exit: func(ctx context.Context, id mpire.WorkerID, _ *state) (life, error) {
-		_, inner = p.Apply(ctx, 1)
+		_, err := p.Apply(ctx, 1)
+		mu.Lock()
+		inner = append(inner, err)
+		mu.Unlock()
 		return life{ID: id}, nil
 	}}, mpire.WithJobs(2))
 	dctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	bounded(t, "Map", func() { p.Map(dctx, ints(2)) })
-	if inner == nil {
-		t.Fatal("Apply from exit succeeded")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(inner) == 0 || slices.Contains(inner, nil) {
+		t.Fatalf("Apply from exit: %v, want errors", inner)
 	}
 	p.Close()
 }

@@ -369,6 +369,15 @@ func (c *Child) wait(release func()) {
 	close(c.dead)
 }
 
+// Alive reports whether the child may still serve requests: false once it
+// was closed, killed, or has exited, even while idle and not yet reaped.
+func (c *Child) Alive() bool {
+	c.mu.Lock()
+	gone := c.closed || c.exitErr != nil
+	c.mu.Unlock()
+	return !gone && !exited(c.pid)
+}
+
 // Dead is closed when the child has ended and every call has been answered;
 // Err then says how it ended.
 func (c *Child) Dead() <-chan struct{} { return c.dead }

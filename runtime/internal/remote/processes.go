@@ -50,7 +50,7 @@ func (p *process) Exit(ctx context.Context, limit time.Duration) (wire.Reply, er
 
 func (p *process) Close(grace time.Duration) { p.c.Close(grace) }
 
-func (p *process) Alive() bool { return p.c.Err() == nil }
+func (p *process) Alive() bool { return p.c.Alive() }
 
 // request makes one request and checks its reply. The child is killed when
 // the request outlives limit (> 0), or ctx by cancelGrace; the error then
