@@ -103,3 +103,16 @@ func startPinned(cmd *exec.Cmd, cpus []int) error {
 	defer unix.SchedSetaffinity(0, &old)
 	return cmd.Start()
 }
+
+// waitExited waits for the process pid, a child of this one, to exit, and
+// leaves it a zombie, not reaped: its pid is not reused until it is. It
+// returns false when it could not wait.
+func waitExited(pid int) bool {
+	for {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err != unix.EINTR {
+			return err == nil
+		}
+	}
+}
