@@ -151,7 +151,8 @@ func startChild(ctx context.Context, cfg Config) (*Child, error) {
 	if len(os.Args) > 0 {
 		cmd.Args = []string{os.Args[0]} // none of ours: main never runs
 	}
-	cmd.Env = append(environWithout(envTask, envTicket), envTask+"="+cfg.Task, envTicket+"="+k.String())
+	cmd.Env, k.gorace = environ()
+	cmd.Env = append(cmd.Env, envTask+"="+cfg.Task, envTicket+"="+k.String())
 	cmd.ExtraFiles = []*os.File{cmdR, repW} // descriptors 3 and 4
 	cmd.Stdout = stdout
 	cmd.Stderr = c.stderr

@@ -48,7 +48,10 @@
 // ended before it served its task, is not a worker that died in a task.
 // A binary that the user may run but not read (mode 0711, another owner)
 // runs workers too: its identity on disk names the build, where the build
-// ID cannot be read.
+// ID cannot be read. Under the race detector, workers get
+// GORACE=atexit_sleep_ms=0, added to the user's GORACE unless it sets that
+// option, so that a stopping worker does not sleep a second; the programs
+// its tasks start get the user's GORACE back.
 //
 // Linux and macOS only; elsewhere Start returns an error and Serve returns
 // at once.

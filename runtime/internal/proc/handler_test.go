@@ -40,6 +40,7 @@ const (
 	opSubprocessExit = -15 // start nohup sleep 60 in the worker's process group, say "subprocess PID", then os.Exit(5)
 	opForgeCancel    = -16 // write the header of a cancel frame of 1000 bytes on the reply descriptor, then give 2x
 	opForgeHello     = -17 // write the header of a hello frame of 2 GiB on the reply descriptor, then give 2x
+	opEnv            = -18 // say "GORACE=value" or "GORACE unset" on stderr: what the programs it starts inherit
 )
 
 // forged holds the frame headers that the opForge operations write: a
@@ -128,6 +129,12 @@ func (h *testHandler) Run(ctx context.Context, worker int, args []byte) ([]byte,
 			cmd.Wait()
 		case opForgeCancel, opForgeHello:
 			os.NewFile(fdReplies, "replies").Write(forged[x])
+		case opEnv:
+			if v, ok := os.LookupEnv("GORACE"); ok {
+				fmt.Fprintf(os.Stderr, "GORACE=%s\n", v)
+			} else {
+				fmt.Fprintln(os.Stderr, "GORACE unset")
+			}
 		}
 		out = binary.LittleEndian.AppendUint64(out, uint64(r))
 		h.tasks++

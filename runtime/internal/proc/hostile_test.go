@@ -366,6 +366,52 @@ func TestHelperExecuteOnly(t *testing.T) {
 	}
 }
 
+// TestGORACE checks the GORACE of a worker process: under the race
+// detector, one that does not make the worker sleep a second at exit; and,
+// for the programs its tasks start, the user's own.
+func TestGORACE(t *testing.T) {
+	for _, tc := range []struct {
+		name, user, race string // "-": unset
+	}{
+		{"unset", "-", "atexit_sleep_ms=0"},
+		{"other options", "halt_on_error=1", "halt_on_error=1 atexit_sleep_ms=0"},
+		{"the user's sleep", "atexit_sleep_ms=5 halt_on_error=1", "atexit_sleep_ms=5 halt_on_error=1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GORACE", tc.user)
+			if tc.user == "-" {
+				os.Unsetenv("GORACE")
+			}
+			want := tc.user
+			if raceEnabled {
+				want = tc.race
+			}
+			c, _, stderr := start(t, Config{})
+			environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", c.Pid()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := "-"
+			for kv := range strings.SplitSeq(string(environ), "\x00") {
+				if v, ok := strings.CutPrefix(kv, "GORACE="); ok {
+					got = v
+				}
+			}
+			if got != want {
+				t.Errorf("the worker started with GORACE %q, want %q", got, want)
+			}
+			if _, _, err := run(t, c, context.Background(), opEnv); err != nil {
+				t.Fatal(err)
+			}
+			inherited := "GORACE unset"
+			if tc.user != "-" {
+				inherited = "GORACE=" + tc.user
+			}
+			stderr.waitFor(t, inherited+"\n")
+		})
+	}
+}
+
 // TestSilentParent starts a worker process and sends it no hello: it exits
 // by itself, saying why, once the time its ticket gives has passed.
 func TestSilentParent(t *testing.T) {

@@ -39,28 +39,31 @@ type ticket struct {
 	commands string        // the pipe whose read end is descriptor 3 (pipeID)
 	replies  string        // the pipe whose write end is descriptor 4
 	hello    time.Duration // how long the child waits for its parent's hello
+	gorace   string        // GORACE for the programs the child's tasks start: "" as is, "-" unset, "=V" V
 }
 
 // String encodes the ticket for the environment: comma-separated fields, a
-// version first.
+// version first and GORACE last, which takes the rest of the string, commas
+// included.
 func (k ticket) String() string {
-	return fmt.Sprintf("1,%s,%s,%s,%d", k.nonce, k.commands, k.replies, k.hello)
+	return fmt.Sprintf("1,%s,%s,%s,%d,%s", k.nonce, k.commands, k.replies, k.hello, k.gorace)
 }
 
 // parseTicket decodes what String encodes.
 func parseTicket(s string) (ticket, error) {
-	f := strings.Split(s, ",")
-	if len(f) != 5 || f[0] != "1" {
+	f := strings.SplitN(s, ",", 6)
+	if len(f) != 6 || f[0] != "1" {
 		return ticket{}, fmt.Errorf("%s=%q is not a ticket of this version", envTicket, s)
 	}
 	hello, err := strconv.ParseInt(f[4], 10, 64)
 	if err != nil || hello <= 0 {
 		return ticket{}, fmt.Errorf("%s=%q has no valid hello timeout", envTicket, s)
 	}
-	return ticket{nonce: f[1], commands: f[2], replies: f[3], hello: time.Duration(hello)}, nil
+	return ticket{nonce: f[1], commands: f[2], replies: f[3], hello: time.Duration(hello), gorace: f[5]}, nil
 }
 
-// claim takes this process's ticket out of its environment and checks that descriptors 3 and 4 are the
+// claim takes this process's ticket out of its environment, puts GORACE
+// back as the user had it, and checks that descriptors 3 and 4 are the
 // pipes that the ticket names: then this process is the worker process that
 // its parent started, and may use them.
 func claim() (ticket, error) {
@@ -74,6 +77,12 @@ func claim() (ticket, error) {
 	if err != nil {
 		return ticket{}, err
 	}
+	switch {
+	case k.gorace == "-":
+		os.Unsetenv("GORACE")
+	case strings.HasPrefix(k.gorace, "="):
+		os.Setenv("GORACE", k.gorace[1:])
+	}
 	if err := checkPipe(fdCommands, k.commands, false); err != nil {
 		return ticket{}, fmt.Errorf("descriptor %d: %w", fdCommands, err)
 	}
@@ -86,6 +95,33 @@ func claim() (ticket, error) {
 // errWrongPipe is what checkPipe says of a descriptor that is not the
 // pipe's end it should be.
 var errWrongPipe = errors.New("not the pipe its parent made for it")
+
+// environ returns this process's environment for a child: without the
+// worker's variables (a worker that starts workers gives them their own)
+// and, under the race detector, with a GORACE that does not make the child
+// sleep a second when it exits (the detector's default, which would make
+// every stop of a worker outlast its grace), unless the user chose that
+// sleep. gorace says how the child puts GORACE back for the programs its
+// tasks start.
+func environ() (env []string, gorace string) {
+	env = environWithout(envTask, envTicket)
+	if !raceEnabled {
+		return env, ""
+	}
+	v, set := os.LookupEnv("GORACE")
+	// The detector's options are separated by spaces, commas or colons.
+	for _, opt := range strings.FieldsFunc(v, func(r rune) bool { return strings.ContainsRune(" ,:\t\n\r", r) }) {
+		if strings.HasPrefix(opt, "atexit_sleep_ms=") {
+			return env, ""
+		}
+	}
+	gorace = "-"
+	if set {
+		gorace = "=" + v
+	}
+	env = append(environWithout(envTask, envTicket, "GORACE"), "GORACE="+strings.TrimSpace(v+" atexit_sleep_ms=0"))
+	return env, gorace
+}
 
 // environWithout returns this process's environment without keys.
 func environWithout(keys ...string) []string {
