@@ -2,7 +2,9 @@ package proc
 
 import (
 	"bufio"
+	"cmp"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -24,7 +26,9 @@ type Config struct {
 	Stdout io.Writer // where its stdout goes; nil: this process's stdout
 	Stderr io.Writer // where its stderr goes, besides the last lines kept for ExitError; nil: this process's stderr
 
-	exe string // the binary to run, when not this one: tests start other builds
+	exe     string        // the binary to run, when not this one: tests start other builds
+	hello   time.Duration // how long the child waits for this side's hello; 0: helloTimeout
+	noHello bool          // send the child no hello: tests of its wait
 }
 
 // A Child is a worker process, started by Start. Its methods are safe for
@@ -45,7 +49,10 @@ type Child struct {
 	closed  bool                   // Close or Kill was called: no new request
 	exitErr *ExitError             // set when dead closes
 
-	killed  atomic.Bool
+	killed atomic.Bool
+	reapMu sync.Mutex
+	reaped bool // the process was reaped: its pid, its group's id, may name another
+
 	protoMu sync.Mutex
 	proto   error // a broken protocol: why the reader killed the child
 
@@ -66,43 +73,63 @@ type result struct {
 // serves the task from the Serve call in its package initialisation (see
 // the package documentation), and checks that it is the same build. ctx
 // bounds the start: when it is done before the child has answered, the
-// child is killed.
+// child is killed. Every error wraps ErrStart.
 //
 // Its protocol runs on descriptors 3 and 4 of the child, its stdout goes to
 // cfg.Stdout and its stderr to cfg.Stderr, of which it also keeps the last
 // lines for ExitError. On Linux the child is pinned to cfg.CPUs from its
 // first instruction, gets SIGKILL if the thread that started it ends (a
-// backup: a closed command pipe already ends it), and runs in its own
+// backup: a closed command pipe already ends it). It runs in its own
 // process group, so that the terminal's Ctrl-C reaches the parent, which
-// cancels its calls, and not the workers, which would die in the middle.
+// cancels its calls, and not the workers, which would die in the middle;
+// and so that the programs its tasks start end with it (see Kill).
 func Start(ctx context.Context, cfg Config) (*Child, error) {
+	c, err := startChild(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w for task %q: %w", ErrStart, cfg.Task, err)
+	}
+	return c, nil
+}
+
+func startChild(ctx context.Context, cfg Config) (*Child, error) {
 	if errUnsupported != nil {
 		return nil, errUnsupported
 	}
 	exe := cfg.exe
 	if exe == "" {
 		if _, ok := served.Load(cfg.Task); !ok {
-			return nil, fmt.Errorf("mpire: no Serve(%q, ...) ran in this binary's initialisation, so a worker process could not serve it", cfg.Task)
+			return nil, fmt.Errorf("no Serve(%q, ...) ran in this binary's initialisation, so a worker process could not serve it", cfg.Task)
 		}
 		var err error
 		if exe, err = executable(); err != nil {
-			return nil, fmt.Errorf("mpire: finding this binary to start a worker process: %w", err)
+			return nil, fmt.Errorf("finding this binary: %w", err)
 		}
 	}
 	fp, err := selfFingerprint()
 	if err != nil {
-		return nil, fmt.Errorf("mpire: fingerprinting this binary: %w", err)
+		return nil, fmt.Errorf("fingerprinting this binary: %w", err)
 	}
 
 	cmdR, cmdW, err := os.Pipe()
 	if err != nil {
-		return nil, fmt.Errorf("mpire: starting a worker process: %w", err)
+		return nil, err
 	}
 	repR, repW, err := os.Pipe()
 	if err != nil {
 		cmdR.Close()
 		cmdW.Close()
-		return nil, fmt.Errorf("mpire: starting a worker process: %w", err)
+		return nil, err
+	}
+	k := ticket{nonce: rand.Text(), hello: cmp.Or(cfg.hello, helloTimeout)}
+	k.commands, err = pipeID(cmdR)
+	if err == nil {
+		k.replies, err = pipeID(repW)
+	}
+	if err != nil {
+		for _, f := range []*os.File{cmdR, cmdW, repR, repW} {
+			f.Close()
+		}
+		return nil, err
 	}
 	stdout, stderr := cfg.Stdout, cfg.Stderr
 	if stdout == nil {
@@ -120,7 +147,8 @@ func Start(ctx context.Context, cfg Config) (*Child, error) {
 	if len(os.Args) > 0 {
 		cmd.Args = []string{os.Args[0]} // none of ours: main never runs
 	}
-	cmd.Env = append(environWithout(envTask), envTask+"="+cfg.Task)
+	cmd.Env, k.gorace = environ()
+	cmd.Env = append(cmd.Env, envTask+"="+cfg.Task, envTicket+"="+k.String())
 	cmd.ExtraFiles = []*os.File{cmdR, repW} // descriptors 3 and 4
 	cmd.Stdout = stdout
 	cmd.Stderr = c.stderr
@@ -134,19 +162,22 @@ func Start(ctx context.Context, cfg Config) (*Child, error) {
 	if err != nil {
 		cmdW.Close()
 		repR.Close()
-		return nil, fmt.Errorf("mpire: starting a worker process for task %q: %w", cfg.Task, err)
+		return nil, err
 	}
 	c.pid = cmd.Process.Pid
 	go c.wait(release)
 	go c.read(fp, cfg.Task)
 
-	var hello []byte
-	hello = binary.AppendVarint(hello, int64(cfg.Worker))
-	c.wmu.Lock()
-	c.bw.WriteString(magic)
-	writeFrame(c.bw, kindHello, 0, hello, nil)
-	c.bw.Flush() // a child that died early is reported below
-	c.wmu.Unlock()
+	if !cfg.noHello {
+		var hello []byte
+		hello = appendBytes(hello, []byte(k.nonce))
+		hello = binary.AppendVarint(hello, int64(cfg.Worker))
+		c.wmu.Lock()
+		c.bw.WriteString(magic)
+		writeFrame(c.bw, kindHello, 0, hello, nil)
+		c.bw.Flush() // a child that died early is reported below
+		c.wmu.Unlock()
+	}
 
 	select {
 	case err = <-c.hello:
@@ -161,21 +192,9 @@ func Start(ctx context.Context, cfg Config) (*Child, error) {
 			}
 		}
 		c.Kill()
-		return nil, fmt.Errorf("mpire: starting a worker process for task %q: %w: %w", cfg.Task, err, c.exitErr)
+		return nil, fmt.Errorf("%w: %w", err, c.exitErr)
 	}
 	return c, nil
-}
-
-// environWithout returns this process's environment without key.
-func environWithout(key string) []string {
-	env := os.Environ()
-	out := env[:0:0]
-	for _, kv := range env {
-		if len(kv) <= len(key) || kv[:len(key)+1] != key+"=" {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // Pid returns the child's process id.
@@ -252,7 +271,24 @@ func (c *Child) abort(err error) {
 	}
 	c.protoMu.Unlock()
 	c.killed.Store(true)
-	c.cmd.Process.Kill()
+	c.killGroup()
+}
+
+// killGroup sends SIGKILL to the child's process group: the child and the
+// programs its tasks started there, stopped ones included. Only until the
+// child is reaped: its pid, which is the group's id, may then name another.
+func (c *Child) killGroup() {
+	c.reapMu.Lock()
+	defer c.reapMu.Unlock()
+	if !c.reaped {
+		killGroup(c.pid)
+	}
+}
+
+func (c *Child) setReaped() {
+	c.reapMu.Lock()
+	c.reaped = true
+	c.reapMu.Unlock()
 }
 
 // read reads the child's hello, then its replies, until its reply pipe
@@ -266,16 +302,13 @@ func (c *Child) read(fp, task string) {
 		return // Start kills it
 	}
 	for {
-		kind, id, body, err := readFrame(r)
+		_, id, body, err := readFrame(r, &replyFrames)
 		if err == io.EOF || err == io.ErrUnexpectedEOF || errors.Is(err, os.ErrClosed) {
 			// It died, possibly while it wrote, and its death explains; or
 			// it closed its replies while it lives on, and can answer no
 			// call: it is killed.
 			c.broken(errors.New("its replies ended while it ran"))
 			return
-		}
-		if err == nil && kind != kindReply {
-			err = fmt.Errorf("a message of kind %d where a reply was due", kind)
 		}
 		var ch chan result
 		if err == nil { // a call is answered once: by its reply, or by the child's death
@@ -304,12 +337,9 @@ func readHello(r *bufio.Reader, fp, task string) error {
 		}
 		return err
 	}
-	kind, _, body, err := readFrame(r)
+	_, _, body, err := readFrame(r, &helloFrames)
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		return errExitedEarly
-	}
-	if err == nil && kind != kindHello {
-		err = fmt.Errorf("it sent a message of kind %d instead of hello", kind)
 	}
 	if err != nil {
 		return err
@@ -329,8 +359,16 @@ func readHello(r *bufio.Reader, fp, task string) error {
 
 // wait waits for the process to end, then for its last replies to be read,
 // and answers every call still waiting with the *ExitError.
+//
+// What the child's tasks started in its process group ends with it, however
+// it ended: killed before it is reaped, while its pid still names the group.
 func (c *Child) wait(release func()) {
+	if waitExited(c.pid) {
+		c.killGroup()
+		c.setReaped()
+	}
 	werr := c.cmd.Wait()
+	c.setReaped()
 	close(c.exited)
 	release()
 	// Replies written before the child died are still in the pipe: let the
@@ -393,21 +431,25 @@ func (c *Child) Err() error {
 	return c.exitErr
 }
 
-// Kill kills the child with SIGKILL and returns once it is gone and every
-// call has been answered.
+// Kill kills the child with SIGKILL, and with it every program its tasks
+// started in its process group, stopped ones included; it returns once the
+// child is reaped and every call has been answered. A program that a task
+// put in a process group or session of its own is not killed.
 func (c *Child) Kill() {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
 	c.killed.Store(true)
-	c.cmd.Process.Kill()
+	c.killGroup()
 	<-c.dead
 }
 
 // Close closes the child's command pipe, which ends it, waits up to grace
-// for it to exit, then kills it. It returns nil when the child exited
-// cleanly, else its *ExitError. Calls in flight are answered with the
-// *ExitError: call Exit first for a clean stop.
+// for it to exit, then kills it as Kill does; it always returns, a stopped
+// child too. It returns nil when the child exited cleanly, else its
+// *ExitError. Calls in flight are answered with the *ExitError: call Exit
+// first for a clean stop. On Linux, the programs its tasks started in its
+// process group are killed once it has exited.
 func (c *Child) Close(grace time.Duration) error {
 	c.mu.Lock()
 	c.closed = true

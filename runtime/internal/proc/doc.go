@@ -24,7 +24,34 @@
 // The protocol runs on descriptors 3 and 4 of the child (commands in,
 // replies out), never on stdin or stdout, so that a task that prints cannot
 // corrupt it. The child exits as soon as its command pipe closes, which the
-// kernel does when the parent dies in any way, SIGKILL included.
+// kernel does when the parent dies in any way, SIGKILL included. Every frame
+// is checked, its kind and length before its body: bytes that are not the
+// protocol, or a frame that cannot come where it comes, are a broken
+// protocol at once, and the child is killed.
+//
+// A process is a worker only when its parent made it one. The environment
+// variable that names the task is not enough, since a program may inherit a
+// worker's environment: Start also passes a ticket that names the two pipes
+// it made for descriptors 3 and 4 and a nonce that its hello carries. A
+// process whose descriptors are not those pipes, or are not open, is told so
+// on stderr and runs as itself: Serve returns, and the process touches no
+// descriptor. A worker whose parent does not send its hello within ten
+// seconds exits with a message.
+//
+// Each worker runs in a process group of its own. Kill, Close past its
+// grace and a broken protocol send SIGKILL to the whole group, so that the
+// programs a task started end with its worker, stopped ones included; on
+// Linux they also end when the worker ends by itself. A program that must
+// outlive its worker belongs in a process group or session of its own.
+//
+// Every error of Start wraps ErrStart: a worker that could not start, or
+// ended before it served its task, is not a worker that died in a task.
+// A binary that the user may run but not read (mode 0711, another owner)
+// runs workers too: its identity on disk names the build, where the build
+// ID cannot be read. Under the race detector, workers get
+// GORACE=atexit_sleep_ms=0, added to the user's GORACE unless it sets that
+// option, so that a stopping worker does not sleep a second; the programs
+// its tasks start get the user's GORACE back.
 //
 // Linux and macOS only; elsewhere Start returns an error and Serve returns
 // at once.

@@ -11,6 +11,12 @@ import (
 // build as this process, so that nothing would decode its payloads right.
 var ErrMismatch = errors.New("the worker process is not the same build as its parent")
 
+// ErrStart is wrapped by every error of Start: a worker process that could
+// not be started, or did not get as far as serving its task, with the
+// reason (an *ExitError when it ended during its start). It tells a worker
+// that never ran from one that died running a task.
+var ErrStart = errors.New("mpire: a worker process failed to start")
+
 // ErrClosed is returned by calls on a Child after Close or Kill.
 var ErrClosed = errors.New("the worker process is closed")
 

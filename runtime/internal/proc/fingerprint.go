@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 )
@@ -100,6 +102,12 @@ var self struct {
 }
 
 // selfFingerprint returns the fingerprint of the binary this process runs.
+//
+// A binary that this user may run but not read (mode 0711, another owner)
+// has no fingerprint; its identity on disk (fileIdentity) names its build
+// instead. On Linux, where a worker process runs /proc/self/exe of its
+// parent, it is the very file its parent runs, so both get the same
+// identity; on macOS a binary replaced on disk gets another inode.
 func selfFingerprint() (string, error) {
 	self.once.Do(func() {
 		exe, err := executable()
@@ -108,6 +116,9 @@ func selfFingerprint() (string, error) {
 			return
 		}
 		self.fp, self.err = fingerprint(exe)
+		if errors.Is(self.err, fs.ErrPermission) {
+			self.fp, self.err = fileIdentity(exe)
+		}
 	})
 	return self.fp, self.err
 }

@@ -35,10 +35,23 @@ const (
 	opError     = -8  // fail with an error
 	opShared    = -9  // give the length of the shared object
 	opGoexit    = -10 // runtime.Goexit
-	opGrandkids = -11 // start a program that outlives it, say "grandchild PID", then os.Exit(4)
+	opGrandkids = -11 // start a program in a process group of its own, say "grandchild PID", then os.Exit(4)
 	opSabotage  = -12 // write garbage on the protocol's reply descriptor
-	opDaemon    = -13 // start a program that outlives it holding its stderr, say "grandchild PID"
+	opDaemon    = -13 // start a program in a process group of its own holding its stderr, say "grandchild PID"
+
+	opSubprocess     = -14 // start nohup sleep 60 in the worker's process group, say "subprocess PID", wait for it, deaf to its context
+	opSubprocessExit = -15 // start nohup sleep 60 in the worker's process group, say "subprocess PID", then os.Exit(5)
+	opForgeCancel    = -16 // write the header of a cancel frame of 1000 bytes on the reply descriptor, then give 2x
+	opForgeHello     = -17 // write the header of a hello frame of 2 GiB on the reply descriptor, then give 2x
+	opEnv            = -18 // say "GORACE=value" or "GORACE unset" on stderr: what the programs it starts inherit
 )
+
+// forged holds the frame headers that the opForge operations write: a
+// length, then a kind that the parent never reads after the handshake.
+var forged = map[int64][]byte{
+	opForgeCancel: {0xe8, 0x03, 0, 0, kindCancel},
+	opForgeHello:  {0, 0, 0, 0x80, kindHello},
+}
 
 type testHandler struct {
 	shared []byte
@@ -142,6 +155,7 @@ func (h *testHandler) Run(ctx context.Context, worker int, args []byte) ([]byte,
 			os.NewFile(fdReplies, "replies").WriteString("garbage on the protocol's descriptor\n")
 		case opGrandkids, opDaemon:
 			cmd := exec.Command("sleep", "60")
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // out of reach of a kill of the worker's group
 			if x == opDaemon {
 				cmd.Stderr = os.Stderr
 			}
@@ -151,6 +165,26 @@ func (h *testHandler) Run(ctx context.Context, worker int, args []byte) ([]byte,
 			fmt.Fprintf(os.Stderr, "grandchild %d\n", cmd.Process.Pid)
 			if x == opGrandkids {
 				os.Exit(4)
+			}
+		case opSubprocess, opSubprocessExit:
+			// Deaf to the SIGHUP that the kernel sends to a process group
+			// left with stopped members when the worker dies.
+			cmd := exec.Command("nohup", "sleep", "60")
+			if err := cmd.Start(); err != nil {
+				return out, i, err
+			}
+			fmt.Fprintf(os.Stderr, "subprocess %d\n", cmd.Process.Pid)
+			if x == opSubprocessExit {
+				os.Exit(5)
+			}
+			cmd.Wait()
+		case opForgeCancel, opForgeHello:
+			os.NewFile(fdReplies, "replies").Write(forged[x])
+		case opEnv:
+			if v, ok := os.LookupEnv("GORACE"); ok {
+				fmt.Fprintf(os.Stderr, "GORACE=%s\n", v)
+			} else {
+				fmt.Fprintln(os.Stderr, "GORACE unset")
 			}
 		}
 		out = binary.LittleEndian.AppendUint64(out, uint64(r))

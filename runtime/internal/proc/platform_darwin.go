@@ -36,3 +36,13 @@ func spawn(cmd *exec.Cmd, cpus []int) (release func(), err error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	return func() {}, cmd.Start()
 }
+
+// waitExited would wait for the process pid to exit and leave it a zombie;
+// macOS has no waitid with WNOWAIT in golang.org/x/sys, so it returns false
+// at once: what a task started in the worker's process group is then killed
+// with the worker by Kill, Close and a broken protocol, not when the worker
+// ends by itself.
+func waitExited(pid int) bool { return false }
+
+// exited is false: Alive relies on the waiter alone here.
+func exited(int) bool { return false }

@@ -103,3 +103,24 @@ func startPinned(cmd *exec.Cmd, cpus []int) error {
 	defer unix.SchedSetaffinity(0, &old)
 	return cmd.Start()
 }
+
+// waitExited waits for the process pid, a child of this one, to exit, and
+// leaves it a zombie, not reaped: its pid is not reused until it is. It
+// returns false when it could not wait.
+func waitExited(pid int) bool {
+	for {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err != unix.EINTR {
+			return err == nil
+		}
+	}
+}
+
+// exited reports whether process pid, a child of this one, has exited,
+// without waiting and without reaping it.
+func exited(pid int) bool {
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	return err != nil || info.Signo == int32(unix.SIGCHLD)
+}

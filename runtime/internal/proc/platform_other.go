@@ -20,3 +20,16 @@ func prepareFD(fd int) error { return errUnsupported }
 func spawn(cmd *exec.Cmd, cpus []int) (release func(), err error) { return nil, errUnsupported }
 
 func killedBySignal(st *os.ProcessState) bool { return false }
+
+func checkPipe(fd int, id string, write bool) error { return errUnsupported }
+
+func pipeID(f *os.File) (string, error) { return "", errUnsupported }
+
+func fileIdentity(path string) (string, error) { return "", errUnsupported }
+
+func killGroup(pgid int) {}
+
+func waitExited(pid int) bool { return false }
+
+// exited is false: Alive relies on the waiter alone here.
+func exited(int) bool { return false }

@@ -45,17 +45,25 @@ func (o *output) String() string {
 	return o.buf.String()
 }
 
-// waitFor waits until s was written: the child got that far.
-func (o *output) waitFor(s string) {
+// waitFor waits until s was written: the child got that far. The test
+// fails when it was not within settle.
+func (o *output) waitFor(t *testing.T, s string) {
+	t.Helper()
+	deadline := time.Now().Add(settle)
 	for !strings.Contains(o.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%q was not written within %v; what was: %q", s, settle, o.String())
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 }
 
 // start starts a test worker whose stdout and stderr the test reads, and
-// checks when the test ends that it was killed if need be and is gone.
+// checks when the test ends that it was killed if need be and is gone,
+// with its process group, and that the test left no child.
 func start(t *testing.T, cfg Config) (*Child, *output, *output) {
 	t.Helper()
+	watchChildren(t)
 	stdout, stderr := &output{}, &output{}
 	cfg.Task, cfg.Stdout, cfg.Stderr = testTask, stdout, stderr
 	c, err := Start(context.Background(), cfg)
@@ -69,11 +77,84 @@ func start(t *testing.T, cfg Config) (*Child, *output, *output) {
 	return c, stdout, stderr
 }
 
-// checkGone checks that a child this process waited for no longer exists.
+// settle bounds every wait of these tests for something that must happen
+// promptly: a test that waits longer fails, it never hangs.
+const settle = 20 * time.Second
+
+// checkGone checks that a worker process this process waited for no longer
+// exists, zombie included, and that nothing is left alive in its process
+// group. What its tasks started there may take a moment to die of the
+// SIGKILL sent to the group; they are then zombies of their new parent,
+// which reaps them (or not: the init of some containers never does).
 func checkGone(t *testing.T, pid int) {
 	t.Helper()
 	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("process %d still exists (kill 0: %v)", pid, err)
+	}
+	left := eventually(func() []process {
+		return processesWhere(func(p process) bool { return p.pgrp == pid && p.state != 'Z' })
+	})
+	if len(left) > 0 {
+		t.Errorf("the process group of worker %d still holds %+v after %v", pid, left, settle)
+	}
+}
+
+// checkDead checks that a process that is not this process's child, a
+// task's subprocess, dies promptly: it is gone or a zombie.
+func checkDead(t *testing.T, pid int) {
+	t.Helper()
+	if left := eventually(func() []process {
+		return processesWhere(func(p process) bool { return p.pid == pid && p.state != 'Z' })
+	}); len(left) > 0 {
+		t.Errorf("process %+v is still alive after %v", left[0], settle)
+	}
+}
+
+// watched holds the tests that watchChildren watches.
+var watched sync.Map
+
+// watchChildren checks, once t and all its cleanups are done, that this
+// process has no child left, running or zombie: every worker and helper
+// was waited for. It registers the check once per test, before the
+// cleanups that kill the test's workers, so that it runs after them.
+func watchChildren(t *testing.T) {
+	t.Helper()
+	if _, dup := watched.LoadOrStore(t, true); dup {
+		return
+	}
+	t.Cleanup(func() {
+		watched.Delete(t)
+		if left := eventually(func() []process {
+			return processesWhere(func(p process) bool { return p.ppid == os.Getpid() })
+		}); len(left) > 0 {
+			t.Errorf("the test left children of this process: %+v", left)
+		}
+	})
+}
+
+// eventually calls f until it returns nothing, for up to settle, and
+// returns what it last returned.
+func eventually[T any](f func() []T) []T {
+	deadline := time.Now().Add(settle)
+	for {
+		left := f()
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// await waits for a result that must come promptly; the test fails when it
+// does not come within settle.
+func await[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(settle):
+		t.Fatalf("%s did not return within %v: it hangs", what, settle)
+		panic("unreachable")
 	}
 }
 
@@ -187,7 +268,7 @@ func TestDeathAnswersEveryCall(t *testing.T) {
 			errs <- err
 		})
 	}
-	stderr.waitFor("waiting")
+	stderr.waitFor(t, "waiting")
 	syscall.Kill(c.Pid(), syscall.SIGKILL)
 	wg.Wait()
 	close(errs)
@@ -286,7 +367,7 @@ func TestLoopForeverKilled(t *testing.T) {
 		_, _, err := run(t, c, ctx, opLoop)
 		done <- err
 	}()
-	stderr.waitFor("looping")
+	stderr.waitFor(t, "looping")
 	cancel() // deaf to it
 	c.Kill()
 	var ee *ExitError
@@ -303,8 +384,8 @@ func TestGarbageOutput(t *testing.T) {
 		t.Fatalf("Run: %v, %v", got, err)
 	}
 	// Both arrive through the copies of os/exec, maybe after the reply.
-	stdout.waitFor("\x00\x01\xffgarbage on stdout\n")
-	stderr.waitFor("garbage on stderr \x00\xff\n")
+	stdout.waitFor(t, "\x00\x01\xffgarbage on stdout\n")
+	stderr.waitFor(t, "garbage on stderr \x00\xff\n")
 	_, _, err = run(t, c, context.Background(), opExit3)
 	var ee *ExitError
 	if !errors.As(err, &ee) || !slices.ContainsFunc(ee.Stderr, func(l string) bool { return strings.HasPrefix(l, "garbage on stderr") }) {
@@ -332,7 +413,7 @@ func TestCancel(t *testing.T) {
 		_, rep, err = run(t, c, ctx, 1, 2, opWait, 4)
 		done <- err
 	}()
-	stderr.waitFor("waiting")
+	stderr.waitFor(t, "waiting")
 	cancel()
 	if err := <-done; !isError(err, &wire.Error{Phase: wire.PhaseRun, Index: 2, Msg: "context canceled", Kind: wire.Canceled}) || rep.N != 2 {
 		t.Fatalf("Run: %+v, %#v", rep, err)
@@ -358,7 +439,7 @@ func TestClose(t *testing.T) {
 		_, _, err := run(t, c, context.Background(), opLoop)
 		done <- err
 	}()
-	stderr.waitFor("looping")
+	stderr.waitFor(t, "looping")
 	if err := c.Close(time.Hour); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -380,7 +461,7 @@ func TestCloseDaemon(t *testing.T) {
 	if _, _, err := run(t, c, context.Background(), opDaemon); err != nil {
 		t.Fatal(err)
 	}
-	stderr.waitFor("grandchild ")
+	stderr.waitFor(t, "grandchild ")
 	if err := c.Close(time.Minute); err != nil {
 		t.Errorf("Close: %v", err)
 	}
@@ -389,10 +470,7 @@ func TestCloseDaemon(t *testing.T) {
 
 func TestCloseGrace(t *testing.T) {
 	c, _, _ := start(t, Config{})
-	syscall.Kill(c.Pid(), syscall.SIGSTOP) // deaf to its pipe
-	for state(c.Pid()) != 'T' {            // once the signal has landed
-		time.Sleep(time.Millisecond)
-	}
+	stop(t, c.Pid()) // deaf to its pipe
 	err := c.Close(time.Millisecond)
 	var ee *ExitError
 	if !errors.As(err, &ee) || !ee.Killed {
@@ -421,37 +499,40 @@ func TestKillThenRun(t *testing.T) {
 
 func TestStartFailures(t *testing.T) {
 	t.Run("no Serve for the task", func(t *testing.T) {
-		if _, err := Start(context.Background(), Config{Task: "nobody serves this"}); err == nil || !strings.Contains(err.Error(), `no Serve("nobody serves this"`) {
+		if _, err := Start(context.Background(), Config{Task: "nobody serves this"}); !errors.Is(err, ErrStart) || !strings.Contains(err.Error(), `no Serve("nobody serves this"`) {
 			t.Errorf("Start: %v", err)
 		}
 	})
 	t.Run("not a worker", func(t *testing.T) {
+		watchChildren(t)
 		truePath, err := exec.LookPath("true")
 		if err != nil {
 			t.Skip(err)
 		}
 		_, err = Start(context.Background(), Config{Task: testTask, exe: truePath})
 		var ee *ExitError
-		if !errors.Is(err, errExitedEarly) || !errors.As(err, &ee) || ee.Killed || !ee.State.Success() {
+		if !errors.Is(err, ErrStart) || !errors.Is(err, errExitedEarly) || !errors.As(err, &ee) || ee.Killed || !ee.State.Success() {
 			t.Fatalf("Start: %v", err)
 		}
 		checkGone(t, ee.Pid)
 	})
 	t.Run("cancelled", func(t *testing.T) {
+		watchChildren(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		_, err := Start(ctx, Config{Task: testTask, Stderr: &output{}})
 		var ee *ExitError
-		if !errors.Is(err, context.Canceled) || !errors.As(err, &ee) {
+		if !errors.Is(err, ErrStart) || !errors.Is(err, context.Canceled) || !errors.As(err, &ee) {
 			t.Fatalf("Start: %v", err)
 		}
 		checkGone(t, ee.Pid)
 	})
 	t.Run("other build", func(t *testing.T) {
+		watchChildren(t)
 		exe := buildProgram(t)
 		_, err := Start(context.Background(), Config{Task: testTask, exe: exe})
 		var ee *ExitError
-		if !errors.Is(err, ErrMismatch) || !errors.As(err, &ee) || !ee.Killed {
+		if !errors.Is(err, ErrStart) || !errors.Is(err, ErrMismatch) || !errors.As(err, &ee) || !ee.Killed {
 			t.Fatalf("Start: %v", err)
 		}
 		t.Log(err)
@@ -482,6 +563,7 @@ func goTool(t *testing.T) string {
 // built and with go run: the worker serves it from its package
 // initialisation and never runs main.
 func TestPrograms(t *testing.T) {
+	watchChildren(t)
 	for name, cmd := range map[string]*exec.Cmd{
 		"built":  exec.Command(buildProgram(t), "parent"),
 		"go run": exec.Command(goTool(t), "run", "./testdata/program", "parent"),
@@ -502,6 +584,7 @@ func TestPrograms(t *testing.T) {
 // TestParentKilled starts a parent of workers in a process of its own, kills
 // it with SIGKILL and checks that its workers end.
 func TestParentKilled(t *testing.T) {
+	watchChildren(t)
 	helper := exec.Command(os.Args[0], "-test.run=^TestHelperParent$")
 	helper.Env = append(os.Environ(), "MPIRE_PROC_TEST_HELPER=1")
 	helper.Stderr = os.Stderr
@@ -530,11 +613,35 @@ func TestParentKilled(t *testing.T) {
 	helper.Wait()
 	killed := time.Now()
 	for _, pid := range pids {
-		for alive(pid) {
-			time.Sleep(time.Millisecond)
+		if eventually(func() []int { return pidIf(alive(pid), pid) }) != nil {
+			t.Errorf("worker %d outlived its parent by %v", pid, settle)
 		}
 	}
 	t.Logf("the children of a parent killed with SIGKILL were gone after %v", time.Since(killed))
+}
+
+// pidIf returns pid in a slice when cond holds: for eventually.
+func pidIf(cond bool, pid int) []int {
+	if cond {
+		return []int{pid}
+	}
+	return nil
+}
+
+// stop stops a process, or a process group for a negative pid, with
+// SIGSTOP and waits until it has landed.
+func stop(t *testing.T, pid int) {
+	t.Helper()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	if left := eventually(func() []process {
+		return processesWhere(func(p process) bool {
+			return (p.pid == pid || p.pgrp == -pid) && p.state != 'T' && p.state != 't'
+		})
+	}); len(left) > 0 {
+		t.Fatalf("not stopped after %v: %+v", settle, left)
+	}
 }
 
 // alive tells whether a process exists and is not a zombie (its new parent
@@ -547,16 +654,53 @@ func alive(pid int) bool {
 // state returns a process's state letter from /proc/PID/stat (R, S, T, Z
 // ...), or 0 when there is no such process.
 func state(pid int) byte {
+	p, ok := readProcess(pid)
+	if !ok {
+		return 0
+	}
+	return p.state
+}
+
+// A process is what /proc/PID/stat says of a process.
+type process struct {
+	pid   int
+	state byte // R, S, T, Z ...
+	ppid  int  // its parent
+	pgrp  int  // its process group
+}
+
+// readProcess reads /proc/PID/stat; false when there is no such process.
+func readProcess(pid int) (process, bool) {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return process{}, false
 	}
-	// pid (comm) state ...: comm may hold spaces and parentheses.
-	rest := bytes.TrimSpace(stat[bytes.LastIndexByte(stat, ')')+1:])
-	if len(rest) == 0 {
-		return 0
+	// pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
+	p := process{pid: pid}
+	rest := string(stat[bytes.LastIndexByte(stat, ')')+1:])
+	if _, err := fmt.Sscanf(rest, " %c %d %d", &p.state, &p.ppid, &p.pgrp); err != nil {
+		return process{}, false
 	}
-	return rest[0]
+	return p, true
+}
+
+// processesWhere returns the processes for which keep is true.
+func processesWhere(keep func(process) bool) []process {
+	dir, err := os.ReadDir("/proc")
+	if err != nil {
+		panic(err)
+	}
+	var out []process
+	for _, e := range dir {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if p, ok := readProcess(pid); ok && keep(p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // TestHelperParent is the parent that TestParentKilled kills: it starts two

@@ -17,11 +17,17 @@ import (
 //
 //	u32 little-endian length of what follows | kind byte | uvarint id | body
 //
-// The parent sends hello (body: varint worker), then init, run, exit
-// (body: the request, as package wire encodes it) and cancel (empty body,
-// the id of the request to cancel). The child sends hello (body:
-// fingerprint and task, as uvarint length + bytes) and one reply per
-// request, in the order of the requests (body: a wire.Reply).
+// The parent sends hello (body: the nonce of the child's ticket, as uvarint
+// length + bytes, then varint worker), then init, run, exit (body: the
+// request, as package wire encodes it) and cancel (empty body, the id of the
+// request to cancel). The child sends hello (body: fingerprint and task, as
+// uvarint length + bytes) and one reply per request, in the order of the
+// requests (body: a wire.Reply).
+//
+// A reader takes only the kinds that may come at that point (a frameSet),
+// and checks a frame's kind and length against them before it reads on: a
+// frame that cannot be right is a broken protocol at once, never a wait for
+// bytes that will not come.
 const magic = "mpire-proc/1\n"
 
 const (
@@ -31,6 +37,27 @@ const (
 	kindExit
 	kindCancel
 	kindReply
+)
+
+// kindNames names the kinds, for errors.
+var kindNames = [...]string{kindHello: "hello", kindInit: "init", kindRun: "run", kindExit: "exit", kindCancel: "cancel", kindReply: "reply"}
+
+// A frameSet is what a reader takes at one point of the protocol: the
+// largest length of each kind of frame, 0 for a kind that may not come.
+type frameSet [kindReply + 1]uint32
+
+// The frames each side reads: a hello first, then requests in the child
+// and replies in the parent.
+var (
+	helloFrames   = frameSet{kindHello: maxHello}
+	commandFrames = frameSet{kindInit: maxFrame, kindRun: maxFrame, kindExit: maxEmpty, kindCancel: maxEmpty}
+	replyFrames   = frameSet{kindReply: maxFrame}
+)
+
+// Lengths of frames: the kind, the id, the body.
+const (
+	maxEmpty = 1 + binary.MaxVarintLen64 // a frame without a body
+	maxHello = 64 << 10                  // a fingerprint and a task's name, or a nonce and a worker
 )
 
 // maxFrame bounds a frame: its length must fit the u32 prefix.
@@ -52,8 +79,9 @@ func writeFrame(w *bufio.Writer, kind byte, id uint64, head, payload []byte) err
 	return err
 }
 
-// readFrame reads one frame. The body is a fresh slice the caller owns.
-func readFrame(r *bufio.Reader) (kind byte, id uint64, body []byte, err error) {
+// readFrame reads one frame of a kind that want takes. The body is a fresh
+// slice the caller owns.
+func readFrame(r *bufio.Reader, want *frameSet) (kind byte, id uint64, body []byte, err error) {
 	var hdr [5]byte
 	if _, err := io.ReadFull(r, hdr[:1]); err != nil {
 		return 0, 0, nil, err // EOF here is a clean end
@@ -64,9 +92,15 @@ func readFrame(r *bufio.Reader) (kind byte, id uint64, body []byte, err error) {
 	size, kind := int64(binary.LittleEndian.Uint32(hdr[:4])), hdr[4]
 	// Checked before reading on, and the body read as it comes, so that
 	// bytes that are not a frame (something else writing on the
-	// descriptor) fail at once rather than ask for gigabytes.
-	if kind < kindHello || kind > kindReply || size < 2 {
+	// descriptor) or a frame that cannot come here fail at once rather than
+	// ask for gigabytes.
+	switch {
+	case kind < kindHello || kind > kindReply || size < 2:
 		return 0, 0, nil, fmt.Errorf("bytes that are not a frame (%q)", hdr[:])
+	case want[kind] == 0:
+		return 0, 0, nil, fmt.Errorf("a frame of kind %s where none may come", kindNames[kind])
+	case size > int64(want[kind]):
+		return 0, 0, nil, fmt.Errorf("a frame of kind %s and %d bytes, more than one can hold (%d)", kindNames[kind], size, want[kind])
 	}
 	var buf []byte
 	if size <= bigFrame {
@@ -89,14 +123,18 @@ func readFrame(r *bufio.Reader) (kind byte, id uint64, body []byte, err error) {
 // arrive instead of trusting the length at once.
 const bigFrame = 1 << 20
 
-// readMagic reads and checks the peer's magic.
+// readMagic reads and checks the peer's magic byte by byte, so that a peer
+// that sends something else is refused at its first wrong byte, not after
+// as many bytes as the magic has.
 func readMagic(r *bufio.Reader) error {
-	got := make([]byte, len(magic))
-	if _, err := io.ReadFull(r, got); err != nil {
-		return unexpected(err)
-	}
-	if string(got) != magic {
-		return fmt.Errorf("it speaks another protocol (it sent %q, not %q)", got, magic)
+	for i := range len(magic) {
+		c, err := r.ReadByte()
+		if err != nil {
+			return unexpected(err)
+		}
+		if c != magic[i] {
+			return fmt.Errorf("it speaks another protocol (it sent %q, not %q)", magic[:i]+string([]byte{c}), magic)
+		}
 	}
 	return nil
 }

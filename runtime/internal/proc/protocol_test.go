@@ -22,7 +22,7 @@ func TestBigFrame(t *testing.T) {
 	w := bufio.NewWriter(&buf)
 	writeFrame(w, kindRun, 9, nil, payload)
 	w.Flush()
-	kind, id, body, err := readFrame(bufio.NewReader(&buf))
+	kind, id, body, err := readFrame(bufio.NewReader(&buf), &commandFrames)
 	if err != nil || kind != kindRun || id != 9 || !bytes.Equal(body, payload) {
 		t.Errorf("readFrame: %d %d %d bytes, %v", kind, id, len(body), err)
 	}
@@ -42,13 +42,42 @@ func TestMalformed(t *testing.T) {
 		{"a cut big frame", "\x00\x00\x20\x00\x06\x01" + strings.Repeat("x", 1000), io.ErrUnexpectedEOF},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, _, err := readFrame(bufio.NewReader(strings.NewReader(tc.in)))
+			_, _, _, err := readFrame(bufio.NewReader(strings.NewReader(tc.in)), &replyFrames)
 			if err == nil || tc.want != nil && err != tc.want {
 				t.Errorf("readFrame: %v, want %v", err, tc.want)
 			}
 		})
 	}
+	// A header that cannot be right where it comes fails at once, without
+	// waiting for the body it claims: the peer writes no more.
+	for _, tc := range []struct {
+		name, hdr, want string
+		frames          *frameSet
+	}{
+		{"a cancel among replies", "\xe8\x03\x00\x00\x05", "a frame of kind cancel where none may come", &replyFrames},
+		{"a hello among replies", "\x00\x00\x00\x80\x01", "a frame of kind hello where none may come", &replyFrames},
+		{"a hello of 2 GiB", "\x00\x00\x00\x80\x01", "a frame of kind hello and 2147483648 bytes", &helloFrames},
+		{"a cancel with a body", "\x20\x00\x00\x00\x05", "a frame of kind cancel and 32 bytes", &commandFrames},
+		{"an exit with a body", "\x20\x00\x00\x00\x04", "a frame of kind exit and 32 bytes", &commandFrames},
+		{"a reply among commands", "\x20\x00\x00\x00\x06", "a frame of kind reply where none may come", &commandFrames},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, w := io.Pipe()
+			defer w.Close()
+			go w.Write([]byte(tc.hdr))
+			if _, _, _, err := readFrame(bufio.NewReader(r), tc.frames); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("readFrame: %v, want %q", err, tc.want)
+			}
+		})
+	}
 	if err := readMagic(bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\n"))); err == nil || !strings.Contains(err.Error(), "another protocol") {
+		t.Errorf("readMagic: %v", err)
+	}
+	// Refused at its first wrong byte: the peer writes no more.
+	r, w := io.Pipe()
+	defer w.Close()
+	go w.Write([]byte("mpirX"))
+	if err := readMagic(bufio.NewReader(r)); err == nil || !strings.Contains(err.Error(), `it sent "mpirX"`) {
 		t.Errorf("readMagic: %v", err)
 	}
 }

@@ -9,15 +9,11 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/mpire-go/mpire/runtime/internal/catch"
 	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
-
-// envTask is the environment variable that tells a process started by Start
-// which task it serves. Serve removes it, so that programs the task starts
-// in turn do not take themselves for workers.
-const envTask = "MPIRE_PROC_TASK"
 
 // Descriptors of the protocol in the child (cmd.ExtraFiles 0 and 1).
 const (
@@ -52,6 +48,14 @@ var served sync.Map
 // initialisation only, and must reach Serve before main, or, in a test
 // binary, before the tests. A task's ctx is cancelled when the parent
 // cancels its request.
+//
+// A process is a worker only when the parent that started it made it one:
+// the environment variable that names the task is not enough, since a
+// program may inherit it. When its descriptors 3 and 4 are not the pipes
+// that Start made for it and named in its environment, or are not open,
+// Serve says so on stderr and returns: the program runs as itself, without
+// the worker's variables, its descriptors untouched. A worker whose parent
+// does not send its hello within ten seconds exits with a message.
 func Serve(task string, h Handler) {
 	if _, dup := served.LoadOrStore(task, true); dup {
 		panic(fmt.Sprintf("proc: Serve(%q) called twice: a worker process could not tell which Handler serves it", task))
@@ -62,8 +66,12 @@ func Serve(task string, h Handler) {
 	if t, ok := os.LookupEnv(envTask); !ok || t != task {
 		return
 	}
-	os.Unsetenv(envTask)
-	if err := serve(task, h); err != nil {
+	k, err := claim()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mpire: %s=%s is set, but this process is not a worker process started by its parent (%v): it runs as itself; was a worker's environment passed on to it?\n", envTask, task, err)
+		return
+	}
+	if err := serve(task, h, k); err != nil {
 		fmt.Fprintf(os.Stderr, "mpire: worker process for task %q: %v\n", task, err)
 		os.Exit(2)
 	}
@@ -71,7 +79,7 @@ func Serve(task string, h Handler) {
 }
 
 // serve runs the child's side of the protocol until the parent hangs up.
-func serve(task string, h Handler) error {
+func serve(task string, h Handler, k ticket) error {
 	// Programs a task starts must not inherit the protocol's descriptors: a
 	// grandchild holding the reply pipe would hide this process's death.
 	// Non-blocking, they go through the runtime's poller: a goroutine that
@@ -82,7 +90,8 @@ func serve(task string, h Handler) error {
 			return fmt.Errorf("descriptor %d: %w", fd, err)
 		}
 	}
-	in := bufio.NewReaderSize(os.NewFile(fdCommands, "mpire-commands"), 64<<10)
+	commands := os.NewFile(fdCommands, "mpire-commands")
+	in := bufio.NewReaderSize(commands, 64<<10)
 	out := bufio.NewWriterSize(os.NewFile(fdReplies, "mpire-replies"), 64<<10)
 
 	fp, err := selfFingerprint()
@@ -97,19 +106,12 @@ func serve(task string, h Handler) error {
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("writing hello: %w", err)
 	}
-	if err := readMagic(in); err != nil {
-		return fmt.Errorf("its parent: %w", err)
-	}
-	kind, _, body, err := readFrame(in)
-	if err != nil || kind != kindHello {
-		return fmt.Errorf("its parent sent no hello (%v)", err)
-	}
-	worker, k := binary.Varint(body)
-	if k <= 0 {
-		return errors.New("its parent sent a malformed hello")
+	worker, err := awaitHello(commands, in, k)
+	if err != nil {
+		return err
 	}
 
-	s := &server{h: h, worker: int(worker), out: out, cancels: map[uint64]context.CancelFunc{}, wake: make(chan struct{}, 1)}
+	s := &server{h: h, worker: worker, out: out, cancels: map[uint64]context.CancelFunc{}, wake: make(chan struct{}, 1)}
 	// Package initialisation runs locked to the main thread, and waking a
 	// locked goroutine means handing a P to its thread: serving from here
 	// would pay that on every request. So both loops run on goroutines of
@@ -117,6 +119,34 @@ func serve(task string, h Handler) error {
 	go s.read(in)
 	go s.work()
 	select {}
+}
+
+// awaitHello reads the parent's hello, for up to the ticket's time, and
+// checks that it carries the ticket's nonce. It returns the worker slot.
+func awaitHello(commands *os.File, in *bufio.Reader, k ticket) (worker int, err error) {
+	if err := commands.SetReadDeadline(time.Now().Add(k.hello)); err != nil {
+		return 0, fmt.Errorf("bounding the wait for its parent's hello: %w", err)
+	}
+	defer commands.SetReadDeadline(time.Time{})
+	var body []byte
+	if err = readMagic(in); err == nil {
+		_, _, body, err = readFrame(in, &helloFrames)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, fmt.Errorf("its parent sent no hello within %v", k.hello)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("its parent's hello: %w", err)
+	}
+	nonce, rest, ok := readBytes(body)
+	w, n := binary.Varint(rest)
+	switch {
+	case !ok || n <= 0:
+		return 0, errors.New("its parent sent a malformed hello")
+	case string(nonce) != k.nonce:
+		return 0, fmt.Errorf("its parent's hello does not carry the nonce of the %s variable", envTicket)
+	}
+	return int(w), nil
 }
 
 // A server is the child's state: requests read and not yet answered.
@@ -142,7 +172,7 @@ type request struct {
 // running task and a closed pipe ends the process even while a task runs.
 func (s *server) read(in *bufio.Reader) {
 	for {
-		kind, id, body, err := readFrame(in)
+		kind, id, body, err := readFrame(in, &commandFrames)
 		if err == io.EOF {
 			// The parent closed the pipe or died: nobody wants our work.
 			os.Exit(0)
