@@ -97,7 +97,7 @@ func run() error {
 		return err
 	}
 	for _, name := range []string{"worker-1", "worker-2"} {
-		cmd := exec.Command(exe, "-worker", srv.URL(), "-name", name)
+		cmd := exec.Command(exe, "-worker", srv.WorkerURL(), "-name", name)
 		cmd.Stderr = os.Stderr
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
@@ -110,7 +110,7 @@ func run() error {
 		defer stdin.Close()
 	}
 
-	nc, err := nats.Connect(srv.URL())
+	nc, err := nats.Connect(srv.CallerURL())
 	if err != nil {
 		return err
 	}
