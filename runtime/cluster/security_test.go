@@ -21,6 +21,7 @@ import (
 	"github.com/mpire-go/mpire/runtime/cluster"
 	"github.com/mpire-go/mpire/runtime/cluster/devserver"
 	"github.com/mpire-go/mpire/runtime/internal/wire"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
 // Tests of the cluster against hostile input (issue 18): forged replies,
@@ -385,62 +386,62 @@ func TestACancelOnlyFromTheCaller(t *testing.T) {
 }
 
 // TestSharedObjectsAreCheckedAgainstTheirHash: an object planted under the
-// name of the caller's is replaced by the caller; planted after the caller
-// stored its own, it is refused by the worker.
+// name of the caller's before the caller stores it is replaced by the
+// caller; one planted after is refused by the worker (the caller trusts
+// what it stored itself).
 func TestSharedObjectsAreCheckedAgainstTheirHash(t *testing.T) {
-	c := newCluster(t)
-	_, admin := connect(t, c.srv.AdminURL())
 	ctx := context.Background()
 	encode := func(shared int) []byte { return binary.AppendVarint(nil, int64(shared)) }
-	name := cluster.SharedName(encode(10))
-	plant := func() {
+	// plant stores the encoding of 1000 under the name of 10's.
+	plant := func(c *testCluster) {
 		t.Helper()
+		_, admin := connect(t, c.srv.AdminURL())
 		obs, err := admin.ObjectStore(ctx, "mpire_shared")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := obs.PutBytes(ctx, name, encode(1000)); err != nil {
+		if _, err := obs.PutBytes(ctx, cluster.SharedName(encode(10)), encode(1000)); err != nil {
 			t.Fatal(err)
 		}
 	}
-
-	// The caller replaces what was planted before it stored its object.
-	p := newPool(t, c, 10, mpire.WithJobs(1))
-	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-	p.Apply(short, 1) // makes the bucket; no worker yet
-	cancel()
-	plant()
-	p2 := newPool(t, c, 10, mpire.WithJobs(1))
-	c.startWorker(1)
-	within(t, "the call", func() {
-		if r, err := p2.Apply(ctx, 1); err != nil || r != 11 {
-			t.Errorf("Apply with a planted shared object = %d, %v; want 11", r, err)
+	// setUp makes the stream and the bucket with a call that no worker
+	// serves; with store, the call's pool stores its shared object, and
+	// is returned.
+	setUp := func(c *testCluster, store bool) *mpireimpl.Pool[workerState, int, int, struct{}] {
+		shared := 0
+		if store {
+			shared = 10
 		}
-	})
-
-	// The worker refuses what was planted after the caller stored its own
-	// (the caller trusts what it stored itself).
-	p3 := newPool(t, c, 20, mpire.WithJobs(1))
-	short, cancel = context.WithTimeout(ctx, 200*time.Millisecond)
-	p3.Apply(short, pidTask) // stores the object; the worker may or may not run it
-	cancel()
-	name = cluster.SharedName(encode(20))
-	plant()
-	c.startWorker(1) // fetches it fresh
-	var results []int
-	within(t, "the calls", func() {
-		for range 10 {
-			r, err := p3.Apply(ctx, 1)
-			if err == nil {
-				results = append(results, r)
-			} else if !strings.Contains(err.Error(), "does not match its hash") {
-				t.Errorf("Apply = %v, want a refused shared object", err)
-			}
-		}
-	})
-	if slices.Contains(results, 1001) {
-		t.Fatalf("a worker used a planted shared object: %v", results)
+		p := newPool(t, c, shared, mpire.WithJobs(1))
+		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		p.Apply(short, 1)
+		return p
 	}
+
+	t.Run("planted before the caller stored it", func(t *testing.T) {
+		c := newCluster(t)
+		setUp(c, false)
+		plant(c)
+		c.startWorker(1)
+		p := newPool(t, c, 10, mpire.WithJobs(1))
+		within(t, "the call", func() {
+			if r, err := p.Apply(ctx, 1); err != nil || r != 11 {
+				t.Errorf("Apply = %d, %v; want 11", r, err)
+			}
+		})
+	})
+	t.Run("planted after", func(t *testing.T) {
+		c := newCluster(t)
+		p := setUp(c, true)
+		plant(c)
+		c.startWorker(1)
+		within(t, "the call", func() {
+			if r, err := p.Apply(ctx, 1); err == nil || !strings.Contains(err.Error(), "does not match its hash") {
+				t.Errorf("Apply = %d, %v; want a refused shared object", r, err)
+			}
+		})
+	})
 }
 
 // TestAWorkersSharedCacheIsBounded: the cache holds at most its bound, and
