@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -97,13 +98,27 @@ func serveWorker(url string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
+	if violations.Load() > 0 {
+		return exitViolation
+	}
 	return 0
 }
 
-// reportErrors prints what the server refuses a connection, a permission
-// above all: the tests' callers and workers have only those of their role,
-// and a missing one shows here.
+// exitViolation is the exit code of a worker process that the server
+// refused something: its test fails.
+const exitViolation = 3
+
+// violations counts the permission violations of this process's
+// connections.
+var violations atomic.Int64
+
+// reportErrors prints what the server refuses a connection, and counts the
+// permission violations: the tests' callers and workers have only the
+// permissions of their role, and one they lack fails their test.
 var reportErrors = nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+	if errors.Is(err, nats.ErrPermissionViolation) {
+		violations.Add(1)
+	}
 	fmt.Fprintln(os.Stderr, "nats:", err)
 })
 
@@ -123,9 +138,19 @@ func newCluster(t testing.TB, opts ...devserver.Option) *testCluster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
+	before := violations.Load()
+	t.Cleanup(func() {
+		if n := violations.Load() - before; n > 0 && !t.Skipped() && !allowViolations[t.Name()] {
+			t.Errorf("the server refused this process's connections %d times", n)
+		}
+	})
 	nc, js := connect(t, srv.CallerURL())
 	return &testCluster{t: t, srv: srv, nc: nc, js: js}
 }
+
+// allowViolations names the tests whose callers try what their role may
+// not.
+var allowViolations = map[string]bool{"TestPrefixesSeparateDeployments": true}
 
 // connect connects to url until the test ends.
 func connect(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
@@ -177,6 +202,9 @@ func (c *testCluster) startWorker(jobs int, env ...string) *worker {
 		case <-time.After(10 * time.Second):
 			cmd.Process.Kill()
 			<-w.done
+		}
+		if cmd.ProcessState.ExitCode() == exitViolation {
+			c.t.Errorf("the server refused a worker process's connection: see its output")
 		}
 	})
 	return w
