@@ -354,10 +354,14 @@ func TestACancelOnlyFromTheCaller(t *testing.T) {
 	subject := "mpire.cancel." + m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
 	seq, token := m.Header.Get("Mpire-Seq"), m.Header.Get("Mpire-Token")
 	_, admin := connect(t, c.srv.AdminURL())
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		cons, err := admin.Consumer(ctx, "MPIRE_WORK", "mpire_"+cluster.TaskID(taskName))
 		if err == nil && cons.CachedInfo().NumAckPending == 1 {
 			break // the worker took the chunk
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not take the chunk")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -372,7 +376,7 @@ func TestACancelOnlyFromTheCaller(t *testing.T) {
 		}
 	}
 	// The caller's own cancel, as it sends it.
-	for {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		f.nc.Publish(subject, []byte(seq+" "+token))
 		select {
 		case err := <-done:
@@ -383,6 +387,7 @@ func TestACancelOnlyFromTheCaller(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	t.Fatal("the caller's own cancel did not end the call")
 }
 
 // TestSharedObjectsAreCheckedAgainstTheirHash: an object planted under the
