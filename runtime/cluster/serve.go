@@ -257,11 +257,12 @@ func (s *slot) handle(m jetstream.Msg) {
 
 	s.reply(m, inbox, s.srv.Handle(ctx, wire.PhaseRun, m.Data()))
 	cancel()
+	m.Ack()
 	// A task abandoned at its time limit still runs: it keeps this slot,
 	// which takes no other chunk until it returns, so that WithJobs bounds
-	// what runs.
+	// what runs. The chunk is answered: acknowledged first, it is not
+	// given to another worker however long the task runs on.
 	s.srv.WaitAbandoned()
-	m.Ack()
 }
 
 // init makes the slot a fresh worker with the shared object of that hash,
