@@ -5,8 +5,9 @@
 //
 //	go run ./examples/cluster
 //
-// On real machines, run the workers with -worker nats://server:4222 and give
-// the caller's pool cluster.On(js).
+// On real machines, run the workers with -worker nats://server:4222 (or the
+// URL, with a worker's credentials, in $MPIRE_WORKER_URL, where other users
+// of the machine do not see it) and give the caller's pool cluster.On(js).
 package main
 
 import (
@@ -27,6 +28,11 @@ import (
 	"github.com/mpire-go/mpire/runtime/cluster"
 	"github.com/mpire-go/mpire/runtime/cluster/devserver"
 )
+
+// envWorkerURL is how this program, a caller, hands its workers the
+// server's URL with their credentials: not in their arguments, which any
+// user of the machine can read.
+const envWorkerURL = "MPIRE_WORKER_URL"
 
 // workerName names this process when it is a worker.
 var workerName = "caller"
@@ -52,6 +58,9 @@ func main() {
 	url := flag.String("worker", "", "serve tasks from the NATS server at this URL until stdin closes")
 	name := flag.String("name", "", "the worker's name")
 	flag.Parse()
+	if *url == "" {
+		*url = os.Getenv(envWorkerURL)
+	}
 	if *url != "" {
 		workerName = *name
 		if err := serve(*url); err != nil {
@@ -97,7 +106,8 @@ func run() error {
 		return err
 	}
 	for _, name := range []string{"worker-1", "worker-2"} {
-		cmd := exec.Command(exe, "-worker", srv.URL(), "-name", name)
+		cmd := exec.Command(exe, "-name", name)
+		cmd.Env = append(os.Environ(), envWorkerURL+"="+srv.WorkerURL())
 		cmd.Stderr = os.Stderr
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
@@ -110,7 +120,7 @@ func run() error {
 		defer stdin.Close()
 	}
 
-	nc, err := nats.Connect(srv.URL())
+	nc, err := nats.Connect(srv.CallerURL())
 	if err != nil {
 		return err
 	}

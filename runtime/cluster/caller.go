@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -34,11 +33,18 @@ import (
 // Chunks travel as messages, split to fit the server's max payload; each
 // result comes back exactly once, in input order for Map and IMap.
 //
+// WithPrefix selects the deployment: the workers that Serve with the same
+// prefix.
+//
 // The constructor panics, naming the option, on what a cluster cannot do:
 // CPU pinning, WithProcesses, worker lifespans, init and exit time limits,
 // and exit functions that return a value. See the package documentation.
-func On(js jetstream.JetStream) mpire.Option {
-	c := &client{js: js, nc: js.Conn()}
+func On(js jetstream.JetStream, opts ...OnOption) mpire.Option {
+	var o onOptions
+	for _, opt := range opts {
+		opt.on(&o)
+	}
+	c := &client{js: js, nc: js.Conn(), names: namesFor(o.prefix), bad: checkPrefix(o.prefix)}
 	return engine.PoolOption(func(s *engine.Settings) { s.Remote = c })
 }
 
@@ -46,8 +52,10 @@ func On(js jetstream.JetStream) mpire.Option {
 // slots: each slot's Endpoint is a window on the cluster with its own
 // inbox.
 type client struct {
-	js jetstream.JetStream
-	nc *nats.Conn
+	js    jetstream.JetStream
+	nc    *nats.Conn
+	names names
+	bad   error // an invalid option, refused when the pool is made
 
 	mu     sync.Mutex
 	stream jetstream.Stream      // nil until set up
@@ -64,6 +72,8 @@ func (c *client) Check(s *engine.Settings, exitValues bool) error {
 		return fmt.Errorf("mpire: cluster.On: %s: cluster workers are other programs, which serve many callers", what)
 	}
 	switch {
+	case c.bad != nil:
+		return c.bad
 	case len(s.CPUSets) > 0:
 		return refuse("WithCPUIDs and WithCPUSets pin this machine's CPUs")
 	case s.Lifespan > 0:
@@ -81,7 +91,7 @@ func (c *client) setUp(ctx context.Context) (jetstream.Stream, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stream == nil {
-		stream, obs, err := setUp(ctx, c.js)
+		stream, obs, err := setUp(ctx, c.js, c.names)
 		if err != nil {
 			return nil, err
 		}
@@ -91,16 +101,17 @@ func (c *client) setUp(ctx context.Context) (jetstream.Stream, error) {
 }
 
 // putShared stores an encoded shared object under the hash of its content,
-// once, and returns the hash.
+// once, and returns the hash. An object that exists under that name is
+// checked, not trusted: one planted there is replaced.
 func (c *client) putShared(ctx context.Context, shared []byte) (string, error) {
-	sum := sha256.Sum256(shared)
-	name := hex.EncodeToString(sum[:])
+	name := sharedName(shared)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stored[name] {
 		return name, nil
 	}
-	if _, err := c.obs.GetInfo(ctx, name); errors.Is(err, jetstream.ErrObjectNotFound) {
+	_, err := fetchVerified(ctx, c.obs, name)
+	if errors.Is(err, jetstream.ErrObjectNotFound) || errors.Is(err, ErrSharedMismatch) {
 		if _, err := c.obs.PutBytes(ctx, name, shared); err != nil {
 			return "", fmt.Errorf("mpire: cluster: storing the shared object: %w", err)
 		}
@@ -123,19 +134,20 @@ func (c *client) Start(ctx context.Context, cfg remote.EndpointConfig) (remote.E
 		stream: stream,
 		id:     hex.EncodeToString(id[:]),
 		schema: cfg.Schema,
-		inbox:  c.nc.NewRespInbox(),
 		signal: make(chan struct{}, 1),
 		dead:   make(chan struct{}),
 	}
-	e.subject = workPrefix + taskID(cfg.Task) + "." + e.id
+	// The inbox is one of the deployment's reply subjects, which a worker
+	// derives from the chunk's subject: it answers nowhere else.
+	e.inbox = c.names.reply + e.id
+	e.subject = c.names.work + taskID(cfg.Task) + "." + e.id
 	// The inbox takes the replies, and answers the workers asking whether
 	// this caller still waits; the advisory says that the server gave up on
 	// a request that no worker acknowledged in time.
 	if e.sub, err = c.nc.Subscribe(e.inbox+".>", e.receive); err != nil {
 		return nil, fmt.Errorf("mpire: cluster: subscribing to the replies: %w", err)
 	}
-	adv := fmt.Sprintf("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.%s.%s", streamName, consumerStart+taskID(cfg.Task))
-	if e.adv, err = c.nc.Subscribe(adv, e.receive); err != nil {
+	if e.adv, err = c.nc.Subscribe(c.names.advisory(taskID(cfg.Task)), e.receive); err != nil {
 		e.sub.Unsubscribe()
 		return nil, fmt.Errorf("mpire: cluster: subscribing to the advisories: %w", err)
 	}
@@ -145,7 +157,9 @@ func (c *client) Start(ctx context.Context, cfg remote.EndpointConfig) (remote.E
 // endpoint is one worker slot of a pool on the cluster. Its requests go to
 // the task's work queue, where any worker may take them; it waits for the
 // reply to its request in flight, and drops any other (a duplicate after a
-// redelivery, or the late reply to a request it gave up on).
+// redelivery, the late reply to a request it gave up on, or a reply that
+// does not echo the request's token) as it arrives: an idle endpoint keeps
+// nothing, and a busy one at most maxQueue messages.
 type endpoint struct {
 	c       *client
 	stream  jetstream.Stream
@@ -159,6 +173,7 @@ type endpoint struct {
 	sub, adv *nats.Subscription
 
 	mu     sync.Mutex
+	want   string        // the seq and token of the request in flight, "seq token"; empty: none
 	queue  []*nats.Msg   // replies and advisories not yet looked at
 	signal chan struct{} // a message was queued
 	dead   chan struct{} // closed by Kill and Close
@@ -172,8 +187,15 @@ func (e *endpoint) receive(m *nats.Msg) {
 		return
 	}
 	e.mu.Lock()
-	e.queue = append(e.queue, m)
+	keep := e.want != "" && len(e.queue) < maxQueue &&
+		(m.Sub == e.adv || m.Header.Get(hSeq)+" "+m.Header.Get(hToken) == e.want)
+	if keep {
+		e.queue = append(e.queue, m)
+	}
 	e.mu.Unlock()
+	if !keep {
+		return
+	}
 	select {
 	case e.signal <- struct{}{}:
 	default:
@@ -198,11 +220,16 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 	}
 	e.seq++
 	seq := strconv.FormatUint(e.seq, 10)
+	var t [16]byte
+	rand.Read(t[:])
+	token := hex.EncodeToString(t[:])
+	e.expect(seq + " " + token)
+	defer e.expect("")
 	m := nats.NewMsg(e.subject)
 	m.Data = wire.AppendRequest(nil, req)
 	m.Header.Set(hSchema, e.schema)
-	m.Header.Set(hReply, e.inbox+".r")
 	m.Header.Set(hSeq, seq)
+	m.Header.Set(hToken, token)
 	m.Header.Set(jetstream.MsgIDHeader, e.id+"."+seq)
 	if e.shared != "" {
 		m.Header.Set(hShared, e.shared)
@@ -226,7 +253,7 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 			// running it cancels it, and its reply, if it comes within the
 			// grace a cancelled task has, still ends the request.
 			done = nil
-			e.c.nc.Publish(cancelPrefix+e.id, []byte(seq))
+			e.c.nc.Publish(e.c.names.cancel+e.id, []byte(seq+" "+token))
 			dctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			err := e.stream.DeleteMsg(dctx, ack.Sequence)
 			cancel()
@@ -259,9 +286,6 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 				}
 				continue
 			}
-			if r.Header.Get(hSeq) != seq {
-				continue // a duplicate, or the reply to a request given up on
-			}
 			i, k := 0, 1
 			if p := r.Header.Get(hPart); p != "" {
 				if i, k, err = wire.ParsePart(p); err != nil {
@@ -279,6 +303,18 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 			return rep, nil
 		}
 	}
+}
+
+// maxQueue bounds the messages an endpoint keeps for its request in
+// flight: far more than the parts of a reply arrive between two looks.
+const maxQueue = 4096
+
+// expect makes want the seq and token of the request in flight, and drops
+// what was queued for the one before.
+func (e *endpoint) expect(want string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.want, e.queue = want, nil
 }
 
 // Exit has nothing to do here: a cluster worker runs its exit when it

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -32,12 +33,13 @@ const (
 	envOtherCode = "MPIRE_CLUSTER_TEST_OTHER_CODE"
 	envCaller    = "MPIRE_CLUSTER_TEST_CALLER" // a caller process, killed by its test
 	envDeliver   = "MPIRE_CLUSTER_TEST_MAX_DELIVER"
+	envPrefix    = "MPIRE_CLUSTER_TEST_PREFIX"
 )
 
 // callAndWait is a caller process: it maps four tasks that wait for their
 // context, with no worker to take them, until its test kills it.
 func callAndWait(url string) int {
-	nc, err := nats.Connect(url)
+	nc, err := nats.Connect(url, reportErrors)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -71,7 +73,7 @@ func TestMain(m *testing.M) {
 // serveWorker is a worker process: it serves until its stdin closes, which
 // its test does, or which happens when the test dies.
 func serveWorker(url string) int {
-	nc, err := nats.Connect(url)
+	nc, err := nats.Connect(url, reportErrors)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -92,15 +94,36 @@ func serveWorker(url string) int {
 	if err != nil {
 		deliver = 5
 	}
-	if err := cluster.Serve(ctx, js, cluster.WithJobs(max(jobs, 1)), cluster.WithAckWait(time.Second), cluster.WithMaxDeliver(deliver)); err != nil {
+	if err := cluster.Serve(ctx, js, cluster.WithJobs(max(jobs, 1)), cluster.WithAckWait(time.Second), cluster.WithMaxDeliver(deliver), cluster.WithPrefix(os.Getenv(envPrefix))); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
+	}
+	if violations.Load() > 0 {
+		return exitViolation
 	}
 	return 0
 }
 
-// testCluster is an embedded server, a connection of the test to it, and
-// the worker processes the test started.
+// exitViolation is the exit code of a worker process that the server
+// refused something: its test fails.
+const exitViolation = 3
+
+// violations counts the permission violations of this process's
+// connections.
+var violations atomic.Int64
+
+// reportErrors prints what the server refuses a connection, and counts the
+// permission violations: the tests' callers and workers have only the
+// permissions of their role, and one they lack fails their test.
+var reportErrors = nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+	if errors.Is(err, nats.ErrPermissionViolation) {
+		violations.Add(1)
+	}
+	fmt.Fprintln(os.Stderr, "nats:", err)
+})
+
+// testCluster is an embedded server with its users, a caller's connection
+// of the test to it, and the worker processes the test started.
 type testCluster struct {
 	t   testing.TB
 	srv *devserver.Server
@@ -108,27 +131,40 @@ type testCluster struct {
 	js  jetstream.JetStream
 }
 
-func newCluster(t testing.TB) *testCluster {
+func newCluster(t testing.TB, opts ...devserver.Option) *testCluster {
 	t.Helper()
-	srv, err := devserver.Start()
+	srv, err := devserver.Start(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nats.Connect(srv.URL())
+	t.Cleanup(func() { srv.Close() })
+	before := violations.Load()
+	t.Cleanup(func() {
+		if n := violations.Load() - before; n > 0 && !t.Skipped() && !allowViolations[t.Name()] {
+			t.Errorf("the server refused this process's connections %d times", n)
+		}
+	})
+	nc, js := connect(t, srv.CallerURL())
+	return &testCluster{t: t, srv: srv, nc: nc, js: js}
+}
+
+// allowViolations names the tests whose callers try what their role may
+// not.
+var allowViolations = map[string]bool{"TestPrefixesSeparateDeployments": true}
+
+// connect connects to url until the test ends.
+func connect(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(url, reportErrors)
 	if err != nil {
-		srv.Close()
 		t.Fatal(err)
 	}
+	t.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &testCluster{t: t, srv: srv, nc: nc, js: js}
-	t.Cleanup(func() {
-		nc.Close()
-		srv.Close()
-	})
-	return c
+	return nc, js
 }
 
 // worker is a worker process.
@@ -143,7 +179,7 @@ type worker struct {
 func (c *testCluster) startWorker(jobs int, env ...string) *worker {
 	c.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envWorker+"="+c.srv.URL(), envJobs+"="+strconv.Itoa(jobs))
+	cmd.Env = append(os.Environ(), envWorker+"="+c.srv.WorkerURL(), envJobs+"="+strconv.Itoa(jobs))
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -167,6 +203,9 @@ func (c *testCluster) startWorker(jobs int, env ...string) *worker {
 			cmd.Process.Kill()
 			<-w.done
 		}
+		if cmd.ProcessState.ExitCode() == exitViolation {
+			c.t.Errorf("the server refused a worker process's connection: see its output")
+		}
 	})
 	return w
 }
@@ -179,9 +218,20 @@ func (w *worker) kill() {
 
 func newPool(t testing.TB, c *testCluster, shared int, opts ...mpire.Option) *mpireimpl.Pool[workerState, int, int, struct{}] {
 	t.Helper()
+	return newSharedPoolOn(t, shared, cluster.On(c.js), opts...)
+}
+
+// newPoolOn is a pool of the task with no shared object, on a cluster.
+func newPoolOn(t testing.TB, on mpire.Option) *mpireimpl.Pool[workerState, int, int, struct{}] {
+	t.Helper()
+	return newSharedPoolOn(t, 0, on)
+}
+
+func newSharedPoolOn(t testing.TB, shared int, on mpire.Option, opts ...mpire.Option) *mpireimpl.Pool[workerState, int, int, struct{}] {
+	t.Helper()
 	fn := taskFunc(shared)
 	fn.Portable = &taskPortable
-	p := mpireimpl.NewPool(fn, append([]mpire.Option{cluster.On(c.js)}, opts...)...)
+	p := mpireimpl.NewPool(fn, append([]mpire.Option{on}, opts...)...)
 	t.Cleanup(func() { p.Close() })
 	return p
 }
@@ -450,7 +500,7 @@ func TestATaskEndingItsGoroutine(t *testing.T) {
 func TestTheWorkOfACallerThatWentAwayIsDropped(t *testing.T) {
 	c := newCluster(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envCaller+"="+c.srv.URL())
+	cmd.Env = append(os.Environ(), envCaller+"="+c.srv.CallerURL())
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

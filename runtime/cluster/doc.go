@@ -17,11 +17,22 @@
 //	err := cluster.Serve(ctx, js, cluster.WithJobs(4))
 //
 // For development, tests and examples, package devserver starts a server
-// inside the program, on 127.0.0.1.
+// inside the program, on 127.0.0.1, with a user for each role.
+//
+// # Security
+//
+// Give callers and workers their own users with CallerPermissions and
+// WorkerPermissions, and each deployment its prefix (WithPrefix, for both
+// On and Serve): then no one else can read a chunk or answer one. Each
+// request carries a random token that its reply and its cancel must echo; a
+// worker answers only at the inbox of the endpoint that the chunk's subject
+// names, on its deployment's reply subjects; shared objects are checked
+// against their hash on both sides. A worker of a deployment can still
+// answer any chunk it was given with any result: trust workers as code.
 //
 // # How the work travels
 //
-// A stream, MPIRE_WORK, holds the chunks with the work-queue policy; each
+// A stream, MPIRE_WORK (with a prefix p: p_MPIRE_WORK), holds the chunks with the work-queue policy; each
 // task has a durable pull consumer that its workers share, so a chunk goes
 // to one worker, which acknowledges it once it has sent the results back
 // to the caller's inbox. A chunk larger than the server's max payload is
@@ -38,7 +49,7 @@
 //
 // The shared object is stored once in the object store bucket
 // mpire_shared, under the hash of its encoding, and fetched once per worker
-// program.
+// program, which keeps the shared objects it fetched up to WithSharedCache.
 //
 // A cancelled call stops at once: the chunks that wait in the queue are
 // deleted, and workers cancel the context of the tasks they run for it. A
@@ -56,7 +67,8 @@
 // program, before its first chunk, and again for another shared object);
 // exit functions that return nothing but an error, run when the worker
 // program stops serving; worker ids (the slot within the worker program, 0
-// to its jobs-1); WithTaskTimeout (enforced by the worker); chunking
+// to its jobs-1); WithTaskTimeout (enforced by the worker: a task abandoned
+// at its limit keeps its slot until it returns); chunking
 // options, WithMaxTasksActive, WithOrderTasks and WithKeepAlive (on the
 // caller's side); the progress bar and the dashboard (the caller's calls);
 // insights (working time as the workers measured it, per chunk in flight).

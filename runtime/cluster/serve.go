@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"os"
@@ -18,35 +19,6 @@ import (
 	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
 
-// A ServeOption configures Serve.
-type ServeOption func(*serveOptions)
-
-type serveOptions struct {
-	jobs       int
-	ackWait    time.Duration
-	maxDeliver int
-	name       string
-}
-
-// WithJobs sets how many chunks of each task this worker runs at once
-// (default: GOMAXPROCS), each on a worker slot with its own state.
-func WithJobs(n int) ServeOption { return func(o *serveOptions) { o.jobs = n } }
-
-// WithAckWait sets how long the server waits for a worker to acknowledge a
-// chunk before it gives the chunk to another worker (default 30s): how long
-// the chunks of a worker that died wait. A worker running a chunk tells the
-// server it is alive three times per AckWait, so a long task keeps its
-// chunk. It is the consumer's, shared by the task's workers: the last
-// worker to start sets it for all.
-func WithAckWait(d time.Duration) ServeOption { return func(o *serveOptions) { o.ackWait = d } }
-
-// WithMaxDeliver sets how many times a chunk is given to workers before the
-// server gives up on it and its call fails with ErrWorkerDied (default 5).
-func WithMaxDeliver(n int) ServeOption { return func(o *serveOptions) { o.maxDeliver = n } }
-
-// WithName names this worker in the errors it sends (default: host:pid).
-func WithName(name string) ServeOption { return func(o *serveOptions) { o.name = name } }
-
 // Serve makes this program a cluster worker: it serves every portable task
 // linked into it, from any caller of the cluster, until ctx is done. It
 // then takes no more chunks, lets the chunks it runs finish, runs the exit
@@ -57,28 +29,38 @@ func WithName(name string) ServeOption { return func(o *serveOptions) { o.name =
 // the AckWait: a task may therefore run more than once. A caller built from
 // other code than this worker (its task's types differ) is refused with an
 // error that names both.
+//
+// A worker answers only on its deployment's reply subjects (WithPrefix),
+// at the inbox of the caller whose chunk it runs, which it reads from the
+// chunk's subject; it checks a shared object against its hash before it
+// uses it; and a cancel stops a chunk only when it carries the chunk's
+// token, which only those who saw the chunk know.
 func Serve(ctx context.Context, js jetstream.JetStream, opts ...ServeOption) error {
-	o := serveOptions{jobs: runtime.GOMAXPROCS(0), ackWait: 30 * time.Second, maxDeliver: 5}
+	o := serveOptions{jobs: runtime.GOMAXPROCS(0), ackWait: 30 * time.Second, maxDeliver: 5, sharedBytes: defaultSharedCache}
 	for _, opt := range opts {
-		opt(&o)
+		opt.serve(&o)
+	}
+	if err := checkPrefix(o.prefix); err != nil {
+		return err
 	}
 	if o.name == "" {
 		host, _ := os.Hostname()
 		o.name = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
-	if o.jobs < 1 || o.ackWait <= 0 || o.maxDeliver < 1 {
-		return fmt.Errorf("mpire: cluster.Serve: jobs %d, ack wait %v and max deliver %d must be positive", o.jobs, o.ackWait, o.maxDeliver)
+	if o.jobs < 1 || o.ackWait <= 0 || o.maxDeliver < 1 || o.sharedBytes < 0 {
+		return fmt.Errorf("mpire: cluster.Serve: jobs %d, ack wait %v, max deliver %d and the shared cache %d must be positive", o.jobs, o.ackWait, o.maxDeliver, o.sharedBytes)
 	}
 	tasks := remote.PortableTasks()
 	if len(tasks) == 0 {
 		return errors.New("mpire: cluster.Serve: no portable task is linked into this program: mark one portable in its //mpire:task directive and import its package")
 	}
-	stream, obs, err := setUp(ctx, js)
+	n := namesFor(o.prefix)
+	stream, obs, err := setUp(ctx, js, n)
 	if err != nil {
 		return err
 	}
-	w := &worker{o: o, nc: js.Conn(), obs: obs, running: map[string]context.CancelFunc{}, alive: map[string]time.Time{}, shared: map[string][]byte{}}
-	cancels, err := w.nc.Subscribe(cancelPrefix+"*", w.cancel)
+	w := &worker{o: o, names: n, nc: js.Conn(), obs: obs, running: map[string]running{}, alive: map[string]time.Time{}, shared: newSharedCache(o.sharedBytes)}
+	cancels, err := w.nc.Subscribe(n.cancel+"*", w.cancel)
 	if err != nil {
 		return fmt.Errorf("mpire: cluster.Serve: %w", err)
 	}
@@ -88,9 +70,9 @@ func Serve(ctx context.Context, js jetstream.JetStream, opts ...ServeOption) err
 	defer serving.Wait()
 	for name, task := range tasks {
 		cons, err := consumer(ctx, stream, jetstream.ConsumerConfig{
-			Durable:       consumerStart + taskID(name),
+			Durable:       n.consumer + taskID(name),
 			Description:   "mpire: the workers of " + name,
-			FilterSubject: workPrefix + taskID(name) + ".>",
+			FilterSubject: n.work + taskID(name) + ".>",
 			AckPolicy:     jetstream.AckExplicitPolicy,
 			AckWait:       o.ackWait,
 			MaxDeliver:    o.maxDeliver,
@@ -110,23 +92,33 @@ func Serve(ctx context.Context, js jetstream.JetStream, opts ...ServeOption) err
 
 // worker is what the slots of one Serve share.
 type worker struct {
-	o   serveOptions
-	nc  *nats.Conn
-	obs jetstream.ObjectStore
+	o      serveOptions
+	names  names
+	nc     *nats.Conn
+	obs    jetstream.ObjectStore
+	shared *sharedCache // shared objects fetched, by hash
 
 	mu      sync.Mutex
-	running map[string]context.CancelFunc // the chunks running, by endpoint and seq
-	alive   map[string]time.Time          // callers known to wait, by ping subject, until when
-	shared  map[string][]byte             // shared objects fetched, by hash
+	running map[string]running   // the chunks running, by endpoint and seq
+	alive   map[string]time.Time // callers known to wait, by ping subject, until when
 }
 
-// cancel cancels the chunk a caller gave up on.
+// running is a chunk that runs: its token, which a cancel must carry.
+type running struct {
+	token  string
+	cancel context.CancelFunc
+}
+
+// cancel cancels the chunk a caller gave up on, if the cancel carries the
+// chunk's token: only the caller that sent it (and the workers it went to)
+// know it.
 func (w *worker) cancel(m *nats.Msg) {
-	key := strings.TrimPrefix(m.Subject, cancelPrefix) + "/" + string(m.Data)
+	seq, token, _ := strings.Cut(string(m.Data), " ")
+	key := strings.TrimPrefix(m.Subject, w.names.cancel) + "/" + seq
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if cancel := w.running[key]; cancel != nil {
-		cancel()
+	if r, ok := w.running[key]; ok && subtle.ConstantTimeCompare([]byte(r.token), []byte(token)) == 1 {
+		r.cancel()
 	}
 }
 
@@ -153,25 +145,6 @@ func (w *worker) callerWaits(ping string) bool {
 	}
 	w.alive[ping] = time.Now().Add(time.Second)
 	return true
-}
-
-// fetchShared returns a shared object by hash: from the object store the
-// first time, then from this worker's memory.
-func (w *worker) fetchShared(ctx context.Context, hash string) ([]byte, error) {
-	w.mu.Lock()
-	b, ok := w.shared[hash]
-	w.mu.Unlock()
-	if ok {
-		return b, nil
-	}
-	b, err := w.obs.GetBytes(ctx, hash)
-	if err != nil {
-		return nil, fmt.Errorf("mpire: cluster worker: fetching the shared object %s: %w", hash, err)
-	}
-	w.mu.Lock()
-	w.shared[hash] = b
-	w.mu.Unlock()
-	return b, nil
 }
 
 // slot is one worker slot of one task: a worker with its own state, whose
@@ -221,11 +194,22 @@ func (s *slot) end() {
 }
 
 // handle checks a chunk, runs it and replies, then acknowledges it.
+//
+// The reply goes to the inbox of the endpoint named by the chunk's subject,
+// on the deployment's reply subjects, never to a subject a header names: a
+// worker is nobody's relay. A chunk whose subject names no endpoint is
+// dropped unanswered.
 func (s *slot) handle(m jetstream.Msg) {
 	hdr := m.Headers()
+	_, ep, _ := strings.Cut(strings.TrimPrefix(m.Subject(), s.w.names.work), ".")
+	if !endpointID.MatchString(ep) {
+		m.TermWithReason("mpire: no caller's endpoint in the subject")
+		return
+	}
+	inbox := s.w.names.reply + ep
 	if schema := hdr.Get(hSchema); schema != s.task.Schema() {
 		msg := fmt.Sprintf("cluster worker %s refused the task %s: it was built from other code (task schema %s, the caller's %s): rebuild and restart one or the other", s.w.o.name, s.name, s.task.Schema(), schema)
-		s.reply(m, wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Kind: wire.Refused, Index: -1, Msg: msg}}))
+		s.reply(m, inbox, wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Kind: wire.Refused, Index: -1, Msg: msg}}))
 		m.TermWithReason("mpire: built from other code")
 		return
 	}
@@ -233,24 +217,23 @@ func (s *slot) handle(m jetstream.Msg) {
 		m.TermWithReason("mpire: past the call's deadline")
 		return
 	}
-	if !s.w.callerWaits(strings.TrimSuffix(hdr.Get(hReply), ".r") + ".ping") {
+	if !s.w.callerWaits(inbox + ".ping") {
 		m.TermWithReason("mpire: the caller went away")
 		return
 	}
 	if s.srv == nil || s.shared != hdr.Get(hShared) {
 		if failed := s.init(hdr.Get(hShared)); failed != nil {
-			s.reply(m, failed)
+			s.reply(m, inbox, failed)
 			m.Ack()
 			return
 		}
 	}
 
-	key := strings.TrimPrefix(m.Subject(), workPrefix)
-	key = key[strings.IndexByte(key, '.')+1:] + "/" + hdr.Get(hSeq)
+	key := ep + "/" + hdr.Get(hSeq)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s.w.mu.Lock()
-	s.w.running[key] = cancel
+	s.w.running[key] = running{token: hdr.Get(hToken), cancel: cancel}
 	s.w.mu.Unlock()
 	defer func() {
 		s.w.mu.Lock()
@@ -272,9 +255,14 @@ func (s *slot) handle(m jetstream.Msg) {
 		}
 	}()
 
-	s.reply(m, s.srv.Handle(ctx, wire.PhaseRun, m.Data()))
+	s.reply(m, inbox, s.srv.Handle(ctx, wire.PhaseRun, m.Data()))
 	cancel()
 	m.Ack()
+	// A task abandoned at its time limit still runs: it keeps this slot,
+	// which takes no other chunk until it returns, so that WithJobs bounds
+	// what runs. The chunk is answered: acknowledged first, it is not
+	// given to another worker however long the task runs on.
+	s.srv.WaitAbandoned()
 }
 
 // init makes the slot a fresh worker with the shared object of that hash,
@@ -285,7 +273,8 @@ func (s *slot) init(hash string) (failed []byte) {
 	var shared []byte
 	if hash != "" {
 		var err error
-		if shared, err = s.w.fetchShared(context.Background(), hash); err != nil {
+		shared, err = s.w.shared.get(hash, func() ([]byte, error) { return fetchVerified(context.Background(), s.w.obs, hash) })
+		if err != nil {
 			return initFailed(err)
 		}
 	}
@@ -307,14 +296,11 @@ func initFailed(err error) []byte {
 	return wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: wire.PhaseInit, Index: -1, Msg: err.Error()}})
 }
 
-// reply sends a reply to the caller of m, in parts when it is larger than a
-// message may be.
-func (s *slot) reply(m jetstream.Msg, body []byte) {
+// reply sends a reply to the caller of m at its inbox, echoing the
+// request's token, in parts when it is larger than a message may be.
+func (s *slot) reply(m jetstream.Msg, inbox string, body []byte) {
 	hdr := m.Headers()
-	to := hdr.Get(hReply)
-	if to == "" {
-		return
-	}
+	to := inbox + ".r"
 	attempt := s.w.o.name + "/" + strconv.Itoa(s.id)
 	if md, err := m.Metadata(); err == nil {
 		attempt += "/" + strconv.FormatUint(md.NumDelivered, 10)
@@ -326,6 +312,7 @@ func (s *slot) reply(m jetstream.Msg, body []byte) {
 		out := nats.NewMsg(to)
 		out.Data = part
 		out.Header.Set(hSeq, hdr.Get(hSeq))
+		out.Header.Set(hToken, hdr.Get(hToken))
 		out.Header.Set(hAttempt, attempt)
 		if k > 1 {
 			out.Header.Set(hPart, wire.FormatPart(i, k))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -28,6 +29,7 @@ const (
 	panicTask = -4
 	exitTask  = -5        // ends its goroutine with runtime.Goexit
 	killTask  = -6        // kills its worker process with SIGKILL
+	countTask = -7        // counts the tasks running at once in this process (running), for 20ms
 	slowBase  = 1_000_000 // slowBase <= x < 2*slowBase: sleeps 20ms first; up to 3*slowBase: busy 50µs first
 )
 
@@ -51,9 +53,10 @@ func task(ctx context.Context, shared int, st *workerState, x int) (int, error) 
 	case x == killTask:
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		time.Sleep(time.Minute)
-	case x == killTask:
-		syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		time.Sleep(time.Minute)
+	case x == countTask:
+		running.enter()
+		time.Sleep(20 * time.Millisecond)
+		running.leave()
 	case x >= slowBase && x < 2*slowBase:
 		time.Sleep(20 * time.Millisecond)
 	case x >= 2*slowBase && x < 3*slowBase: // busy for 50µs
@@ -61,6 +64,34 @@ func task(ctx context.Context, shared int, st *workerState, x int) (int, error) 
 		}
 	}
 	return x*x + shared, nil
+}
+
+// running counts the count tasks that run at once in this process, and the
+// most that did.
+var running concurrency
+
+type concurrency struct {
+	mu       sync.Mutex
+	now, top int
+}
+
+func (c *concurrency) enter() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now++
+	c.top = max(c.top, c.now)
+}
+
+func (c *concurrency) leave() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now--
+}
+
+func (c *concurrency) most() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.top
 }
 
 const taskName = "github.com/mpire-go/mpire/runtime/cluster_test.task"

@@ -6,23 +6,68 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// What the cluster keeps in JetStream: one work-queue stream for every task,
-// a durable pull consumer per task that all its workers share, and an
-// object store of shared objects keyed by the hash of their encoding.
-const (
-	streamName    = "MPIRE_WORK"
-	workPrefix    = "mpire.work."   // + task id + "." + endpoint id
-	cancelPrefix  = "mpire.cancel." // + endpoint id; the payload is the request's seq
-	sharedBucket  = "mpire_shared"
-	consumerStart = "mpire_" // + task id
-	// headroom is what a message's headers may take of the max payload.
-	headroom = 4 << 10
-)
+// names are what a deployment of the cluster calls its things in
+// JetStream: one work-queue stream for every task, a durable pull consumer
+// per task that all its workers share, an object store of shared objects
+// keyed by the hash of their encoding, and the subjects of cancels and
+// replies. Every name starts with the deployment's prefix (WithPrefix), so
+// that NATS permissions can separate deployments on one account.
+type names struct {
+	stream   string // the work-queue stream
+	work     string // + task id + "." + endpoint id: the chunks
+	cancel   string // + endpoint id; the payload is the request's seq and token
+	reply    string // + endpoint id + ".r" or ".ping": a caller's inbox
+	bucket   string // the object store of shared objects
+	consumer string // + task id: a task's durable consumer
+}
+
+// namesFor returns the names of the deployment with prefix p; "" is the
+// default deployment.
+func namesFor(p string) names {
+	n := names{
+		stream:   "MPIRE_WORK",
+		work:     "mpire.work.",
+		cancel:   "mpire.cancel.",
+		reply:    "mpire.reply.",
+		bucket:   "mpire_shared",
+		consumer: "mpire_",
+	}
+	if p != "" {
+		n.stream = p + "_" + n.stream
+		n.work = p + "." + n.work
+		n.cancel = p + "." + n.cancel
+		n.reply = p + "." + n.reply
+		n.bucket = p + "_" + n.bucket
+		n.consumer = p + "_" + n.consumer
+	}
+	return n
+}
+
+// advisory is the subject on which the server says that it gave up on a
+// chunk of the task with that id.
+func (n names) advisory(task string) string {
+	return "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + n.stream + "." + n.consumer + task
+}
+
+// validPrefix is what a prefix may hold: it is part of stream, consumer and
+// bucket names and a subject's first token.
+var validPrefix = regexp.MustCompile(`^[A-Za-z0-9_-]*$`)
+
+func checkPrefix(p string) error {
+	if !validPrefix.MatchString(p) {
+		return fmt.Errorf("mpire: cluster.WithPrefix(%q): a prefix takes only letters, digits, '-' and '_'", p)
+	}
+	return nil
+}
+
+// headroom is what a message's headers may take of the max payload.
+const headroom = 4 << 10
 
 // Message headers. A request carries what a worker needs to check before it
 // runs it; a reply carries what the caller needs to match it to its request
@@ -30,8 +75,8 @@ const (
 const (
 	hSchema   = "Mpire-Schema"   // the task's schema fingerprint: both sides' codecs must agree
 	hShared   = "Mpire-Shared"   // the hash of the shared object in the object store; empty: none
-	hReply    = "Mpire-Reply"    // the caller's inbox for the reply
 	hSeq      = "Mpire-Seq"      // the request's number at its endpoint
+	hToken    = "Mpire-Token"    // a random token per request, which its reply echoes: only who saw the chunk knows it
 	hDeadline = "Mpire-Deadline" // the call's deadline, Unix nanoseconds; absent: none
 	hAttempt  = "Mpire-Attempt"  // reply: which delivery of the request this reply answers
 	hPart     = "Mpire-Part"     // reply: the part's index and the number of parts, "i/k" (wire.FormatPart)
@@ -44,39 +89,43 @@ func taskID(task string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// endpointID matches the id of a caller's endpoint, as a worker reads it
+// from a chunk's subject: 12 random bytes in hex.
+var endpointID = regexp.MustCompile(`^[0-9a-f]{24}$`)
+
 // setUp makes sure the work stream and the shared objects' bucket exist.
 // Callers and workers both do, with the same configuration. What exists is
 // used as it is, so that an operator may tune it (replicas, storage), and
 // so that many workers starting at once do not update it over and over.
-func setUp(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, jetstream.ObjectStore, error) {
-	stream, err := js.Stream(ctx, streamName)
+func setUp(ctx context.Context, js jetstream.JetStream, n names) (jetstream.Stream, jetstream.ObjectStore, error) {
+	stream, err := js.Stream(ctx, n.stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		stream, err = js.CreateStream(ctx, jetstream.StreamConfig{
-			Name:        streamName,
+			Name:        n.stream,
 			Description: "mpire: chunks of tasks waiting for a worker",
-			Subjects:    []string{workPrefix + ">"},
+			Subjects:    []string{n.work + ">"},
 			Retention:   jetstream.WorkQueuePolicy,
 			Storage:     jetstream.FileStorage,
 		})
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // made by another meanwhile
-			stream, err = js.Stream(ctx, streamName)
+			stream, err = js.Stream(ctx, n.stream)
 		}
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("mpire: cluster: the work stream %s: %w", streamName, err)
+		return nil, nil, fmt.Errorf("mpire: cluster: the work stream %s: %w", n.stream, err)
 	}
-	obs, err := js.ObjectStore(ctx, sharedBucket)
+	obs, err := js.ObjectStore(ctx, n.bucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
-			Bucket:      sharedBucket,
+			Bucket:      n.bucket,
 			Description: "mpire: shared objects, by the hash of their encoding",
 		})
 		if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			obs, err = js.ObjectStore(ctx, sharedBucket)
+			obs, err = js.ObjectStore(ctx, n.bucket)
 		}
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("mpire: cluster: the shared objects' bucket %s: %w", sharedBucket, err)
+		return nil, nil, fmt.Errorf("mpire: cluster: the shared objects' bucket %s: %w", n.bucket, err)
 	}
 	return stream, obs, nil
 }
@@ -95,4 +144,11 @@ func consumer(ctx context.Context, stream jetstream.Stream, cfg jetstream.Consum
 // maxPayload is the largest body a message may have on nc.
 func maxPayload(nc *nats.Conn) int {
 	return max(int(nc.MaxPayload())-headroom, 1024)
+}
+
+// sharedName is the name of a shared object in the object store: the hash
+// of its encoding.
+func sharedName(shared []byte) string {
+	sum := sha256.Sum256(shared)
+	return hex.EncodeToString(sum[:])
 }

@@ -7,6 +7,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/mpire-go/mpire/runtime/internal/catch"
@@ -25,6 +26,11 @@ type Executor[St, A, R, E any] struct {
 	life    context.Context    // the worker's life: given to init and exit
 	endLife context.CancelFunc //
 	limits  *limitRunner       // runs functions under a time limit; nil until needed
+
+	// The goroutines of functions abandoned at their time limit, which end
+	// when they return; guarded by mu, for WaitAbandoned.
+	mu        sync.Mutex
+	abandoned []chan struct{}
 
 	// What runs now, for the report of a worker that died.
 	t    *engine.Tasks[A, R]
@@ -204,6 +210,19 @@ func (x *Executor[St, A, R, E]) Died() int {
 	return n
 }
 
+// WaitAbandoned waits until every function the executor abandoned at its
+// time limit has returned: a cluster worker's slot takes no other chunk
+// meanwhile. It may be called from any goroutine.
+func (x *Executor[St, A, R, E]) WaitAbandoned() {
+	x.mu.Lock()
+	abandoned := x.abandoned
+	x.abandoned = nil
+	x.mu.Unlock()
+	for _, ended := range abandoned {
+		<-ended
+	}
+}
+
 func (x *Executor[St, A, R, E]) closeLimits() {
 	if x.limits != nil {
 		x.limits.close()
@@ -240,6 +259,9 @@ func (x *Executor[St, A, R, E]) guarded(ctx context.Context, limit time.Duration
 	case abandoned:
 		// f still runs with w: leave w to it and give the slot a fresh
 		// worker. No exit runs for the abandoned state.
+		x.mu.Lock()
+		x.abandoned = append(x.abandoned, x.limits.ended)
+		x.mu.Unlock()
 		x.limits = nil
 		x.End()
 		return fmt.Errorf("%w: still running after %v", engine.ErrTimeout, limit)

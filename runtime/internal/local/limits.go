@@ -13,6 +13,7 @@ type limitRunner struct {
 	work  chan func()
 	done  chan outcome
 	timer *time.Timer
+	ended chan struct{} // closed when the goroutine ends
 }
 
 // An outcome is how a function given to a limitRunner ended.
@@ -27,13 +28,14 @@ const (
 // newLimitRunner starts a runner whose goroutine is pinned to the CPUs of
 // pin, as its worker is.
 func newLimitRunner(pin []int) *limitRunner {
-	e := &limitRunner{work: make(chan func()), done: make(chan outcome, 1), timer: time.NewTimer(time.Hour)}
+	e := &limitRunner{work: make(chan func()), done: make(chan outcome, 1), timer: time.NewTimer(time.Hour), ended: make(chan struct{})}
 	e.timer.Stop()
 	go e.serve(pin)
 	return e
 }
 
 func (e *limitRunner) serve(pin []int) {
+	defer close(e.ended)
 	// The CPUs were checked when the workers started: pinning cannot fail
 	// for a lack of them now, and a task runs unpinned rather than not at all.
 	if unpin, err := affinity.PinThread(pin); err == nil {

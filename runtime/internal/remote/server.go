@@ -58,7 +58,13 @@ type Server struct {
 	handle func(ctx context.Context, phase wire.Phase, body []byte) *wire.Reply
 	died   func(phase wire.Phase) *wire.Reply
 	jobs   chan job
+
+	waitAbandoned func()
 }
+
+// WaitAbandoned waits until every task the server abandoned at its time
+// limit has returned. It may be called while the server handles a request.
+func (s *Server) WaitAbandoned() { s.waitAbandoned() }
 
 type job struct {
 	ctx   context.Context
@@ -81,7 +87,7 @@ func newServer[St, A, R, E any](pt *engine.Portable[St, A, R, E], worker int, sh
 	w := &taskServer[St, A, R, E]{pt: pt, fn: fn}
 	w.exec = local.New(&w.fn, engine.ExecutorConfig{ID: engine.WorkerID(worker)})
 	w.life = engine.NewLifecycle(&w.fn, w.exec, engine.WorkerID(worker), nil)
-	s := &Server{handle: w.handle, died: w.died, jobs: make(chan job)}
+	s := &Server{handle: w.handle, died: w.died, jobs: make(chan job), waitAbandoned: w.exec.WaitAbandoned}
 	go s.serve()
 	return s, nil
 }
