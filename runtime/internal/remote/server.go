@@ -98,15 +98,28 @@ func (s *Server) Handle(ctx context.Context, phase wire.Phase, body []byte) []by
 func (s *Server) Close() { close(s.jobs) }
 
 func (s *Server) serve() {
-	var j job
-	catch.Do(func() {
-		for j = range s.jobs {
-			j.reply <- s.encode(s.handle(j.ctx, j.phase, j.body))
+	for {
+		var j job
+		var ok bool
+		o := catch.Do(func() {
+			for j = range s.jobs {
+				ok = true
+				j.reply <- s.encode(s.handle(j.ctx, j.phase, j.body))
+				ok = false
+			}
+		}, func(catch.Outcome) {
+			j.reply <- s.encode(s.died(j.phase))
+			go s.serve()
+		})
+		if !o.Panicked {
+			return // the jobs ended
 		}
-	}, func(catch.Outcome) {
-		j.reply <- s.encode(s.died(j.phase))
-		go s.serve()
-	})
+		// A panic outside the Lifecycle's own catchers (the server's own
+		// code): the request is answered, never left waiting for ever.
+		if ok {
+			j.reply <- s.encode(&wire.Reply{Err: &wire.Error{Phase: j.phase, Kind: wire.Panicked, Index: -1, Msg: fmt.Sprint(o.Value), Stack: o.Stack}})
+		}
+	}
 }
 
 func (s *Server) encode(r *wire.Reply) []byte { return wire.AppendReply(nil, r) }
@@ -141,7 +154,10 @@ func (w *taskServer[St, A, R, E]) handle(ctx context.Context, phase wire.Phase, 
 		if ex.Err != nil {
 			rep.Err = toWire(phase, ex.Err)
 		} else if ex.Has {
-			rep.Payload = w.pt.AppendExit(nil, &ex.Value)
+			if o := catch.Do(func() { rep.Payload = w.pt.AppendExit(nil, &ex.Value) }, nil); o.Panicked {
+				rep.Payload = nil
+				rep.Err = &wire.Error{Phase: phase, Kind: wire.Panicked, Index: -1, Msg: fmt.Sprintf("mpire: encoding the exit value in a worker: %v", o.Value), Stack: o.Stack}
+			}
 		}
 	default:
 		rep = &wire.Reply{Err: &wire.Error{Phase: phase, Index: -1, Msg: fmt.Sprintf("mpire: a request of unknown phase %v", phase)}}
@@ -154,7 +170,9 @@ func (w *taskServer[St, A, R, E]) handle(ctx context.Context, phase wire.Phase, 
 func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte) *wire.Reply {
 	req, err := wire.ParseRequest(body)
 	if err == nil {
-		w.args, err = w.pt.ReadArgs(req.Args, w.args[:0])
+		if o := catch.Do(func() { w.args, err = w.pt.ReadArgs(req.Args, w.args[:0]) }, nil); o.Panicked {
+			w.args, err = w.args[:0], &engine.PanicError{Value: o.Value, Stack: o.Stack}
+		}
 		if err == nil && len(w.args) != req.Tasks {
 			err = fmt.Errorf("%d tasks decoded of the %d sent", len(w.args), req.Tasks)
 		}
