@@ -410,9 +410,9 @@ func TestAttackProcessTaskTouchesItsDescriptors(t *testing.T) {
 		x    int
 		bug  string
 	}{
-		{"close 3", closeCommands, deafBug},
+		{"close 3", closeCommands, ""},
 		{"close 4", closeReplies, ""},
-		{"/dev/null on 3", nullCommands, deafBug},
+		{"/dev/null on 3", nullCommands, ""},
 		{"/dev/null on 4", nullReplies, ""},
 		{"garbage on 4", garbageReplies, ""},
 		{"a forged reply on 4", forgedReply, ""},
@@ -445,12 +445,6 @@ func TestAttackProcessTaskTouchesItsDescriptors(t *testing.T) {
 	}
 }
 
-// deafBug: a task that closed or replaced descriptor 3 leaves a worker that
-// replies but cannot hear: its own call succeeds, and the next call's send
-// fails with EPIPE, which kills the worker and fails that call, blaming its
-// innocent first task.
-const deafBug = "BUG: a worker left deaf by its last task (descriptor 3 closed or replaced) fails the next call with ErrWorkerDied, blaming its first task, although the request never reached it (EPIPE)"
-
 // TestAttackProcessKilledWhileIdle: a worker process killed between calls is
 // replaced; the next call succeeds, and no task is blamed.
 func TestAttackProcessKilledWhileIdle(t *testing.T) {
@@ -460,7 +454,7 @@ func TestAttackProcessKilledWhileIdle(t *testing.T) {
 // TestAttackProcessKilledJustBeforeACall: the same, with the next call made
 // as soon as the kill is sent.
 func TestAttackProcessKilledJustBeforeACall(t *testing.T) {
-	t.Skip("BUG: Lifecycle.Run checks Executor.Alive, but proc.Child.Err turns non-nil only once the parent has reaped the child; a call made just after the kill sends its request to the dying child and fails with ErrWorkerDied, blaming its first task")
+
 	testKilledWhileIdle(t, false)
 }
 
@@ -615,5 +609,63 @@ func TestAttackProcessConcurrentCallsWhileWorkersCrash(t *testing.T) {
 		t.Error(err)
 	}
 	closeBounded(t, p)
+	noChildrenLeft(t)
+}
+
+// TestAttackProcessExtremeOptionValues: time limits of 1ns, lifespans of 1,
+// insights, on worker processes: every call returns, with exact results
+// or the error of its limit, and the pool goes on.
+func TestAttackProcessExtremeOptionValues(t *testing.T) {
+	p := newHostPool(t, 0, mpire.WithJobs(2), mpire.WithKeepAlive(), mpire.WithInsights())
+	in := ints(12)
+	for _, tc := range []struct {
+		name string
+		opts []mpire.CallOption
+		want error // nil: exact results
+	}{
+		{"task timeout 1ns", []mpire.CallOption{mpire.WithTaskTimeout(1)}, mpire.ErrTimeout},
+		{"init timeout 1ns", []mpire.CallOption{mpire.WithWorkerInitTimeout(1), mpire.WithWorkerLifespan(1)}, mpire.ErrTimeout},
+		{"exit timeout 1ns", []mpire.CallOption{mpire.WithWorkerExitTimeout(1), mpire.WithWorkerLifespan(1)}, mpire.ErrTimeout},
+		{"lifespan 1, chunk 1", []mpire.CallOption{mpire.WithWorkerLifespan(1), mpire.WithChunkSize(1)}, nil},
+		{"lifespan 1, one chunk", []mpire.CallOption{mpire.WithWorkerLifespan(1), mpire.WithChunkSize(len(in))}, nil},
+		{"max tasks active 1", []mpire.CallOption{mpire.WithMaxTasksActive(1)}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 3 {
+				var got []int
+				var err error
+				bounded(t, "the call", func() { got, err = p.Map(ctx, in, tc.opts...) })
+				switch {
+				case err == nil && !slices.Equal(got, in):
+					t.Fatalf("Map = %v, want %v", got, in)
+				case err != nil && (tc.want == nil || !errors.Is(err, tc.want)):
+					t.Fatalf("Map: %v, want %v", err, tc.want)
+				}
+				var r int
+				bounded(t, "the next call", func() { r, err = p.Apply(ctx, 5) })
+				if err != nil || r != 5 {
+					t.Fatalf("the next call: %d, %v", r, err)
+				}
+			}
+		})
+	}
+	closeBounded(t, p)
+	noChildrenLeft(t)
+}
+
+// TestAttackProcessCloseWithAFrozenWorker: Close with an idle worker that
+// was stopped (SIGSTOP) returns, and leaves no worker process.
+func TestAttackProcessCloseWithAFrozenWorker(t *testing.T) {
+	t.Skip("BUG (issue 20, failure 7, still open): Close waits for ever for the exit reply of a stopped idle worker when the pool has no exit time limit (remote executor.Exit: ep.Exit(context.Background(), 0))")
+	p := newHostPool(t, 0, mpire.WithJobs(1), mpire.WithKeepAlive())
+	var pid int
+	var err error
+	bounded(t, "a call", func() { pid, err = p.Apply(ctx, hostPid) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(pid, syscall.SIGSTOP)
+	defer syscall.Kill(pid, syscall.SIGKILL)
+	t.Logf("Close: %v", closeBounded(t, p))
 	noChildrenLeft(t)
 }

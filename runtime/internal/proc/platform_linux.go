@@ -2,6 +2,7 @@ package proc
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
 	"sync"
@@ -102,4 +103,20 @@ func startPinned(cmd *exec.Cmd, cpus []int) error {
 	}
 	defer unix.SchedSetaffinity(0, &old)
 	return cmd.Start()
+}
+
+// pipeUnread returns how many bytes written on f, a pipe, no one has read
+// yet; 0 when it cannot tell.
+func pipeUnread(f *os.File) int {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	rc.Control(func(fd uintptr) {
+		if v, err := unix.IoctlGetInt(int(fd), unix.TIOCINQ); err == nil {
+			n = v
+		}
+	})
+	return n
 }

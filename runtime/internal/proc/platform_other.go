@@ -20,3 +20,6 @@ func prepareFD(fd int) error { return errUnsupported }
 func spawn(cmd *exec.Cmd, cpus []int) (release func(), err error) { return nil, errUnsupported }
 
 func killedBySignal(st *os.ProcessState) bool { return false }
+
+// pipeUnread returns 0: it cannot tell what a pipe holds here.
+func pipeUnread(f *os.File) int { return 0 }

@@ -101,6 +101,9 @@ func (p *process) request(ctx context.Context, limit time.Duration, phase wire.P
 			// be dropped as dead, unclosed.
 			return wire.Reply{}, err
 		}
+		if errors.Is(err, proc.ErrNotDelivered) {
+			return wire.Reply{}, fmt.Errorf("%w: %w", engine.ErrUndelivered, died(err))
+		}
 		return wire.Reply{}, died(err)
 	}
 	rep, err := wire.ParseReply(raw, phase, tasks)
