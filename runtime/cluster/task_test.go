@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"syscall"
 	"time"
 
@@ -28,6 +29,7 @@ const (
 	panicTask = -4
 	exitTask  = -5        // ends its goroutine with runtime.Goexit
 	killTask  = -6        // kills its worker process with SIGKILL
+	decodeBad = -7        // its decoder panics on the worker (ReadArgs)
 	slowBase  = 1_000_000 // slowBase <= x < 2*slowBase: sleeps 20ms first; up to 3*slowBase: busy 50µs first
 )
 
@@ -111,9 +113,15 @@ func readInts(b []byte, xs []int) ([]int, error) {
 // taskPortable is the hand-written form of the codecs that mpiregen writes
 // for a portable task.
 var taskPortable = mpireimpl.Portable[workerState, int, int, struct{}]{
-	Task:          taskName,
-	AppendArgs:    appendInts,
-	ReadArgs:      readInts,
+	Task:       taskName,
+	AppendArgs: appendInts,
+	ReadArgs: func(b []byte, xs []int) ([]int, error) {
+		xs, err := readInts(b, xs)
+		if slices.Contains(xs, decodeBad) {
+			panic("ReadArgs panicked")
+		}
+		return xs, err
+	},
 	AppendResults: appendInts,
 	ReadResults: func(b []byte, out []int) error {
 		got, err := readInts(b, out[:0])
