@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -311,6 +312,9 @@ func TestAttackProcessUserCodeMisbehavesEverywhere(t *testing.T) {
 				t.Fatalf("Map succeeded")
 			}
 			t.Logf("Map: %v", err)
+			if tc.x == argsDecodeGoexit && !strings.Contains(err.Error(), "decoding the arguments") {
+				t.Errorf("Map: %v, want a failure of the arguments' decoding, not of init or a task", err)
+			}
 			var got []int
 			bounded(t, "the next call", func() { got, err = p.Map(ctx, []int{1, 2, 3}) })
 			if err != nil || !slices.Equal(got, []int{1, 2, 3}) {

@@ -135,6 +135,8 @@ type taskServer[St, A, R, E any] struct {
 	out  []R
 	buf  []byte
 	s    engine.Settings
+
+	decoding bool // ReadArgs runs: a Goexit there is no death of the worker
 }
 
 func (w *taskServer[St, A, R, E]) handle(ctx context.Context, phase wire.Phase, body []byte) *wire.Reply {
@@ -170,7 +172,10 @@ func (w *taskServer[St, A, R, E]) handle(ctx context.Context, phase wire.Phase, 
 func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte) *wire.Reply {
 	req, err := wire.ParseRequest(body)
 	if err == nil {
-		if o := catch.Do(func() { w.args, err = w.pt.ReadArgs(req.Args, w.args[:0]) }, nil); o.Panicked {
+		w.decoding = true
+		o := catch.Do(func() { w.args, err = w.pt.ReadArgs(req.Args, w.args[:0]) }, nil)
+		w.decoding = false
+		if o.Panicked {
 			w.args, err = w.args[:0], &engine.PanicError{Value: o.Value, Stack: o.Stack}
 		}
 		if err == nil && len(w.args) != req.Tasks {
@@ -191,6 +196,13 @@ func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte) *wire.Re
 // died answers the request of phase whose function ended the Server's
 // goroutine: the worker is fresh afterwards, its exit not run.
 func (w *taskServer[St, A, R, E]) died(phase wire.Phase) *wire.Reply {
+	if w.decoding {
+		// The arguments' decoder ended the goroutine, before any of the
+		// worker's functions ran: the worker itself is intact.
+		w.decoding = false
+		w.args = w.args[:0]
+		return &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Index: -1, Msg: fmt.Sprintf("mpire: decoding the arguments in a worker: the decoder %v", catch.ErrGoexit)}}
+	}
 	comp := w.life.Died()
 	if phase != wire.PhaseRun {
 		return &wire.Reply{Err: toWire(phase, comp.Err)}
