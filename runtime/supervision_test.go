@@ -175,3 +175,24 @@ func TestAPanickingCodecFailsTheCallNotTheProgram(t *testing.T) {
 	p.Close()
 	noChildrenLeft(t)
 }
+
+// TestCloseWithAFrozenWorkerWithoutExit: a task without an exit function
+// needs no exit round trip, so closing its pool never waits for a worker that
+// was stopped (SIGSTOP) while idle, and leaves no worker process.
+func TestCloseWithAFrozenWorkerWithoutExit(t *testing.T) {
+	fn := procFunc(0)
+	fn.Exit = nil
+	fn.Portable = &procPortable
+	p := mpireimpl.NewPool(fn, mpire.WithProcesses(), mpire.WithJobs(1), mpire.WithKeepAlive())
+	pid, err := p.Apply(ctx, pidTask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(pid, syscall.SIGSTOP)
+	defer syscall.Kill(pid, syscall.SIGKILL)
+	bounded(t, "Close", func() { err = p.Close() })
+	if err != nil {
+		t.Errorf("Close = %v, want nil: no exit function ran, and none timed out", err)
+	}
+	noChildrenLeft(t)
+}

@@ -567,3 +567,20 @@ func TestAChunkThatKillsEveryWorker(t *testing.T) {
 		t.Fatalf("Map = %v, want ErrWorkerDied after 1 delivery", err)
 	}
 }
+
+// TestADecoderPanickingOnAWorker: the arguments' decoder panics on the
+// worker; the call fails, never hangs, and the worker goes on.
+func TestADecoderPanickingOnAWorker(t *testing.T) {
+	c := newCluster(t)
+	c.startWorker(1)
+	p := newPool(t, c, 0, mpire.WithJobs(1))
+	within(t, "the calls", func() {
+		_, err := p.Map(context.Background(), []int{1, decodeBad, 3}, mpire.WithChunkSize(3))
+		if err == nil || !strings.Contains(err.Error(), "ReadArgs panicked") {
+			t.Errorf("Map = %v, want the decoder's panic", err)
+		}
+		if r, err := p.Apply(context.Background(), 4); err != nil || r != 16 {
+			t.Errorf("Apply after = %d, %v", r, err)
+		}
+	})
+}

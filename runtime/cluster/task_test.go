@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -30,6 +31,7 @@ const (
 	exitTask  = -5        // ends its goroutine with runtime.Goexit
 	killTask  = -6        // kills its worker process with SIGKILL
 	countTask = -7        // counts the tasks running at once in this process (running), for 20ms
+	decodeBad = -8        // its decoder panics on the worker (ReadArgs)
 	slowBase  = 1_000_000 // slowBase <= x < 2*slowBase: sleeps 20ms first; up to 3*slowBase: busy 50µs first
 )
 
@@ -142,9 +144,15 @@ func readInts(b []byte, xs []int) ([]int, error) {
 // taskPortable is the hand-written form of the codecs that mpiregen writes
 // for a portable task.
 var taskPortable = mpireimpl.Portable[workerState, int, int, struct{}]{
-	Task:          taskName,
-	AppendArgs:    appendInts,
-	ReadArgs:      readInts,
+	Task:       taskName,
+	AppendArgs: appendInts,
+	ReadArgs: func(b []byte, xs []int) ([]int, error) {
+		xs, err := readInts(b, xs)
+		if slices.Contains(xs, decodeBad) {
+			panic("ReadArgs panicked")
+		}
+		return xs, err
+	},
 	AppendResults: appendInts,
 	ReadResults: func(b []byte, out []int) error {
 		got, err := readInts(b, out[:0])

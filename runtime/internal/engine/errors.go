@@ -21,6 +21,11 @@ var ErrTimeout = errors.New("time limit reached")
 // killed or crashed.
 var ErrWorkerDied = errors.New("worker died")
 
+// ErrUndelivered is wrapped, with ErrWorkerDied, by an executor's error
+// when its worker had died, or could no longer hear, before it got the
+// tasks: none of them ran, none is to blame, and they run on a fresh worker.
+var ErrUndelivered = errors.New("the worker was gone before it got the tasks")
+
 // ErrClosed is returned by calls on a pool after Close.
 var ErrClosed = errors.New("mpire: pool is closed")
 

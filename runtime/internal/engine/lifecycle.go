@@ -61,6 +61,10 @@ func (l *Lifecycle[St, A, R, E]) Init(ctx context.Context, limit time.Duration) 
 // the worker reaches its lifespan at the end of the run, it restarts: exit,
 // then a fresh worker, whose init runs before its next task.
 func (l *Lifecycle[St, A, R, E]) Run(t *Tasks[A, R]) (comp Completion[E]) {
+	return l.run(t, false)
+}
+
+func (l *Lifecycle[St, A, R, E]) run(t *Tasks[A, R], retried bool) (comp Completion[E]) {
 	if l.ready && !l.exec.Alive() {
 		// It died while idle: none of these tasks is to blame.
 		l.ready = false
@@ -72,6 +76,12 @@ func (l *Lifecycle[St, A, R, E]) Run(t *Tasks[A, R]) (comp Completion[E]) {
 	}
 	l.phase, l.t, l.n = PhaseTask, t, -1
 	n, err := l.exec.Run(t)
+	if err != nil && n == 0 && !retried && errors.Is(err, ErrUndelivered) {
+		// It died while idle, found only now: none of these tasks ran.
+		l.ready, l.t = false, nil
+		l.exec.End()
+		return l.run(t, true)
+	}
 	l.n = n
 	comp.N = n
 	l.tasks += n

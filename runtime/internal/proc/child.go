@@ -48,6 +48,7 @@ type Child struct {
 	pending map[uint64]chan result // requests without a reply
 	closed  bool                   // Close or Kill was called: no new request
 	exitErr *ExitError             // set when dead closes
+	unread  int                    // bytes of commands it never read, measured when it died
 
 	killed atomic.Bool
 	reapMu sync.Mutex
@@ -231,15 +232,29 @@ func (c *Child) Request(ctx context.Context, phase wire.Phase, body []byte) ([]b
 
 	// A child that cannot hear its requests is as good as dead: kill it,
 	// and its death answers ch.
-	if err := c.send(kindOf(phase), id, body); err != nil {
-		c.broken(fmt.Errorf("its command pipe broke: %w", err))
+	sendErr := c.send(kindOf(phase), id, body)
+	if sendErr != nil {
+		c.broken(fmt.Errorf("its command pipe broke: %w", sendErr))
 	}
 	var r result
+	cancelled := false
 	select {
 	case r = <-ch:
 	case <-ctx.Done():
+		cancelled = true
 		c.send(kindCancel, id, nil)
 		r = <-ch
+	}
+	if ee, ok := r.err.(*ExitError); ok {
+		c.mu.Lock()
+		unread := c.unread
+		c.mu.Unlock()
+		// A send that failed never reached it; bytes left in the pipe
+		// when it died, with no cancel after the request, are the
+		// request's own, which it never read whole.
+		if sendErr != nil || (unread > 0 && !cancelled) {
+			r.err = fmt.Errorf("%w: %w", ErrNotDelivered, ee)
+		}
 	}
 	return r.reply, r.err
 }
@@ -369,6 +384,12 @@ func (c *Child) wait(release func()) {
 	}
 	werr := c.cmd.Wait()
 	c.setReaped()
+	c.wmu.Lock() // no command half written
+	unread := pipeUnread(c.cmdW)
+	c.wmu.Unlock()
+	c.mu.Lock()
+	c.unread = unread
+	c.mu.Unlock()
 	close(c.exited)
 	release()
 	// Replies written before the child died are still in the pipe: let the

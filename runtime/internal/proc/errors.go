@@ -17,6 +17,11 @@ var ErrMismatch = errors.New("the worker process is not the same build as its pa
 // that never ran from one that died running a task.
 var ErrStart = errors.New("mpire: a worker process failed to start")
 
+// ErrNotDelivered is wrapped, with the *ExitError, by the error of a
+// request that the child never read: it had died, or could no longer hear,
+// before. Nothing of the request ran.
+var ErrNotDelivered = errors.New("the request never reached it")
+
 // ErrClosed is returned by calls on a Child after Close or Kill.
 var ErrClosed = errors.New("the worker process is closed")
 

@@ -46,3 +46,6 @@ func waitExited(pid int) bool { return false }
 
 // exited is false: Alive relies on the waiter alone here.
 func exited(int) bool { return false }
+
+// pipeUnread returns 0: it cannot tell what a pipe holds here.
+func pipeUnread(f *os.File) int { return 0 }

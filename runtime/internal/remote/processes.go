@@ -94,6 +94,16 @@ func (p *process) request(ctx context.Context, limit time.Duration, phase wire.P
 		return wire.Reply{}, why
 	}
 	if err != nil {
+		var ee *proc.ExitError
+		if !errors.As(err, &ee) && !errors.Is(err, proc.ErrClosed) {
+			// The request never reached the child (ctx ended first, or it
+			// is too large to send): the child still serves, and must not
+			// be dropped as dead, unclosed.
+			return wire.Reply{}, err
+		}
+		if errors.Is(err, proc.ErrNotDelivered) {
+			return wire.Reply{}, fmt.Errorf("%w: %w", engine.ErrUndelivered, died(err))
+		}
 		return wire.Reply{}, died(err)
 	}
 	rep, err := wire.ParseReply(raw, phase, tasks)

@@ -104,15 +104,28 @@ func (s *Server) Handle(ctx context.Context, phase wire.Phase, body []byte) []by
 func (s *Server) Close() { close(s.jobs) }
 
 func (s *Server) serve() {
-	var j job
-	catch.Do(func() {
-		for j = range s.jobs {
-			j.reply <- s.encode(s.handle(j.ctx, j.phase, j.body))
+	for {
+		var j job
+		var ok bool
+		o := catch.Do(func() {
+			for j = range s.jobs {
+				ok = true
+				j.reply <- s.encode(s.handle(j.ctx, j.phase, j.body))
+				ok = false
+			}
+		}, func(catch.Outcome) {
+			j.reply <- s.encode(s.died(j.phase))
+			go s.serve()
+		})
+		if !o.Panicked {
+			return // the jobs ended
 		}
-	}, func(catch.Outcome) {
-		j.reply <- s.encode(s.died(j.phase))
-		go s.serve()
-	})
+		// A panic outside the Lifecycle's own catchers (the server's own
+		// code): the request is answered, never left waiting for ever.
+		if ok {
+			j.reply <- s.encode(&wire.Reply{Err: &wire.Error{Phase: j.phase, Kind: wire.Panicked, Index: -1, Msg: fmt.Sprint(o.Value), Stack: o.Stack}})
+		}
+	}
 }
 
 func (s *Server) encode(r *wire.Reply) []byte { return wire.AppendReply(nil, r) }
@@ -128,6 +141,8 @@ type taskServer[St, A, R, E any] struct {
 	out  []R
 	buf  []byte
 	s    engine.Settings
+
+	decoding bool // ReadArgs runs: a Goexit there is no death of the worker
 }
 
 func (w *taskServer[St, A, R, E]) handle(ctx context.Context, phase wire.Phase, body []byte) *wire.Reply {
@@ -147,7 +162,10 @@ func (w *taskServer[St, A, R, E]) handle(ctx context.Context, phase wire.Phase, 
 		if ex.Err != nil {
 			rep.Err = toWire(phase, ex.Err)
 		} else if ex.Has {
-			rep.Payload = w.pt.AppendExit(nil, &ex.Value)
+			if o := catch.Do(func() { rep.Payload = w.pt.AppendExit(nil, &ex.Value) }, nil); o.Panicked {
+				rep.Payload = nil
+				rep.Err = &wire.Error{Phase: phase, Kind: wire.Panicked, Index: -1, Msg: fmt.Sprintf("mpire: encoding the exit value in a worker: %v", o.Value), Stack: o.Stack}
+			}
 		}
 	default:
 		rep = &wire.Reply{Err: &wire.Error{Phase: phase, Index: -1, Msg: fmt.Sprintf("mpire: a request of unknown phase %v", phase)}}
@@ -160,7 +178,12 @@ func (w *taskServer[St, A, R, E]) handle(ctx context.Context, phase wire.Phase, 
 func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte) *wire.Reply {
 	req, err := wire.ParseRequest(body)
 	if err == nil {
-		w.args, err = w.pt.ReadArgs(req.Args, w.args[:0])
+		w.decoding = true
+		o := catch.Do(func() { w.args, err = w.pt.ReadArgs(req.Args, w.args[:0]) }, nil)
+		w.decoding = false
+		if o.Panicked {
+			w.args, err = w.args[:0], &engine.PanicError{Value: o.Value, Stack: o.Stack}
+		}
 		if err == nil && len(w.args) != req.Tasks {
 			err = fmt.Errorf("%d tasks decoded of the %d sent", len(w.args), req.Tasks)
 		}
@@ -179,6 +202,13 @@ func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte) *wire.Re
 // died answers the request of phase whose function ended the Server's
 // goroutine: the worker is fresh afterwards, its exit not run.
 func (w *taskServer[St, A, R, E]) died(phase wire.Phase) *wire.Reply {
+	if w.decoding {
+		// The arguments' decoder ended the goroutine, before any of the
+		// worker's functions ran: the worker itself is intact.
+		w.decoding = false
+		w.args = w.args[:0]
+		return &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Index: -1, Msg: fmt.Sprintf("mpire: decoding the arguments in a worker: the decoder %v", catch.ErrGoexit)}}
+	}
 	comp := w.life.Died()
 	if phase != wire.PhaseRun {
 		return &wire.Reply{Err: toWire(phase, comp.Err)}

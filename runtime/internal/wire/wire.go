@@ -131,8 +131,8 @@ func AppendReply(b []byte, r *Reply) []byte {
 
 // ParseReply decodes the reply to a request of phase, which held tasks tasks
 // (0 outside PhaseRun), and checks that it can answer it: no more tasks
-// completed than were asked for, a failing task right after the completed
-// ones, and an error of the request's phase. The payload aliases b.
+// completed than were asked for, and fewer only with an error, a failing
+// task right after the completed ones, and an error of the request's phase. The payload aliases b.
 func ParseReply(b []byte, phase Phase, tasks int) (Reply, error) {
 	d := decoder{b: b}
 	r := Reply{N: d.count(), Took: time.Duration(d.uvarint())}
@@ -162,6 +162,11 @@ func ParseReply(b []byte, phase Phase, tasks int) (Reply, error) {
 		}
 	default:
 		d.fail("a malformed error flag")
+	}
+	if d.err == nil && phase == PhaseRun && r.N < tasks && r.Err == nil {
+		// A worker runs every task it is given until one fails: the
+		// pool's side, not the worker, stops a call.
+		d.fail(fmt.Sprintf("%d tasks completed of the %d asked for, and none failed", r.N, tasks))
 	}
 	r.Payload = d.b
 	return r, d.err

@@ -58,6 +58,8 @@ func TestForgedReplies(t *testing.T) {
 		{"cut", []byte{1}, PhaseRun, 1},
 		{"2^64-1 tasks with an error", append(binary.AppendUvarint(nil, 1<<64-1), 0, 1, byte(PhaseRun), 0, 1, 0, 0), PhaseRun, 2},
 		{"more tasks than asked", reply(Reply{N: 3}), PhaseRun, 2},
+		{"fewer tasks than asked, and no error", reply(Reply{N: 1}), PhaseRun, 2},
+		{"no task, and no error", reply(Reply{}), PhaseRun, 2},
 		{"tasks in reply to init", reply(Reply{N: 1}), PhaseInit, 0},
 		{"an index past the chunk", reply(Reply{N: 2, Err: &Error{Phase: PhaseRun, Index: 2}}), PhaseRun, 2},
 		{"an index before the completed", reply(Reply{N: 1, Err: &Error{Phase: PhaseRun, Index: 0}}), PhaseRun, 2},
@@ -130,6 +132,9 @@ func checkReply(t *testing.T, rep Reply, body []byte, phase Phase, tasks int) {
 	if rep.N < 0 || rep.N > tasks {
 		t.Fatalf("N %d of %d tasks", rep.N, tasks)
 	}
+	if phase == PhaseRun && rep.N < tasks && rep.Err == nil {
+		t.Fatalf("N %d of %d tasks without an error", rep.N, tasks)
+	}
 	if e := rep.Err; e != nil {
 		if e.Index != -1 && (e.Index != rep.N || e.Index >= tasks) {
 			t.Fatalf("error at %d after %d of %d", e.Index, rep.N, tasks)
@@ -144,7 +149,7 @@ func checkReply(t *testing.T, rep Reply, body []byte, phase Phase, tasks int) {
 }
 
 func FuzzParseReply(f *testing.F) {
-	f.Add(AppendReply(nil, &Reply{N: 2, Took: 3, Payload: []byte("xy")}), uint8(PhaseRun), 4)
+	f.Add(AppendReply(nil, &Reply{N: 2, Took: 3, Payload: []byte("xy")}), uint8(PhaseRun), 2)
 	f.Add(AppendReply(nil, &Reply{N: 1, Err: &Error{Phase: PhaseRun, Kind: Panicked, Index: 1, Msg: "boom", Stack: []byte("stack")}}), uint8(PhaseRun), 2)
 	f.Add(append(binary.AppendUvarint(nil, 1<<64-1), 0, 1, byte(PhaseRun), 0, 1, 0, 0), uint8(PhaseRun), 2)
 	f.Add([]byte{0, 0, 1, byte(PhaseRun), 0, 1, 0xff, 0xff, 0x03}, uint8(PhaseRun), 2)
