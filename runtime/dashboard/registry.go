@@ -45,6 +45,7 @@ type remoteCall struct {
 	size   int       // report.size()
 	token  string    // its process's
 	heard  time.Time // when its process last reported
+	first  time.Time // when it was first reported
 }
 
 // update installs or removes the board as the watcher of calls, after a
@@ -143,7 +144,8 @@ func (r *registry) calls() []CallReport {
 // receive records the reports of another process, checked by
 // batch.reports: the calls it listed, and that every call of it is still
 // heard from. What it keeps stays within maxCalls calls and maxRemoteBytes
-// bytes, the oldest forgotten first.
+// bytes: beyond, the oldest calls of the process holding the most are
+// forgotten first (see forgetOldest).
 func (r *registry) receive(b batch, reports []CallReport, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -161,18 +163,49 @@ func (r *registry) receive(b batch, reports []CallReport, now time.Time) {
 			r.remoteBytes += size - rc.size
 			rc.report, rc.size = rep, size
 		} else {
-			r.remote[rep.ID] = &remoteCall{report: rep, size: size, token: b.Token, heard: now}
+			r.remote[rep.ID] = &remoteCall{report: rep, size: size, token: b.Token, heard: now, first: now}
 			r.remoteBytes += size
 		}
 		for len(r.remote) > maxCalls || r.remoteBytes > maxRemoteBytes {
-			r.forgetOldest()
+			r.forgetOldest(len(r.remote) > maxCalls)
 		}
 	}
 }
 
-// forgetOldest drops the remote call that started first, among the ended
-// ones if there are any. The caller holds r.mu.
-func (r *registry) forgetOldest() {
+// forgetOldest drops one remote call, of the process that holds the most
+// calls (byCount) or else the most bytes; among processes that hold as
+// many, of the one first heard from last. Of that process's calls, it drops
+// the one that started first, among the ended ones if there are any. A
+// process that reports a flood of calls forgets its own, and a flood from
+// many processes does not erase the calls of those heard from before it.
+// The caller holds r.mu.
+func (r *registry) forgetOldest(byCount bool) {
+	type process struct {
+		held  int
+		first time.Time // when its first call still kept was heard
+	}
+	procs := map[string]*process{}
+	for _, rc := range r.remote {
+		p := procs[rc.token]
+		if p == nil {
+			p = &process{first: rc.first}
+			procs[rc.token] = p
+		}
+		if byCount {
+			p.held++
+		} else {
+			p.held += rc.size
+		}
+		if rc.first.Before(p.first) {
+			p.first = rc.first
+		}
+	}
+	biggest := ""
+	for token, p := range procs {
+		if b := procs[biggest]; b == nil || p.held > b.held || p.held == b.held && p.first.After(b.first) {
+			biggest = token
+		}
+	}
 	var oldest *remoteCall
 	older := func(a, b *remoteCall) bool {
 		aEnded, bEnded := a.report.Status != statusRunning, b.report.Status != statusRunning
@@ -182,7 +215,7 @@ func (r *registry) forgetOldest() {
 		return a.report.Started.Before(b.report.Started)
 	}
 	for _, rc := range r.remote {
-		if oldest == nil || older(rc, oldest) {
+		if rc.token == biggest && (oldest == nil || older(rc, oldest)) {
 			oldest = rc
 		}
 	}
