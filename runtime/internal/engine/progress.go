@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
 	"github.com/schollz/progressbar/v3"
@@ -357,6 +358,19 @@ func (b *bar) frame() (string, bool) {
 // at every frame as its figures grow. A bar narrowed stays narrow; a
 // terminal resized starts again.
 func (b *bar) fit(line string) (string, int) {
+	line, n := b.shrink(line)
+	if n > b.fitted {
+		// Narrower than the narrowest bar the cells and the title make
+		// (a terminal of 40 columns): the line is cut.
+		line = cutLine(line, b.fitted)
+		n = visibleWidth(line)
+	}
+	return line, n
+}
+
+// shrink narrows the bar's cells, then its title, for the terminal's width,
+// which it records in fitted, and returns the line redrawn and its width.
+func (b *bar) shrink(line string) (string, int) {
 	cols := b.cols()
 	if cols != b.fitted {
 		b.fitted = cols
@@ -444,6 +458,42 @@ func visibleWidth(s string) int {
 		n++
 	}
 	return n
+}
+
+// cutLine returns a frame cut to n columns, an ellipsis marking the cut;
+// its colour codes are kept whole and, when it has any, it ends with a
+// reset, so that what follows the cut is not coloured.
+func cutLine(s string, n int) string {
+	if visibleWidth(s) <= n {
+		return s
+	}
+	var out strings.Builder
+	w, coloured := 0, false
+	for i := 0; i < len(s); {
+		if s[i] == '\x1b' {
+			if loc := ansi.FindStringIndex(s[i:]); loc != nil && loc[0] == 0 {
+				out.WriteString(s[i : i+loc[1]])
+				coloured = true
+				i += loc[1]
+				continue
+			}
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		rw := uniseg.StringWidth(string(r))
+		if w+rw > n-1 {
+			break
+		}
+		out.WriteString(s[i : i+size])
+		w += rw
+		i += size
+	}
+	if n > 0 {
+		out.WriteString("…")
+	}
+	if coloured {
+		out.WriteString("\x1b[0m")
+	}
+	return out.String()
 }
 
 // cut returns s cut to n columns, an ellipsis marking the cut.

@@ -351,3 +351,40 @@ func BenchmarkBar(b *testing.B) {
 		bar.end(1000, nil)
 	}
 }
+
+// TestBarNeverWiderThanAVeryNarrowTerminal: on terminals narrower than the
+// narrowest bar the cells and a cut title make (40 columns, say), no frame
+// is wider than the terminal, with the runtime's defaults or the user's
+// style, colours included: a line that wraps cannot be redrawn in place.
+func TestBarNeverWiderThanAVeryNarrowTerminal(t *testing.T) {
+	long := "a title too long for any narrow terminal"
+	styles := map[string][]progressbar.Option{
+		"defaults": nil,
+		"styled": {
+			progressbar.OptionSetTheme(progressbar.ThemeASCII),
+			progressbar.OptionSetWidth(60),
+			progressbar.OptionSetDescription("[cyan]a long coloured description[reset]"),
+			progressbar.OptionEnableColorCodes(true),
+		},
+	}
+	for name, style := range styles {
+		for _, cols := range []int{50, 40, 30, 20} {
+			for _, total := range []int64{1000, -1} {
+				for _, fail := range []error{nil, errors.New("bad")} {
+					b, w := testBar(total, long, cols, style...)
+					b.start()
+					b.update(420)
+					b.end(1000, fail)
+					for _, l := range w.lines() {
+						if n := visibleWidth(l); n > cols {
+							t.Errorf("%s, total %d, err %v: %d columns on a terminal of %d: %q", name, total, fail, n, cols, l)
+						}
+						if strings.Count(l, "\x1b[") > 0 && !strings.HasSuffix(l, "\x1b[0m") {
+							t.Errorf("%s: a coloured frame does not end with a reset: %q", name, l)
+						}
+					}
+				}
+			}
+		}
+	}
+}
