@@ -203,3 +203,26 @@ func TestCloseWithAFrozenWorkerWithoutExit(t *testing.T) {
 	}
 	noChildrenLeft(t)
 }
+
+// TestAFrozenStartIsBounded: a worker process that hangs before it serves
+// holds its call no longer than WithWorkerInitTimeout, or the call's
+// context.
+func TestAFrozenStartIsBounded(t *testing.T) {
+	t.Setenv(hangBeforeServing, "1")
+	p := newProcPool(t, 0, mpire.WithJobs(1), mpire.WithWorkerInitTimeout(time.Second))
+	var err error
+	bounded(t, "Map with an init time limit", func() { _, err = p.Map(ctx, []int{1, 2}) })
+	if !errors.Is(err, mpire.ErrTimeout) {
+		t.Errorf("Map = %v, want ErrTimeout", err)
+	}
+	q := newProcPool(t, 0, mpire.WithJobs(1))
+	dctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	bounded(t, "Map with a deadline", func() { _, err = q.Map(dctx, []int{1, 2}) })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Map = %v, want DeadlineExceeded", err)
+	}
+	p.Close()
+	q.Close()
+	noChildrenLeft(t)
+}
