@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+
+	"github.com/mpire-go/mpire/runtime/internal/catch"
 )
 
 // ErrTimeout is the cause of a *TaskError when a task, init or exit ran
@@ -146,10 +148,14 @@ func catchPanic(err *error) {
 	}
 }
 
-// callCatching runs f, turning a panic into a *PanicError.
-func callCatching(f func() error) (err error) {
-	defer catchPanic(&err)
-	return f()
+// Catching runs f, the user's code, and returns its error, or a
+// *PanicError when it panicked. A runtime.Goexit in f goes on (see package
+// catch).
+func Catching(f func() error) (err error) {
+	if o := catch.Do(func() { err = f() }, nil); o.Panicked {
+		err = &PanicError{Value: o.Value, Stack: o.Stack}
+	}
+	return err
 }
 
 // maxValueLen bounds the formatted value of one argument: a huge argument

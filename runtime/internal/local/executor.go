@@ -236,12 +236,7 @@ func (x *Executor[St, A, R, E]) closeLimits() {
 // limit runner's goroutine. A runtime.Goexit in f is then ErrWorkerDied.
 func (x *Executor[St, A, R, E]) guarded(ctx context.Context, limit time.Duration, f func(*engine.Worker[St]) error) error {
 	w := x.w
-	call := func() (err error) {
-		if o := catch.Do(func() { err = f(w) }, nil); o.Panicked {
-			err = &engine.PanicError{Value: o.Value, Stack: o.Stack}
-		}
-		return err
-	}
+	call := func() error { return engine.Catching(func() error { return f(w) }) }
 	if limit <= 0 {
 		saved := w.SetContext(ctx)
 		err := call()

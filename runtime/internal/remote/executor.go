@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mpire-go/mpire/runtime/internal/catch"
 	"github.com/mpire-go/mpire/runtime/internal/engine"
 	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
@@ -200,8 +199,8 @@ func (x *executor[St, A, R, E]) outcome(phase wire.Phase, rep wire.Reply, err er
 // codec runs one of the task's codecs, in which the user's own marshalers
 // may panic: the call then fails, not the program.
 func (x *executor[St, A, R, E]) codec(what string, f func()) error {
-	if o := catch.Do(f, nil); o.Panicked {
-		return fmt.Errorf("mpire: %s: %w", what, &engine.PanicError{Value: o.Value, Stack: o.Stack})
+	if err := engine.Catching(func() error { f(); return nil }); err != nil {
+		return fmt.Errorf("mpire: %s: %w", what, err)
 	}
 	return nil
 }

@@ -37,6 +37,9 @@ func (h *processHandler[St, A, R, E]) Handle(ctx context.Context, worker int, ph
 		if err != nil {
 			return wire.AppendReply(nil, &wire.Reply{Err: toWire(phase, err)})
 		}
+		if h.s != nil {
+			h.s.Close() // an init again, after a failed one: its server goes
+		}
 		h.s = s
 	}
 	if h.s == nil {
@@ -77,10 +80,10 @@ type job struct {
 // whose shared object is encoded in shared.
 func newServer[St, A, R, E any](pt *engine.Portable[St, A, R, E], worker int, shared []byte) (*Server, error) {
 	var fn engine.Func[St, A, R, E]
-	var err error
-	if o := catch.Do(func() { fn, err = pt.Child(shared) }, nil); o.Panicked {
-		err = &engine.PanicError{Value: o.Value, Stack: o.Stack}
-	}
+	err := engine.Catching(func() (err error) {
+		fn, err = pt.Child(shared)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("mpire: decoding the shared object in a worker: %w", err)
 	}
@@ -179,10 +182,13 @@ func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte) *wire.Re
 	req, err := wire.ParseRequest(body)
 	if err == nil {
 		w.decoding = true
-		o := catch.Do(func() { w.args, err = w.pt.ReadArgs(req.Args, w.args[:0]) }, nil)
+		err = engine.Catching(func() (err error) {
+			w.args, err = w.pt.ReadArgs(req.Args, w.args[:0])
+			return err
+		})
 		w.decoding = false
-		if o.Panicked {
-			w.args, err = w.args[:0], &engine.PanicError{Value: o.Value, Stack: o.Stack}
+		if _, panicked := err.(*engine.PanicError); panicked {
+			w.args = w.args[:0]
 		}
 		if err == nil && len(w.args) != req.Tasks {
 			err = fmt.Errorf("%d tasks decoded of the %d sent", len(w.args), req.Tasks)
