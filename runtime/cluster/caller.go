@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -34,34 +33,69 @@ import (
 // result comes back exactly once, in input order for Map and IMap.
 //
 // WithPrefix selects the deployment: the workers that Serve with the same
-// prefix.
+// prefix; WithReplicas and WithLimits say how its streams are made, if
+// this caller is the first to need them.
 //
 // The constructor panics, naming the option, on what a cluster cannot do:
 // CPU pinning, WithProcesses, worker lifespans, init and exit time limits,
 // and exit functions that return a value. See the package documentation.
 func On(js jetstream.JetStream, opts ...OnOption) mpire.Option {
-	var o onOptions
+	o := onOptions{maxDeliver: 5}
 	for _, opt := range opts {
 		opt.on(&o)
 	}
-	c := &client{js: js, nc: js.Conn(), names: namesFor(o.prefix), bad: checkPrefix(o.prefix)}
+	bad := o.deployment.check()
+	if bad == nil && o.maxDeliver < 1 {
+		bad = fmt.Errorf("mpire: cluster.WithMaxDeliver(%d): a chunk is delivered once at least", o.maxDeliver)
+	}
+	c := &client{js: js, nc: js.Conn(), names: namesFor(o.prefix), o: o, bad: bad, id: newID(), eps: map[string]*endpoint{}}
 	return engine.PoolOption(func(s *engine.Settings) { s.Remote = c })
 }
 
-// client is the caller's side of the cluster, shared by a pool's worker
-// slots: each slot's Endpoint is a window on the cluster with its own
-// inbox.
+// client is the caller's side of the cluster, shared by the worker slots
+// of the pools made with one On: each slot's Endpoint is a window on the
+// cluster, whose replies the client's consumer of the stream of replies
+// hands to it.
 type client struct {
 	js    jetstream.JetStream
 	nc    *nats.Conn
 	names names
-	bad   error // an invalid option, refused when the pool is made
+	o     onOptions
+	bad   error  // an invalid option, refused when the pool is made
+	id    string // in the subjects of its chunks and replies
 
-	mu     sync.Mutex
-	stream jetstream.Stream      // nil until set up
-	obs    jetstream.ObjectStore //
-	stored map[string]bool       // hashes of the shared objects known to be stored
+	mu        sync.Mutex
+	work      jetstream.Stream         // nil until set up
+	replies   jetstream.Stream         //
+	obs       jetstream.ObjectStore    //
+	ttl       time.Duration            // how long the bucket keeps an object; 0: for ever
+	stored    map[string]bool          // names of the shared objects known to be stored
+	open      int                      // the endpoints open
+	consuming jetstream.ConsumeContext // nil while it does not consume its replies
+	lost      bool                     // its consumer was deleted (it was away past replyInactive)
+
+	epMu sync.Mutex           // not held with mu: receive takes it, while mu waits for receive to end
+	eps  map[string]*endpoint // the endpoints open, by id
 }
+
+// The client's consumer of its replies: its ack wait, after which a reply
+// that did not reach it comes again, and how long it lasts without a
+// client pulling from it (the client's program gone, or unreachable).
+// Workers drop the chunks of a client whose consumer is gone, and its
+// calls, if it comes back, fail.
+var (
+	replyAckWait  = 5 * time.Second
+	replyInactive = time.Minute
+)
+
+// The watch of a chunk whose reply did not come: the caller looks whether
+// its chunk is still in the work queue (waiting or running) after a
+// second, then after twice as long as the time before, up to watchAtMost;
+// once it is not, its reply is given lostAfter to come, which covers its
+// redelivery. A chunk lost fails its call within watchAtMost + lostAfter.
+const watchAtMost = 16 * time.Second
+
+var lostAfter = 3 * replyAckWait
 
 func (c *client) String() string { return "cluster.On" }
 
@@ -86,152 +120,220 @@ func (c *client) Check(s *engine.Settings, exitValues bool) error {
 	return nil
 }
 
-// setUp makes sure the stream and the bucket exist, once.
-func (c *client) setUp(ctx context.Context) (jetstream.Stream, error) {
+// setUp makes sure the streams and the bucket exist, once.
+func (c *client) setUp(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.stream == nil {
-		stream, obs, err := setUp(ctx, c.js, c.names)
-		if err != nil {
-			return nil, err
-		}
-		c.stream, c.obs, c.stored = stream, obs, map[string]bool{}
+	if c.work != nil {
+		return nil
 	}
-	return c.stream, nil
+	work, replies, obs, err := setUp(ctx, c.js, c.names, c.o.deployment)
+	if err != nil {
+		return err
+	}
+	// A bucket just made on a cluster may not be found for a moment.
+	var status jetstream.ObjectStoreStatus
+	for deadline := time.Now().Add(tryTimeout); ; time.Sleep(20 * time.Millisecond) {
+		status, err = obs.Status(ctx)
+		if !errors.Is(err, jetstream.ErrStreamNotFound) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("mpire: cluster: the shared objects' bucket: %w", err)
+	}
+	c.work, c.replies, c.obs, c.ttl, c.stored = work, replies, obs, status.TTL(), map[string]bool{}
+	return nil
 }
 
-// putShared stores an encoded shared object under the hash of its content,
-// once, and returns the hash. An object that exists under that name is
-// checked, not trusted: one planted there is replaced.
+// putShared stores an encoded shared object, once per period of the
+// bucket's TTL (see sharedName), and returns its name. An object that
+// exists under that name is checked, not trusted: one planted there is
+// replaced.
 func (c *client) putShared(ctx context.Context, shared []byte) (string, error) {
-	name := sharedName(shared)
+	name := sharedName(sharedHash(shared), c.ttl, time.Now())
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stored[name] {
 		return name, nil
 	}
-	_, err := fetchVerified(ctx, c.obs, name)
-	if errors.Is(err, jetstream.ErrObjectNotFound) || errors.Is(err, ErrSharedMismatch) {
-		if _, err := c.obs.PutBytes(ctx, name, shared); err != nil {
-			return "", fmt.Errorf("mpire: cluster: storing the shared object: %w", err)
+	err := retry(ctx, func(ctx context.Context) error {
+		_, err := fetchVerified(ctx, c.obs, name)
+		if errors.Is(err, jetstream.ErrObjectNotFound) || errors.Is(err, ErrSharedMismatch) {
+			_, err = c.obs.PutBytes(ctx, name, shared)
 		}
-	} else if err != nil {
-		return "", fmt.Errorf("mpire: cluster: looking up the shared object: %w", err)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("mpire: cluster: storing the shared object: %w", err)
+	}
+	if len(c.stored) > 1024 { // names of periods past
+		clear(c.stored)
 	}
 	c.stored[name] = true
 	return name, nil
 }
 
 func (c *client) Start(ctx context.Context, cfg remote.EndpointConfig) (remote.Endpoint, error) {
-	stream, err := c.setUp(ctx)
-	if err != nil {
+	if err := c.setUp(ctx); err != nil {
 		return nil, err
 	}
-	var id [12]byte
-	rand.Read(id[:])
 	e := &endpoint{
 		c:      c,
-		stream: stream,
-		id:     hex.EncodeToString(id[:]),
+		id:     newID(),
 		schema: cfg.Schema,
 		signal: make(chan struct{}, 1),
 		dead:   make(chan struct{}),
 	}
-	// The inbox is one of the deployment's reply subjects, which a worker
-	// derives from the chunk's subject: it answers nowhere else.
-	e.inbox = c.names.reply + e.id
-	e.subject = c.names.work + taskID(cfg.Task) + "." + e.id
-	// The inbox takes the replies, and answers the workers asking whether
-	// this caller still waits; the advisory says that the server gave up on
-	// a request that no worker acknowledged in time.
-	if e.sub, err = c.nc.Subscribe(e.inbox+".>", e.receive); err != nil {
-		return nil, fmt.Errorf("mpire: cluster: subscribing to the replies: %w", err)
+	e.subject = c.names.work + taskID(cfg.Task) + "." + c.id + "." + e.id
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.listen(ctx); err != nil {
+		return nil, err
 	}
-	if e.adv, err = c.nc.Subscribe(c.names.advisory(taskID(cfg.Task)), e.receive); err != nil {
-		e.sub.Unsubscribe()
-		return nil, fmt.Errorf("mpire: cluster: subscribing to the advisories: %w", err)
-	}
+	c.open++
+	c.epMu.Lock()
+	c.eps[e.id] = e
+	c.epMu.Unlock()
 	return e, nil
+}
+
+// listen makes the client consume its replies, through a consumer of its
+// own made anew if it has none, or lost it. c.mu is held.
+func (c *client) listen(ctx context.Context) error {
+	if c.consuming != nil && !c.lost {
+		return nil
+	}
+	c.stopListening()
+	var cons jetstream.Consumer
+	err := retry(ctx, func(ctx context.Context) (err error) {
+		cons, err = c.replies.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+			Name:              c.names.replyConsumer(c.id),
+			Description:       "mpire: the replies of a caller",
+			FilterSubject:     c.names.reply + c.id + ".>",
+			AckPolicy:         jetstream.AckExplicitPolicy,
+			AckWait:           replyAckWait,
+			MaxDeliver:        -1,
+			InactiveThreshold: replyInactive,
+			Replicas:          c.replies.CachedInfo().Config.Replicas,
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mpire: cluster: the consumer of the replies: %w", err)
+	}
+	cc, err := cons.Consume(c.receive, jetstream.ConsumeErrHandler(c.consumeError))
+	if err != nil {
+		return fmt.Errorf("mpire: cluster: consuming the replies: %w", err)
+	}
+	c.consuming, c.lost = cc, false
+	return nil
+}
+
+// stopListening stops consuming the replies. c.mu is held.
+func (c *client) stopListening() {
+	if c.consuming == nil {
+		return
+	}
+	c.consuming.Stop()
+	select {
+	case <-c.consuming.Closed():
+	case <-time.After(tryTimeout):
+	}
+	c.consuming = nil
+}
+
+// consumeError notes that the client's consumer is gone: its next request
+// makes it anew.
+func (c *client) consumeError(cc jetstream.ConsumeContext, err error) {
+	if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.lost = c.lost || cc == c.consuming
+	}
+}
+
+// receive hands a reply to its endpoint, and acknowledges it: the reply is
+// this process's now.
+func (c *client) receive(m jetstream.Msg) {
+	_, ep, _ := strings.Cut(strings.TrimPrefix(m.Subject(), c.names.reply), ".")
+	c.epMu.Lock()
+	e := c.eps[ep]
+	c.epMu.Unlock()
+	if e != nil {
+		e.receive(m)
+	}
+	m.Ack()
+}
+
+// closed forgets an endpoint, and stops consuming when it was the last: its
+// consumer goes.
+func (c *client) closed(e *endpoint) {
+	c.epMu.Lock()
+	delete(c.eps, e.id)
+	c.epMu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open--; c.open > 0 || c.consuming == nil {
+		return
+	}
+	c.stopListening()
+	ctx, cancel := context.WithTimeout(context.Background(), tryTimeout)
+	defer cancel()
+	c.replies.DeleteConsumer(ctx, c.names.replyConsumer(c.id)) // or it goes after replyInactive
 }
 
 // endpoint is one worker slot of a pool on the cluster. Its requests go to
 // the task's work queue, where any worker may take them; it waits for the
 // reply to its request in flight, assembling its parts as they arrive, and
-// drops any other message (a duplicate after a redelivery, the late reply to
+// drops any other reply (a duplicate after a redelivery, the late reply to
 // a request it gave up on, or a reply without the request's proof) as it
 // arrives: an idle endpoint keeps nothing, and a busy one the parts of its
 // request's reply and one whole reply.
 type endpoint struct {
 	c       *client
-	stream  jetstream.Stream
 	id      string
 	schema  string
 	subject string
-	inbox   string
-	shared  string // the hash of the shared object; empty: none
+	shared  string // the name of the shared object; empty: none
 	seq     uint64 // the number of the last request
-
-	sub, adv *nats.Subscription
 
 	mu     sync.Mutex
 	want   string        // the seq and proof of the request in flight, "seq proof"; empty: none
 	tasks  int           // the tasks of the request in flight
-	chunk  uint64        // the stream sequence of its chunk; 0 until the server stored it
 	parts  wire.Parts    // the parts of its replies, by attempt
 	reply  *wire.Reply   // its first well-formed reply; nil: none yet
-	gaveUp int64         // the deliveries after which the server gave up on its chunk; 0: none
-	signal chan struct{} // a reply or an advisory came
-	dead   chan struct{} // closed by Kill and Close
+	signal chan struct{} // a reply came
+	dead   chan struct{} // closed by Close
 	err    error         // why the endpoint ended
 }
 
-// receive runs on the subscriptions' goroutines: it never blocks. It keeps
-// what answers the request in flight: the parts of its reply, until one is
-// whole and well formed, and the server's advisory that it gave up on the
-// request's chunk.
-func (e *endpoint) receive(m *nats.Msg) {
-	if strings.HasSuffix(m.Subject, ".ping") {
-		m.Respond(nil)
-		return
-	}
+// receive runs on the client's consumer's goroutine: it never blocks. It
+// keeps the parts of the reply of the request in flight, until one is whole
+// and well formed.
+func (e *endpoint) receive(m jetstream.Msg) {
+	hdr := m.Headers()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.want == "" || e.reply != nil || e.gaveUp != 0 {
+	if e.want == "" || e.reply != nil || hdr.Get(hSeq)+" "+hdr.Get(hProof) != e.want {
 		return
 	}
-	if m.Sub == e.adv {
-		var a struct {
-			StreamSeq  uint64 `json:"stream_seq"`
-			Deliveries int64  `json:"deliveries"`
+	i, k := 0, 1
+	if p := hdr.Get(hPart); p != "" {
+		var err error
+		if i, k, err = wire.ParsePart(p); err != nil {
+			return // not a part of anything
 		}
-		// An advisory that comes before the chunk's stream sequence is
-		// known is of another chunk: the server gives up on a chunk only
-		// after its deliveries' ack deadlines.
-		if json.Unmarshal(m.Data, &a) != nil || e.chunk == 0 || a.StreamSeq != e.chunk {
-			return
-		}
-		e.gaveUp = max(a.Deliveries, 1)
-	} else {
-		if m.Header.Get(hSeq)+" "+m.Header.Get(hProof) != e.want {
-			return
-		}
-		i, k := 0, 1
-		if p := m.Header.Get(hPart); p != "" {
-			var err error
-			if i, k, err = wire.ParsePart(p); err != nil {
-				return // not a part of anything
-			}
-		}
-		body, complete, err := e.parts.Add(m.Header.Get(hAttempt), i, k, m.Data)
-		if err != nil || !complete {
-			return
-		}
-		rep, err := wire.ParseReply(body, wire.PhaseRun, e.tasks)
-		if err != nil {
-			return // a malformed reply answers nothing
-		}
-		e.reply = &rep
 	}
+	body, complete, err := e.parts.Add(hdr.Get(hAttempt), i, k, m.Data())
+	if err != nil || !complete {
+		return
+	}
+	rep, err := wire.ParseReply(body, wire.PhaseRun, e.tasks)
+	if err != nil {
+		return // a malformed reply answers nothing
+	}
+	e.reply = &rep
 	select {
 	case e.signal <- struct{}{}:
 	default:
@@ -242,17 +344,31 @@ func (e *endpoint) Init(ctx context.Context, _ time.Duration, shared []byte) (wi
 	if shared == nil {
 		return wire.Reply{}, nil
 	}
-	hash, err := e.c.putShared(ctx, shared)
-	e.shared = hash
+	name, err := e.c.putShared(ctx, shared)
+	e.shared = name
 	return wire.Reply{}, err
 }
 
 // Run sends a chunk and waits for its reply. limit is not used: a chunk
 // may wait in the queue for a free worker, and the worker enforces the task
 // time limit itself.
+//
+// The chunk is published until the server acknowledges it (a message id
+// keeps one copy), and its reply comes through the client's consumer, from
+// the stream of replies, where the worker stored it before it acknowledged
+// the chunk: neither is lost with a server or a connection. While no reply
+// comes, the chunk is watched: once gone from the queue (dropped past the
+// stream's MaxAge, deleted, lost), its reply has lostAfter to come, or the
+// request fails.
 func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) (wire.Reply, error) {
 	if ctx.Err() != nil {
 		return wire.Reply{}, context.Cause(ctx)
+	}
+	e.c.mu.Lock()
+	err := e.c.listen(ctx)
+	e.c.mu.Unlock()
+	if err != nil {
+		return wire.Reply{}, err
 	}
 	e.seq++
 	seq := strconv.FormatUint(e.seq, 10)
@@ -266,59 +382,84 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 	m.Header.Set(hSchema, e.schema)
 	m.Header.Set(hSeq, seq)
 	m.Header.Set(hToken, token)
-	m.Header.Set(jetstream.MsgIDHeader, e.id+"."+seq)
+	m.Header.Set(hMaxDeliver, strconv.Itoa(e.c.o.maxDeliver))
+	m.Header.Set(jetstream.MsgIDHeader, e.c.id+"."+e.id+"."+seq)
 	if e.shared != "" {
 		m.Header.Set(hShared, e.shared)
 	}
 	if d, ok := ctx.Deadline(); ok {
-		m.Header.Set(hDeadline, strconv.FormatInt(d.UnixNano(), 10))
+		m.Header.Set(hTimeout, time.Until(d).String())
 	}
-	ack, err := e.c.js.PublishMsg(ctx, m)
+	ack, err := publish(ctx, e.c.js, m)
 	if err != nil {
+		if ctx.Err() != nil {
+			// The chunk may be in the queue: a worker that takes it finds
+			// it cancelled.
+			e.cancel(seq, token, 0)
+			return wire.Reply{}, context.Cause(ctx)
+		}
 		return wire.Reply{}, fmt.Errorf("mpire: cluster: sending a chunk: %w", err)
 	}
-	e.mu.Lock()
-	e.chunk = ack.Sequence
-	e.mu.Unlock()
-	done := ctx.Done()
-	var grace <-chan time.Time
+	every := time.Second
+	watch := time.NewTimer(every)
+	defer watch.Stop()
+	var gone time.Time // when the chunk was found gone from the queue, its reply not come
 	for {
 		select {
 		case <-e.signal:
-		case <-done:
-			// The call is cancelled: the request goes from the queue if no
-			// worker took it yet, and then nothing will answer it; a worker
-			// running it cancels it, and its reply, if it comes within the
-			// grace a cancelled task has, still ends the request.
-			done = nil
-			e.c.nc.Publish(e.c.names.cancel+e.id, []byte(seq+" "+token))
-			dctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			err := e.stream.DeleteMsg(dctx, ack.Sequence)
-			cancel()
-			if err == nil {
-				return wire.Reply{}, context.Cause(ctx)
+			e.mu.Lock()
+			rep := e.reply
+			e.mu.Unlock()
+			if rep != nil {
+				return *rep, nil
 			}
-			t := time.NewTimer(cancelGrace)
-			defer t.Stop()
-			grace = t.C
-			continue
-		case <-grace:
-			// Its late reply, if one comes, is dropped: it answers a
-			// request given up on.
+		case <-ctx.Done():
+			e.cancel(seq, token, ack.Sequence)
 			return wire.Reply{}, context.Cause(ctx)
 		case <-e.dead:
 			return wire.Reply{}, e.Err()
-		}
-		e.mu.Lock()
-		rep, gaveUp := e.reply, e.gaveUp
-		e.mu.Unlock()
-		switch {
-		case rep != nil:
-			return *rep, nil
-		case gaveUp != 0:
-			return wire.Reply{}, fmt.Errorf("%w: the chunk was delivered %d times to cluster workers, and none acknowledged it: each died or stalled under it", engine.ErrWorkerDied, gaveUp)
+		case <-watch.C:
+			switch {
+			case gone.IsZero():
+				if e.gone(ctx, ack.Sequence) {
+					gone, every = time.Now(), lostAfter
+				} else {
+					every = min(2*every, watchAtMost)
+				}
+			case time.Since(gone) >= lostAfter:
+				return wire.Reply{}, fmt.Errorf("mpire: cluster: the chunk (stream sequence %d of %s) left the queue, and no reply came in %v: it was dropped past the stream's MaxAge, deleted, or lost with a server", ack.Sequence, e.c.names.stream, lostAfter)
+			}
+			watch.Reset(every)
 		}
 	}
+}
+
+// gone reports whether the chunk of stream sequence seq is no longer in the
+// work queue: answered, dropped or deleted.
+func (e *endpoint) gone(ctx context.Context, seq uint64) bool {
+	ctx, cancel := context.WithTimeout(ctx, tryTimeout)
+	defer cancel()
+	_, err := e.c.work.GetMsg(ctx, seq)
+	return errors.Is(err, jetstream.ErrMsgNotFound)
+}
+
+// cancel cancels a request given up on: its chunk, of stream sequence seq
+// (0: not known), is deleted from the queue, and the workers are told, so
+// that one running it cancels it, and one about to run it does not.
+func (e *endpoint) cancel(seq, token string, chunk uint64) {
+	e.c.nc.Publish(e.c.names.cancel+e.c.id+"."+e.id, []byte(seq+" "+token))
+	if chunk == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), tryTimeout)
+	defer cancel()
+	retry(ctx, func(ctx context.Context) error {
+		err := e.c.work.DeleteMsg(ctx, chunk)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil
+		}
+		return err
+	})
 }
 
 // expect makes want the seq and proof of the request in flight, of tasks
@@ -326,7 +467,7 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 func (e *endpoint) expect(want string, tasks int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.want, e.tasks, e.chunk, e.parts, e.reply, e.gaveUp = want, tasks, 0, wire.Parts{}, nil, 0
+	e.want, e.tasks, e.parts, e.reply = want, tasks, wire.Parts{}, nil
 }
 
 // Exit has nothing to do here: a cluster worker runs its exit when it
@@ -335,11 +476,20 @@ func (e *endpoint) Exit(context.Context, time.Duration) (wire.Reply, error) {
 	return wire.Reply{}, nil
 }
 
-func (e *endpoint) Close(time.Duration) { e.end(errClosed) }
+func (e *endpoint) Close(time.Duration) {
+	if e.end(errClosed) {
+		e.c.closed(e)
+	}
+}
 
-// Alive is true until Close: a cluster worker that dies loses no chunk, which
-// goes to another.
-func (e *endpoint) Alive() bool { return e.Err() == nil }
+// Alive is true until Close (a cluster worker that dies loses no chunk,
+// which goes to another), and while the endpoint's shared object was
+// stored in the current period of the bucket's TTL: then the pool makes
+// the endpoint anew, whose init stores it again, so that an object used
+// longer than its TTL does not expire under its chunks.
+func (e *endpoint) Alive() bool {
+	return e.Err() == nil && (e.shared == "" || e.shared == sharedName(hashOf(e.shared), e.c.ttl, time.Now()))
+}
 
 // ErrRefused is the cause of the error of a call that a cluster worker
 // refused because it was built from other code than the caller: the task's
@@ -348,20 +498,16 @@ var ErrRefused = remote.ErrRefused
 
 var errClosed = errors.New("mpire: cluster: the worker slot is closed")
 
-// cancelGrace is how long a cancelled call waits for the reply of a chunk
-// that a worker runs, so that the task sees its cancellation.
-const cancelGrace = 500 * time.Millisecond
-
-func (e *endpoint) end(why error) {
+// end ends the endpoint, and reports whether it was not ended before.
+func (e *endpoint) end(why error) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.err != nil {
-		return
+		return false
 	}
 	e.err = why
-	e.sub.Unsubscribe()
-	e.adv.Unsubscribe()
 	close(e.dead)
+	return true
 }
 
 func (e *endpoint) Dead() <-chan struct{} { return e.dead }

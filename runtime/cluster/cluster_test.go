@@ -32,8 +32,10 @@ const (
 	envJobs      = "MPIRE_CLUSTER_TEST_JOBS"
 	envOtherCode = "MPIRE_CLUSTER_TEST_OTHER_CODE"
 	envCaller    = "MPIRE_CLUSTER_TEST_CALLER" // a caller process, killed by its test
-	envDeliver   = "MPIRE_CLUSTER_TEST_MAX_DELIVER"
 	envPrefix    = "MPIRE_CLUSTER_TEST_PREFIX"
+	envAckWait   = "MPIRE_CLUSTER_TEST_ACK_WAIT" // default 1s
+	envReplicas  = "MPIRE_CLUSTER_TEST_REPLICAS"
+	envMaxAge    = "MPIRE_CLUSTER_TEST_MAX_AGE"
 )
 
 // callAndWait is a caller process: it maps four tasks that wait for their
@@ -49,6 +51,9 @@ func callAndWait(url string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
+	// Its consumer of replies goes a second after it: the worker that
+	// comes then finds it gone.
+	cluster.SetReplyInactive(time.Second)
 	fn := taskFunc(0)
 	fn.Portable = &taskPortable
 	p := mpireimpl.NewPool(fn, cluster.On(js), mpire.WithJobs(4))
@@ -73,7 +78,7 @@ func TestMain(m *testing.M) {
 // serveWorker is a worker process: it serves until its stdin closes, which
 // its test does, or which happens when the test dies.
 func serveWorker(url string) int {
-	nc, err := nats.Connect(url, reportErrors, cluster.WorkerInbox(os.Getenv(envPrefix)))
+	nc, err := nats.Connect(url, reportErrors, cluster.WorkerInbox(os.Getenv(envPrefix)), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -90,11 +95,14 @@ func serveWorker(url string) int {
 		cancel()
 	}()
 	jobs, _ := strconv.Atoi(os.Getenv(envJobs))
-	deliver, err := strconv.Atoi(os.Getenv(envDeliver))
+	ackWait, err := time.ParseDuration(os.Getenv(envAckWait))
 	if err != nil {
-		deliver = 5
+		ackWait = time.Second
 	}
-	if err := cluster.Serve(ctx, js, cluster.WithJobs(max(jobs, 1)), cluster.WithAckWait(time.Second), cluster.WithMaxDeliver(deliver), cluster.WithPrefix(os.Getenv(envPrefix))); err != nil {
+	replicas, _ := strconv.Atoi(os.Getenv(envReplicas))
+	maxAge, _ := time.ParseDuration(os.Getenv(envMaxAge))
+	if err := cluster.Serve(ctx, js, cluster.WithJobs(max(jobs, 1)), cluster.WithAckWait(ackWait), cluster.WithPrefix(os.Getenv(envPrefix)),
+		cluster.WithReplicas(replicas), cluster.WithLimits(cluster.Limits{MaxAge: maxAge})); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
@@ -183,8 +191,14 @@ type worker struct {
 // when the test ends.
 func (c *testCluster) startWorker(jobs int, env ...string) *worker {
 	c.t.Helper()
+	return c.startWorkerURL(c.srv.WorkerURL(), jobs, env...)
+}
+
+// startWorkerURL starts a worker process connecting to url.
+func (c *testCluster) startWorkerURL(url string, jobs int, env ...string) *worker {
+	c.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envWorker+"="+c.srv.WorkerURL(), envJobs+"="+strconv.Itoa(jobs))
+	cmd.Env = append(os.Environ(), envWorker+"="+url, envJobs+"="+strconv.Itoa(jobs))
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -558,14 +572,14 @@ func TestATaskTimeLimitOnAWorker(t *testing.T) {
 }
 
 // TestAChunkThatKillsEveryWorker: a chunk that no worker survives fails its
-// call with ErrWorkerDied once the server gives up on it, rather than
-// going round forever. The server gives up when it would deliver it again
-// to a worker that waits: the one that did not take it.
+// call with ErrWorkerDied once it was delivered as many times as its caller
+// allows (WithMaxDeliver), rather than going round forever: the worker it
+// is delivered to once more answers so, without running it.
 func TestAChunkThatKillsEveryWorker(t *testing.T) {
 	c := newCluster(t)
-	c.startWorker(1, envDeliver+"=1")
-	c.startWorker(1, envDeliver+"=1")
-	p := newPool(t, c, 0, mpire.WithJobs(1))
+	c.startWorker(1)
+	c.startWorker(1)
+	p := newSharedPoolOn(t, 0, cluster.On(c.js, cluster.WithMaxDeliver(1)), mpire.WithJobs(1))
 	var err error
 	within(t, "the call", func() { _, err = p.Map(context.Background(), []int{1, killTask, 3}, mpire.WithChunkSize(3)) })
 	if !errors.Is(err, mpire.ErrWorkerDied) || !strings.Contains(err.Error(), "delivered 1 times") {

@@ -29,39 +29,64 @@
 // On and Serve): then no one else can read a chunk or answer one. Each
 // request carries a random token, which its cancel must carry and its
 // reply must prove it knows (by its hash, so that the callers who read
-// replies do not learn it); a worker answers only at the inbox of the endpoint that the chunk's subject
-// names, on its deployment's reply subjects; shared objects are checked
-// against their hash on both sides. A worker of a deployment can still
-// answer any chunk it was given with any result: trust workers as code.
-// Callers of a deployment share its bucket of shared objects, which each
-// may empty (see CallerPermissions).
+// replies do not learn it); a worker answers only to the endpoint that the
+// chunk's subject names, on its deployment's reply subjects; shared objects
+// are checked against their hash on both sides. A worker of a deployment
+// can still answer any chunk it was given with any result: trust workers
+// as code. Callers of a deployment share its bucket of shared objects,
+// which each may empty (see CallerPermissions).
 //
 // # How the work travels
 //
-// A stream, MPIRE_WORK (with a prefix p: p_MPIRE_WORK), holds the chunks with the work-queue policy; each
-// task has a durable pull consumer that its workers share, so a chunk goes
-// to one worker, which acknowledges it once it has sent the results back
-// to the caller's inbox. A chunk larger than the server's max payload is
-// split; results larger than it come back in parts. Each result reaches the
-// caller exactly once, in input order for Map and IMap: replies are matched
-// to their request, and duplicates dropped.
+// A stream, MPIRE_WORK (with a prefix p: p_MPIRE_WORK), holds the chunks
+// with the work-queue policy; each task has a durable pull consumer that
+// its workers share, so a chunk goes to one worker. The worker stores its
+// reply in a second stream, MPIRE_REPLIES, and only then acknowledges the
+// chunk; each caller reads its replies there through a consumer of its
+// own, and acknowledges them. Both publish until the server acknowledges
+// (a message id keeps one copy of what came twice), so a chunk or a reply
+// is lost neither with a connection nor with a server of a cluster whose
+// streams are replicated (WithReplicas). A chunk larger than the server's
+// max payload is split; results larger than it come back in parts. Each
+// result reaches the caller exactly once, in input order for Map and IMap:
+// replies are matched to their request, and duplicates dropped.
 //
 // A worker that dies (a crash, SIGKILL, a lost machine) loses nothing: the
 // chunks it held go to another worker once their ack deadline has passed
 // (WithAckWait), and a worker running a long chunk keeps its deadline
 // moving. A task may therefore run more than once: make tasks safe to
-// repeat. A chunk that no worker acknowledges in WithMaxDeliver deliveries
-// fails its call with ErrWorkerDied.
+// repeat. A chunk delivered more often than its caller allows
+// (WithMaxDeliver) is not run again: the worker given it answers that the
+// call fails with ErrWorkerDied.
 //
-// The shared object is stored once in the object store bucket
-// mpire_shared, under the hash of its encoding, and fetched once per worker
-// program, which keeps the shared objects it fetched up to WithSharedCache.
+// Nothing is dropped silently, and no lost message hangs a call: a chunk a
+// worker does not run is answered (refused, delivered too often), left for
+// another delivery (the server did not answer the worker's questions), or
+// was given up by its caller (cancelled, or its caller gone: its consumer
+// of replies no longer exists, a minute after its program went away). A
+// caller waiting for a reply looks, now and then, whether its chunk is
+// still in the queue; a chunk gone without a reply (past the stream's
+// MaxAge, deleted, lost) fails its call, saying so, within about half a
+// minute.
 //
-// A cancelled call stops at once: the chunks that wait in the queue are
-// deleted, and workers cancel the context of the tasks they run for it. A
-// caller that went away (killed, or its machine lost) has its waiting
-// chunks dropped: a worker checks that the caller still listens before it
-// runs a chunk, and drops chunks past the call's deadline.
+// What the server keeps is bounded (WithLimits): chunks and replies wait at
+// most a day, a gigabyte and a million messages each by default, and a
+// full stream refuses new ones rather than dropping those it holds; shared
+// objects are kept two days. The settings of a task's consumer are made by
+// the first worker that serves it, and kept: no worker overwrites them.
+//
+// The shared object is stored in the object store bucket mpire_shared,
+// under the hash of its encoding, once per day (so that it outlives the
+// chunks that need it, whatever the age of the pool), and fetched once per
+// worker program, which keeps the shared objects it fetched up to
+// WithSharedCache.
+//
+// A cancelled call stops at once: its chunks are deleted from the queue,
+// and workers are told, so that a task of the call that runs is cancelled,
+// and a chunk of the call that a worker takes meanwhile does not run. A
+// chunk carries what remains of its call's time as a duration, which the
+// worker gives its task's context: no clock is compared with another
+// machine's.
 //
 // A worker built from other code than the caller, whose task's types
 // differ, refuses its chunks: the call fails with ErrRefused, naming both.

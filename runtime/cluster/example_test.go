@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -16,6 +17,16 @@ func ExampleWithPrefix() {
 	var js jetstream.JetStream // connected as a worker of team-a
 	_ = cluster.Serve(context.Background(), js, cluster.WithPrefix("team-a"), cluster.WithJobs(4))
 	// and the callers: NewSquarePool(cluster.On(js, cluster.WithPrefix("team-a")))
+}
+
+// A deployment on a JetStream cluster of three servers: its streams and
+// the shared objects' bucket are replicated on all three, and a call
+// survives losing any one; chunks and replies wait at most an hour.
+func ExampleWithReplicas() {
+	var js jetstream.JetStream // connected to the cluster as a worker
+	limits := cluster.Limits{MaxAge: time.Hour}
+	_ = cluster.Serve(context.Background(), js, cluster.WithJobs(4), cluster.WithReplicas(3), cluster.WithLimits(limits))
+	// and the callers: NewSquarePool(cluster.On(js, cluster.WithReplicas(3), cluster.WithLimits(limits)))
 }
 
 // The permissions of a worker of the deployment "team-a", for the server's

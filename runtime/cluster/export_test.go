@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -13,15 +14,20 @@ import (
 // TaskID is taskID.
 var TaskID = taskID
 
-// SharedName is the name of an encoded shared object in the object store.
-var SharedName = sharedName
+// SharedName is the name under which a caller stores an encoded shared
+// object now, in a bucket that keeps objects for ttl.
+func SharedName(shared []byte, ttl time.Duration) string {
+	return sharedName(sharedHash(shared), ttl, time.Now())
+}
 
 // Endpoint is a caller's endpoint, for tests of what it accepts.
 type Endpoint = endpoint
 
 // StartEndpoint starts an endpoint of the default deployment for task.
 func StartEndpoint(ctx context.Context, js jetstream.JetStream, task string) (*Endpoint, error) {
-	c := &client{js: js, nc: js.Conn(), names: namesFor("")}
+	var d deployment
+	d.check()
+	c := &client{js: js, nc: js.Conn(), names: namesFor(""), o: onOptions{deployment: d, maxDeliver: 5}, id: newID(), eps: map[string]*endpoint{}}
 	ep, err := c.Start(ctx, remote.EndpointConfig{Task: task, Schema: "test"})
 	if err != nil {
 		return nil, err
@@ -29,8 +35,12 @@ func StartEndpoint(ctx context.Context, js jetstream.JetStream, task string) (*E
 	return ep.(*endpoint), nil
 }
 
-// Inbox is the endpoint's inbox, to which replies go (+ ".r").
-func (e *endpoint) Inbox() string { return e.inbox }
+// Reply is the subject of the endpoint's replies.
+func (e *endpoint) Reply() string { return e.c.names.reply + e.c.id + "." + e.id }
+
+// SetReplyInactive sets how long a client's consumer of replies lasts
+// without the client, for the clients made after.
+func SetReplyInactive(d time.Duration) { replyInactive = d }
 
 // Queued is how many messages the endpoint keeps: replies being assembled,
 // and a whole one.

@@ -1,6 +1,9 @@
 package cluster
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // A ServeOption configures Serve.
 type ServeOption interface{ serve(*serveOptions) }
@@ -9,21 +12,25 @@ type ServeOption interface{ serve(*serveOptions) }
 type OnOption interface{ on(*onOptions) }
 
 type serveOptions struct {
+	deployment
 	jobs        int
 	ackWait     time.Duration
-	maxDeliver  int
 	name        string
-	prefix      string
 	sharedBytes int64
 }
 
 type onOptions struct {
-	prefix string
+	deployment
+	maxDeliver int
 }
 
 type serveFunc func(*serveOptions)
 
 func (f serveFunc) serve(o *serveOptions) { f(o) }
+
+type onFunc func(*onOptions)
+
+func (f onFunc) on(o *onOptions) { f(o) }
 
 // WithJobs sets how many chunks of each task this worker runs at once
 // (default: GOMAXPROCS), each on a worker slot with its own state. It bounds
@@ -34,17 +41,22 @@ func WithJobs(n int) ServeOption { return serveFunc(func(o *serveOptions) { o.jo
 
 // WithAckWait sets how long the server waits for a worker to acknowledge a
 // chunk before it gives the chunk to another worker (default 30s): how long
-// the chunks of a worker that died wait. A worker running a chunk tells the
-// server it is alive three times per AckWait, so a long task keeps its
-// chunk. It is the consumer's, shared by the task's workers: the last
-// worker to start sets it for all.
+// the chunks of a worker that died wait. It is a setting of the task's
+// consumer, which the workers of the task share: it applies when this
+// worker makes the consumer, and a consumer that exists keeps its own (an
+// operator changes it with the nats tool). A worker running a chunk tells
+// the server it is alive three times per the consumer's ack wait, so a long
+// task keeps its chunk.
 func WithAckWait(d time.Duration) ServeOption {
 	return serveFunc(func(o *serveOptions) { o.ackWait = d })
 }
 
-// WithMaxDeliver sets how many times a chunk is given to workers before the
-// server gives up on it and its call fails with ErrWorkerDied (default 5).
-func WithMaxDeliver(n int) ServeOption { return serveFunc(func(o *serveOptions) { o.maxDeliver = n }) }
+// WithMaxDeliver sets how many times a chunk of this caller is given to
+// workers (default 5): a worker given it once more, the others having died
+// or stalled under it, does not run it, and the call fails with
+// ErrWorkerDied. It travels with each chunk: it is the caller's, whatever
+// the workers' settings.
+func WithMaxDeliver(n int) OnOption { return onFunc(func(o *onOptions) { o.maxDeliver = n }) }
 
 // WithName names this worker in the errors it sends (default: host:pid).
 func WithName(name string) ServeOption { return serveFunc(func(o *serveOptions) { o.name = name }) }
@@ -59,17 +71,90 @@ func WithSharedCache(bytes int64) ServeOption {
 
 const defaultSharedCache = 256 << 20
 
-// WithPrefix puts every name a deployment of the cluster uses (its stream,
-// consumers, object store bucket and subjects) under prefix p: a caller
-// (On) and a worker (Serve) with the same prefix work together, and NATS
-// permissions can separate deployments on one account (see
+// A DeploymentOption is an option of both On and Serve: it names the
+// deployment (WithPrefix) and says how its streams are made (WithReplicas,
+// WithLimits). Give the callers and the workers of a deployment the same.
+// The first of them to find a stream or the bucket missing makes it so;
+// what exists is used as it is, so that an operator may change it with
+// the nats tool.
+type DeploymentOption func(*deployment)
+
+func (f DeploymentOption) serve(o *serveOptions) { f(&o.deployment) }
+func (f DeploymentOption) on(o *onOptions)       { f(&o.deployment) }
+
+// deployment is what the callers and workers of a deployment share.
+type deployment struct {
+	prefix   string
+	replicas int
+	limits   Limits
+}
+
+// WithPrefix puts every name a deployment of the cluster uses (its streams,
+// consumers, object store bucket, subjects and inboxes) under prefix p: a
+// caller (On) and a worker (Serve) with the same prefix work together, and
+// NATS permissions can separate deployments on one account (see
 // CallerPermissions and WorkerPermissions). p takes letters, digits, '-'
 // and '_'; the default, "", keeps the names MPIRE_WORK, mpire.work.>, and
 // so on.
-func WithPrefix(p string) PrefixOption { return PrefixOption(p) }
+func WithPrefix(p string) DeploymentOption {
+	return func(d *deployment) { d.prefix = p }
+}
 
-// A PrefixOption is an option of both On and Serve: see WithPrefix.
-type PrefixOption string
+// WithReplicas makes the deployment's streams, their consumers and the
+// shared objects' bucket replicated on n servers of a JetStream cluster
+// (default 1): with 3, a call survives losing any one server. n is at most
+// the number of servers.
+func WithReplicas(n int) DeploymentOption {
+	return func(d *deployment) { d.replicas = n }
+}
 
-func (p PrefixOption) serve(o *serveOptions) { o.prefix = string(p) }
-func (p PrefixOption) on(o *onOptions)       { o.prefix = string(p) }
+// Limits bound what the server keeps for a deployment. A zero field takes
+// its default.
+type Limits struct {
+	// MaxAge is how long a chunk waits for a worker, and a reply for its
+	// caller, before the server drops it (default 24h): the call of a
+	// chunk dropped so fails, saying so. Shared objects are kept twice as
+	// long, and stored again by their callers every MaxAge.
+	MaxAge time.Duration
+	// MaxBytes bounds the bytes of the chunks waiting, of the replies
+	// waiting, and of the shared objects, each (default 1 GiB). A full
+	// stream refuses what comes, and keeps what it holds: a caller retries
+	// until its call's context ends.
+	MaxBytes int64
+	// MaxMsgs bounds the chunks waiting, and the replies waiting, each
+	// (default 1,000,000).
+	MaxMsgs int64
+}
+
+// WithLimits bounds what the server keeps for the deployment.
+func WithLimits(l Limits) DeploymentOption {
+	return func(d *deployment) { d.limits = l }
+}
+
+// The default limits.
+const (
+	defaultMaxAge   = 24 * time.Hour
+	defaultMaxBytes = 1 << 30
+	defaultMaxMsgs  = 1_000_000
+)
+
+// check fills in the defaults, and refuses what cannot be.
+func (d *deployment) check() error {
+	if err := checkPrefix(d.prefix); err != nil {
+		return err
+	}
+	if d.replicas < 0 || d.limits.MaxAge < 0 || d.limits.MaxBytes < 0 || d.limits.MaxMsgs < 0 {
+		return fmt.Errorf("mpire: cluster: replicas %d and limits %+v must not be negative", d.replicas, d.limits)
+	}
+	d.replicas = max(d.replicas, 1)
+	if d.limits.MaxAge == 0 {
+		d.limits.MaxAge = defaultMaxAge
+	}
+	if d.limits.MaxBytes == 0 {
+		d.limits.MaxBytes = defaultMaxBytes
+	}
+	if d.limits.MaxMsgs == 0 {
+		d.limits.MaxMsgs = defaultMaxMsgs
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/cluster"
@@ -49,7 +51,7 @@ func (e *eavesdropper) read(nc *nats.Conn) []*nats.Msg {
 	nc.Flush()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.msgs
+	return slices.Clone(e.msgs)
 }
 
 // tokenIn returns a token of tokens that m carries, in a header or its body.
@@ -106,19 +108,36 @@ func TestAThirdUserCannotReadChunksOnTheSharedInbox(t *testing.T) {
 // be honoured only from the caller that made the call. Another caller of
 // the same deployment (eve, with the caller role's user and inbox) listens
 // wherever the server lets her: on _INBOX.>, where the worker's chunks
-// came, on the callers' inbox and on the reply subjects. She reads no
-// chunk's token (a reply carries its proof, not the token), and what she
-// read, sent as cancels, leaves the call running.
+// came, on the callers' inbox, and on the stream of replies through a
+// consumer of her own. She reads no chunk's token (a reply carries its
+// proof, not the token), and what she read, sent as cancels, leaves the
+// call running.
 func TestAnotherCallerCannotCancelACall(t *testing.T) {
 	c := newCluster(t)
 	c.startWorker(1)
 	f := newFakeWorker(t, c)
-	eve, nc := eavesdrop(t, c.srv.CallerURL(), append([]string{"_INBOX.>"}, cluster.CallerPermissions("").Subscribe...), cluster.CallerInbox(""))
+	eve, nc := eavesdrop(t, c.srv.CallerURL(), append([]string{"_INBOX.>", "mpire.>"}, cluster.CallerPermissions("").Subscribe...), cluster.CallerInbox(""))
 	p := newPool(t, c, 0, mpire.WithJobs(1))
-	// A first call, whose replies eve reads.
-	within(t, "the first call", func() {
+	// Her consumer of every reply of the deployment.
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, "a first call", func() { p.Apply(context.Background(), 1) }) // the stream of replies is made
+	cons, err := js.CreateConsumer(context.Background(), "MPIRE_REPLIES", jetstream.ConsumerConfig{Name: "eve", FilterSubject: "mpire.reply.>", AckPolicy: jetstream.AckNonePolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replies, err := cons.Messages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer replies.Stop()
+	// A call, whose replies eve reads.
+	within(t, "the call", func() {
 		if _, err := p.Map(context.Background(), ints(0, 5), mpire.WithChunkSize(1)); err != nil {
-			t.Fatalf("Map: %v", err)
+			t.Errorf("Map: %v", err)
+			return
 		}
 	})
 	ctx, cancelCall := context.WithCancel(context.Background())
@@ -129,11 +148,18 @@ func TestAnotherCallerCannotCancelACall(t *testing.T) {
 		done <- err
 	}()
 	var tokens []string
-	for range 6 {
+	for range 7 {
 		tokens = append(tokens, f.next(t).Header.Get("Mpire-Token"))
 	}
 	waitTaken(t, c)
 	read := eve.read(nc)
+	for range 5 {
+		m, err := replies.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		read = append(read, &nats.Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
+	}
 	// Eve sends as a cancel of each endpoint she heard of every seq and
 	// every header value she read.
 	var cancels []*nats.Msg
@@ -145,7 +171,6 @@ func TestAnotherCallerCannotCancelACall(t *testing.T) {
 		if !ok {
 			continue
 		}
-		ep, _, _ = strings.Cut(ep, ".")
 		for _, vs := range m.Header {
 			for _, v := range vs {
 				for seq := range 8 {

@@ -3,16 +3,14 @@ package cluster
 import "github.com/nats-io/nats.go"
 
 // Permissions are the NATS permissions of one role in a deployment: the
-// subjects it may publish to and subscribe to, and whether it may answer
-// the requests it receives (NATS's allow_responses). Give them to the users
-// of the server's authorization settings (nats-server's configuration
-// file, or server.Options.Users of an embedded server), and connect each
-// role with its inbox prefix (CallerInbox, WorkerInbox): the permissions
-// allow no other inbox.
+// subjects it may publish to and subscribe to. Give them to the users of
+// the server's authorization settings (nats-server's configuration file,
+// or server.Options.Users of an embedded server), and connect each role
+// with its inbox prefix (CallerInbox, WorkerInbox): the permissions allow
+// no other inbox.
 type Permissions struct {
 	Publish   []string
 	Subscribe []string
-	Responses bool // allow_responses: a caller answers the workers' pings
 }
 
 // CallerInbox is the option of nats.Connect that gives a caller of the
@@ -30,60 +28,74 @@ func CallerInbox(p string) nats.Option { return nats.CustomInboxPrefix(namesFor(
 func WorkerInbox(p string) nats.Option { return nats.CustomInboxPrefix(namesFor(p).inbox + "worker") }
 
 // CallerPermissions returns what a caller of the deployment with prefix p
-// (WithPrefix; "" for the default) needs: publish chunks and cancels, read
-// and set up the work stream and the shared objects' bucket, store shared
-// objects, and receive the replies and the server's advisories, and its
-// JetStream answers on its role's inbox (CallerInbox).
+// (WithPrefix; "" for the default) needs: set up the streams and the
+// shared objects' bucket, publish chunks, look them up and delete them,
+// publish cancels, store shared objects, and read its replies through a
+// consumer of its own; and receive JetStream's answers and its replies on
+// its role's inbox (CallerInbox).
 //
 // Callers of one deployment share these permissions, and can therefore
-// read each other's replies (not their chunks, nor the tokens that cancel
-// them), delete each other's waiting chunks, and overwrite or delete the
-// deployment's shared objects, which workers then refuse or do not find.
-// Use a prefix per team to separate callers that must not.
+// read each other's replies (by a consumer of their own; not their chunks,
+// nor the tokens that cancel them), delete each other's waiting chunks,
+// and overwrite or delete the deployment's shared objects, which workers
+// then refuse or do not find. Use a prefix per team to separate callers
+// that must not.
 func CallerPermissions(p string) Permissions {
 	n := namesFor(p)
+	pub := []string{
+		n.work + ">",
+		n.cancel + ">",
+		"$JS.API.STREAM.MSG.DELETE." + n.stream,
+		"$JS.API.STREAM.MSG.GET." + n.stream,
+		"$JS.API.CONSUMER.CREATE." + n.replies + ".>",
+		"$JS.API.CONSUMER.DELETE." + n.replies + ".*",
+		"$JS.API.CONSUMER.INFO." + n.replies + ".*",
+		"$JS.API.CONSUMER.MSG.NEXT." + n.replies + ".*",
+		"$JS.ACK." + n.replies + ".>",
+	}
+	pub = append(pub, streams(n)...)
 	return Permissions{
-		Publish: append([]string{
-			n.work + ">",
-			n.cancel + ">",
-			"$JS.API.STREAM.INFO." + n.stream,
-			"$JS.API.STREAM.CREATE." + n.stream,
-			"$JS.API.STREAM.MSG.DELETE." + n.stream,
-		}, objectStore(n, true)...),
-		Subscribe: []string{
-			n.inbox + "caller.>",
-			n.reply + ">",
-			"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + n.stream + ".>",
-		},
-		Responses: true,
+		Publish:   append(pub, objectStore(n, true)...),
+		Subscribe: []string{n.inbox + "caller.>"},
 	}
 }
 
 // WorkerPermissions returns what a worker of the deployment with prefix p
-// needs: set up and read the work stream through the tasks' consumers,
-// acknowledge chunks, fetch shared objects, receive cancels, publish on the
-// deployment's reply subjects, and receive its chunks and JetStream's
-// answers on its role's inbox (WorkerInbox). A worker may answer any chunk
-// it was given, of any caller of its deployment, and can read the chunks
-// the deployment's other workers pull: permissions cannot tell its answer
-// from another's.
+// needs: set up the streams and the bucket, read the work stream through
+// the tasks' consumers, acknowledge chunks, look up a chunk and a caller's
+// consumer (is the chunk still wanted?), fetch shared objects, receive
+// cancels, publish replies, and receive its chunks and JetStream's answers
+// on its role's inbox (WorkerInbox). A worker may answer any chunk it was
+// given, of any caller of its deployment, and can read the chunks the
+// deployment's other workers pull: permissions cannot tell its answer from
+// another's.
 func WorkerPermissions(p string) Permissions {
 	n := namesFor(p)
+	pub := []string{
+		n.reply + ">",
+		"$JS.API.STREAM.MSG.GET." + n.stream,
+		"$JS.API.CONSUMER.INFO." + n.stream + ".*",
+		"$JS.API.CONSUMER.CREATE." + n.stream + ".>",
+		"$JS.API.CONSUMER.DURABLE.CREATE." + n.stream + ".*",
+		"$JS.API.CONSUMER.MSG.NEXT." + n.stream + ".*",
+		"$JS.ACK." + n.stream + ".>",
+		"$JS.API.CONSUMER.INFO." + n.replies + ".*",
+	}
+	pub = append(pub, streams(n)...)
 	return Permissions{
-		Publish: append([]string{
-			n.reply + ">",
-			"$JS.API.STREAM.INFO." + n.stream,
-			"$JS.API.STREAM.CREATE." + n.stream,
-			"$JS.API.CONSUMER.INFO." + n.stream + ".*",
-			"$JS.API.CONSUMER.CREATE." + n.stream + ".>",
-			"$JS.API.CONSUMER.DURABLE.CREATE." + n.stream + ".*",
-			"$JS.API.CONSUMER.MSG.NEXT." + n.stream + ".*",
-			"$JS.ACK." + n.stream + ".>",
-		}, objectStore(n, false)...),
-		Subscribe: []string{
-			n.inbox + "worker.>",
-			n.cancel + ">",
-		},
+		Publish:   append(pub, objectStore(n, false)...),
+		Subscribe: []string{n.inbox + "worker.>", n.cancel + ">"},
+	}
+}
+
+// streams is what setting up the work stream and the stream of replies
+// takes.
+func streams(n names) []string {
+	return []string{
+		"$JS.API.STREAM.INFO." + n.stream,
+		"$JS.API.STREAM.CREATE." + n.stream,
+		"$JS.API.STREAM.INFO." + n.replies,
+		"$JS.API.STREAM.CREATE." + n.replies,
 	}
 }
 

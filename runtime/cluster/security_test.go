@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"os"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -66,7 +68,7 @@ func (f *fakeWorker) next(t *testing.T) *nats.Msg {
 func (f *fakeWorker) answer(t *testing.T, m *nats.Msg, body []byte, hdr ...string) {
 	t.Helper()
 	_, ep, _ := strings.Cut(strings.TrimPrefix(m.Subject, "mpire.work."), ".")
-	out := nats.NewMsg("mpire.reply." + ep + ".r")
+	out := nats.NewMsg("mpire.reply." + ep)
 	out.Data = body
 	out.Header.Set("Mpire-Seq", m.Header.Get("Mpire-Seq"))
 	out.Header.Set("Mpire-Proof", cluster.Proof(m.Header.Get("Mpire-Token")))
@@ -187,18 +189,28 @@ func TestAnIdleEndpointKeepsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ep.Close(0)
-	nc, _ := connect(t, c.srv.AdminURL())
+	nc, admin := connect(t, c.srv.AdminURL())
 	for range 1000 {
-		m := nats.NewMsg(ep.Inbox() + ".r")
+		m := nats.NewMsg(ep.Reply())
 		m.Data = make([]byte, 1024)
 		m.Header.Set("Mpire-Seq", "1")
 		if err := nc.PublishMsg(m); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// The endpoint answers this after it looked at every reply before.
-	if _, err := nc.Request(ep.Inbox()+".ping", nil, 30*time.Second); err != nil {
-		t.Fatal(err)
+	// The stream of replies keeps a reply until the endpoint's client
+	// acknowledged it, after the endpoint looked at it.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		s, err := admin.Stream(context.Background(), "MPIRE_REPLIES")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.CachedInfo().State.Msgs == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d replies not acknowledged in 30 s", s.CachedInfo().State.Msgs)
+		}
 	}
 	if n := ep.Queued(); n != 0 {
 		t.Fatalf("an idle endpoint keeps %d replies", n)
@@ -212,7 +224,6 @@ func mallory() (devserver.Option, func(*devserver.Server) string) {
 	both := cluster.Permissions{
 		Publish:   append(caller.Publish, worker.Publish...),
 		Subscribe: append(caller.Subscribe, worker.Subscribe...),
-		Responses: true,
 	}
 	return devserver.User("mallory", "secret", both), func(s *devserver.Server) string {
 		u, _ := url.Parse(s.URL())
@@ -300,12 +311,12 @@ func TestAUserWithoutTheRolesCanNeitherReadNorAnswer(t *testing.T) {
 func TestAWorkerAnswersOnlyItsDeploymentsInboxes(t *testing.T) {
 	c := newCluster(t)
 	admin, _ := connect(t, c.srv.AdminURL())
-	const ep = "0123456789abcdef01234567"
+	const ep = "0123456789abcdef01234567.89abcdef0123456789abcdef"
 	elsewhere, err := admin.SubscribeSync("elsewhere.>")
 	if err != nil {
 		t.Fatal(err)
 	}
-	inbox, err := admin.SubscribeSync("mpire.reply." + ep + ".>")
+	inbox, err := admin.SubscribeSync("mpire.reply." + ep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +364,8 @@ func TestACancelOnlyFromTheCaller(t *testing.T) {
 		done <- err
 	}()
 	m := f.next(t)
-	subject := "mpire.cancel." + m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+	_, caller, _ := strings.Cut(strings.TrimPrefix(m.Subject, "mpire.work."), ".")
+	subject := "mpire.cancel." + caller
 	seq, token := m.Header.Get("Mpire-Seq"), m.Header.Get("Mpire-Token")
 	waitTaken(t, c)
 	for range 20 {
@@ -412,7 +424,11 @@ func TestSharedObjectsAreCheckedAgainstTheirHash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := obs.PutBytes(ctx, cluster.SharedName(encode(10)), encode(1000)); err != nil {
+		status, err := obs.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := obs.PutBytes(ctx, cluster.SharedName(encode(10), status.TTL()), encode(1000)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -566,7 +582,8 @@ func TestACallerCannotPurgeTheSharedObjects(t *testing.T) {
 	p := newPool(t, c, 10, mpire.WithJobs(1))
 	within(t, "the call", func() {
 		if r, err := p.Apply(context.Background(), 1); err != nil || r != 11 {
-			t.Fatalf("Apply = %d, %v", r, err)
+			t.Errorf("Apply = %d, %v", r, err)
+			return
 		}
 	})
 	_, admin := connect(t, c.srv.AdminURL())
@@ -592,7 +609,8 @@ func TestACallerCannotPurgeTheSharedObjects(t *testing.T) {
 	}
 	within(t, "a call after", func() {
 		if r, err := p.Apply(context.Background(), 2); err != nil || r != 14 {
-			t.Fatalf("Apply after = %d, %v", r, err)
+			t.Errorf("Apply after = %d, %v", r, err)
+			return
 		}
 	})
 }
@@ -637,4 +655,51 @@ func TestAReplyOverTheBoundFailsTheCall(t *testing.T) {
 			t.Errorf("Map of smaller chunks = %d results, %v", len(got), err)
 		}
 	})
+}
+
+// TestTheREADMEStatesThePermissions: the README's table of each role's
+// permissions, its braces expanded, is what CallerPermissions and
+// WorkerPermissions return.
+func TestTheREADMEStatesThePermissions(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	quoted := regexp.MustCompile("`([^`]*)`")
+	// expand expands the first {a,b} of s, and what follows.
+	var expand func(s string) []string
+	expand = func(s string) []string {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			return []string{s}
+		}
+		j := i + strings.IndexByte(s[i:], '}')
+		var out []string
+		for _, alt := range strings.Split(s[i+1:j], ",") {
+			out = append(out, expand(s[:i]+alt+s[j+1:])...)
+		}
+		return out
+	}
+	for role, want := range map[string]cluster.Permissions{"caller": cluster.CallerPermissions(""), "worker": cluster.WorkerPermissions("")} {
+		var row string
+		for line := range strings.Lines(string(readme)) {
+			if strings.HasPrefix(line, "| "+role+" | ") {
+				row = line
+			}
+		}
+		cols := strings.Split(row, " | ")
+		if len(cols) != 3 {
+			t.Fatalf("no row of the %s in the README's table", role)
+		}
+		for i, want := range [][]string{want.Publish, want.Subscribe} {
+			var got []string
+			for _, m := range quoted.FindAllStringSubmatch(cols[i+1], -1) {
+				got = append(got, expand(m[1])...)
+			}
+			slices.Sort(got)
+			if want = slices.Sorted(slices.Values(want)); !slices.Equal(got, want) {
+				t.Errorf("the README's %s may %s\n%q\nbut the %s's permissions are\n%q", role, []string{"publish", "subscribe"}[i], got, role, want)
+			}
+		}
+	}
 }

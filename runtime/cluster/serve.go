@@ -30,37 +30,40 @@ import (
 // other code than this worker (its task's types differ) is refused with an
 // error that names both.
 //
-// A worker answers only on its deployment's reply subjects (WithPrefix),
-// at the inbox of the caller whose chunk it runs, which it reads from the
-// chunk's subject; it checks a shared object against its hash before it
-// uses it; and a cancel stops a chunk only when it carries the chunk's
-// token, which only those who saw the chunk know.
+// A worker stores its reply in the stream of replies before it acknowledges
+// the chunk, so that neither is lost with a server or a connection; it
+// answers only on its deployment's reply subjects, to the caller whose
+// chunk it runs, which it reads from the chunk's subject; it checks a shared
+// object against its hash before it uses it; and a cancel stops a chunk only
+// when it carries the chunk's token, which only those who saw the chunk
+// know.
 func Serve(ctx context.Context, js jetstream.JetStream, opts ...ServeOption) error {
-	o := serveOptions{jobs: runtime.GOMAXPROCS(0), ackWait: 30 * time.Second, maxDeliver: 5, sharedBytes: defaultSharedCache}
+	o := serveOptions{jobs: runtime.GOMAXPROCS(0), ackWait: 30 * time.Second, sharedBytes: defaultSharedCache}
 	for _, opt := range opts {
 		opt.serve(&o)
 	}
-	if err := checkPrefix(o.prefix); err != nil {
+	if err := o.deployment.check(); err != nil {
 		return err
 	}
 	if o.name == "" {
 		host, _ := os.Hostname()
 		o.name = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
-	if o.jobs < 1 || o.ackWait <= 0 || o.maxDeliver < 1 || o.sharedBytes < 0 {
-		return fmt.Errorf("mpire: cluster.Serve: jobs %d, ack wait %v, max deliver %d and the shared cache %d must be positive", o.jobs, o.ackWait, o.maxDeliver, o.sharedBytes)
+	if o.jobs < 1 || o.ackWait <= 0 || o.sharedBytes < 0 {
+		return fmt.Errorf("mpire: cluster.Serve: jobs %d, ack wait %v and the shared cache %d must be positive", o.jobs, o.ackWait, o.sharedBytes)
 	}
 	tasks := remote.PortableTasks()
 	if len(tasks) == 0 {
 		return errors.New("mpire: cluster.Serve: no portable task is linked into this program: mark one portable in its //mpire:task directive and import its package")
 	}
 	n := namesFor(o.prefix)
-	stream, obs, err := setUp(ctx, js, n)
+	work, replies, obs, err := setUp(ctx, js, n, o.deployment)
 	if err != nil {
 		return err
 	}
-	w := &worker{o: o, names: n, nc: js.Conn(), obs: obs, running: map[string]running{}, alive: map[string]time.Time{}, shared: newSharedCache(o.sharedBytes)}
-	cancels, err := w.nc.Subscribe(n.cancel+"*", w.cancel)
+	w := &worker{o: o, names: n, js: js, work: work, replies: replies, obs: obs,
+		running: map[string]running{}, cancelled: map[string]bool{}, listening: map[string]time.Time{}, shared: newSharedCache(o.sharedBytes)}
+	cancels, err := js.Conn().Subscribe(n.cancel+">", w.cancel)
 	if err != nil {
 		return fmt.Errorf("mpire: cluster.Serve: %w", err)
 	}
@@ -69,19 +72,20 @@ func Serve(ctx context.Context, js jetstream.JetStream, opts ...ServeOption) err
 	var serving sync.WaitGroup
 	defer serving.Wait()
 	for name, task := range tasks {
-		cons, err := consumer(ctx, stream, jetstream.ConsumerConfig{
+		cons, err := consumer(ctx, work, jetstream.ConsumerConfig{
 			Durable:       n.consumer + taskID(name),
 			Description:   "mpire: the workers of " + name,
 			FilterSubject: n.work + taskID(name) + ".>",
 			AckPolicy:     jetstream.AckExplicitPolicy,
 			AckWait:       o.ackWait,
-			MaxDeliver:    o.maxDeliver,
+			MaxDeliver:    -1, // each chunk says how many times it may be delivered
+			MaxWaiting:    maxWaiting,
 		})
 		if err != nil {
 			return fmt.Errorf("mpire: cluster.Serve: the consumer of %s: %w", name, err)
 		}
 		for i := range o.jobs {
-			s := &slot{w: w, task: task, name: name, id: i}
+			s := &slot{w: w, task: task, name: name, id: i, ackWait: cons.CachedInfo().Config.AckWait}
 			serving.Add(1)
 			go s.serve(ctx, cons, &serving)
 		}
@@ -90,17 +94,25 @@ func Serve(ctx context.Context, js jetstream.JetStream, opts ...ServeOption) err
 	return nil
 }
 
+// maxWaiting is the most slots of one task, all workers together, that wait
+// for a chunk at once (the consumer's default is 512).
+const maxWaiting = 1 << 20
+
 // worker is what the slots of one Serve share.
 type worker struct {
-	o      serveOptions
-	names  names
-	nc     *nats.Conn
-	obs    jetstream.ObjectStore
-	shared *sharedCache // shared objects fetched, by hash
+	o       serveOptions
+	names   names
+	js      jetstream.JetStream
+	work    jetstream.Stream
+	replies jetstream.Stream
+	obs     jetstream.ObjectStore
+	shared  *sharedCache // shared objects fetched, by hash
 
-	mu      sync.Mutex
-	running map[string]running   // the chunks running, by endpoint and seq
-	alive   map[string]time.Time // callers known to wait, by ping subject, until when
+	mu        sync.Mutex
+	running   map[string]running   // the chunks running, by client, endpoint and seq
+	cancelled map[string]bool      // cancels of chunks not running here (yet), by the same key and their token
+	order     []string             // the keys of cancelled, oldest first
+	listening map[string]time.Time // clients known to listen for their replies, until when
 }
 
 // running is a chunk that runs: its token, which a cancel must carry.
@@ -109,52 +121,100 @@ type running struct {
 	cancel context.CancelFunc
 }
 
+// maxCancelled bounds the cancels a worker keeps of chunks it does not run:
+// a cancel of a chunk that a slot takes later comes a moment before, at
+// most as many as the callers' endpoints that cancel at once.
+const maxCancelled = 4096
+
 // cancel cancels the chunk a caller gave up on, if the cancel carries the
 // chunk's token: only the caller that sent it (and the workers it went to)
-// know it.
+// know it. A cancel of a chunk that does not run here is kept, in case a
+// slot takes the chunk before its caller deleted it.
 func (w *worker) cancel(m *nats.Msg) {
 	seq, token, _ := strings.Cut(string(m.Data), " ")
 	key := strings.TrimPrefix(m.Subject, w.names.cancel) + "/" + seq
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if r, ok := w.running[key]; ok && subtle.ConstantTimeCompare([]byte(r.token), []byte(token)) == 1 {
-		r.cancel()
+	if r, ok := w.running[key]; ok {
+		if subtle.ConstantTimeCompare([]byte(r.token), []byte(token)) == 1 {
+			r.cancel()
+		}
+		return
+	}
+	// Kept with its token, so that a forged cancel of the chunk does not
+	// replace its caller's.
+	if key += " " + token; !w.cancelled[key] {
+		if len(w.order) == maxCancelled {
+			delete(w.cancelled, w.order[0])
+			w.order = w.order[1:]
+		}
+		w.order = append(w.order, key)
+		w.cancelled[key] = true
 	}
 }
 
-// callerWaits reports whether the caller of a chunk still waits for its
-// reply: a caller that went away leaves no one on its inbox, and its chunks
-// are dropped rather than run. An answer is trusted for a second.
-func (w *worker) callerWaits(ping string) bool {
+// start records that the chunk of key runs, with cancel for its cancels;
+// false if it was cancelled already.
+func (w *worker) start(key, token string, cancel context.CancelFunc) bool {
 	w.mu.Lock()
-	until, ok := w.alive[ping]
+	defer w.mu.Unlock()
+	if w.cancelled[key+" "+token] {
+		return false
+	}
+	w.running[key] = running{token: token, cancel: cancel}
+	return true
+}
+
+func (w *worker) stop(key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.running, key)
+}
+
+// listens reports whether a client still listens for its replies: its
+// consumer of the stream of replies exists. A client that went away (its
+// program killed, its machine lost, or out of reach longer than its
+// consumer lasts) has none, and its chunks are dropped rather than run.
+// The server answers, not the client: a client reconnecting, or whose
+// interest has not reached this server yet, still listens. An answer that
+// it listens is trusted for a second; err is why the question found no
+// answer.
+func (w *worker) listens(ctx context.Context, client string) (bool, error) {
+	w.mu.Lock()
+	until, ok := w.listening[client]
 	w.mu.Unlock()
 	if ok && time.Now().Before(until) {
-		return true
+		return true, nil
 	}
-	_, err := w.nc.Request(ping, nil, 2*time.Second)
-	if errors.Is(err, nats.ErrNoResponders) {
-		return false
+	ctx, cancel := context.WithTimeout(ctx, tryTimeout)
+	defer cancel()
+	_, err := w.replies.Consumer(ctx, w.names.replyConsumer(client))
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for k, t := range w.alive {
+	for k, t := range w.listening {
 		if time.Now().After(t) {
-			delete(w.alive, k)
+			delete(w.listening, k)
 		}
 	}
-	w.alive[ping] = time.Now().Add(time.Second)
-	return true
+	w.listening[client] = time.Now().Add(time.Second)
+	return true, nil
 }
 
 // slot is one worker slot of one task: a worker with its own state, whose
 // init runs before its first chunk and again for another shared object. It
 // serves its chunks with a remote.Server, as a worker process does.
 type slot struct {
-	w    *worker
-	task remote.PortableTask
-	name string
-	id   int
+	w       *worker
+	task    remote.PortableTask
+	name    string
+	id      int
+	ackWait time.Duration // the consumer's, which it follows
 
 	srv    *remote.Server // nil until init succeeded
 	shared string         // the hash of the shared object srv was made with
@@ -179,7 +239,7 @@ func (s *slot) serve(ctx context.Context, cons jetstream.Consumer, serving *sync
 			}
 			continue
 		}
-		s.handle(m)
+		s.handle(ctx, m)
 	}
 	s.end()
 }
@@ -193,71 +253,81 @@ func (s *slot) end() {
 	}
 }
 
-// handle checks a chunk, runs it and replies, then acknowledges it.
+// handle checks a chunk, runs it, stores its reply and acknowledges it.
+// Nothing is dropped silently: a chunk this worker will not run is answered
+// (refused, delivered too many times), left for another delivery (its
+// caller out of reach of the server's answers), or was given up on by its
+// caller (cancelled, or its caller gone). ctx ends when the worker stops
+// serving.
 //
-// The reply goes to the inbox of the endpoint named by the chunk's subject,
-// on the deployment's reply subjects, never to a subject a header names: a
+// The reply goes to the caller's endpoint named by the chunk's subject, on
+// the deployment's reply subjects, never to a subject a header names: a
 // worker is nobody's relay. A chunk whose subject names no endpoint is
 // dropped unanswered.
-func (s *slot) handle(m jetstream.Msg) {
+func (s *slot) handle(ctx context.Context, m jetstream.Msg) {
 	hdr := m.Headers()
-	_, ep, _ := strings.Cut(strings.TrimPrefix(m.Subject(), s.w.names.work), ".")
-	if !endpointID.MatchString(ep) {
+	_, caller, _ := strings.Cut(strings.TrimPrefix(m.Subject(), s.w.names.work), ".")
+	ids := callerID.FindStringSubmatch(caller)
+	md, err := m.Metadata()
+	if ids == nil || err != nil {
 		m.TermWithReason("mpire: no caller's endpoint in the subject")
 		return
 	}
-	inbox := s.w.names.reply + ep
+	client, to := ids[1], s.w.names.reply+caller
+	attempt := s.w.o.name + "/" + strconv.Itoa(s.id) + "/" + strconv.FormatUint(md.NumDelivered, 10)
+	// A reply is stored even when the worker stops meanwhile, within a
+	// bound: one not stored goes to another delivery.
+	answer := func(body []byte) error {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
+		defer cancel()
+		return s.answer(ctx, hdr, to, attempt, body)
+	}
 	if schema := hdr.Get(hSchema); schema != s.task.Schema() {
 		msg := fmt.Sprintf("cluster worker %s refused the task %s: it was built from other code (task schema %s, the caller's %s): rebuild and restart one or the other", s.w.o.name, s.name, s.task.Schema(), schema)
-		s.reply(m, inbox, wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Kind: wire.Refused, Index: -1, Msg: msg}}))
-		m.TermWithReason("mpire: built from other code")
+		s.finish(m, answer(failure(wire.Refused, msg)), true)
 		return
 	}
-	if d, err := strconv.ParseInt(hdr.Get(hDeadline), 10, 64); err == nil && time.Now().UnixNano() > d {
-		m.TermWithReason("mpire: past the call's deadline")
+	most, err := strconv.ParseUint(hdr.Get(hMaxDeliver), 10, 64)
+	if err != nil {
+		most = 5
+	}
+	if md.NumDelivered > most {
+		msg := fmt.Sprintf("the chunk was delivered %d times to cluster workers, and none acknowledged it: each died or stalled under it", md.NumDelivered-1)
+		s.finish(m, answer(failure(wire.Died, msg)), true)
 		return
 	}
-	if !s.w.callerWaits(inbox + ".ping") {
+
+	key := caller + "/" + hdr.Get(hSeq)
+	cctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if !s.w.start(key, hdr.Get(hToken), cancel) {
+		m.Ack() // cancelled by its caller, which deleted it, or will
+		return
+	}
+	defer s.w.stop(key)
+	switch listens, err := s.w.listens(ctx, client); {
+	case err != nil:
+		m.NakWithDelay(time.Second) // no answer: left for another delivery
+		return
+	case !listens:
 		m.TermWithReason("mpire: the caller went away")
 		return
 	}
 	if s.srv == nil || s.shared != hdr.Get(hShared) {
-		if failed := s.init(hdr.Get(hShared)); failed != nil {
-			s.reply(m, inbox, failed)
-			m.Ack()
+		if failed := s.init(ctx, hdr.Get(hShared)); failed != nil {
+			s.finish(m, answer(failed), false)
 			return
 		}
 	}
-
-	key := ep + "/" + hdr.Get(hSeq)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s.w.mu.Lock()
-	s.w.running[key] = running{token: hdr.Get(hToken), cancel: cancel}
-	s.w.mu.Unlock()
-	defer func() {
-		s.w.mu.Lock()
-		delete(s.w.running, key)
-		s.w.mu.Unlock()
-	}()
-	// A long chunk keeps its ack alive, so that it is not given to
-	// another worker while it runs.
-	alive := time.NewTicker(s.w.o.ackWait / 3)
-	defer alive.Stop()
-	go func() {
-		for {
-			select {
-			case <-alive.C:
-				m.InProgress()
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-
-	s.reply(m, inbox, s.srv.Handle(ctx, wire.PhaseRun, m.Data()))
-	cancel()
-	m.Ack()
+	if d, err := time.ParseDuration(hdr.Get(hTimeout)); err == nil {
+		var stop context.CancelFunc
+		cctx, stop = context.WithTimeout(cctx, d)
+		defer stop()
+	}
+	stopWatching := s.watch(cctx, cancel, m, client, md.Sequence.Stream)
+	sent := answer(s.srv.Handle(cctx, wire.PhaseRun, m.Data()))
+	stopWatching()
+	s.finish(m, sent, false)
 	// A task abandoned at its time limit still runs: it keeps this slot,
 	// which takes no other chunk until it returns, so that WithJobs bounds
 	// what runs. The chunk is answered: acknowledged first, it is not
@@ -265,15 +335,84 @@ func (s *slot) handle(m jetstream.Msg) {
 	s.srv.WaitAbandoned()
 }
 
-// init makes the slot a fresh worker with the shared object of that hash,
+// watch keeps the chunk m's ack alive until stop is called, so that it is
+// not given to another worker while it runs and its reply is stored; and
+// checks that it is still wanted, or cancels its task with cancel: a cancel
+// can be lost with a connection.
+func (s *slot) watch(ctx context.Context, cancel context.CancelFunc, m jetstream.Msg, client string, seq uint64) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		alive := time.NewTicker(s.ackWait / 3)
+		defer alive.Stop()
+		for {
+			select {
+			case <-alive.C:
+				m.InProgress()
+				if ctx.Err() == nil && !s.wanted(ctx, client, seq) {
+					cancel()
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
+}
+
+// wanted reports whether the chunk of stream sequence seq is still in the
+// queue, and its client listening: false only when the server says no.
+func (s *slot) wanted(ctx context.Context, client string, seq uint64) bool {
+	tctx, cancel := context.WithTimeout(ctx, tryTimeout)
+	defer cancel()
+	if _, err := s.w.work.GetMsg(tctx, seq); errors.Is(err, jetstream.ErrMsgNotFound) {
+		return false
+	}
+	listens, err := s.w.listens(ctx, client)
+	return listens || err != nil
+}
+
+// finish acknowledges a chunk whose reply was stored, term when no other
+// delivery may run it. One whose reply could not be stored goes to another
+// delivery.
+func (s *slot) finish(m jetstream.Msg, sent error, term bool) {
+	switch {
+	case sent != nil:
+		m.Nak()
+	case term:
+		m.Term()
+	default:
+		// Its reply is stored: if the acknowledgement is lost, a
+		// redelivery only runs it again.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*tryTimeout)
+		defer cancel()
+		retry(ctx, m.DoubleAck)
+	}
+}
+
+// failure is a reply that says why a chunk does not run.
+func failure(kind wire.Kind, msg string) []byte {
+	return wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Kind: kind, Index: -1, Msg: msg}})
+}
+
+// init makes the slot a fresh worker with the shared object of that name,
 // after the exit of the one it replaces. It returns nil, or the reply that
 // says why the init failed.
-func (s *slot) init(hash string) (failed []byte) {
+func (s *slot) init(ctx context.Context, name string) (failed []byte) {
 	s.end()
 	var shared []byte
-	if hash != "" {
+	if name != "" {
 		var err error
-		shared, err = s.w.shared.get(hash, func() ([]byte, error) { return fetchVerified(context.Background(), s.w.obs, hash) })
+		shared, err = s.w.shared.get(hashOf(name), func() (b []byte, err error) {
+			err = retry(ctx, func(ctx context.Context) (err error) {
+				b, err = fetchVerified(ctx, s.w.obs, name)
+				return err
+			})
+			return b, err
+		})
 		if err != nil {
 			return initFailed(err)
 		}
@@ -287,7 +426,7 @@ func (s *slot) init(hash string) (failed []byte) {
 		srv.Close()
 		return b
 	}
-	s.srv, s.shared = srv, hash
+	s.srv, s.shared = srv, name
 	return nil
 }
 
@@ -296,39 +435,41 @@ func initFailed(err error) []byte {
 	return wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: wire.PhaseInit, Index: -1, Msg: err.Error()}})
 }
 
+// replyTimeout bounds how long a worker tries to store a reply, the
+// stream of replies out of reach.
+const replyTimeout = time.Minute
+
 // maxReplyParts is the most parts a reply goes in: what a caller takes.
 // Tests lower it.
 var maxReplyParts = wire.MaxParts
 
-// reply sends a reply to the caller of m at its inbox, with the proof of
-// the request's token, in parts when it is larger than a message may be. A
-// reply of more parts than a caller takes (maxReplyParts) is replaced by
-// the error that says so.
-func (s *slot) reply(m jetstream.Msg, inbox string, body []byte) {
-	hdr := m.Headers()
-	to := inbox + ".r"
-	attempt := s.w.o.name + "/" + strconv.Itoa(s.id)
-	if md, err := m.Metadata(); err == nil {
-		attempt += "/" + strconv.FormatUint(md.NumDelivered, 10)
-	}
-	size := maxPayload(s.w.nc)
+// answer stores a reply to the chunk with headers hdr in the stream of
+// replies, on subject to, with the proof of the request's token, in parts
+// when it is larger than a message may be, each with a message id, until
+// the server acknowledged every part or ctx ends. A reply of more parts
+// than a caller takes (maxReplyParts) is replaced by the error that says
+// so.
+func (s *slot) answer(ctx context.Context, hdr nats.Header, to, attempt string, body []byte) error {
+	size := maxPayload(s.w.js.Conn())
 	k := max((len(body)+size-1)/size, 1)
 	if k > maxReplyParts {
 		msg := fmt.Sprintf("cluster worker %s: the reply to a chunk of %s takes %d bytes, more than the %d messages of %d bytes a reply may take: make the chunks smaller", s.w.o.name, s.name, len(body), maxReplyParts, size)
-		body, k = wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Index: -1, Msg: msg}}), 1
+		body, k = failure(wire.Failed, msg), 1
 	}
+	id := to + "/" + hdr.Get(hSeq) + "/" + attempt
 	for i := range k {
-		part := body[i*size : min((i+1)*size, len(body))]
 		out := nats.NewMsg(to)
-		out.Data = part
+		out.Data = body[i*size : min((i+1)*size, len(body))]
 		out.Header.Set(hSeq, hdr.Get(hSeq))
 		out.Header.Set(hProof, proof(hdr.Get(hToken)))
 		out.Header.Set(hAttempt, attempt)
+		out.Header.Set(jetstream.MsgIDHeader, id+"/"+strconv.Itoa(i))
 		if k > 1 {
 			out.Header.Set(hPart, wire.FormatPart(i, k))
 		}
-		// A reply that does not arrive is no worse than a worker that
-		// died: the caller's call fails when the chunk is given up on.
-		s.w.nc.PublishMsg(out)
+		if _, err := publish(ctx, s.w.js, out); err != nil {
+			return err
+		}
 	}
+	return nil
 }

@@ -3,9 +3,14 @@ package cluster
 import (
 	"container/list"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -15,17 +20,44 @@ import (
 // encoding) says: a worker refuses it.
 var ErrSharedMismatch = errors.New("mpire: cluster: the shared object does not match its hash")
 
-// fetchVerified fetches the shared object named hash and checks it against
-// its name: an object planted under the right name is refused.
-func fetchVerified(ctx context.Context, obs jetstream.ObjectStore, hash string) ([]byte, error) {
-	b, err := obs.GetBytes(ctx, hash)
+// fetchVerified fetches the shared object named name and checks it against
+// the hash its name holds: an object planted under the right name is
+// refused.
+func fetchVerified(ctx context.Context, obs jetstream.ObjectStore, name string) ([]byte, error) {
+	b, err := obs.GetBytes(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("mpire: cluster worker: fetching the shared object %s: %w", hash, err)
+		return nil, fmt.Errorf("mpire: cluster worker: fetching the shared object %s: %w", name, err)
 	}
-	if sharedName(b) != hash {
-		return nil, fmt.Errorf("%w: the object store holds %d bytes of hash %s under %s", ErrSharedMismatch, len(b), sharedName(b), hash)
+	if hash := hashOf(name); sharedHash(b) != hash {
+		return nil, fmt.Errorf("%w: the object store holds %d bytes of hash %s under %s", ErrSharedMismatch, len(b), sharedHash(b), name)
 	}
 	return b, nil
+}
+
+// sharedHash is the hash of an encoded shared object.
+func sharedHash(shared []byte) string {
+	sum := sha256.Sum256(shared)
+	return hex.EncodeToString(sum[:])
+}
+
+// sharedName is the name under which a caller stores the shared object of
+// that hash at time now, in a bucket that keeps objects for ttl: the hash,
+// and the number of the period of ttl/2 that now falls in. A caller stores
+// its object again in each period, under a new name, so that a chunk sent
+// in a period finds its object for ttl/2 at least, and an object used for
+// longer than ttl does not expire; a name not new would make the object
+// store purge the object it replaces, which callers may not.
+func sharedName(hash string, ttl time.Duration, now time.Time) string {
+	if ttl/2 <= 0 {
+		return hash
+	}
+	return hash + "." + strconv.FormatInt(now.UnixNano()/int64(ttl/2), 10)
+}
+
+// hashOf is the hash in a shared object's name.
+func hashOf(name string) string {
+	hash, _, _ := strings.Cut(name, ".")
+	return hash
 }
 
 // sharedCache holds the shared objects a worker fetched, by hash, up to a

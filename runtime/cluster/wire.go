@@ -2,31 +2,40 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // names are what a deployment of the cluster calls its things in
-// JetStream: one work-queue stream for every task, a durable pull consumer
-// per task that all its workers share, an object store of shared objects
-// keyed by the hash of their encoding, and the subjects of cancels and
-// replies. Every name starts with the deployment's prefix (WithPrefix), so
-// that NATS permissions can separate deployments on one account.
+// JetStream: a work-queue stream of chunks for every task, a durable pull
+// consumer per task that all its workers share, a stream of replies with a
+// consumer per caller, an object store of shared objects keyed by the hash
+// of their encoding, and the subjects of cancels. Every name starts with
+// the deployment's prefix (WithPrefix), so that NATS permissions can
+// separate deployments on one account.
+//
+// A caller is a client (one per On) with endpoints (one per worker slot of
+// its pools); a chunk's subject names both, as "client.endpoint", and its
+// reply goes to the reply subject of that pair, which only the client's
+// consumer reads.
 type names struct {
 	prefix   string // the deployment's prefix (WithPrefix)
-	stream   string // the work-queue stream
-	work     string // + task id + "." + endpoint id: the chunks
-	cancel   string // + endpoint id; the payload is the request's seq and token
-	reply    string // + endpoint id + ".r" or ".ping": a caller's inbox
+	stream   string // the work-queue stream of chunks
+	work     string // + task id + "." + client + "." + endpoint: a chunk
+	replies  string // the stream of replies
+	reply    string // + client + "." + endpoint: a reply
+	cancel   string // + client + "." + endpoint; the payload is the request's seq and token
 	bucket   string // the object store of shared objects
-	consumer string // + task id: a task's durable consumer
+	consumer string // + task id: a task's durable consumer; + "reply_" + client: a client's
 	inbox    string // + "caller" or "worker": the inbox prefix of a role's connections
 }
 
@@ -37,8 +46,9 @@ func namesFor(p string) names {
 		prefix:   p,
 		stream:   "MPIRE_WORK",
 		work:     "mpire.work.",
-		cancel:   "mpire.cancel.",
+		replies:  "MPIRE_REPLIES",
 		reply:    "mpire.reply.",
+		cancel:   "mpire.cancel.",
 		bucket:   "mpire_shared",
 		consumer: "mpire_",
 		inbox:    "mpire.inbox.",
@@ -46,8 +56,9 @@ func namesFor(p string) names {
 	if p != "" {
 		n.stream = p + "_" + n.stream
 		n.work = p + "." + n.work
-		n.cancel = p + "." + n.cancel
+		n.replies = p + "_" + n.replies
 		n.reply = p + "." + n.reply
+		n.cancel = p + "." + n.cancel
 		n.bucket = p + "_" + n.bucket
 		n.consumer = p + "_" + n.consumer
 		n.inbox = p + "." + n.inbox
@@ -55,11 +66,8 @@ func namesFor(p string) names {
 	return n
 }
 
-// advisory is the subject on which the server says that it gave up on a
-// chunk of the task with that id.
-func (n names) advisory(task string) string {
-	return "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + n.stream + "." + n.consumer + task
-}
+// replyConsumer is the name of the consumer of a client's replies.
+func (n names) replyConsumer(client string) string { return n.consumer + "reply_" + client }
 
 // validPrefix is what a prefix may hold: it is part of stream, consumer and
 // bucket names and a subject's first token.
@@ -79,14 +87,15 @@ const headroom = 4 << 10
 // runs it; a reply carries what the caller needs to match it to its request
 // exactly once.
 const (
-	hSchema   = "Mpire-Schema"   // the task's schema fingerprint: both sides' codecs must agree
-	hShared   = "Mpire-Shared"   // the hash of the shared object in the object store; empty: none
-	hSeq      = "Mpire-Seq"      // the request's number at its endpoint
-	hToken    = "Mpire-Token"    // a random token per request, which its cancel carries: only who saw the chunk knows it
-	hDeadline = "Mpire-Deadline" // the call's deadline, Unix nanoseconds; absent: none
-	hProof    = "Mpire-Proof"    // reply: proof(token), which shows that the replier saw the chunk
-	hAttempt  = "Mpire-Attempt"  // reply: which delivery of the request this reply answers
-	hPart     = "Mpire-Part"     // reply: the part's index and the number of parts, "i/k" (wire.FormatPart)
+	hSchema     = "Mpire-Schema"      // the task's schema fingerprint: both sides' codecs must agree
+	hShared     = "Mpire-Shared"      // the name of the shared object in the object store (sharedName); empty: none
+	hSeq        = "Mpire-Seq"         // the request's number at its endpoint
+	hToken      = "Mpire-Token"       // a random token per request, which its cancel carries: only who saw the chunk knows it
+	hTimeout    = "Mpire-Timeout"     // what remained of the call's time when the chunk was sent, a duration; absent: no limit
+	hMaxDeliver = "Mpire-Max-Deliver" // how many deliveries of the chunk may run (WithMaxDeliver)
+	hProof      = "Mpire-Proof"       // reply: proof(token), which shows that the replier saw the chunk
+	hAttempt    = "Mpire-Attempt"     // reply: which delivery of the request this reply answers
+	hPart       = "Mpire-Part"        // reply: the part's index and the number of parts, "i/k" (wire.FormatPart)
 )
 
 // proof is what a reply carries to show that it answers the request whose
@@ -104,45 +113,76 @@ func taskID(task string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// endpointID matches the id of a caller's endpoint, as a worker reads it
-// from a chunk's subject: 12 random bytes in hex.
-var endpointID = regexp.MustCompile(`^[0-9a-f]{24}$`)
+// newID returns a random id of a client or an endpoint.
+func newID() string {
+	var id [12]byte
+	rand.Read(id[:])
+	return hex.EncodeToString(id[:])
+}
 
-// setUp makes sure the work stream and the shared objects' bucket exist.
-// Callers and workers both do, with the same configuration. What exists is
-// used as it is, so that an operator may tune it (replicas, storage), and
-// so that many workers starting at once do not update it over and over.
-func setUp(ctx context.Context, js jetstream.JetStream, n names) (jetstream.Stream, jetstream.ObjectStore, error) {
-	stream, err := js.Stream(ctx, n.stream)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		stream, err = js.CreateStream(ctx, jetstream.StreamConfig{
-			Name:        n.stream,
-			Description: "mpire: chunks of tasks waiting for a worker",
-			Subjects:    []string{n.work + ">"},
-			Retention:   jetstream.WorkQueuePolicy,
-			Storage:     jetstream.FileStorage,
-		})
-		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // made by another meanwhile
-			stream, err = js.Stream(ctx, n.stream)
+// callerID matches what names a caller's endpoint in a chunk's subject, as
+// a worker reads it: its client's id and its own, 12 random bytes each in
+// hex, two tokens of the subject.
+var callerID = regexp.MustCompile(`^([0-9a-f]{24})\.([0-9a-f]{24})$`)
+
+// setUp makes sure the work stream, the stream of replies and the shared
+// objects' bucket exist. Callers and workers both do, with the options of
+// their deployment. What exists is used as it is, so that an operator may
+// change it (replicas, storage, limits), and so that many workers starting
+// at once do not update it over and over.
+//
+// The work stream is a work queue: a chunk goes once a worker acknowledged
+// it. The stream of replies keeps a reply while its caller's consumer has
+// not acknowledged it, and none that no caller listens for. When full, both
+// refuse what comes rather than drop what they hold.
+func setUp(ctx context.Context, js jetstream.JetStream, n names, d deployment) (work, replies jetstream.Stream, obs jetstream.ObjectStore, err error) {
+	stream := func(name, what string, subject string, retention jetstream.RetentionPolicy) (jetstream.Stream, error) {
+		s, err := js.Stream(ctx, name)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			s, err = js.CreateStream(ctx, jetstream.StreamConfig{
+				Name:        name,
+				Description: "mpire: " + what,
+				Subjects:    []string{subject},
+				Retention:   retention,
+				Storage:     jetstream.FileStorage,
+				Replicas:    d.replicas,
+				MaxAge:      d.limits.MaxAge,
+				MaxBytes:    d.limits.MaxBytes,
+				MaxMsgs:     d.limits.MaxMsgs,
+				Discard:     jetstream.DiscardNew,
+			})
+			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // made by another meanwhile
+				s, err = js.Stream(ctx, name)
+			}
 		}
+		if err != nil {
+			return nil, fmt.Errorf("mpire: cluster: the stream %s: %w%s", name, err, n.noAnswer(js, err))
+		}
+		return s, nil
 	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("mpire: cluster: the work stream %s: %w%s", n.stream, err, n.noAnswer(js, err))
+	if work, err = stream(n.stream, "chunks of tasks waiting for a worker", n.work+">", jetstream.WorkQueuePolicy); err != nil {
+		return nil, nil, nil, err
 	}
-	obs, err := js.ObjectStore(ctx, n.bucket)
+	if replies, err = stream(n.replies, "replies waiting for their caller", n.reply+">", jetstream.InterestPolicy); err != nil {
+		return nil, nil, nil, err
+	}
+	obs, err = js.ObjectStore(ctx, n.bucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
 			Bucket:      n.bucket,
 			Description: "mpire: shared objects, by the hash of their encoding",
+			Replicas:    d.replicas,
+			TTL:         2 * d.limits.MaxAge,
+			MaxBytes:    d.limits.MaxBytes,
 		})
 		if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			obs, err = js.ObjectStore(ctx, n.bucket)
 		}
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("mpire: cluster: the shared objects' bucket %s: %w%s", n.bucket, err, n.noAnswer(js, err))
+		return nil, nil, nil, fmt.Errorf("mpire: cluster: the shared objects' bucket %s: %w%s", n.bucket, err, n.noAnswer(js, err))
 	}
-	return stream, obs, nil
+	return work, replies, obs, nil
 }
 
 // noAnswer says why the server's answer may not have come, when err says
@@ -155,14 +195,18 @@ func (n names) noAnswer(js jetstream.JetStream, err error) string {
 }
 
 // consumer returns the durable consumer that the workers of a task share,
-// made or updated to cfg unless it is so already.
+// made with cfg if it does not exist. One that exists is used as it is:
+// its settings are the deployment's, not those of the worker that started
+// last.
 func consumer(ctx context.Context, stream jetstream.Stream, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
-	if cons, err := stream.Consumer(ctx, cfg.Durable); err == nil {
-		if c := cons.CachedInfo().Config; c.AckWait == cfg.AckWait && c.MaxDeliver == cfg.MaxDeliver && c.FilterSubject == cfg.FilterSubject {
-			return cons, nil
+	cons, err := stream.Consumer(ctx, cfg.Durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		cons, err = stream.CreateConsumer(ctx, cfg)
+		if errors.Is(err, jetstream.ErrConsumerExists) { // made by another meanwhile
+			cons, err = stream.Consumer(ctx, cfg.Durable)
 		}
 	}
-	return stream.CreateOrUpdateConsumer(ctx, cfg)
+	return cons, err
 }
 
 // maxPayload is the largest body a message may have on nc.
@@ -170,9 +214,53 @@ func maxPayload(nc *nats.Conn) int {
 	return max(int(nc.MaxPayload())-headroom, 1024)
 }
 
-// sharedName is the name of a shared object in the object store: the hash
-// of its encoding.
-func sharedName(shared []byte) string {
-	sum := sha256.Sum256(shared)
-	return hex.EncodeToString(sum[:])
+// publish publishes m to a stream and returns the server's acknowledgement,
+// sending it again while no acknowledgement comes (the stream's leader
+// lost, the connection reconnecting, the stream full) until ctx ends. m
+// carries a message id, so that the stream keeps one copy however many
+// times it came.
+func publish(ctx context.Context, js jetstream.JetStream, m *nats.Msg) (*jetstream.PubAck, error) {
+	var ack *jetstream.PubAck
+	err := retry(ctx, func(ctx context.Context) (err error) {
+		ack, err = js.PublishMsg(ctx, m)
+		return err
+	})
+	return ack, err
+}
+
+// retry calls f until it returns nil or an error that trying again cannot
+// mend, or ctx ends, with a bound on each try, and a pause between tries
+// that doubles up to a second.
+func retry(ctx context.Context, f func(context.Context) error) error {
+	for pause := 20 * time.Millisecond; ; pause = min(2*pause, time.Second) {
+		tctx, cancel := context.WithTimeout(ctx, tryTimeout)
+		err := f(tctx)
+		cancel()
+		if err == nil || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+// tryTimeout bounds one try of a request to the server: a server that
+// takes longer is lost, or losing its leadership.
+const tryTimeout = 2 * time.Second
+
+// transient reports whether err may go away by itself: no answer in time
+// or no one to answer (a server lost, a leader being elected, a connection
+// reconnecting), or an answer that the server is not able to now (503: the
+// stream full, or JetStream unavailable for a moment).
+func transient(err error) bool {
+	var api *jetstream.APIError
+	if errors.As(err, &api) {
+		return api.Code == 503
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, nats.ErrConnectionReconnecting)
 }

@@ -22,7 +22,9 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -88,6 +90,13 @@ func StoreDir(dir string) Option { return func(o *config) { o.StoreDir = dir } }
 
 // Start starts a server and waits until it takes connections.
 func Start(opts ...Option) (*Server, error) {
+	c, users := configure(opts)
+	return start(c.Options, users)
+}
+
+// configure applies opts to the defaults, and makes the users of each role
+// with random passwords.
+func configure(opts []Option) (*config, map[string]*url.Userinfo) {
 	c := &config{Options: server.Options{
 		Host:      "127.0.0.1",
 		Port:      server.RANDOM_PORT,
@@ -98,8 +107,7 @@ func Start(opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(c)
 	}
-	o := &c.Options
-	s := &Server{store: o.StoreDir, users: map[string]*url.Userinfo{}}
+	users := map[string]*url.Userinfo{}
 	for _, u := range []struct {
 		name  string
 		perms *server.Permissions
@@ -110,9 +118,28 @@ func Start(opts ...Option) (*Server, error) {
 	} {
 		var pw [16]byte
 		rand.Read(pw[:])
-		s.users[u.name] = url.UserPassword(u.name, hex.EncodeToString(pw[:]))
-		o.Users = append(o.Users, &server.User{Username: u.name, Password: hex.EncodeToString(pw[:]), Permissions: u.perms})
+		users[u.name] = url.UserPassword(u.name, hex.EncodeToString(pw[:]))
+		c.Users = append(c.Users, &server.User{Username: u.name, Password: hex.EncodeToString(pw[:]), Permissions: u.perms})
 	}
+	return c, users
+}
+
+// start starts a server with options o, and waits until it takes
+// connections.
+func start(o server.Options, users map[string]*url.Userinfo) (*Server, error) {
+	s, err := launch(o, users)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// launch starts a server with options o.
+func launch(o server.Options, users map[string]*url.Userinfo) (*Server, error) {
+	s := &Server{store: o.StoreDir, users: users}
 	if o.StoreDir == "" {
 		dir, err := os.MkdirTemp("", "mpire-nats-")
 		if err != nil {
@@ -120,19 +147,141 @@ func Start(opts ...Option) (*Server, error) {
 		}
 		o.StoreDir, s.store, s.temp = dir, dir, true
 	}
-	ns, err := server.NewServer(o)
+	ns, err := server.NewServer(&o)
 	if err != nil {
 		s.removeStore()
 		return nil, fmt.Errorf("devserver: %w", err)
 	}
 	s.ns = ns
 	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		s.Close()
-		return nil, errors.New("devserver: the NATS server did not start within 10s")
-	}
 	return s, nil
 }
+
+// ready waits until the server takes connections, and closes it if it
+// does not.
+func (s *Server) ready() error {
+	if !s.ns.ReadyForConnections(10 * time.Second) {
+		s.Close()
+		return errors.New("devserver: the NATS server did not start within 10s")
+	}
+	return nil
+}
+
+// A Cluster is a JetStream cluster of servers running in this process,
+// for trying what a cluster survives: streams replicated on several
+// servers (cluster.WithReplicas), a server lost (Close one of Servers).
+type Cluster struct {
+	Servers []*Server // Servers[i] is named mpire-i (Name)
+}
+
+// StartCluster starts n servers in this process that form one JetStream
+// cluster, on 127.0.0.1 and free ports unless told otherwise, each with the
+// same users as Start makes, and waits until the cluster has elected its
+// leader. StoreDir, if given, holds a directory per server.
+func StartCluster(n int, opts ...Option) (*Cluster, error) {
+	c, users := configure(opts)
+	// Every server routes to every other: the ports of their routes are
+	// chosen first.
+	ports, err := freePorts(c.Host, n)
+	if err != nil {
+		return nil, err
+	}
+	cl := &Cluster{}
+	for i := range n {
+		o := c.Options
+		o.ServerName = "mpire-" + strconv.Itoa(i)
+		o.Cluster = server.ClusterOpts{Name: "mpire", Host: o.Host, Port: ports[i]}
+		o.Routes = nil
+		for j, port := range ports {
+			if j != i {
+				o.Routes = append(o.Routes, &url.URL{Scheme: "nats-route", Host: net.JoinHostPort(o.Host, strconv.Itoa(port))})
+			}
+		}
+		if o.StoreDir != "" {
+			o.StoreDir = filepath.Join(o.StoreDir, o.ServerName)
+		}
+		s, err := launch(o, users)
+		if err != nil {
+			cl.Close()
+			return nil, err
+		}
+		cl.Servers = append(cl.Servers, s)
+	}
+	for _, s := range cl.Servers {
+		if err := s.ready(); err != nil {
+			cl.Close()
+			return nil, err
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); !cl.ready(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cl.Close()
+			return nil, fmt.Errorf("devserver: the cluster of %d servers elected no leader within 30s", n)
+		}
+	}
+	return cl, nil
+}
+
+// freePorts returns n ports free on host, which a server may take: taken
+// by another meanwhile, the server does not start.
+func freePorts(host string, n int) ([]int, error) {
+	var ports []int
+	for range n {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return nil, fmt.Errorf("devserver: %w", err)
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// ready reports whether the servers elected their JetStream leader and
+// every server follows it.
+func (cl *Cluster) ready() bool {
+	leader := false
+	for _, s := range cl.Servers {
+		if !s.ns.JetStreamIsCurrent() {
+			return false
+		}
+		leader = leader || s.ns.JetStreamIsLeader()
+	}
+	return leader
+}
+
+// CallerURL returns the URLs of every server, separated by commas, with a
+// caller's credentials: nats.Connect tries them in turn.
+func (cl *Cluster) CallerURL() string { return cl.urls((*Server).CallerURL) }
+
+// WorkerURL returns the URLs of every server with a worker's credentials.
+func (cl *Cluster) WorkerURL() string { return cl.urls((*Server).WorkerURL) }
+
+// AdminURL returns the URLs of every server with the administrator's
+// credentials.
+func (cl *Cluster) AdminURL() string { return cl.urls((*Server).AdminURL) }
+
+func (cl *Cluster) urls(of func(*Server) string) string {
+	var us []string
+	for _, s := range cl.Servers {
+		us = append(us, of(s))
+	}
+	return strings.Join(us, ",")
+}
+
+// Close stops every server that still runs, and removes their temporary
+// files.
+func (cl *Cluster) Close() error {
+	var errs []error
+	for _, s := range cl.Servers {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Name returns the server's name, as JetStream names the leaders and the
+// replicas of streams.
+func (s *Server) Name() string { return s.ns.Name() }
 
 // URL returns the address clients connect to, nats://host:port, without
 // credentials: the server refuses a client without them.
@@ -162,17 +311,14 @@ func (s *Server) userURL(name string) string {
 // Permissions returns a role's permissions as a server's authorization
 // settings take them.
 func Permissions(p cluster.Permissions) *server.Permissions {
-	sp := &server.Permissions{
+	return &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: p.Publish},
 		Subscribe: &server.SubjectPermission{Allow: p.Subscribe},
 	}
-	if p.Responses {
-		sp.Response = &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute}
-	}
-	return sp
 }
 
-// Close stops the server and removes its temporary files.
+// Close stops the server and removes its temporary files. Closing it
+// again does nothing.
 func (s *Server) Close() error {
 	s.ns.Shutdown()
 	s.ns.WaitForShutdown()
