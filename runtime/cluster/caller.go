@@ -420,6 +420,8 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 			return wire.Reply{}, e.Err()
 		case <-watch.C:
 			switch {
+			case e.c.nc.IsClosed():
+				return wire.Reply{}, fmt.Errorf("mpire: cluster: waiting for a reply: %w", nats.ErrConnectionClosed)
 			case gone.IsZero():
 				if e.gone(ctx, ack.Sequence) {
 					gone, every = time.Now(), lostAfter

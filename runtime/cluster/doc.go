@@ -56,8 +56,8 @@
 // (WithAckWait), and a worker running a long chunk keeps its deadline
 // moving. A task may therefore run more than once: make tasks safe to
 // repeat. A chunk delivered more often than its caller allows
-// (WithMaxDeliver) is not run again: the worker given it answers that the
-// call fails with ErrWorkerDied.
+// (WithMaxDeliver) is not run again: the worker it comes to answers so, and
+// its call fails with ErrWorkerDied.
 //
 // Nothing is dropped silently, and no lost message hangs a call: a chunk a
 // worker does not run is answered (refused, delivered too often), left for

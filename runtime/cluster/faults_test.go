@@ -313,6 +313,27 @@ func TestAChunkGoneFromTheQueueFailsItsCall(t *testing.T) {
 	})
 }
 
+// TestACallWhoseConnectionClosesFails (issue 19): a call waits for a reply
+// when its caller's connection is closed: the call fails, saying so,
+// rather than wait for a reply that cannot come.
+func TestACallWhoseConnectionClosesFails(t *testing.T) {
+	c := newCluster(t)
+	nc, js := connect(t, c.srv.CallerURL(), cluster.CallerInbox(""))
+	p := newPoolOn(t, cluster.On(js))
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Apply(context.Background(), 3)
+		done <- err
+	}()
+	waitForQueue(t, c, func(n uint64) bool { return n == 1 }, "the chunk in the queue")
+	nc.Close()
+	within(t, "the call", func() {
+		if err := <-done; !errors.Is(err, nats.ErrConnectionClosed) {
+			t.Errorf("Apply = %v, want the connection closed", err)
+		}
+	})
+}
+
 // TestDeadlinesTravelAsDurations (issue 19, 4): a chunk carries what
 // remains of its call's time as a duration, which no clock skew between
 // machines changes, and no wall-clock time.

@@ -118,8 +118,8 @@ type Limits struct {
 	MaxAge time.Duration
 	// MaxBytes bounds the bytes of the chunks waiting, of the replies
 	// waiting, and of the shared objects, each (default 1 GiB). A full
-	// stream refuses what comes, and keeps what it holds: a caller retries
-	// until its call's context ends.
+	// stream refuses what comes, and keeps what it holds: a caller, or a
+	// worker, publishes again for a minute, then its call fails.
 	MaxBytes int64
 	// MaxMsgs bounds the chunks waiting, and the replies waiting, each
 	// (default 1,000,000).

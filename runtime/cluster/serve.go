@@ -217,7 +217,7 @@ type slot struct {
 	ackWait time.Duration // the consumer's, which it follows
 
 	srv    *remote.Server // nil until init succeeded
-	shared string         // the hash of the shared object srv was made with
+	shared string         // the name of the shared object srv was made with
 }
 
 // serve runs chunks until ctx is done, then runs the slot's exit.
@@ -330,8 +330,8 @@ func (s *slot) handle(ctx context.Context, m jetstream.Msg) {
 	s.finish(m, sent, false)
 	// A task abandoned at its time limit still runs: it keeps this slot,
 	// which takes no other chunk until it returns, so that WithJobs bounds
-	// what runs. The chunk is answered: acknowledged first, it is not
-	// given to another worker however long the task runs on.
+	// what runs. The chunk is answered: acknowledged, it is not given to
+	// another worker however long the task runs on.
 	s.srv.WaitAbandoned()
 }
 
@@ -387,9 +387,7 @@ func (s *slot) finish(m jetstream.Msg, sent error, term bool) {
 	default:
 		// Its reply is stored: if the acknowledgement is lost, a
 		// redelivery only runs it again.
-		ctx, cancel := context.WithTimeout(context.Background(), 3*tryTimeout)
-		defer cancel()
-		retry(ctx, m.DoubleAck)
+		m.Ack()
 	}
 }
 

@@ -216,17 +216,28 @@ func maxPayload(nc *nats.Conn) int {
 
 // publish publishes m to a stream and returns the server's acknowledgement,
 // sending it again while no acknowledgement comes (the stream's leader
-// lost, the connection reconnecting, the stream full) until ctx ends. m
-// carries a message id, so that the stream keeps one copy however many
-// times it came.
+// lost, the connection reconnecting, the stream full), for a minute at
+// most, or until ctx ends. m carries a message id, so that the stream
+// keeps one copy however many times it came.
 func publish(ctx context.Context, js jetstream.JetStream, m *nats.Msg) (*jetstream.PubAck, error) {
 	var ack *jetstream.PubAck
+	ctx, cancel := context.WithTimeoutCause(ctx, publishPatience, errNoAck)
+	defer cancel()
 	err := retry(ctx, func(ctx context.Context) (err error) {
 		ack, err = js.PublishMsg(ctx, m)
 		return err
 	})
+	if err != nil && errors.Is(context.Cause(ctx), errNoAck) {
+		err = fmt.Errorf("%w: %w", errNoAck, err)
+	}
 	return ack, err
 }
+
+// publishPatience bounds the time publish sends a message again: longer
+// than a cluster takes to elect a new leader, or a client to reconnect.
+const publishPatience = time.Minute
+
+var errNoAck = fmt.Errorf("the server did not store the message in %v", publishPatience)
 
 // retry calls f until it returns nil or an error that trying again cannot
 // mend, or ctx ends, with a bound on each try, and a pause between tries
