@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -72,7 +73,8 @@ type client struct {
 	stored    map[string]bool          // names of the shared objects known to be stored
 	open      int                      // the endpoints open
 	consuming jetstream.ConsumeContext // nil while it does not consume its replies
-	lost      bool                     // its consumer was deleted (it was away past replyInactive)
+	since     uint64                   // the connection's reconnections when it began to
+	lost      atomic.Bool              // its consumer was deleted (it was away past replyInactive)
 
 	epMu sync.Mutex           // not held with mu: receive takes it, while mu waits for receive to end
 	eps  map[string]*endpoint // the endpoints open, by id
@@ -80,9 +82,10 @@ type client struct {
 
 // The client's consumer of its replies: its ack wait, after which a reply
 // that did not reach it comes again, and how long it lasts without a
-// client pulling from it (the client's program gone, or unreachable).
-// Workers drop the chunks of a client whose consumer is gone, and its
-// calls, if it comes back, fail.
+// client pulling from it (the client's program gone, or out of reach).
+// Workers drop the chunks of a client whose consumer is gone: if it comes
+// back, the requests it had in flight fail, and its next ones make the
+// consumer anew.
 var (
 	replyAckWait  = 5 * time.Second
 	replyInactive = time.Minute
@@ -199,9 +202,13 @@ func (c *client) Start(ctx context.Context, cfg remote.EndpointConfig) (remote.E
 }
 
 // listen makes the client consume its replies, through a consumer of its
-// own made anew if it has none, or lost it. c.mu is held.
+// own made anew if it has none, or lost it, or may have lost it: the
+// connection reconnected since (the server deletes the consumer of a
+// client away longer than replyInactive, and says so to its next pull).
+// c.mu is held.
 func (c *client) listen(ctx context.Context) error {
-	if c.consuming != nil && !c.lost {
+	reconnects := c.nc.Stats().Reconnects
+	if c.consuming != nil && !c.lost.Load() && reconnects == c.since {
 		return nil
 	}
 	c.stopListening()
@@ -226,7 +233,8 @@ func (c *client) listen(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mpire: cluster: consuming the replies: %w", err)
 	}
-	c.consuming, c.lost = cc, false
+	c.consuming, c.since = cc, reconnects
+	c.lost.Store(false)
 	return nil
 }
 
@@ -244,12 +252,11 @@ func (c *client) stopListening() {
 }
 
 // consumeError notes that the client's consumer is gone: its next request
-// makes it anew.
-func (c *client) consumeError(cc jetstream.ConsumeContext, err error) {
+// makes it anew. It runs on the consumer's goroutine, which stopListening
+// may wait for, holding mu.
+func (c *client) consumeError(_ jetstream.ConsumeContext, err error) {
 	if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.lost = c.lost || cc == c.consuming
+		c.lost.Store(true)
 	}
 }
 

@@ -39,8 +39,12 @@ func StartEndpoint(ctx context.Context, js jetstream.JetStream, task string) (*E
 func (e *endpoint) Reply() string { return e.c.names.reply + e.c.id + "." + e.id }
 
 // SetReplyInactive sets how long a client's consumer of replies lasts
-// without the client, for the clients made after.
-func SetReplyInactive(d time.Duration) { replyInactive = d }
+// without the client, for the consumers made after, until restore.
+func SetReplyInactive(d time.Duration) (restore func()) {
+	old := replyInactive
+	replyInactive = d
+	return func() { replyInactive = old }
+}
 
 // Queued is how many messages the endpoint keeps: replies being assembled,
 // and a whole one.

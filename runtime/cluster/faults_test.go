@@ -18,6 +18,7 @@ import (
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/cluster"
 	"github.com/mpire-go/mpire/runtime/cluster/devserver"
+	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
 // Tests of the cluster under faults (issue 19): replies lost in flight, a
@@ -122,6 +123,30 @@ func (c *cutter) url(userURL string) string {
 // for ever, and has no other server to turn to.
 var reconnecting = []nats.Option{nats.ReconnectWait(50 * time.Millisecond), nats.MaxReconnects(-1), nats.ReconnectJitter(0, 0)}
 
+// mapThroughFaults maps 200 tasks of 20 ms with p, a chunk each, calls
+// fault after the results given in at came, and checks that every result
+// came once, in order.
+func mapThroughFaults(t *testing.T, p *mpireimpl.Pool[workerState, int, int, struct{}], fault func(), at ...int) {
+	t.Helper()
+	xs := ints(slowBase, 200)
+	var got []int
+	within(t, "the call", func() {
+		for r, err := range p.IMap(context.Background(), slices.Values(xs), mpire.WithChunkSize(1)) {
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got = append(got, r)
+			if slices.Contains(at, len(got)) {
+				fault()
+			}
+		}
+	})
+	if !slices.Equal(got, want(xs, 0)) {
+		t.Fatalf("%d results, want %d: %v", len(got), len(xs), got)
+	}
+}
+
 // TestRepliesLostInFlight (issue 19, 1 and 4): the caller's connection is
 // cut twice while workers send replies, and stays down 500 ms each time:
 // the replies sent meanwhile, and the workers' checks that the caller still
@@ -133,26 +158,12 @@ func TestRepliesLostInFlight(t *testing.T) {
 	proxy := newCutter(t, strings.TrimPrefix(c.srv.URL(), "nats://"))
 	_, js := connect(t, proxy.url(c.srv.CallerURL()), append(reconnecting, cluster.CallerInbox(""))...)
 	p := newSharedPoolOn(t, 0, cluster.On(js), mpire.WithJobs(8))
-	xs := ints(slowBase, 200)
-	var got []int
-	within(t, "the call", func() {
-		for r, err := range p.IMap(context.Background(), slices.Values(xs), mpire.WithChunkSize(1)) {
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			got = append(got, r)
-			if len(got) == 20 || len(got) == 100 {
-				proxy.refusing(true)
-				proxy.cut()
-				time.Sleep(500 * time.Millisecond)
-				proxy.refusing(false)
-			}
-		}
-	})
-	if !slices.Equal(got, want(xs, 0)) {
-		t.Fatalf("%d results, want %d: %v", len(got), len(xs), got)
-	}
+	mapThroughFaults(t, p, func() {
+		proxy.refusing(true)
+		proxy.cut()
+		time.Sleep(500 * time.Millisecond)
+		proxy.refusing(false)
+	}, 20, 100)
 }
 
 // clusterOf3 is a JetStream cluster of three servers, and a test cluster
@@ -188,23 +199,7 @@ func TestLosingTheCallersServer(t *testing.T) {
 	c.startWorkerAt(cl, 1, 2)
 	c.startWorkerAt(cl, 2, 2)
 	p := newSharedPoolOn(t, 0, cluster.On(c.js, cluster.WithReplicas(3)), mpire.WithJobs(8))
-	xs := ints(slowBase, 200)
-	var got []int
-	within(t, "the call", func() {
-		for r, err := range p.IMap(context.Background(), slices.Values(xs), mpire.WithChunkSize(1)) {
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			got = append(got, r)
-			if len(got) == 20 {
-				cl.Servers[0].Close()
-			}
-		}
-	})
-	if !slices.Equal(got, want(xs, 0)) {
-		t.Fatalf("%d results, want %d: %v", len(got), len(xs), got)
-	}
+	mapThroughFaults(t, p, func() { cl.Servers[0].Close() }, 20)
 }
 
 // TestLosingTheStreamLeader (issue 19, 2): the server that leads the work
@@ -215,9 +210,15 @@ func TestLosingTheStreamLeader(t *testing.T) {
 	cl, c := clusterOf3(t, 0)
 	ctx := context.Background()
 	// The streams are made by a call that no worker serves.
-	short, cancel := context.WithTimeout(ctx, 2*time.Second)
-	newSharedPoolOn(t, 0, cluster.On(c.js, cluster.WithReplicas(3))).Apply(short, 1)
+	waiting, cancel := context.WithCancel(ctx)
+	called := make(chan struct{})
+	go func() {
+		defer close(called)
+		newSharedPoolOn(t, 0, cluster.On(c.js, cluster.WithReplicas(3))).Apply(waiting, 1)
+	}()
+	waitForQueue(t, c, func(n uint64) bool { return n == 1 }, "the first chunk in the queue")
 	cancel()
+	<-called
 	info, err := c.js.Stream(ctx, "MPIRE_WORK")
 	if err != nil {
 		t.Fatal(err)
@@ -231,23 +232,7 @@ func TestLosingTheStreamLeader(t *testing.T) {
 	c.startWorkerAt(cl, leader, 2)
 	c.startWorkerAt(cl, (leader+1)%3, 2)
 	p := newSharedPoolOn(t, 0, cluster.On(js, cluster.WithReplicas(3)), mpire.WithJobs(8))
-	xs := ints(slowBase, 200)
-	var got []int
-	within(t, "the call", func() {
-		for r, err := range p.IMap(ctx, slices.Values(xs), mpire.WithChunkSize(1)) {
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			got = append(got, r)
-			if len(got) == 20 {
-				cl.Servers[leader].Close()
-			}
-		}
-	})
-	if !slices.Equal(got, want(xs, 0)) {
-		t.Fatalf("%d results, want %d: %v", len(got), len(xs), got)
-	}
+	mapThroughFaults(t, p, func() { cl.Servers[leader].Close() }, 20)
 }
 
 // TestACancelReachesEveryChunk (issue 19, 3): a one-slot worker runs the
@@ -465,6 +450,44 @@ func TestASharedObjectOutlivesTheBucketsTTL(t *testing.T) {
 		if r, err := p.Apply(context.Background(), 2); err != nil || r != 11 {
 			t.Errorf("Apply after the object expired = %d, %v", r, err)
 			return
+		}
+	})
+}
+
+// TestACallerAwayLongerThanItsConsumerLasts (issue 19, 4): a caller out of
+// reach longer than its consumer of replies lasts (here a second) has it
+// deleted by the server; its next call makes it anew, and runs.
+func TestACallerAwayLongerThanItsConsumerLasts(t *testing.T) {
+	defer cluster.SetReplyInactive(time.Second)()
+	c := newCluster(t)
+	c.startWorker(1)
+	proxy := newCutter(t, strings.TrimPrefix(c.srv.URL(), "nats://"))
+	_, js := connect(t, proxy.url(c.srv.CallerURL()), append(reconnecting, cluster.CallerInbox(""))...)
+	p := newSharedPoolOn(t, 0, cluster.On(js), mpire.WithJobs(1), mpire.WithKeepAlive())
+	within(t, "the first call", func() {
+		if r, err := p.Apply(context.Background(), 3); err != nil || r != 9 {
+			t.Errorf("Apply = %d, %v", r, err)
+		}
+	})
+	proxy.refusing(true)
+	proxy.cut()
+	_, admin := connect(t, c.srv.AdminURL())
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		s, err := admin.Stream(context.Background(), "MPIRE_REPLIES")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.CachedInfo().State.Consumers == 0 {
+			break // deleted
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the consumer of an absent caller lasts 30 s")
+		}
+	}
+	proxy.refusing(false)
+	within(t, "the call after", func() {
+		if r, err := p.Apply(context.Background(), 4); err != nil || r != 16 {
+			t.Errorf("Apply after = %d, %v", r, err)
 		}
 	})
 }

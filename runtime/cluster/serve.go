@@ -401,6 +401,9 @@ func failure(kind wire.Kind, msg string) []byte {
 // says why the init failed.
 func (s *slot) init(ctx context.Context, name string) (failed []byte) {
 	s.end()
+	// The chunk is run even when the worker stops meanwhile.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
+	defer cancel()
 	var shared []byte
 	if name != "" {
 		var err error
@@ -433,8 +436,8 @@ func initFailed(err error) []byte {
 	return wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: wire.PhaseInit, Index: -1, Msg: err.Error()}})
 }
 
-// replyTimeout bounds how long a worker tries to store a reply, the
-// stream of replies out of reach.
+// replyTimeout bounds how long a worker tries to store a reply, or to
+// fetch a shared object, the server out of reach.
 const replyTimeout = time.Minute
 
 // maxReplyParts is the most parts a reply goes in: what a caller takes.

@@ -135,11 +135,13 @@ var callerID = regexp.MustCompile(`^([0-9a-f]{24})\.([0-9a-f]{24})$`)
 // it. The stream of replies keeps a reply while its caller's consumer has
 // not acknowledged it, and none that no caller listens for. When full, both
 // refuse what comes rather than drop what they hold.
+//
+// A server that does not answer is asked again (see retry): a cluster that
+// just started, or lost a server, may take seconds to.
 func setUp(ctx context.Context, js jetstream.JetStream, n names, d deployment) (work, replies jetstream.Stream, obs jetstream.ObjectStore, err error) {
-	stream := func(name, what string, subject string, retention jetstream.RetentionPolicy) (jetstream.Stream, error) {
-		s, err := js.Stream(ctx, name)
-		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			s, err = js.CreateStream(ctx, jetstream.StreamConfig{
+	stream := func(name, what string, subject string, retention jetstream.RetentionPolicy) (s jetstream.Stream, err error) {
+		err = retry(ctx, func(ctx context.Context) (err error) {
+			s, err = makeStream(ctx, js, name, jetstream.StreamConfig{
 				Name:        name,
 				Description: "mpire: " + what,
 				Subjects:    []string{subject},
@@ -151,10 +153,8 @@ func setUp(ctx context.Context, js jetstream.JetStream, n names, d deployment) (
 				MaxMsgs:     d.limits.MaxMsgs,
 				Discard:     jetstream.DiscardNew,
 			})
-			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // made by another meanwhile
-				s, err = js.Stream(ctx, name)
-			}
-		}
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("mpire: cluster: the stream %s: %w%s", name, err, n.noAnswer(js, err))
 		}
@@ -166,23 +166,46 @@ func setUp(ctx context.Context, js jetstream.JetStream, n names, d deployment) (
 	if replies, err = stream(n.replies, "replies waiting for their caller", n.reply+">", jetstream.InterestPolicy); err != nil {
 		return nil, nil, nil, err
 	}
-	obs, err = js.ObjectStore(ctx, n.bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
+	err = retry(ctx, func(ctx context.Context) (err error) {
+		obs, err = makeBucket(ctx, js, jetstream.ObjectStoreConfig{
 			Bucket:      n.bucket,
 			Description: "mpire: shared objects, by the hash of their encoding",
 			Replicas:    d.replicas,
 			TTL:         2 * d.limits.MaxAge,
 			MaxBytes:    d.limits.MaxBytes,
 		})
-		if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			obs, err = js.ObjectStore(ctx, n.bucket)
-		}
-	}
+		return err
+	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("mpire: cluster: the shared objects' bucket %s: %w%s", n.bucket, err, n.noAnswer(js, err))
 	}
 	return work, replies, obs, nil
+}
+
+// makeStream returns the stream of that name, made with cfg if it does
+// not exist.
+func makeStream(ctx context.Context, js jetstream.JetStream, name string, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	s, err := js.Stream(ctx, name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		s, err = js.CreateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // made by another meanwhile
+			s, err = js.Stream(ctx, name)
+		}
+	}
+	return s, err
+}
+
+// makeBucket returns the object store bucket of cfg, made with cfg if it
+// does not exist.
+func makeBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.ObjectStoreConfig) (jetstream.ObjectStore, error) {
+	obs, err := js.ObjectStore(ctx, cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		obs, err = js.CreateObjectStore(ctx, cfg)
+		if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			obs, err = js.ObjectStore(ctx, cfg.Bucket)
+		}
+	}
+	return obs, err
 }
 
 // noAnswer says why the server's answer may not have come, when err says
@@ -198,14 +221,17 @@ func (n names) noAnswer(js jetstream.JetStream, err error) string {
 // made with cfg if it does not exist. One that exists is used as it is:
 // its settings are the deployment's, not those of the worker that started
 // last.
-func consumer(ctx context.Context, stream jetstream.Stream, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
-	cons, err := stream.Consumer(ctx, cfg.Durable)
-	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		cons, err = stream.CreateConsumer(ctx, cfg)
-		if errors.Is(err, jetstream.ErrConsumerExists) { // made by another meanwhile
-			cons, err = stream.Consumer(ctx, cfg.Durable)
+func consumer(ctx context.Context, stream jetstream.Stream, cfg jetstream.ConsumerConfig) (cons jetstream.Consumer, err error) {
+	err = retry(ctx, func(ctx context.Context) (err error) {
+		cons, err = stream.Consumer(ctx, cfg.Durable)
+		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			cons, err = stream.CreateConsumer(ctx, cfg)
+			if errors.Is(err, jetstream.ErrConsumerExists) { // made by another meanwhile
+				cons, err = stream.Consumer(ctx, cfg.Durable)
+			}
 		}
-	}
+		return err
+	})
 	return cons, err
 }
 
@@ -216,47 +242,46 @@ func maxPayload(nc *nats.Conn) int {
 
 // publish publishes m to a stream and returns the server's acknowledgement,
 // sending it again while no acknowledgement comes (the stream's leader
-// lost, the connection reconnecting, the stream full), for a minute at
-// most, or until ctx ends. m carries a message id, so that the stream
-// keeps one copy however many times it came.
+// lost, the connection reconnecting, the stream full; see retry). m carries
+// a message id, so that the stream keeps one copy however many times it
+// came.
 func publish(ctx context.Context, js jetstream.JetStream, m *nats.Msg) (*jetstream.PubAck, error) {
 	var ack *jetstream.PubAck
-	ctx, cancel := context.WithTimeoutCause(ctx, publishPatience, errNoAck)
-	defer cancel()
 	err := retry(ctx, func(ctx context.Context) (err error) {
 		ack, err = js.PublishMsg(ctx, m)
 		return err
 	})
-	if err != nil && errors.Is(context.Cause(ctx), errNoAck) {
-		err = fmt.Errorf("%w: %w", errNoAck, err)
-	}
 	return ack, err
 }
 
-// publishPatience bounds the time publish sends a message again: longer
-// than a cluster takes to elect a new leader, or a client to reconnect.
-const publishPatience = time.Minute
-
-var errNoAck = fmt.Errorf("the server did not store the message in %v", publishPatience)
-
 // retry calls f until it returns nil or an error that trying again cannot
-// mend, or ctx ends, with a bound on each try, and a pause between tries
-// that doubles up to a second.
+// mend, for a minute at most (longer than a cluster takes to elect a new
+// leader, or a client to reconnect), or until ctx ends; with a bound on
+// each try, and a pause between tries that doubles up to a second.
 func retry(ctx context.Context, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, patience, errNoAnswer)
+	defer cancel()
 	for pause := 20 * time.Millisecond; ; pause = min(2*pause, time.Second) {
 		tctx, cancel := context.WithTimeout(ctx, tryTimeout)
 		err := f(tctx)
 		cancel()
 		if err == nil || !transient(err) || ctx.Err() != nil {
+			if err != nil && errors.Is(context.Cause(ctx), errNoAnswer) {
+				err = fmt.Errorf("%w: %w", errNoAnswer, err)
+			}
 			return err
 		}
 		select {
 		case <-time.After(pause):
 		case <-ctx.Done():
-			return err
 		}
 	}
 }
+
+// patience bounds the time retry tries.
+const patience = time.Minute
+
+var errNoAnswer = fmt.Errorf("mpire: cluster: the server did not answer in %v", patience)
 
 // tryTimeout bounds one try of a request to the server: a server that
 // takes longer is lost, or losing its leadership.
