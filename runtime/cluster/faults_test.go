@@ -491,3 +491,34 @@ func TestACallerAwayLongerThanItsConsumerLasts(t *testing.T) {
 		}
 	})
 }
+
+// TestAServerRestartedMidCall (issue 19, 1): the only server stops while
+// workers send replies, and starts again on its files a moment later: the
+// chunks, the replies and the consumers it stored are there, and every
+// result comes once, in order.
+func TestAServerRestartedMidCall(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	opts := []devserver.Option{devserver.StoreDir(t.TempDir()), devserver.Listen(addr),
+		devserver.User("caller", "c", cluster.CallerPermissions("")), devserver.User("worker", "w", cluster.WorkerPermissions(""))}
+	srv, err := devserver.Start(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	c := &testCluster{t: t, srv: srv}
+	c.nc, c.js = connect(t, "nats://caller:c@"+addr, append(reconnecting, cluster.CallerInbox(""))...)
+	c.startWorkerURL("nats://worker:w@"+addr, 2)
+	c.startWorkerURL("nats://worker:w@"+addr, 2)
+	p := newSharedPoolOn(t, 0, cluster.On(c.js), mpire.WithJobs(8))
+	mapThroughFaults(t, p, func() {
+		srv.Close()
+		if srv, err = devserver.Start(opts...); err != nil {
+			t.Error(err)
+		}
+	}, 20)
+}
