@@ -38,7 +38,9 @@ func TestReportsThatDecodeLargeAreNotKeptLarge(t *testing.T) {
 				if i > first {
 					b.WriteString(",")
 				}
-				fmt.Fprintf(&b, `{"id":"%s-%d","status":"completed","started":"2026-01-02T03:04:05Z","insights":%s}`, token, i, insights)
+				// Started in order: a full board forgets the calls that
+				// started first, the newest last.
+				fmt.Fprintf(&b, `{"id":"%s-%d","status":"completed","started":"2026-01-02T03:%02d:05Z","insights":%s}`, token, i, i, insights)
 			}
 			b.WriteString("]}")
 			if code := post(t, d.URL(), "application/json", b.String(), nil); code != http.StatusNoContent {

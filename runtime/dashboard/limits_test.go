@@ -146,6 +146,7 @@ func TestBodiesBeingReadAreBoundedInBytes(t *testing.T) {
 	secret := "a-connected-program"
 	body := `{"token":"` + tokenOf(secret) + `","secret":"` + secret + `","program":{"name":"p"},"calls":[]}`
 	client := http.Client{Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections() // of the default transport: a later dashboard may take this port
 	resp, err := client.Post("http://"+addr+"/api/report", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -166,6 +167,7 @@ func TestBodiesBeingReadAreBoundedInBytes(t *testing.T) {
 func TestConnectionsAreBounded(t *testing.T) {
 	lim := testLimits
 	lim.readHeader, lim.read = time.Minute, time.Minute // held until the test lets go
+	lim.write = time.Minute                             // the board of the package's tests may be long to send
 	d, addr := startLimited(t, lim)
 	held := make([]net.Conn, lim.conns)
 	for i := range held {
@@ -199,8 +201,10 @@ func TestConnectionsAreBounded(t *testing.T) {
 // connections than the dashboard keeps, each sending nothing: a client
 // that comes after them is answered.
 func TestAFloodOfSilentConnectionsDoesNotStopTheDashboard(t *testing.T) {
-	d, addr := startLimited(t, testLimits)
-	for range 8 * testLimits.conns {
+	lim := testLimits
+	lim.write = time.Minute // the board of the package's tests may be long to send
+	d, addr := startLimited(t, lim)
+	for range 8 * lim.conns {
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
@@ -211,7 +215,7 @@ func TestAFloodOfSilentConnectionsDoesNotStopTheDashboard(t *testing.T) {
 	defer client.CloseIdleConnections()
 	resp, err := client.Get(d.URL() + "/api/calls")
 	if err != nil {
-		t.Fatalf("a client behind %d silent connections: %v", 8*testLimits.conns, err)
+		t.Fatalf("a client behind %d silent connections: %v", 8*lim.conns, err)
 	}
 	resp.Body.Close()
 }

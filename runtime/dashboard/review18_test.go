@@ -55,6 +55,7 @@ func TestTricklingBodiesDoNotStarveReports(t *testing.T) {
 	body := `{"token":"` + tokenOf(secret) + `","secret":"` + secret + `","program":{"name":"p"},"calls":[{"id":"` +
 		tokenOf(secret) + `-1","func":"F","status":"running","started":"2026-01-02T03:04:05Z"}]}`
 	client := http.Client{Timeout: 2 * time.Second} // as a connected program's
+	defer client.CloseIdleConnections()             // of the default transport: a later dashboard may take this port
 	resp, err := client.Post("http://"+addr+"/api/report", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatalf("a connected program's report, while %d connections trickle their bodies: %v", lim.decoding, err)
