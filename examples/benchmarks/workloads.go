@@ -39,6 +39,8 @@ type workload struct {
 	// check, when set, is called after verification to assert workload
 	// rules beyond equal outputs (init counts).
 	check func() error
+	// notes, when set, says more of the results under the table.
+	notes func(w *workload, rs []result) string
 	// exempt, when set, says why the work cannot go much faster in
 	// parallel, so that its baseline need not beat sequential by minSpeedup.
 	exempt string
@@ -153,10 +155,12 @@ func tinyWorkload(sz sizes) *workload {
 	pool := NewTinyPool()
 	insights := NewTinyPool(mpire.WithInsights())
 	procPool := NewTinyPool(mpire.WithProcesses(), mpire.WithKeepAlive())
+	clusterPool := NewTinyPool(onCluster(), mpire.WithJobs(clusterJobs))
 	return &workload{
 		name:  "tiny",
 		about: fmt.Sprintf("%d tasks of ~50 ns integer work, Map over []int", sz.tiny),
 		tasks: sz.tiny,
+		notes: clusterThroughput,
 		contenders: mapContenders(in, Tiny, "static partition", staticPartition,
 			func() ([]int, error) { return pool.Map(ctxBackground, in) },
 			closureMap(in, func(_ context.Context, x int) (int, error) { return Tiny(x), nil }),
@@ -165,6 +169,7 @@ func tinyWorkload(sz sizes) *workload {
 				return must(pool.Map(ctxBackground, in, mpire.WithProgressBarWriter(io.Discard)))
 			}},
 			processes(func() ([]int, error) { return procPool.Map(ctxBackground, in) }),
+			clusterRow(func() ([]int, error) { return clusterPool.Map(ctxBackground, in) }),
 		),
 	}
 }
@@ -173,13 +178,16 @@ func mediumWorkload(sz sizes) *workload {
 	in := slices.Repeat([]int{mediumSpins}, sz.medium)
 	pool := NewBusyPool()
 	procPool := NewBusyPool(mpire.WithProcesses(), mpire.WithKeepAlive())
+	clusterPool := NewBusyPool(onCluster(), mpire.WithJobs(clusterJobs))
 	return &workload{
 		name:  "medium",
 		about: fmt.Sprintf("%d tasks of ~50 µs busy work", sz.medium),
 		tasks: sz.medium,
+		notes: clusterToGoroutines,
 		contenders: mapContenders(in, Busy, "static partition", staticPartition, func() ([]int, error) { return pool.Map(ctxBackground, in) },
 			closureMap(in, busyClosure),
-			processes(func() ([]int, error) { return procPool.Map(ctxBackground, in) })),
+			processes(func() ([]int, error) { return procPool.Map(ctxBackground, in) }),
+			clusterRow(func() ([]int, error) { return clusterPool.Map(ctxBackground, in) })),
 	}
 }
 
@@ -226,14 +234,17 @@ func numericalWorkload(sz sizes) *workload {
 	}
 	pool := NewConvolvePool(img)
 	procPool := NewConvolvePool(img, mpire.WithProcesses(), mpire.WithKeepAlive())
+	clusterPool := NewConvolvePool(img, onCluster(), mpire.WithJobs(clusterJobs))
 	conv := func(f Filter) []float64 { return Convolve(img, f) }
 	return &workload{
 		python: map[string]int{"jobs": procs(), "image": sz.image, "filters": len(filters)},
 		name:   "numerical",
 		about:  fmt.Sprintf("one shared %dx%d image, %d random 4x4 filters, full convolution, every 5th row and column kept", sz.image, sz.image, len(filters)),
 		tasks:  len(filters),
+		notes:  clusterToGoroutines,
 		contenders: mapContenders(filters, conv, "static partition", staticPartition, func() ([][]float64, error) { return pool.Map(ctxBackground, filters) },
-			processes(func() ([][]float64, error) { return procPool.Map(ctxBackground, filters) })),
+			processes(func() ([][]float64, error) { return procPool.Map(ctxBackground, filters) }),
+			clusterRow(func() ([][]float64, error) { return clusterPool.Map(ctxBackground, filters) })),
 	}
 }
 
