@@ -61,13 +61,14 @@ type sizes struct {
 	// evalRows times.
 	initCalls, evalRows int
 	stream, calls       int
+	applies             int
 }
 
 var (
 	full = sizes{tiny: 2_000_000, medium: 20_000, skewed: 20_000, image: 1000, filtersPerCPU: 20,
-		docs: 3000, docWords: 5000, initCalls: 50, evalRows: 4, stream: 5_000_000, calls: 10_000}
+		docs: 3000, docWords: 5000, initCalls: 50, evalRows: 4, stream: 5_000_000, calls: 10_000, applies: 20_000}
 	quick = sizes{tiny: 100_000, medium: 500, skewed: 500, image: 120, filtersPerCPU: 2,
-		docs: 20, docWords: 500, initCalls: 2, evalRows: 1, stream: 50_000, calls: 200}
+		docs: 20, docWords: 500, initCalls: 2, evalRows: 1, stream: 50_000, calls: 200, applies: 500}
 )
 
 // mediumSpins makes a medium task last about 50 µs.
@@ -672,6 +673,51 @@ func callsWorkload(sz sizes) *workload {
 	}
 }
 
+func applyWorkload(sz sizes) *workload {
+	n := sz.applies
+	return &workload{
+		exempt: "dispatch-bound: it measures what one Apply costs, a round trip to a worker, against one tiny task",
+		name:   "apply",
+		about:  fmt.Sprintf("%d Apply calls of a tiny task on one kept-alive pool", n),
+		tasks:  n,
+		contenders: []contender{
+			{name: "sequential", run: func() any {
+				sum := 0
+				for i := range n {
+					sum += Tiny(i)
+				}
+				return sum
+			}},
+			{name: "baseline: a round trip to one long-lived goroutine over two channels", run: func() any {
+				in, out := make(chan int), make(chan int)
+				go func() {
+					for x := range in {
+						out <- Tiny(x)
+					}
+					close(out)
+				}()
+				sum := 0
+				for i := range n {
+					in <- i
+					sum += <-out
+				}
+				close(in)
+				<-out
+				return sum
+			}},
+			{name: "mpire (generated)", run: func() any {
+				pool := NewTinyPool(mpire.WithKeepAlive())
+				defer pool.Close()
+				sum := 0
+				for i := range n {
+					sum += must(pool.Apply(ctxBackground, i))
+				}
+				return sum
+			}},
+		},
+	}
+}
+
 // namedWorkload builds a workload at given sizes.
 type namedWorkload struct {
 	name  string
@@ -688,4 +734,5 @@ var workloads = []namedWorkload{
 	{"init", initWorkload},
 	{"stream", streamWorkload},
 	{"calls", callsWorkload},
+	{"apply", applyWorkload},
 }
