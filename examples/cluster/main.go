@@ -76,7 +76,7 @@ func main() {
 // serve is a worker: it serves until its stdin closes, which happens when
 // the program that started it ends, however it ends.
 func serve(url string) error {
-	nc, err := nats.Connect(url)
+	nc, err := nats.Connect(url, cluster.WorkerInbox("")) // the inbox that a worker's permissions allow
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func run() error {
 		defer stdin.Close()
 	}
 
-	nc, err := nats.Connect(srv.CallerURL())
+	nc, err := nats.Connect(srv.CallerURL(), cluster.CallerInbox("")) // the inbox that a caller's permissions allow
 	if err != nil {
 		return err
 	}

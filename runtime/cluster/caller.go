@@ -156,10 +156,11 @@ func (c *client) Start(ctx context.Context, cfg remote.EndpointConfig) (remote.E
 
 // endpoint is one worker slot of a pool on the cluster. Its requests go to
 // the task's work queue, where any worker may take them; it waits for the
-// reply to its request in flight, and drops any other (a duplicate after a
-// redelivery, the late reply to a request it gave up on, or a reply that
-// does not echo the request's token) as it arrives: an idle endpoint keeps
-// nothing, and a busy one at most maxQueue messages.
+// reply to its request in flight, assembling its parts as they arrive, and
+// drops any other message (a duplicate after a redelivery, the late reply to
+// a request it gave up on, or a reply without the request's proof) as it
+// arrives: an idle endpoint keeps nothing, and a busy one the parts of its
+// request's reply and one whole reply.
 type endpoint struct {
 	c       *client
 	stream  jetstream.Stream
@@ -173,28 +174,63 @@ type endpoint struct {
 	sub, adv *nats.Subscription
 
 	mu     sync.Mutex
-	want   string        // the seq and token of the request in flight, "seq token"; empty: none
-	queue  []*nats.Msg   // replies and advisories not yet looked at
-	signal chan struct{} // a message was queued
+	want   string        // the seq and proof of the request in flight, "seq proof"; empty: none
+	tasks  int           // the tasks of the request in flight
+	chunk  uint64        // the stream sequence of its chunk; 0 until the server stored it
+	parts  wire.Parts    // the parts of its replies, by attempt
+	reply  *wire.Reply   // its first well-formed reply; nil: none yet
+	gaveUp int64         // the deliveries after which the server gave up on its chunk; 0: none
+	signal chan struct{} // a reply or an advisory came
 	dead   chan struct{} // closed by Kill and Close
 	err    error         // why the endpoint ended
 }
 
-// receive runs on the subscriptions' goroutines: it never blocks.
+// receive runs on the subscriptions' goroutines: it never blocks. It keeps
+// what answers the request in flight: the parts of its reply, until one is
+// whole and well formed, and the server's advisory that it gave up on the
+// request's chunk.
 func (e *endpoint) receive(m *nats.Msg) {
 	if strings.HasSuffix(m.Subject, ".ping") {
 		m.Respond(nil)
 		return
 	}
 	e.mu.Lock()
-	keep := e.want != "" && len(e.queue) < maxQueue &&
-		(m.Sub == e.adv || m.Header.Get(hSeq)+" "+m.Header.Get(hToken) == e.want)
-	if keep {
-		e.queue = append(e.queue, m)
-	}
-	e.mu.Unlock()
-	if !keep {
+	defer e.mu.Unlock()
+	if e.want == "" || e.reply != nil || e.gaveUp != 0 {
 		return
+	}
+	if m.Sub == e.adv {
+		var a struct {
+			StreamSeq  uint64 `json:"stream_seq"`
+			Deliveries int64  `json:"deliveries"`
+		}
+		// An advisory that comes before the chunk's stream sequence is
+		// known is of another chunk: the server gives up on a chunk only
+		// after its deliveries' ack deadlines.
+		if json.Unmarshal(m.Data, &a) != nil || e.chunk == 0 || a.StreamSeq != e.chunk {
+			return
+		}
+		e.gaveUp = max(a.Deliveries, 1)
+	} else {
+		if m.Header.Get(hSeq)+" "+m.Header.Get(hProof) != e.want {
+			return
+		}
+		i, k := 0, 1
+		if p := m.Header.Get(hPart); p != "" {
+			var err error
+			if i, k, err = wire.ParsePart(p); err != nil {
+				return // not a part of anything
+			}
+		}
+		body, complete, err := e.parts.Add(m.Header.Get(hAttempt), i, k, m.Data)
+		if err != nil || !complete {
+			return
+		}
+		rep, err := wire.ParseReply(body, wire.PhaseRun, e.tasks)
+		if err != nil {
+			return // a malformed reply answers nothing
+		}
+		e.reply = &rep
 	}
 	select {
 	case e.signal <- struct{}{}:
@@ -223,8 +259,8 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 	var t [16]byte
 	rand.Read(t[:])
 	token := hex.EncodeToString(t[:])
-	e.expect(seq + " " + token)
-	defer e.expect("")
+	e.expect(seq+" "+proof(token), req.Tasks)
+	defer e.expect("", 0)
 	m := nats.NewMsg(e.subject)
 	m.Data = wire.AppendRequest(nil, req)
 	m.Header.Set(hSchema, e.schema)
@@ -241,7 +277,9 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 	if err != nil {
 		return wire.Reply{}, fmt.Errorf("mpire: cluster: sending a chunk: %w", err)
 	}
-	var parts wire.Parts // by attempt: a reply may come in parts
+	e.mu.Lock()
+	e.chunk = ack.Sequence
+	e.mu.Unlock()
 	done := ctx.Done()
 	var grace <-chan time.Time
 	for {
@@ -272,49 +310,23 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 			return wire.Reply{}, e.Err()
 		}
 		e.mu.Lock()
-		queue := e.queue
-		e.queue = nil
+		rep, gaveUp := e.reply, e.gaveUp
 		e.mu.Unlock()
-		for _, r := range queue {
-			if r.Sub == e.adv {
-				var a struct {
-					StreamSeq  uint64 `json:"stream_seq"`
-					Deliveries int64  `json:"deliveries"`
-				}
-				if json.Unmarshal(r.Data, &a) == nil && a.StreamSeq == ack.Sequence {
-					return wire.Reply{}, fmt.Errorf("%w: the chunk was delivered %d times to cluster workers, and none acknowledged it: each died or stalled under it", engine.ErrWorkerDied, a.Deliveries)
-				}
-				continue
-			}
-			i, k := 0, 1
-			if p := r.Header.Get(hPart); p != "" {
-				if i, k, err = wire.ParsePart(p); err != nil {
-					continue // not a part of anything: dropped
-				}
-			}
-			body, complete, err := parts.Add(r.Header.Get(hAttempt), i, k, r.Data)
-			if err != nil || !complete {
-				continue
-			}
-			rep, err := wire.ParseReply(body, wire.PhaseRun, req.Tasks)
-			if err != nil {
-				continue // a malformed reply answers nothing: dropped
-			}
-			return rep, nil
+		switch {
+		case rep != nil:
+			return *rep, nil
+		case gaveUp != 0:
+			return wire.Reply{}, fmt.Errorf("%w: the chunk was delivered %d times to cluster workers, and none acknowledged it: each died or stalled under it", engine.ErrWorkerDied, gaveUp)
 		}
 	}
 }
 
-// maxQueue bounds the messages an endpoint keeps for its request in
-// flight: far more than the parts of a reply arrive between two looks.
-const maxQueue = 4096
-
-// expect makes want the seq and token of the request in flight, and drops
-// what was queued for the one before.
-func (e *endpoint) expect(want string) {
+// expect makes want the seq and proof of the request in flight, of tasks
+// tasks, and drops what was kept for the one before.
+func (e *endpoint) expect(want string, tasks int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.want, e.queue = want, nil
+	e.want, e.tasks, e.chunk, e.parts, e.reply, e.gaveUp = want, tasks, 0, wire.Parts{}, nil, 0
 }
 
 // Exit has nothing to do here: a cluster worker runs its exit when it

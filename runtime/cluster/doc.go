@@ -5,7 +5,7 @@
 //
 // The caller gives its pool one option:
 //
-//	nc, _ := nats.Connect(url, nats.UserCredentials("app.creds")) // TLS, credentials: as usual
+//	nc, _ := nats.Connect(url, nats.UserCredentials("app.creds"), cluster.CallerInbox("")) // TLS, credentials: as usual
 //	js, _ := jetstream.New(nc)
 //	pool := NewSquarePool(cluster.On(js), mpire.WithJobs(8))
 //	squares, err := pool.Map(ctx, xs)
@@ -14,6 +14,8 @@
 // on as many machines as you like; workers may join and leave during a
 // call:
 //
+//	nc, _ := nats.Connect(url, nats.UserCredentials("worker.creds"), cluster.WorkerInbox(""))
+//	js, _ := jetstream.New(nc)
 //	err := cluster.Serve(ctx, js, cluster.WithJobs(4))
 //
 // For development, tests and examples, package devserver starts a server
@@ -22,13 +24,17 @@
 // # Security
 //
 // Give callers and workers their own users with CallerPermissions and
-// WorkerPermissions, and each deployment its prefix (WithPrefix, for both
+// WorkerPermissions, connect each with its role's inbox (CallerInbox,
+// WorkerInbox), and give each deployment its prefix (WithPrefix, for both
 // On and Serve): then no one else can read a chunk or answer one. Each
-// request carries a random token that its reply and its cancel must echo; a
-// worker answers only at the inbox of the endpoint that the chunk's subject
+// request carries a random token, which its cancel must carry and its
+// reply must prove it knows (by its hash, so that the callers who read
+// replies do not learn it); a worker answers only at the inbox of the endpoint that the chunk's subject
 // names, on its deployment's reply subjects; shared objects are checked
 // against their hash on both sides. A worker of a deployment can still
 // answer any chunk it was given with any result: trust workers as code.
+// Callers of a deployment share its bucket of shared objects, which each
+// may empty (see CallerPermissions).
 //
 // # How the work travels
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mpire-go/mpire/runtime/cluster"
@@ -25,5 +26,28 @@ func ExampleWorkerPermissions() {
 	fmt.Println("subscribe:", p.Subscribe)
 	// Output:
 	// publish: team-a.mpire.reply.>
-	// subscribe: [_INBOX.> team-a.mpire.cancel.>]
+	// subscribe: [team-a.mpire.inbox.worker.> team-a.mpire.cancel.>]
+}
+
+// A worker of the deployment "team-a" connects with its role's inbox,
+// which WorkerPermissions allow, and no other role's.
+func ExampleWorkerInbox() {
+	nc, err := nats.Connect("nats://nats.example.com:4222", nats.UserCredentials("worker.creds"), cluster.WorkerInbox("team-a"))
+	if err != nil {
+		return
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	_ = cluster.Serve(context.Background(), js, cluster.WithPrefix("team-a"))
+}
+
+// A caller connects with its role's inbox, which CallerPermissions allow.
+func ExampleCallerInbox() {
+	nc, err := nats.Connect("nats://nats.example.com:4222", nats.UserCredentials("caller.creds"), cluster.CallerInbox("team-a"))
+	if err != nil {
+		return
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	_ = cluster.On(js, cluster.WithPrefix("team-a")) // the option of a portable pool: NewSquarePool(cluster.On(js, ...))
 }

@@ -32,11 +32,27 @@ func StartEndpoint(ctx context.Context, js jetstream.JetStream, task string) (*E
 // Inbox is the endpoint's inbox, to which replies go (+ ".r").
 func (e *endpoint) Inbox() string { return e.inbox }
 
-// Queued is how many messages the endpoint keeps.
+// Queued is how many messages the endpoint keeps: replies being assembled,
+// and a whole one.
 func (e *endpoint) Queued() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return len(e.queue)
+	n := e.parts.Len()
+	if e.reply != nil {
+		n++
+	}
+	return n
+}
+
+// Proof is what a reply to the request whose token is token carries.
+var Proof = proof
+
+// SetMaxReplyParts sets the most parts a worker of this process sends a
+// reply in, until restore.
+func SetMaxReplyParts(n int) (restore func()) {
+	old := maxReplyParts
+	maxReplyParts = n
+	return func() { maxReplyParts = old }
 }
 
 // SharedCache is a worker's cache of shared objects.

@@ -62,14 +62,14 @@ func (f *fakeWorker) next(t *testing.T) *nats.Msg {
 }
 
 // answer sends a reply to chunk m: its body, and headers to which the
-// reply's seq and token are added unless given.
+// reply's seq and proof are added unless given.
 func (f *fakeWorker) answer(t *testing.T, m *nats.Msg, body []byte, hdr ...string) {
 	t.Helper()
 	_, ep, _ := strings.Cut(strings.TrimPrefix(m.Subject, "mpire.work."), ".")
 	out := nats.NewMsg("mpire.reply." + ep + ".r")
 	out.Data = body
 	out.Header.Set("Mpire-Seq", m.Header.Get("Mpire-Seq"))
-	out.Header.Set("Mpire-Token", m.Header.Get("Mpire-Token"))
+	out.Header.Set("Mpire-Proof", cluster.Proof(m.Header.Get("Mpire-Token")))
 	for i := 0; i+1 < len(hdr); i += 2 {
 		out.Header.Set(hdr[i], hdr[i+1])
 	}
@@ -138,14 +138,16 @@ func TestForgedRepliesNeverCrashACaller(t *testing.T) {
 }
 
 // TestRepliesWithoutTheTokenAreDropped: a reply with the request's seq but
-// not its token answers nothing.
+// not the proof of its token (none, another, the token itself) answers
+// nothing.
 func TestRepliesWithoutTheTokenAreDropped(t *testing.T) {
 	c := newCluster(t)
 	f := newFakeWorker(t, c)
 	_, reps, errs := runEndpoint(t, c, 1)
 	m := f.next(t)
-	f.answer(t, m, wire.AppendReply(nil, &wire.Reply{N: 1, Payload: []byte("forged")}), "Mpire-Token", "")
-	f.answer(t, m, wire.AppendReply(nil, &wire.Reply{N: 1, Payload: []byte("forged")}), "Mpire-Token", "0123456789abcdef0123456789abcdef")
+	f.answer(t, m, wire.AppendReply(nil, &wire.Reply{N: 1, Payload: []byte("forged")}), "Mpire-Proof", "")
+	f.answer(t, m, wire.AppendReply(nil, &wire.Reply{N: 1, Payload: []byte("forged")}), "Mpire-Proof", "0123456789abcdef0123456789abcdef")
+	f.answer(t, m, wire.AppendReply(nil, &wire.Reply{N: 1, Payload: []byte("forged")}), "Mpire-Proof", m.Header.Get("Mpire-Token"))
 	f.answer(t, m, wire.AppendReply(nil, &wire.Reply{N: 1, Payload: []byte("true")}))
 	if rep, err := <-reps, <-errs; err != nil || string(rep.Payload) != "true" {
 		t.Fatalf("Run = %q, %v; want the true reply", rep.Payload, err)
@@ -353,18 +355,7 @@ func TestACancelOnlyFromTheCaller(t *testing.T) {
 	m := f.next(t)
 	subject := "mpire.cancel." + m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
 	seq, token := m.Header.Get("Mpire-Seq"), m.Header.Get("Mpire-Token")
-	_, admin := connect(t, c.srv.AdminURL())
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		cons, err := admin.Consumer(ctx, "MPIRE_WORK", "mpire_"+cluster.TaskID(taskName))
-		if err == nil && cons.CachedInfo().NumAckPending == 1 {
-			break // the worker took the chunk
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the worker did not take the chunk")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitTaken(t, c)
 	for range 20 {
 		for _, forged := range []string{seq, seq + " ", seq + " 00112233445566778899aabbccddeeff", seq + " " + token[:len(token)-1]} {
 			f.nc.Publish(subject, []byte(forged))
@@ -388,6 +379,22 @@ func TestACancelOnlyFromTheCaller(t *testing.T) {
 		}
 	}
 	t.Fatal("the caller's own cancel did not end the call")
+}
+
+// waitTaken waits until a worker took the one chunk of the test's task
+// that waits in the queue.
+func waitTaken(t *testing.T, c *testCluster) {
+	t.Helper()
+	_, admin := connect(t, c.srv.AdminURL())
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		cons, err := admin.Consumer(context.Background(), "MPIRE_WORK", "mpire_"+cluster.TaskID(taskName))
+		if err == nil && cons.CachedInfo().NumAckPending == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no worker took the chunk")
+		}
+	}
 }
 
 // TestSharedObjectsAreCheckedAgainstTheirHash: an object planted under the
@@ -479,20 +486,27 @@ func TestAWorkersSharedCacheIsBounded(t *testing.T) {
 	}
 }
 
-// TestJobsBoundAbandonedTasks: a one-slot worker whose tasks outlive a 1ms
-// limit runs one at a time: the slot waits for the abandoned task.
-func TestJobsBoundAbandonedTasks(t *testing.T) {
-	c := newCluster(t)
-	_, js := connect(t, c.srv.WorkerURL())
+// serveHere serves as a worker in this process, with the worker's user,
+// until the test ends.
+func serveHere(t *testing.T, c *testCluster, opts ...cluster.ServeOption) {
+	t.Helper()
+	_, js := connect(t, c.srv.WorkerURL(), cluster.WorkerInbox(""))
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- cluster.Serve(ctx, js, cluster.WithJobs(1)) }()
-	defer func() {
+	go func() { served <- cluster.Serve(ctx, js, opts...) }()
+	t.Cleanup(func() {
 		stop()
 		if err := <-served; err != nil {
 			t.Error(err)
 		}
-	}()
+	})
+}
+
+// TestJobsBoundAbandonedTasks: a one-slot worker whose tasks outlive a 1ms
+// limit runs one at a time: the slot waits for the abandoned task.
+func TestJobsBoundAbandonedTasks(t *testing.T) {
+	c := newCluster(t)
+	serveHere(t, c, cluster.WithJobs(1))
 	p := newPool(t, c, 0, mpire.WithJobs(4))
 	var calls sync.WaitGroup
 	for range 4 {
@@ -517,15 +531,16 @@ func TestPrefixesSeparateDeployments(t *testing.T) {
 	c := newCluster(t, devserver.Prefix("team-a"))
 	c.startWorker(1, envPrefix+"=team-a")
 	ctx := context.Background()
+	_, js := connect(t, c.srv.CallerURL(), cluster.CallerInbox("team-a"))
 	within(t, "the calls", func() {
-		p := newPoolOn(t, cluster.On(c.js, cluster.WithPrefix("team-a")))
+		p := newPoolOn(t, cluster.On(js, cluster.WithPrefix("team-a")))
 		if got, err := p.Map(ctx, ints(0, 10)); err != nil || !slices.Equal(got, want(ints(0, 10), 0)) {
 			t.Errorf("Map with the deployment's prefix = %v, %v", got, err)
 		}
-		if _, err := c.js.Stream(ctx, "team-a_MPIRE_WORK"); err != nil {
+		if _, err := js.Stream(ctx, "team-a_MPIRE_WORK"); err != nil {
 			t.Errorf("the prefixed stream: %v", err)
 		}
-		other := newPoolOn(t, cluster.On(c.js))
+		other := newPoolOn(t, cluster.On(js))
 		// The server refuses its requests, which go unanswered: the call
 		// fails at its deadline.
 		short, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -540,4 +555,86 @@ func TestPrefixesSeparateDeployments(t *testing.T) {
 		}
 	}()
 	newPoolOn(t, cluster.On(c.js, cluster.WithPrefix("a.b")))
+}
+
+// TestACallerCannotPurgeTheSharedObjects: a caller of the deployment (eve)
+// asks the server to purge the shared objects' bucket; it refuses, and the
+// objects stay.
+func TestACallerCannotPurgeTheSharedObjects(t *testing.T) {
+	c := newCluster(t)
+	c.startWorker(1)
+	p := newPool(t, c, 10, mpire.WithJobs(1))
+	within(t, "the call", func() {
+		if r, err := p.Apply(context.Background(), 1); err != nil || r != 11 {
+			t.Fatalf("Apply = %d, %v", r, err)
+		}
+	})
+	_, admin := connect(t, c.srv.AdminURL())
+	bucket, err := admin.Stream(context.Background(), "OBJ_mpire_shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := bucket.Info(context.Background())
+	if err != nil || stored.State.Msgs == 0 {
+		t.Fatalf("the bucket holds %+v, %v", stored, err)
+	}
+	eve, err := nats.Connect(c.srv.CallerURL(), cluster.CallerInbox(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eve.Close()
+	// The request's subject is refused: no answer comes.
+	if _, err := eve.Request("$JS.API.STREAM.PURGE.OBJ_mpire_shared", nil, time.Second); err == nil {
+		t.Error("the server answered a caller's purge of the bucket")
+	}
+	if info, err := bucket.Info(context.Background()); err != nil || info.State.Msgs != stored.State.Msgs {
+		t.Fatalf("after a caller's purge, the bucket holds %d messages of %d: %v", info.State.Msgs, stored.State.Msgs, err)
+	}
+	within(t, "a call after", func() {
+		if r, err := p.Apply(context.Background(), 2); err != nil || r != 14 {
+			t.Fatalf("Apply after = %d, %v", r, err)
+		}
+	})
+}
+
+// TestAReplyOfManyParts: a reply in more parts than a caller once kept
+// messages (4096), arriving as fast as the server sends them, ends its
+// request.
+func TestAReplyOfManyParts(t *testing.T) {
+	c := newCluster(t)
+	f := newFakeWorker(t, c)
+	_, reps, errs := runEndpoint(t, c, 1)
+	m := f.next(t)
+	const k = 5000
+	body := wire.AppendReply(nil, &wire.Reply{N: 1, Payload: make([]byte, 3*k)})
+	for i := range k {
+		f.answer(t, m, body[i*len(body)/k:(i+1)*len(body)/k], "Mpire-Attempt", "worker", "Mpire-Part", wire.FormatPart(i, k))
+	}
+	var rep wire.Reply
+	var err error
+	within(t, "the request", func() { rep, err = <-reps, <-errs })
+	if err != nil || len(rep.Payload) != 3*k {
+		t.Fatalf("Run = %d bytes, %v; want %d", len(rep.Payload), err, 3*k)
+	}
+}
+
+// TestAReplyOverTheBoundFailsTheCall: results that take more parts than a
+// caller takes (here 1, of 60 KiB) fail the call with an error that says
+// so, rather than parts the caller drops; the worker goes on.
+func TestAReplyOverTheBoundFailsTheCall(t *testing.T) {
+	c := newCluster(t, devserver.MaxPayload(64<<10))
+	t.Cleanup(cluster.SetMaxReplyParts(1)) // once the worker stopped
+	serveHere(t, c, cluster.WithJobs(1))
+	p := newPool(t, c, 0, mpire.WithJobs(1))
+	// 10,000 arguments of 6 bytes fit a message; their results, of 10
+	// bytes, take two.
+	xs := ints(1<<40, 10_000)
+	within(t, "the calls", func() {
+		if _, err := p.Map(context.Background(), xs, mpire.WithChunkSize(len(xs))); err == nil || !strings.Contains(err.Error(), "make the chunks smaller") {
+			t.Errorf("Map = %v, want the reply's size refused", err)
+		}
+		if got, err := p.Map(context.Background(), xs, mpire.WithChunkSize(len(xs)/4)); err != nil || !slices.Equal(got, want(xs, 0)) {
+			t.Errorf("Map of smaller chunks = %d results, %v", len(got), err)
+		}
+	})
 }

@@ -296,8 +296,14 @@ func initFailed(err error) []byte {
 	return wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: wire.PhaseInit, Index: -1, Msg: err.Error()}})
 }
 
-// reply sends a reply to the caller of m at its inbox, echoing the
-// request's token, in parts when it is larger than a message may be.
+// maxReplyParts is the most parts a reply goes in: what a caller takes.
+// Tests lower it.
+var maxReplyParts = wire.MaxParts
+
+// reply sends a reply to the caller of m at its inbox, with the proof of
+// the request's token, in parts when it is larger than a message may be. A
+// reply of more parts than a caller takes (maxReplyParts) is replaced by
+// the error that says so.
 func (s *slot) reply(m jetstream.Msg, inbox string, body []byte) {
 	hdr := m.Headers()
 	to := inbox + ".r"
@@ -307,12 +313,16 @@ func (s *slot) reply(m jetstream.Msg, inbox string, body []byte) {
 	}
 	size := maxPayload(s.w.nc)
 	k := max((len(body)+size-1)/size, 1)
+	if k > maxReplyParts {
+		msg := fmt.Sprintf("cluster worker %s: the reply to a chunk of %s takes %d bytes, more than the %d messages of %d bytes a reply may take: make the chunks smaller", s.w.o.name, s.name, len(body), maxReplyParts, size)
+		body, k = wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Index: -1, Msg: msg}}), 1
+	}
 	for i := range k {
 		part := body[i*size : min((i+1)*size, len(body))]
 		out := nats.NewMsg(to)
 		out.Data = part
 		out.Header.Set(hSeq, hdr.Get(hSeq))
-		out.Header.Set(hToken, hdr.Get(hToken))
+		out.Header.Set(hProof, proof(hdr.Get(hToken)))
 		out.Header.Set(hAttempt, attempt)
 		if k > 1 {
 			out.Header.Set(hPart, wire.FormatPart(i, k))

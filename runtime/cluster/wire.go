@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -19,24 +20,28 @@ import (
 // replies. Every name starts with the deployment's prefix (WithPrefix), so
 // that NATS permissions can separate deployments on one account.
 type names struct {
+	prefix   string // the deployment's prefix (WithPrefix)
 	stream   string // the work-queue stream
 	work     string // + task id + "." + endpoint id: the chunks
 	cancel   string // + endpoint id; the payload is the request's seq and token
 	reply    string // + endpoint id + ".r" or ".ping": a caller's inbox
 	bucket   string // the object store of shared objects
 	consumer string // + task id: a task's durable consumer
+	inbox    string // + "caller" or "worker": the inbox prefix of a role's connections
 }
 
 // namesFor returns the names of the deployment with prefix p; "" is the
 // default deployment.
 func namesFor(p string) names {
 	n := names{
+		prefix:   p,
 		stream:   "MPIRE_WORK",
 		work:     "mpire.work.",
 		cancel:   "mpire.cancel.",
 		reply:    "mpire.reply.",
 		bucket:   "mpire_shared",
 		consumer: "mpire_",
+		inbox:    "mpire.inbox.",
 	}
 	if p != "" {
 		n.stream = p + "_" + n.stream
@@ -45,6 +50,7 @@ func namesFor(p string) names {
 		n.reply = p + "." + n.reply
 		n.bucket = p + "_" + n.bucket
 		n.consumer = p + "_" + n.consumer
+		n.inbox = p + "." + n.inbox
 	}
 	return n
 }
@@ -76,11 +82,20 @@ const (
 	hSchema   = "Mpire-Schema"   // the task's schema fingerprint: both sides' codecs must agree
 	hShared   = "Mpire-Shared"   // the hash of the shared object in the object store; empty: none
 	hSeq      = "Mpire-Seq"      // the request's number at its endpoint
-	hToken    = "Mpire-Token"    // a random token per request, which its reply echoes: only who saw the chunk knows it
+	hToken    = "Mpire-Token"    // a random token per request, which its cancel carries: only who saw the chunk knows it
 	hDeadline = "Mpire-Deadline" // the call's deadline, Unix nanoseconds; absent: none
+	hProof    = "Mpire-Proof"    // reply: proof(token), which shows that the replier saw the chunk
 	hAttempt  = "Mpire-Attempt"  // reply: which delivery of the request this reply answers
 	hPart     = "Mpire-Part"     // reply: the part's index and the number of parts, "i/k" (wire.FormatPart)
 )
+
+// proof is what a reply carries to show that it answers the request whose
+// token is token: its hash, so that those who read replies (every caller of
+// the deployment may) do not learn the token, which cancels the request.
+func proof(token string) string {
+	sum := sha256.Sum256([]byte("mpire reply " + token))
+	return hex.EncodeToString(sum[:16])
+}
 
 // taskID names a task in subjects and consumer names, which take neither
 // dots nor slashes.
@@ -112,7 +127,7 @@ func setUp(ctx context.Context, js jetstream.JetStream, n names) (jetstream.Stre
 		}
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("mpire: cluster: the work stream %s: %w", n.stream, err)
+		return nil, nil, fmt.Errorf("mpire: cluster: the work stream %s: %w%s", n.stream, err, n.noAnswer(js, err))
 	}
 	obs, err := js.ObjectStore(ctx, n.bucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
@@ -125,9 +140,18 @@ func setUp(ctx context.Context, js jetstream.JetStream, n names) (jetstream.Stre
 		}
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("mpire: cluster: the shared objects' bucket %s: %w", n.bucket, err)
+		return nil, nil, fmt.Errorf("mpire: cluster: the shared objects' bucket %s: %w%s", n.bucket, err, n.noAnswer(js, err))
 	}
 	return stream, obs, nil
+}
+
+// noAnswer says why the server's answer may not have come, when err says
+// only that it did not: the permissions of a role allow only its inbox.
+func (n names) noAnswer(js jetstream.JetStream, err error) string {
+	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) || strings.HasPrefix(js.Conn().Opts.InboxPrefix, n.inbox) {
+		return ""
+	}
+	return fmt.Sprintf(" (a user with the permissions of a role must connect with its inbox: CallerInbox(%q) or WorkerInbox(%q))", n.prefix, n.prefix)
 }
 
 // consumer returns the durable consumer that the workers of a task share,

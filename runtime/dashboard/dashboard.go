@@ -18,12 +18,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,6 +43,8 @@ const maxBody = 1 << 20
 type Dashboard struct {
 	srv      *http.Server
 	url      string
+	lim      limits
+	reading  atomic.Int64  // bytes held by the bodies being read
 	decoding chan struct{} // a slot per report being decoded
 	done     chan struct{}
 	close    sync.Once
@@ -88,7 +92,7 @@ func start(addr string, lim limits) (*Dashboard, error) {
 	host, _, _ := net.SplitHostPort(addr)
 	at := ln.Addr().(*net.TCPAddr)
 	d := &Dashboard{url: "http://" + net.JoinHostPort(urlHost(host, at.IP), strconv.Itoa(at.Port)),
-		decoding: make(chan struct{}, lim.decoding), done: make(chan struct{})}
+		lim: lim, decoding: make(chan struct{}, lim.decoding), done: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.Handle("GET /", http.FileServerFS(dashboardFiles))
 	mux.HandleFunc("GET /api/calls", serveCalls)
@@ -179,13 +183,31 @@ func serveCalls(w http.ResponseWriter, _ *http.Request) {
 // receiveReport records a batch of reports from a connected process. Only
 // JSON is accepted: a web page can post a form or text cross-site without
 // asking, but not JSON, which needs a preflight that nothing here answers.
-// A few batches are decoded at a time, since decoding takes a multiple of
-// the body's size.
+//
+// The body is read first, within the body's deadline and the budget of
+// bodies being read; then a few batches are decoded at a time, since
+// decoding takes a multiple of the body's size. A client that trickles its
+// body thus holds a few bytes of the budget, never a decoding slot that a
+// connected program's report waits for.
 func (d *Dashboard) receiveReport(w http.ResponseWriter, r *http.Request) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		http.Error(w, "mpire dashboard: reports are JSON", http.StatusUnsupportedMediaType)
 		return
 	}
+	body, release, err := d.readBody(w, r)
+	if err != nil {
+		code := http.StatusBadRequest
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.Is(err, errBusy):
+			code = http.StatusServiceUnavailable
+		case errors.As(err, &tooLarge):
+			code = http.StatusRequestEntityTooLarge
+		}
+		http.Error(w, "mpire dashboard: reading the report: "+err.Error(), code)
+		return
+	}
+	defer release()
 	select {
 	case d.decoding <- struct{}{}:
 		defer func() { <-d.decoding }()
@@ -193,7 +215,7 @@ func (d *Dashboard) receiveReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b batch
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&b); err != nil {
+	if err := json.Unmarshal(body, &b); err != nil {
 		http.Error(w, "mpire dashboard: malformed report", http.StatusBadRequest)
 		return
 	}
@@ -208,4 +230,39 @@ func (d *Dashboard) receiveReport(w http.ResponseWriter, r *http.Request) {
 	}
 	board.receive(b, reports, time.Now())
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// errBusy refuses a report whose body would take the budget of bodies
+// being read over its bound: the reporter sends again later.
+var errBusy = errors.New("too many reports being read at once")
+
+// readBody reads a report's body, at most maxBody bytes, before the body's
+// deadline. The bytes it read count against the budget of bodies being
+// read (limits.bodyBytes) until release is called; a body that would take
+// the budget over its bound is refused with errBusy.
+func (d *Dashboard) readBody(w http.ResponseWriter, r *http.Request) (body []byte, release func(), err error) {
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(d.lim.body))
+	var held int64
+	release = func() { d.reading.Add(-held) }
+	in := http.MaxBytesReader(w, r.Body, maxBody)
+	piece := make([]byte, 16<<10)
+	for {
+		n, err := in.Read(piece)
+		if n > 0 {
+			if d.reading.Add(int64(n)) > int64(d.lim.bodyBytes) {
+				d.reading.Add(-int64(n))
+				release()
+				return nil, nil, errBusy
+			}
+			held += int64(n)
+			body = append(body, piece[:n]...)
+		}
+		if err == io.EOF {
+			return body, release, nil
+		}
+		if err != nil {
+			release()
+			return nil, nil, err
+		}
+	}
 }

@@ -289,7 +289,7 @@ func TestDashboardMemoryIsBounded(t *testing.T) {
 	// Over a megabyte in one report: refused whole.
 	big, _, bigHeader := process("big")
 	huge := `{` + bigHeader + `,"program":{},"calls":[{"id":"` + big + `-1","error":"` + strings.Repeat("x", 2<<20) + `"}]}`
-	if code := post(t, d.URL(), "application/json", huge, nil); code != http.StatusBadRequest {
+	if code := post(t, d.URL(), "application/json", huge, nil); code != http.StatusRequestEntityTooLarge {
 		t.Errorf("a 2 MB report got %d", code)
 	}
 	// Calls of 100 KB each: each is dropped, not kept.

@@ -17,13 +17,17 @@ type limits struct {
 	write      time.Duration // from the end of the headers to the end of the answer
 	idle       time.Duration // a kept-alive connection between two requests
 	conns      int           // connections held at once; one more closes the oldest
+	body       time.Duration // to read a report's body, once its handler runs
+	bodyBytes  int           // bytes of the reports' bodies being read at once, all connections together
 	decoding   int           // reports decoded at once, each up to maxBody bytes
 }
 
 // defaultLimits are generous for programs and browsers on a network, and
 // far below a process's usual descriptor limit. A request's body is a
 // report, which a connected program gives up sending after 2 s: a client
-// that takes 10 s holds a slot for nothing.
+// that takes longer holds its connection for nothing. A body is read
+// before its report takes a decoding slot, so slow bodies hold bytes of
+// the budget, not slots: 32 bodies of the largest size at once.
 func defaultLimits() limits {
 	return limits{
 		readHeader: 5 * time.Second,
@@ -31,6 +35,8 @@ func defaultLimits() limits {
 		write:      20 * time.Second,
 		idle:       30 * time.Second,
 		conns:      512,
+		body:       5 * time.Second,
+		bodyBytes:  32 * maxBody,
 		decoding:   4,
 	}
 }

@@ -1,12 +1,14 @@
 package dashboard
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -14,7 +16,7 @@ import (
 // testLimits are the server's limits, short enough for a test: 300 ms to
 // read a request or to idle, 8 connections at once.
 var testLimits = limits{readHeader: 300 * time.Millisecond, read: 300 * time.Millisecond, write: 300 * time.Millisecond,
-	idle: 300 * time.Millisecond, conns: 8, decoding: 2}
+	idle: 300 * time.Millisecond, conns: 8, body: 300 * time.Millisecond, bodyBytes: 2 * maxBody, decoding: 2}
 
 // startLimited starts a dashboard on 127.0.0.1 with lim, closed when the
 // test ends.
@@ -86,6 +88,76 @@ func TestSlowAndIdleClientsAreCutOff(t *testing.T) {
 				t.Errorf("the dashboard kept the connection for 10 s")
 			}
 		})
+	}
+}
+
+// TestABodyIsCutOffAtItsDeadline: a report's body trickled a byte every
+// 50 ms is cut off at the body's deadline (300 ms here), although the
+// request's read timeout is a minute.
+func TestABodyIsCutOffAtItsDeadline(t *testing.T) {
+	lim := testLimits
+	lim.read = time.Minute
+	_, addr := startLimited(t, lim)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/report HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+	if !closedBy(conn, 10*time.Second, true) {
+		t.Errorf("the dashboard kept a trickling body for 10 s")
+	}
+}
+
+// TestBodiesBeingReadAreBoundedInBytes: two bodies of 40 KiB, stalled
+// before their end, under a budget of 64 KiB: the second, which would take
+// the budget over it, is refused at once (503), the first keeps its bytes,
+// and a connected program's report, which fits, is taken.
+func TestBodiesBeingReadAreBoundedInBytes(t *testing.T) {
+	lim := testLimits
+	lim.read, lim.body, lim.bodyBytes = time.Minute, time.Minute, 64<<10
+	d, addr := startLimited(t, lim)
+	answers := make(chan string, 2)
+	for i := range 2 {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /api/report HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", 1<<20, strings.Repeat(" ", 40<<10))
+		go func() {
+			status, _ := bufio.NewReader(conn).ReadString('\n')
+			answers <- status
+		}()
+		for deadline := time.Now().Add(30 * time.Second); i == 0 && d.reading.Load() < 40<<10; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) { // the first body is read, as far as it goes
+				t.Fatalf("the dashboard read %d bytes of the first body in 30 s", d.reading.Load())
+			}
+		}
+	}
+	select {
+	case status := <-answers:
+		if !strings.Contains(status, "503") {
+			t.Fatalf("a body over the budget got %q, want 503", status)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("two bodies of 40 KiB are read at once under a budget of 64 KiB")
+	}
+	secret := "a-connected-program"
+	body := `{"token":"` + tokenOf(secret) + `","secret":"` + secret + `","program":{"name":"p"},"calls":[]}`
+	client := http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Post("http://"+addr+"/api/report", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("a report within the budget got %d", resp.StatusCode)
+	}
+	select {
+	case status := <-answers:
+		t.Fatalf("the body within the budget was answered %q before its end", status)
+	default:
 	}
 }
 

@@ -8,7 +8,10 @@
 // permissions cluster.CallerPermissions and cluster.WorkerPermissions
 // give them, and an administrator who may do anything. Connect with the
 // URL of the role (CallerURL, WorkerURL, AdminURL), which holds the user's
-// name and password.
+// name and password, and a caller or a worker with its role's inbox, the
+// only one its permissions allow:
+//
+//	nc, err := nats.Connect(srv.CallerURL(), cluster.CallerInbox(""))
 package devserver
 
 import (
@@ -135,11 +138,12 @@ func Start(opts ...Option) (*Server, error) {
 // credentials: the server refuses a client without them.
 func (s *Server) URL() string { return s.ns.ClientURL() }
 
-// CallerURL returns the URL of a caller (cluster.On), with its credentials.
+// CallerURL returns the URL of a caller (cluster.On), with its credentials;
+// connect with cluster.CallerInbox of the server's prefix.
 func (s *Server) CallerURL() string { return s.userURL(callerUser) }
 
 // WorkerURL returns the URL of a worker (cluster.Serve), with its
-// credentials.
+// credentials; connect with cluster.WorkerInbox of the server's prefix.
 func (s *Server) WorkerURL() string { return s.userURL(workerUser) }
 
 // AdminURL returns the URL of a user with every permission, for

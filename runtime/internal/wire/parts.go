@@ -87,6 +87,9 @@ func (p *Parts) Add(key string, i, k int, data []byte) (whole []byte, done bool,
 	return whole, true, nil
 }
 
+// Len returns the number of messages being assembled.
+func (p *Parts) Len() int { return len(p.order) }
+
 func (p *Parts) forget(key string) {
 	delete(p.msgs, key)
 	for j, o := range p.order {
