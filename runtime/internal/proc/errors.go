@@ -66,3 +66,20 @@ func (e *ExitError) Error() string {
 
 // Unwrap returns Err.
 func (e *ExitError) Unwrap() error { return e.Err }
+
+// An Interrupted is the error of a run request during which the worker
+// process died by itself, with what its ledger recorded of the run: the
+// tasks that had completed, from the first, and their results. The task
+// after them is the one it was running, unless all had completed. Done
+// is at most the request's tasks only if the child says true: the caller
+// checks it, as it checks a reply.
+type Interrupted struct {
+	Exit    *ExitError
+	Done    int    // the tasks of the request that completed
+	Results []byte // their results: Done entries (wire.NextEntry), whole
+}
+
+func (e *Interrupted) Error() string { return e.Exit.Error() }
+
+// Unwrap returns the *ExitError.
+func (e *Interrupted) Unwrap() error { return e.Exit }
