@@ -33,7 +33,7 @@ type ExitError struct {
 	State  *os.ProcessState // how it ended: exit status or signal
 	Killed bool             // this side ended it: Kill, Close past its grace, or a broken protocol
 	Err    error            // why this side ended it when it was not Kill or Close (a broken protocol), else nil
-	Fatal  string           // the last Go crash headline on its stderr ("fatal error: stack overflow"), if any
+	Fatal  string           // the last Go crash headline on its stderr ("fatal error: stack overflow", "SIGSEGV: segmentation violation"), if any
 	Stderr []string         // the last lines of its stderr
 }
 
