@@ -42,10 +42,11 @@ const (
 	ledgerMax     = 1 << 30 // the largest it grows to
 )
 
-// A Ledger is where a worker process records the run it is on (see the
-// package documentation): the Handler records each task's result as the
-// task completes, and the results reach the parent through the ledger,
-// after a crash as well as in the reply.
+// A Ledger is where a worker process records the run it is on: the
+// Handler records each task's result as the task completes, and when the
+// process dies, its parent reads there the task it was on and the results
+// of those before (Interrupted). Until then the ledger is only written:
+// the results reach the parent in the reply.
 //
 // A Ledger is used by one goroutine at a time: the one that serves the run.
 type Ledger struct {
@@ -85,6 +86,19 @@ func (l *Ledger) Room() []byte {
 // it records nothing more of this run, and a crash blames the task whose
 // result it could not hold. The results must then cross otherwise.
 func (l *Ledger) Add(enc []byte) bool {
+	at := ledgerStart + l.used
+	if n := len(enc); n > 0 && n < 0x80 && !l.stuck && at+1+n <= len(l.mem) && &enc[0] == &l.mem[at+1] {
+		// Made in place, its length fits the byte before it: all but
+		// the largest results.
+		l.mem[at] = byte(n)
+		l.publish(at + 1 + n)
+		return true
+	}
+	return l.add(enc)
+}
+
+// add is Add, in every case.
+func (l *Ledger) add(enc []byte) bool {
 	if l.stuck {
 		return false
 	}
@@ -107,16 +121,20 @@ func (l *Ledger) Add(enc []byte) bool {
 		copy(l.mem[at+k:end], enc)
 	}
 	binary.PutUvarint(l.mem[at:], uint64(n))
+	l.publish(end)
+	return true
+}
+
+// publish counts the entry that ends at end, whose bytes are written.
+func (l *Ledger) publish(end int) {
 	l.used = end - ledgerStart
 	l.done++
 	binary.LittleEndian.PutUint64(l.mem[atUsed:], uint64(l.used))
 	binary.LittleEndian.PutUint64(l.mem[atDone:], uint64(l.done)) // last: it covers whole entries
-	return true
 }
 
 // Entries returns the entries recorded: the results of the first Done
-// tasks, as a wire.Reply with Entries carries them. They are valid until
-// the next run begins.
+// tasks. They are valid until the next run begins.
 func (l *Ledger) Entries() []byte { return l.mem[ledgerStart : ledgerStart+l.used] }
 
 // grow makes the ledger at least n bytes long, doubling it.

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -59,9 +60,8 @@ func (h *processHandler[St, A, R, E]) Handle(ctx context.Context, worker int, ph
 // goes on with a fresh worker on a new goroutine.
 //
 // In a worker process, a run records each task's result in the process's
-// ledger as the task completes (proc.Ledger), and the reply carries the
-// results as entries from there: when the process dies, its parent knows
-// the task it was on and has the results of those before.
+// ledger as the task completes (proc.Ledger): when the process dies, its
+// parent knows the task it was on and has the results of those before.
 type Server struct {
 	handle func(j job) *wire.Reply
 	died   func(phase wire.Phase) *wire.Reply
@@ -94,7 +94,7 @@ func newServer[St, A, R, E any](pt *engine.Portable[St, A, R, E], worker int, sh
 		return nil, fmt.Errorf("mpire: decoding the shared object in a worker: %w", err)
 	}
 	w := &taskServer[St, A, R, E]{pt: pt, fn: fn}
-	w.track = w.record // made once: a method value allocates
+	w.track, w.trackCaught = w.record, w.recordCaught // made once: a method value allocates
 	w.exec = local.New(&w.fn, engine.ExecutorConfig{ID: engine.WorkerID(worker)})
 	w.life = engine.NewLifecycle(&w.fn, w.exec, engine.WorkerID(worker), nil)
 	s := &Server{handle: w.handle, died: w.died, jobs: make(chan job), waitAbandoned: w.exec.WaitAbandoned}
@@ -156,8 +156,9 @@ type taskServer[St, A, R, E any] struct {
 	buf  []byte
 	s    engine.Settings
 
-	ledger *proc.Ledger // where the run records its results; nil when it does not
-	track  func(int)    // record, as Tasks.Track
+	ledger      *proc.Ledger // where the run records its results; nil when it does not
+	track       func(int)    // record, as Tasks.Track
+	trackCaught func(int)    // recordCaught, as Tasks.Track
 
 	decoding bool // ReadArgs runs: a Goexit there is no death of the worker
 	encoding bool // AppendResults runs: nor is a Goexit there
@@ -219,41 +220,54 @@ func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte, l *proc.
 	}
 	w.s.TaskTimeout = req.TaskTimeout
 	t := engine.Tasks[A, R]{Ctx: ctx, Stop: &w.stop, S: &w.s, Args: w.args, Out: w.out[:len(w.args)]}
-	if l != nil {
-		w.ledger, t.Track = l, w.track
+	w.ledger, w.encoding = l, false
+	switch {
+	case l == nil:
+	case req.TaskTimeout > 0:
+		t.Track = w.trackCaught
+	default:
+		t.Track = w.track
 	}
 	return w.reply(t.Out, w.life.Run(&t))
 }
 
 // record records in the ledger the results of the tasks before task i,
-// which is about to start: the one of task i-1, as a rule. A result that
-// the ledger cannot take, or that the task's codec fails to encode, ends
-// the recording of the run: the results then cross in the reply's payload
-// (where a codec's failure is reported), and a crash of the process is
-// charged to the first task whose result is not recorded.
+// which is about to start (Tasks.Track): the one of task i-1, as a rule.
+// A result that the ledger cannot take ends the recording of the run: a
+// crash of the process is then charged to the task whose result it could
+// not take.
+//
+// A panic of the task's codec is not caught here, which would cost a
+// deferred call per task: in the tasks' loop, it ends the run as the
+// failure of task i, which reply tells apart by w.encoding.
 func (w *taskServer[St, A, R, E]) record(i int) {
 	if w.ledger == nil {
 		return // recording ended
 	}
 	for j := w.ledger.Done(); j < i; j++ {
-		if !w.add(w.out[j : j+1]) {
+		w.encoding = true
+		ok := w.ledger.Add(w.pt.AppendResults(w.ledger.Room(), w.out[j:j+1]))
+		w.encoding = false
+		if !ok {
 			w.ledger = nil
 			return
 		}
 	}
 }
 
-// add records one result in the ledger.
-func (w *taskServer[St, A, R, E]) add(r []R) (ok bool) {
+// recordCaught is record for a run under a task time limit, whose tasks
+// run one by one, outside the tasks' loop, which would take a panic of
+// the codec for the failure of a task: it is caught here, at a cost that
+// is nothing next to a task's hand-off to the goroutine that runs it. The
+// recording ends; the codec fails again when reply encodes the results,
+// and the reply says so.
+func (w *taskServer[St, A, R, E]) recordCaught(i int) {
 	defer func() {
 		if recover() != nil {
-			ok = false
+			w.encoding, w.ledger = false, nil
 		}
 	}()
-	w.encoding = true
-	enc := w.pt.AppendResults(w.ledger.Room(), r)
-	w.encoding = false
-	return w.ledger.Add(enc)
+	w.record(i)
 }
 
 // died answers the request of phase whose function ended the Server's
@@ -267,14 +281,11 @@ func (w *taskServer[St, A, R, E]) died(phase wire.Phase) *wire.Reply {
 		return &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Index: -1, Msg: fmt.Sprintf("mpire: decoding the arguments in a worker: the decoder %v", catch.ErrGoexit)}}
 	}
 	if w.encoding {
-		// The results' encoder ended the goroutine, from the tasks' loop
-		// or after it: no result crosses, since encoding them would end it
+		// The results' encoder ended the goroutine, in the tasks' loop or
+		// after it: no result crosses, since encoding them would end it
 		// again, and the worker, its loop left midway, starts afresh.
-		w.encoding, w.ledger = false, nil
 		w.life.Died()
-		clear(w.args)
-		clear(w.out[:len(w.args)])
-		return &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Index: -1, Msg: fmt.Sprintf("mpire: encoding the results in a worker: the encoder %v", catch.ErrGoexit)}}
+		return w.unencodable(fmt.Sprintf("the encoder %v", catch.ErrGoexit), nil)
 	}
 	comp := w.life.Died()
 	if phase != wire.PhaseRun {
@@ -284,33 +295,49 @@ func (w *taskServer[St, A, R, E]) died(phase wire.Phase) *wire.Reply {
 }
 
 // reply encodes what a run of tasks did: the results of those that
-// completed, and the failure. Recorded in the ledger, the results cross as
-// its entries; else in one encoding.
+// completed, and the failure. The results in the ledger are the process's
+// record, for its parent to read should it die before its reply is sent:
+// the reply carries all of them in one encoding.
 func (w *taskServer[St, A, R, E]) reply(out []R, comp engine.Completion[E]) *wire.Reply {
+	if w.encoding {
+		// Not a task's failure: the codec panicked recording a result.
+		if pe := (*engine.PanicError)(nil); errors.As(comp.Err, &pe) {
+			return w.unencodable(fmt.Sprint(pe.Value), pe.Stack)
+		}
+		return w.unencodable(fmt.Sprint(comp.Err), nil)
+	}
+	if o := catch.Do(func() { w.record(comp.N) }, nil); o.Panicked {
+		w.encoding, w.ledger = false, nil // the encoding below fails too, and says so
+	}
+	w.ledger = nil
 	rep := &wire.Reply{N: comp.N}
 	if comp.Err != nil {
 		rep.Err = toWire(wire.PhaseRun, comp.Err)
 	}
-	if w.ledger != nil {
-		w.record(comp.N)
-	}
-	switch {
-	case comp.N == 0:
-	case w.ledger != nil:
-		rep.Payload, rep.Entries = w.ledger.Entries(), true
-	default:
+	if comp.N > 0 {
 		w.encoding = true
 		o := catch.Do(func() { w.buf = w.pt.AppendResults(w.buf[:0], out[:comp.N]) }, nil)
 		w.encoding = false
 		if o.Panicked {
-			rep = &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Kind: wire.Panicked, Index: -1, Msg: fmt.Sprintf("mpire: encoding the results in a worker: %v", o.Value), Stack: o.Stack}}
-		} else {
-			rep.Payload = w.buf
+			return w.unencodable(fmt.Sprint(o.Value), o.Stack)
 		}
+		rep.Payload = w.buf
 	}
 	// What the tasks referred to may go, until the next run.
-	w.ledger = nil
 	clear(w.args)
 	clear(out)
 	return rep
+}
+
+// unencodable is the reply to a run whose results the task's codec failed
+// to encode, panicking with msg and stack or ending its goroutine.
+func (w *taskServer[St, A, R, E]) unencodable(msg string, stack []byte) *wire.Reply {
+	w.encoding, w.ledger = false, nil
+	clear(w.args)
+	clear(w.out[:len(w.args)])
+	kind := wire.Failed
+	if stack != nil {
+		kind = wire.Panicked
+	}
+	return &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Kind: kind, Index: -1, Msg: "mpire: encoding the results in a worker: " + msg, Stack: stack}}
 }

@@ -113,30 +113,20 @@ type Reply struct {
 	Err     *Error        // the failure; nil when none
 	Payload []byte        // PhaseRun: the results of the first N tasks; PhaseExit: the exit value
 	// Entries (PhaseRun) says that Payload holds the results one by one,
-	// as entries (see NextEntry), rather than all of them in one encoding.
+	// as entries (NextEntry), not in one encoding of all of them: the
+	// results that a worker process recorded in its ledger before it died.
+	// It is never encoded: the endpoint that read the results sets it.
 	Entries bool
 }
-
-// The flags of a reply: a byte whose bits say what follows. A reply without
-// entries has the flags it had before entries existed (0 or 1), so that
-// cluster workers of either build still understand each other.
-const (
-	flagErr     = 1 << iota // an Error follows
-	flagEntries             // the payload holds entries
-)
 
 // AppendReply appends the encoding of r to b.
 func AppendReply(b []byte, r *Reply) []byte {
 	b = binary.AppendUvarint(b, uint64(r.N))
 	b = binary.AppendUvarint(b, uint64(max(r.Took, 0)))
-	var flags byte
-	if r.Entries {
-		flags |= flagEntries
-	}
 	if e := r.Err; e == nil {
-		b = append(b, flags)
+		b = append(b, 0)
 	} else {
-		b = append(b, flags|flagErr, byte(e.Phase), byte(e.Kind))
+		b = append(b, 1, byte(e.Phase), byte(e.Kind))
 		b = binary.AppendVarint(b, int64(e.Index))
 		b = appendBytes(b, []byte(e.Msg))
 		b = appendBytes(b, e.Stack)
@@ -157,14 +147,9 @@ func ParseReply(b []byte, phase Phase, tasks int) (Reply, error) {
 	if r.Took < 0 {
 		d.fail("a negative duration")
 	}
-	flags := d.byte()
-	r.Entries = flags&flagEntries != 0
-	switch {
-	case flags&^(flagErr|flagEntries) != 0:
-		d.fail("a malformed flags byte")
-	case r.Entries && phase != PhaseRun:
-		d.fail(fmt.Sprintf("entries in reply to %v", phase))
-	case flags&flagErr != 0:
+	switch d.byte() {
+	case 0:
+	case 1:
 		e := &Error{Phase: Phase(d.byte()), Kind: Kind(d.byte()), Index: int(d.varint())}
 		e.Msg = string(d.bytes())
 		e.Stack = d.bytes()
@@ -180,6 +165,8 @@ func ParseReply(b []byte, phase Phase, tasks int) (Reply, error) {
 		case e.Index != -1 && (phase != PhaseRun || e.Index != r.N || e.Index >= tasks):
 			d.fail(fmt.Sprintf("an error at task %d after %d completed of %d", e.Index, r.N, tasks))
 		}
+	default:
+		d.fail("a malformed error flag")
 	}
 	if d.err == nil && phase == PhaseRun && r.N < tasks && r.Err == nil {
 		// A worker runs every task it is given until one fails: the
@@ -190,16 +177,16 @@ func ParseReply(b []byte, phase Phase, tasks int) (Reply, error) {
 	return r, d.err
 }
 
-// Entries: a worker process records the result of each task as it
-// completes (package proc's Ledger), and the results cross as they were
-// recorded, one entry each: the length of the result's encoding as a
-// uvarint, then the encoding, of that one result alone, by the task's codec.
+// Entries: a worker process records the result of each task in its ledger
+// as the task completes (package proc), one entry each: the length of the
+// result's encoding as a uvarint, then the encoding of that one result
+// alone, by the task's codec.
 
 // AppendEntry appends an entry holding enc to b.
 func AppendEntry(b, enc []byte) []byte { return appendBytes(b, enc) }
 
 // NextEntry splits the first entry off b: its encoding, and the entries
-// after it. An entry longer than b is an error.
+// after it. An entry longer than what b holds is an error.
 func NextEntry(b []byte) (enc, rest []byte, err error) {
 	d := decoder{b: b}
 	enc = d.bytes()
