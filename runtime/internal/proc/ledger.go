@@ -21,17 +21,19 @@ import (
 //
 // All little-endian. The child records a result by writing its entry, then
 // the count of bytes, then the count of results: a death between two
-// stores leaves a ledger whose counts cover only whole entries. Stores in
-// one goroutine reach the file in the order of the program (the compiler
-// does not reorder stores, and a process stops at one instruction when it
-// dies, with every store before it made); the parent reads the file only
-// once the child has died and was reaped. Atomic stores, which would say
-// so to the reader of the code, cost a locked instruction per task on
-// amd64, as much as a tiny task.
+// stores leaves a ledger whose counts cover only whole entries. The stores
+// of one goroutine reach the file in the order of the program: Go's
+// compiler does not reorder stores, and a process that dies stops at one
+// instruction, every store before it made, none after; and the parent
+// reads the file only once the child has died and was reaped, never while
+// it writes. Atomic stores would say as much to the reader of the code, but
+// on amd64 each is a locked instruction, which costs more than all the rest
+// of recording a tiny task's result.
 //
-// The parent trusts none of it: the counts are checked against the
-// request's tasks and against the bytes the file holds, and every entry
-// against what is left; anything wrong, and the ledger says nothing.
+// The parent trusts none of it: the counts are checked against the bytes
+// the file holds (and against the request's tasks, by the caller), and
+// every entry against what is left; anything wrong, and the ledger says
+// nothing.
 const (
 	atID        = 0  // u64: the id of the run request recorded, plus 1; 0: none
 	atDone      = 8  // u64: results recorded
