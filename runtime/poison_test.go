@@ -122,21 +122,13 @@ func poisonFunc() mpireimpl.Func[struct{}, int, int, struct{}] {
 }
 
 var poisonPortable = mpireimpl.Portable[struct{}, int, int, struct{}]{
-	Task:       "github.com/mpire-go/mpire/runtime_test.poisonTask",
-	AppendArgs: appendInts,
-	ReadArgs:   readInts,
-	AppendResults: func(b []byte, out []int) []byte {
-		return appendInts(b, out)
-	},
-	ReadResults: func(b []byte, out []int) error {
-		got, err := readInts(b, out[:0])
-		if err == nil && len(got) != len(out) {
-			err = fmt.Errorf("%d results for %d tasks", len(got), len(out))
-		}
-		return err
-	},
-	AppendExit: func(b []byte, _ *struct{}) []byte { return b },
-	ReadExit:   func([]byte, *struct{}) error { return nil },
+	Task:          "github.com/mpire-go/mpire/runtime_test.poisonTask",
+	AppendArgs:    appendInts,
+	ReadArgs:      readInts,
+	AppendResults: procPortable.AppendResults,
+	ReadResults:   procPortable.ReadResults,
+	AppendExit:    func(b []byte, _ *struct{}) []byte { return b },
+	ReadExit:      func([]byte, *struct{}) error { return nil },
 	Child: func([]byte) (mpireimpl.Func[struct{}, int, int, struct{}], error) {
 		return poisonFunc(), nil
 	},
