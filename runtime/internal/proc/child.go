@@ -444,7 +444,7 @@ func (c *Child) wait(release func()) {
 	// that this side would trust.
 	rec, recErr := record{}, errNoRecord
 	if c.ledger != nil {
-		if !ee.Killed && ee.Err == nil {
+		if !ee.Killed && ee.Err == nil && c.running() {
 			rec, recErr = readLedger(c.ledger)
 		}
 		c.ledger.Close()
@@ -462,6 +462,18 @@ func (c *Child) wait(release func()) {
 	}
 	c.mu.Unlock()
 	close(c.dead)
+}
+
+// running reports whether a run waits for its reply.
+func (c *Child) running() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range c.pending {
+		if w.run {
+			return true
+		}
+	}
+	return false
 }
 
 // Alive reports whether the child may still serve requests: false once it

@@ -306,10 +306,10 @@ func (w *taskServer[St, A, R, E]) reply(out []R, comp engine.Completion[E]) *wir
 		}
 		return w.unencodable(fmt.Sprint(comp.Err), nil)
 	}
-	if o := catch.Do(func() { w.record(comp.N) }, nil); o.Panicked {
-		w.encoding, w.ledger = false, nil // the encoding below fails too, and says so
-	}
-	w.ledger = nil
+	// The last result too, and those after a panic in the tasks' loop. A
+	// codec that panics here panics below as well, and is reported there.
+	catch.Do(func() { w.record(comp.N) }, nil)
+	w.encoding, w.ledger = false, nil
 	rep := &wire.Reply{N: comp.N}
 	if comp.Err != nil {
 		rep.Err = toWire(wire.PhaseRun, comp.Err)
