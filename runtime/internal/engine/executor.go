@@ -73,6 +73,13 @@ type Tasks[A, R any] struct {
 	Start int          // index of the first task in the input
 	Args  []A
 	Out   []R // as long as Args
+	// Track, when not nil, is called with i, an index in Args, before task
+	// i starts, on the goroutine that runs the tasks, once the tasks before
+	// it have completed and their results are in Out: a worker process
+	// records there, where its parent can read it after a crash, which
+	// task it is on and the results of those before. It is called before
+	// a task that then does not start because the call stopped, too.
+	Track func(i int)
 }
 
 // A Completion is what a Lifecycle reports of a run of tasks.

@@ -25,9 +25,10 @@ type Func[St, A, R, E any] struct {
 	// dashboards.
 	Pos string
 	// Run calls the task function for each of args, writing results to out
-	// (as long as args), and stops early when w.Stopped(). It returns how many
-	// tasks completed, and the error of the task at that index if one failed.
-	// It defers w.Recover(&n, &err).
+	// (as long as args), and stops early when w.Stopped(), which it calls
+	// once before each task. It returns how many tasks completed, and the
+	// error of the task at that index if one failed. It defers
+	// w.Recover(&n, &err).
 	Run func(w *Worker[St], args []A, out []R) (n int, err error)
 	// Init, when not nil, runs before a worker's first task.
 	Init func(w *Worker[St]) error

@@ -92,7 +92,7 @@ func (x *Executor[St, A, R, E]) Run(t *engine.Tasks[A, R]) (n int, err error) {
 		n, err = x.runTimed(t)
 	default:
 		w := x.w
-		w.Serve(t.Ctx, t.Stop)
+		w.Serve(t.Ctx, t.Stop, t.Track, 0)
 		n, err = x.fn.Run(w, t.Args, t.Out)
 		w.Rest(x.life)
 	}
@@ -107,6 +107,9 @@ func (x *Executor[St, A, R, E]) runEach(t *engine.Tasks[A, R]) (int, error) {
 			return i, nil
 		}
 		x.base = i
+		if t.Track != nil {
+			t.Track(i)
+		}
 		begin := x.stats.Now()
 		// The task gets its own copies of its argument and result: if it is
 		// abandoned, it never touches what the slot or the call reuse.
@@ -114,7 +117,7 @@ func (x *Executor[St, A, R, E]) runEach(t *engine.Tasks[A, R]) (int, error) {
 		task.args[0] = t.Args[i]
 		stop := t.Stop
 		err := x.guarded(t.Ctx, t.S.TaskTimeout, func(w *engine.Worker[St]) (err error) {
-			w.Serve(w.Context(), stop)
+			w.Serve(w.Context(), stop, nil, 0) // tracked here, not in a run that may be abandoned
 			task.n, err = x.fn.Run(w, task.args[:], task.out[:])
 			return err
 		})
@@ -153,7 +156,7 @@ func (x *Executor[St, A, R, E]) runTimed(t *engine.Tasks[A, R]) (n int, err erro
 	for n < len(t.Args) {
 		size := min(st.Piece(), len(t.Args)-n)
 		x.base = n
-		w.Serve(t.Ctx, t.Stop)
+		w.Serve(t.Ctx, t.Stop, t.Track, n)
 		done, err := x.fn.Run(w, t.Args[n:n+size], t.Out[n:n+size])
 		now := st.Clock()
 		d := now - last

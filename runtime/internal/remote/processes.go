@@ -104,6 +104,19 @@ func (p *process) request(ctx context.Context, limit time.Duration, phase wire.P
 		if errors.Is(err, proc.ErrNotDelivered) {
 			return wire.Reply{}, fmt.Errorf("%w: %w", engine.ErrUndelivered, died(err))
 		}
+		// It died in the run: its ledger tells how far it went, if it
+		// says something that can be.
+		var in *proc.Interrupted
+		if phase == wire.PhaseRun && errors.As(err, &in) && in.Done <= tasks {
+			rep := wire.Reply{N: in.Done, Payload: in.Results, Entries: true}
+			if in.Done == tasks {
+				// It completed every task, then died: the run is whole,
+				// and its death is found when it is next needed, as a
+				// death while idle.
+				return rep, nil
+			}
+			return rep, died(err)
+		}
 		return wire.Reply{}, died(err)
 	}
 	rep, err := wire.ParseReply(raw, phase, tasks)

@@ -33,7 +33,10 @@ type Endpoint interface {
 	Init(ctx context.Context, limit time.Duration, shared []byte) (wire.Reply, error)
 	// Run runs a chunk. limit (> 0) bounds the request as a whole, when the
 	// endpoint can tell running from waiting for a worker; each task's
-	// own limit is in the request, for the worker to enforce.
+	// own limit is in the request, for the worker to enforce. When the
+	// worker died in the run, the reply may hold, with the error, the
+	// tasks that completed before (N and their results): the error is then
+	// the failure of the task after them.
 	Run(ctx context.Context, limit time.Duration, req *wire.Request) (wire.Reply, error)
 	// Exit stops the worker; the reply's payload is the encoded exit value,
 	// empty when there is none.

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -31,7 +32,7 @@ type processHandler[St, A, R, E any] struct {
 	s  *Server
 }
 
-func (h *processHandler[St, A, R, E]) Handle(ctx context.Context, worker int, phase wire.Phase, body []byte) []byte {
+func (h *processHandler[St, A, R, E]) Handle(ctx context.Context, worker int, phase wire.Phase, body []byte, l *proc.Ledger) []byte {
 	if phase == wire.PhaseInit {
 		s, err := newServer(h.pt, worker, body)
 		if err != nil {
@@ -45,7 +46,7 @@ func (h *processHandler[St, A, R, E]) Handle(ctx context.Context, worker int, ph
 	if h.s == nil {
 		return wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: phase, Index: -1, Msg: "mpire: a request before init"}})
 	}
-	return h.s.Handle(ctx, phase, body)
+	return h.s.handleJob(job{ctx: ctx, phase: phase, body: body, ledger: l})
 }
 
 // A Server serves the requests of one worker, in bytes, with the pool's own
@@ -57,8 +58,12 @@ func (h *processHandler[St, A, R, E]) Handle(ctx context.Context, worker int, ph
 // ends it with runtime.Goexit, the request is answered as one whose worker
 // died, with the results of the tasks completed before, and the Server
 // goes on with a fresh worker on a new goroutine.
+//
+// In a worker process, a run records each task's result in the process's
+// ledger as the task completes (proc.Ledger): when the process dies, its
+// parent knows the task it was on and has the results of those before.
 type Server struct {
-	handle func(ctx context.Context, phase wire.Phase, body []byte) *wire.Reply
+	handle func(j job) *wire.Reply
 	died   func(phase wire.Phase) *wire.Reply
 	jobs   chan job
 
@@ -70,10 +75,11 @@ type Server struct {
 func (s *Server) WaitAbandoned() { s.waitAbandoned() }
 
 type job struct {
-	ctx   context.Context
-	phase wire.Phase
-	body  []byte
-	reply chan []byte
+	ctx    context.Context
+	phase  wire.Phase
+	body   []byte
+	ledger *proc.Ledger // PhaseRun in a worker process: where it records; nil elsewhere
+	reply  chan []byte
 }
 
 // newServer returns the server of a worker of pt's task in slot worker,
@@ -88,6 +94,7 @@ func newServer[St, A, R, E any](pt *engine.Portable[St, A, R, E], worker int, sh
 		return nil, fmt.Errorf("mpire: decoding the shared object in a worker: %w", err)
 	}
 	w := &taskServer[St, A, R, E]{pt: pt, fn: fn}
+	w.track, w.trackCaught = w.record, w.recordCaught // made once: a method value allocates
 	w.exec = local.New(&w.fn, engine.ExecutorConfig{ID: engine.WorkerID(worker)})
 	w.life = engine.NewLifecycle(&w.fn, w.exec, engine.WorkerID(worker), nil)
 	s := &Server{handle: w.handle, died: w.died, jobs: make(chan job), waitAbandoned: w.exec.WaitAbandoned}
@@ -97,7 +104,11 @@ func newServer[St, A, R, E any](pt *engine.Portable[St, A, R, E], worker int, sh
 
 // Handle answers one request and returns the encoding of its reply.
 func (s *Server) Handle(ctx context.Context, phase wire.Phase, body []byte) []byte {
-	j := job{ctx: ctx, phase: phase, body: body, reply: make(chan []byte, 1)}
+	return s.handleJob(job{ctx: ctx, phase: phase, body: body})
+}
+
+func (s *Server) handleJob(j job) []byte {
+	j.reply = make(chan []byte, 1)
 	s.jobs <- j
 	return <-j.reply
 }
@@ -113,7 +124,7 @@ func (s *Server) serve() {
 		o := catch.Do(func() {
 			for j = range s.jobs {
 				ok = true
-				j.reply <- s.encode(s.handle(j.ctx, j.phase, j.body))
+				j.reply <- s.encode(s.handle(j))
 				ok = false
 			}
 		}, func(catch.Outcome) {
@@ -145,10 +156,16 @@ type taskServer[St, A, R, E any] struct {
 	buf  []byte
 	s    engine.Settings
 
+	ledger      *proc.Ledger // where the run records its results; nil when it does not
+	track       func(int)    // record, as Tasks.Track
+	trackCaught func(int)    // recordCaught, as Tasks.Track
+
 	decoding bool // ReadArgs runs: a Goexit there is no death of the worker
+	encoding bool // AppendResults runs: nor is a Goexit there
 }
 
-func (w *taskServer[St, A, R, E]) handle(ctx context.Context, phase wire.Phase, body []byte) *wire.Reply {
+func (w *taskServer[St, A, R, E]) handle(j job) *wire.Reply {
+	ctx, phase, body := j.ctx, j.phase, j.body
 	start := time.Now()
 	var rep *wire.Reply
 	switch phase {
@@ -158,7 +175,7 @@ func (w *taskServer[St, A, R, E]) handle(ctx context.Context, phase wire.Phase, 
 			rep.Err = toWire(phase, err)
 		}
 	case wire.PhaseRun:
-		rep = w.run(ctx, body)
+		rep = w.run(ctx, body, j.ledger)
 	case wire.PhaseExit:
 		rep = &wire.Reply{}
 		ex := w.life.Stop(0) // the pool's side enforces the limit
@@ -177,8 +194,9 @@ func (w *taskServer[St, A, R, E]) handle(ctx context.Context, phase wire.Phase, 
 	return rep
 }
 
-// run runs a chunk of tasks.
-func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte) *wire.Reply {
+// run runs a chunk of tasks, recording their results in l, if not nil, as
+// they complete.
+func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte, l *proc.Ledger) *wire.Reply {
 	req, err := wire.ParseRequest(body)
 	if err == nil {
 		w.decoding = true
@@ -202,7 +220,54 @@ func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte) *wire.Re
 	}
 	w.s.TaskTimeout = req.TaskTimeout
 	t := engine.Tasks[A, R]{Ctx: ctx, Stop: &w.stop, S: &w.s, Args: w.args, Out: w.out[:len(w.args)]}
+	w.ledger, w.encoding = l, false
+	switch {
+	case l == nil:
+	case req.TaskTimeout > 0:
+		t.Track = w.trackCaught
+	default:
+		t.Track = w.track
+	}
 	return w.reply(t.Out, w.life.Run(&t))
+}
+
+// record records in the ledger the results of the tasks before task i,
+// which is about to start (Tasks.Track): the one of task i-1, as a rule.
+// A result that the ledger cannot take ends the recording of the run: a
+// crash of the process is then charged to the task whose result it could
+// not take.
+//
+// A panic of the task's codec is not caught here, which would cost a
+// deferred call per task: in the tasks' loop, it ends the run as the
+// failure of task i, which reply tells apart by w.encoding.
+func (w *taskServer[St, A, R, E]) record(i int) {
+	if w.ledger == nil {
+		return // recording ended
+	}
+	for j := w.ledger.Done(); j < i; j++ {
+		w.encoding = true
+		ok := w.ledger.Add(w.pt.AppendResults(w.ledger.Room(), w.out[j:j+1]))
+		w.encoding = false
+		if !ok {
+			w.ledger = nil
+			return
+		}
+	}
+}
+
+// recordCaught is record for a run under a task time limit, whose tasks
+// run one by one, outside the tasks' loop, which would take a panic of
+// the codec for the failure of a task: it is caught here, at a cost that
+// is nothing next to a task's hand-off to the goroutine that runs it. The
+// recording ends; the codec fails again when reply encodes the results,
+// and the reply says so.
+func (w *taskServer[St, A, R, E]) recordCaught(i int) {
+	defer func() {
+		if recover() != nil {
+			w.encoding, w.ledger = false, nil
+		}
+	}()
+	w.record(i)
 }
 
 // died answers the request of phase whose function ended the Server's
@@ -215,6 +280,13 @@ func (w *taskServer[St, A, R, E]) died(phase wire.Phase) *wire.Reply {
 		w.args = w.args[:0]
 		return &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Index: -1, Msg: fmt.Sprintf("mpire: decoding the arguments in a worker: the decoder %v", catch.ErrGoexit)}}
 	}
+	if w.encoding {
+		// The results' encoder ended the goroutine, in the tasks' loop or
+		// after it: no result crosses, since encoding them would end it
+		// again, and the worker, its loop left midway, starts afresh.
+		w.life.Died()
+		return w.unencodable(fmt.Sprintf("the encoder %v", catch.ErrGoexit), nil)
+	}
 	comp := w.life.Died()
 	if phase != wire.PhaseRun {
 		return &wire.Reply{Err: toWire(phase, comp.Err)}
@@ -223,15 +295,31 @@ func (w *taskServer[St, A, R, E]) died(phase wire.Phase) *wire.Reply {
 }
 
 // reply encodes what a run of tasks did: the results of those that
-// completed, and the failure.
+// completed, and the failure. The results in the ledger are the process's
+// record, for its parent to read should it die before its reply is sent:
+// the reply carries all of them in one encoding.
 func (w *taskServer[St, A, R, E]) reply(out []R, comp engine.Completion[E]) *wire.Reply {
+	if w.encoding {
+		// Not a task's failure: the codec panicked recording a result.
+		if pe := (*engine.PanicError)(nil); errors.As(comp.Err, &pe) {
+			return w.unencodable(fmt.Sprint(pe.Value), pe.Stack)
+		}
+		return w.unencodable(fmt.Sprint(comp.Err), nil)
+	}
+	// The last result too, and those after a panic in the tasks' loop. A
+	// codec that panics here panics below as well, and is reported there.
+	catch.Do(func() { w.record(comp.N) }, nil)
+	w.encoding, w.ledger = false, nil
 	rep := &wire.Reply{N: comp.N}
 	if comp.Err != nil {
 		rep.Err = toWire(wire.PhaseRun, comp.Err)
 	}
 	if comp.N > 0 {
-		if o := catch.Do(func() { w.buf = w.pt.AppendResults(w.buf[:0], out[:comp.N]) }, nil); o.Panicked {
-			return &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Kind: wire.Panicked, Index: -1, Msg: fmt.Sprintf("mpire: encoding the results in a worker: %v", o.Value), Stack: o.Stack}}
+		w.encoding = true
+		o := catch.Do(func() { w.buf = w.pt.AppendResults(w.buf[:0], out[:comp.N]) }, nil)
+		w.encoding = false
+		if o.Panicked {
+			return w.unencodable(fmt.Sprint(o.Value), o.Stack)
 		}
 		rep.Payload = w.buf
 	}
@@ -239,4 +327,17 @@ func (w *taskServer[St, A, R, E]) reply(out []R, comp engine.Completion[E]) *wir
 	clear(w.args)
 	clear(out)
 	return rep
+}
+
+// unencodable is the reply to a run whose results the task's codec failed
+// to encode, panicking with msg and stack or ending its goroutine.
+func (w *taskServer[St, A, R, E]) unencodable(msg string, stack []byte) *wire.Reply {
+	w.encoding, w.ledger = false, nil
+	clear(w.args)
+	clear(w.out[:len(w.args)])
+	kind := wire.Failed
+	if stack != nil {
+		kind = wire.Panicked
+	}
+	return &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Kind: kind, Index: -1, Msg: "mpire: encoding the results in a worker: " + msg, Stack: stack}}
 }

@@ -112,6 +112,11 @@ type Reply struct {
 	Took    time.Duration // how long the worker ran the request
 	Err     *Error        // the failure; nil when none
 	Payload []byte        // PhaseRun: the results of the first N tasks; PhaseExit: the exit value
+	// Entries (PhaseRun) says that Payload holds the results one by one,
+	// as entries (NextEntry), not in one encoding of all of them: the
+	// results that a worker process recorded in its ledger before it died.
+	// It is never encoded: the endpoint that read the results sets it.
+	Entries bool
 }
 
 // AppendReply appends the encoding of r to b.
@@ -170,6 +175,22 @@ func ParseReply(b []byte, phase Phase, tasks int) (Reply, error) {
 	}
 	r.Payload = d.b
 	return r, d.err
+}
+
+// Entries: a worker process records the result of each task in its ledger
+// as the task completes (package proc), one entry each: the length of the
+// result's encoding as a uvarint, then the encoding of that one result
+// alone, by the task's codec.
+
+// AppendEntry appends an entry holding enc to b.
+func AppendEntry(b, enc []byte) []byte { return appendBytes(b, enc) }
+
+// NextEntry splits the first entry off b: its encoding, and the entries
+// after it. An entry longer than what b holds is an error.
+func NextEntry(b []byte) (enc, rest []byte, err error) {
+	d := decoder{b: b}
+	enc = d.bytes()
+	return enc, d.b, d.err
 }
 
 func appendBytes(b, s []byte) []byte {

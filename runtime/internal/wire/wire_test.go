@@ -206,3 +206,41 @@ func FuzzParts(f *testing.F) {
 		}
 	})
 }
+
+func TestEntries(t *testing.T) {
+	var b []byte
+	want := [][]byte{{}, []byte("a"), bytes.Repeat([]byte("x"), 300)}
+	for _, e := range want {
+		b = AppendEntry(b, e)
+	}
+	for i, w := range want {
+		e, rest, err := NextEntry(b)
+		if err != nil || !bytes.Equal(e, w) {
+			t.Fatalf("entry %d = %q, %v; want %q", i, e, err, w)
+		}
+		b = rest
+	}
+	if len(b) != 0 {
+		t.Fatalf("%d bytes left", len(b))
+	}
+	for _, bad := range [][]byte{nil, {2, 'x'}, {0x80}, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}} {
+		if e, rest, err := NextEntry(bad); !errors.Is(err, ErrMalformed) {
+			t.Errorf("NextEntry(%q) = %q, %q, %v; want ErrMalformed", bad, e, rest, err)
+		}
+	}
+}
+
+func FuzzNextEntry(f *testing.F) {
+	f.Add(AppendEntry(AppendEntry(nil, []byte("abc")), nil))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, rest, err := NextEntry(b)
+		if err != nil {
+			return
+		}
+		// The entry's length, the entry, what follows: b, cut in three.
+		if k := len(b) - len(e) - len(rest); k < 1 || !bytes.Equal(b[k:k+len(e)], e) || !bytes.Equal(b[k+len(e):], rest) {
+			t.Fatalf("NextEntry(%q) = %q, %q", b, e, rest)
+		}
+	})
+}
