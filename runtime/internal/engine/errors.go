@@ -64,6 +64,10 @@ type TaskError struct {
 	Index    int      // position of the task in the input; -1 outside a task
 	Args     string   // the task's arguments, formatted; empty outside a task
 	Err      error    // the cause: the function's error, a *PanicError, or ErrTimeout
+	// Attempts is how many times the task ran (WithRetries), the last one
+	// failing with Err: 1 without retries. An init's failure counts as an
+	// attempt of the task that was to follow it. 0 for an exit's failure.
+	Attempts int
 }
 
 func (e *TaskError) Error() string {
@@ -74,6 +78,9 @@ func (e *TaskError) Error() string {
 		fmt.Fprintf(&b, " failed in worker %d at index %d with arguments (%s)", e.WorkerID, e.Index, e.Args)
 	default:
 		fmt.Fprintf(&b, " %s failed in worker %d", e.Phase, e.WorkerID)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
 	}
 	fmt.Fprintf(&b, ": %v", e.Err)
 	return b.String()

@@ -82,10 +82,10 @@ func (s *slot[St, A, R, E]) loop() {
 		s.r = Tasks[A, R]{}
 		for c.nextRun(&s.w, &s.r, &s.scratch) {
 			s.r.Ctx = s.contextOf(c)
-			c.complete(&s.w, &s.r, s.life.Run(&s.r))
+			c.complete(&s.w, &s.r, s.life.Run(&s.r), s.stats)
 		}
 		s.c = nil
-		s.p.done(c, w)
+		s.p.done(c, s.w)
 	}
 	s.ctxOf, s.ctx = nil, nil
 	s.stopping = true
@@ -114,7 +114,7 @@ func (s *slot[St, A, R, E]) died() {
 	}
 	s.ctxOf, s.ctx = nil, nil
 	if c := s.c; c != nil {
-		c.complete(&s.w, &s.r, comp)
+		c.complete(&s.w, &s.r, comp, s.stats)
 		s.c = nil
 		s.p.done(c, s.w)
 	}

@@ -26,6 +26,8 @@ func TestReplyRoundTrip(t *testing.T) {
 		{PhaseInit, 0, Reply{Err: &Error{Phase: PhaseInit, Kind: Panicked, Index: -1, Msg: "boom", Stack: []byte("goroutine 1")}}},
 		{PhaseExit, 0, Reply{Err: &Error{Phase: PhaseExit, Kind: Canceled, Index: -1}}},
 		{PhaseExit, 0, Reply{Payload: []byte("exit value")}},
+		{PhaseRun, 2, Reply{Err: &Error{Phase: PhaseRun, Kind: Failed, Permanent: true, Index: 0, Msg: "not worth retrying"}}},
+		{PhaseRun, 2, Reply{N: 1, Err: &Error{Phase: PhaseRun, Kind: Panicked, Permanent: true, Index: 1, Msg: "boom", Stack: []byte("goroutine 1")}}},
 	} {
 		got, err := ParseReply(AppendReply(nil, &tc.rep), tc.phase, tc.tasks)
 		if err != nil {
