@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strings"
@@ -357,6 +358,37 @@ func TestAFailedInitIsAnAttemptOfTheTaskAfterIt(t *testing.T) {
 	}
 }
 
+// TestAFailedInitKeptForATaskNamesIt: with WithContinueOnError, an init
+// that always fails fails each task it was charged to, which its error names.
+func TestAFailedInitKeptForATaskNamesIt(t *testing.T) {
+	p, _ := newPool(t, spec{init: func(context.Context, mpire.WorkerID, *state) error { return errUnlucky }}, mpire.WithJobs(1))
+	defer p.Close()
+	opts := []mpire.CallOption{mpire.WithContinueOnError(), mpire.WithRetries(1), noWait, mpire.WithChunkSize(1)}
+	got, err := p.Map(ctx, []int{4, 5, 6}, opts...)
+	errs := mpire.TaskErrors(err)
+	if !slices.Equal(got, []int{0, 0, 0}) || len(errs) != 3 {
+		t.Fatalf("Map = %v, %v", got, err)
+	}
+	for i, te := range errs {
+		if te.Phase != mpire.PhaseInit || te.Index != i || te.Args != fmt.Sprintf("x=%d", 4+i) || te.Attempts != 2 {
+			t.Errorf("failure %d: %+v", i, te)
+		}
+	}
+	if want := "mpire: square init failed in worker 0 before the task at index 1 with arguments (x=5) after 2 attempts: unlucky number"; errs[1].Error() != want {
+		t.Errorf("got %q, want %q", errs[1].Error(), want)
+	}
+	n := 0
+	for _, err := range p.IMap(ctx, slices.Values([]int{4, 5, 6}), opts...) {
+		if te := taskErr(t, err); te.Index != n {
+			t.Errorf("yielded the failure of task %d in place %d", te.Index, n)
+		}
+		n++
+	}
+	if n != 3 {
+		t.Errorf("IMap yielded %d failures, want 3", n)
+	}
+}
+
 // TestCancellingEndsABackoffAtOnce: a call whose task waits out an hour's
 // backoff returns as soon as it is cancelled, with every method.
 func TestCancellingEndsABackoffAtOnce(t *testing.T) {
@@ -523,4 +555,164 @@ func TestRetryOptionsAreChecked(t *testing.T) {
 			t.Errorf("an invalid option was taken")
 		}
 	}
+}
+
+// TestRetriesRandomly runs random calls with random failures (errors,
+// panics, runtime.Goexit, Permanent), retries, WithContinueOnError and
+// cancellations, and checks that every result returned is exact, that no
+// task ran more than its retries plus one, and which tasks fail for good.
+func TestRetriesRandomly(t *testing.T) {
+	runs := 300
+	if testing.Short() {
+		runs = 60
+	}
+	for seed := range uint64(runs) {
+		r := rand.New(rand.NewPCG(seed, 22))
+		jobs, n, retries := 1+r.IntN(6), r.IntN(300), r.IntN(4)
+		keepGoing := r.IntN(2) == 0
+		f := newFlaky()
+		for x := range n {
+			if r.IntN(32) == 0 {
+				times := []int{1, 2, 3, always}[r.IntN(4)]
+				f.fail(x, times, []failure{byError, byPanic, byGoexit, byPermanent}[r.IntN(4)])
+			}
+		}
+		poolOpts := []mpire.Option{mpire.WithJobs(jobs)}
+		callOpts := []mpire.CallOption{mpire.WithRetries(retries), mpire.WithRetryBackoff(0, time.Duration(r.IntN(3))*time.Millisecond)}
+		desc := fmt.Sprintf("seed %d: jobs %d, n %d, retries %d, plan %v %v", seed, jobs, n, retries, f.fails, f.how)
+		if keepGoing {
+			callOpts = append(callOpts, mpire.WithContinueOnError())
+			desc += ", continue on error"
+		}
+		if r.IntN(3) == 0 {
+			poolOpts = append(poolOpts, mpire.WithOrderTasks())
+			desc += ", ordered tasks"
+		}
+		if c := r.IntN(10); c > 0 {
+			callOpts = append(callOpts, mpire.WithChunkSize(c))
+			desc += fmt.Sprintf(", chunk %d", c)
+		}
+		if l := r.IntN(10); l > 0 {
+			callOpts = append(callOpts, mpire.WithWorkerLifespan(l))
+			desc += fmt.Sprintf(", lifespan %d", l)
+		}
+		if m := r.IntN(20); m > 0 {
+			callOpts = append(callOpts, mpire.WithMaxTasksActive(m))
+			desc += fmt.Sprintf(", max active %d", m)
+		}
+		mode := r.IntN(5)
+		desc += fmt.Sprintf(", mode %d", mode)
+		cctx, cancel := context.WithCancel(ctx)
+		if r.IntN(4) == 0 {
+			after := time.Duration(r.IntN(500)) * time.Microsecond
+			time.AfterFunc(after, cancel)
+			desc += fmt.Sprintf(", cancelled after %v", after)
+		}
+
+		// What a plain loop with retries gives: the tasks that fail for
+		// good, with their attempts, and every other task's result.
+		want := squares(n)
+		forGood := map[int]int{}
+		for x, times := range f.fails {
+			switch {
+			case f.how[x] == byPermanent:
+				forGood[x] = 1
+			case times == always || times > retries:
+				forGood[x] = retries + 1
+			}
+			if _, ok := forGood[x]; ok {
+				want[x] = 0
+			}
+		}
+
+		p, _ := newPool(t, spec{task: f.poolTask}, poolOpts...)
+		var got []int
+		var errs []*mpire.TaskError
+		var err error
+		all := func(seq iter.Seq2[int, error]) {
+			for x, e := range seq {
+				var te *mpire.TaskError
+				if keepGoing && errors.As(e, &te) {
+					errs = append(errs, te)
+				} else if e != nil {
+					err = e
+					return
+				}
+				got = append(got, x)
+			}
+		}
+		switch mode {
+		case 0:
+			got, err = p.Map(cctx, ints(n), callOpts...)
+		case 1:
+			got, err = p.MapUnordered(cctx, ints(n), callOpts...)
+		case 2:
+			all(p.IMap(cctx, slices.Values(ints(n)), callOpts...))
+		case 3:
+			all(p.IMapUnordered(cctx, slices.Values(ints(n)), callOpts...))
+		case 4:
+			got, err = mpire.Map(cctx, ints(n), f.task, append(slices.Clone(poolOpts), optionsOf(callOpts)...)...)
+		}
+		cancelled := cctx.Err() != nil
+		cancel()
+		p.Close()
+		if keepGoing && mode != 2 && mode != 3 && err != nil {
+			if errs = mpire.TaskErrors(err); len(errs) > 0 && !cancelled {
+				err = nil // the failures kept, checked below
+			}
+		}
+
+		for x, k := range f.runs {
+			if k > retries+1 || f.how[x] == byPermanent && k > 1 {
+				t.Fatalf("%s: task %d ran %d times", desc, x, k)
+			}
+		}
+		if err != nil {
+			te := new(mpire.TaskError)
+			if errors.As(err, &te) {
+				if attempts, ok := forGood[te.Index]; !ok || te.Attempts != attempts {
+					t.Fatalf("%s: failed with %v after %d attempts, which is no task's failure for good", desc, err, te.Attempts)
+				}
+			} else if !cancelled || !errors.Is(err, context.Canceled) {
+				t.Fatalf("%s: %v", desc, err)
+			}
+			continue
+		}
+		if cancelled && len(got) < n {
+			// Cancelled, yet no error: an iterator may end as it yields.
+			t.Fatalf("%s: %d results and no error", desc, len(got))
+		}
+		if !keepGoing && len(forGood) > 0 {
+			t.Fatalf("%s: succeeded, with tasks %v failing for good", desc, forGood)
+		}
+		if mode == 1 || mode == 3 {
+			slices.Sort(got)
+			slices.Sort(want)
+			slices.SortFunc(errs, func(a, b *mpire.TaskError) int { return a.Index - b.Index })
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: got %v, want %v", desc, got, want)
+		}
+		if len(errs) != len(forGood) {
+			t.Fatalf("%s: %d failures kept, want %d: %v", desc, len(errs), len(forGood), errs)
+		}
+		for i, te := range errs {
+			if attempts, ok := forGood[te.Index]; !ok || te.Attempts != attempts || i > 0 && te.Index <= errs[i-1].Index {
+				t.Fatalf("%s: failures kept out of order or wrong: %v", desc, errs)
+			}
+		}
+		for x := range n {
+			if _, ok := forGood[x]; !ok && f.runs[x] != 1+max(f.fails[x], 0) {
+				t.Fatalf("%s: task %d ran %d times, planned to fail %d times", desc, x, f.runs[x], f.fails[x])
+			}
+		}
+	}
+}
+
+func optionsOf(opts []mpire.CallOption) []mpire.Option {
+	var all []mpire.Option
+	for _, o := range opts {
+		all = append(all, o)
+	}
+	return all
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mpire-go/mpire/runtime/internal/catch"
 )
 
 // A Backoff is the wait before each retry of a task (WithRetryBackoff):
@@ -89,27 +91,19 @@ func (c *call[St, A, R, E]) settleFailure(w *piece[A, R], r *Tasks[A, R], n int,
 	}
 	c.mu.Lock()
 	te.Attempts += c.attempts[idx]
-	if c.stopped.Load() || context.Cause(c.parent) != nil {
-		// The call has ended: its own cancellation is no task's failure.
-		c.mu.Unlock()
-		return te, 0
-	}
-	retry := te.Attempts <= c.s.Retries && !IsPermanent(te.Err) && !errors.Is(te.Err, ErrDeadlock)
+	ended := c.stopped.Load() || context.Cause(c.parent) != nil
+	retry := !ended && te.Attempts <= c.s.Retries && !IsPermanent(te.Err) && !errors.Is(te.Err, ErrDeadlock)
 	if retry {
 		if c.attempts == nil {
 			c.attempts = map[int]int{}
 		}
 		c.attempts[idx] = te.Attempts
-	} else if c.s.KeepGoing {
-		delete(c.attempts, idx)
-		if w.chunk != nil {
-			w.chunk.failed = append(w.chunk.failed, te)
-		} else {
-			c.failed = append(c.failed, te)
-		}
 	}
 	c.mu.Unlock()
 	switch {
+	case ended:
+		// Its own cancellation, or another failure, is no task's failure.
+		return te, 0
 	case retry:
 		stats.addRetry()
 		c.shown.addRetry()
@@ -119,9 +113,7 @@ func (c *call[St, A, R, E]) settleFailure(w *piece[A, R], r *Tasks[A, R], n int,
 		}
 		c.again(c.redoOf(w, r, n, n+1), b.wait(te.Attempts))
 	case c.s.KeepGoing:
-		var zero R
-		r.Out[n] = zero
-		c.shown.addFailure(te)
+		c.keep(w, r, n, te)
 		kept = 1
 	default:
 		return te, 0
@@ -130,6 +122,27 @@ func (c *call[St, A, R, E]) settleFailure(w *piece[A, R], r *Tasks[A, R], n int,
 		c.again(c.redoOf(w, r, n+1, len(r.Args)), 0)
 	}
 	return nil, kept
+}
+
+// keep keeps the failure te of task n of run r for the caller
+// (WithContinueOnError): its result is the zero value.
+func (c *call[St, A, R, E]) keep(w *piece[A, R], r *Tasks[A, R], n int, te *TaskError) {
+	var zero R
+	r.Out[n] = zero
+	if te.Phase == PhaseInit {
+		// Kept for the task, an init's failure names it. Formatting may
+		// end its goroutine: apart.
+		te.Index, te.Args = r.Start+n, c.p.fn.formatArgs(&r.Args[n], catch.Apart)
+	}
+	c.mu.Lock()
+	delete(c.attempts, te.Index)
+	if w.chunk != nil {
+		w.chunk.failed = append(w.chunk.failed, te)
+	} else {
+		c.failed = append(c.failed, te)
+	}
+	c.mu.Unlock()
+	c.shown.addFailure(te)
 }
 
 // redoOf returns the redo of tasks [lo, hi) of run r of piece w.
