@@ -25,7 +25,7 @@ const (
 	Error     How = iota // returns ErrUnlucky
 	Panic                // panics with ErrUnlucky's text
 	Goexit               // ends its goroutine: its worker dies
-	Exit                 // exits its process with status 3
+	Exit                 // exits its process with status 7
 	Permanent            // returns mpire.Permanent(ErrUnlucky)
 )
 
@@ -75,7 +75,7 @@ func task(dir string, x int) (int, error) {
 	case Goexit:
 		runtime.Goexit()
 	case Exit:
-		os.Exit(3)
+		os.Exit(7)
 	case Permanent:
 		return 0, mpire.Permanent(ErrUnlucky)
 	}
