@@ -78,7 +78,8 @@ func (c *call[St, A, R, E]) missing(complete bool) error {
 // yields the results in input order, while later results may already be
 // computed. It takes at most WithMaxTasksActive tasks ahead of the consumer.
 // On the first failure it yields the zero result and the error once, and
-// stops. Breaking out of the loop stops the work; IMap then returns once the
+// stops; WithContinueOnError yields each failed task's *TaskError in its
+// place instead, and goes on. Breaking out of the loop stops the work; IMap then returns once the
 // tasks running have returned, without waiting for the input: an input
 // blocked in the caller's iterator is left to return or yield on its own.
 func (p *Pool[St, A, R, E]) IMap(ctx context.Context, args iter.Seq[A], opts ...CallOption) iter.Seq2[R, error] {
