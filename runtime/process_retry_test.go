@@ -27,62 +27,12 @@ func newFlakyProcPool(t *testing.T, opts ...mpire.Option) (*flakytest.Pool, stri
 	return p, dir
 }
 
-// procMethods runs args with each method of a pool of worker processes:
-// one call, or one Apply per task.
-var procMethods = []struct {
-	name string
-	run  func(p *flakytest.Pool, c context.Context, args []int, opts ...mpire.CallOption) ([]int, error)
-}{
-	{"Map", func(p *flakytest.Pool, c context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
-		return p.Map(c, args, opts...)
-	}},
-	{"MapUnordered", func(p *flakytest.Pool, c context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
-		got, err := p.MapUnordered(c, args, opts...)
-		slices.Sort(got)
-		return got, err
-	}},
-	{"IMap", func(p *flakytest.Pool, c context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
-		return collect(p.IMap(c, slices.Values(args), opts...))
-	}},
-	{"IMapUnordered", func(p *flakytest.Pool, c context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
-		got, err := collect(p.IMapUnordered(c, slices.Values(args), opts...))
-		slices.Sort(got)
-		return got, err
-	}},
-	{"Apply", func(p *flakytest.Pool, c context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
-		var out []int
-		for _, x := range args {
-			r, err := p.Apply(c, x, opts...)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, r)
-		}
-		return out, nil
-	}},
-	{"ApplyAsync", func(p *flakytest.Pool, c context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
-		var rs []*mpire.AsyncResult[int]
-		for _, x := range args {
-			rs = append(rs, p.ApplyAsync(c, x, opts...))
-		}
-		var out []int
-		for _, r := range rs {
-			v, err := r.Get()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	}},
-}
-
 // TestProcessRetriesRunFlakyTasksUntilTheySucceed: with each method, tasks
 // that fail k times, with an error, a panic, runtime.Goexit or the death of
 // their process, run k+1 times, and the results are exact.
 func TestProcessRetriesRunFlakyTasksUntilTheySucceed(t *testing.T) {
-	for _, m := range procMethods {
-		t.Run(m.name, func(t *testing.T) {
+	for _, m := range flakytest.Methods {
+		t.Run(m.Name, func(t *testing.T) {
 			p, dir := newFlakyProcPool(t, mpire.WithJobs(2))
 			plan := map[int][2]int{1: {1, int(flakytest.Error)}, 3: {2, int(flakytest.Panic)}, 4: {1, int(flakytest.Goexit)}, 6: {2, int(flakytest.Exit)}}
 			args, want := make([]int, 8), make([]int, 8)
@@ -91,8 +41,8 @@ func TestProcessRetriesRunFlakyTasksUntilTheySucceed(t *testing.T) {
 			}
 			var got []int
 			var err error
-			within(t, m.name, func() {
-				got, err = m.run(p, ctx, args, mpire.WithRetries(2), noWait, mpire.WithChunkSize(1))
+			within(t, m.Name, func() {
+				got, err = m.Run(p, ctx, args, mpire.WithRetries(2), noWait, mpire.WithChunkSize(1))
 			})
 			if err != nil || !slices.Equal(got, want) {
 				t.Fatalf("got %v, %v; want %v", got, err, want)
@@ -154,9 +104,9 @@ func TestProcessBackoffs(t *testing.T) {
 		t.Fatalf("got %v while task 0 ran %d times", got, flakytest.Runs(dir, 0))
 	}
 
-	for _, m := range procMethods {
+	for _, m := range flakytest.Methods {
 		cctx, cancel := context.WithCancel(ctx)
-		index := 20 + len(m.name)
+		index := 20 + len(m.Name)
 		go func() {
 			// Cancel once the task has failed: it then waits an hour.
 			for flakytest.Runs(dir, index) == 0 && cctx.Err() == nil {
@@ -165,12 +115,12 @@ func TestProcessBackoffs(t *testing.T) {
 			cancel()
 		}()
 		var err error
-		within(t, m.name, func() {
-			_, err = m.run(p, cctx, []int{flakytest.Arg(index, flakytest.Always, flakytest.Error)}, mpire.WithRetries(3), backoff)
+		within(t, m.Name, func() {
+			_, err = m.Run(p, cctx, []int{flakytest.Arg(index, flakytest.Always, flakytest.Error)}, mpire.WithRetries(3), backoff)
 		})
 		cancel()
 		if !errors.Is(err, context.Canceled) || flakytest.Runs(dir, index) != 1 {
-			t.Errorf("%s: err = %v after %d runs, want context.Canceled after one", m.name, err, flakytest.Runs(dir, index))
+			t.Errorf("%s: err = %v after %d runs, want context.Canceled after one", m.Name, err, flakytest.Runs(dir, index))
 		}
 	}
 }

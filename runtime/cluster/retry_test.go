@@ -58,50 +58,12 @@ func TestClusterRetries(t *testing.T) {
 	opts := []mpire.CallOption{mpire.WithRetries(2), noWait, mpire.WithChunkSize(3)}
 
 	within(t, "the calls", func() {
-		for _, m := range []struct {
-			name string
-			run  func(args []int) ([]int, error)
-		}{
-			{"Map", func(args []int) ([]int, error) { return p.Map(ctx, args, opts...) }},
-			{"MapUnordered", func(args []int) ([]int, error) {
-				got, err := p.MapUnordered(ctx, args, opts...)
-				slices.Sort(got)
-				return got, err
-			}},
-			{"IMap", func(args []int) ([]int, error) { return collect(p.IMap(ctx, slices.Values(args), opts...)) }},
-			{"IMapUnordered", func(args []int) ([]int, error) {
-				got, err := collect(p.IMapUnordered(ctx, slices.Values(args), opts...))
-				slices.Sort(got)
-				return got, err
-			}},
-			{"Apply", func(args []int) ([]int, error) {
-				var out []int
-				for _, x := range args {
-					r, err := p.Apply(ctx, x, opts...)
-					if err != nil {
-						return nil, err
-					}
-					out = append(out, r)
-				}
-				return out, nil
-			}},
-			{"ApplyAsync", func(args []int) ([]int, error) {
-				var out []int
-				for _, x := range args {
-					r, err := p.ApplyAsync(ctx, x, opts...).Get()
-					if err != nil {
-						return nil, err
-					}
-					out = append(out, r)
-				}
-				return out, nil
-			}},
-		} {
+		for _, m := range flakytest.Methods {
 			args, want, first := flaky(8, plan)
-			if got, err := m.run(args); err != nil || !slices.Equal(got, want) {
-				t.Errorf("%s = %v, %v; want %v", m.name, got, err, want)
+			if got, err := m.Run(p, ctx, args, opts...); err != nil || !slices.Equal(got, want) {
+				t.Errorf("%s = %v, %v; want %v", m.Name, got, err, want)
 			}
-			checkRuns(m.name, first)
+			checkRuns(m.Name, first)
 		}
 
 		for _, tc := range []struct {

@@ -6,12 +6,15 @@
 package flakytest
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 
 	mpire "github.com/mpire-go/mpire/runtime"
@@ -159,3 +162,68 @@ var portable = mpireimpl.Portable[struct{}, int, int, struct{}]{
 }
 
 func init() { mpireimpl.ServePortable(&portable) }
+
+// A Method runs tasks with one of a pool's methods: one call, or one Apply
+// per task. MapUnordered's and IMapUnordered's results are sorted.
+type Method struct {
+	Name string
+	Run  func(p *Pool, ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error)
+}
+
+// Methods are the methods of a pool, each as a Method.
+var Methods = []Method{
+	{"Map", func(p *Pool, ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
+		return p.Map(ctx, args, opts...)
+	}},
+	{"MapUnordered", func(p *Pool, ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
+		got, err := p.MapUnordered(ctx, args, opts...)
+		slices.Sort(got)
+		return got, err
+	}},
+	{"IMap", func(p *Pool, ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
+		return collect(p.IMap(ctx, slices.Values(args), opts...))
+	}},
+	{"IMapUnordered", func(p *Pool, ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
+		got, err := collect(p.IMapUnordered(ctx, slices.Values(args), opts...))
+		slices.Sort(got)
+		return got, err
+	}},
+	{"Apply", func(p *Pool, ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
+		var out []int
+		for _, x := range args {
+			r, err := p.Apply(ctx, x, opts...)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		return out, nil
+	}},
+	{"ApplyAsync", func(p *Pool, ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
+		var rs []*mpire.AsyncResult[int]
+		for _, x := range args {
+			rs = append(rs, p.ApplyAsync(ctx, x, opts...))
+		}
+		var out []int
+		for _, r := range rs {
+			v, err := r.Get()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	}},
+}
+
+// collect reads a sequence up to its first error.
+func collect(seq iter.Seq2[int, error]) ([]int, error) {
+	var out []int
+	for r, err := range seq {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
