@@ -31,11 +31,11 @@ var DefaultBackoff = Backoff{Initial: 100 * time.Millisecond, Max: 10 * time.Sec
 // wait returns the wait before the retry that follows failed attempts.
 func (b Backoff) wait(failed int) time.Duration {
 	d := min(b.Initial, b.Max)
-	for i := 1; i < failed && d < b.Max; i++ {
-		d = min(d, b.Max/2) * 2 // no overflow
-	}
 	if d <= 0 {
 		return 0
+	}
+	for i := 1; i < failed && d < b.Max; i++ {
+		d = min(d, b.Max/2) * 2 // no overflow
 	}
 	return d/2 + rand.N(d/2+1)
 }
