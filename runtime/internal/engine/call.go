@@ -36,7 +36,7 @@ type call[St, A, R, E any] struct {
 	nestedIn *WorkerID // made from inside a function of a worker of the same pool: its slot
 	running  int       // pieces taken by slots and not yet done
 	redos    fifo[*redo[A, R]]
-	backoffs []*backoff[A, R] // tasks waiting to run again
+	backoffs map[*backoff[A, R]]bool // tasks waiting to run again
 }
 
 func newCall[St, A, R, E any](p *Pool[St, A, R, E], parent context.Context, s Settings) *call[St, A, R, E] {

@@ -165,13 +165,15 @@ func (c *call[St, A, R, E]) again(rd *redo[A, R], wait time.Duration) {
 		p.enqueue(c, 1)
 		return
 	}
+	if c.backoffs == nil {
+		c.backoffs = map[*backoff[A, R]]bool{}
+	}
 	b := &backoff[A, R]{redo: rd}
-	c.backoffs = append(c.backoffs, b)
+	c.backoffs[b] = true
 	b.timer = time.AfterFunc(wait, func() {
 		p.mu.Lock()
-		i := slices.Index(c.backoffs, b)
-		if i >= 0 {
-			c.backoffs = slices.Delete(c.backoffs, i, i+1)
+		if c.backoffs[b] { // else dropped
+			delete(c.backoffs, b)
 			if !c.stopped.Load() {
 				c.redos.push(rd)
 				p.enqueue(c, 1)
@@ -185,11 +187,10 @@ func (c *call[St, A, R, E]) again(rd *redo[A, R], wait time.Duration) {
 // dropBackoffs ends the waits of a call that has stopped: their tasks will
 // not run. The caller holds p.mu.
 func (c *call[St, A, R, E]) dropBackoffs() {
-	for _, b := range c.backoffs {
+	for b := range c.backoffs {
 		b.timer.Stop()
 	}
 	clear(c.backoffs)
-	c.backoffs = c.backoffs[:0]
 }
 
 // keptErrors returns the error of a call WithContinueOnError whose tasks
