@@ -267,7 +267,8 @@ func WithRetryBackoff(initial, max time.Duration) CallOption {
 // WithContinueOnError makes a task's failure, once its retries are spent
 // (WithRetries), its own instead of the call's: the call goes on, and every
 // task runs (beyond MPIRE). Map and MapUnordered return the result of every
-// task that succeeded, the zero value where one failed, and an error that
+// task that succeeded, the zero value where one failed (for MapUnordered,
+// where its result would have come), and an error that
 // wraps each failed task's *TaskError in input order (its Unwrap() []error
 // lists them, as errors.Join's does; TaskErrors returns them), nil when none
 // failed. IMap and IMapUnordered yield the zero value and the task's
