@@ -169,6 +169,11 @@ func tinyWorkload(sz sizes) *workload {
 			contender{name: "mpire + progress bar", run: func() any {
 				return must(pool.Map(ctxBackground, in, mpire.WithProgressBarWriter(io.Discard)))
 			}},
+			// Retries that never happen: what WithRetries costs a call
+			// whose tasks all succeed.
+			contender{name: "mpire + WithRetries(3)", run: func() any {
+				return must(pool.Map(ctxBackground, in, mpire.WithRetries(3)))
+			}},
 			processes(func() ([]int, error) { return procPool.Map(ctxBackground, in) }),
 			clusterRow(func() ([]int, error) { return clusterPool.Map(ctxBackground, in) }),
 		),

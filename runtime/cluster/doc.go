@@ -53,6 +53,13 @@
 // repeat. A chunk that no worker acknowledges in WithMaxDeliver deliveries
 // fails its call with ErrWorkerDied.
 //
+// A redelivery is no failure that the caller sees: with mpire.WithRetries,
+// it charges no attempt, and the chunk's results still come once. What the
+// caller sees (a task's error or panic, a worker's init failing, a task
+// ending its worker's goroutine, a chunk given up on after WithMaxDeliver
+// deliveries) charges one attempt to the task that failed, or for a chunk
+// given up on, to its first.
+//
 // The shared object is stored once in the object store bucket
 // mpire_shared, under the hash of its encoding, and fetched once per worker
 // program, which keeps the shared objects it fetched up to WithSharedCache.

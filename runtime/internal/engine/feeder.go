@@ -138,6 +138,7 @@ func (f *feeder[St, A, R, E]) dispatch(ch *chunk[A, R]) bool {
 	if cap(ch.out) < len(ch.args) {
 		ch.out = make([]R, len(ch.args))
 	}
+	ch.pending = len(ch.args)
 	if !f.c.addChunk(ch) {
 		return false
 	}
@@ -173,7 +174,7 @@ func (f *feeder[St, A, R, E]) newChunk(seq, start, size int) *chunk[A, R] {
 	if ch == nil {
 		ch = &chunk[A, R]{args: make([]A, 0, min(size, presized))}
 	}
-	ch.seq, ch.start, ch.complete = seq, start, false
+	ch.seq, ch.start = seq, start
 	return ch
 }
 
@@ -184,6 +185,7 @@ func (f *feeder[St, A, R, E]) recycle(ch *chunk[A, R]) {
 	clear(ch.args)
 	clear(ch.out)
 	ch.args = ch.args[:0]
+	ch.failed = nil
 	f.spareMu.Lock()
 	f.spare = append(f.spare, ch)
 	f.spareMu.Unlock()

@@ -58,6 +58,9 @@ type Settings struct {
 	TaskTimeout    time.Duration
 	InitTimeout    time.Duration
 	ExitTimeout    time.Duration
+	Retries        int      // WithRetries: runs of a failed task beyond its first
+	Backoff        *Backoff // WithRetryBackoff; nil: DefaultBackoff
+	KeepGoing      bool     // WithContinueOnError: a task's failure does not stop the call
 
 	errs []error // invalid values, reported by the constructor or the call
 }

@@ -65,6 +65,7 @@ func (c *call[St, A, R, E]) startProgress(total int) *monitor {
 	}
 	if w := currentWatcher(); w != nil {
 		m.shown = &Progress{insights: c.p.insights}
+		c.shown = m.shown
 		m.watched = w.Watch(CallInfo{
 			Func:    c.p.fn.Name,
 			FuncPos: c.p.fn.Pos,

@@ -67,12 +67,17 @@ const (
 // An Error is a worker function's failure as it crosses: plain data, from
 // which the pool's side rebuilds its own error types.
 type Error struct {
-	Phase Phase
-	Kind  Kind
-	Index int    // PhaseRun: the failing task, within the request; -1 when none
-	Msg   string // the error's text, or the panic value's
-	Stack []byte // Panicked: the panicking goroutine's stack
+	Phase     Phase
+	Kind      Kind
+	Permanent bool   // marked as not worth retrying (mpire.Permanent)
+	Index     int    // PhaseRun: the failing task, within the request; -1 when none
+	Msg       string // the error's text, or the panic value's
+	Stack     []byte // Panicked: the panicking goroutine's stack
 }
+
+// permanentBit marks a permanent error in the byte of its Kind: a reply
+// without one reads as it did before the mark existed.
+const permanentBit = 0x80
 
 func (e *Error) Error() string {
 	if e.Kind == Panicked {
@@ -126,7 +131,11 @@ func AppendReply(b []byte, r *Reply) []byte {
 	if e := r.Err; e == nil {
 		b = append(b, 0)
 	} else {
-		b = append(b, 1, byte(e.Phase), byte(e.Kind))
+		kind := byte(e.Kind)
+		if e.Permanent {
+			kind |= permanentBit
+		}
+		b = append(b, 1, byte(e.Phase), kind)
 		b = binary.AppendVarint(b, int64(e.Index))
 		b = appendBytes(b, []byte(e.Msg))
 		b = appendBytes(b, e.Stack)
@@ -150,7 +159,10 @@ func ParseReply(b []byte, phase Phase, tasks int) (Reply, error) {
 	switch d.byte() {
 	case 0:
 	case 1:
-		e := &Error{Phase: Phase(d.byte()), Kind: Kind(d.byte()), Index: int(d.varint())}
+		e := &Error{Phase: Phase(d.byte())}
+		kind := d.byte()
+		e.Kind, e.Permanent = Kind(kind&^permanentBit), kind&permanentBit != 0
+		e.Index = int(d.varint())
 		e.Msg = string(d.bytes())
 		e.Stack = d.bytes()
 		r.Err = e

@@ -26,6 +26,8 @@ func TestReplyRoundTrip(t *testing.T) {
 		{PhaseInit, 0, Reply{Err: &Error{Phase: PhaseInit, Kind: Panicked, Index: -1, Msg: "boom", Stack: []byte("goroutine 1")}}},
 		{PhaseExit, 0, Reply{Err: &Error{Phase: PhaseExit, Kind: Canceled, Index: -1}}},
 		{PhaseExit, 0, Reply{Payload: []byte("exit value")}},
+		{PhaseRun, 2, Reply{Err: &Error{Phase: PhaseRun, Kind: Failed, Permanent: true, Index: 0, Msg: "not worth retrying"}}},
+		{PhaseRun, 2, Reply{N: 1, Err: &Error{Phase: PhaseRun, Kind: Panicked, Permanent: true, Index: 1, Msg: "boom", Stack: []byte("goroutine 1")}}},
 	} {
 		got, err := ParseReply(AppendReply(nil, &tc.rep), tc.phase, tc.tasks)
 		if err != nil {
@@ -67,6 +69,7 @@ func TestForgedReplies(t *testing.T) {
 		{"an index outside a run", reply(Reply{Err: &Error{Phase: PhaseExit, Index: 0}}), PhaseExit, 0},
 		{"another phase", reply(Reply{Err: &Error{Phase: PhaseExit, Index: -1}}), PhaseRun, 2},
 		{"an unknown kind", reply(Reply{Err: &Error{Phase: PhaseRun, Kind: lastKind + 1, Index: -1}}), PhaseRun, 2},
+		{"an unknown kind, marked permanent", reply(Reply{Err: &Error{Phase: PhaseRun, Kind: lastKind + 1, Permanent: true, Index: -1}}), PhaseRun, 2},
 		{"a bad error flag", []byte{0, 0, 7}, PhaseRun, 2},
 		{"a message longer than the reply", []byte{0, 0, 1, byte(PhaseRun), 0, 1, 0xff, 0xff, 0x03, 'x'}, PhaseRun, 2},
 		{"a stack longer than the reply", []byte{0, 0, 1, byte(PhaseRun), 0, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x08}, PhaseRun, 2},
