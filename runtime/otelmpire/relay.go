@@ -94,20 +94,26 @@ func (r *recorder) RunEnd(ctx context.Context, _ *engine.ObservedRun, _ int, err
 	span := trace.SpanFromContext(ctx)
 	fail(span, err)
 	span.End()
-	return r.take(span.SpanContext().TraceID())
+	return r.take(span.SpanContext())
 }
 
-// take returns the encoding of the spans of trace id ended since the last
-// call, within the bounds of a reply, and forgets every span it holds.
-func (r *recorder) take(id trace.TraceID) []byte {
+// take returns the encoding of the spans of the trace of the chunk's span
+// sc ended since the last call, within the bounds of a reply, and forgets
+// every span it holds. The chunk's span comes first, so that the spans
+// under it keep their place when some are left out.
+func (r *recorder) take(sc trace.SpanContext) []byte {
 	r.mu.Lock()
 	ended, dropped := r.ended, r.dropped
 	r.ended, r.dropped = nil, 0
 	r.mu.Unlock()
 	mine := ended[:0]
 	for _, s := range ended {
-		if s.SpanContext().TraceID() == id {
+		if s.SpanContext().TraceID() == sc.TraceID() {
 			mine = append(mine, s)
+			if s.SpanContext().SpanID() == sc.SpanID() {
+				copy(mine[1:], mine[:len(mine)-1])
+				mine[0] = s
+			}
 		}
 	}
 	return encodeSpans(mine, dropped)
@@ -126,15 +132,15 @@ func (r *recorder) OnEnd(s sdktrace.ReadOnlySpan) {
 }
 
 func (r *recorder) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
-func (r *recorder) Shutdown(context.Context) error                 { return nil }
-func (r *recorder) ForceFlush(context.Context) error               { return nil }
+func (r *recorder) Shutdown(context.Context) error                  { return nil }
+func (r *recorder) ForceFlush(context.Context) error                { return nil }
 
 func (r *recorder) Call(ctx context.Context, _ *engine.ObservedCall) context.Context { return ctx }
-func (r *recorder) CallEnd(context.Context, *engine.ObservedCall, int64, error)     {}
-func (r *recorder) Worker(context.Context, engine.ObservedWorker)                   {}
-func (r *recorder) Retry(context.Context, engine.ObservedRetry)                     {}
-func (r *recorder) Inject(context.Context, engine.Carrier)                          {}
-func (r *recorder) Relay(context.Context, []byte)                                   {}
+func (r *recorder) CallEnd(context.Context, *engine.ObservedCall, int64, error)      {}
+func (r *recorder) Worker(context.Context, engine.ObservedWorker)                    {}
+func (r *recorder) Retry(context.Context, engine.ObservedRetry)                      {}
+func (r *recorder) Inject(context.Context, engine.Carrier)                           {}
+func (r *recorder) Relay(context.Context, []byte)                                    {}
 
 // A span as it crosses: what a tracer provider needs to make it again.
 type relayed struct {
