@@ -3,10 +3,13 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/cluster"
+	"github.com/mpire-go/mpire/runtime/otelmpire"
 )
 
 // Two teams on one NATS account: each caller and worker takes its team's
@@ -26,4 +29,13 @@ func ExampleWorkerPermissions() {
 	// Output:
 	// publish: team-a.mpire.reply.>
 	// subscribe: [_INBOX.> team-a.mpire.cancel.>]
+}
+
+// A worker whose tasks' spans join their callers' traces (the trace
+// context comes in each chunk's headers), exported by this program's
+// global tracer provider, and whose workers' deaths and time limits go to
+// its log.
+func ExampleWithWorkerOptions() {
+	var js jetstream.JetStream // connected as a worker
+	_ = cluster.Serve(context.Background(), js, cluster.WithWorkerOptions(otelmpire.Instrument(), mpire.WithLogger(slog.Default())))
 }
