@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	mpire "github.com/mpire-go/mpire/runtime"
@@ -34,6 +36,7 @@ const (
 	manyTask  = -2 // starts more spans than a reply carries
 	deepTask  = -3 // starts spans nested in each other, with every kind of attribute
 	childTask = -4 // starts a span with the global tracer provider
+	exitTask  = -5 // ends its goroutine (runtime.Goexit) after a span
 )
 
 // workTask starts a span in its worker process, from its context, and
@@ -66,6 +69,10 @@ func workTask(ctx context.Context, x int) (int, error) {
 	case childTask:
 		_, span := otel.Tracer("global").Start(ctx, "with the global provider")
 		span.End()
+	case exitTask:
+		_, span := otel.Tracer("global").Start(ctx, "before Goexit")
+		span.End()
+		runtime.Goexit()
 	default:
 		_, span := trace.SpanFromContext(ctx).TracerProvider().Tracer("task").Start(ctx, "in the worker",
 			trace.WithAttributes(attribute.Int("x", x), attribute.Int("pid", os.Getpid())))
@@ -312,5 +319,62 @@ func TestTheLoggerTellsOfAKilledWorkerProcess(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"msg":"mpire: worker started"`) || !strings.Contains(logs.String(), `"level":"DEBUG"`) {
 		t.Errorf("no record of a worker started: %s", logs.String())
+	}
+}
+
+func TestKeptAliveWorkersAreCountedUntilClose(t *testing.T) {
+	r := newRecorded(t)
+	var logs bytes.Buffer
+	p := newWorkPool(t, mpire.WithJobs(2), mpire.WithKeepAlive(), r.instrument(),
+		mpire.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	for range 2 {
+		if _, err := p.Apply(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Map(context.Background(), []int{1, 2, 3, 4}, mpire.WithChunkSize(1)); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := r.sum(t, "mpire.workers"); n != 2 {
+			t.Errorf("mpire.workers between calls: %d, want 2", n)
+		}
+	}
+	p.Close()
+	if n, _ := r.sum(t, "mpire.workers"); n != 0 {
+		t.Errorf("mpire.workers after Close: %d, want 0", n)
+	}
+	if c := strings.Count(logs.String(), `msg="mpire: worker stopped"`); c != 2 {
+		t.Errorf("%d records of a worker stopped, want 2: %s", c, logs.String())
+	}
+	methods := map[string]int{}
+	for _, s := range r.named("workTask") {
+		m, _ := attr(s, "mpire.method")
+		methods[m.AsString()]++
+	}
+	if methods["Apply"] != 2 || methods["Map"] != 2 {
+		t.Errorf("calls' spans by method: %v", methods)
+	}
+}
+
+func TestAWorkerProcessWhoseTaskEndsItsGoroutineStillSendsItsSpans(t *testing.T) {
+	r := newRecorded(t)
+	p := newWorkPool(t, mpire.WithJobs(1), r.instrument())
+	_, err := p.Map(context.Background(), []int{1, exitTask, 3}, mpire.WithChunkSize(3))
+	if !errors.Is(err, mpire.ErrWorkerDied) {
+		t.Fatalf("Map: %v", err)
+	}
+	worker := r.one(t, "workTask worker")
+	if worker.Status.Code != codes.Error || !strings.Contains(worker.Status.Description, "Goexit") {
+		t.Errorf("the worker's span: %+v", worker.Status)
+	}
+	if s := r.one(t, "before Goexit"); s.Parent.SpanID() != worker.SpanContext.SpanID() {
+		t.Errorf("the task's span is not under the worker's")
+	}
+	r.one(t, "in the worker")
+	// The pool goes on, traced.
+	if _, err := p.Map(context.Background(), []int{4}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.named("in the worker")); n != 2 {
+		t.Errorf("%d spans of tasks after the death, want 2", n)
 	}
 }
