@@ -474,46 +474,31 @@ func (d *decoder) value(depth int) attribute.Value {
 	case attribute.BYTESLICE:
 		return attribute.ByteSliceValue([]byte(d.string()))
 	case attribute.BOOLSLICE:
-		xs := make([]bool, d.count(maxElems))
-		for i := range xs {
-			xs[i] = d.bool()
-		}
-		return attribute.BoolSliceValue(xs)
+		return attribute.BoolSliceValue(elems(d, d.bool))
 	case attribute.INT64SLICE:
-		xs := make([]int64, d.count(maxElems))
-		for i := range xs {
-			xs[i] = d.varint()
-		}
-		return attribute.Int64SliceValue(xs)
+		return attribute.Int64SliceValue(elems(d, d.varint))
 	case attribute.FLOAT64SLICE:
-		n := d.count(maxElems)
-		if n > len(d.b)/8 {
-			d.fail(fmt.Sprintf("%d numbers in %d bytes", n, len(d.b)))
-			return attribute.Value{}
-		}
-		xs := make([]float64, n)
-		for i := range xs {
-			xs[i] = d.float()
-		}
-		return attribute.Float64SliceValue(xs)
+		return attribute.Float64SliceValue(elems(d, d.float))
 	case attribute.STRINGSLICE:
-		xs := make([]string, d.count(maxElems))
-		for i := range xs {
-			xs[i] = d.string()
-		}
-		return attribute.StringSliceValue(xs)
+		return attribute.StringSliceValue(elems(d, d.string))
 	case attribute.SLICE:
-		xs := make([]attribute.Value, d.count(maxElems))
-		for i := range xs {
-			xs[i] = d.value(depth + 1)
-		}
-		return attribute.SliceValue(xs...)
+		return attribute.SliceValue(elems(d, func() attribute.Value { return d.value(depth + 1) })...)
 	case attribute.MAP:
 		return attribute.MapValue(d.attrs(depth + 1)...)
 	default:
 		d.fail(fmt.Sprintf("an attribute of type %d", t))
 		return attribute.Value{}
 	}
+}
+
+// elems reads a count, then as many elements with read: never more than
+// the bytes left, each element taking one at least.
+func elems[T any](d *decoder, read func() T) []T {
+	xs := make([]T, d.count(maxElems))
+	for i := range xs {
+		xs[i] = read()
+	}
+	return xs
 }
 
 func (d *decoder) bool() bool {
