@@ -19,10 +19,12 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
+	"github.com/mpire-go/mpire/runtime/otelmpire"
 )
 
 // These tests run real worker processes: the test binary started again,
@@ -37,6 +39,7 @@ const (
 	deepTask  = -3 // starts spans nested in each other, with every kind of attribute
 	childTask = -4 // starts a span with the global tracer provider
 	exitTask  = -5 // ends its goroutine (runtime.Goexit) after a span
+	traceTask = -6 // returns the traceNumber of the trace its context carries
 )
 
 // workTask starts a span in its worker process, from its context, and
@@ -69,6 +72,8 @@ func workTask(ctx context.Context, x int) (int, error) {
 	case childTask:
 		_, span := otel.Tracer("global").Start(ctx, "with the global provider")
 		span.End()
+	case traceTask:
+		return traceNumber(trace.SpanFromContext(ctx).SpanContext().TraceID()), nil
 	case exitTask:
 		_, span := otel.Tracer("global").Start(ctx, "before Goexit")
 		span.End()
@@ -80,6 +85,9 @@ func workTask(ctx context.Context, x int) (int, error) {
 	}
 	return os.Getpid(), nil
 }
+
+// traceNumber is 63 bits of a trace id, as a task's result.
+func traceNumber(id trace.TraceID) int { return int(binary.BigEndian.Uint64(id[:8]) >> 1) }
 
 func workFunc() mpireimpl.Func[struct{}, int, int, struct{}] {
 	return mpireimpl.Func[struct{}, int, int, struct{}]{
@@ -284,6 +292,26 @@ func TestAWorkerProcessSendsBackNoMoreSpansThanItsBound(t *testing.T) {
 	}
 	if len(r.named("workTask worker")) != 1 {
 		t.Errorf("the worker's span was left out")
+	}
+}
+
+func TestTasksOfAnUnsampledTraceSeeItInWorkerProcesses(t *testing.T) {
+	r := newRecorded(t)
+	unsampled := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSyncer(r.spans))
+	p := newWorkPool(t, mpire.WithJobs(1), otelmpire.Instrument(otelmpire.WithTracerProvider(unsampled)))
+	ctx, parent := unsampled.Tracer("test").Start(context.Background(), "parent")
+	defer parent.End()
+	traces, err := p.Map(ctx, []int{traceTask, traceTask})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range traces {
+		if id != traceNumber(parent.SpanContext().TraceID()) {
+			t.Errorf("a task saw trace %x, want %x", id, traceNumber(parent.SpanContext().TraceID()))
+		}
+	}
+	if n := len(r.spans.GetSpans()); n != 0 {
+		t.Errorf("%d spans recorded", n)
 	}
 }
 

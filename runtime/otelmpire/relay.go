@@ -78,8 +78,9 @@ func (r *recorder) Run(ctx context.Context, run *engine.ObservedRun) context.Con
 		return ctx
 	}
 	parent := propagator.Extract(ctx, run.Trace)
-	if sc := trace.SpanContextFromContext(parent); !sc.IsValid() || !sc.IsSampled() {
-		return ctx
+	if sc := trace.SpanContextFromContext(parent); !sc.IsSampled() {
+		// Nothing to record: the tasks still see the caller's trace.
+		return parent
 	}
 	r.setUp()
 	ctx, _ = r.tp.Tracer(scope).Start(parent, run.Task+" worker", trace.WithAttributes(
