@@ -12,8 +12,9 @@ import (
 
 // An Option configures a pool when given to its constructor: it sets the
 // pool's defaults. Pool options (WithJobs, WithCPUIDs, WithCPUSets,
-// WithOrderTasks, WithKeepAlive, WithInsights) are only Options; the others
-// are CallOptions, which a call may override.
+// WithOrderTasks, WithKeepAlive, WithInsights, WithLogger, and
+// otelmpire.Instrument) are only Options; the others are CallOptions, which
+// a call may override.
 type Option = engine.Option
 
 // A CallOption configures one call when given to a method, overriding the

@@ -155,6 +155,7 @@ func tinyWorkload(sz sizes) *workload {
 	in := indexes(sz.tiny)
 	pool := NewTinyPool()
 	insights := NewTinyPool(mpire.WithInsights())
+	traced := NewTinyPool(instrumented())
 	procPool := NewTinyPool(mpire.WithProcesses(), mpire.WithKeepAlive())
 	clusterPool := NewTinyPool(onCluster(), mpire.WithJobs(clusterJobs))
 	return &workload{
@@ -166,6 +167,7 @@ func tinyWorkload(sz sizes) *workload {
 			func() ([]int, error) { return pool.Map(ctxBackground, in) },
 			closureMap(in, func(_ context.Context, x int) (int, error) { return Tiny(x), nil }),
 			contender{name: "mpire + insights", run: func() any { return must(insights.Map(ctxBackground, in)) }},
+			contender{name: "mpire + otelmpire", run: func() any { return must(traced.Map(ctxBackground, in)) }},
 			contender{name: "mpire + progress bar", run: func() any {
 				return must(pool.Map(ctxBackground, in, mpire.WithProgressBarWriter(io.Discard)))
 			}},

@@ -43,6 +43,9 @@ func Serve(ctx context.Context, js jetstream.JetStream, opts ...ServeOption) err
 	if err := checkPrefix(o.prefix); err != nil {
 		return err
 	}
+	if o.bad != nil {
+		return o.bad
+	}
 	if o.name == "" {
 		host, _ := os.Hostname()
 		o.name = fmt.Sprintf("%s:%d", host, os.Getpid())
@@ -255,7 +258,7 @@ func (s *slot) handle(m jetstream.Msg) {
 		}
 	}()
 
-	s.reply(m, inbox, s.srv.Handle(ctx, wire.PhaseRun, m.Data()))
+	s.reply(m, inbox, s.srv.HandleTraced(ctx, wire.PhaseRun, m.Data(), traceOf(hdr)))
 	cancel()
 	m.Ack()
 	// A task abandoned at its time limit still runs: it keeps this slot,
@@ -278,7 +281,7 @@ func (s *slot) init(hash string) (failed []byte) {
 			return initFailed(err)
 		}
 	}
-	srv, err := s.task.NewServer(s.id, shared)
+	srv, err := s.task.NewServer(s.id, shared, s.w.o.observer)
 	if err != nil {
 		return initFailed(err)
 	}

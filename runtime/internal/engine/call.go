@@ -15,6 +15,9 @@ type call[St, A, R, E any] struct {
 	ctx    context.Context // cancelled when the call stops; each slot's tasks get it through a workerContext
 	cancel context.CancelCauseFunc
 
+	method   string        // Map, IMap, Apply...
+	observed *ObservedCall // nil unless the pool has an observer
+
 	stopped atomic.Bool  // set by the first failure; tasks check it between tasks
 	done    atomic.Int64 // tasks completed
 	wake    chan struct{}

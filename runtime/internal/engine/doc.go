@@ -43,6 +43,12 @@
 // Pool.end unregisters the call (stopping the workers unless they are kept
 // alive) and Map returns the output slice and the call's error.
 //
+// A pool with an Observer (observe.go: otelmpire's traces and metrics,
+// mpire.WithLogger) tells it of the call when its progress starts and ends,
+// of each run around the Lifecycle's Run (the run's tasks get the context
+// it returns), and, from the Lifecycle, of its workers' lives; without one,
+// each of these is a nil check.
+//
 // A runtime.Goexit in the user's code ends the slot's goroutine: slot.serve
 // runs the loop under catch.Do, whose report reaches slot.died, which fails
 // the call's run with ErrWorkerDied and starts the slot again on a new

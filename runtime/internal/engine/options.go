@@ -44,8 +44,9 @@ type Settings struct {
 	OrderTasks bool
 	KeepAlive  bool
 	Insights   bool
-	Processes  bool   // WithProcesses: worker processes
-	Remote     Remote // where the workers run when not in this process; nil: goroutines or Processes
+	Processes  bool     // WithProcesses: worker processes
+	Remote     Remote   // where the workers run when not in this process; nil: goroutines or Processes
+	Observer   Observer // told what the pool does (Observe); nil: nothing is
 
 	// Call options; zero means "not set".
 	ChunkSize      int

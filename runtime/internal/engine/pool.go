@@ -178,6 +178,7 @@ func (p *Pool[St, A, R, E]) beginCall(ctx context.Context, method string, s Sett
 	}
 	p.active++
 	c := newCall(p, ctx, s)
+	c.method = method
 	if nested {
 		if p.nestedIn == nil {
 			p.nestedIn = map[WorkerID]int{}
@@ -259,6 +260,12 @@ func (p *Pool[St, A, R, E]) stopWorkers(limit time.Duration) {
 // stops the workers, waiting for their exit functions. It returns the
 // call's error, or else the first exit error.
 func (p *Pool[St, A, R, E]) end(c *call[St, A, R, E]) error {
+	err := p.unregister(c)
+	c.observeEnd(err)
+	return err
+}
+
+func (p *Pool[St, A, R, E]) unregister(c *call[St, A, R, E]) error {
 	c.release()
 	p.mu.Lock()
 	defer p.mu.Unlock()

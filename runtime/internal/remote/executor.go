@@ -112,8 +112,13 @@ func (x *executor[St, A, R, E]) runTasks(t *engine.Tasks[A, R], args []A, out []
 	if d := t.S.TaskTimeout; d > 0 {
 		limit = d*time.Duration(len(args)) + cancelGrace
 	}
-	req := wire.Request{Tasks: len(args), TaskTimeout: t.S.TaskTimeout, Args: x.buf}
+	req := wire.Request{Tasks: len(args), TaskTimeout: t.S.TaskTimeout, Trace: traceOf(t), Args: x.buf}
 	rep, err := x.ep.Run(t.Ctx, limit, &req)
+	if err == nil && rep.Spans != nil && req.Trace != nil && x.remote == Processes {
+		// A worker process has no exporter: its spans join the caller's.
+		// A cluster worker exports its own.
+		t.S.Observer.Relay(t.Ctx, rep.Spans)
+	}
 	n = rep.N
 	if n > 0 {
 		if derr := x.readResults(rep, out[:n]); derr != nil {

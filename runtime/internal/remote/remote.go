@@ -86,16 +86,17 @@ type PortableTask interface {
 	// Schema is the fingerprint of the task's encoding.
 	Schema() string
 	// NewServer returns a server of a fresh worker of the task, in slot
-	// worker, with the encoded shared object.
-	NewServer(worker int, shared []byte) (*Server, error)
+	// worker, with the encoded shared object; obs, when not nil, observes
+	// its worker's life and its traced runs.
+	NewServer(worker int, shared []byte, obs engine.Observer) (*Server, error)
 }
 
 type portableTask[St, A, R, E any] struct{ pt *engine.Portable[St, A, R, E] }
 
 func (t portableTask[St, A, R, E]) Schema() string { return schemaOf(t.pt) }
 
-func (t portableTask[St, A, R, E]) NewServer(worker int, shared []byte) (*Server, error) {
-	return newServer(t.pt, worker, shared)
+func (t portableTask[St, A, R, E]) NewServer(worker int, shared []byte, obs engine.Observer) (*Server, error) {
+	return newServer(t.pt, worker, shared, obs)
 }
 
 // portables holds every portable task linked into this binary, by

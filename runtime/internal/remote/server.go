@@ -25,6 +25,36 @@ func ServePortable[St, A, R, E any](pt *engine.Portable[St, A, R, E]) {
 	proc.Serve(pt.Task, &processHandler[St, A, R, E]{pt: pt})
 }
 
+// processObserver, set by package otelmpire when a program links it,
+// observes the traced runs of a worker process: it records the spans of
+// their tasks, which go back to the caller with the reply.
+var processObserver atomic.Pointer[engine.Observer]
+
+// SetProcessObserver makes o the observer of the traced runs of worker
+// processes of this binary. A worker process runs package initialisation,
+// not main, so it is set from an init function.
+func SetProcessObserver(o engine.Observer) { processObserver.Store(&o) }
+
+// traceOf returns the trace context of the run of t, for its request: nil
+// when the call is not traced, and without a field beyond wire's bounds.
+func traceOf[A, R any](t *engine.Tasks[A, R]) wire.TraceContext {
+	o := t.S.Observer
+	if o == nil {
+		return nil
+	}
+	trace := wire.TraceContext{}
+	o.Inject(t.Ctx, trace)
+	for k, v := range trace {
+		if wire.CheckTrace(wire.TraceContext{k: v}) != nil {
+			delete(trace, k)
+		}
+	}
+	if len(trace) == 0 || wire.CheckTrace(trace) != nil {
+		return nil
+	}
+	return trace
+}
+
 // processHandler serves a worker process: its Init request makes the
 // Server, with the shared object.
 type processHandler[St, A, R, E any] struct {
@@ -34,7 +64,11 @@ type processHandler[St, A, R, E any] struct {
 
 func (h *processHandler[St, A, R, E]) Handle(ctx context.Context, worker int, phase wire.Phase, body []byte, l *proc.Ledger) []byte {
 	if phase == wire.PhaseInit {
-		s, err := newServer(h.pt, worker, body)
+		var obs engine.Observer
+		if o := processObserver.Load(); o != nil {
+			obs = *o
+		}
+		s, err := newServer(h.pt, worker, body, obs)
 		if err != nil {
 			return wire.AppendReply(nil, &wire.Reply{Err: toWire(phase, err)})
 		}
@@ -78,13 +112,15 @@ type job struct {
 	ctx    context.Context
 	phase  wire.Phase
 	body   []byte
-	ledger *proc.Ledger // PhaseRun in a worker process: where it records; nil elsewhere
+	trace  wire.TraceContext // when not nil, stands for the request's own (it came in a cluster message's headers)
+	ledger *proc.Ledger      // PhaseRun in a worker process: where it records; nil elsewhere
 	reply  chan []byte
 }
 
 // newServer returns the server of a worker of pt's task in slot worker,
-// whose shared object is encoded in shared.
-func newServer[St, A, R, E any](pt *engine.Portable[St, A, R, E], worker int, shared []byte) (*Server, error) {
+// whose shared object is encoded in shared. obs, when not nil, observes its
+// worker's life and its traced runs.
+func newServer[St, A, R, E any](pt *engine.Portable[St, A, R, E], worker int, shared []byte, obs engine.Observer) (*Server, error) {
 	var fn engine.Func[St, A, R, E]
 	err := engine.Catching(func() (err error) {
 		fn, err = pt.Child(shared)
@@ -93,10 +129,11 @@ func newServer[St, A, R, E any](pt *engine.Portable[St, A, R, E], worker int, sh
 	if err != nil {
 		return nil, fmt.Errorf("mpire: decoding the shared object in a worker: %w", err)
 	}
-	w := &taskServer[St, A, R, E]{pt: pt, fn: fn}
+	w := &taskServer[St, A, R, E]{pt: pt, fn: fn, obs: obs, id: engine.WorkerID(worker)}
 	w.track, w.trackCaught = w.record, w.recordCaught // made once: a method value allocates
 	w.exec = local.New(&w.fn, engine.ExecutorConfig{ID: engine.WorkerID(worker)})
 	w.life = engine.NewLifecycle(&w.fn, w.exec, engine.WorkerID(worker), nil)
+	w.life.Observe(obs)
 	s := &Server{handle: w.handle, died: w.died, jobs: make(chan job), waitAbandoned: w.exec.WaitAbandoned}
 	go s.serve()
 	return s, nil
@@ -104,7 +141,14 @@ func newServer[St, A, R, E any](pt *engine.Portable[St, A, R, E], worker int, sh
 
 // Handle answers one request and returns the encoding of its reply.
 func (s *Server) Handle(ctx context.Context, phase wire.Phase, body []byte) []byte {
-	return s.handleJob(job{ctx: ctx, phase: phase, body: body})
+	return s.HandleTraced(ctx, phase, body, nil)
+}
+
+// HandleTraced is Handle of a request whose trace context came apart from
+// its body (in a cluster message's headers): trace, when not nil, stands
+// for the request's own.
+func (s *Server) HandleTraced(ctx context.Context, phase wire.Phase, body []byte, trace wire.TraceContext) []byte {
+	return s.handleJob(job{ctx: ctx, phase: phase, body: body, trace: trace})
 }
 
 func (s *Server) handleJob(j job) []byte {
@@ -150,6 +194,8 @@ type taskServer[St, A, R, E any] struct {
 	fn   engine.Func[St, A, R, E]
 	exec *local.Executor[St, A, R, E]
 	life *engine.Lifecycle[St, A, R, E]
+	obs  engine.Observer // observes the worker's life and traced runs; nil: none
+	id   engine.WorkerID
 	stop atomic.Bool // never set: the pool's side stops calls
 	args []A
 	out  []R
@@ -162,6 +208,9 @@ type taskServer[St, A, R, E any] struct {
 
 	decoding bool // ReadArgs runs: a Goexit there is no death of the worker
 	encoding bool // AppendResults runs: nor is a Goexit there
+
+	observing context.Context    // the context of the traced run in progress; nil when none
+	observed  engine.ObservedRun // the traced run in progress
 }
 
 func (w *taskServer[St, A, R, E]) handle(j job) *wire.Reply {
@@ -175,7 +224,7 @@ func (w *taskServer[St, A, R, E]) handle(j job) *wire.Reply {
 			rep.Err = toWire(phase, err)
 		}
 	case wire.PhaseRun:
-		rep = w.run(ctx, body, j.ledger)
+		rep = w.run(ctx, body, j.trace, j.ledger)
 	case wire.PhaseExit:
 		rep = &wire.Reply{}
 		ex := w.life.Stop(0) // the pool's side enforces the limit
@@ -195,9 +244,13 @@ func (w *taskServer[St, A, R, E]) handle(j job) *wire.Reply {
 }
 
 // run runs a chunk of tasks, recording their results in l, if not nil, as
-// they complete.
-func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte, l *proc.Ledger) *wire.Reply {
+// they complete. trace, when not nil, stands for the request's trace
+// context.
+func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte, trace wire.TraceContext, l *proc.Ledger) *wire.Reply {
 	req, err := wire.ParseRequest(body)
+	if trace != nil {
+		req.Trace = trace
+	}
 	if err == nil {
 		w.decoding = true
 		err = engine.Catching(func() (err error) {
@@ -228,7 +281,32 @@ func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte, l *proc.
 	default:
 		t.Track = w.track
 	}
-	return w.reply(t.Out, w.life.Run(&t))
+	if w.obs == nil || len(req.Trace) == 0 {
+		return w.reply(t.Out, w.life.Run(&t))
+	}
+	// A traced run: its tasks' spans join the caller's trace.
+	w.observed = engine.ObservedRun{Task: w.fn.Name, Worker: w.id, Tasks: len(w.args), Began: time.Now(), Trace: req.Trace}
+	t.Ctx = w.obs.Run(ctx, &w.observed)
+	w.observing = t.Ctx
+	comp := w.life.Run(&t)
+	rep := w.reply(t.Out, comp)
+	rep.Spans = w.endRun(comp)
+	return rep
+}
+
+// endRun tells the observer how the traced run in progress ended, if one
+// is in progress, and returns the spans to send back.
+func (w *taskServer[St, A, R, E]) endRun(comp engine.Completion[E]) []byte {
+	ctx := w.observing
+	if ctx == nil {
+		return nil
+	}
+	w.observing = nil
+	spans := w.obs.RunEnd(ctx, &w.observed, comp.N, comp.Err)
+	if len(spans) > wire.MaxSpans {
+		return nil // its bound is the observer's to keep: none rather than a reply refused
+	}
+	return spans
 }
 
 // record records in the ledger the results of the tasks before task i,
@@ -291,7 +369,9 @@ func (w *taskServer[St, A, R, E]) died(phase wire.Phase) *wire.Reply {
 	if phase != wire.PhaseRun {
 		return &wire.Reply{Err: toWire(phase, comp.Err)}
 	}
-	return w.reply(w.out[:len(w.args)], comp)
+	rep := w.reply(w.out[:len(w.args)], comp)
+	rep.Spans = w.endRun(comp)
+	return rep
 }
 
 // reply encodes what a run of tasks did: the results of those that

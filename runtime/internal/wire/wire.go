@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -90,13 +91,63 @@ func (e *Error) Error() string {
 type Request struct {
 	Tasks       int           // the number of tasks encoded in Args
 	TaskTimeout time.Duration // each task's time limit; 0: none
+	Trace       TraceContext  // the caller's trace context; nil when the call is not traced
 	Args        []byte        // the tasks' arguments, as the task's codecs encode them
+}
+
+// A TraceContext is the trace context of a traced run, as OpenTelemetry's
+// propagators write it into a carrier (W3C traceparent, tracestate and
+// baggage): it has the methods of a TextMapCarrier.
+type TraceContext map[string]string
+
+// Get returns the value of key.
+func (t TraceContext) Get(key string) string { return t[key] }
+
+// Set sets the value of key.
+func (t TraceContext) Set(key, value string) { t[key] = value }
+
+// Keys returns the keys, sorted.
+func (t TraceContext) Keys() []string {
+	keys := make([]string, 0, len(t))
+	for k := range t {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Bounds of a trace context: a few fields (W3C's traceparent and
+// tracestate, and baggage), each within the sizes their specifications
+// allow.
+const (
+	MaxTraceFields = 8
+	MaxTraceKey    = 64
+	MaxTraceValue  = 8192
+)
+
+// CheckTrace returns why t is not a trace context within the bounds; nil
+// when it is.
+func CheckTrace(t TraceContext) error {
+	if len(t) > MaxTraceFields {
+		return fmt.Errorf("%w: a trace context of %d fields", ErrMalformed, len(t))
+	}
+	for k, v := range t {
+		if k == "" || len(k) > MaxTraceKey || len(v) > MaxTraceValue {
+			return fmt.Errorf("%w: a trace context field of %d bytes named in %d", ErrMalformed, len(v), len(k))
+		}
+	}
+	return nil
 }
 
 // AppendRequest appends the encoding of r to b.
 func AppendRequest(b []byte, r *Request) []byte {
 	b = binary.AppendUvarint(b, uint64(r.Tasks))
 	b = binary.AppendVarint(b, int64(r.TaskTimeout))
+	b = binary.AppendUvarint(b, uint64(len(r.Trace)))
+	for _, k := range r.Trace.Keys() {
+		b = appendBytes(b, []byte(k))
+		b = appendBytes(b, []byte(r.Trace[k]))
+	}
 	return append(b, r.Args...)
 }
 
@@ -107,6 +158,24 @@ func ParseRequest(b []byte) (Request, error) {
 	if d.err == nil && r.TaskTimeout < 0 {
 		d.fail("a negative time limit")
 	}
+	if n := d.uvarint(); n > MaxTraceFields {
+		d.fail(fmt.Sprintf("a trace context of %d fields", n))
+	} else if n > 0 {
+		r.Trace = make(TraceContext, n)
+		for range n {
+			k, v := d.bytes(), d.bytes()
+			if d.err == nil && (len(k) == 0 || len(k) > MaxTraceKey || len(v) > MaxTraceValue) {
+				d.fail(fmt.Sprintf("a trace context field of %d bytes named in %d", len(v), len(k)))
+			}
+			if _, dup := r.Trace[string(k)]; dup && d.err == nil {
+				d.fail(fmt.Sprintf("the trace context field %q twice", k))
+			}
+			r.Trace[string(k)] = string(v)
+		}
+		if d.err != nil {
+			r.Trace = nil
+		}
+	}
 	r.Args = d.b
 	return r, d.err
 }
@@ -116,6 +185,7 @@ type Reply struct {
 	N       int           // PhaseRun: the tasks completed, from the first
 	Took    time.Duration // how long the worker ran the request
 	Err     *Error        // the failure; nil when none
+	Spans   []byte        // PhaseRun of a traced request: the spans the worker recorded, to relay; at most MaxSpans bytes
 	Payload []byte        // PhaseRun: the results of the first N tasks; PhaseExit: the exit value
 	// Entries (PhaseRun) says that Payload holds the results one by one,
 	// as entries (NextEntry), not in one encoding of all of them: the
@@ -123,6 +193,9 @@ type Reply struct {
 	// It is never encoded: the endpoint that read the results sets it.
 	Entries bool
 }
+
+// MaxSpans bounds the spans a reply carries, in bytes.
+const MaxSpans = 1 << 20
 
 // AppendReply appends the encoding of r to b.
 func AppendReply(b []byte, r *Reply) []byte {
@@ -140,6 +213,7 @@ func AppendReply(b []byte, r *Reply) []byte {
 		b = appendBytes(b, []byte(e.Msg))
 		b = appendBytes(b, e.Stack)
 	}
+	b = appendBytes(b, r.Spans)
 	return append(b, r.Payload...)
 }
 
@@ -179,6 +253,11 @@ func ParseReply(b []byte, phase Phase, tasks int) (Reply, error) {
 		}
 	default:
 		d.fail("a malformed error flag")
+	}
+	if spans := d.bytes(); len(spans) > MaxSpans {
+		d.fail(fmt.Sprintf("%d bytes of spans", len(spans)))
+	} else if len(spans) > 0 {
+		r.Spans = spans
 	}
 	if d.err == nil && phase == PhaseRun && r.N < tasks && r.Err == nil {
 		// A worker runs every task it is given until one fails: the

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +30,8 @@ func TestReplyRoundTrip(t *testing.T) {
 		{PhaseExit, 0, Reply{Payload: []byte("exit value")}},
 		{PhaseRun, 2, Reply{Err: &Error{Phase: PhaseRun, Kind: Failed, Permanent: true, Index: 0, Msg: "not worth retrying"}}},
 		{PhaseRun, 2, Reply{N: 1, Err: &Error{Phase: PhaseRun, Kind: Panicked, Permanent: true, Index: 1, Msg: "boom", Stack: []byte("goroutine 1")}}},
+		{PhaseRun, 2, Reply{N: 2, Spans: []byte("spans"), Payload: []byte("results")}},
+		{PhaseRun, 2, Reply{N: 0, Err: &Error{Phase: PhaseRun, Index: 0, Msg: "failed"}, Spans: make([]byte, MaxSpans)}},
 	} {
 		got, err := ParseReply(AppendReply(nil, &tc.rep), tc.phase, tc.tasks)
 		if err != nil {
@@ -73,6 +77,9 @@ func TestForgedReplies(t *testing.T) {
 		{"a bad error flag", []byte{0, 0, 7}, PhaseRun, 2},
 		{"a message longer than the reply", []byte{0, 0, 1, byte(PhaseRun), 0, 1, 0xff, 0xff, 0x03, 'x'}, PhaseRun, 2},
 		{"a stack longer than the reply", []byte{0, 0, 1, byte(PhaseRun), 0, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x08}, PhaseRun, 2},
+		{"no spans field", []byte{1, 0, 0}, PhaseRun, 1},
+		{"spans longer than the reply", []byte{1, 0, 0, 0x80, 0x01, 'x'}, PhaseRun, 1},
+		{"spans over the bound", reply(Reply{N: 1, Spans: make([]byte, MaxSpans+1)}), PhaseRun, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := ParseReply(tc.body, tc.phase, tc.tasks); !errors.Is(err, ErrMalformed) {
@@ -83,15 +90,46 @@ func TestForgedReplies(t *testing.T) {
 }
 
 func TestRequest(t *testing.T) {
-	want := Request{Tasks: 64, TaskTimeout: time.Second, Args: []byte("args")}
-	got, err := ParseRequest(AppendRequest(nil, &want))
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("ParseRequest: %+v, %v", got, err)
+	for _, want := range []Request{
+		{Tasks: 64, TaskTimeout: time.Second, Args: []byte("args")},
+		{Tasks: 1, Trace: TraceContext{"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "tracestate": ""}, Args: []byte("a")},
+	} {
+		got, err := ParseRequest(AppendRequest(nil, &want))
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("ParseRequest: %+v, %v; want %+v", got, err, want)
+		}
+		if err := CheckTrace(want.Trace); err != nil {
+			t.Errorf("CheckTrace(%v): %v", want.Trace, err)
+		}
 	}
-	for _, body := range [][]byte{nil, {0x80}, {1, 1}, binary.AppendUvarint(nil, 1<<40)} {
+	// A trace context as a forger may write it: the count, then pairs.
+	trace := func(fields ...string) []byte {
+		b := binary.AppendVarint([]byte{1}, 0)
+		b = binary.AppendUvarint(b, uint64(len(fields)/2))
+		for _, f := range fields {
+			b = appendBytes(b, []byte(f))
+		}
+		return append(b, "args"...)
+	}
+	many := make([]string, 2*(MaxTraceFields+1))
+	for i := range many {
+		many[i] = fmt.Sprint(i)
+	}
+	for _, body := range [][]byte{
+		nil, {0x80}, {1, 1}, binary.AppendUvarint(nil, 1<<40),
+		trace(many...),
+		trace("", "empty key"),
+		trace(strings.Repeat("k", MaxTraceKey+1), "v"),
+		trace("k", strings.Repeat("v", MaxTraceValue+1)),
+		trace("k", "v", "k", "twice"),
+		append(binary.AppendVarint([]byte{1}, 0), 1, 3, 'k'), // a key cut short
+	} {
 		if _, err := ParseRequest(body); !errors.Is(err, ErrMalformed) {
 			t.Errorf("ParseRequest(%x): %v", body, err)
 		}
+	}
+	if err := CheckTrace(TraceContext{"k": strings.Repeat("v", MaxTraceValue+1)}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("CheckTrace of a long value: %v", err)
 	}
 }
 
@@ -176,6 +214,7 @@ func FuzzParseReply(f *testing.F) {
 func FuzzParseRequest(f *testing.F) {
 	f.Add(AppendRequest(nil, &Request{Tasks: 3, TaskTimeout: time.Second, Args: []byte("abc")}))
 	f.Add(binary.AppendUvarint(nil, 1<<63))
+	f.Add(AppendRequest(nil, &Request{Tasks: 1, Trace: TraceContext{"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := ParseRequest(body)
 		if err != nil {
@@ -183,6 +222,9 @@ func FuzzParseRequest(f *testing.F) {
 		}
 		if r.Tasks < 0 || r.TaskTimeout < 0 || len(r.Args) > len(body) {
 			t.Fatalf("accepted %+v", r)
+		}
+		if err := CheckTrace(r.Trace); err != nil {
+			t.Fatalf("accepted a trace context out of bounds: %v", err)
 		}
 	})
 }
