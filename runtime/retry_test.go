@@ -244,7 +244,14 @@ func TestATaskThatAlwaysFailsRunsRetriesPlusOneTimes(t *testing.T) {
 			for _, r := range runners(t, mpire.WithJobs(2)) {
 				t.Run(fmt.Sprintf("%v/%d retries/%s", how, retries, r.name), func(t *testing.T) {
 					f := newFlaky().fail(5, always, how)
-					_, err := r.run(ctx, f, ints(8), mpire.WithRetries(retries), noWait, mpire.WithChunkSize(3), mpire.WithTaskTimeout(50*time.Millisecond))
+					// A short limit only where the task is to reach it: a
+					// panic's stack, under the race detector on a loaded
+					// machine, may take longer than 50ms to build.
+					limit := 10 * time.Second
+					if how == byTimeout {
+						limit = 50 * time.Millisecond
+					}
+					_, err := r.run(ctx, f, ints(8), mpire.WithRetries(retries), noWait, mpire.WithChunkSize(3), mpire.WithTaskTimeout(limit))
 					want := errUnlucky
 					switch how {
 					case byGoexit:

@@ -32,7 +32,7 @@ const (
 
 // serveCluster is the harness as a cluster worker.
 func serveCluster(url string) error {
-	nc, err := nats.Connect(url)
+	nc, err := nats.Connect(url, cluster.WorkerInbox(""))
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func startCluster() (*benchCluster, error) {
 		}
 		c.workers, c.stdins = append(c.workers, cmd), append(c.stdins, stdin)
 	}
-	if c.nc, err = nats.Connect(srv.CallerURL()); err == nil {
+	if c.nc, err = nats.Connect(srv.CallerURL(), cluster.CallerInbox("")); err == nil {
 		c.js, err = jetstream.New(c.nc)
 	}
 	if err != nil {
