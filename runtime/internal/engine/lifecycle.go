@@ -80,7 +80,7 @@ func (l *Lifecycle[St, A, R, E]) run(t *Tasks[A, R], retried bool) (comp Complet
 		// It died while idle: none of these tasks is to blame.
 		l.ready = false
 		l.exec.End()
-		l.observe(t.Ctx, WorkerDied, &TaskError{Func: l.fn.Name, WorkerID: l.id, Index: -1, Err: errIdleDeath}, true)
+		l.observe(t.Ctx, WorkerDied, errIdleDeath, true)
 	}
 	if err := l.Init(t.Ctx, t.S.InitTimeout); err != nil {
 		comp.Err = err
@@ -92,7 +92,7 @@ func (l *Lifecycle[St, A, R, E]) run(t *Tasks[A, R], retried bool) (comp Complet
 		// It died while idle, found only now: none of these tasks ran.
 		l.ready, l.t = false, nil
 		l.exec.End()
-		l.observe(t.Ctx, WorkerDied, &TaskError{Func: l.fn.Name, WorkerID: l.id, Index: -1, Err: err}, true)
+		l.observe(t.Ctx, WorkerDied, err, true)
 		return l.run(t, true)
 	}
 	l.n = n

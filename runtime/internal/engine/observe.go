@@ -123,7 +123,7 @@ type ObservedWorker struct {
 	Task   string
 	Worker WorkerID
 	Event  WorkerEvent
-	Err    error // a *TaskError, naming the phase and the task; nil when none
+	Err    error // a *TaskError naming the phase and the task; a death found between two runs is no task's; nil when none
 	// Ended tells that the event ends a worker that WorkerStarted
 	// announced: every WorkerStarted is followed by one event that ended it
 	// (while the pool's workers live on).
