@@ -89,6 +89,8 @@ func (lg logger) Worker(ctx context.Context, w engine.ObservedWorker) {
 			attrs = append(attrs, slog.Int("index", te.Index))
 		}
 		attrs = append(attrs, slog.Any("error", te.Err))
+	} else if w.Err != nil {
+		attrs = append(attrs, slog.Any("error", w.Err))
 	}
 	lg.l.LogAttrs(ctx, level, msg, attrs...)
 }

@@ -11,8 +11,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
 
 // names are what a deployment of the cluster calls its things in
@@ -97,29 +95,6 @@ const (
 func proof(token string) string {
 	sum := sha256.Sum256([]byte("mpire reply " + token))
 	return hex.EncodeToString(sum[:16])
-}
-
-// traceHeaders are the headers of a chunk that may hold its call's trace
-// context, as OpenTelemetry's propagators write them: W3C trace context and
-// baggage.
-var traceHeaders = []string{"traceparent", "tracestate", "baggage"}
-
-// traceOf returns the trace context in a chunk's headers: nil when there is
-// none, or when it is beyond wire's bounds.
-func traceOf(h nats.Header) wire.TraceContext {
-	var t wire.TraceContext
-	for _, k := range traceHeaders {
-		if v := h.Get(k); v != "" {
-			if t == nil {
-				t = wire.TraceContext{}
-			}
-			t[k] = v
-		}
-	}
-	if wire.CheckTrace(t) != nil {
-		return nil
-	}
-	return t
 }
 
 // taskID names a task in subjects and consumer names, which take neither

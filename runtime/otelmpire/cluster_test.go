@@ -19,11 +19,10 @@ import (
 	"github.com/mpire-go/mpire/runtime/otelmpire"
 )
 
-// connect connects to url, with the inbox of the role (cluster.CallerInbox
-// or cluster.WorkerInbox), until the test ends.
-func connect(t *testing.T, url string, inbox nats.Option) jetstream.JetStream {
+// connect connects to url until the test ends.
+func connect(t *testing.T, url string) jetstream.JetStream {
 	t.Helper()
-	nc, err := nats.Connect(url, inbox)
+	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +44,9 @@ func TestSpansOfTasksOnAClusterJoinTheCallersTraceThroughHeaders(t *testing.T) {
 	worker := newRecorded(t)
 	serveCtx, stop := context.WithCancel(context.Background())
 	var serving sync.WaitGroup
-	js := connect(t, srv.WorkerURL(), cluster.WorkerInbox(""))
+	// The administrator's user: this test is of traces, not of roles,
+	// whose permissions and inboxes are package cluster's to test.
+	js := connect(t, srv.AdminURL())
 	serving.Add(1)
 	go func() {
 		defer serving.Done()
@@ -62,7 +63,7 @@ func TestSpansOfTasksOnAClusterJoinTheCallersTraceThroughHeaders(t *testing.T) {
 	caller := newRecorded(t)
 	fn := workFunc()
 	fn.Portable = &workPortable
-	p := mpireimpl.NewPool(fn, cluster.On(connect(t, srv.CallerURL(), cluster.CallerInbox(""))), mpire.WithJobs(2), caller.instrument())
+	p := mpireimpl.NewPool(fn, cluster.On(connect(t, srv.AdminURL())), mpire.WithJobs(2), caller.instrument())
 	defer p.Close()
 	ctx, parent := caller.tp.Tracer("test").Start(context.Background(), "parent")
 	if _, err := p.Map(ctx, []int{1, 2, 3, 4}, mpire.WithChunkSize(1)); err != nil {

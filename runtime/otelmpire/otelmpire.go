@@ -332,6 +332,8 @@ func (o *observer) Worker(ctx context.Context, w engine.ObservedWorker) {
 			attrs = append(attrs, attribute.Int("mpire.index", te.Index))
 		}
 		attrs = append(attrs, attribute.String("error.message", te.Err.Error()))
+	} else if w.Err != nil {
+		attrs = append(attrs, attribute.String("error.message", w.Err.Error()))
 	}
 	callSpan(ctx).AddEvent(workerEvents[w.Event], trace.WithAttributes(attrs...))
 }

@@ -406,3 +406,41 @@ func TestAWorkerProcessWhoseTaskEndsItsGoroutineStillSendsItsSpans(t *testing.T)
 		t.Errorf("%d spans of tasks after the death, want 2", n)
 	}
 }
+
+func TestAWorkerProcessKilledWhileIdleIsLoggedAndCountedBlamingNoTask(t *testing.T) {
+	r := newRecorded(t)
+	var logs bytes.Buffer
+	p := newWorkPool(t, mpire.WithJobs(1), mpire.WithKeepAlive(), r.instrument(),
+		mpire.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	pids, err := p.Map(context.Background(), []int{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(pids[0], syscall.SIGKILL)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pids[0])); !strings.Contains(string(stat), ") S ") && !strings.Contains(string(stat), ") R ") {
+			break // gone, or a zombie
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker process does not die")
+		}
+	}
+	if _, err := p.Map(context.Background(), []int{2, 3}); err != nil {
+		t.Fatalf("a task was blamed for an idle death: %v", err)
+	}
+	if n, _ := r.sum(t, "mpire.worker.restarts", attribute.String("mpire.reason", "died")); n != 1 {
+		t.Errorf("restarts for deaths: %d, want 1", n)
+	}
+	if n, _ := r.sum(t, "mpire.workers"); n != 1 {
+		t.Errorf("mpire.workers: %d, want the new one", n)
+	}
+	var died string
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, `"msg":"mpire: worker died"`) {
+			died = line
+		}
+	}
+	if !strings.Contains(died, `"level":"WARN"`) || !strings.Contains(died, "worker died") || strings.Contains(died, `"index"`) || strings.Contains(died, `"phase"`) {
+		t.Errorf("the record of the idle death: %q\nall: %s", died, logs.String())
+	}
+}

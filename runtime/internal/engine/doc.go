@@ -45,9 +45,9 @@
 //
 // A pool with an Observer (observe.go: otelmpire's traces and metrics,
 // mpire.WithLogger) tells it of the call when its progress starts and ends,
-// of each run around the Lifecycle's Run (the run's tasks get the context
-// it returns), and, from the Lifecycle, of its workers' lives; without one,
-// each of these is a nil check.
+// and, from the slot's Lifecycle, of each run (the run's tasks get the
+// context it returns) and of its workers' lives; without one, each of these
+// is a nil check.
 //
 // A runtime.Goexit in the user's code ends the slot's goroutine: slot.serve
 // runs the loop under catch.Do, whose report reaches slot.died, which fails

@@ -24,6 +24,10 @@ type Lifecycle[St, A, R, E any] struct {
 	id    WorkerID
 	stats *Stats
 	obs   Observer // told of the workers' lives; nil: none is
+	runs  bool     // obs is told of each run too
+
+	observing context.Context // the context of the run obs is told of; nil: none
+	observed  ObservedRun     // that run
 
 	ready bool // init ran, and exit has not
 	tasks int  // tasks completed since init
@@ -65,6 +69,9 @@ func (l *Lifecycle[St, A, R, E]) Init(ctx context.Context, limit time.Duration) 
 // the worker reaches its lifespan at the end of the run, it restarts: exit,
 // then a fresh worker, whose init runs before its next task.
 func (l *Lifecycle[St, A, R, E]) Run(t *Tasks[A, R]) (comp Completion[E]) {
+	if l.runs {
+		return l.observedRun(t)
+	}
 	return l.run(t, false)
 }
 
@@ -73,7 +80,7 @@ func (l *Lifecycle[St, A, R, E]) run(t *Tasks[A, R], retried bool) (comp Complet
 		// It died while idle: none of these tasks is to blame.
 		l.ready = false
 		l.exec.End()
-		l.observe(t.Ctx, WorkerDied, &TaskError{Func: l.fn.Name, WorkerID: l.id, Index: -1, Err: errIdleDeath}, true)
+		l.observe(t.Ctx, WorkerDied, errIdleDeath, true)
 	}
 	if err := l.Init(t.Ctx, t.S.InitTimeout); err != nil {
 		comp.Err = err
@@ -85,7 +92,7 @@ func (l *Lifecycle[St, A, R, E]) run(t *Tasks[A, R], retried bool) (comp Complet
 		// It died while idle, found only now: none of these tasks ran.
 		l.ready, l.t = false, nil
 		l.exec.End()
-		l.observe(t.Ctx, WorkerDied, &TaskError{Func: l.fn.Name, WorkerID: l.id, Index: -1, Err: err}, true)
+		l.observe(t.Ctx, WorkerDied, err, true)
 		return l.run(t, true)
 	}
 	l.n = n
@@ -201,6 +208,7 @@ func (l *Lifecycle[St, A, R, E]) Died() (comp Completion[E]) {
 	l.ready, l.t = false, nil
 	l.exec.End()
 	l.observe(ctx, WorkerDied, comp.Err, ended)
+	l.endRun(comp)
 	return comp
 }
 

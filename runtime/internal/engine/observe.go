@@ -123,7 +123,7 @@ type ObservedWorker struct {
 	Task   string
 	Worker WorkerID
 	Event  WorkerEvent
-	Err    error // a *TaskError, naming the phase and the task; nil when none
+	Err    error // a *TaskError naming the phase and the task; a death found between two runs is no task's; nil when none
 	// Ended tells that the event ends a worker that WorkerStarted
 	// announced: every WorkerStarted is followed by one event that ended it
 	// (while the pool's workers live on).
@@ -233,24 +233,23 @@ func (c *call[St, A, R, E]) observeEnd(err error) {
 	}
 }
 
-// observedRun runs the run of tasks s.r of call c, observed: the run's
-// tasks get the context the observer returns.
-func (s *slot[St, A, R, E]) observedRun(c *call[St, A, R, E]) Completion[E] {
-	o := c.s.Observer
-	s.observed = ObservedRun{Task: c.p.fn.Name, Worker: s.id, Start: s.r.Start, Tasks: len(s.r.Args), Began: time.Now()}
-	s.r.Ctx = o.Run(s.r.Ctx, &s.observed)
-	s.observing = o
-	comp := s.life.Run(&s.r)
-	s.endRun(comp)
+// observedRun runs the run of tasks t, observed: its tasks get the context
+// the observer returns.
+func (l *Lifecycle[St, A, R, E]) observedRun(t *Tasks[A, R]) Completion[E] {
+	l.observed = ObservedRun{Task: l.fn.Name, Worker: l.id, Start: t.Start, Tasks: len(t.Args), Began: time.Now()}
+	t.Ctx = l.obs.Run(t.Ctx, &l.observed)
+	l.observing = t.Ctx
+	comp := l.run(t, false)
+	l.endRun(comp)
 	return comp
 }
 
-// endRun tells the observer how the run in progress ended, if one observes
-// it.
-func (s *slot[St, A, R, E]) endRun(comp Completion[E]) {
-	if o := s.observing; o != nil {
-		s.observing = nil
-		o.RunEnd(s.r.Ctx, &s.observed, comp.N, comp.Err)
+// endRun tells the observer how the run in progress ended, if it observes
+// one.
+func (l *Lifecycle[St, A, R, E]) endRun(comp Completion[E]) {
+	if ctx := l.observing; ctx != nil {
+		l.observing = nil
+		l.obs.RunEnd(ctx, &l.observed, comp.N, comp.Err)
 	}
 }
 
@@ -262,8 +261,12 @@ func (l *Lifecycle[St, A, R, E]) observe(ctx context.Context, ev WorkerEvent, er
 	}
 }
 
-// Observe makes o the observer of the lifecycle's workers' lives.
-func (l *Lifecycle[St, A, R, E]) Observe(o Observer) { l.obs = o }
+// Observe makes o the observer of the lifecycle's workers' lives; runs
+// tells that it is told of each run too, as a pool's slots tell it. (A
+// worker's Server tells its observer of its traced runs itself.)
+func (l *Lifecycle[St, A, R, E]) Observe(o Observer, runs bool) {
+	l.obs, l.runs = o, runs && o != nil
+}
 
 // ObserverOf returns the observer that opts set, for a worker that takes
 // no other option; others tells that they set something else too.

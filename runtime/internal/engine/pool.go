@@ -265,6 +265,8 @@ func (p *Pool[St, A, R, E]) end(c *call[St, A, R, E]) error {
 	return err
 }
 
+// unregister is end but for the observer: it holds p.mu, which the
+// observer must not wait for.
 func (p *Pool[St, A, R, E]) unregister(c *call[St, A, R, E]) error {
 	c.release()
 	p.mu.Lock()

@@ -31,9 +31,6 @@ type slot[St, A, R, E any] struct {
 	w        piece[A, R]
 	r        Tasks[A, R]
 	stopping bool
-
-	observing Observer    // told of the run in progress; nil when none is
-	observed  ObservedRun // the run in progress, as observing sees it
 }
 
 func newSlot[St, A, R, E any](p *Pool[St, A, R, E], id WorkerID, pin []int) *slot[St, A, R, E] {
@@ -43,7 +40,7 @@ func newSlot[St, A, R, E any](p *Pool[St, A, R, E], id WorkerID, pin []int) *slo
 	}
 	exec := p.newExecutor(&p.fn, ExecutorConfig{Settings: &p.s, ID: id, CPUs: pin, Stats: s.stats, Pool: p})
 	s.life = NewLifecycle(&p.fn, exec, id, s.stats)
-	s.life.Observe(p.s.Observer)
+	s.life.Observe(p.s.Observer, true)
 	s.pin = exec.SlotCPUs()
 	return s
 }
@@ -90,10 +87,6 @@ func (s *slot[St, A, R, E]) loop() {
 		c := s.c
 		for c.nextRun(&s.w, &s.r, &s.scratch) {
 			s.r.Ctx = s.contextOf(c)
-			if c.observed != nil {
-				c.complete(&s.w, &s.r, s.observedRun(c), s.stats)
-				continue
-			}
 			c.complete(&s.w, &s.r, s.life.Run(&s.r), s.stats)
 		}
 		s.c = nil
@@ -121,7 +114,6 @@ func (s *slot[St, A, R, E]) contextOf(c *call[St, A, R, E]) context.Context {
 // ticket's chunks are its own.
 func (s *slot[St, A, R, E]) died() {
 	comp := s.life.Died()
-	s.endRun(comp)
 	if s.stopping {
 		s.life.Stop(0)
 		s.p.addStop(ExitResult[E]{Err: comp.Err})

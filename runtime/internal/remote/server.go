@@ -133,7 +133,7 @@ func newServer[St, A, R, E any](pt *engine.Portable[St, A, R, E], worker int, sh
 	w.track, w.trackCaught = w.record, w.recordCaught // made once: a method value allocates
 	w.exec = local.New(&w.fn, engine.ExecutorConfig{ID: engine.WorkerID(worker)})
 	w.life = engine.NewLifecycle(&w.fn, w.exec, engine.WorkerID(worker), nil)
-	w.life.Observe(obs)
+	w.life.Observe(obs, false)
 	s := &Server{handle: w.handle, died: w.died, jobs: make(chan job), waitAbandoned: w.exec.WaitAbandoned}
 	go s.serve()
 	return s, nil

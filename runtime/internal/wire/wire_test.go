@@ -22,6 +22,8 @@ func TestReplyRoundTrip(t *testing.T) {
 		rep   Reply
 	}{
 		{PhaseInit, 0, Reply{}},
+		{PhaseRun, 2, Reply{N: 2, Spans: []byte("spans"), Payload: []byte("results")}},
+		{PhaseRun, 2, Reply{N: 0, Err: &Error{Phase: PhaseRun, Index: 0, Msg: "failed"}, Spans: make([]byte, MaxSpans)}},
 		{PhaseRun, 3, Reply{N: 3, Took: time.Second, Payload: []byte("results")}},
 		{PhaseRun, 4, Reply{N: 1, Took: 5, Err: &Error{Phase: PhaseRun, Kind: DeadlineExceeded, Index: 1, Msg: "bad"}, Payload: []byte{1}}},
 		{PhaseRun, 4, Reply{Err: &Error{Phase: PhaseInit, Kind: Failed, Index: -1, Msg: "init with the first run"}}},
@@ -30,8 +32,6 @@ func TestReplyRoundTrip(t *testing.T) {
 		{PhaseExit, 0, Reply{Payload: []byte("exit value")}},
 		{PhaseRun, 2, Reply{Err: &Error{Phase: PhaseRun, Kind: Failed, Permanent: true, Index: 0, Msg: "not worth retrying"}}},
 		{PhaseRun, 2, Reply{N: 1, Err: &Error{Phase: PhaseRun, Kind: Panicked, Permanent: true, Index: 1, Msg: "boom", Stack: []byte("goroutine 1")}}},
-		{PhaseRun, 2, Reply{N: 2, Spans: []byte("spans"), Payload: []byte("results")}},
-		{PhaseRun, 2, Reply{N: 0, Err: &Error{Phase: PhaseRun, Index: 0, Msg: "failed"}, Spans: make([]byte, MaxSpans)}},
 	} {
 		got, err := ParseReply(AppendReply(nil, &tc.rep), tc.phase, tc.tasks)
 		if err != nil {
