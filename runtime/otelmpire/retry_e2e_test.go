@@ -76,3 +76,23 @@ func TestRetriesOfACallAreCountedLoggedAndOnItsSpan(t *testing.T) {
 		t.Errorf("mpire.retry events of indexes %v, want [3 11 17]", retried)
 	}
 }
+
+// TestATaskRetriedIntoSuccessIsNotAFailedTask holds mpire.tasks to the
+// call's counts: a task whose retry succeeded completed, and did not fail,
+// as the call's result and its progress bar say.
+func TestATaskRetriedIntoSuccessIsNotAFailedTask(t *testing.T) {
+	r := newRecorded(t)
+	xs := make([]int, 20)
+	for i := range xs {
+		xs[i] = i
+	}
+	if _, err := mpire.Map(context.Background(), xs, flakyOnce(3, 11, 17),
+		mpire.WithJobs(2), mpire.WithChunkSize(4), mpire.WithRetries(2), mpire.WithRetryBackoff(0, 0), r.instrument()); err != nil {
+		t.Fatal(err)
+	}
+	completed, _ := r.sum(t, "mpire.tasks", attribute.String("mpire.outcome", "completed"))
+	failed, _ := r.sum(t, "mpire.tasks", attribute.String("mpire.outcome", "failed"))
+	if completed != 20 || failed != 0 {
+		t.Errorf("mpire.tasks: %d completed, %d failed; the call's 20 tasks all completed", completed, failed)
+	}
+}
