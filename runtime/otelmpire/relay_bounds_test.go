@@ -2,17 +2,21 @@ package otelmpire_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mpire-go/mpire/runtime/internal/wire"
 	"github.com/mpire-go/mpire/runtime/otelmpire"
 )
 
@@ -68,5 +72,43 @@ func TestForgedScopesDoNotGrowTheCallersTracerProvider(t *testing.T) {
 	}
 	if len(tp.seen) > 1000 || tp.bytes > 1<<20 {
 		t.Errorf("the caller's tracer provider was asked for %d scopes (%d bytes of names) by one worker's spans", len(tp.seen), tp.bytes)
+	}
+}
+
+// TestAForgedReplyCostsTheCallerMemoryInProportionToItsBytes: each byte of
+// a slice attribute's element may stand for an empty value, which takes
+// tens of bytes once decoded. A reply is bounded at 1 MiB; what the caller
+// makes of it must stay within a small multiple of that.
+func TestAForgedReplyCostsTheCallerMemoryInProportionToItsBytes(t *testing.T) {
+	var span []byte
+	span = append(span, aTrace[:]...)
+	span = append(span, 1, 0, 0, 0, 0, 0, 0, 0) // its id
+	span = append(span, 0xcc, 0, 0, 0, 0, 0, 0, 0)
+	span = append(span, 0, 1, 0, 0, 0, 0, 0, 0) // name, kind, start, end, status, description, scope, version
+	span = binary.AppendUvarint(span, 60)       // attributes
+	for range 60 {
+		span = append(span, 0, byte(attribute.SLICE))
+		span = binary.AppendUvarint(span, 4096)
+		span = append(span, make([]byte, 4096)...) // empty values
+	}
+	span = append(span, 0, 0) // events, links
+	n := (wire.MaxSpans - 16) / len(span)
+	b := binary.AppendUvarint([]byte{1, 0}, uint64(n))
+	for range n {
+		b = append(b, span...)
+	}
+	if len(b) > wire.MaxSpans {
+		t.Fatalf("%d bytes", len(b))
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	spans, _, err := otelmpire.DecodeSpans(b)
+	runtime.ReadMemStats(&after)
+	if err == nil && len(spans) != n {
+		t.Fatalf("%d spans decoded of %d", len(spans), n)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16*uint64(len(b)) {
+		t.Errorf("decoding %d bytes of spans allocated %d MiB", len(b), got>>20)
 	}
 }
