@@ -13,3 +13,10 @@ const (
 	MaxSpans = maxSpans
 	MaxDepth = maxDepth
 )
+
+// ForgetRelayScopes forgets the scopes of relayed spans admitted so far.
+func ForgetRelayScopes() {
+	relayScopes.mu.Lock()
+	defer relayScopes.mu.Unlock()
+	clear(relayScopes.m)
+}

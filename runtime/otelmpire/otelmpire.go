@@ -33,7 +33,11 @@
 // the trace under the chunk's span, with their names, kinds, times,
 // attributes, events, links, status and instrumentation scope, and an
 // attribute mpire.worker.span_id that holds the span id they had in the
-// worker: the spans get new ids, which a tracer provider makes. The worker
+// worker: the spans get new ids, which a tracer provider makes. A tracer
+// provider keeps a tracer per scope for ever, so the scopes are bounded:
+// beyond the first 64 that a program's worker processes name (or one
+// longer than 256 bytes), spans are made with this package's scope and
+// name theirs in mpire.worker.scope and mpire.worker.scope_version. The worker
 // process records only the spans of sampled traces, at most 1024 spans and
 // 1 MiB per chunk, and drops those that end after their chunk's reply. A
 // worker process runs package initialisation, not main, and only the

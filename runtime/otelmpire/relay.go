@@ -580,8 +580,14 @@ func relay(ctx context.Context, tp trace.TracerProvider, b []byte) {
 // remake makes span s again under parent, through tp, and returns the
 // context of the span made.
 func remake(parent context.Context, tp trace.TracerProvider, s *relayed) context.Context {
-	tracer := tp.Tracer(s.scope, trace.WithInstrumentationVersion(s.version))
 	attrs := append(s.attrs[:len(s.attrs):len(s.attrs)], attribute.String("mpire.worker.span_id", s.id.String()))
+	var tracer trace.Tracer
+	if relayScopes.admit(s.scope, s.version) {
+		tracer = tp.Tracer(s.scope, trace.WithInstrumentationVersion(s.version))
+	} else {
+		tracer = tp.Tracer(scope)
+		attrs = append(attrs, attribute.String("mpire.worker.scope", s.scope), attribute.String("mpire.worker.scope_version", s.version))
+	}
 	ctx, span := tracer.Start(parent, s.name, trace.WithTimestamp(s.start), trace.WithSpanKind(s.kind),
 		trace.WithAttributes(attrs...), trace.WithLinks(s.links...))
 	for _, e := range s.events {
@@ -592,4 +598,40 @@ func remake(parent context.Context, tp trace.TracerProvider, s *relayed) context
 	}
 	span.End(trace.WithTimestamp(s.end))
 	return ctx
+}
+
+// A tracer provider keeps the tracer of every instrumentation scope it is
+// asked for, for ever: the scopes of relayed spans, which a worker process
+// names, are bounded, in number and length, for the whole program. The
+// spans of the others are made with this package's scope, and name theirs
+// in mpire.worker.scope and mpire.worker.scope_version.
+const (
+	maxScopes   = 64
+	maxScopeLen = 256
+)
+
+var relayScopes = scopeSet{m: map[[2]string]struct{}{}}
+
+type scopeSet struct {
+	mu sync.Mutex
+	m  map[[2]string]struct{}
+}
+
+// admit reports whether relayed spans may be made with the scope of that
+// name and version: the first maxScopes seen are.
+func (s *scopeSet) admit(name, version string) bool {
+	if len(name)+len(version) > maxScopeLen {
+		return false
+	}
+	key := [2]string{name, version}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[key]; ok {
+		return true
+	}
+	if len(s.m) == maxScopes {
+		return false
+	}
+	s.m[key] = struct{}{}
+	return true
 }

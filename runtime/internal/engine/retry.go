@@ -107,6 +107,9 @@ func (c *call[St, A, R, E]) settleFailure(w *piece[A, R], r *Tasks[A, R], n int,
 	case retry:
 		stats.addRetry()
 		c.shown.addRetry()
+		if o := c.s.Observer; o != nil {
+			o.Retry(r.Ctx, ObservedRetry{Task: c.p.fn.Name, Worker: te.WorkerID, Index: idx, Attempt: te.Attempts + 1, Err: te.Err})
+		}
 		b := DefaultBackoff
 		if c.s.Backoff != nil {
 			b = *c.s.Backoff
