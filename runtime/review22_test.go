@@ -70,3 +70,55 @@ func TestAResultThatDoesNotEncodeIsItsTasksFailure(t *testing.T) {
 		}
 	}
 }
+
+// undecodablePortable is poisonTask's, with a codec of results that fails
+// to decode unencodable, on the pool's side.
+var undecodablePortable = mpireimpl.Portable[struct{}, int, int, struct{}]{
+	Task:          "github.com/mpire-go/mpire/runtime_test.undecodableTask",
+	AppendArgs:    appendInts,
+	ReadArgs:      readInts,
+	AppendResults: procPortable.AppendResults,
+	ReadResults: func(b []byte, out []int) error {
+		if err := procPortable.ReadResults(b, out); err != nil {
+			return err
+		}
+		if slices.Contains(out, unencodable) {
+			return errors.New("this result does not decode")
+		}
+		return nil
+	},
+	AppendExit: func(b []byte, _ *struct{}) []byte { return b },
+	ReadExit:   func([]byte, *struct{}) error { return nil },
+	Child: func([]byte) (mpireimpl.Func[struct{}, int, int, struct{}], error) {
+		return poisonFunc(), nil
+	},
+}
+
+func init() { mpireimpl.ServePortable(&undecodablePortable) }
+
+// TestAResultThatDoesNotDecodeIsItsTasksFailure: the pool's side fails to
+// decode the result of task 7 of a chunk of 16, every time. No task runs
+// more than its retries plus one, and the error names task 7.
+func TestAResultThatDoesNotDecodeIsItsTasksFailure(t *testing.T) {
+	runs := t.TempDir() + "/runs"
+	t.Setenv(envRuns, runs)
+	fn := poisonFunc()
+	fn.Portable = &undecodablePortable
+	p := mpireimpl.NewPool(fn, mpire.WithProcesses(), mpire.WithJobs(1))
+	const retries = 2
+	_, err := p.Map(ctx, ints(16), mpire.WithChunkSize(16), mpire.WithRetries(retries), noWait, mpire.WithContinueOnError())
+	p.Close()
+	noChildrenLeft(t)
+	var failed []int
+	for _, te := range mpire.TaskErrors(err) {
+		failed = append(failed, te.Index)
+	}
+	if !slices.Equal(failed, []int{7}) {
+		t.Errorf("failed tasks %v (%v), want task 7 alone", failed, err)
+	}
+	for x, n := range runsOf(t, runs) {
+		if n > retries+1 {
+			t.Errorf("task %d ran %d times, more than %d", x, n, retries+1)
+		}
+	}
+}
