@@ -199,7 +199,8 @@ func readRecord(b []byte) (record, error) {
 }
 
 // readLedger reads the record of the ledger f, of a child that died. It
-// reads no more than the file holds, whatever the ledger claims.
+// reads no more than the file holds, whatever the ledger claims, and no
+// file longer than a ledger grows.
 func readLedger(f *os.File) (record, error) {
 	fi, err := f.Stat()
 	if err != nil {
@@ -210,7 +211,10 @@ func readLedger(f *os.File) (record, error) {
 		return record{}, err
 	}
 	used := binary.LittleEndian.Uint64(h[atUsed:])
-	if fi.Size() < ledgerStart || used > uint64(fi.Size()-ledgerStart) {
+	// The child sizes the file itself: no ledger grows past ledgerMax, and
+	// a longer file, which costs the child nothing when sparse, would make
+	// the parent read as much.
+	if fi.Size() < ledgerStart || fi.Size() > ledgerMax || used > uint64(fi.Size()-ledgerStart) {
 		return record{}, errNoRecord
 	}
 	b := make([]byte, ledgerStart+int(used))

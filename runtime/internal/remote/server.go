@@ -363,7 +363,7 @@ func (w *taskServer[St, A, R, E]) died(phase wire.Phase) *wire.Reply {
 		// after it: no result crosses, since encoding them would end it
 		// again, and the worker, its loop left midway, starts afresh.
 		w.life.Died()
-		return w.unencodable(fmt.Sprintf("the encoder %v", catch.ErrGoexit), nil)
+		return w.unencodable(nil, fmt.Sprintf("the encoder %v", catch.ErrGoexit), nil)
 	}
 	comp := w.life.Died()
 	if phase != wire.PhaseRun {
@@ -382,9 +382,9 @@ func (w *taskServer[St, A, R, E]) reply(out []R, comp engine.Completion[E]) *wir
 	if w.encoding {
 		// Not a task's failure: the codec panicked recording a result.
 		if pe := (*engine.PanicError)(nil); errors.As(comp.Err, &pe) {
-			return w.unencodable(fmt.Sprint(pe.Value), pe.Stack)
+			return w.unencodable(out[:comp.N], fmt.Sprint(pe.Value), pe.Stack)
 		}
-		return w.unencodable(fmt.Sprint(comp.Err), nil)
+		return w.unencodable(out[:comp.N], fmt.Sprint(comp.Err), nil)
 	}
 	// The last result too, and those after a panic in the tasks' loop. A
 	// codec that panics here panics below as well, and is reported there.
@@ -399,7 +399,7 @@ func (w *taskServer[St, A, R, E]) reply(out []R, comp engine.Completion[E]) *wir
 		o := catch.Do(func() { w.buf = w.pt.AppendResults(w.buf[:0], out[:comp.N]) }, nil)
 		w.encoding = false
 		if o.Panicked {
-			return w.unencodable(fmt.Sprint(o.Value), o.Stack)
+			return w.unencodable(out[:comp.N], fmt.Sprint(o.Value), o.Stack)
 		}
 		rep.Payload = w.buf
 	}
@@ -410,8 +410,23 @@ func (w *taskServer[St, A, R, E]) reply(out []R, comp engine.Completion[E]) *wir
 }
 
 // unencodable is the reply to a run whose results the task's codec failed
-// to encode, panicking with msg and stack or ending its goroutine.
-func (w *taskServer[St, A, R, E]) unencodable(msg string, stack []byte) *wire.Reply {
+// to encode, panicking with msg and stack or ending its goroutine. Of the
+// results out, computed, it finds the first that does not encode alone:
+// the failure is that task's, and the results before it cross. When each
+// encodes alone, none crosses, and the failure is the run's first task's.
+func (w *taskServer[St, A, R, E]) unencodable(out []R, msg string, stack []byte) *wire.Reply {
+	rep := &wire.Reply{}
+	w.encoding = true // a Goexit here is the encoder's
+	encodes := func(out []R) bool {
+		return catch.Do(func() { w.buf = w.pt.AppendResults(w.buf[:0], out) }, nil).OK()
+	}
+	bad := 0
+	for bad < len(out) && encodes(out[bad:bad+1]) {
+		bad++
+	}
+	if bad < len(out) && bad > 0 && encodes(out[:bad]) {
+		rep.N, rep.Payload = bad, w.buf
+	}
 	w.encoding, w.ledger = false, nil
 	clear(w.args)
 	clear(w.out[:len(w.args)])
@@ -419,5 +434,6 @@ func (w *taskServer[St, A, R, E]) unencodable(msg string, stack []byte) *wire.Re
 	if stack != nil {
 		kind = wire.Panicked
 	}
-	return &wire.Reply{Err: &wire.Error{Phase: wire.PhaseRun, Kind: kind, Index: -1, Msg: "mpire: encoding the results in a worker: " + msg, Stack: stack}}
+	rep.Err = &wire.Error{Phase: wire.PhaseRun, Kind: kind, Index: -1, Msg: "mpire: encoding the results in a worker: " + msg, Stack: stack}
+	return rep
 }
