@@ -18,15 +18,15 @@ type Worker[St any] struct {
 	tracker tracker
 }
 
-// A tracker calls Tasks.Track as tasks start.
+// A tracker tells Tasks.Track of the tasks as they start.
 type tracker struct {
-	track func(int) // Tasks.Track of the tasks served; nil when none
-	next  int       // the index that track gets next
+	t    Tracker // Tasks.Track of the tasks served; nil when none
+	next int     // the index of the next task
 }
 
-// started tells the tracker that the next task starts.
+// started tells the Tracker that the next task starts.
 func (t *tracker) started() {
-	t.track(t.next)
+	t.t.Track(t.next)
 	t.next++
 }
 
@@ -47,7 +47,7 @@ func (w *Worker[St]) State() *St { return w.state }
 // tasks ends early after a failure elsewhere. Func.Run calls it once before
 // each task, which is how a tracked run (Serve) learns that a task starts.
 func (w *Worker[St]) Stopped() bool {
-	if w.tracker.track != nil {
+	if w.tracker.t != nil {
 		w.tracker.started()
 	}
 	return w.stop.Load()
@@ -78,9 +78,9 @@ func NewWorker[St any](life context.Context, id WorkerID) *Worker[St] {
 // the call's stop flag, and track (Tasks.Track, or nil), to be told of each
 // task as it starts, the first that Func.Run runs being task first. It
 // clears what Ran reports.
-func (w *Worker[St]) Serve(ctx context.Context, stop *atomic.Bool, track func(int), first int) {
+func (w *Worker[St]) Serve(ctx context.Context, stop *atomic.Bool, track Tracker, first int) {
 	w.ctx, w.stop, w.ran = ctx, stop, 0
-	w.tracker = tracker{track: track, next: first}
+	w.tracker = tracker{t: track, next: first}
 }
 
 // Rest points the worker back at its own life, outside any call.

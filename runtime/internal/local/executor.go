@@ -107,17 +107,19 @@ func (x *Executor[St, A, R, E]) runEach(t *engine.Tasks[A, R]) (int, error) {
 			return i, nil
 		}
 		x.base = i
-		if t.Track != nil {
-			t.Track(i)
-		}
 		begin := x.stats.Now()
 		// The task gets its own copies of its argument and result: if it is
 		// abandoned, it never touches what the slot or the call reuse.
 		task := &limitedTask[A, R]{}
 		task.args[0] = t.Args[i]
-		stop := t.Stop
+		stop, track := t.Stop, t.Track
 		err := x.guarded(t.Ctx, t.S.TaskTimeout, func(w *engine.Worker[St]) (err error) {
-			w.Serve(w.Context(), stop, nil, 0) // tracked here, not in a run that may be abandoned
+			// Tracked here, where a panic is the task's failure, not in a
+			// run that may be abandoned.
+			if track != nil {
+				track.Track(i)
+			}
+			w.Serve(w.Context(), stop, nil, 0)
 			task.n, err = x.fn.Run(w, task.args[:], task.out[:])
 			return err
 		})

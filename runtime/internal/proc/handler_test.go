@@ -46,7 +46,7 @@ const (
 	opForgeHello     = -17 // write the header of a hello frame of 2 GiB on the reply descriptor, then give 2x
 	opEnv            = -18 // say "GORACE=value" or "GORACE unset" on stderr: what the programs it starts inherit
 	opScribble       = -19 // write random bytes over its ledger, its header but the run's id included, then os.Exit(6)
-	opForgeLedger    = -20 // record 1000 results in its ledger, then os.Exit(7)
+	opForgeLedger    = -20 // record the results of 1000 tasks in its ledger, then os.Exit(7)
 )
 
 // forged holds the frame headers that the opForge operations write: a
@@ -126,11 +126,17 @@ func (h *testHandler) Init(ctx context.Context, worker int, shared []byte) error
 }
 
 // Run runs the tasks of args and returns their results, 8 bytes each;
-// with a ledger, it records each result there too.
+// with a ledger, it records each result there too, as the runtime does.
 func (h *testHandler) Run(ctx context.Context, worker int, args []byte, l *Ledger) ([]byte, int, error) {
 	xs := decodeInts(args)
 	out := make([]byte, 0, 8*len(xs))
+	if l != nil {
+		l.SetEncoder(func(b []byte, i int) []byte { return append(b, out[8*i:8*i+8]...) })
+	}
 	for i, x := range xs {
+		if l != nil {
+			l.Track(i)
+		}
 		r := 2 * x
 		switch x {
 		case opExit3:
@@ -202,16 +208,15 @@ func (h *testHandler) Run(ctx context.Context, worker int, args []byte, l *Ledge
 			binary.LittleEndian.PutUint64(l.mem[atID:], id)
 			os.Exit(6)
 		case opForgeLedger:
-			for range 1000 {
-				l.Add(binary.LittleEndian.AppendUint64(l.Room(), 1))
-			}
+			l.SetEncoder(func(b []byte, i int) []byte { return binary.LittleEndian.AppendUint64(b, 1) })
+			l.Track(1000)
 			os.Exit(7)
-		}
-		if l != nil {
-			l.Add(binary.LittleEndian.AppendUint64(l.Room(), uint64(r)))
 		}
 		out = binary.LittleEndian.AppendUint64(out, uint64(r))
 		h.tasks++
+	}
+	if l != nil {
+		l.Track(len(xs))
 	}
 	return out, len(xs), nil
 }

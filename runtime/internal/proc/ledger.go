@@ -44,74 +44,82 @@ const (
 	ledgerMax     = 1 << 30 // the largest it grows to
 )
 
-// A Ledger is where a worker process records the run it is on: the
-// Handler records each task's result as the task completes, and when the
-// process dies, its parent reads there the task it was on and the results
-// of those before (Interrupted). Until then the ledger is only written:
-// the results reach the parent in the reply.
+// A Ledger is where a worker process records the run it is on: as each
+// task of the run starts, the results of the tasks before it (Track), and
+// when the process dies, its parent reads there the task it was on and
+// the results of those before (Interrupted). Until then the ledger is only
+// written: the results reach the parent in the reply.
 //
-// A Ledger is used by one goroutine at a time: the one that serves the run.
+// A Ledger is used by one goroutine at a time: the one that runs the task
+// starting.
 type Ledger struct {
-	mem   []byte                      // the file, mapped; mem[:len(mem)] is within it
-	remap func(n int) ([]byte, error) // makes the file n bytes long and maps it again
-	used  int                         // bytes of entries
-	done  int                         // results recorded
-	stuck bool                        // a result could not be recorded: none is until the next run
+	mem    []byte                      // the file, mapped; mem[:len(mem)] is within it
+	remap  func(n int) ([]byte, error) // makes the file n bytes long and maps it again
+	encode func(b []byte, i int) []byte
+	used   int  // bytes of entries
+	done   int  // results recorded
+	off    bool // nothing more of the run is recorded: no encoder yet, or a result it could not hold
 }
 
 // begin starts recording the run of request id: from then on, a death of
 // the process is a death during that run.
 func (l *Ledger) begin(id uint64) {
-	l.used, l.done, l.stuck = 0, 0, false
+	l.used, l.done, l.off, l.encode = 0, 0, true, nil
 	binary.LittleEndian.PutUint64(l.mem[atDone:], 0)
 	binary.LittleEndian.PutUint64(l.mem[atUsed:], 0)
 	binary.LittleEndian.PutUint64(l.mem[atID:], id+1) // last: the counts are this run's
 }
 
-// Done returns how many results of the run are recorded: the process is on
-// the task after them.
-func (l *Ledger) Done() int { return l.done }
+// SetEncoder gives the ledger the encoder of the run's results, before the
+// run's first task: encode appends to b the encoding of the result of task
+// i of the run, alone.
+func (l *Ledger) SetEncoder(encode func(b []byte, i int) []byte) { l.encode, l.off = encode, false }
 
-// Room returns where the encoding of the next result goes: Append to it,
-// then pass the result to Add. Appending costs no copy while the ledger
-// has room; past that, append moves to memory of its own, which Add copies.
-func (l *Ledger) Room() []byte {
+// Track records the results of the tasks of the run before task i, which
+// is about to start: the one of task i-1, as a rule. It is the run's
+// engine.Tracker. A result that the ledger cannot hold ends the recording
+// of the run: a crash is then charged to the task of that result.
+func (l *Ledger) Track(i int) {
+	for l.done < i && !l.off {
+		l.add(l.encode(l.room(), l.done))
+	}
+}
+
+// room returns where the encoding of the next result goes: the encoder
+// appends to it. Appending costs no copy while the ledger has room; past
+// that, append moves to memory of its own, which add copies.
+func (l *Ledger) room() []byte {
 	at := ledgerStart + l.used + 1 // after the entry's length, when it fits one byte
-	if l.stuck || at > len(l.mem) {
+	if at > len(l.mem) {
 		return nil
 	}
 	return l.mem[at:at:len(l.mem)]
 }
 
-// Add records enc, the encoding of the next task's result, appended to
-// what Room returned. It returns false when the ledger cannot hold it: then
-// it records nothing more of this run, and a crash blames the task whose
-// result it could not hold. The results must then cross otherwise.
-func (l *Ledger) Add(enc []byte) bool {
+// add records enc, the encoding of the next task's result, appended to
+// what room returned, or turns the ledger off when it cannot hold it.
+func (l *Ledger) add(enc []byte) {
 	at := ledgerStart + l.used
-	if n := len(enc); n > 0 && n < 0x80 && !l.stuck && at+1+n <= len(l.mem) && &enc[0] == &l.mem[at+1] {
+	if n := len(enc); n > 0 && n < 0x80 && at+1+n <= len(l.mem) && &enc[0] == &l.mem[at+1] {
 		// Made in place, its length fits the byte before it: all but
 		// the largest results.
 		l.mem[at] = byte(n)
 		l.publish(at + 1 + n)
-		return true
+		return
 	}
-	return l.add(enc)
+	l.addMoved(enc)
 }
 
-// add is Add, in every case.
-func (l *Ledger) add(enc []byte) bool {
-	if l.stuck {
-		return false
-	}
+// addMoved is add, in every case.
+func (l *Ledger) addMoved(enc []byte) {
 	at := ledgerStart + l.used
 	n := len(enc)
 	k := uvarintLen(uint64(n))
 	end := at + k + n
 	inPlace := n > 0 && at+1 < len(l.mem) && &enc[0] == &l.mem[at+1]
 	if end > len(l.mem) && !l.grow(end) {
-		l.stuck = true
-		return false
+		l.off = true
+		return
 	}
 	// After grow, enc may point to memory no longer mapped: an encoding
 	// made in place is read from the new mapping.
@@ -124,7 +132,6 @@ func (l *Ledger) add(enc []byte) bool {
 	}
 	binary.PutUvarint(l.mem[at:], uint64(n))
 	l.publish(end)
-	return true
 }
 
 // publish counts the entry that ends at end, whose bytes are written.
@@ -135,9 +142,9 @@ func (l *Ledger) publish(end int) {
 	binary.LittleEndian.PutUint64(l.mem[atDone:], uint64(l.done)) // last: it covers whole entries
 }
 
-// Entries returns the entries recorded: the results of the first Done
-// tasks. They are valid until the next run begins.
-func (l *Ledger) Entries() []byte { return l.mem[ledgerStart : ledgerStart+l.used] }
+// entries returns the entries recorded: the results of the first done
+// tasks.
+func (l *Ledger) entries() []byte { return l.mem[ledgerStart : ledgerStart+l.used] }
 
 // grow makes the ledger at least n bytes long, doubling it.
 func (l *Ledger) grow(n int) bool {

@@ -27,31 +27,30 @@ func heapLedger(size, max int) *Ledger {
 	return l
 }
 
-// TestLedgerRecords records results of every size, in place and not, across
-// growths, and reads them back as the parent does.
+// TestLedgerRecords records results of every size, made in place and not,
+// across growths, and reads them back as the parent does.
 func TestLedgerRecords(t *testing.T) {
 	l := heapLedger(ledgerStart+10, 1<<20)
+	var want [][]byte
+	for i := range 40 {
+		want = append(want, bytes.Repeat([]byte{byte(i)}, i*i)) // up to 1521 bytes: a length of two bytes
+	}
 	for run := range 3 {
 		l.begin(uint64(run))
-		var want [][]byte
-		for i := range 40 {
-			enc := bytes.Repeat([]byte{byte(i)}, i*i) // up to 1521 bytes: a length of two bytes
-			var got []byte
+		l.SetEncoder(func(b []byte, i int) []byte {
 			if i%3 == 0 {
-				got = append(l.Room(), enc...)
-			} else {
-				got = enc // made elsewhere
+				return append(b, want[i]...)
 			}
-			if !l.Add(got) {
-				t.Fatalf("run %d: Add of result %d failed", run, i)
-			}
-			want = append(want, enc)
+			return want[i] // made elsewhere
+		})
+		for i := range want {
+			l.Track(i + 1)
 			rec, err := readRecord(l.mem)
-			if err != nil || rec.id != uint64(run) || rec.done != i+1 || rec.done != l.Done() || !bytes.Equal(rec.results, l.Entries()) {
+			if err != nil || rec.id != uint64(run) || rec.done != i+1 || rec.done != l.done || !bytes.Equal(rec.results, l.entries()) {
 				t.Fatalf("run %d, result %d: %+v, %v", run, i, rec, err)
 			}
 		}
-		b := l.Entries()
+		b := l.entries()
 		for i, w := range want {
 			e, rest, err := wire.NextEntry(b)
 			if err != nil || !bytes.Equal(e, w) {
@@ -65,37 +64,47 @@ func TestLedgerRecords(t *testing.T) {
 	}
 }
 
-// TestLedgerFull: a ledger that cannot grow records nothing more of the run,
-// and its record stops at the last result it held; the next run records
-// again.
-func TestLedgerFull(t *testing.T) {
+// TestLedgerOff: a ledger records nothing before its encoder is set, nor
+// after a result it cannot hold; the next run records again.
+func TestLedgerOff(t *testing.T) {
 	l := heapLedger(ledgerStart+100, ledgerStart+100)
 	l.begin(7)
-	small, big := []byte("small"), make([]byte, 200)
-	if !l.Add(append(l.Room(), small...)) || l.Add(big) || l.Add(small) || l.Room() != nil {
-		t.Fatalf("a full ledger took more")
+	l.Track(5)
+	if l.done != 0 {
+		t.Fatalf("%d results recorded without an encoder", l.done)
+	}
+	encs := [][]byte{[]byte("small"), make([]byte, 200), []byte("small")}
+	l.SetEncoder(func(b []byte, i int) []byte { return append(b, encs[i]...) })
+	l.Track(3)
+	if l.done != 1 {
+		t.Fatalf("%d results recorded, want the 1 before the one too large", l.done)
 	}
 	rec, err := readRecord(l.mem)
 	if err != nil || rec.id != 7 || rec.done != 1 {
 		t.Fatalf("record %+v, %v", rec, err)
 	}
 	l.begin(8)
-	if !l.Add(small) || l.Done() != 1 {
+	l.SetEncoder(func(b []byte, i int) []byte { return append(b, "small"...) })
+	if l.Track(1); l.done != 1 {
 		t.Fatalf("the next run records nothing")
 	}
 }
 
-// TestLedgerWriteOrder: a death between any two stores of Add leaves a
-// record of whole results: the one being added, or not.
+// TestLedgerWriteOrder: a death between any two stores of a result's
+// recording leaves a record of whole results: the one being recorded, or
+// not.
 func TestLedgerWriteOrder(t *testing.T) {
 	l := heapLedger(1<<10, 1<<10)
 	l.begin(1)
-	l.Add([]byte("first"))
+	encs := []string{"first", "second"}
+	l.SetEncoder(func(b []byte, i int) []byte { return append(b, encs[i]...) })
+	l.Track(1)
 	before := slices.Clone(l.mem)
-	l.Add([]byte("second"))
+	l.Track(2)
 	after := slices.Clone(l.mem)
 	// Replay the stores from before to after one byte at a time, in the
-	// order Add makes them: the entry, then the bytes used, then the count.
+	// order the ledger makes them: the entry, then the bytes used, then
+	// the count.
 	order := []int{}
 	for i := ledgerStart; i < len(after); i++ {
 		if before[i] != after[i] {
@@ -108,6 +117,7 @@ func TestLedgerWriteOrder(t *testing.T) {
 	for i := atDone; i < atDone+8; i++ {
 		order = append(order, i)
 	}
+	first := wire.AppendEntry(nil, []byte("first"))
 	mem := slices.Clone(before)
 	for k, i := range order {
 		mem[i] = after[i]
@@ -115,7 +125,6 @@ func TestLedgerWriteOrder(t *testing.T) {
 		if err != nil {
 			t.Fatalf("after %d stores: %v", k+1, err)
 		}
-		first := wire.AppendEntry(nil, []byte("first"))
 		switch rec.done {
 		case 1:
 			if !bytes.Equal(rec.results, first) {
@@ -166,8 +175,9 @@ func TestForgedLedgers(t *testing.T) {
 func FuzzReadRecord(f *testing.F) {
 	l := heapLedger(ledgerStart+64, ledgerStart+64)
 	l.begin(3)
-	l.Add([]byte("abc"))
-	l.Add(nil)
+	encs := []string{"abc", ""}
+	l.SetEncoder(func(b []byte, i int) []byte { return append(b, encs[i]...) })
+	l.Track(2)
 	f.Add(slices.Clone(l.mem))
 	f.Add(make([]byte, ledgerStart))
 	f.Fuzz(func(t *testing.T, b []byte) {

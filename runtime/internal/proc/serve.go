@@ -31,9 +31,10 @@ const (
 type Handler interface {
 	// Handle answers a request of phase, whose body is as the parent sent
 	// it, and returns the body of the reply: a wire.Reply. For a run, l is
-	// the process's ledger, begun for the run, in which Handle records the
-	// result of each task as the task completes; nil when the process has
-	// none, and for other phases.
+	// the process's ledger, begun for the run: Handle gives it the run's
+	// encoder, then calls its Track as each task starts, and once the last
+	// has completed. l is nil when the process has none, and for other
+	// phases.
 	Handle(ctx context.Context, worker int, phase wire.Phase, body []byte, l *Ledger) []byte
 }
 

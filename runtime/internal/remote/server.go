@@ -130,7 +130,7 @@ func newServer[St, A, R, E any](pt *engine.Portable[St, A, R, E], worker int, sh
 		return nil, fmt.Errorf("mpire: decoding the shared object in a worker: %w", err)
 	}
 	w := &taskServer[St, A, R, E]{pt: pt, fn: fn, obs: obs, id: engine.WorkerID(worker)}
-	w.track, w.trackCaught = w.record, w.recordCaught // made once: a method value allocates
+	w.encode = w.encodeResult // made once: a method value allocates
 	w.exec = local.New(&w.fn, engine.ExecutorConfig{ID: engine.WorkerID(worker)})
 	w.life = engine.NewLifecycle(&w.fn, w.exec, engine.WorkerID(worker), nil)
 	w.life.Observe(obs, false)
@@ -202,9 +202,8 @@ type taskServer[St, A, R, E any] struct {
 	buf  []byte
 	s    engine.Settings
 
-	ledger      *proc.Ledger // where the run records its results; nil when it does not
-	track       func(int)    // record, as Tasks.Track
-	trackCaught func(int)    // recordCaught, as Tasks.Track
+	ledger *proc.Ledger                 // where the run records its results; nil when it does not
+	encode func(b []byte, i int) []byte // encodeResult, the ledger's encoder
 
 	decoding bool // ReadArgs runs: a Goexit there is no death of the worker
 	encoding bool // AppendResults runs: nor is a Goexit there
@@ -274,12 +273,9 @@ func (w *taskServer[St, A, R, E]) run(ctx context.Context, body []byte, trace wi
 	w.s.TaskTimeout = req.TaskTimeout
 	t := engine.Tasks[A, R]{Ctx: ctx, Stop: &w.stop, S: &w.s, Args: w.args, Out: w.out[:len(w.args)]}
 	w.ledger, w.encoding = l, false
-	switch {
-	case l == nil:
-	case req.TaskTimeout > 0:
-		t.Track = w.trackCaught
-	default:
-		t.Track = w.track
+	if l != nil {
+		l.SetEncoder(w.encode)
+		t.Track = l
 	}
 	if w.obs == nil || len(req.Trace) == 0 {
 		return w.reply(t.Out, w.life.Run(&t))
@@ -309,43 +305,15 @@ func (w *taskServer[St, A, R, E]) endRun(comp engine.Completion[E]) []byte {
 	return spans
 }
 
-// record records in the ledger the results of the tasks before task i,
-// which is about to start (Tasks.Track): the one of task i-1, as a rule.
-// A result that the ledger cannot take ends the recording of the run: a
-// crash of the process is then charged to the task whose result it could
-// not take.
-//
-// A panic of the task's codec is not caught here, which would cost a
-// deferred call per task: in the tasks' loop, it ends the run as the
-// failure of task i, which reply tells apart by w.encoding.
-func (w *taskServer[St, A, R, E]) record(i int) {
-	if w.ledger == nil {
-		return // recording ended
-	}
-	for j := w.ledger.Done(); j < i; j++ {
-		w.encoding = true
-		ok := w.ledger.Add(w.pt.AppendResults(w.ledger.Room(), w.out[j:j+1]))
-		w.encoding = false
-		if !ok {
-			w.ledger = nil
-			return
-		}
-	}
-}
-
-// recordCaught is record for a run under a task time limit, whose tasks
-// run one by one, outside the tasks' loop, which would take a panic of
-// the codec for the failure of a task: it is caught here, at a cost that
-// is nothing next to a task's hand-off to the goroutine that runs it. The
-// recording ends; the codec fails again when reply encodes the results,
-// and the reply says so.
-func (w *taskServer[St, A, R, E]) recordCaught(i int) {
-	defer func() {
-		if recover() != nil {
-			w.encoding, w.ledger = false, nil
-		}
-	}()
-	w.record(i)
+// encodeResult appends to b the encoding of the result of task i, for the
+// ledger, which records it as the next task starts. A panic of the task's
+// codec there is taken for the failure of that next task, which it is not:
+// w.encoding tells reply so, at no cost per task.
+func (w *taskServer[St, A, R, E]) encodeResult(b []byte, i int) []byte {
+	w.encoding = true
+	b = w.pt.AppendResults(b, w.out[i:i+1])
+	w.encoding = false
+	return b
 }
 
 // died answers the request of phase whose function ended the Server's
@@ -380,15 +348,18 @@ func (w *taskServer[St, A, R, E]) died(phase wire.Phase) *wire.Reply {
 // the reply carries all of them in one encoding.
 func (w *taskServer[St, A, R, E]) reply(out []R, comp engine.Completion[E]) *wire.Reply {
 	if w.encoding {
-		// Not a task's failure: the codec panicked recording a result.
+		// Not a task's failure: the codec panicked recording a result, or
+		// ended the goroutine that ran a task under a time limit.
 		if pe := (*engine.PanicError)(nil); errors.As(comp.Err, &pe) {
 			return w.unencodable(out[:comp.N], fmt.Sprint(pe.Value), pe.Stack)
 		}
-		return w.unencodable(out[:comp.N], fmt.Sprint(comp.Err), nil)
+		return w.unencodable(out[:comp.N], fmt.Sprintf("the encoder %v", catch.ErrGoexit), nil)
 	}
-	// The last result too, and those after a panic in the tasks' loop. A
-	// codec that panics here panics below as well, and is reported there.
-	catch.Do(func() { w.record(comp.N) }, nil)
+	if w.ledger != nil {
+		// The last result too. A codec that panics here panics below as
+		// well, and is reported there.
+		catch.Do(func() { w.ledger.Track(comp.N) }, nil)
+	}
 	w.encoding, w.ledger = false, nil
 	rep := &wire.Reply{N: comp.N}
 	if comp.Err != nil {
