@@ -222,7 +222,9 @@ func (x *executor[St, A, R, E]) Died() int { return 0 }
 func (x *executor[St, A, R, E]) outcome(phase wire.Phase, rep wire.Reply, err error) error {
 	if err != nil {
 		if errors.Is(err, engine.ErrWorkerDied) {
-			x.ep = nil // gone: the next Init starts another
+			// Gone: the next Init starts another. Closed, not dropped: a
+			// worker that the error wrongly calls dead would outlive its pool.
+			x.End()
 		}
 		return err
 	}
