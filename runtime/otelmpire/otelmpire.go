@@ -57,7 +57,10 @@
 // Through the meter named for this package:
 //
 //   - mpire.tasks (counter, {task}): tasks that completed or failed, with
-//     mpire.task and mpire.outcome (completed or failed).
+//     mpire.task and mpire.outcome (completed or failed). A task is failed
+//     once, when it fails for good: a failure that WithRetries runs again
+//     is a retry (mpire.retries), and the task counts when its last
+//     attempt ends, as the call's own counts do.
 //   - mpire.task.duration (histogram, s): how long tasks take, recorded
 //     once per chunk, as the mean of its tasks: tiny tasks are not timed
 //     one by one (WithChunkSize(1) times each).
@@ -284,7 +287,8 @@ func (o *observer) RunEnd(ctx context.Context, r *engine.ObservedRun, n int, err
 	o.busy.Add(ctx, -1, sets.task)
 	timed := n
 	if taskFailed(err) {
-		o.tasks.Add(ctx, 1, sets.failed)
+		// Timed, but counted as failed only by Failed: it may be
+		// retried into success.
 		timed++
 	}
 	if n > 0 {
@@ -372,6 +376,10 @@ func (o *observer) Retry(ctx context.Context, r engine.ObservedRetry) {
 		attrs = append(attrs, attribute.String("error.message", r.Err.Error()))
 	}
 	callSpan(ctx).AddEvent("mpire.retry", trace.WithAttributes(attrs...))
+}
+
+func (o *observer) Failed(ctx context.Context, te *engine.TaskError) {
+	o.tasks.Add(ctx, 1, o.setsOf(te.Func).failed)
 }
 
 func (o *observer) Inject(ctx context.Context, carrier engine.Carrier) {

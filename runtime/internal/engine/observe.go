@@ -36,6 +36,12 @@ type Observer interface {
 	// for the scheduler's retries (WithRetries): call it where a retry is
 	// decided, with the context of the failed run.
 	Retry(ctx context.Context, r ObservedRetry)
+	// Failed is told that a task failed for good: it is not given another
+	// attempt (WithRetries), and its failure stops the call or is kept for
+	// the caller (WithContinueOnError). It is told once per task, where
+	// the scheduler settles the failure, with the context of the failed
+	// run; a failure that RunEnd was told of and that is retried is not.
+	Failed(ctx context.Context, te *TaskError)
 	// Inject writes the trace context of ctx, the context of a run, into
 	// carrier, for a run that goes to a worker outside this process.
 	Inject(ctx context.Context, carrier Carrier)
@@ -193,6 +199,12 @@ func (all observers) Worker(ctx context.Context, w ObservedWorker) {
 func (all observers) Retry(ctx context.Context, r ObservedRetry) {
 	for _, o := range all {
 		o.Retry(ctx, r)
+	}
+}
+
+func (all observers) Failed(ctx context.Context, te *TaskError) {
+	for _, o := range all {
+		o.Failed(ctx, te)
 	}
 }
 
