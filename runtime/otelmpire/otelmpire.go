@@ -38,8 +38,10 @@
 // beyond the first 64 that a program's worker processes name (or one
 // longer than 256 bytes), spans are made with this package's scope and
 // name theirs in mpire.worker.scope and mpire.worker.scope_version. The worker
-// process records only the spans of sampled traces, at most 1024 spans and
-// 1 MiB per chunk, and drops those that end after their chunk's reply. A
+// process records only the spans of sampled traces, at most 1024 spans,
+// 65536 values (attributes, elements of slice attributes, events and
+// links) and 1 MiB per chunk, and drops those that end after their chunk's
+// reply. A
 // worker process runs package initialisation, not main, and only the
 // packages it initialises before it serves: import otelmpire in the
 // task's package, or keep the task in package main, so that its worker
