@@ -103,6 +103,8 @@ func (lg logger) Retry(ctx context.Context, r engine.ObservedRetry) {
 
 func (logger) Failed(context.Context, *TaskError) {}
 
+func (logger) Waiting(context.Context, string, int) {}
+
 func (logger) Inject(context.Context, engine.Carrier) {}
 
 func (logger) Relay(context.Context, []byte) {}

@@ -75,6 +75,11 @@
 //     lifespan, a death or a time limit, with mpire.reason (lifespan, died,
 //     timeout): the slot starts a new one for its next chunk.
 //   - mpire.retries (counter, {retry}): failed tasks given another attempt.
+//   - mpire.tasks.waiting (up-down counter, {task}): tasks of an iter.Seq
+//     input held back by the bound of tasks active (WithMaxTasksActive):
+//     while the tasks taken and not yet returned leave no room for the
+//     next chunk, that chunk's tasks. Above zero, the input is read only as
+//     fast as the workers and the caller take its tasks.
 //
 // Every metric has the attribute mpire.task.
 package otelmpire
@@ -160,6 +165,7 @@ type observer struct {
 	busy     metric.Int64UpDownCounter
 	restarts metric.Int64Counter
 	retries  metric.Int64Counter
+	waiting  metric.Int64UpDownCounter
 
 	sets sync.Map // task name -> *attrSets
 }
@@ -189,6 +195,8 @@ func newObserver(c config) *observer {
 		metric.WithDescription("Workers ended by their lifespan, a death or a time limit."))
 	o.retries, _ = m.Int64Counter("mpire.retries", metric.WithUnit("{retry}"),
 		metric.WithDescription("Failed tasks given another attempt."))
+	o.waiting, _ = m.Int64UpDownCounter("mpire.tasks.waiting", metric.WithUnit("{task}"),
+		metric.WithDescription("Tasks of an input waiting for room under the bound of tasks active (WithMaxTasksActive)."))
 	return o
 }
 
@@ -382,6 +390,10 @@ func (o *observer) Retry(ctx context.Context, r engine.ObservedRetry) {
 
 func (o *observer) Failed(ctx context.Context, te *engine.TaskError) {
 	o.tasks.Add(ctx, 1, o.setsOf(te.Func).failed)
+}
+
+func (o *observer) Waiting(ctx context.Context, task string, n int) {
+	o.waiting.Add(ctx, int64(n), o.setsOf(task).task)
 }
 
 func (o *observer) Inject(ctx context.Context, carrier engine.Carrier) {

@@ -147,6 +147,7 @@ func (r *recorder) CallEnd(context.Context, *engine.ObservedCall, int64, error) 
 func (r *recorder) Worker(context.Context, engine.ObservedWorker)                    {}
 func (r *recorder) Retry(context.Context, engine.ObservedRetry)                      {}
 func (r *recorder) Failed(context.Context, *engine.TaskError)                        {}
+func (r *recorder) Waiting(context.Context, string, int)                             {}
 func (r *recorder) Inject(context.Context, engine.Carrier)                           {}
 func (r *recorder) Relay(context.Context, []byte)                                    {}
 

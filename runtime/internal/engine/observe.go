@@ -42,6 +42,12 @@ type Observer interface {
 	// the scheduler settles the failure, with the context of the failed
 	// run; a failure that RunEnd was told of and that is retried is not.
 	Failed(ctx context.Context, te *TaskError)
+	// Waiting is told that n tasks of an iter.Seq input start waiting for
+	// room under the bound of tasks active (WithMaxTasksActive), when n > 0,
+	// or stop waiting, when n < 0: the tasks of the next chunk, while the
+	// tasks taken and not yet returned leave it no room. ctx is the
+	// call's.
+	Waiting(ctx context.Context, task string, n int)
 	// Inject writes the trace context of ctx, the context of a run, into
 	// carrier, for a run that goes to a worker outside this process.
 	Inject(ctx context.Context, carrier Carrier)
@@ -205,6 +211,12 @@ func (all observers) Retry(ctx context.Context, r ObservedRetry) {
 func (all observers) Failed(ctx context.Context, te *TaskError) {
 	for _, o := range all {
 		o.Failed(ctx, te)
+	}
+}
+
+func (all observers) Waiting(ctx context.Context, task string, n int) {
+	for _, o := range all {
+		o.Waiting(ctx, task, n)
 	}
 }
 
