@@ -101,6 +101,10 @@ func (lg logger) Retry(ctx context.Context, r engine.ObservedRetry) {
 		slog.Int("index", r.Index), slog.Int("attempt", r.Attempt), slog.Any("error", r.Err))
 }
 
+func (logger) Failed(context.Context, *TaskError) {}
+
+func (logger) Waiting(context.Context, string, int) {}
+
 func (logger) Inject(context.Context, engine.Carrier) {}
 
 func (logger) Relay(context.Context, []byte) {}

@@ -10,8 +10,10 @@ var (
 )
 
 const (
-	MaxSpans = maxSpans
-	MaxDepth = maxDepth
+	MaxSpans  = maxSpans
+	MaxDepth  = maxDepth
+	MaxValues = maxValues
+	MaxElems  = maxElems
 )
 
 // ForgetRelayScopes forgets the scopes of relayed spans admitted so far.

@@ -38,8 +38,10 @@
 // beyond the first 64 that a program's worker processes name (or one
 // longer than 256 bytes), spans are made with this package's scope and
 // name theirs in mpire.worker.scope and mpire.worker.scope_version. The worker
-// process records only the spans of sampled traces, at most 1024 spans and
-// 1 MiB per chunk, and drops those that end after their chunk's reply. A
+// process records only the spans of sampled traces, at most 1024 spans,
+// 65536 values (attributes, elements of slice attributes, events and
+// links) and 1 MiB per chunk, and drops those that end after their chunk's
+// reply. A
 // worker process runs package initialisation, not main, and only the
 // packages it initialises before it serves: import otelmpire in the
 // task's package, or keep the task in package main, so that its worker
@@ -57,7 +59,10 @@
 // Through the meter named for this package:
 //
 //   - mpire.tasks (counter, {task}): tasks that completed or failed, with
-//     mpire.task and mpire.outcome (completed or failed).
+//     mpire.task and mpire.outcome (completed or failed). A task is failed
+//     once, when it fails for good: a failure that WithRetries runs again
+//     is a retry (mpire.retries), and the task counts when its last
+//     attempt ends, as the call's own counts do.
 //   - mpire.task.duration (histogram, s): how long tasks take, recorded
 //     once per chunk, as the mean of its tasks: tiny tasks are not timed
 //     one by one (WithChunkSize(1) times each).
@@ -70,6 +75,11 @@
 //     lifespan, a death or a time limit, with mpire.reason (lifespan, died,
 //     timeout): the slot starts a new one for its next chunk.
 //   - mpire.retries (counter, {retry}): failed tasks given another attempt.
+//   - mpire.tasks.waiting (up-down counter, {task}): tasks of an iter.Seq
+//     input held back by the bound of tasks active (WithMaxTasksActive):
+//     while the tasks taken and not yet returned leave no room for the
+//     next chunk, that chunk's tasks. Above zero, the input is read only as
+//     fast as the workers and the caller take its tasks.
 //
 // Every metric has the attribute mpire.task.
 package otelmpire
@@ -155,6 +165,7 @@ type observer struct {
 	busy     metric.Int64UpDownCounter
 	restarts metric.Int64Counter
 	retries  metric.Int64Counter
+	waiting  metric.Int64UpDownCounter
 
 	sets sync.Map // task name -> *attrSets
 }
@@ -184,6 +195,8 @@ func newObserver(c config) *observer {
 		metric.WithDescription("Workers ended by their lifespan, a death or a time limit."))
 	o.retries, _ = m.Int64Counter("mpire.retries", metric.WithUnit("{retry}"),
 		metric.WithDescription("Failed tasks given another attempt."))
+	o.waiting, _ = m.Int64UpDownCounter("mpire.tasks.waiting", metric.WithUnit("{task}"),
+		metric.WithDescription("Tasks of an input waiting for room under the bound of tasks active (WithMaxTasksActive)."))
 	return o
 }
 
@@ -284,7 +297,8 @@ func (o *observer) RunEnd(ctx context.Context, r *engine.ObservedRun, n int, err
 	o.busy.Add(ctx, -1, sets.task)
 	timed := n
 	if taskFailed(err) {
-		o.tasks.Add(ctx, 1, sets.failed)
+		// Timed, but counted as failed only by Failed: it may be
+		// retried into success.
 		timed++
 	}
 	if n > 0 {
@@ -372,6 +386,14 @@ func (o *observer) Retry(ctx context.Context, r engine.ObservedRetry) {
 		attrs = append(attrs, attribute.String("error.message", r.Err.Error()))
 	}
 	callSpan(ctx).AddEvent("mpire.retry", trace.WithAttributes(attrs...))
+}
+
+func (o *observer) Failed(ctx context.Context, te *engine.TaskError) {
+	o.tasks.Add(ctx, 1, o.setsOf(te.Func).failed)
+}
+
+func (o *observer) Waiting(ctx context.Context, task string, n int) {
+	o.waiting.Add(ctx, int64(n), o.setsOf(task).task)
 }
 
 func (o *observer) Inject(ctx context.Context, carrier engine.Carrier) {

@@ -38,7 +38,13 @@ const (
 	maxDepth    = 4    // nesting of attribute values (slices, maps)
 	maxElems    = 4096 // elements of a slice attribute
 	maxValueLen = 4096 // bytes of a string attribute, in a worker
-	relayFormat = 1    // the version of the encoding
+	// maxValues bounds the values of one reply: attributes, elements of
+	// slice attributes, events and links. One byte on the wire can stand
+	// for a value that takes tens of bytes decoded (an empty element of a
+	// slice attribute): the bound keeps decoding a reply within a small
+	// multiple of its bytes.
+	maxValues   = 1 << 16
+	relayFormat = 1 // the version of the encoding
 )
 
 // recorder is the engine.Observer of traced chunks in a worker process: it
@@ -140,6 +146,8 @@ func (r *recorder) Call(ctx context.Context, _ *engine.ObservedCall) context.Con
 func (r *recorder) CallEnd(context.Context, *engine.ObservedCall, int64, error)      {}
 func (r *recorder) Worker(context.Context, engine.ObservedWorker)                    {}
 func (r *recorder) Retry(context.Context, engine.ObservedRetry)                      {}
+func (r *recorder) Failed(context.Context, *engine.TaskError)                        {}
+func (r *recorder) Waiting(context.Context, string, int)                             {}
 func (r *recorder) Inject(context.Context, engine.Carrier)                           {}
 func (r *recorder) Relay(context.Context, []byte)                                    {}
 
@@ -171,16 +179,18 @@ func encodeSpans(spans []sdktrace.ReadOnlySpan, dropped int) []byte {
 		return nil
 	}
 	var body []byte
-	n := 0
+	n, values := 0, 0
 	var one []byte
 	for _, s := range spans {
-		one = appendSpan(one[:0], s)
-		if n == maxSpans || len(body)+len(one)+2*binary.MaxVarintLen64+1 > wire.MaxSpans {
+		var v int
+		one = appendSpan(one[:0], s, &v)
+		if n == maxSpans || len(body)+len(one)+2*binary.MaxVarintLen64+1 > wire.MaxSpans || values+v > maxValues {
 			dropped++
 			continue
 		}
 		body = append(body, one...)
 		n++
+		values += v
 	}
 	b := make([]byte, 0, len(body)+2*binary.MaxVarintLen64+1)
 	b = append(b, relayFormat)
@@ -189,7 +199,9 @@ func encodeSpans(spans []sdktrace.ReadOnlySpan, dropped int) []byte {
 	return append(b, body...)
 }
 
-func appendSpan(b []byte, s sdktrace.ReadOnlySpan) []byte {
+// appendSpan appends the encoding of s to b, and adds its values to
+// *values: the count that the decoder charges to a reply's maxValues.
+func appendSpan(b []byte, s sdktrace.ReadOnlySpan, values *int) []byte {
 	sc := s.SpanContext()
 	tid, sid, pid := sc.TraceID(), sc.SpanID(), s.Parent().SpanID()
 	b = append(b, tid[:]...)
@@ -205,39 +217,50 @@ func appendSpan(b []byte, s sdktrace.ReadOnlySpan) []byte {
 	sco := s.InstrumentationScope()
 	b = appendString(b, sco.Name)
 	b = appendString(b, sco.Version)
-	b = appendAttrs(b, s.Attributes())
+	b = appendAttrs(b, s.Attributes(), values)
 	events := s.Events()
-	b = binary.AppendUvarint(b, uint64(len(events)))
+	b = appendCount(b, len(events), maxEvents, values)
 	for _, e := range events {
 		b = appendString(b, e.Name)
 		b = binary.AppendVarint(b, e.Time.UnixNano())
-		b = appendAttrs(b, e.Attributes)
+		b = appendAttrs(b, e.Attributes, values)
 	}
 	links := s.Links()
-	b = binary.AppendUvarint(b, uint64(len(links)))
+	b = appendCount(b, len(links), maxLinks, values)
 	for _, l := range links {
 		lt, ls := l.SpanContext.TraceID(), l.SpanContext.SpanID()
 		b = append(b, lt[:]...)
 		b = append(b, ls[:]...)
-		b = appendAttrs(b, l.Attributes)
+		b = appendAttrs(b, l.Attributes, values)
 	}
 	return b
+}
+
+// appendCount appends a count of n values, of at most limit, and adds them
+// to *values; past limit, which the decoder refuses, it adds more than a
+// reply holds, so that the span is left out.
+func appendCount(b []byte, n, limit int, values *int) []byte {
+	if n > limit {
+		*values += maxValues + 1
+	}
+	*values += n
+	return binary.AppendUvarint(b, uint64(n))
 }
 
 func appendString(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
-func appendAttrs(b []byte, kvs []attribute.KeyValue) []byte {
-	b = binary.AppendUvarint(b, uint64(len(kvs)))
+func appendAttrs(b []byte, kvs []attribute.KeyValue, values *int) []byte {
+	b = appendCount(b, len(kvs), maxAttrs, values)
 	for _, kv := range kvs {
 		b = appendString(b, string(kv.Key))
-		b = appendValue(b, kv.Value)
+		b = appendValue(b, kv.Value, values)
 	}
 	return b
 }
 
-func appendValue(b []byte, v attribute.Value) []byte {
+func appendValue(b []byte, v attribute.Value, values *int) []byte {
 	b = append(b, byte(v.Type()))
 	switch v.Type() {
 	case attribute.BOOL:
@@ -252,36 +275,36 @@ func appendValue(b []byte, v attribute.Value) []byte {
 		b = appendString(b, string(v.AsByteSlice()))
 	case attribute.BOOLSLICE:
 		xs := v.AsBoolSlice()
-		b = binary.AppendUvarint(b, uint64(len(xs)))
+		b = appendCount(b, len(xs), maxElems, values)
 		for _, x := range xs {
 			b = appendBool(b, x)
 		}
 	case attribute.INT64SLICE:
 		xs := v.AsInt64Slice()
-		b = binary.AppendUvarint(b, uint64(len(xs)))
+		b = appendCount(b, len(xs), maxElems, values)
 		for _, x := range xs {
 			b = binary.AppendVarint(b, x)
 		}
 	case attribute.FLOAT64SLICE:
 		xs := v.AsFloat64Slice()
-		b = binary.AppendUvarint(b, uint64(len(xs)))
+		b = appendCount(b, len(xs), maxElems, values)
 		for _, x := range xs {
 			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
 		}
 	case attribute.STRINGSLICE:
 		xs := v.AsStringSlice()
-		b = binary.AppendUvarint(b, uint64(len(xs)))
+		b = appendCount(b, len(xs), maxElems, values)
 		for _, x := range xs {
 			b = appendString(b, x)
 		}
 	case attribute.SLICE:
 		xs := v.AsSlice()
-		b = binary.AppendUvarint(b, uint64(len(xs)))
+		b = appendCount(b, len(xs), maxElems, values)
 		for _, x := range xs {
-			b = appendValue(b, x)
+			b = appendValue(b, x, values)
 		}
 	case attribute.MAP:
-		b = appendAttrs(b, v.AsMap())
+		b = appendAttrs(b, v.AsMap(), values)
 	}
 	return b
 }
@@ -300,7 +323,7 @@ var errMalformed = errors.New("mpire: malformed spans from a worker process")
 // length against the bytes it has: a worker process is another program,
 // and its bytes are not trusted.
 func decodeSpans(b []byte) (spans []relayed, dropped int, err error) {
-	d := &decoder{b: b}
+	d := &decoder{b: b, values: maxValues}
 	if v := d.byte(); d.err == nil && v != relayFormat {
 		d.fail(fmt.Sprintf("format %d", v))
 	}
@@ -329,8 +352,9 @@ func decodeSpans(b []byte) (spans []relayed, dropped int, err error) {
 }
 
 type decoder struct {
-	b   []byte
-	err error
+	b      []byte
+	values int // values left to the reply (maxValues)
+	err    error
 }
 
 func (d *decoder) fail(why string) {
@@ -383,6 +407,18 @@ func (d *decoder) count(limit int) int {
 	return int(v)
 }
 
+// valueCount reads a count of at most limit values, as count does, and
+// charges them to the reply's values.
+func (d *decoder) valueCount(limit int) int {
+	n := d.count(limit)
+	if n > d.values {
+		d.fail(fmt.Sprintf("more than %d values", maxValues))
+		return 0
+	}
+	d.values -= n
+	return n
+}
+
 func (d *decoder) string() string {
 	n := d.uvarint()
 	if n > uint64(len(d.b)) {
@@ -417,13 +453,13 @@ func (d *decoder) span() relayed {
 	case s.end.Before(s.start):
 		d.fail("a span that ends before it starts")
 	}
-	if n := d.count(maxEvents); n > 0 {
+	if n := d.valueCount(maxEvents); n > 0 {
 		s.events = make([]relayedEvent, n)
 		for i := range s.events {
 			s.events[i] = relayedEvent{name: d.string(), at: d.time(), attrs: d.attrs(0)}
 		}
 	}
-	if n := d.count(maxLinks); n > 0 {
+	if n := d.valueCount(maxLinks); n > 0 {
 		s.links = make([]trace.Link, n)
 		for i := range s.links {
 			var tid trace.TraceID
@@ -440,7 +476,7 @@ func (d *decoder) span() relayed {
 }
 
 func (d *decoder) attrs(depth int) []attribute.KeyValue {
-	n := d.count(maxAttrs)
+	n := d.valueCount(maxAttrs)
 	if n == 0 {
 		return nil
 	}
@@ -493,9 +529,10 @@ func (d *decoder) value(depth int) attribute.Value {
 }
 
 // elems reads a count, then as many elements with read: never more than
-// the bytes left, each element taking one at least.
+// the bytes left, each element taking one at least, nor than the reply's
+// values left.
 func elems[T any](d *decoder, read func() T) []T {
-	xs := make([]T, d.count(maxElems))
+	xs := make([]T, d.valueCount(maxElems))
 	for i := range xs {
 		xs[i] = read()
 	}

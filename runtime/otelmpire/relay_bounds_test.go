@@ -112,3 +112,33 @@ func TestAForgedReplyCostsTheCallerMemoryInProportionToItsBytes(t *testing.T) {
 		t.Errorf("decoding %d bytes of spans allocated %d MiB", len(b), got>>20)
 	}
 }
+
+// TestAWorkerSendsTheSpansThatFitAReplysValues: the sender keeps to the
+// bound of values that the decoder enforces, leaving out the spans that do
+// not fit, and counting them dropped, rather than sending a reply that the
+// caller would refuse whole; a span with a slice longer than the decoder
+// takes is left out too.
+func TestAWorkerSendsTheSpansThatFitAReplysValues(t *testing.T) {
+	long := make([]int64, 4000)
+	withSlice := func(id byte, xs []int64) sdktrace.ReadOnlySpan {
+		s := tracetest.SpanStubFromReadOnlySpan(stub(aTrace, id, 0, "s"))
+		s.Attributes = []attribute.KeyValue{attribute.Int64Slice("xs", xs)}
+		return s.Snapshot()
+	}
+	var spans []sdktrace.ReadOnlySpan
+	spans = append(spans, withSlice(1, make([]int64, otelmpire.MaxElems+1)))
+	for i := range 20 {
+		spans = append(spans, withSlice(byte(2+i), long))
+	}
+	// A span's values: its attribute and the slice's elements, its event
+	// and the event's attribute, its link and the link's attribute.
+	per := 1 + len(long) + 2 + 2
+	fit := otelmpire.MaxValues / per
+	got, dropped, err := otelmpire.DecodeSpans(otelmpire.EncodeSpans(spans, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != fit || dropped != len(spans)-fit {
+		t.Errorf("%d spans sent and %d dropped, want %d and %d", len(got), dropped, fit, len(spans)-fit)
+	}
+}

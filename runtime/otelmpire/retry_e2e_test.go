@@ -96,3 +96,31 @@ func TestATaskRetriedIntoSuccessIsNotAFailedTask(t *testing.T) {
 		t.Errorf("mpire.tasks: %d completed, %d failed; the call's 20 tasks all completed", completed, failed)
 	}
 }
+
+// TestATaskThatFailsEveryAttemptIsFailedOnce holds mpire.tasks to the
+// call's counts when retries run out: each task that failed for good
+// (kept, WithContinueOnError) is one failed task, whatever its attempts,
+// and each attempt after the first is a retry.
+func TestATaskThatFailsEveryAttemptIsFailedOnce(t *testing.T) {
+	r := newRecorded(t)
+	xs := make([]int, 20)
+	for i := range xs {
+		xs[i] = i
+	}
+	_, err := mpire.Map(context.Background(), xs, func(_ context.Context, x int) (int, error) {
+		if x == 5 || x == 13 {
+			return 0, errors.New("always")
+		}
+		return x, nil
+	}, mpire.WithJobs(2), mpire.WithChunkSize(4), mpire.WithRetries(2), mpire.WithRetryBackoff(0, 0),
+		mpire.WithContinueOnError(), r.instrument())
+	if n := len(mpire.TaskErrors(err)); n != 2 {
+		t.Fatalf("%d failed tasks: %v", n, err)
+	}
+	completed, _ := r.sum(t, "mpire.tasks", attribute.String("mpire.outcome", "completed"))
+	failed, _ := r.sum(t, "mpire.tasks", attribute.String("mpire.outcome", "failed"))
+	retries, _ := r.sum(t, "mpire.retries")
+	if completed != 18 || failed != 2 || retries != 4 {
+		t.Errorf("mpire.tasks: %d completed, %d failed, %d retries; want 18, 2 and 4", completed, failed, retries)
+	}
+}

@@ -190,6 +190,11 @@ func (c *call[St, A, R, E]) complete(w *piece[A, R], r *Tasks[A, R], comp Comple
 		var kept int
 		err, kept = c.settleFailure(w, r, comp.N, te, stats)
 		settled += kept
+		if o := c.s.Observer; o != nil && (kept > 0 || err != nil && te.Phase == PhaseTask) {
+			// Failed for good: kept for the caller, or the call's
+			// failure. A kept init failure is the task's.
+			o.Failed(r.Ctx, te)
+		}
 	}
 	c.done.Add(int64(settled))
 	c.in.complete(w, r, settled)

@@ -46,8 +46,9 @@
 // A pool with an Observer (observe.go: otelmpire's traces and metrics,
 // mpire.WithLogger) tells it of the call when its progress starts and ends,
 // and, from the slot's Lifecycle, of each run (the run's tasks get the
-// context it returns) and of its workers' lives; without one, each of these
-// is a nil check.
+// context it returns) and of its workers' lives, and, from call.complete,
+// of each task that fails for good and each retry; without one, each of
+// these is a nil check.
 //
 // A runtime.Goexit in the user's code ends the slot's goroutine: slot.serve
 // runs the loop under catch.Do, whose report reaches slot.died, which fails

@@ -36,6 +36,18 @@ type Observer interface {
 	// for the scheduler's retries (WithRetries): call it where a retry is
 	// decided, with the context of the failed run.
 	Retry(ctx context.Context, r ObservedRetry)
+	// Failed is told that a task failed for good: it is not given another
+	// attempt (WithRetries), and its failure stops the call or is kept for
+	// the caller (WithContinueOnError). It is told once per task, where
+	// the scheduler settles the failure, with the context of the failed
+	// run; a failure that RunEnd was told of and that is retried is not.
+	Failed(ctx context.Context, te *TaskError)
+	// Waiting is told that n tasks of an iter.Seq input start waiting for
+	// room under the bound of tasks active (WithMaxTasksActive), when n > 0,
+	// or stop waiting, when n < 0: the tasks of the next chunk, while the
+	// tasks taken and not yet returned leave it no room. ctx is the
+	// call's.
+	Waiting(ctx context.Context, task string, n int)
 	// Inject writes the trace context of ctx, the context of a run, into
 	// carrier, for a run that goes to a worker outside this process.
 	Inject(ctx context.Context, carrier Carrier)
@@ -193,6 +205,18 @@ func (all observers) Worker(ctx context.Context, w ObservedWorker) {
 func (all observers) Retry(ctx context.Context, r ObservedRetry) {
 	for _, o := range all {
 		o.Retry(ctx, r)
+	}
+}
+
+func (all observers) Failed(ctx context.Context, te *TaskError) {
+	for _, o := range all {
+		o.Failed(ctx, te)
+	}
+}
+
+func (all observers) Waiting(ctx context.Context, task string, n int) {
+	for _, o := range all {
+		o.Waiting(ctx, task, n)
 	}
 }
 
