@@ -152,7 +152,7 @@ func clusterThroughput(w *workload, rs []result) string {
 	if c == nil || c.MedianNs == 0 {
 		return ""
 	}
-	return fmt.Sprintf("  cluster: %.2f M tasks/s on %d workers of one slot (bound by encoding and the broker: each task crosses it twice)",
+	return fmt.Sprintf("  cluster: %.2f M tasks/s on %d workers of one slot, each chunk through the broker and back",
 		float64(w.tasks)/(float64(c.MedianNs)/1e9)/1e6, clusterWorkers)
 }
 
