@@ -289,31 +289,43 @@ func closeBounded(t *testing.T, p interface{ Close() error }) (err error) {
 // the pool goes on giving exact results; no worker process outlives it.
 func TestAttackProcessUserCodeMisbehavesEverywhere(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		x    int
+		name  string
+		x     int
+		limit time.Duration // a task time limit: the tasks run one by one
 	}{
-		{"AppendArgs panics", argsEncodePanic},
-		{"AppendArgs Goexit", argsEncodeGoexit},
-		{"ReadArgs panics in the child", argsDecodePanic},
-		{"ReadArgs Goexit in the child", argsDecodeGoexit},
-		{"AppendResults panics in the child", resEncodePanic},
-		{"AppendResults Goexit in the child", resEncodeGoexit},
-		{"ReadResults panics", resDecodePanic},
-		{"ReadResults Goexit", resDecodeGoexit},
-		{"task Goexit in the child", taskGoexit},
-		{"String panics", formatPanic},
-		{"String Goexit", formatGoexit},
+		{"AppendArgs panics", argsEncodePanic, 0},
+		{"AppendArgs Goexit", argsEncodeGoexit, 0},
+		{"ReadArgs panics in the child", argsDecodePanic, 0},
+		{"ReadArgs Goexit in the child", argsDecodeGoexit, 0},
+		{"AppendResults panics in the child", resEncodePanic, 0},
+		{"AppendResults Goexit in the child", resEncodeGoexit, 0},
+		{"ReadResults panics", resDecodePanic, 0},
+		{"ReadResults Goexit", resDecodeGoexit, 0},
+		{"task Goexit in the child", taskGoexit, 0},
+		{"String panics", formatPanic, 0},
+		{"String Goexit", formatGoexit, 0},
+		{"AppendResults panics in the child, under a time limit", resEncodePanic, time.Minute},
+		{"AppendResults Goexit in the child, under a time limit", resEncodeGoexit, time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newHostPool(t, 0, mpire.WithJobs(1), mpire.WithKeepAlive())
 			var err error
-			bounded(t, "the call", func() { _, err = p.Map(ctx, []int{1, tc.x, 3}, mpire.WithChunkSize(3)) })
+			opts := []mpire.CallOption{mpire.WithChunkSize(3)}
+			if tc.limit > 0 {
+				opts = append(opts, mpire.WithTaskTimeout(tc.limit))
+			}
+			bounded(t, "the call", func() { _, err = p.Map(ctx, []int{1, tc.x, 3}, opts...) })
 			if err == nil {
 				t.Fatalf("Map succeeded")
 			}
 			t.Logf("Map: %v", err)
 			if tc.x == argsDecodeGoexit && !strings.Contains(err.Error(), "decoding the arguments") {
 				t.Errorf("Map: %v, want a failure of the arguments' decoding, not of init or a task", err)
+			}
+			// Recorded in the worker's ledger as each task completes, a
+			// result that fails to encode is not taken for a task's failure.
+			if (tc.x == resEncodePanic || tc.x == resEncodeGoexit) && !strings.Contains(err.Error(), "encoding the results") {
+				t.Errorf("Map: %v, want a failure of the results' encoding", err)
 			}
 			var got []int
 			bounded(t, "the next call", func() { got, err = p.Map(ctx, []int{1, 2, 3}) })

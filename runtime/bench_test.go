@@ -71,6 +71,7 @@ func BenchmarkTiny(b *testing.B) {
 		{"mpire", nil},
 		{"mpire+insights", []mpire.Option{mpire.WithInsights()}},
 		{"mpire+keepalive", []mpire.Option{mpire.WithKeepAlive()}},
+		{"mpire+retries", []mpire.Option{mpire.WithRetries(3)}}, // none happen
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			p := tinyPool(tc.opts...)

@@ -33,6 +33,8 @@ import (
 // a *TaskError naming fn, the index and the argument (formatted with %v). A
 // panic in fn becomes a *TaskError whose cause is a *PanicError. A cancelled
 // ctx returns its cause, context.Canceled or context.DeadlineExceeded.
+// WithRetries runs a failed task again first, and WithContinueOnError lets
+// every task run, returning every success and each failure.
 //
 // Move to a generated pool (annotate a top-level function with
 // //mpire:task and run go generate) for what a closure cannot carry: worker

@@ -7,7 +7,8 @@ import (
 )
 
 // TestNoDashboardNorNATSInTheRuntime checks that a program using mpire links
-// the dashboard's code and NATS only if it imports them. It does link
+// the dashboard's code, NATS and OpenTelemetry only if it imports them
+// (runtime/dashboard, runtime/cluster, runtime/otelmpire). It does link
 // net/http: github.com/schollz/progressbar/v3, which draws the progress bar,
 // imports it.
 func TestNoDashboardNorNATSInTheRuntime(t *testing.T) {
@@ -18,7 +19,7 @@ func TestNoDashboardNorNATSInTheRuntime(t *testing.T) {
 	}
 	deps := strings.Fields(string(out))
 	for _, dep := range deps {
-		for _, pkg := range []string{"github.com/mpire-go/mpire/runtime/dashboard", "github.com/mpire-go/mpire/runtime/cluster", "github.com/nats-io/"} {
+		for _, pkg := range []string{"github.com/mpire-go/mpire/runtime/dashboard", "github.com/mpire-go/mpire/runtime/cluster", "github.com/nats-io/", "github.com/mpire-go/mpire/runtime/otelmpire", "go.opentelemetry.io/"} {
 			if strings.HasPrefix(dep, pkg) {
 				t.Errorf("the runtime depends on %s", dep)
 			}

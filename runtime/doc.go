@@ -60,6 +60,19 @@
 // its goroutine (runtime.Goexit, as t.FailNow does) fails with ErrWorkerDied.
 // A call never reports success with a missing result.
 //
+// # Retries and keeping going
+//
+// WithRetries runs a failed task again, up to n more times, after a backoff
+// (WithRetryBackoff) during which it holds no worker; an error marked with
+// Permanent is not retried. WithContinueOnError keeps a task's failure to
+// itself: every task runs, Map returns every success with an error listing
+// each failed task (TaskErrors), and IMap yields each failure in its place.
+//
+//	users, err := pool.Map(ctx, ids, mpire.WithRetries(3), mpire.WithContinueOnError())
+//	for _, te := range mpire.TaskErrors(err) {
+//		log.Printf("user %s: %v after %d attempts", te.Args, te.Err, te.Attempts)
+//	}
+//
 // # Progress bar
 //
 // WithProgressBar draws a bar in the manner of tqdm on stderr, with

@@ -40,9 +40,26 @@ const (
 //	Index    int      // position of the task in the input; -1 outside a task
 //	Args     string   // the task's arguments, as name=value pairs; empty outside a task
 //	Err      error    // the cause: the function's error, a *PanicError, ErrTimeout or ErrWorkerDied
+//	Attempts int      // how many times the task ran (WithRetries): 1 without retries, 0 for an exit
 //
 // Unwrap returns Err, so errors.Is and errors.As see through it.
 type TaskError = engine.TaskError
+
+// Permanent marks err as a failure that retrying cannot mend: WithRetries
+// does not run its task again. It reads as err, and errors.Is and errors.As
+// see through it; the mark crosses to worker processes and cluster workers
+// and back. Permanent(nil) is nil.
+//
+//	if resp.StatusCode == http.StatusNotFound {
+//		return 0, mpire.Permanent(fmt.Errorf("%s: not found", url))
+//	}
+func Permanent(err error) error { return engine.Permanent(err) }
+
+// TaskErrors returns the *TaskError of each failed task that err holds: for
+// a call WithContinueOnError, those of every failed task, in input order;
+// for a call that stopped at a failure, its one *TaskError; none for nil or
+// for an error that is no task's, such as a cancellation.
+func TaskErrors(err error) []*TaskError { return engine.TaskErrors(err) }
 
 // A PanicError is the cause of a *TaskError when the function panicked. Its
 // fields:

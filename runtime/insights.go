@@ -19,6 +19,7 @@ type Insights = engine.Insights
 //	ID                                    WorkerID
 //	CompletedTasks                        int
 //	StartUp, Init, Waiting, Working, Exit time.Duration
+//	Retries                               int // runs of its tasks that failed and were to run again (WithRetries)
 type WorkerInsights = engine.WorkerInsights
 
 // TaskInsight is one of the longest tasks. Its fields:

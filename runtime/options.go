@@ -12,8 +12,9 @@ import (
 
 // An Option configures a pool when given to its constructor: it sets the
 // pool's defaults. Pool options (WithJobs, WithCPUIDs, WithCPUSets,
-// WithOrderTasks, WithKeepAlive, WithInsights) are only Options; the others
-// are CallOptions, which a call may override.
+// WithOrderTasks, WithKeepAlive, WithInsights, WithLogger, and
+// otelmpire.Instrument) are only Options; the others are CallOptions, which
+// a call may override.
 type Option = engine.Option
 
 // A CallOption configures one call when given to a method, overriding the
@@ -218,6 +219,68 @@ func WithWorkerExitTimeout(d time.Duration) CallOption {
 			s.ExitTimeout = d
 		}
 	})
+}
+
+// WithRetries runs a task that failed again, up to n more times, on
+// whichever worker is free, until it succeeds (beyond MPIRE). A failure is
+// an error, a panic, a task time limit (WithTaskTimeout) or a worker that
+// died (runtime.Goexit, a worker process that exited or was killed, a
+// cluster worker lost); a failed init counts as a failed attempt of the task
+// that was to follow it. Never retried: an error marked with Permanent, the
+// call's own cancellation or deadline, and ErrDeadlock.
+//
+// A result comes from exactly one attempt, the last: Map keeps input order,
+// MapUnordered holds each result once, and the progress bar counts a task
+// once, when it succeeds or fails for good. The tasks of a chunk after the
+// one that failed run again without being charged an attempt. Each retry
+// waits out a backoff (WithRetryBackoff) during which the task holds no
+// worker: the others keep working. When a task's attempts run out, the call
+// fails as without retries (or goes on, WithContinueOnError), with a
+// *TaskError whose Attempts says how many times it ran and whose Err is the
+// last failure. n = 0 turns retries off; a negative n is invalid.
+func WithRetries(n int) CallOption {
+	return engine.CallOptionOf(func(s *engine.Settings) {
+		if n < 0 {
+			s.Invalid("WithRetries(%d): must not be negative", n)
+			return
+		}
+		s.Retries = n
+	})
+}
+
+// WithRetryBackoff sets the wait before each retry of WithRetries: before
+// the k-th retry of a task, a random time between half and all of
+// initial·2^(k-1), and never more than max. The jitter spreads the retries
+// of tasks that failed together. The default is from 100 ms up to 10 s. A
+// task waiting out its backoff holds no worker, and cancelling the call ends
+// the wait at once. WithRetryBackoff(0, 0) retries at once; a negative
+// duration, or max below initial, is invalid.
+func WithRetryBackoff(initial, max time.Duration) CallOption {
+	return engine.CallOptionOf(func(s *engine.Settings) {
+		if initial < 0 || max < initial {
+			s.Invalid("WithRetryBackoff(%v, %v): want 0 <= initial <= max", initial, max)
+			return
+		}
+		s.Backoff = &engine.Backoff{Initial: initial, Max: max}
+	})
+}
+
+// WithContinueOnError makes a task's failure, once its retries are spent
+// (WithRetries), its own instead of the call's: the call goes on, and every
+// task runs (beyond MPIRE). Map and MapUnordered return the result of every
+// task that succeeded, the zero value where one failed (for MapUnordered,
+// where its result would have come), and an error that
+// wraps each failed task's *TaskError in input order (its Unwrap() []error
+// lists them, as errors.Join's does; TaskErrors returns them), nil when none
+// failed. IMap and IMapUnordered yield the zero value and the task's
+// *TaskError in the failed task's place, and go on. Apply and ApplyAsync are
+// unchanged: their one task's failure is theirs.
+//
+// The call's own cancellation or deadline still stops it, and so does a
+// failure that is no task's (an exit function's at a WithWorkerLifespan
+// restart, a panic in an IMap input's iterator).
+func WithContinueOnError() CallOption {
+	return engine.CallOptionOf(func(s *engine.Settings) { s.KeepGoing = true })
 }
 
 // WithProgressBar draws a progress bar on stderr (MPIRE's progress_bar),

@@ -427,3 +427,18 @@ func TestWorkerProcessesDieWithTheirParent(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkProcesses measures tiny tasks (about a nanosecond of work each)
+// on kept-alive worker processes: what a task costs in crossing to a worker
+// process and back, its result recorded in the worker's ledger on the way.
+func BenchmarkProcesses(b *testing.B) {
+	const tasks = 200_000
+	p := newProcPool(b, 0, mpire.WithJobs(2), mpire.WithKeepAlive())
+	in := ints(tasks)
+	for b.Loop() {
+		if _, err := p.Map(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tasks), "ns/task")
+}

@@ -118,3 +118,35 @@ func TestPythonSideFails(t *testing.T) {
 		}
 	})
 }
+
+func TestSoakVerdict(t *testing.T) {
+	const mib = 1 << 20
+	steady := usage{heap: 4 * mib, rss: 30 * mib, goroutines: 40, fds: 20, childRSS: 60 * mib, childFDs: 40}
+	tests := []struct {
+		name   string
+		second func(u *usage)
+		want   string // "" when nothing grows
+	}{
+		{"steady", func(*usage) {}, ""},
+		{"noise", func(u *usage) { u.heap += mib / 2; u.rss += 4 * mib; u.goroutines += 2; u.childFDs++ }, ""},
+		{"heap leak", func(u *usage) { u.heap *= 3 }, "heap 4.0 MiB -> 12.0 MiB"},
+		{"RSS leak", func(u *usage) { u.rss += 20 * mib }, "RSS 30.0 MiB -> 50.0 MiB"},
+		{"children's RSS", func(u *usage) { u.childRSS *= 2 }, "children's RSS 60.0 MiB -> 120.0 MiB"},
+		{"goroutine leak", func(u *usage) { u.goroutines += 3 }, "goroutines 40 -> 43"},
+		{"descriptor leak", func(u *usage) { u.fds += 10 }, "fds 20 -> 30"},
+		{"children's descriptors", func(u *usage) { u.childFDs += 3 }, "children's fds 40 -> 43"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			second := steady
+			tt.second(&second)
+			got := growth(steady, second)
+			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+				t.Errorf("growth = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if got := (usage{heap: 1, fds: 9}).highest(usage{heap: 5, fds: 2}); got.heap != 5 || got.fds != 9 {
+		t.Errorf("highest = %+v", got)
+	}
+}

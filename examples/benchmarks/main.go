@@ -3,13 +3,18 @@
 // median time, its ratio to the hand-written baseline, its allocations per
 // task and its peak heap.
 //
-//	go run ./examples/benchmarks [-workload NAME] [-runs N] [-quick] [-json FILE] [-svg FILE] [-mpire-python DIR [-python python3]]
+//	go run ./examples/benchmarks [-workload NAME|soak] [-runs N] [-quick] [-json FILE] [-svg FILE] [-mpire-python DIR [-python python3]]
 //
 // Every contender's output is checked against the sequential one before
 // anything is timed, and runs are interleaved (A B C A B C ...) so that drift
 // on a noisy machine hits every contender alike. Under each table, a check
 // says whether the baseline is fast enough against sequential for the
 // ratios to it to mean anything.
+//
+// The tiny, medium and numerical workloads have a row on a NATS JetStream
+// cluster: an embedded server and two worker processes (this program again),
+// started once and stopped at the end. -workload soak runs kept-alive pools
+// for long instead (see soak.go) and fails if anything grows.
 //
 // With -mpire-python, MPIRE itself (Python, from that folder) runs its three
 // benchmarks (numerical, stateful, init) at the same sizes, as more rows of
@@ -44,7 +49,14 @@ type result struct {
 }
 
 func main() {
-	only := flag.String("workload", "", "run only this workload (tiny, medium, skewed, numerical, stateful, init, stream, calls)")
+	if url := os.Getenv(envClusterWorker); url != "" {
+		if err := serveCluster(url); err != nil {
+			fmt.Fprintln(os.Stderr, "benchmarks: cluster worker:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	only := flag.String("workload", "", "run only this workload (tiny, medium, skewed, numerical, stateful, init, stream, calls, apply), or soak: long runs of kept-alive pools that check nothing grows")
 	runs := flag.Int("runs", 5, "timed runs per contender; the median is reported")
 	quickFlag := flag.Bool("quick", false, "small sizes: runs in seconds, to prove the harness works")
 	jsonFile := flag.String("json", "", "also write the results as JSON to this file")
@@ -59,6 +71,15 @@ func main() {
 	sz := full
 	if *quickFlag {
 		sz = quick
+	}
+	if *only == soakWorkload {
+		err := runSoak(*quickFlag)
+		stopCluster()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchmarks: soak:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if *only != "" && !slices.ContainsFunc(workloads, func(w namedWorkload) bool { return w.name == *only }) {
 		fmt.Fprintf(os.Stderr, "benchmarks: no workload %q\n", *only)
@@ -77,12 +98,19 @@ func main() {
 		rs, err := measureWithPython(w, *runs, *python, *mpirePython)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "benchmarks: %s: %v\n", w.name, err)
+			stopCluster()
 			os.Exit(1)
 		}
 		printTable(w, rs)
+		if w.notes != nil {
+			if note := w.notes(w, rs); note != "" {
+				fmt.Println(note)
+			}
+		}
 		fmt.Println(baselineCheck(w, rs, *quickFlag))
 		all = append(all, rs...)
 	}
+	stopCluster()
 	if *jsonFile != "" {
 		data, _ := json.MarshalIndent(all, "", "  ")
 		if err := os.WriteFile(*jsonFile, append(data, '\n'), 0o644); err != nil {

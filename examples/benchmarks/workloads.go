@@ -39,6 +39,8 @@ type workload struct {
 	// check, when set, is called after verification to assert workload
 	// rules beyond equal outputs (init counts).
 	check func() error
+	// notes, when set, says more of the results under the table.
+	notes func(w *workload, rs []result) string
 	// exempt, when set, says why the work cannot go much faster in
 	// parallel, so that its baseline need not beat sequential by minSpeedup.
 	exempt string
@@ -59,13 +61,14 @@ type sizes struct {
 	// evalRows times.
 	initCalls, evalRows int
 	stream, calls       int
+	applies             int
 }
 
 var (
 	full = sizes{tiny: 2_000_000, medium: 20_000, skewed: 20_000, image: 1000, filtersPerCPU: 20,
-		docs: 3000, docWords: 5000, initCalls: 50, evalRows: 4, stream: 5_000_000, calls: 10_000}
+		docs: 3000, docWords: 5000, initCalls: 50, evalRows: 4, stream: 5_000_000, calls: 10_000, applies: 20_000}
 	quick = sizes{tiny: 100_000, medium: 500, skewed: 500, image: 120, filtersPerCPU: 2,
-		docs: 20, docWords: 500, initCalls: 2, evalRows: 1, stream: 50_000, calls: 200}
+		docs: 20, docWords: 500, initCalls: 2, evalRows: 1, stream: 50_000, calls: 200, applies: 500}
 )
 
 // mediumSpins makes a medium task last about 50 µs.
@@ -152,19 +155,29 @@ func tinyWorkload(sz sizes) *workload {
 	in := indexes(sz.tiny)
 	pool := NewTinyPool()
 	insights := NewTinyPool(mpire.WithInsights())
+	traced := NewTinyPool(instrumented())
 	procPool := NewTinyPool(mpire.WithProcesses(), mpire.WithKeepAlive())
+	clusterPool := NewTinyPool(onCluster(), mpire.WithJobs(clusterJobs))
 	return &workload{
 		name:  "tiny",
 		about: fmt.Sprintf("%d tasks of ~50 ns integer work, Map over []int", sz.tiny),
 		tasks: sz.tiny,
+		notes: clusterThroughput,
 		contenders: mapContenders(in, Tiny, "static partition", staticPartition,
 			func() ([]int, error) { return pool.Map(ctxBackground, in) },
 			closureMap(in, func(_ context.Context, x int) (int, error) { return Tiny(x), nil }),
 			contender{name: "mpire + insights", run: func() any { return must(insights.Map(ctxBackground, in)) }},
+			contender{name: "mpire + otelmpire", run: func() any { return must(traced.Map(ctxBackground, in)) }},
 			contender{name: "mpire + progress bar", run: func() any {
 				return must(pool.Map(ctxBackground, in, mpire.WithProgressBarWriter(io.Discard)))
 			}},
+			// Retries that never happen: what WithRetries costs a call
+			// whose tasks all succeed.
+			contender{name: "mpire + WithRetries(3)", run: func() any {
+				return must(pool.Map(ctxBackground, in, mpire.WithRetries(3)))
+			}},
 			processes(func() ([]int, error) { return procPool.Map(ctxBackground, in) }),
+			clusterRow(func() ([]int, error) { return clusterPool.Map(ctxBackground, in) }),
 		),
 	}
 }
@@ -173,13 +186,16 @@ func mediumWorkload(sz sizes) *workload {
 	in := slices.Repeat([]int{mediumSpins}, sz.medium)
 	pool := NewBusyPool()
 	procPool := NewBusyPool(mpire.WithProcesses(), mpire.WithKeepAlive())
+	clusterPool := NewBusyPool(onCluster(), mpire.WithJobs(clusterJobs))
 	return &workload{
 		name:  "medium",
 		about: fmt.Sprintf("%d tasks of ~50 µs busy work", sz.medium),
 		tasks: sz.medium,
+		notes: clusterToGoroutines,
 		contenders: mapContenders(in, Busy, "static partition", staticPartition, func() ([]int, error) { return pool.Map(ctxBackground, in) },
 			closureMap(in, busyClosure),
-			processes(func() ([]int, error) { return procPool.Map(ctxBackground, in) })),
+			processes(func() ([]int, error) { return procPool.Map(ctxBackground, in) }),
+			clusterRow(func() ([]int, error) { return clusterPool.Map(ctxBackground, in) })),
 	}
 }
 
@@ -226,14 +242,17 @@ func numericalWorkload(sz sizes) *workload {
 	}
 	pool := NewConvolvePool(img)
 	procPool := NewConvolvePool(img, mpire.WithProcesses(), mpire.WithKeepAlive())
+	clusterPool := NewConvolvePool(img, onCluster(), mpire.WithJobs(clusterJobs))
 	conv := func(f Filter) []float64 { return Convolve(img, f) }
 	return &workload{
 		python: map[string]int{"jobs": procs(), "image": sz.image, "filters": len(filters)},
 		name:   "numerical",
 		about:  fmt.Sprintf("one shared %dx%d image, %d random 4x4 filters, full convolution, every 5th row and column kept", sz.image, sz.image, len(filters)),
 		tasks:  len(filters),
+		notes:  clusterToGoroutines,
 		contenders: mapContenders(filters, conv, "static partition", staticPartition, func() ([][]float64, error) { return pool.Map(ctxBackground, filters) },
-			processes(func() ([][]float64, error) { return procPool.Map(ctxBackground, filters) })),
+			processes(func() ([][]float64, error) { return procPool.Map(ctxBackground, filters) }),
+			clusterRow(func() ([][]float64, error) { return clusterPool.Map(ctxBackground, filters) })),
 	}
 }
 
@@ -661,6 +680,51 @@ func callsWorkload(sz sizes) *workload {
 	}
 }
 
+func applyWorkload(sz sizes) *workload {
+	n := sz.applies
+	return &workload{
+		exempt: "dispatch-bound: it measures what one Apply costs, a round trip to a worker, against one tiny task",
+		name:   "apply",
+		about:  fmt.Sprintf("%d Apply calls of a tiny task on one kept-alive pool", n),
+		tasks:  n,
+		contenders: []contender{
+			{name: "sequential", run: func() any {
+				sum := 0
+				for i := range n {
+					sum += Tiny(i)
+				}
+				return sum
+			}},
+			{name: "baseline: a round trip to one long-lived goroutine over two channels", run: func() any {
+				in, out := make(chan int), make(chan int)
+				go func() {
+					for x := range in {
+						out <- Tiny(x)
+					}
+					close(out)
+				}()
+				sum := 0
+				for i := range n {
+					in <- i
+					sum += <-out
+				}
+				close(in)
+				<-out
+				return sum
+			}},
+			{name: "mpire (generated)", run: func() any {
+				pool := NewTinyPool(mpire.WithKeepAlive())
+				defer pool.Close()
+				sum := 0
+				for i := range n {
+					sum += must(pool.Apply(ctxBackground, i))
+				}
+				return sum
+			}},
+		},
+	}
+}
+
 // namedWorkload builds a workload at given sizes.
 type namedWorkload struct {
 	name  string
@@ -677,4 +741,5 @@ var workloads = []namedWorkload{
 	{"init", initWorkload},
 	{"stream", streamWorkload},
 	{"calls", callsWorkload},
+	{"apply", applyWorkload},
 }

@@ -385,7 +385,14 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 	e.expect(seq+" "+proof(token), req.Tasks)
 	defer e.expect("", 0)
 	m := nats.NewMsg(e.subject)
-	m.Data = wire.AppendRequest(nil, req)
+	// The trace context travels in the headers, where OpenTelemetry's
+	// propagators put it, not in the body.
+	body := *req
+	body.Trace = nil
+	m.Data = wire.AppendRequest(nil, &body)
+	for k, v := range req.Trace {
+		m.Header.Set(k, v)
+	}
 	m.Header.Set(hSchema, e.schema)
 	m.Header.Set(hSeq, seq)
 	m.Header.Set(hToken, token)

@@ -69,6 +69,13 @@
 // MaxAge, deleted, lost) fails its call, saying so, within about half a
 // minute.
 //
+// A redelivery is no failure that the caller sees: with mpire.WithRetries,
+// it charges no attempt, and the chunk's results still come once. What the
+// caller sees (a task's error or panic, a worker's init failing, a task
+// ending its worker's goroutine, a chunk given up on after WithMaxDeliver
+// deliveries) charges one attempt to the task that failed, or for a chunk
+// given up on, to its first.
+//
 // What the server keeps is bounded (WithLimits): chunks and replies wait at
 // most a day, a gigabyte and a million messages each by default, and a
 // full stream refuses new ones rather than dropping those it holds; shared

@@ -3,12 +3,15 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/cluster"
+	"github.com/mpire-go/mpire/runtime/otelmpire"
 )
 
 // Two teams on one NATS account: each caller and worker takes its team's
@@ -61,4 +64,13 @@ func ExampleCallerInbox() {
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
 	_ = cluster.On(js, cluster.WithPrefix("team-a")) // the option of a portable pool: NewSquarePool(cluster.On(js, ...))
+}
+
+// A worker whose tasks' spans join their callers' traces (the trace
+// context comes in each chunk's headers), exported by this program's
+// global tracer provider, and whose workers' deaths and time limits go to
+// its log.
+func ExampleWithWorkerOptions() {
+	var js jetstream.JetStream // connected as a worker
+	_ = cluster.Serve(context.Background(), js, cluster.WithWorkerOptions(otelmpire.Instrument(), mpire.WithLogger(slog.Default())))
 }

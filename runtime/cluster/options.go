@@ -1,8 +1,12 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 	"time"
+
+	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/internal/engine"
 )
 
 // A ServeOption configures Serve.
@@ -17,6 +21,8 @@ type serveOptions struct {
 	ackWait     time.Duration
 	name        string
 	sharedBytes int64
+	observer    engine.Observer // WithWorkerOptions: observes the workers' lives and traced chunks
+	bad         error           // an option that a worker cannot take
 }
 
 type onOptions struct {
@@ -70,6 +76,24 @@ func WithSharedCache(bytes int64) ServeOption {
 }
 
 const defaultSharedCache = 256 << 20
+
+// WithWorkerOptions gives this worker the pool options that make sense on
+// it: otelmpire.Instrument, so that the spans its tasks start join their
+// caller's trace (it came in the chunk's headers) through this program's
+// own tracer provider, and mpire.WithLogger, for its workers' deaths, time
+// limits and failed inits. Serve refuses any other option.
+//
+//	err := cluster.Serve(ctx, js, cluster.WithWorkerOptions(otelmpire.Instrument(), mpire.WithLogger(slog.Default())))
+func WithWorkerOptions(opts ...mpire.Option) ServeOption {
+	return serveFunc(func(o *serveOptions) {
+		obs, others := engine.ObserverOf(opts)
+		if others {
+			o.bad = errors.New("mpire: cluster.WithWorkerOptions: only otelmpire.Instrument and mpire.WithLogger apply to a cluster worker; give the others to the callers' pools")
+			return
+		}
+		o.observer = obs
+	})
+}
 
 // A DeploymentOption is an option of both On and Serve: it names the
 // deployment (WithPrefix) and says how its streams are made (WithReplicas,

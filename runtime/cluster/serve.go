@@ -45,6 +45,9 @@ func Serve(ctx context.Context, js jetstream.JetStream, opts ...ServeOption) err
 	if err := o.deployment.check(); err != nil {
 		return err
 	}
+	if o.bad != nil {
+		return o.bad
+	}
 	if o.name == "" {
 		host, _ := os.Hostname()
 		o.name = fmt.Sprintf("%s:%d", host, os.Getpid())
@@ -325,7 +328,7 @@ func (s *slot) handle(ctx context.Context, m jetstream.Msg) {
 		defer stop()
 	}
 	stopWatching := s.watch(cctx, cancel, m, client, md.Sequence.Stream)
-	sent := answer(s.srv.Handle(cctx, wire.PhaseRun, m.Data()))
+	sent := answer(s.srv.HandleTraced(cctx, wire.PhaseRun, m.Data(), traceOf(hdr)))
 	stopWatching()
 	s.finish(m, sent, false)
 	// A task abandoned at its time limit still runs: it keeps this slot,
@@ -418,7 +421,7 @@ func (s *slot) init(ctx context.Context, name string) (failed []byte) {
 			return initFailed(err)
 		}
 	}
-	srv, err := s.task.NewServer(s.id, shared)
+	srv, err := s.task.NewServer(s.id, shared, s.w.o.observer)
 	if err != nil {
 		return initFailed(err)
 	}

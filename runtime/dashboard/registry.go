@@ -93,6 +93,7 @@ func (rec *callRecord) Finished(done int64, err error) {
 	defer board.mu.Unlock()
 	rec.report.finish(done, err, time.Now())
 	rec.report.Insights = view
+	rec.report.failures(rec.progress)
 	rec.report.bound()
 	rec.progress = nil
 	if rep := board.reporter; rep != nil {
@@ -111,6 +112,7 @@ func (r *registry) current(rec *callRecord) CallReport {
 	if progress != nil {
 		rep.Done = progress.Done()
 		rep.Insights = viewOf(progress)
+		rep.failures(progress)
 		rep.bound()
 	}
 	return rep

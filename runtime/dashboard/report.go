@@ -1,10 +1,12 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +46,34 @@ type CallReport struct {
 	Error     string        `json:"error"`           // why the call failed
 	Stack     []Frame       `json:"stack,omitempty"` // the stack of a panic, the user's frames first
 	Insights  *InsightsView `json:"insights"`        // nil without WithInsights
+	// Retries counts the runs of tasks that failed and ran again
+	// (WithRetries); Failed the tasks that failed for good in a call
+	// WithContinueOnError, and FailedTasks describes the first 20 of them
+	// to fail, in input order.
+	Retries     int64        `json:"retries"`
+	Failed      int          `json:"failed"`
+	FailedTasks []FailedTask `json:"failedTasks,omitempty"`
+}
+
+// A FailedTask is a task that failed for good in a call
+// WithContinueOnError.
+type FailedTask struct {
+	Index    int    `json:"index"`
+	Args     string `json:"args"`
+	Attempts int    `json:"attempts"`
+	Error    string `json:"error"`
+}
+
+// failures fills in what a call's progress says of its retries and
+// failed tasks.
+func (rep *CallReport) failures(p *engine.Progress) {
+	rep.Retries = p.Retries()
+	n, first := p.Failed()
+	rep.Failed, rep.FailedTasks = n, nil
+	for _, te := range first {
+		rep.FailedTasks = append(rep.FailedTasks, FailedTask{Index: te.Index, Args: te.Args, Attempts: te.Attempts, Error: engine.FormatValue(te.Err)})
+	}
+	slices.SortFunc(rep.FailedTasks, func(a, b FailedTask) int { return cmp.Compare(a.Index, b.Index) })
 }
 
 // Program tells which process made a call.
@@ -92,6 +122,7 @@ const (
 	maxWorkers     = 128
 	maxTopTasks    = 5
 	maxPhases      = 5
+	maxFailedTasks = 20
 )
 
 // bound cuts what a report may hold down to the bounds above. What it cuts
@@ -106,6 +137,10 @@ func (rep *CallReport) bound() {
 	rep.Stack = keep(rep.Stack, maxFrames)
 	for i := range rep.Stack {
 		rep.Stack[i].Func, rep.Stack[i].Pos = cut(rep.Stack[i].Func, maxText), cut(rep.Stack[i].Pos, maxText)
+	}
+	rep.FailedTasks = keep(rep.FailedTasks, maxFailedTasks)
+	for i := range rep.FailedTasks {
+		rep.FailedTasks[i].Args, rep.FailedTasks[i].Error = cut(rep.FailedTasks[i].Args, maxText), cut(rep.FailedTasks[i].Error, maxText)
 	}
 	if in := rep.Insights; in != nil {
 		in.Phases = keep(in.Phases, maxPhases)
@@ -151,6 +186,10 @@ func (rep *CallReport) size() int {
 	n += cap(rep.Stack) * int(unsafe.Sizeof(Frame{}))
 	for _, f := range rep.Stack {
 		n += len(f.Func) + len(f.Pos)
+	}
+	n += cap(rep.FailedTasks) * int(unsafe.Sizeof(FailedTask{}))
+	for _, f := range rep.FailedTasks {
+		n += len(f.Args) + len(f.Error)
 	}
 	if in := rep.Insights; in != nil {
 		n += int(unsafe.Sizeof(*in)) + cap(in.Phases)*int(unsafe.Sizeof(engine.PhaseStats{})) +

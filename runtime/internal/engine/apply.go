@@ -10,6 +10,7 @@ func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...CallOptio
 	if err != nil {
 		return zero, err
 	}
+	s.KeepGoing = false // its one task's failure is its own
 	c, err := p.beginCall(ctx, "Apply", s, newApplyCall[St, A, R, E])
 	if err != nil {
 		return zero, err
@@ -21,7 +22,7 @@ func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...CallOptio
 		out  [1]R
 	}{args: [1]A{args}}
 	ch := &task.chunk
-	ch.args, ch.out = task.args[:], task.out[:]
+	ch.args, ch.out, ch.pending = task.args[:], task.out[:], 1
 	c.chunks = newChunkInput[A, R](p.s.OrderTasks, p.s.Jobs)
 	c.in = c.chunks
 	if p.s.OrderTasks {

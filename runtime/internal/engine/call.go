@@ -15,13 +15,20 @@ type call[St, A, R, E any] struct {
 	ctx    context.Context // cancelled when the call stops; each slot's tasks get it through a workerContext
 	cancel context.CancelCauseFunc
 
+	method   string        // Map, IMap, Apply...
+	observed *ObservedCall // nil unless the pool has an observer
+
 	stopped atomic.Bool  // set by the first failure; tasks check it between tasks
 	done    atomic.Int64 // tasks completed
 	wake    chan struct{}
 
-	mu    sync.Mutex
-	err   error // the first failure
-	exits []E   // exit values of the workers restarted during the call
+	mu       sync.Mutex
+	err      error        // the first failure
+	exits    []E          // exit values of the workers restarted during the call
+	attempts map[int]int  // WithRetries: the failed attempts of each task that runs again, by index
+	failed   []*TaskError // WithContinueOnError: the failures of a slice input's tasks
+
+	shown *Progress // the counters dashboards read; nil without a dashboard
 
 	// The call's work: in, as the slots take it, and chunks when it is
 	// made of chunks (IMap, IMapUnordered, Apply). The pool hands it out
@@ -31,6 +38,8 @@ type call[St, A, R, E any] struct {
 	queued   bool      // in p.queue
 	nestedIn *WorkerID // made from inside a function of a worker of the same pool: its slot
 	running  int       // pieces taken by slots and not yet done
+	redos    fifo[*redo[A, R]]
+	backoffs map[*backoff[A, R]]bool // tasks waiting to run again
 }
 
 func newCall[St, A, R, E any](p *Pool[St, A, R, E], parent context.Context, s Settings) *call[St, A, R, E] {
@@ -111,16 +120,20 @@ func (c *call[St, A, R, E]) release() {
 
 // take hands out a piece of the call's work to slot, if there is one for
 // it; more tells whether work is left to hand out. The caller holds p.mu.
+// Tasks to run again come first, to whichever slot is free.
 func (c *call[St, A, R, E]) take(slot WorkerID) (w piece[A, R], more, ok bool) {
 	if c.stopped.Load() {
 		return w, false, false
+	}
+	if rd, ok := c.redos.pop(); ok {
+		return piece[A, R]{chunk: rd.chunk, redo: rd}, c.redos.len() > 0 || c.in.pending(), true
 	}
 	return c.in.take(slot)
 }
 
 // hasWork tells whether work is left to hand out. The caller holds p.mu.
 func (c *call[St, A, R, E]) hasWork() bool {
-	return !c.stopped.Load() && c.in.pending()
+	return !c.stopped.Load() && (c.redos.len() > 0 || c.in.pending())
 }
 
 // addChunk queues a chunk of an iterator or apply call for the workers.
@@ -145,32 +158,70 @@ func (c *call[St, A, R, E]) nextRun(w *piece[A, R], r *Tasks[A, R], scratch *[]R
 		return false
 	}
 	r.Ctx, r.Stop, r.S = c.ctx, &c.stopped, &c.s
+	if rd := w.redo; rd != nil {
+		if r.Args != nil {
+			return false // its one run is done
+		}
+		r.Start, r.Args, r.Out = rd.start, rd.args, rd.out
+		if rd.out == nil {
+			r.Out = scratchFor(scratch, len(rd.args))
+		}
+		return true
+	}
 	return c.in.next(w, r, scratch)
 }
 
-// complete takes back what a slot's lifecycle reported of run r of piece w.
-func (c *call[St, A, R, E]) complete(w *piece[A, R], r *Tasks[A, R], comp Completion[E]) {
-	c.done.Add(int64(comp.N))
-	c.in.complete(w, r, comp.N, comp.Err != nil)
+// scratchFor returns n results' room in scratch.
+func scratchFor[R any](scratch *[]R, n int) []R {
+	if cap(*scratch) < n {
+		*scratch = make([]R, n)
+	}
+	return (*scratch)[:n]
+}
+
+// complete takes back what a slot's lifecycle reported of run r of piece w;
+// stats are the slot's insights. A task's failure may send it, and the
+// tasks after it, to run again (WithRetries), or be kept for the caller
+// (WithContinueOnError); else it stops the call.
+func (c *call[St, A, R, E]) complete(w *piece[A, R], r *Tasks[A, R], comp Completion[E], stats *Stats) {
+	settled, err := comp.N, comp.Err
+	if te, ok := err.(*TaskError); ok && te.Phase != PhaseExit && comp.N < len(r.Args) {
+		// A failed init is charged to the task that was to follow it.
+		var kept int
+		err, kept = c.settleFailure(w, r, comp.N, te, stats)
+		settled += kept
+		if o := c.s.Observer; o != nil && (kept > 0 || err != nil && te.Phase == PhaseTask) {
+			// Failed for good: kept for the caller, or the call's
+			// failure. A kept init failure is the task's.
+			o.Failed(r.Ctx, te)
+		}
+	}
+	c.done.Add(int64(settled))
+	c.in.complete(w, r, settled)
+	w.settled += settled
 	if len(comp.Exits) > 0 {
 		c.mu.Lock()
 		c.exits = append(c.exits, comp.Exits...)
 		c.mu.Unlock()
 	}
-	if comp.Err != nil {
-		c.fail(comp.Err)
+	if err != nil {
+		c.fail(err)
 	}
 }
 
-// wait returns once no slot holds a piece of the call and none is left to
-// take: the work is done, or the call has stopped. A cancelled parent
+// wait returns once no slot holds a piece of the call, none is left to
+// take and no task waits to run again: the work is done, or the call has
+// stopped, which ends the waits. A cancelled parent
 // context stops the call at once: work not yet taken is dropped, and only
 // the tasks running are waited for.
 func (c *call[St, A, R, E]) wait() {
 	parentDone := c.parent.Done()
 	for {
 		c.p.mu.Lock()
-		over := c.running == 0 && !c.hasWork()
+		if c.stopped.Load() {
+			c.dropBackoffs()
+		}
+		over := c.running == 0 && !c.hasWork() && len(c.backoffs) == 0
 		c.p.mu.Unlock()
 		if over {
 			return

@@ -29,13 +29,29 @@
 // MapUnordered's results into place and records the call's first failure,
 // which stops the call's other runs.
 //
+// Unless the failed task runs again (WithRetries) or its failure is kept
+// for the caller (WithContinueOnError): then call.settleFailure (retry.go)
+// puts the tasks of the run after it back on the call as a redo, which the
+// next free slot takes before the call's other work, and the failed task
+// too, once its backoff has passed, on a timer: meanwhile it holds no slot.
+// The call counts a task done once, when it succeeds or fails for good, and
+// waits for the tasks in backoff too, unless it has stopped, which drops
+// them.
+//
 // The caller, meanwhile, waits in call.wait until no slot holds a piece of
 // the call and none is left to take, or until its context ends, then
 // Pool.end unregisters the call (stopping the workers unless they are kept
 // alive) and Map returns the output slice and the call's error.
 //
+// A pool with an Observer (observe.go: otelmpire's traces and metrics,
+// mpire.WithLogger) tells it of the call when its progress starts and ends,
+// and, from the slot's Lifecycle, of each run (the run's tasks get the
+// context it returns) and of its workers' lives, and, from call.complete,
+// of each task that fails for good and each retry; without one, each of
+// these is a nil check.
+//
 // A runtime.Goexit in the user's code ends the slot's goroutine: slot.serve
 // runs the loop under catch.Do, whose report reaches slot.died, which fails
 // the call's run with ErrWorkerDied and starts the slot again on a new
-// goroutine.
+// goroutine, which goes on with the piece of work the slot held.
 package engine

@@ -61,9 +61,15 @@ type TaskError struct {
 	Func     string   // the task function's name
 	Phase    Phase    // what failed
 	WorkerID WorkerID // the worker it ran in
-	Index    int      // position of the task in the input; -1 outside a task
+	Index    int      // position of the task in the input; -1 outside a task (but see Attempts)
 	Args     string   // the task's arguments, formatted; empty outside a task
 	Err      error    // the cause: the function's error, a *PanicError, or ErrTimeout
+	// Attempts is how many times the task ran (WithRetries), the last one
+	// failing with Err: 1 without retries. An init's failure counts as an
+	// attempt of the task that was to follow it; kept for that task
+	// (WithContinueOnError), it names the task in Index and Args. 0 for an
+	// exit's failure.
+	Attempts int
 }
 
 func (e *TaskError) Error() string {
@@ -74,6 +80,12 @@ func (e *TaskError) Error() string {
 		fmt.Fprintf(&b, " failed in worker %d at index %d with arguments (%s)", e.WorkerID, e.Index, e.Args)
 	default:
 		fmt.Fprintf(&b, " %s failed in worker %d", e.Phase, e.WorkerID)
+		if e.Index >= 0 {
+			fmt.Fprintf(&b, " before the task at index %d with arguments (%s)", e.Index, e.Args)
+		}
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
 	}
 	fmt.Fprintf(&b, ": %v", e.Err)
 	return b.String()

@@ -73,6 +73,20 @@ type Tasks[A, R any] struct {
 	Start int          // index of the first task in the input
 	Args  []A
 	Out   []R // as long as Args
+	// Track, when not nil, is told of each task as it starts.
+	Track Tracker
+}
+
+// A Tracker follows a run of tasks as they start: a worker process records
+// there, where its parent reads it after a crash, which task it is on and
+// the results of those before.
+type Tracker interface {
+	// Track is called with i, an index in the run's Args, before task i
+	// starts, once the tasks before it have completed and their results
+	// are in Out, on the goroutine that runs task i; before a task that
+	// then does not start because the call stopped, too. A panic in Track
+	// is the failure of task i.
+	Track(i int)
 }
 
 // A Completion is what a Lifecycle reports of a run of tasks.

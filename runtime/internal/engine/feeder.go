@@ -109,7 +109,7 @@ func (f *feeder[St, A, R, E]) pull(args iter.Seq[A]) bool {
 		}
 		if ch == nil {
 			size = f.sizeOf(f.sent)
-			if !f.tokens.acquire(size, c.ctx.Done()) {
+			if !f.tokens.acquire(size, c.ctx.Done(), f.waiting) {
 				return false
 			}
 			ch = f.newChunk(f.sent, taken, size)
@@ -134,10 +134,19 @@ func (f *feeder[St, A, R, E]) pull(args iter.Seq[A]) bool {
 	return true
 }
 
+// waiting tells the call's observer, if any, that n tasks start waiting
+// for room (n > 0) or stop (n < 0).
+func (f *feeder[St, A, R, E]) waiting(n int) {
+	if o := f.c.s.Observer; o != nil {
+		o.Waiting(f.c.ctx, f.c.p.fn.Name, n)
+	}
+}
+
 func (f *feeder[St, A, R, E]) dispatch(ch *chunk[A, R]) bool {
 	if cap(ch.out) < len(ch.args) {
 		ch.out = make([]R, len(ch.args))
 	}
+	ch.pending = len(ch.args)
 	if !f.c.addChunk(ch) {
 		return false
 	}
@@ -173,7 +182,7 @@ func (f *feeder[St, A, R, E]) newChunk(seq, start, size int) *chunk[A, R] {
 	if ch == nil {
 		ch = &chunk[A, R]{args: make([]A, 0, min(size, presized))}
 	}
-	ch.seq, ch.start, ch.complete = seq, start, false
+	ch.seq, ch.start = seq, start
 	return ch
 }
 
@@ -184,6 +193,7 @@ func (f *feeder[St, A, R, E]) recycle(ch *chunk[A, R]) {
 	clear(ch.args)
 	clear(ch.out)
 	ch.args = ch.args[:0]
+	ch.failed = nil
 	f.spareMu.Lock()
 	f.spare = append(f.spare, ch)
 	f.spareMu.Unlock()
@@ -199,8 +209,16 @@ type tokens struct {
 
 func newTokens(n int) *tokens { return &tokens{free: n, wake: make(chan struct{}, 1)} }
 
-// acquire takes n tokens, waiting for releases; it gives up when done closes.
-func (t *tokens) acquire(n int, done <-chan struct{}) bool {
+// acquire takes n tokens, waiting for releases; it gives up when done
+// closes. When it has to wait, it calls waiting(n) first and waiting(-n)
+// once it stops.
+func (t *tokens) acquire(n int, done <-chan struct{}, waiting func(int)) bool {
+	waited := false
+	defer func() {
+		if waited {
+			waiting(-n)
+		}
+	}()
 	for {
 		t.mu.Lock()
 		if t.free >= n {
@@ -209,6 +227,10 @@ func (t *tokens) acquire(n int, done <-chan struct{}) bool {
 			return true
 		}
 		t.mu.Unlock()
+		if !waited {
+			waited = true
+			waiting(n)
+		}
 		select {
 		case <-t.wake:
 		case <-done:

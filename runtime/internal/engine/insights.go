@@ -32,6 +32,9 @@ type WorkerInsights struct {
 	// StartUp is the time from the start of the pool's workers to this
 	// worker's first wait for work; Waiting is the time it waited for work.
 	StartUp, Init, Waiting, Working, Exit time.Duration
+	// Retries is how many of its tasks' runs failed and were to run again
+	// (WithRetries).
+	Retries int
 }
 
 // TaskInsight is one of the longest tasks.
@@ -78,6 +81,7 @@ type Stats struct {
 	id                                    WorkerID
 	startUp, init, waiting, working, exit atomic.Int64
 	completed                             atomic.Int64
+	retries                               atomic.Int64
 
 	// Its worker's only.
 	topMin time.Duration // the shortest top task once there are topTasks
@@ -170,6 +174,12 @@ func (s *Stats) AddTask(begin time.Duration, id WorkerID, index, tasks int, args
 	}
 }
 
+func (s *Stats) addRetry() {
+	if s != nil {
+		s.retries.Add(1)
+	}
+}
+
 func (s *Stats) addExit(d time.Duration) {
 	if s != nil {
 		s.exit.Add(int64(d))
@@ -227,6 +237,7 @@ func (r *insightsRecorder) snapshot() Insights {
 			Waiting:        time.Duration(s.waiting.Load()),
 			Working:        time.Duration(s.working.Load()),
 			Exit:           time.Duration(s.exit.Load()),
+			Retries:        int(s.retries.Load()),
 		}
 		in.Workers = append(in.Workers, w)
 		in.TotalStartUp += w.StartUp
@@ -295,6 +306,13 @@ func (in Insights) String() string {
 	var b strings.Builder
 	b.WriteString("WorkerPool insights\n-------------------\n")
 	fmt.Fprintf(&b, "Total number of tasks completed: %d\n", in.CompletedTasks())
+	retries := 0
+	for _, w := range in.Workers {
+		retries += w.Retries
+	}
+	if retries > 0 {
+		fmt.Fprintf(&b, "Total number of retries: %d\n", retries)
+	}
 	for _, ph := range in.Phases() {
 		fmt.Fprintf(&b, "Total %s time: %s (mean: %s, std: %s, ratio: %.1f%%)\n",
 			ph.Name, formatDuration(ph.Total), formatDuration(ph.Mean), formatDuration(ph.Std), ph.Ratio)
@@ -305,9 +323,13 @@ func (in Insights) String() string {
 	}
 	b.WriteString("\nStats per worker\n----------------\n")
 	for _, w := range in.Workers {
-		fmt.Fprintf(&b, "Worker %d: n_completed_tasks=%d, start_up=%s, init=%s, waiting=%s, working=%s, exit=%s\n",
+		fmt.Fprintf(&b, "Worker %d: n_completed_tasks=%d, start_up=%s, init=%s, waiting=%s, working=%s, exit=%s",
 			w.ID, w.CompletedTasks, formatDuration(w.StartUp), formatDuration(w.Init),
 			formatDuration(w.Waiting), formatDuration(w.Working), formatDuration(w.Exit))
+		if retries > 0 {
+			fmt.Fprintf(&b, ", retries=%d", w.Retries)
+		}
+		b.WriteByte('\n')
 	}
 	if len(in.TopTasks) > 0 {
 		b.WriteString("\nTop 5 longest tasks\n-------------------\n")

@@ -58,17 +58,20 @@ func (in *chunkInput[A, R]) next(w *piece[A, R], r *Tasks[A, R], _ *[]R) bool {
 	return true
 }
 
-func (in *chunkInput[A, R]) complete(w *piece[A, R], _ *Tasks[A, R], n int, failed bool) {
-	w.chunk.complete = !failed && n == len(w.chunk.args)
-}
+func (in *chunkInput[A, R]) complete(*piece[A, R], *Tasks[A, R], int) {}
 
-// release keeps a chunk whose tasks all completed for the caller, who takes
-// them with takeFinished.
+// release keeps a chunk whose tasks are all settled for the caller, who
+// takes them with takeFinished.
 func (in *chunkInput[A, R]) release(w piece[A, R]) {
-	if w.chunk.complete {
+	if w.settled == 0 {
+		return
+	}
+	if w.chunk.pending -= w.settled; w.chunk.pending == 0 {
 		in.finished = append(in.finished, w.chunk)
 	}
 }
+
+func (in *chunkInput[A, R]) stable() bool { return true }
 
 // takeFinished appends the chunks finished since the last call to batch.
 func (in *chunkInput[A, R]) takeFinished(batch []*chunk[A, R]) []*chunk[A, R] {
@@ -81,11 +84,12 @@ func (in *chunkInput[A, R]) takeFinished(batch []*chunk[A, R]) []*chunk[A, R] {
 // A chunk is a run of consecutive tasks of an iterator or apply call, with
 // room for their results.
 type chunk[A, R any] struct {
-	seq      int // chunk number, for ordered results
-	start    int // index of the first task in the input
-	args     []A
-	out      []R
-	complete bool // every task completed
+	seq     int // chunk number, for ordered results
+	start   int // index of the first task in the input
+	args    []A
+	out     []R
+	pending int          // tasks not yet settled: completed, or failed for good
+	failed  []*TaskError // WithContinueOnError: the tasks that failed for good
 }
 
 // A fifo is a queue that reuses its memory: a steady flow through it

@@ -23,6 +23,11 @@ type Lifecycle[St, A, R, E any] struct {
 	exec  Executor[St, A, R, E]
 	id    WorkerID
 	stats *Stats
+	obs   Observer // told of the workers' lives; nil: none is
+	runs  bool     // obs is told of each run too
+
+	observing context.Context // the context of the run obs is told of; nil: none
+	observed  ObservedRun     // that run
 
 	ready bool // init ran, and exit has not
 	tasks int  // tasks completed since init
@@ -51,9 +56,12 @@ func (l *Lifecycle[St, A, R, E]) Init(ctx context.Context, limit time.Duration) 
 	if err != nil {
 		// What the failed init left goes: the next init starts afresh.
 		l.exec.End()
-		return l.failure(PhaseInit, nil, 0, err)
+		te := l.failure(PhaseInit, nil, 0, err)
+		l.observe(ctx, WorkerInitFailed, te, false)
+		return te
 	}
 	l.ready, l.tasks = true, 0
+	l.observe(ctx, WorkerStarted, nil, false)
 	return nil
 }
 
@@ -61,6 +69,9 @@ func (l *Lifecycle[St, A, R, E]) Init(ctx context.Context, limit time.Duration) 
 // the worker reaches its lifespan at the end of the run, it restarts: exit,
 // then a fresh worker, whose init runs before its next task.
 func (l *Lifecycle[St, A, R, E]) Run(t *Tasks[A, R]) (comp Completion[E]) {
+	if l.runs {
+		return l.observedRun(t)
+	}
 	return l.run(t, false)
 }
 
@@ -69,6 +80,7 @@ func (l *Lifecycle[St, A, R, E]) run(t *Tasks[A, R], retried bool) (comp Complet
 		// It died while idle: none of these tasks is to blame.
 		l.ready = false
 		l.exec.End()
+		l.observe(t.Ctx, WorkerDied, errIdleDeath, true)
 	}
 	if err := l.Init(t.Ctx, t.S.InitTimeout); err != nil {
 		comp.Err = err
@@ -80,19 +92,20 @@ func (l *Lifecycle[St, A, R, E]) run(t *Tasks[A, R], retried bool) (comp Complet
 		// It died while idle, found only now: none of these tasks ran.
 		l.ready, l.t = false, nil
 		l.exec.End()
+		l.observe(t.Ctx, WorkerDied, err, true)
 		return l.run(t, true)
 	}
 	l.n = n
 	comp.N = n
 	l.tasks += n
 	if err != nil {
-		phase := PhaseTask
+		phase, ev := PhaseTask, WorkerEvent(-1)
 		if ie := (*InitError)(nil); errors.As(err, &ie) {
-			phase, err = PhaseInit, ie.Err
+			phase, err, ev = PhaseInit, ie.Err, WorkerInitFailed
 			l.ready = false
 		}
 		if unusable(err) {
-			l.ready = false
+			l.ready, ev = false, ending(err)
 			l.exec.End()
 		}
 		// Formatting the failure runs the user's String methods, which
@@ -100,12 +113,15 @@ func (l *Lifecycle[St, A, R, E]) run(t *Tasks[A, R], retried bool) (comp Complet
 		// here, and is not cleared by a deferred call, which would run first.
 		comp.Err = l.failure(phase, t, n, err)
 		l.t = nil
+		if ev >= 0 {
+			l.observe(t.Ctx, ev, comp.Err, true)
+		}
 		return comp
 	}
 	l.t = nil
 	if n == len(t.Args) && t.S.Lifespan > 0 && l.tasks >= t.S.Lifespan {
 		// As MPIRE, checked at the end of a chunk.
-		ex := l.Exit(t.S.ExitTimeout)
+		ex := l.exit(t.Ctx, t.S.ExitTimeout, WorkerRestarted)
 		l.exec.End()
 		if ex.Has {
 			comp.Exits = append(comp.Exits, ex.Value)
@@ -121,8 +137,26 @@ func unusable(err error) bool {
 	return errors.Is(err, ErrTimeout) || errors.Is(err, ErrWorkerDied)
 }
 
+// ending returns the event of a worker that a failure left unusable.
+func ending(err error) WorkerEvent {
+	if errors.Is(err, ErrTimeout) {
+		return WorkerTimedOut
+	}
+	return WorkerDied
+}
+
+// errIdleDeath is what observers are told of a worker found dead between
+// two runs.
+var errIdleDeath = fmt.Errorf("%w while idle", ErrWorkerDied)
+
 // Exit runs the worker's exit if its init ran.
 func (l *Lifecycle[St, A, R, E]) Exit(limit time.Duration) ExitResult[E] {
+	return l.exit(context.Background(), limit, WorkerStopped)
+}
+
+// exit runs the worker's exit if its init ran; observers are told ev, or
+// how the exit failed, with ctx.
+func (l *Lifecycle[St, A, R, E]) exit(ctx context.Context, limit time.Duration, ev WorkerEvent) ExitResult[E] {
 	if !l.ready {
 		return ExitResult[E]{}
 	}
@@ -133,8 +167,14 @@ func (l *Lifecycle[St, A, R, E]) Exit(limit time.Duration) ExitResult[E] {
 	l.stats.addExit(time.Since(begin))
 	if err != nil {
 		l.exec.End()
-		return ExitResult[E]{Err: l.failure(PhaseExit, nil, 0, err)}
+		te := l.failure(PhaseExit, nil, 0, err)
+		if unusable(err) {
+			ev = ending(err)
+		}
+		l.observe(ctx, ev, te, true)
+		return ExitResult[E]{Err: te}
 	}
+	l.observe(ctx, ev, nil, true)
 	return ExitResult[E]{Value: value, Has: has}
 }
 
@@ -156,14 +196,19 @@ func (l *Lifecycle[St, A, R, E]) Died() (comp Completion[E]) {
 		n = l.n // the run had returned: its failure was being described
 	}
 	err := fmt.Errorf("%w: the %s function %v", ErrWorkerDied, l.phase, catch.ErrGoexit)
+	ctx := context.Background()
 	if l.phase == PhaseTask && l.t != nil {
 		comp.N = n
 		comp.Err = l.failure(PhaseTask, l.t, n, err)
+		ctx = l.t.Ctx
 	} else {
 		comp.Err = l.failure(l.phase, nil, 0, err)
 	}
+	ended := l.ready
 	l.ready, l.t = false, nil
 	l.exec.End()
+	l.observe(ctx, WorkerDied, comp.Err, ended)
+	l.endRun(comp)
 	return comp
 }
 

@@ -46,15 +46,20 @@ func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, method string, args []
 	p.mu.Unlock()
 	c.wait()
 	err = p.end(c)
-	bar.finish(c.done.Load(), err)
 	if err == nil {
 		n := int64(len(args))
 		err = c.missing(c.done.Load() == n && (!unordered || in.filled.Load() == n))
 	}
-	if err != nil {
+	partial := false
+	if err == nil {
+		err = c.keptErrors()
+		partial = err != nil
+	}
+	bar.finish(c.done.Load(), err)
+	if err != nil && !partial {
 		return nil, err
 	}
-	return out, nil
+	return out, err
 }
 
 // missing returns an error when a call that reports no failure is not
@@ -73,7 +78,8 @@ func (c *call[St, A, R, E]) missing(complete bool) error {
 // yields the results in input order, while later results may already be
 // computed. It takes at most WithMaxTasksActive tasks ahead of the consumer.
 // On the first failure it yields the zero result and the error once, and
-// stops. Breaking out of the loop stops the work; IMap then returns once the
+// stops; WithContinueOnError yields each failed task's *TaskError in its
+// place instead, and goes on. Breaking out of the loop stops the work; IMap then returns once the
 // tasks running have returned, without waiting for the input: an input
 // blocked in the caller's iterator is left to return or yield on its own.
 func (p *Pool[St, A, R, E]) IMap(ctx context.Context, args iter.Seq[A], opts ...CallOption) iter.Seq2[R, error] {
@@ -139,8 +145,14 @@ func (c *call[St, A, R, E]) yieldResults(f *feeder[St, A, R, E], ordered bool, y
 	ended := f.ended
 	parentDone := c.parent.Done()
 	emit := func(ch *chunk[A, R]) bool {
+		failed := ch.failed // WithContinueOnError
+		sortByIndex(failed)
 		for i := range ch.args {
-			if !yield(ch.out[i], nil) {
+			var err error
+			if len(failed) > 0 && failed[0].Index == ch.start+i {
+				err, failed = failed[0], failed[1:]
+			}
+			if !yield(ch.out[i], err) {
 				return false
 			}
 		}

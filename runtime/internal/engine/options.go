@@ -44,8 +44,9 @@ type Settings struct {
 	OrderTasks bool
 	KeepAlive  bool
 	Insights   bool
-	Processes  bool   // WithProcesses: worker processes
-	Remote     Remote // where the workers run when not in this process; nil: goroutines or Processes
+	Processes  bool     // WithProcesses: worker processes
+	Remote     Remote   // where the workers run when not in this process; nil: goroutines or Processes
+	Observer   Observer // told what the pool does (Observe); nil: nothing is
 
 	// Call options; zero means "not set".
 	ChunkSize      int
@@ -58,6 +59,9 @@ type Settings struct {
 	TaskTimeout    time.Duration
 	InitTimeout    time.Duration
 	ExitTimeout    time.Duration
+	Retries        int      // WithRetries: runs of a failed task beyond its first
+	Backoff        *Backoff // WithRetryBackoff; nil: DefaultBackoff
+	KeepGoing      bool     // WithContinueOnError: a task's failure does not stop the call
 
 	errs []error // invalid values, reported by the constructor or the call
 }

@@ -25,9 +25,10 @@ type Func[St, A, R, E any] struct {
 	// dashboards.
 	Pos string
 	// Run calls the task function for each of args, writing results to out
-	// (as long as args), and stops early when w.Stopped(). It returns how many
-	// tasks completed, and the error of the task at that index if one failed.
-	// It defers w.Recover(&n, &err).
+	// (as long as args), and stops early when w.Stopped(), which it calls
+	// once before each task. It returns how many tasks completed, and the
+	// error of the task at that index if one failed. It defers
+	// w.Recover(&n, &err).
 	Run func(w *Worker[St], args []A, out []R) (n int, err error)
 	// Init, when not nil, runs before a worker's first task.
 	Init func(w *Worker[St]) error
@@ -177,6 +178,7 @@ func (p *Pool[St, A, R, E]) beginCall(ctx context.Context, method string, s Sett
 	}
 	p.active++
 	c := newCall(p, ctx, s)
+	c.method = method
 	if nested {
 		if p.nestedIn == nil {
 			p.nestedIn = map[WorkerID]int{}
@@ -258,6 +260,14 @@ func (p *Pool[St, A, R, E]) stopWorkers(limit time.Duration) {
 // stops the workers, waiting for their exit functions. It returns the
 // call's error, or else the first exit error.
 func (p *Pool[St, A, R, E]) end(c *call[St, A, R, E]) error {
+	err := p.unregister(c)
+	c.observeEnd(err)
+	return err
+}
+
+// unregister is end but for the observer: it holds p.mu, which the
+// observer must not wait for.
+func (p *Pool[St, A, R, E]) unregister(c *call[St, A, R, E]) error {
 	c.release()
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -54,6 +54,7 @@ type monitor struct {
 // startProgress starts following the call, if it asked for a progress bar;
 // total is the number of tasks, or -1 when unknown.
 func (c *call[St, A, R, E]) startProgress(total int) *monitor {
+	c.observeCall(total)
 	o := c.s.Progress
 	if o == nil {
 		return nil
@@ -65,6 +66,7 @@ func (c *call[St, A, R, E]) startProgress(total int) *monitor {
 	}
 	if w := currentWatcher(); w != nil {
 		m.shown = &Progress{insights: c.p.insights}
+		c.shown = m.shown
 		m.watched = w.Watch(CallInfo{
 			Func:    c.p.fn.Name,
 			FuncPos: c.p.fn.Pos,

@@ -70,10 +70,7 @@ func (in *sliceInput[A, R]) next(w *piece[A, R], r *Tasks[A, R], scratch *[]R) b
 	}
 	r.Start, r.Args, r.Out = lo, in.args[lo:hi], in.out[lo:hi]
 	if in.unordered {
-		if cap(*scratch) < hi-lo {
-			*scratch = make([]R, hi-lo)
-		}
-		r.Out = (*scratch)[:hi-lo]
+		r.Out = scratchFor(scratch, hi-lo)
 	}
 	return true
 }
@@ -113,7 +110,7 @@ func (in *sliceInput[A, R]) claim() (lo, hi int, ok bool) {
 }
 
 // complete moves MapUnordered's results to the next free place of out.
-func (in *sliceInput[A, R]) complete(_ *piece[A, R], r *Tasks[A, R], n int, _ bool) {
+func (in *sliceInput[A, R]) complete(_ *piece[A, R], r *Tasks[A, R], n int) {
 	if in.unordered && n > 0 {
 		end := int(in.filled.Add(int64(n)))
 		copy(in.out[end-n:end], r.Out[:n])
@@ -121,3 +118,5 @@ func (in *sliceInput[A, R]) complete(_ *piece[A, R], r *Tasks[A, R], n int, _ bo
 }
 
 func (in *sliceInput[A, R]) release(piece[A, R]) {}
+
+func (in *sliceInput[A, R]) stable() bool { return !in.unordered }

@@ -40,6 +40,7 @@ func newSlot[St, A, R, E any](p *Pool[St, A, R, E], id WorkerID, pin []int) *slo
 	}
 	exec := p.newExecutor(&p.fn, ExecutorConfig{Settings: &p.s, ID: id, CPUs: pin, Stats: s.stats, Pool: p})
 	s.life = NewLifecycle(&p.fn, exec, id, s.stats)
+	s.life.Observe(p.s.Observer, true)
 	s.pin = exec.SlotCPUs()
 	return s
 }
@@ -72,20 +73,24 @@ func (s *slot[St, A, R, E]) serve(started time.Time, pinned chan<- error) {
 // the slot's worker.
 func (s *slot[St, A, R, E]) loop() {
 	for {
-		waitStart := s.stats.Now()
-		c, w, ok := s.p.next(s)
-		s.stats.addWaitingSince(waitStart)
-		if !ok {
-			break
+		if s.c == nil {
+			waitStart := s.stats.Now()
+			c, w, ok := s.p.next(s)
+			s.stats.addWaitingSince(waitStart)
+			if !ok {
+				break
+			}
+			s.c, s.w = c, w
+			s.r = Tasks[A, R]{}
 		}
-		s.c, s.w = c, w
-		s.r = Tasks[A, R]{}
+		// After a worker died, its slot goes on with the piece it held.
+		c := s.c
 		for c.nextRun(&s.w, &s.r, &s.scratch) {
 			s.r.Ctx = s.contextOf(c)
-			c.complete(&s.w, &s.r, s.life.Run(&s.r))
+			c.complete(&s.w, &s.r, s.life.Run(&s.r), s.stats)
 		}
 		s.c = nil
-		s.p.done(c, w)
+		s.p.done(c, s.w)
 	}
 	s.ctxOf, s.ctx = nil, nil
 	s.stopping = true
@@ -102,8 +107,11 @@ func (s *slot[St, A, R, E]) contextOf(c *call[St, A, R, E]) context.Context {
 }
 
 // died takes over when the user's code ended the slot's goroutine with
-// runtime.Goexit: the call it served fails with ErrWorkerDied, and the slot
-// goes on with a fresh worker on a new goroutine.
+// runtime.Goexit: the task fails with ErrWorkerDied, which fails the call
+// unless it runs again (WithRetries) or the call goes on
+// (WithContinueOnError), and the slot goes on with a fresh worker on a new
+// goroutine, serving the rest of the piece it held, if any: an ordered
+// ticket's chunks are its own.
 func (s *slot[St, A, R, E]) died() {
 	comp := s.life.Died()
 	if s.stopping {
@@ -114,9 +122,7 @@ func (s *slot[St, A, R, E]) died() {
 	}
 	s.ctxOf, s.ctx = nil, nil
 	if c := s.c; c != nil {
-		c.complete(&s.w, &s.r, comp)
-		s.c = nil
-		s.p.done(c, s.w)
+		c.complete(&s.w, &s.r, comp, s.stats)
 	}
 	go s.serve(time.Time{}, nil)
 }

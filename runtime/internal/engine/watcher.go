@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -33,11 +35,49 @@ type CallInfo struct {
 // alive.
 type Progress struct {
 	done     atomic.Int64
+	retries  atomic.Int64
 	insights *insightsRecorder
+
+	mu       sync.Mutex
+	failures int          // tasks failed for good, WithContinueOnError
+	failed   []*TaskError // the first maxShownFailures of them
 }
+
+// maxShownFailures bounds the failed tasks a Progress keeps.
+const maxShownFailures = 20
 
 // Done returns the tasks completed so far.
 func (p *Progress) Done() int64 { return p.done.Load() }
+
+// Retries returns how many times tasks failed and were to run again
+// (WithRetries).
+func (p *Progress) Retries() int64 { return p.retries.Load() }
+
+// Failed returns how many tasks failed for good in a call
+// WithContinueOnError, and the first of them, in the order they failed.
+func (p *Progress) Failed() (n int, first []*TaskError) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.failures, slices.Clone(p.failed)
+}
+
+func (p *Progress) addRetry() {
+	if p != nil {
+		p.retries.Add(1)
+	}
+}
+
+func (p *Progress) addFailure(te *TaskError) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failures++
+	if len(p.failed) < maxShownFailures {
+		p.failed = append(p.failed, te)
+	}
+}
 
 // Insights returns the pool's insights so far, and false when the pool does
 // not record them.

@@ -14,6 +14,20 @@ type Worker[St any] struct {
 	state *St
 	stop  *atomic.Bool
 	ran   int // tasks the last Run completed, recorded even if it never returned
+
+	tracker tracker
+}
+
+// A tracker tells Tasks.Track of the tasks as they start.
+type tracker struct {
+	t    Tracker // Tasks.Track of the tasks served; nil when none
+	next int     // the index of the next task
+}
+
+// started tells the Tracker that the next task starts.
+func (t *tracker) started() {
+	t.t.Track(t.next)
+	t.next++
 }
 
 // Context returns the context of the running call while tasks run, and of
@@ -30,8 +44,14 @@ func (w *Worker[St]) ID() WorkerID { return w.id }
 func (w *Worker[St]) State() *St { return w.state }
 
 // Stopped reports whether the running call has stopped, so that a run of
-// tasks ends early after a failure elsewhere.
-func (w *Worker[St]) Stopped() bool { return w.stop.Load() }
+// tasks ends early after a failure elsewhere. Func.Run calls it once before
+// each task, which is how a tracked run (Serve) learns that a task starts.
+func (w *Worker[St]) Stopped() bool {
+	if w.tracker.t != nil {
+		w.tracker.started()
+	}
+	return w.stop.Load()
+}
 
 // Recover, deferred by Func.Run with its results, turns a panic into a
 // *PanicError and records how many tasks completed, even when a task ended
@@ -54,14 +74,17 @@ func NewWorker[St any](life context.Context, id WorkerID) *Worker[St] {
 	return &Worker[St]{ctx: life, id: id, state: new(St), stop: &noStop}
 }
 
-// Serve points the worker at the call whose tasks it runs: their context and
-// the call's stop flag. It clears what Ran reports.
-func (w *Worker[St]) Serve(ctx context.Context, stop *atomic.Bool) {
+// Serve points the worker at the call whose tasks it runs: their context,
+// the call's stop flag, and track (Tasks.Track, or nil), to be told of each
+// task as it starts, the first that Func.Run runs being task first. It
+// clears what Ran reports.
+func (w *Worker[St]) Serve(ctx context.Context, stop *atomic.Bool, track Tracker, first int) {
 	w.ctx, w.stop, w.ran = ctx, stop, 0
+	w.tracker = tracker{t: track, next: first}
 }
 
 // Rest points the worker back at its own life, outside any call.
-func (w *Worker[St]) Rest(life context.Context) { w.ctx, w.stop = life, &noStop }
+func (w *Worker[St]) Rest(life context.Context) { w.ctx, w.stop, w.tracker = life, &noStop, tracker{} }
 
 // SetContext replaces the worker's context, for init, exit or a task under a
 // time limit, and returns the one it replaces.

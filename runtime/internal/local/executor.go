@@ -92,7 +92,7 @@ func (x *Executor[St, A, R, E]) Run(t *engine.Tasks[A, R]) (n int, err error) {
 		n, err = x.runTimed(t)
 	default:
 		w := x.w
-		w.Serve(t.Ctx, t.Stop)
+		w.Serve(t.Ctx, t.Stop, t.Track, 0)
 		n, err = x.fn.Run(w, t.Args, t.Out)
 		w.Rest(x.life)
 	}
@@ -112,9 +112,14 @@ func (x *Executor[St, A, R, E]) runEach(t *engine.Tasks[A, R]) (int, error) {
 		// abandoned, it never touches what the slot or the call reuse.
 		task := &limitedTask[A, R]{}
 		task.args[0] = t.Args[i]
-		stop := t.Stop
+		stop, track := t.Stop, t.Track
 		err := x.guarded(t.Ctx, t.S.TaskTimeout, func(w *engine.Worker[St]) (err error) {
-			w.Serve(w.Context(), stop)
+			// Tracked here, where a panic is the task's failure, not in a
+			// run that may be abandoned.
+			if track != nil {
+				track.Track(i)
+			}
+			w.Serve(w.Context(), stop, nil, 0)
 			task.n, err = x.fn.Run(w, task.args[:], task.out[:])
 			return err
 		})
@@ -153,7 +158,7 @@ func (x *Executor[St, A, R, E]) runTimed(t *engine.Tasks[A, R]) (n int, err erro
 	for n < len(t.Args) {
 		size := min(st.Piece(), len(t.Args)-n)
 		x.base = n
-		w.Serve(t.Ctx, t.Stop)
+		w.Serve(t.Ctx, t.Stop, t.Track, n)
 		done, err := x.fn.Run(w, t.Args[n:n+size], t.Out[n:n+size])
 		now := st.Clock()
 		d := now - last

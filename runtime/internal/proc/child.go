@@ -44,11 +44,11 @@ type Child struct {
 	repR *os.File
 
 	mu      sync.Mutex
-	next    uint64                 // id of the next request
-	pending map[uint64]chan result // requests without a reply
-	closed  bool                   // Close or Kill was called: no new request
-	exitErr *ExitError             // set when dead closes
-	unread  int                    // bytes of commands it never read, measured when it died
+	next    uint64            // id of the next request
+	pending map[uint64]waiter // requests without a reply
+	closed  bool              // Close or Kill was called: no new request
+	exitErr *ExitError        // set when dead closes
+	unread  int               // bytes of commands it never read, measured when it died
 
 	killed atomic.Bool
 	reapMu sync.Mutex
@@ -56,6 +56,8 @@ type Child struct {
 
 	protoMu sync.Mutex
 	proto   error // a broken protocol: why the reader killed the child
+
+	ledger *os.File // the child's ledger, closed once it died; nil when it has none
 
 	stderr   *tail
 	hello    chan error    // the handshake's outcome
@@ -68,6 +70,12 @@ type Child struct {
 type result struct {
 	reply []byte
 	err   error
+}
+
+// A waiter is a request without a reply.
+type waiter struct {
+	ch  chan result
+	run bool // a run: the ledger may tell how far it went
 }
 
 // Start starts a worker process for cfg.Task: this binary again, which
@@ -126,8 +134,16 @@ func startChild(ctx context.Context, cfg Config) (*Child, error) {
 	if err == nil {
 		k.replies, err = pipeID(repW)
 	}
+	// Without a ledger, the child works as well; its crash loses more.
+	ledger := newLedgerFile()
+	if err == nil && ledger != nil {
+		var fi os.FileInfo
+		if fi, err = ledger.Stat(); err == nil {
+			k.ledger, err = fileID(fi)
+		}
+	}
 	if err != nil {
-		for _, f := range []*os.File{cmdR, cmdW, repR, repW} {
+		for _, f := range []*os.File{cmdR, cmdW, repR, repW, ledger} {
 			f.Close()
 		}
 		return nil, err
@@ -140,8 +156,8 @@ func startChild(ctx context.Context, cfg Config) (*Child, error) {
 		stderr = os.Stderr
 	}
 	c := &Child{
-		cmdW: cmdW, bw: bufio.NewWriterSize(cmdW, 64<<10), repR: repR,
-		pending: map[uint64]chan result{}, stderr: &tail{w: stderr},
+		cmdW: cmdW, bw: bufio.NewWriterSize(cmdW, 64<<10), repR: repR, ledger: ledger,
+		pending: map[uint64]waiter{}, stderr: &tail{w: stderr},
 		hello: make(chan error, 1), readDone: make(chan struct{}), exited: make(chan struct{}), dead: make(chan struct{}),
 	}
 	cmd := exec.Command(exe)
@@ -151,6 +167,9 @@ func startChild(ctx context.Context, cfg Config) (*Child, error) {
 	cmd.Env, k.gorace = environ()
 	cmd.Env = append(cmd.Env, envTask+"="+cfg.Task, envTicket+"="+k.String())
 	cmd.ExtraFiles = []*os.File{cmdR, repW} // descriptors 3 and 4
+	if ledger != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, ledger) // and 5
+	}
 	cmd.Stdout = stdout
 	cmd.Stderr = c.stderr
 	// A program the task started may hold the child's stderr open after it
@@ -163,6 +182,7 @@ func startChild(ctx context.Context, cfg Config) (*Child, error) {
 	if err != nil {
 		cmdW.Close()
 		repR.Close()
+		ledger.Close()
 		return nil, err
 	}
 	c.pid = cmd.Process.Pid
@@ -227,7 +247,7 @@ func (c *Child) Request(ctx context.Context, phase wire.Phase, body []byte) ([]b
 	}
 	id := c.next
 	c.next++
-	c.pending[id] = ch
+	c.pending[id] = waiter{ch: ch, run: phase == wire.PhaseRun}
 	c.mu.Unlock()
 
 	// A child that cannot hear its requests is as good as dead: kill it,
@@ -328,7 +348,8 @@ func (c *Child) read(fp, task string) {
 		var ch chan result
 		if err == nil { // a call is answered once: by its reply, or by the child's death
 			c.mu.Lock()
-			if ch = c.pending[id]; ch != nil {
+			if w, ok := c.pending[id]; ok {
+				ch = w.ch
 				delete(c.pending, id)
 			} else {
 				err = fmt.Errorf("a reply to request %d, which is not waiting for one", id)
@@ -418,14 +439,41 @@ func (c *Child) wait(release func()) {
 	}
 	ee.Fatal, ee.Stderr = c.stderr.last()
 
+	// A run during which it died by itself may have a record in its
+	// ledger; one it was killed for, or that broke the protocol, has none
+	// that this side would trust.
+	rec, recErr := record{}, errNoRecord
+	if c.ledger != nil {
+		if !ee.Killed && ee.Err == nil && c.running() {
+			rec, recErr = readLedger(c.ledger)
+		}
+		c.ledger.Close()
+	}
+
 	c.mu.Lock()
 	c.exitErr = ee
-	for id, ch := range c.pending {
-		ch <- result{err: ee}
+	for id, w := range c.pending {
+		var err error = ee
+		if w.run && recErr == nil && rec.id == id {
+			err = &Interrupted{Exit: ee, Done: rec.done, Results: rec.results}
+		}
+		w.ch <- result{err: err}
 		delete(c.pending, id)
 	}
 	c.mu.Unlock()
 	close(c.dead)
+}
+
+// running reports whether a run waits for its reply.
+func (c *Child) running() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range c.pending {
+		if w.run {
+			return true
+		}
+	}
+	return false
 }
 
 // Alive reports whether the child may still serve requests: false once it

@@ -29,10 +29,26 @@
 // protocol, or a frame that cannot come where it comes, are a broken
 // protocol at once, and the child is killed.
 //
+// On Linux, descriptor 5 of the child is its Ledger: a memfd, mapped in
+// the child, where a run records, with plain stores and no system call,
+// which request it is and the result of each task as it completes. When
+// the child dies by itself in a run (an exit, a signal, the OOM killer),
+// the run's error is an *Interrupted, with what the ledger says: the tasks
+// that completed, whose results it holds, and so the task that was running.
+// The parent reads the ledger only then, and trusts nothing in it: counts
+// are checked against the bytes the file holds, every entry against what
+// is left, and the tasks against the request by the caller; a ledger that
+// says nothing valid is an *ExitError, as a death without a ledger. A
+// child killed by this side, or that broke the protocol, has no record. A
+// ledger grows with the results of a run, doubling, up to a gibibyte;
+// a result past that is not recorded, and a crash is then charged to its
+// task. Elsewhere there is no ledger: a death loses the run's results.
+//
 // A process is a worker only when its parent made it one. The environment
 // variable that names the task is not enough, since a program may inherit a
 // worker's environment: Start also passes a ticket that names the two pipes
-// it made for descriptors 3 and 4 and a nonce that its hello carries. A
+// it made for descriptors 3 and 4 (and its ledger on 5) and a nonce that its
+// hello carries. A
 // process whose descriptors are not those pipes, or are not open, is told so
 // on stderr and runs as itself: Serve returns, and the process touches no
 // descriptor. A worker whose parent does not send its hello within ten

@@ -33,7 +33,7 @@ type ExitError struct {
 	State  *os.ProcessState // how it ended: exit status or signal
 	Killed bool             // this side ended it: Kill, Close past its grace, or a broken protocol
 	Err    error            // why this side ended it when it was not Kill or Close (a broken protocol), else nil
-	Fatal  string           // the last Go crash headline on its stderr ("fatal error: stack overflow"), if any
+	Fatal  string           // the last Go crash headline on its stderr ("fatal error: stack overflow", "SIGSEGV: segmentation violation"), if any
 	Stderr []string         // the last lines of its stderr
 }
 
@@ -66,3 +66,20 @@ func (e *ExitError) Error() string {
 
 // Unwrap returns Err.
 func (e *ExitError) Unwrap() error { return e.Err }
+
+// An Interrupted is the error of a run request during which the worker
+// process died by itself, with what its ledger recorded of the run: the
+// tasks that had completed, from the first, and their results. The task
+// after them is the one it was running, unless all had completed. Done
+// is at most the request's tasks only if the child says true: the caller
+// checks it, as it checks a reply.
+type Interrupted struct {
+	Exit    *ExitError
+	Done    int    // the tasks of the request that completed
+	Results []byte // their results: Done entries (wire.NextEntry), whole
+}
+
+func (e *Interrupted) Error() string { return e.Exit.Error() }
+
+// Unwrap returns the *ExitError.
+func (e *Interrupted) Unwrap() error { return e.Exit }

@@ -4,6 +4,7 @@ package proc
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -44,6 +45,8 @@ const (
 	opForgeCancel    = -16 // write the header of a cancel frame of 1000 bytes on the reply descriptor, then give 2x
 	opForgeHello     = -17 // write the header of a hello frame of 2 GiB on the reply descriptor, then give 2x
 	opEnv            = -18 // say "GORACE=value" or "GORACE unset" on stderr: what the programs it starts inherit
+	opScribble       = -19 // write random bytes over its ledger, its header but the run's id included, then os.Exit(6)
+	opForgeLedger    = -20 // record the results of 1000 tasks in its ledger, then os.Exit(7)
 )
 
 // forged holds the frame headers that the opForge operations write: a
@@ -60,7 +63,7 @@ type testHandler struct {
 
 // Handle answers the parent as the runtime's handler does, in wire replies,
 // from Init, Run and Exit below.
-func (h *testHandler) Handle(ctx context.Context, worker int, phase wire.Phase, body []byte) []byte {
+func (h *testHandler) Handle(ctx context.Context, worker int, phase wire.Phase, body []byte, l *Ledger) []byte {
 	var rep wire.Reply
 	var err error
 	start := time.Now()
@@ -68,7 +71,7 @@ func (h *testHandler) Handle(ctx context.Context, worker int, phase wire.Phase, 
 	case wire.PhaseInit:
 		err = h.Init(ctx, worker, body)
 	case wire.PhaseRun:
-		rep.Payload, rep.N, err = h.Run(ctx, worker, body)
+		rep.Payload, rep.N, err = h.Run(ctx, worker, body, l)
 	case wire.PhaseExit:
 		rep.Payload, err = h.Exit(ctx, worker)
 	}
@@ -100,6 +103,7 @@ func ask(c *Child, ctx context.Context, phase wire.Phase, body []byte) (wire.Rep
 	if phase == wire.PhaseRun {
 		tasks = len(body) / 8 // the test handler's tasks: one int64 each
 	}
+
 	rep, err := wire.ParseReply(raw, phase, tasks)
 	if err != nil {
 		return rep, err
@@ -121,10 +125,18 @@ func (h *testHandler) Init(ctx context.Context, worker int, shared []byte) error
 	return nil
 }
 
-func (h *testHandler) Run(ctx context.Context, worker int, args []byte) ([]byte, int, error) {
+// Run runs the tasks of args and returns their results, 8 bytes each;
+// with a ledger, it records each result there too, as the runtime does.
+func (h *testHandler) Run(ctx context.Context, worker int, args []byte, l *Ledger) ([]byte, int, error) {
 	xs := decodeInts(args)
 	out := make([]byte, 0, 8*len(xs))
+	if l != nil {
+		l.SetEncoder(func(b []byte, i int) []byte { return append(b, out[8*i:8*i+8]...) })
+	}
 	for i, x := range xs {
+		if l != nil {
+			l.Track(i)
+		}
 		r := 2 * x
 		switch x {
 		case opExit3:
@@ -190,9 +202,21 @@ func (h *testHandler) Run(ctx context.Context, worker int, args []byte) ([]byte,
 			} else {
 				fmt.Fprintln(os.Stderr, "GORACE unset")
 			}
+		case opScribble:
+			id := binary.LittleEndian.Uint64(l.mem[atID:])
+			rand.Read(l.mem)
+			binary.LittleEndian.PutUint64(l.mem[atID:], id)
+			os.Exit(6)
+		case opForgeLedger:
+			l.SetEncoder(func(b []byte, i int) []byte { return binary.LittleEndian.AppendUint64(b, 1) })
+			l.Track(1000)
+			os.Exit(7)
 		}
 		out = binary.LittleEndian.AppendUint64(out, uint64(r))
 		h.tasks++
+	}
+	if l != nil {
+		l.Track(len(xs))
 	}
 	return out, len(xs), nil
 }
@@ -217,6 +241,22 @@ func encodeInts(xs ...int64) []byte {
 		b = binary.LittleEndian.AppendUint64(b, uint64(x))
 	}
 	return b
+}
+
+// decodeEntries decodes results recorded in a ledger.
+func decodeEntries(b []byte) ([]int64, error) {
+	var xs []int64
+	for len(b) > 0 {
+		e, rest, err := wire.NextEntry(b)
+		if err != nil {
+			return xs, err
+		}
+		if len(e) != 8 {
+			return xs, fmt.Errorf("an entry of %d bytes", len(e))
+		}
+		xs, b = append(xs, int64(binary.LittleEndian.Uint64(e))), rest
+	}
+	return xs, nil
 }
 
 func decodeInts(b []byte) []int64 {

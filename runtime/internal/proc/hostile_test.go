@@ -5,8 +5,6 @@
 package proc
 
 import (
-	"github.com/mpire-go/mpire/runtime/internal/wire"
-
 	"context"
 	"errors"
 	"fmt"
@@ -358,11 +356,11 @@ func TestHelperExecuteOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Kill()
-	rep, err := ask(c, context.Background(), wire.PhaseRun, encodeInts(1, 2, 3))
-	if got := decodeInts(rep.Payload); err != nil || !slices.Equal(got, []int64{2, 4, 6}) {
+	got, _, err := run(t, c, context.Background(), 1, 2, 3)
+	if err != nil || !slices.Equal(got, []int64{2, 4, 6}) {
 		t.Fatalf("Run: %v, %v", got, err)
 	}
-	fmt.Printf("worker %d doubled 1 2 3: %v\n", c.Pid(), decodeInts(rep.Payload))
+	fmt.Printf("worker %d doubled 1 2 3: %v\n", c.Pid(), got)
 	if err := c.Close(time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -431,4 +429,33 @@ func TestSilentParent(t *testing.T) {
 		t.Fatalf("the worker's end: %v", err)
 	}
 	checkGone(t, c.Pid())
+}
+
+// TestHostileLedger: a child that writes garbage over its ledger, or
+// records more than it was asked, then dies: its parent reads whole
+// entries within the file or nothing, and never panics. Reading the run's
+// tasks out of what it records is the caller's to check (package remote).
+func TestHostileLedger(t *testing.T) {
+	for range 20 {
+		c, _, _ := start(t, Config{})
+		_, _, err := run(t, c, context.Background(), 1, 2, opScribble, 4)
+		var ee *ExitError
+		if !errors.As(err, &ee) || ee.State.ExitCode() != 6 {
+			t.Fatalf("Run: %v", err)
+		}
+		// Random counts claim more than a megabyte holds, but in one case
+		// in 2^44.
+		if in := (*Interrupted)(nil); errors.As(err, &in) {
+			t.Fatalf("a record in random bytes: %d results in %d bytes", in.Done, len(in.Results))
+		}
+	}
+	c, _, _ := start(t, Config{})
+	_, _, err := run(t, c, context.Background(), 1, opForgeLedger)
+	var in *Interrupted
+	if !errors.As(err, &in) || in.Done != 1000 {
+		t.Fatalf("Run: %#v", err)
+	}
+	if got, err := decodeEntries(in.Results); err != nil || len(got) != 1000 {
+		t.Fatalf("%d results: %v", len(got), err)
+	}
 }

@@ -25,6 +25,8 @@ func checkPipe(fd int, id string, write bool) error { return errUnsupported }
 
 func pipeID(f *os.File) (string, error) { return "", errUnsupported }
 
+func fileID(fi os.FileInfo) (string, error) { return "", errUnsupported }
+
 func fileIdentity(path string) (string, error) { return "", errUnsupported }
 
 func killGroup(pgid int) {}

@@ -272,11 +272,23 @@ func TestDeathAnswersEveryCall(t *testing.T) {
 	syscall.Kill(c.Pid(), syscall.SIGKILL)
 	wg.Wait()
 	close(errs)
+	interrupted := 0
 	for err := range errs {
 		var ee *ExitError
 		if !errors.As(err, &ee) || ee.Killed || ee.State.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 			t.Errorf("Run: %v", err)
 		}
+		// The ledger tells the run it was on from those queued behind.
+		var in *Interrupted
+		if errors.As(err, &in) {
+			interrupted++
+			if in.Done != 0 || len(in.Results) != 0 {
+				t.Errorf("the run it was on: %+v", in)
+			}
+		}
+	}
+	if want := map[bool]int{true: 1}[ledgers]; interrupted != want {
+		t.Errorf("%d runs interrupted, want %d", interrupted, want)
 	}
 	wg.Go(c.Kill)
 	wg.Go(func() { c.Close(0) })
@@ -325,6 +337,16 @@ func TestDeaths(t *testing.T) {
 					t.Errorf("signal %v, want %v", ws.Signal(), tc.signal)
 				}
 			}
+			// Its ledger says that it died in the second task, and holds
+			// the first one's result.
+			var in *Interrupted
+			if errors.As(err, &in) != ledgers {
+				t.Errorf("Run: %#v; with a ledger: %v", err, ledgers)
+			} else if in != nil {
+				if got, err := decodeEntries(in.Results); in.Done != 1 || in.Exit != ee || err != nil || !slices.Equal(got, []int64{2}) {
+					t.Errorf("the record of the run: %d done, results %v (%v)", in.Done, got, err)
+				}
+			}
 			if tc.op == opGrandkids {
 				checkGrandchild(t, ee.Stderr)
 			}
@@ -341,7 +363,8 @@ func TestDeaths(t *testing.T) {
 }
 
 // checkGrandchild checks that the program a worker started holds none of the
-// protocol's descriptors, which would hide the worker's death, and kills it.
+// protocol's descriptors, which would hide the worker's death, nor its
+// ledger, and kills it. The program may have opened files of its own there.
 func checkGrandchild(t *testing.T, stderr []string) {
 	t.Helper()
 	var pid int
@@ -352,8 +375,8 @@ func checkGrandchild(t *testing.T, stderr []string) {
 		t.Fatalf("no grandchild in %q", stderr)
 	}
 	defer syscall.Kill(pid, syscall.SIGKILL)
-	for _, fd := range []int{fdCommands, fdReplies} {
-		if link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, fd)); err == nil {
+	for fd, ours := range map[int]string{fdCommands: "pipe:", fdReplies: "pipe:", fdLedger: "/memfd:mpire-ledger"} {
+		if link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, fd)); err == nil && strings.HasPrefix(link, ours) {
 			t.Errorf("the grandchild holds descriptor %d: %s", fd, link)
 		}
 	}

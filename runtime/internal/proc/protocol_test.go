@@ -101,6 +101,11 @@ func TestTail(t *testing.T) {
 		t.Errorf("fatal %q, lines %q", fatal, lines)
 	}
 	tl = &tail{w: io.Discard}
+	tl.Write([]byte("SIGSEGV: segmentation violation\nPC=0x40816e m=0 sigcode=0 addr=0x482e\n\ngoroutine 1 gp=0x2a7f6f2f61e0 m=0 mp=0x5572a0 [running]:\nSIGNAL: not a headline\n"))
+	if fatal, _ := tl.last(); fatal != "SIGSEGV: segmentation violation" {
+		t.Errorf("fatal %q after a signal's crash", fatal)
+	}
+	tl = &tail{w: io.Discard}
 	tl.Write([]byte(in[:100]))
 	if _, lines := tl.last(); len(lines) != 2 || lines[0] != "fatal error: stack overflow" || len(lines[1]) != 100-28 {
 		t.Errorf("lines %q", lines)

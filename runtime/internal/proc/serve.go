@@ -15,10 +15,11 @@ import (
 	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
 
-// Descriptors of the protocol in the child (cmd.ExtraFiles 0 and 1).
+// Descriptors of the protocol in the child (cmd.ExtraFiles 0, 1 and 2).
 const (
 	fdCommands = 3
 	fdReplies  = 4
+	fdLedger   = 5 // when the ticket names a ledger
 )
 
 // A Handler serves one task's requests in a worker process, in the bytes
@@ -29,8 +30,12 @@ const (
 // the process, as a worker that died.
 type Handler interface {
 	// Handle answers a request of phase, whose body is as the parent sent
-	// it, and returns the body of the reply: a wire.Reply.
-	Handle(ctx context.Context, worker int, phase wire.Phase, body []byte) []byte
+	// it, and returns the body of the reply: a wire.Reply. For a run, l is
+	// the process's ledger, begun for the run: Handle gives it the run's
+	// encoder, then calls its Track as each task starts, and once the last
+	// has completed. l is nil when the process has none, and for other
+	// phases.
+	Handle(ctx context.Context, worker int, phase wire.Phase, body []byte, l *Ledger) []byte
 }
 
 // served records the tasks given to Serve in this process, so that Start
@@ -110,8 +115,16 @@ func serve(task string, h Handler, k ticket) error {
 	if err != nil {
 		return err
 	}
+	var ledger *Ledger
+	if k.ledger != "" {
+		// Without it, the process serves as well; its crash loses more.
+		if ledger, err = openLedger(); err != nil {
+			fmt.Fprintf(os.Stderr, "mpire: worker process for task %q runs without a ledger: %v\n", task, err)
+			ledger = nil
+		}
+	}
 
-	s := &server{h: h, worker: worker, out: out, cancels: map[uint64]context.CancelFunc{}, wake: make(chan struct{}, 1)}
+	s := &server{h: h, worker: worker, out: out, ledger: ledger, cancels: map[uint64]context.CancelFunc{}, wake: make(chan struct{}, 1)}
 	// Package initialisation runs locked to the main thread, and waking a
 	// locked goroutine means handing a P to its thread: serving from here
 	// would pay that on every request. So both loops run on goroutines of
@@ -154,6 +167,7 @@ type server struct {
 	h      Handler
 	worker int
 	out    *bufio.Writer
+	ledger *Ledger // nil when the process has none
 
 	mu      sync.Mutex
 	queue   []*request
@@ -252,8 +266,13 @@ func (s *server) handle(req *request) []byte {
 		}
 		return wire.AppendReply(nil, &wire.Reply{Err: &wire.Error{Phase: phase, Kind: wire.Canceled, Index: index, Msg: err.Error()}})
 	}
+	var l *Ledger
+	if phase == wire.PhaseRun && s.ledger != nil {
+		l = s.ledger
+		l.begin(req.id)
+	}
 	var rep []byte
-	o := catch.Do(func() { rep = s.h.Handle(req.ctx, s.worker, phase, req.body) }, func(catch.Outcome) {
+	o := catch.Do(func() { rep = s.h.Handle(req.ctx, s.worker, phase, req.body, l) }, func(catch.Outcome) {
 		fmt.Fprintln(os.Stderr, "mpire: worker process: the task called runtime.Goexit")
 		os.Exit(2)
 	})

@@ -3,6 +3,7 @@ package proc
 import (
 	"bytes"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -52,7 +53,7 @@ func (t *tail) add(p []byte) {
 func (t *tail) end() {
 	line := string(t.partial)
 	t.partial = t.partial[:0]
-	if strings.HasPrefix(line, "fatal error: ") || strings.HasPrefix(line, "panic: ") {
+	if strings.HasPrefix(line, "fatal error: ") || strings.HasPrefix(line, "panic: ") || isSignalCrash(line) {
 		t.fatal = line
 	}
 	t.lines[t.n%tailLines] = line
@@ -72,3 +73,15 @@ func (t *tail) last() (fatal string, lines []string) {
 	}
 	return t.fatal, lines
 }
+
+// isSignalCrash tells whether line is the headline of the Go runtime's
+// crash on a signal (runtime/signal_unix.go), "SIGSEGV: segmentation
+// violation" for one sent by kill or a fault outside Go code.
+func isSignalCrash(line string) bool {
+	name, _, ok := strings.Cut(line, ": ")
+	return ok && slices.Contains(crashSignals, name)
+}
+
+// crashSignals are the signals on which a Go program crashes, printing
+// their name first, when it has no handler for them.
+var crashSignals = []string{"SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGTRAP", "SIGABRT", "SIGQUIT", "SIGSYS", "SIGEMT", "SIGSTKFLT"}

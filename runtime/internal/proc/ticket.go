@@ -31,14 +31,16 @@ const helloTimeout = 10 * time.Second
 //
 // The child checks, before it uses them in any way, that descriptors 3 and
 // 4 are the ends of the two pipes that the ticket names (fstat and fcntl
-// F_GETFL, which neither block nor change anything), then that its parent's
-// hello carries the ticket's nonce. Pipes are named by device and inode,
-// which no other open pipe shares.
+// F_GETFL, which neither block nor change anything), and descriptor 5 its
+// ledger when the ticket names one (fstat), then that its parent's hello
+// carries the ticket's nonce. Pipes and ledgers are named by device and
+// inode, which no other open file shares.
 type ticket struct {
 	nonce    string        // random; the parent's hello carries it
 	commands string        // the pipe whose read end is descriptor 3 (pipeID)
 	replies  string        // the pipe whose write end is descriptor 4
 	hello    time.Duration // how long the child waits for its parent's hello
+	ledger   string        // the file of descriptor 5, its ledger (fileID); "": none
 	gorace   string        // GORACE for the programs the child's tasks start: "" as is, "-" unset, "=V" V
 }
 
@@ -46,20 +48,20 @@ type ticket struct {
 // version first and GORACE last, which takes the rest of the string, commas
 // included.
 func (k ticket) String() string {
-	return fmt.Sprintf("1,%s,%s,%s,%d,%s", k.nonce, k.commands, k.replies, k.hello, k.gorace)
+	return fmt.Sprintf("2,%s,%s,%s,%d,%s,%s", k.nonce, k.commands, k.replies, k.hello, k.ledger, k.gorace)
 }
 
 // parseTicket decodes what String encodes.
 func parseTicket(s string) (ticket, error) {
-	f := strings.SplitN(s, ",", 6)
-	if len(f) != 6 || f[0] != "1" {
+	f := strings.SplitN(s, ",", 7)
+	if len(f) != 7 || f[0] != "2" {
 		return ticket{}, fmt.Errorf("%s=%q is not a ticket of this version", envTicket, s)
 	}
 	hello, err := strconv.ParseInt(f[4], 10, 64)
 	if err != nil || hello <= 0 {
 		return ticket{}, fmt.Errorf("%s=%q has no valid hello timeout", envTicket, s)
 	}
-	return ticket{nonce: f[1], commands: f[2], replies: f[3], hello: time.Duration(hello), gorace: f[5]}, nil
+	return ticket{nonce: f[1], commands: f[2], replies: f[3], hello: time.Duration(hello), ledger: f[5], gorace: f[6]}, nil
 }
 
 // claim takes this process's ticket out of its environment, puts GORACE
@@ -89,12 +91,21 @@ func claim() (ticket, error) {
 	if err := checkPipe(fdReplies, k.replies, true); err != nil {
 		return ticket{}, fmt.Errorf("descriptor %d: %w", fdReplies, err)
 	}
+	if k.ledger != "" {
+		if err := checkLedger(k.ledger); err != nil {
+			return ticket{}, fmt.Errorf("descriptor %d: %w", fdLedger, err)
+		}
+	}
 	return k, nil
 }
 
 // errWrongPipe is what checkPipe says of a descriptor that is not the
 // pipe's end it should be.
 var errWrongPipe = errors.New("not the pipe its parent made for it")
+
+// errWrongLedger is what checkLedger says of a descriptor that is not the
+// ledger its parent made for it.
+var errWrongLedger = errors.New("not the ledger its parent made for it")
 
 // environ returns this process's environment for a child: without the
 // worker's variables (a worker that starts workers gives them their own)

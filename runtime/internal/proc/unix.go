@@ -17,9 +17,18 @@ func pipeID(f *os.File) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || fi.Mode()&os.ModeNamedPipe == 0 {
+	if fi.Mode()&os.ModeNamedPipe == 0 {
 		return "", errors.New("not a pipe")
+	}
+	return fileID(fi)
+}
+
+// fileID names an open file by its device and inode, which no other open
+// file shares.
+func fileID(fi os.FileInfo) (string, error) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return "", errors.New("no device and inode")
 	}
 	return fmt.Sprintf("%d:%d", st.Dev, st.Ino), nil
 }

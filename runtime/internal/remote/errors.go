@@ -32,6 +32,7 @@ func toWire(phase wire.Phase, err error) *wire.Error {
 		err = te.Err
 	}
 	e.Msg = err.Error()
+	e.Permanent = engine.IsPermanent(err)
 	var pe *engine.PanicError
 	switch {
 	case errors.As(err, &pe):
@@ -53,6 +54,13 @@ func toWire(phase wire.Phase, err error) *wire.Error {
 // fromWire rebuilds on the pool's side the cause of a worker's failure:
 // what errors.Is and errors.As find in it is what they found in the worker.
 func fromWire(e *wire.Error) error {
+	if e.Permanent {
+		return engine.Permanent(fromWireKind(e))
+	}
+	return fromWireKind(e)
+}
+
+func fromWireKind(e *wire.Error) error {
 	switch e.Kind {
 	case wire.Panicked:
 		return &engine.PanicError{Value: e.Msg, Stack: e.Stack}

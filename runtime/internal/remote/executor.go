@@ -112,19 +112,27 @@ func (x *executor[St, A, R, E]) runTasks(t *engine.Tasks[A, R], args []A, out []
 	if d := t.S.TaskTimeout; d > 0 {
 		limit = d*time.Duration(len(args)) + cancelGrace
 	}
-	req := wire.Request{Tasks: len(args), TaskTimeout: t.S.TaskTimeout, Args: x.buf}
+	req := wire.Request{Tasks: len(args), TaskTimeout: t.S.TaskTimeout, Trace: traceOf(t), Args: x.buf}
 	rep, err := x.ep.Run(t.Ctx, limit, &req)
-	if err != nil {
-		return 0, x.outcome(wire.PhaseRun, rep, err)
+	if err == nil && rep.Spans != nil && req.Trace != nil && x.remote == Processes {
+		// A worker process has no exporter: its spans join the caller's.
+		// A cluster worker exports its own.
+		t.S.Observer.Relay(t.Ctx, rep.Spans)
 	}
 	n = rep.N
 	if n > 0 {
-		var derr error
-		if cerr := x.codec("decoding the results", func() { derr = x.pt.ReadResults(rep.Payload, out[:n]) }); cerr != nil {
-			return 0, cerr
-		} else if derr != nil {
-			return 0, fmt.Errorf("mpire: decoding the results of a worker: %w", derr)
+		if derr := x.readResults(rep, out[:n]); derr != nil {
+			if err != nil {
+				// What a dead worker left does not decode: its death is
+				// all there is to tell.
+				return 0, x.outcome(wire.PhaseRun, wire.Reply{}, err)
+			}
+			return 0, derr
 		}
+	}
+	if err != nil {
+		// The worker died in task n, after the n before it.
+		return n, x.outcome(wire.PhaseRun, wire.Reply{}, err)
 	}
 	if x.stats != nil && n > 0 {
 		x.stats.AddWorking(rep.Took, n)
@@ -133,6 +141,38 @@ func (x *executor[St, A, R, E]) runTasks(t *engine.Tasks[A, R], args []A, out []
 		}
 	}
 	return n, x.outcome(wire.PhaseRun, rep, nil)
+}
+
+// readResults decodes the results of a run's reply into out, as long as
+// the tasks it completed: one encoding of all of them, or one entry each.
+func (x *executor[St, A, R, E]) readResults(rep wire.Reply, out []R) error {
+	var derr error
+	cerr := x.codec("decoding the results", func() {
+		if !rep.Entries {
+			derr = x.pt.ReadResults(rep.Payload, out)
+			return
+		}
+		b := rep.Payload
+		for i := range out {
+			var enc []byte
+			if enc, b, derr = wire.NextEntry(b); derr != nil {
+				return
+			}
+			if derr = x.pt.ReadResults(enc, out[i:i+1]); derr != nil {
+				return
+			}
+		}
+		if len(b) > 0 {
+			derr = fmt.Errorf("%w: %d bytes after the results", wire.ErrMalformed, len(b))
+		}
+	})
+	if cerr != nil {
+		return cerr
+	}
+	if derr != nil {
+		return fmt.Errorf("mpire: decoding the results of a worker: %w", derr)
+	}
+	return nil
 }
 
 // Exit runs the worker's exit, if it runs and the task has an exit
@@ -182,7 +222,9 @@ func (x *executor[St, A, R, E]) Died() int { return 0 }
 func (x *executor[St, A, R, E]) outcome(phase wire.Phase, rep wire.Reply, err error) error {
 	if err != nil {
 		if errors.Is(err, engine.ErrWorkerDied) {
-			x.ep = nil // gone: the next Init starts another
+			// Gone: the next Init starts another. Closed, not dropped: a
+			// worker that the error wrongly calls dead would outlive its pool.
+			x.End()
 		}
 		return err
 	}

@@ -58,7 +58,7 @@ func (p *process) Alive() bool { return p.c.Alive() }
 // its timers can no longer reach the child, which may be serving another.
 func (p *process) request(ctx context.Context, limit time.Duration, phase wire.Phase, tasks int, body []byte) (wire.Reply, error) {
 	if ctx.Err() != nil {
-		return wire.Reply{}, context.Cause(ctx) // as a worker says of a request cancelled before it ran
+		return wire.Reply{}, notReached(ctx)
 	}
 	var mu sync.Mutex
 	over := false       // the request has returned: no kill of its own
@@ -99,10 +99,26 @@ func (p *process) request(ctx context.Context, limit time.Duration, phase wire.P
 			// The request never reached the child (ctx ended first, or it
 			// is too large to send): the child still serves, and must not
 			// be dropped as dead, unclosed.
+			if ctx.Err() != nil {
+				return wire.Reply{}, notReached(ctx)
+			}
 			return wire.Reply{}, err
 		}
 		if errors.Is(err, proc.ErrNotDelivered) {
 			return wire.Reply{}, fmt.Errorf("%w: %w", engine.ErrUndelivered, died(err))
+		}
+		// It died in the run: its ledger tells how far it went, if it
+		// says something that can be.
+		var in *proc.Interrupted
+		if phase == wire.PhaseRun && errors.As(err, &in) && in.Done <= tasks {
+			rep := wire.Reply{N: in.Done, Payload: in.Results, Entries: true}
+			if in.Done == tasks {
+				// It completed every task, then died: the run is whole,
+				// and its death is found when it is next needed, as a
+				// death while idle.
+				return rep, nil
+			}
+			return rep, died(err)
 		}
 		return wire.Reply{}, died(err)
 	}
@@ -114,6 +130,13 @@ func (p *process) request(ctx context.Context, limit time.Duration, phase wire.P
 	}
 	return rep, nil
 }
+
+// notReached is the error of a request that ctx ended before it reached the
+// child, as a worker says of a request cancelled before it ran: ctx's
+// error, not its cause. A call's context is cancelled with the call's first
+// failure, which may be another worker's death or time limit; this worker
+// is neither, and must not be ended for it.
+func notReached(ctx context.Context) error { return ctx.Err() }
 
 // died describes the death of a worker process, or any failure to reach it,
 // as ErrWorkerDied.

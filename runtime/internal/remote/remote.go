@@ -33,7 +33,10 @@ type Endpoint interface {
 	Init(ctx context.Context, limit time.Duration, shared []byte) (wire.Reply, error)
 	// Run runs a chunk. limit (> 0) bounds the request as a whole, when the
 	// endpoint can tell running from waiting for a worker; each task's
-	// own limit is in the request, for the worker to enforce.
+	// own limit is in the request, for the worker to enforce. When the
+	// worker died in the run, the reply may hold, with the error, the
+	// tasks that completed before (N and their results): the error is then
+	// the failure of the task after them.
 	Run(ctx context.Context, limit time.Duration, req *wire.Request) (wire.Reply, error)
 	// Exit stops the worker; the reply's payload is the encoded exit value,
 	// empty when there is none.
@@ -83,16 +86,17 @@ type PortableTask interface {
 	// Schema is the fingerprint of the task's encoding.
 	Schema() string
 	// NewServer returns a server of a fresh worker of the task, in slot
-	// worker, with the encoded shared object.
-	NewServer(worker int, shared []byte) (*Server, error)
+	// worker, with the encoded shared object; obs, when not nil, observes
+	// its worker's life and its traced runs.
+	NewServer(worker int, shared []byte, obs engine.Observer) (*Server, error)
 }
 
 type portableTask[St, A, R, E any] struct{ pt *engine.Portable[St, A, R, E] }
 
 func (t portableTask[St, A, R, E]) Schema() string { return schemaOf(t.pt) }
 
-func (t portableTask[St, A, R, E]) NewServer(worker int, shared []byte) (*Server, error) {
-	return newServer(t.pt, worker, shared)
+func (t portableTask[St, A, R, E]) NewServer(worker int, shared []byte, obs engine.Observer) (*Server, error) {
+	return newServer(t.pt, worker, shared, obs)
 }
 
 // portables holds every portable task linked into this binary, by

@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -67,12 +68,17 @@ const (
 // An Error is a worker function's failure as it crosses: plain data, from
 // which the pool's side rebuilds its own error types.
 type Error struct {
-	Phase Phase
-	Kind  Kind
-	Index int    // PhaseRun: the failing task, within the request; -1 when none
-	Msg   string // the error's text, or the panic value's
-	Stack []byte // Panicked: the panicking goroutine's stack
+	Phase     Phase
+	Kind      Kind
+	Permanent bool   // marked as not worth retrying (mpire.Permanent)
+	Index     int    // PhaseRun: the failing task, within the request; -1 when none
+	Msg       string // the error's text, or the panic value's
+	Stack     []byte // Panicked: the panicking goroutine's stack
 }
+
+// permanentBit marks a permanent error in the byte of its Kind: a reply
+// without one reads as it did before the mark existed.
+const permanentBit = 0x80
 
 func (e *Error) Error() string {
 	if e.Kind == Panicked {
@@ -85,13 +91,63 @@ func (e *Error) Error() string {
 type Request struct {
 	Tasks       int           // the number of tasks encoded in Args
 	TaskTimeout time.Duration // each task's time limit; 0: none
+	Trace       TraceContext  // the caller's trace context; nil when the call is not traced
 	Args        []byte        // the tasks' arguments, as the task's codecs encode them
+}
+
+// A TraceContext is the trace context of a traced run, as OpenTelemetry's
+// propagators write it into a carrier (W3C traceparent, tracestate and
+// baggage): it has the methods of a TextMapCarrier.
+type TraceContext map[string]string
+
+// Get returns the value of key.
+func (t TraceContext) Get(key string) string { return t[key] }
+
+// Set sets the value of key.
+func (t TraceContext) Set(key, value string) { t[key] = value }
+
+// Keys returns the keys, sorted.
+func (t TraceContext) Keys() []string {
+	keys := make([]string, 0, len(t))
+	for k := range t {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Bounds of a trace context: a few fields (W3C's traceparent and
+// tracestate, and baggage), each within the sizes their specifications
+// allow.
+const (
+	MaxTraceFields = 8
+	MaxTraceKey    = 64
+	MaxTraceValue  = 8192
+)
+
+// CheckTrace returns why t is not a trace context within the bounds; nil
+// when it is.
+func CheckTrace(t TraceContext) error {
+	if len(t) > MaxTraceFields {
+		return fmt.Errorf("%w: a trace context of %d fields", ErrMalformed, len(t))
+	}
+	for k, v := range t {
+		if k == "" || len(k) > MaxTraceKey || len(v) > MaxTraceValue {
+			return fmt.Errorf("%w: a trace context field of %d bytes named in %d", ErrMalformed, len(v), len(k))
+		}
+	}
+	return nil
 }
 
 // AppendRequest appends the encoding of r to b.
 func AppendRequest(b []byte, r *Request) []byte {
 	b = binary.AppendUvarint(b, uint64(r.Tasks))
 	b = binary.AppendVarint(b, int64(r.TaskTimeout))
+	b = binary.AppendUvarint(b, uint64(len(r.Trace)))
+	for _, k := range r.Trace.Keys() {
+		b = appendBytes(b, []byte(k))
+		b = appendBytes(b, []byte(r.Trace[k]))
+	}
 	return append(b, r.Args...)
 }
 
@@ -102,6 +158,24 @@ func ParseRequest(b []byte) (Request, error) {
 	if d.err == nil && r.TaskTimeout < 0 {
 		d.fail("a negative time limit")
 	}
+	if n := d.uvarint(); n > MaxTraceFields {
+		d.fail(fmt.Sprintf("a trace context of %d fields", n))
+	} else if n > 0 {
+		r.Trace = make(TraceContext, n)
+		for range n {
+			k, v := d.bytes(), d.bytes()
+			if d.err == nil && (len(k) == 0 || len(k) > MaxTraceKey || len(v) > MaxTraceValue) {
+				d.fail(fmt.Sprintf("a trace context field of %d bytes named in %d", len(v), len(k)))
+			}
+			if _, dup := r.Trace[string(k)]; dup && d.err == nil {
+				d.fail(fmt.Sprintf("the trace context field %q twice", k))
+			}
+			r.Trace[string(k)] = string(v)
+		}
+		if d.err != nil {
+			r.Trace = nil
+		}
+	}
 	r.Args = d.b
 	return r, d.err
 }
@@ -111,8 +185,17 @@ type Reply struct {
 	N       int           // PhaseRun: the tasks completed, from the first
 	Took    time.Duration // how long the worker ran the request
 	Err     *Error        // the failure; nil when none
+	Spans   []byte        // PhaseRun of a traced request: the spans the worker recorded, to relay; at most MaxSpans bytes
 	Payload []byte        // PhaseRun: the results of the first N tasks; PhaseExit: the exit value
+	// Entries (PhaseRun) says that Payload holds the results one by one,
+	// as entries (NextEntry), not in one encoding of all of them: the
+	// results that a worker process recorded in its ledger before it died.
+	// It is never encoded: the endpoint that read the results sets it.
+	Entries bool
 }
+
+// MaxSpans bounds the spans a reply carries, in bytes.
+const MaxSpans = 1 << 20
 
 // AppendReply appends the encoding of r to b.
 func AppendReply(b []byte, r *Reply) []byte {
@@ -121,11 +204,16 @@ func AppendReply(b []byte, r *Reply) []byte {
 	if e := r.Err; e == nil {
 		b = append(b, 0)
 	} else {
-		b = append(b, 1, byte(e.Phase), byte(e.Kind))
+		kind := byte(e.Kind)
+		if e.Permanent {
+			kind |= permanentBit
+		}
+		b = append(b, 1, byte(e.Phase), kind)
 		b = binary.AppendVarint(b, int64(e.Index))
 		b = appendBytes(b, []byte(e.Msg))
 		b = appendBytes(b, e.Stack)
 	}
+	b = appendBytes(b, r.Spans)
 	return append(b, r.Payload...)
 }
 
@@ -145,7 +233,10 @@ func ParseReply(b []byte, phase Phase, tasks int) (Reply, error) {
 	switch d.byte() {
 	case 0:
 	case 1:
-		e := &Error{Phase: Phase(d.byte()), Kind: Kind(d.byte()), Index: int(d.varint())}
+		e := &Error{Phase: Phase(d.byte())}
+		kind := d.byte()
+		e.Kind, e.Permanent = Kind(kind&^permanentBit), kind&permanentBit != 0
+		e.Index = int(d.varint())
 		e.Msg = string(d.bytes())
 		e.Stack = d.bytes()
 		r.Err = e
@@ -163,6 +254,11 @@ func ParseReply(b []byte, phase Phase, tasks int) (Reply, error) {
 	default:
 		d.fail("a malformed error flag")
 	}
+	if spans := d.bytes(); len(spans) > MaxSpans {
+		d.fail(fmt.Sprintf("%d bytes of spans", len(spans)))
+	} else if len(spans) > 0 {
+		r.Spans = spans
+	}
 	if d.err == nil && phase == PhaseRun && r.N < tasks && r.Err == nil {
 		// A worker runs every task it is given until one fails: the
 		// pool's side, not the worker, stops a call.
@@ -170,6 +266,22 @@ func ParseReply(b []byte, phase Phase, tasks int) (Reply, error) {
 	}
 	r.Payload = d.b
 	return r, d.err
+}
+
+// Entries: a worker process records the result of each task in its ledger
+// as the task completes (package proc), one entry each: the length of the
+// result's encoding as a uvarint, then the encoding of that one result
+// alone, by the task's codec.
+
+// AppendEntry appends an entry holding enc to b.
+func AppendEntry(b, enc []byte) []byte { return appendBytes(b, enc) }
+
+// NextEntry splits the first entry off b: its encoding, and the entries
+// after it. An entry longer than what b holds is an error.
+func NextEntry(b []byte) (enc, rest []byte, err error) {
+	d := decoder{b: b}
+	enc = d.bytes()
+	return enc, d.b, d.err
 }
 
 func appendBytes(b, s []byte) []byte {

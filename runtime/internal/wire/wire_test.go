@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,12 +22,16 @@ func TestReplyRoundTrip(t *testing.T) {
 		rep   Reply
 	}{
 		{PhaseInit, 0, Reply{}},
+		{PhaseRun, 2, Reply{N: 2, Spans: []byte("spans"), Payload: []byte("results")}},
+		{PhaseRun, 2, Reply{N: 0, Err: &Error{Phase: PhaseRun, Index: 0, Msg: "failed"}, Spans: make([]byte, MaxSpans)}},
 		{PhaseRun, 3, Reply{N: 3, Took: time.Second, Payload: []byte("results")}},
 		{PhaseRun, 4, Reply{N: 1, Took: 5, Err: &Error{Phase: PhaseRun, Kind: DeadlineExceeded, Index: 1, Msg: "bad"}, Payload: []byte{1}}},
 		{PhaseRun, 4, Reply{Err: &Error{Phase: PhaseInit, Kind: Failed, Index: -1, Msg: "init with the first run"}}},
 		{PhaseInit, 0, Reply{Err: &Error{Phase: PhaseInit, Kind: Panicked, Index: -1, Msg: "boom", Stack: []byte("goroutine 1")}}},
 		{PhaseExit, 0, Reply{Err: &Error{Phase: PhaseExit, Kind: Canceled, Index: -1}}},
 		{PhaseExit, 0, Reply{Payload: []byte("exit value")}},
+		{PhaseRun, 2, Reply{Err: &Error{Phase: PhaseRun, Kind: Failed, Permanent: true, Index: 0, Msg: "not worth retrying"}}},
+		{PhaseRun, 2, Reply{N: 1, Err: &Error{Phase: PhaseRun, Kind: Panicked, Permanent: true, Index: 1, Msg: "boom", Stack: []byte("goroutine 1")}}},
 	} {
 		got, err := ParseReply(AppendReply(nil, &tc.rep), tc.phase, tc.tasks)
 		if err != nil {
@@ -67,9 +73,13 @@ func TestForgedReplies(t *testing.T) {
 		{"an index outside a run", reply(Reply{Err: &Error{Phase: PhaseExit, Index: 0}}), PhaseExit, 0},
 		{"another phase", reply(Reply{Err: &Error{Phase: PhaseExit, Index: -1}}), PhaseRun, 2},
 		{"an unknown kind", reply(Reply{Err: &Error{Phase: PhaseRun, Kind: lastKind + 1, Index: -1}}), PhaseRun, 2},
+		{"an unknown kind, marked permanent", reply(Reply{Err: &Error{Phase: PhaseRun, Kind: lastKind + 1, Permanent: true, Index: -1}}), PhaseRun, 2},
 		{"a bad error flag", []byte{0, 0, 7}, PhaseRun, 2},
 		{"a message longer than the reply", []byte{0, 0, 1, byte(PhaseRun), 0, 1, 0xff, 0xff, 0x03, 'x'}, PhaseRun, 2},
 		{"a stack longer than the reply", []byte{0, 0, 1, byte(PhaseRun), 0, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x08}, PhaseRun, 2},
+		{"no spans field", []byte{1, 0, 0}, PhaseRun, 1},
+		{"spans longer than the reply", []byte{1, 0, 0, 0x80, 0x01, 'x'}, PhaseRun, 1},
+		{"spans over the bound", reply(Reply{N: 1, Spans: make([]byte, MaxSpans+1)}), PhaseRun, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := ParseReply(tc.body, tc.phase, tc.tasks); !errors.Is(err, ErrMalformed) {
@@ -80,15 +90,46 @@ func TestForgedReplies(t *testing.T) {
 }
 
 func TestRequest(t *testing.T) {
-	want := Request{Tasks: 64, TaskTimeout: time.Second, Args: []byte("args")}
-	got, err := ParseRequest(AppendRequest(nil, &want))
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("ParseRequest: %+v, %v", got, err)
+	for _, want := range []Request{
+		{Tasks: 64, TaskTimeout: time.Second, Args: []byte("args")},
+		{Tasks: 1, Trace: TraceContext{"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "tracestate": ""}, Args: []byte("a")},
+	} {
+		got, err := ParseRequest(AppendRequest(nil, &want))
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("ParseRequest: %+v, %v; want %+v", got, err, want)
+		}
+		if err := CheckTrace(want.Trace); err != nil {
+			t.Errorf("CheckTrace(%v): %v", want.Trace, err)
+		}
 	}
-	for _, body := range [][]byte{nil, {0x80}, {1, 1}, binary.AppendUvarint(nil, 1<<40)} {
+	// A trace context as a forger may write it: the count, then pairs.
+	trace := func(fields ...string) []byte {
+		b := binary.AppendVarint([]byte{1}, 0)
+		b = binary.AppendUvarint(b, uint64(len(fields)/2))
+		for _, f := range fields {
+			b = appendBytes(b, []byte(f))
+		}
+		return append(b, "args"...)
+	}
+	many := make([]string, 2*(MaxTraceFields+1))
+	for i := range many {
+		many[i] = fmt.Sprint(i)
+	}
+	for _, body := range [][]byte{
+		nil, {0x80}, {1, 1}, binary.AppendUvarint(nil, 1<<40),
+		trace(many...),
+		trace("", "empty key"),
+		trace(strings.Repeat("k", MaxTraceKey+1), "v"),
+		trace("k", strings.Repeat("v", MaxTraceValue+1)),
+		trace("k", "v", "k", "twice"),
+		append(binary.AppendVarint([]byte{1}, 0), 1, 3, 'k'), // a key cut short
+	} {
 		if _, err := ParseRequest(body); !errors.Is(err, ErrMalformed) {
 			t.Errorf("ParseRequest(%x): %v", body, err)
 		}
+	}
+	if err := CheckTrace(TraceContext{"k": strings.Repeat("v", MaxTraceValue+1)}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("CheckTrace of a long value: %v", err)
 	}
 }
 
@@ -173,6 +214,7 @@ func FuzzParseReply(f *testing.F) {
 func FuzzParseRequest(f *testing.F) {
 	f.Add(AppendRequest(nil, &Request{Tasks: 3, TaskTimeout: time.Second, Args: []byte("abc")}))
 	f.Add(binary.AppendUvarint(nil, 1<<63))
+	f.Add(AppendRequest(nil, &Request{Tasks: 1, Trace: TraceContext{"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := ParseRequest(body)
 		if err != nil {
@@ -180,6 +222,9 @@ func FuzzParseRequest(f *testing.F) {
 		}
 		if r.Tasks < 0 || r.TaskTimeout < 0 || len(r.Args) > len(body) {
 			t.Fatalf("accepted %+v", r)
+		}
+		if err := CheckTrace(r.Trace); err != nil {
+			t.Fatalf("accepted a trace context out of bounds: %v", err)
 		}
 	})
 }
@@ -203,6 +248,44 @@ func FuzzParts(f *testing.F) {
 			if done && (err != nil || len(whole) > in) {
 				t.Fatalf("a whole message of %d bytes from %d: %v", len(whole), in, err)
 			}
+		}
+	})
+}
+
+func TestEntries(t *testing.T) {
+	var b []byte
+	want := [][]byte{{}, []byte("a"), bytes.Repeat([]byte("x"), 300)}
+	for _, e := range want {
+		b = AppendEntry(b, e)
+	}
+	for i, w := range want {
+		e, rest, err := NextEntry(b)
+		if err != nil || !bytes.Equal(e, w) {
+			t.Fatalf("entry %d = %q, %v; want %q", i, e, err, w)
+		}
+		b = rest
+	}
+	if len(b) != 0 {
+		t.Fatalf("%d bytes left", len(b))
+	}
+	for _, bad := range [][]byte{nil, {2, 'x'}, {0x80}, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}} {
+		if e, rest, err := NextEntry(bad); !errors.Is(err, ErrMalformed) {
+			t.Errorf("NextEntry(%q) = %q, %q, %v; want ErrMalformed", bad, e, rest, err)
+		}
+	}
+}
+
+func FuzzNextEntry(f *testing.F) {
+	f.Add(AppendEntry(AppendEntry(nil, []byte("abc")), nil))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, rest, err := NextEntry(b)
+		if err != nil {
+			return
+		}
+		// The entry's length, the entry, what follows: b, cut in three.
+		if k := len(b) - len(e) - len(rest); k < 1 || !bytes.Equal(b[k:k+len(e)], e) || !bytes.Equal(b[k+len(e):], rest) {
+			t.Fatalf("NextEntry(%q) = %q, %q", b, e, rest)
 		}
 	})
 }

@@ -20,7 +20,7 @@ type handler struct{}
 
 // Handle runs: it gives the square of each little-endian int64 and the
 // worker's pid.
-func (handler) Handle(_ context.Context, _ int, phase wire.Phase, args []byte) []byte {
+func (handler) Handle(_ context.Context, _ int, phase wire.Phase, args []byte, _ *proc.Ledger) []byte {
 	var rep wire.Reply
 	if phase == wire.PhaseRun {
 		for i := 0; i+8 <= len(args); i += 8 {
