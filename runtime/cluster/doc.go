@@ -44,7 +44,8 @@
 // reply in a second stream, MPIRE_REPLIES, and only then acknowledges the
 // chunk; each caller reads its replies there through a consumer of its
 // own, and acknowledges them. Both publish until the server acknowledges
-// (a message id keeps one copy of what came twice), so a chunk or a reply
+// (a chunk's message id keeps one copy of a chunk that came twice; a
+// caller drops a reply that came twice), so a chunk or a reply
 // is lost neither with a connection nor with a server of a cluster whose
 // streams are replicated (WithReplicas). A chunk larger than the server's
 // max payload is split; results larger than it come back in parts. Each

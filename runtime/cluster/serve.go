@@ -449,10 +449,12 @@ var maxReplyParts = wire.MaxParts
 
 // answer stores a reply to the chunk with headers hdr in the stream of
 // replies, on subject to, with the proof of the request's token, in parts
-// when it is larger than a message may be, each with a message id, until
-// the server acknowledged every part or ctx ends. A reply of more parts
-// than a caller takes (maxReplyParts) is replaced by the error that says
-// so.
+// when it is larger than a message may be, until the server acknowledged
+// every part or ctx ends. A part is published again when its
+// acknowledgement does not come, and may then be stored twice: its caller
+// drops what answers a request twice, so the server keeps no message id of
+// replies (which it would for minutes). A reply of more parts than a caller
+// takes (maxReplyParts) is replaced by the error that says so.
 func (s *slot) answer(ctx context.Context, hdr nats.Header, to, attempt string, body []byte) error {
 	size := maxPayload(s.w.js.Conn())
 	k := max((len(body)+size-1)/size, 1)
@@ -460,14 +462,12 @@ func (s *slot) answer(ctx context.Context, hdr nats.Header, to, attempt string, 
 		msg := fmt.Sprintf("cluster worker %s: the reply to a chunk of %s takes %d bytes, more than the %d messages of %d bytes a reply may take: make the chunks smaller", s.w.o.name, s.name, len(body), maxReplyParts, size)
 		body, k = failure(wire.Failed, msg), 1
 	}
-	id := to + "/" + hdr.Get(hSeq) + "/" + attempt
 	for i := range k {
 		out := nats.NewMsg(to)
 		out.Data = body[i*size : min((i+1)*size, len(body))]
 		out.Header.Set(hSeq, hdr.Get(hSeq))
 		out.Header.Set(hProof, proof(hdr.Get(hToken)))
 		out.Header.Set(hAttempt, attempt)
-		out.Header.Set(jetstream.MsgIDHeader, id+"/"+strconv.Itoa(i))
 		if k > 1 {
 			out.Header.Set(hPart, wire.FormatPart(i, k))
 		}
