@@ -54,6 +54,8 @@ const (
 	nullReplies      = -123 // the task puts /dev/null on descriptor 4
 	garbageReplies   = -124 // the task writes garbage on descriptor 4
 	forgedReply      = -125 // the task writes a well-formed reply of no task, no error, on descriptor 4
+	brokenUnwrap     = -126 // returns an error whose Unwrap panics (child)
+	brokenErrorText  = -127 // returns an error whose Error method panics (child)
 	hostPid          = -130 // returns its process id
 	hostWait         = -131 // waits for its context
 )
@@ -107,6 +109,10 @@ func hostTask(ctx context.Context, st *hostState, x int) (int, error) {
 		frame = append(frame, 6) // a reply
 		syscall.Write(4, append(frame, body...))
 		time.Sleep(200 * time.Millisecond)
+	case brokenUnwrap:
+		return 0, brokenErr{"Unwrap panics"}
+	case brokenErrorText:
+		return 0, brokenErr{"Error panics"}
 	case hostPid:
 		return os.Getpid(), nil
 	case hostWait:
@@ -304,6 +310,8 @@ func TestAttackProcessUserCodeMisbehavesEverywhere(t *testing.T) {
 		{"task Goexit in the child", taskGoexit, 0},
 		{"String panics", formatPanic, 0},
 		{"String Goexit", formatGoexit, 0},
+		{"the task's error: Unwrap panics", brokenUnwrap, 0},
+		{"the task's error: Error panics", brokenErrorText, 0},
 		{"AppendResults panics in the child, under a time limit", resEncodePanic, time.Minute},
 		{"AppendResults Goexit in the child, under a time limit", resEncodeGoexit, time.Minute},
 	} {

@@ -8,6 +8,7 @@
 package catch
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 )
@@ -87,3 +88,38 @@ func Apart(f func()) Outcome {
 	}()
 	return <-done
 }
+
+// CheckError returns err when the runtime can read it as it will: its Error
+// method, and its chain through Unwrap, Is and As, which errors.Is walks on
+// a worker's goroutine. When one of them panics, it returns an error that
+// says so, of err's text when Error returned, with no chain: a broken error
+// fails its task, not the program. One that ends its goroutine ends the
+// caller's, as any function of the user's does.
+func CheckError(err error) error {
+	if err == nil {
+		return nil
+	}
+	text, read := "", false
+	o := Do(func() {
+		text, read = err.Error(), true
+		var target *brokenError
+		errors.Is(err, errNothing)
+		errors.As(err, &target)
+	}, nil)
+	switch {
+	case !o.Panicked:
+		return err
+	case read:
+		return &brokenError{fmt.Sprintf("%s (its chain is not kept: reading it panicked: %v)", text, o.Value)}
+	}
+	return &brokenError{fmt.Sprintf("an error of type %T whose Error method panicked: %v", err, o.Value)}
+}
+
+// errNothing is matched by no error: errors.Is walks a whole chain to find
+// it.
+var errNothing = errors.New("nothing")
+
+// A brokenError stands for an error whose Error method or chain panicked.
+type brokenError struct{ text string }
+
+func (e *brokenError) Error() string { return e.text }

@@ -2,6 +2,8 @@ package catch
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"testing"
@@ -72,5 +74,40 @@ func TestApart(t *testing.T) {
 	})
 	if !o.Goexited {
 		t.Errorf("a panic recovered during a Goexit, which goes on: %+v", o)
+	}
+}
+
+type unwrapPanics struct{}
+
+func (unwrapPanics) Error() string { return "the text" }
+func (unwrapPanics) Unwrap() error { panic("Unwrap") }
+
+type errorPanics struct{}
+
+func (errorPanics) Error() string { panic("Error") }
+
+// TestCheckError: an error the runtime can read is kept as it is; one
+// whose chain or text panics is replaced by one that says so.
+func TestCheckError(t *testing.T) {
+	wrapped := fmt.Errorf("outer: %w", io.EOF)
+	if got := CheckError(wrapped); got != wrapped {
+		t.Errorf("CheckError(%v) = %v, want it unchanged", wrapped, got)
+	}
+	if CheckError(nil) != nil {
+		t.Error("CheckError(nil) is not nil")
+	}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{unwrapPanics{}, "the text (its chain is not kept: reading it panicked: Unwrap)"},
+		{fmt.Errorf("outer: %w", unwrapPanics{}), "outer: the text (its chain is not kept: reading it panicked: Unwrap)"},
+		{errorPanics{}, "an error of type catch.errorPanics whose Error method panicked: Error"},
+	} {
+		got := CheckError(tc.err)
+		if got.Error() != tc.want {
+			t.Errorf("CheckError(%T) = %q, want %q", tc.err, got, tc.want)
+		}
+		errors.Is(got, io.EOF) // must not panic
 	}
 }

@@ -50,9 +50,9 @@ func TestChunkingFollowsMPIRE(t *testing.T) {
 }
 
 func TestChunkingDoesNotOverflow(t *testing.T) {
-	c := splitChunking(math.MaxInt64-1, 3)
+	c := splitChunking(math.MaxInt-1, 3)
 	lo, hi := c.bounds(2)
-	if hi != math.MaxInt64-1 || lo <= 0 || lo >= hi {
+	if hi != math.MaxInt-1 || lo <= 0 || lo >= hi {
 		t.Fatalf("last chunk of a huge input is [%d, %d)", lo, hi)
 	}
 }

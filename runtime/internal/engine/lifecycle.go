@@ -51,7 +51,7 @@ func (l *Lifecycle[St, A, R, E]) Init(ctx context.Context, limit time.Duration) 
 	}
 	l.phase, l.t = PhaseInit, nil
 	begin := time.Now()
-	err := l.exec.Init(ctx, limit)
+	err := catch.CheckError(l.exec.Init(ctx, limit))
 	l.stats.addInit(time.Since(begin))
 	if err != nil {
 		// What the failed init left goes: the next init starts afresh.
@@ -88,6 +88,11 @@ func (l *Lifecycle[St, A, R, E]) run(t *Tasks[A, R], retried bool) (comp Complet
 	}
 	l.phase, l.t, l.n = PhaseTask, t, -1
 	n, err := l.exec.Run(t)
+	if err != nil {
+		// A broken error that ends the goroutine is its task's failure.
+		l.n = n
+		err = catch.CheckError(err)
+	}
 	if err != nil && n == 0 && !retried && errors.Is(err, ErrUndelivered) {
 		// It died while idle, found only now: none of these tasks ran.
 		l.ready, l.t = false, nil
@@ -164,6 +169,7 @@ func (l *Lifecycle[St, A, R, E]) exit(ctx context.Context, limit time.Duration, 
 	l.phase = PhaseExit
 	begin := time.Now()
 	value, has, err := l.exec.Exit(limit)
+	err = catch.CheckError(err)
 	l.stats.addExit(time.Since(begin))
 	if err != nil {
 		l.exec.End()
