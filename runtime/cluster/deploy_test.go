@@ -89,11 +89,11 @@ func TestAnotherDeploymentsPushConsumersCannotReachOurs(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	guess := "mpire_" + cluster.TaskID(taskName) // our task's consumer, without our key
 	targets := map[string]string{
-		"$JS.API.STREAM.DELETE.MPIRE_WORK":             "",
-		"$JS.API.CONSUMER.MSG.NEXT.MPIRE_WORK." + guess: `{"batch":100}`,
-		"$JS.API.CONSUMER.RESET.MPIRE_WORK." + guess:    `{"seq":1000000}`,
+		"$JS.API.STREAM.DELETE.MPIRE_WORK":                                                              "",
+		"$JS.API.CONSUMER.MSG.NEXT.MPIRE_WORK." + guess:                                                 `{"batch":100}`,
+		"$JS.API.CONSUMER.RESET.MPIRE_WORK." + guess:                                                    `{"seq":1000000}`,
 		"mpire.work." + cluster.TaskID(taskName) + ".0123456789abcdef01234567.89abcdef0123456789abcdef": "forged",
-		"mpire.reply.0123456789abcdef01234567.89abcdef0123456789abcdef":                                  "forged",
+		"mpire.reply.0123456789abcdef01234567.89abcdef0123456789abcdef":                                 "forged",
 	}
 	var triggers []*nats.Msg // published to mallory's work subjects, which she may
 	for to, body := range targets {

@@ -20,9 +20,11 @@ import (
 )
 
 // Serve makes this program a cluster worker: it serves every portable task
-// linked into it, from any caller of the cluster, until ctx is done. It
-// then takes no more chunks, lets the chunks it runs finish, runs the exit
-// function of each of its worker slots, and returns nil.
+// linked into it, from any caller of its deployment (the one Deploy made
+// with the same WithPrefix), until ctx is done. It then takes no more
+// chunks, lets the chunks it runs finish, runs the exit function of each of
+// its worker slots, and returns nil. Without its deployment, it returns an
+// error that wraps ErrNotDeployed.
 //
 // Workers may join and leave at any time. A chunk a worker took and did not
 // finish (it died, or was stopped with SIGKILL) goes to another worker after
