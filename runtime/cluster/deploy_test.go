@@ -137,3 +137,46 @@ func TestAnotherDeploymentsPushConsumersCannotReachOurs(t *testing.T) {
 		t.Fatalf("our work stream: %v", err)
 	}
 }
+
+// TestARoleMakesOnlyItsOwnConsumers: a worker asks for consumers of the
+// work stream in the forms whose subject does not name the filter (the
+// legacy durable one, an ephemeral one, several filters) and in the
+// filtered form with another filter in the body: the permissions refuse
+// the first (no answer comes), the server the last; a caller may make no
+// consumer of the work stream at all.
+func TestARoleMakesOnlyItsOwnConsumers(t *testing.T) {
+	c := newCluster(t)
+	ctx := context.Background()
+	for role, url := range map[string]string{"worker": c.srv.WorkerURL(), "caller": c.srv.CallerURL()} {
+		inbox := cluster.WorkerInbox("")
+		if role == "caller" {
+			inbox = cluster.CallerInbox("")
+		}
+		nc, err := nats.Connect(url, inbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		filter := "mpire.work." + cluster.TaskID(taskName) + ".>"
+		for subject, body := range map[string]string{
+			"$JS.API.CONSUMER.DURABLE.CREATE.MPIRE_WORK.x":         `{"stream_name":"MPIRE_WORK","config":{"durable_name":"x","ack_policy":"explicit"}}`,
+			"$JS.API.CONSUMER.CREATE.MPIRE_WORK":                   `{"stream_name":"MPIRE_WORK","config":{"ack_policy":"explicit"}}`,
+			"$JS.API.CONSUMER.CREATE.MPIRE_WORK.x":                 `{"stream_name":"MPIRE_WORK","config":{"name":"x","ack_policy":"explicit","filter_subjects":["` + filter + `"]}}`,
+			"$JS.API.CONSUMER.CREATE.MPIRE_WORK.x." + filter:       `{"stream_name":"MPIRE_WORK","config":{"name":"x","ack_policy":"explicit","filter_subject":"mpire.work.>"}}`,
+			"$JS.API.CONSUMER.CREATE.MPIRE_WORK.x.mpire.reply.a.>": `{"stream_name":"MPIRE_WORK","config":{"name":"x","ack_policy":"explicit","filter_subject":"mpire.reply.a.>"}}`,
+		} {
+			m, err := nc.Request(subject, []byte(body), time.Second)
+			if err == nil && !strings.Contains(string(m.Data), `"error"`) {
+				t.Errorf("a %s made a consumer with %s: %s", role, subject, m.Data)
+			}
+		}
+	}
+	_, admin := connect(t, c.srv.AdminURL())
+	work, err := admin.Stream(ctx, "MPIRE_WORK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range work.ConsumerNames(ctx).Name() {
+		t.Errorf("the work stream has the consumer %s", name)
+	}
+}
