@@ -5,9 +5,12 @@
 //
 //	go run ./examples/cluster
 //
-// On real machines, run the workers with -worker nats://server:4222 (or the
-// URL, with a worker's credentials, in $MPIRE_WORKER_URL, where other users
-// of the machine do not see it) and give the caller's pool cluster.On(js).
+// On real machines, an administrator makes the deployment once
+// (cluster.Deploy, with the administrator's credentials: devserver.Start
+// does it here), then run the workers with -worker nats://server:4222 (or
+// the URL, with a worker's credentials, in $MPIRE_WORKER_URL, where other
+// users of the machine do not see it) and give the caller's pool
+// cluster.On(js).
 package main
 
 import (

@@ -33,9 +33,8 @@ import (
 // Chunks travel as messages, split to fit the server's max payload; each
 // result comes back exactly once, in input order for Map and IMap.
 //
-// WithPrefix selects the deployment: the workers that Serve with the same
-// prefix; WithReplicas and WithLimits say how its streams are made, if
-// this caller is the first to need them.
+// WithPrefix selects the deployment, which Deploy made: the workers that
+// Serve with the same prefix.
 //
 // The constructor panics, naming the option, on what a cluster cannot do:
 // CPU pinning, WithProcesses, worker lifespans, init and exit time limits,
@@ -45,7 +44,7 @@ func On(js jetstream.JetStream, opts ...OnOption) mpire.Option {
 	for _, opt := range opts {
 		opt.on(&o)
 	}
-	bad := o.deployment.check()
+	bad := checkPrefix(o.prefix)
 	if bad == nil && o.maxDeliver < 1 {
 		bad = fmt.Errorf("mpire: cluster.WithMaxDeliver(%d): a chunk is delivered once at least", o.maxDeliver)
 	}
@@ -123,29 +122,22 @@ func (c *client) Check(s *engine.Settings, exitValues bool) error {
 	return nil
 }
 
-// setUp makes sure the streams and the bucket exist, once.
+// setUp looks the deployment up, once.
 func (c *client) setUp(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.work != nil {
 		return nil
 	}
-	work, replies, obs, err := setUp(ctx, c.js, c.names, c.o.deployment)
+	d, err := lookUp(ctx, c.js, c.names)
 	if err != nil {
 		return err
 	}
-	// A bucket just made on a cluster may not be found for a moment.
-	var status jetstream.ObjectStoreStatus
-	for deadline := time.Now().Add(tryTimeout); ; time.Sleep(20 * time.Millisecond) {
-		status, err = obs.Status(ctx)
-		if !errors.Is(err, jetstream.ErrStreamNotFound) || time.Now().After(deadline) {
-			break
-		}
-	}
+	status, err := d.obs.Status(ctx)
 	if err != nil {
 		return fmt.Errorf("mpire: cluster: the shared objects' bucket: %w", err)
 	}
-	c.work, c.replies, c.obs, c.ttl, c.stored = work, replies, obs, status.TTL(), map[string]bool{}
+	c.work, c.replies, c.obs, c.ttl, c.stored = d.work, d.replies, d.obs, status.TTL(), map[string]bool{}
 	return nil
 }
 

@@ -34,8 +34,6 @@ const (
 	envCaller    = "MPIRE_CLUSTER_TEST_CALLER" // a caller process, killed by its test
 	envPrefix    = "MPIRE_CLUSTER_TEST_PREFIX"
 	envAckWait   = "MPIRE_CLUSTER_TEST_ACK_WAIT" // default 1s
-	envReplicas  = "MPIRE_CLUSTER_TEST_REPLICAS"
-	envMaxAge    = "MPIRE_CLUSTER_TEST_MAX_AGE"
 )
 
 // callAndWait is a caller process: it maps four tasks that wait for their
@@ -99,10 +97,7 @@ func serveWorker(url string) int {
 	if err != nil {
 		ackWait = time.Second
 	}
-	replicas, _ := strconv.Atoi(os.Getenv(envReplicas))
-	maxAge, _ := time.ParseDuration(os.Getenv(envMaxAge))
-	if err := cluster.Serve(ctx, js, cluster.WithJobs(max(jobs, 1)), cluster.WithAckWait(ackWait), cluster.WithPrefix(os.Getenv(envPrefix)),
-		cluster.WithReplicas(replicas), cluster.WithLimits(cluster.Limits{MaxAge: maxAge})); err != nil {
+	if err := cluster.Serve(ctx, js, cluster.WithJobs(max(jobs, 1)), cluster.WithAckWait(ackWait), cluster.WithPrefix(os.Getenv(envPrefix))); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
@@ -602,4 +597,15 @@ func TestADecoderPanickingOnAWorker(t *testing.T) {
 			t.Errorf("Apply after = %d, %v", r, err)
 		}
 	})
+}
+
+// taskConsumer is the name of the consumer of the test's task in the
+// default deployment, as the administrator js finds it.
+func taskConsumer(t testing.TB, js jetstream.JetStream) string {
+	t.Helper()
+	work, err := js.Stream(context.Background(), "MPIRE_WORK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cluster.TaskConsumer(work, taskName)
 }

@@ -3,6 +3,13 @@
 // same methods, with its chunks in a work queue that any number of worker
 // programs serve.
 //
+// An administrator makes the deployment once, its streams and bucket, with
+// credentials that may manage JetStream (callers and workers may not):
+//
+//	nc, _ := nats.Connect(url, nats.UserCredentials("admin.creds"))
+//	js, _ := jetstream.New(nc)
+//	err := cluster.Deploy(ctx, js, cluster.WithReplicas(3))
+//
 // The caller gives its pool one option:
 //
 //	nc, _ := nats.Connect(url, nats.UserCredentials("app.creds"), cluster.CallerInbox("")) // TLS, credentials: as usual
@@ -19,15 +26,16 @@
 //	err := cluster.Serve(ctx, js, cluster.WithJobs(4))
 //
 // For development, tests and examples, package devserver starts a server
-// inside the program, on 127.0.0.1, with a user for each role.
+// inside the program, on 127.0.0.1, with a user for each role, and makes
+// the deployment.
 //
 // # Security
 //
 // Give callers and workers their own users with CallerPermissions and
 // WorkerPermissions, connect each with its role's inbox (CallerInbox,
-// WorkerInbox), and give each deployment its prefix (WithPrefix, for both
-// On and Serve): then no one else can read a chunk or answer one. Each
-// request carries a random token, which its cancel must carry and its
+// WorkerInbox), and give each deployment its prefix (WithPrefix, for
+// Deploy, On and Serve): then no one else can read a chunk or answer one.
+// Each request carries a random token, which its cancel must carry and its
 // reply must prove it knows (by its hash, so that the callers who read
 // replies do not learn it); a worker answers only to the endpoint that the
 // chunk's subject names, on its deployment's reply subjects; shared objects
@@ -36,11 +44,30 @@
 // as code. Callers of a deployment share its bucket of shared objects,
 // which each may empty (see CallerPermissions).
 //
+// No role makes a stream or a bucket, whose settings (in the request's
+// body, which permissions do not see) could capture another deployment's
+// subjects or republish onto them, or onto the JetStream API: Deploy does,
+// with an administrator's credentials, and callers and workers fail with
+// ErrNotDeployed without it. Roles make consumers only of their
+// deployment's streams, in the form of the API that names the consumer and
+// its filter in the subject. A consumer's deliver subject is in the body
+// too: a role can make a push consumer of its deployment's streams that
+// delivers anywhere, but the server delivers only to a subscription of
+// exactly that subject, which neither the JetStream API's requests, nor a
+// deployment's streams, nor its inboxes (random) are. The exact
+// subscriptions that remain are those of consumers, which pull from them or
+// reset them: a deployment's consumers are named with what no one outside
+// it knows (a task's, with the deployment's key, chosen by Deploy and kept
+// in the work stream's metadata; a caller's, with its random id). Within a
+// deployment, a role is trusted that far: it can make push consumers that
+// take, drop or replay its deployment's chunks and replies. Deployments
+// that must not trust each other even so need separate NATS accounts.
+//
 // # How the work travels
 //
 // A stream, MPIRE_WORK (with a prefix p: p_MPIRE_WORK), holds the chunks
 // with the work-queue policy; each task has a durable pull consumer that
-// its workers share, so a chunk goes to one worker. The worker stores its
+// its workers share (the first makes it), so a chunk goes to one worker. The worker stores its
 // reply in a second stream, MPIRE_REPLIES, and only then acknowledges the
 // chunk; each caller reads its replies there through a consumer of its
 // own, and acknowledges them. Both publish until the server acknowledges
@@ -77,10 +104,10 @@
 // deliveries) charges one attempt to the task that failed, or for a chunk
 // given up on, to its first.
 //
-// What the server keeps is bounded (WithLimits): chunks and replies wait at
-// most a day, a gigabyte and a million messages each by default, and a
-// full stream refuses new ones rather than dropping those it holds; shared
-// objects are kept two days. The settings of a task's consumer are made by
+// What the server keeps is bounded (WithLimits, given to Deploy): chunks
+// and replies wait at most a day, a gigabyte and a million messages each by
+// default, and a full stream refuses new ones rather than dropping those it
+// holds; shared objects are kept two days. The settings of a task's consumer are made by
 // the first worker that serves it, and kept: no worker overwrites them.
 //
 // The shared object is stored in the object store bucket mpire_shared,

@@ -22,14 +22,31 @@ func ExampleWithPrefix() {
 	// and the callers: NewSquarePool(cluster.On(js, cluster.WithPrefix("team-a")))
 }
 
+// An administrator makes the deployment "team-a" once, before its callers
+// and workers start: its streams and bucket, which their permissions do
+// not let them make. Running it again changes nothing, or the replicas and
+// limits given.
+func ExampleDeploy() {
+	nc, err := nats.Connect("nats://nats.example.com:4222", nats.UserCredentials("admin.creds"))
+	if err != nil {
+		return
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if err := cluster.Deploy(context.Background(), js, cluster.WithPrefix("team-a")); err != nil {
+		fmt.Println(err)
+	}
+	// and its workers: cluster.Serve(ctx, js, cluster.WithPrefix("team-a"))
+}
+
 // A deployment on a JetStream cluster of three servers: its streams and
 // the shared objects' bucket are replicated on all three, and a call
 // survives losing any one; chunks and replies wait at most an hour.
 func ExampleWithReplicas() {
-	var js jetstream.JetStream // connected to the cluster as a worker
+	var js jetstream.JetStream // connected to the cluster as an administrator
 	limits := cluster.Limits{MaxAge: time.Hour}
-	_ = cluster.Serve(context.Background(), js, cluster.WithJobs(4), cluster.WithReplicas(3), cluster.WithLimits(limits))
-	// and the callers: NewSquarePool(cluster.On(js, cluster.WithReplicas(3), cluster.WithLimits(limits)))
+	_ = cluster.Deploy(context.Background(), js, cluster.WithReplicas(3), cluster.WithLimits(limits))
+	// and the workers, as before: cluster.Serve(ctx, js, cluster.WithJobs(4))
 }
 
 // The permissions of a worker of the deployment "team-a", for the server's

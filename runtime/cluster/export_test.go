@@ -14,6 +14,12 @@ import (
 // TaskID is taskID.
 var TaskID = taskID
 
+// TaskConsumer is the name of the consumer of task in the default
+// deployment, whose work stream is work.
+func TaskConsumer(work jetstream.Stream, task string) string {
+	return namesFor("").taskConsumer(work.CachedInfo().Config.Metadata[keyMetadata], task)
+}
+
 // SharedName is the name under which a caller stores an encoded shared
 // object now, in a bucket that keeps objects for ttl.
 func SharedName(shared []byte, ttl time.Duration) string {
@@ -25,9 +31,7 @@ type Endpoint = endpoint
 
 // StartEndpoint starts an endpoint of the default deployment for task.
 func StartEndpoint(ctx context.Context, js jetstream.JetStream, task string) (*Endpoint, error) {
-	var d deployment
-	d.check()
-	c := &client{js: js, nc: js.Conn(), names: namesFor(""), o: onOptions{deployment: d, maxDeliver: 5}, id: newID(), eps: map[string]*endpoint{}}
+	c := &client{js: js, nc: js.Conn(), names: namesFor(""), o: onOptions{maxDeliver: 5}, id: newID(), eps: map[string]*endpoint{}}
 	ep, err := c.Start(ctx, remote.EndpointConfig{Task: task, Schema: "test"})
 	if err != nil {
 		return nil, err

@@ -170,7 +170,7 @@ func TestRepliesLostInFlight(t *testing.T) {
 // whose caller connects to the server of index callerAt first.
 func clusterOf3(t *testing.T, callerAt int) (*devserver.Cluster, *testCluster) {
 	t.Helper()
-	cl, err := devserver.StartCluster(3)
+	cl, err := devserver.StartCluster(3, devserver.Deployment(cluster.WithReplicas(3)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func clusterOf3(t *testing.T, callerAt int) (*devserver.Cluster, *testCluster) {
 func (c *testCluster) startWorkerAt(cl *devserver.Cluster, at, jobs int) *worker {
 	urls := strings.Split(cl.WorkerURL(), ",")
 	urls = append([]string{urls[at]}, slices.Delete(urls, at, at+1)...)
-	return c.startWorkerURL(strings.Join(urls, ","), jobs, envReplicas+"=3")
+	return c.startWorkerURL(strings.Join(urls, ","), jobs)
 }
 
 // TestLosingTheCallersServer (issue 19, 1): in a cluster of three servers,
@@ -198,7 +198,7 @@ func TestLosingTheCallersServer(t *testing.T) {
 	cl, c := clusterOf3(t, 0)
 	c.startWorkerAt(cl, 1, 2)
 	c.startWorkerAt(cl, 2, 2)
-	p := newSharedPoolOn(t, 0, cluster.On(c.js, cluster.WithReplicas(3)), mpire.WithJobs(8))
+	p := newSharedPoolOn(t, 0, cluster.On(c.js), mpire.WithJobs(8))
 	mapThroughFaults(t, p, func() { cl.Servers[0].Close() }, 20)
 }
 
@@ -214,7 +214,7 @@ func TestLosingTheStreamLeader(t *testing.T) {
 	called := make(chan struct{})
 	go func() {
 		defer close(called)
-		newSharedPoolOn(t, 0, cluster.On(c.js, cluster.WithReplicas(3))).Apply(waiting, 1)
+		newSharedPoolOn(t, 0, cluster.On(c.js)).Apply(waiting, 1)
 	}()
 	waitForQueue(t, c, func(n uint64) bool { return n == 1 }, "the first chunk in the queue")
 	cancel()
@@ -231,7 +231,7 @@ func TestLosingTheStreamLeader(t *testing.T) {
 	_, js := connect(t, strings.Join(append([]string{strings.Split(cl.CallerURL(), ",")[leader]}, strings.Split(cl.CallerURL(), ",")...), ","), append(reconnecting, nats.DontRandomize(), cluster.CallerInbox(""))...)
 	c.startWorkerAt(cl, leader, 2)
 	c.startWorkerAt(cl, (leader+1)%3, 2)
-	p := newSharedPoolOn(t, 0, cluster.On(js, cluster.WithReplicas(3)), mpire.WithJobs(8))
+	p := newSharedPoolOn(t, 0, cluster.On(js), mpire.WithJobs(8))
 	mapThroughFaults(t, p, func() { cl.Servers[leader].Close() }, 20)
 }
 
@@ -390,7 +390,7 @@ func TestWorkersKeepTheConsumersSettings(t *testing.T) {
 		}
 	})
 	_, admin := connect(t, c.srv.AdminURL())
-	cons, err := admin.Consumer(context.Background(), "MPIRE_WORK", "mpire_"+cluster.TaskID(taskName))
+	cons, err := admin.Consumer(context.Background(), "MPIRE_WORK", taskConsumer(t, admin))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +407,7 @@ func TestManySlotsOfOneTask(t *testing.T) {
 	c.startWorker(600)
 	_, admin := connect(t, c.srv.AdminURL())
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		cons, err := admin.Consumer(context.Background(), "MPIRE_WORK", "mpire_"+cluster.TaskID(taskName))
+		cons, err := admin.Consumer(context.Background(), "MPIRE_WORK", taskConsumer(t, admin))
 		if err == nil && cons.CachedInfo().NumWaiting == 600 {
 			return
 		}
@@ -426,10 +426,9 @@ func TestManySlotsOfOneTask(t *testing.T) {
 // longer stores its object again: a worker that comes after the first
 // object expired finds it.
 func TestASharedObjectOutlivesTheBucketsTTL(t *testing.T) {
-	c := newCluster(t)
-	limits := cluster.WithLimits(cluster.Limits{MaxAge: time.Second})
-	first := c.startWorker(1, envMaxAge+"=1s")
-	p := newSharedPoolOn(t, 7, cluster.On(c.js, limits), mpire.WithJobs(1), mpire.WithKeepAlive())
+	c := newCluster(t, devserver.Deployment(cluster.WithLimits(cluster.Limits{MaxAge: time.Second})))
+	first := c.startWorker(1)
+	p := newSharedPoolOn(t, 7, cluster.On(c.js), mpire.WithJobs(1), mpire.WithKeepAlive())
 	within(t, "the first call", func() {
 		if r, err := p.Apply(context.Background(), 1); err != nil || r != 8 {
 			t.Errorf("Apply = %d, %v", r, err)
@@ -451,7 +450,7 @@ func TestASharedObjectOutlivesTheBucketsTTL(t *testing.T) {
 			t.Fatal("the shared object did not expire in 30 s")
 		}
 	}
-	c.startWorker(1, envMaxAge+"=1s")
+	c.startWorker(1)
 	within(t, "the call after", func() {
 		if r, err := p.Apply(context.Background(), 2); err != nil || r != 11 {
 			t.Errorf("Apply after the object expired = %d, %v", r, err)

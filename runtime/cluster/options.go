@@ -16,7 +16,7 @@ type ServeOption interface{ serve(*serveOptions) }
 type OnOption interface{ on(*onOptions) }
 
 type serveOptions struct {
-	deployment
+	prefix      string
 	jobs        int
 	ackWait     time.Duration
 	name        string
@@ -26,7 +26,7 @@ type serveOptions struct {
 }
 
 type onOptions struct {
-	deployment
+	prefix     string
 	maxDeliver int
 }
 
@@ -95,41 +95,46 @@ func WithWorkerOptions(opts ...mpire.Option) ServeOption {
 	})
 }
 
-// A DeploymentOption is an option of both On and Serve: it names the
-// deployment (WithPrefix) and says how its streams are made (WithReplicas,
-// WithLimits). Give the callers and the workers of a deployment the same.
-// The first of them to find a stream or the bucket missing makes it so;
-// what exists is used as it is, so that an operator may change it with
-// the nats tool.
-type DeploymentOption func(*deployment)
+// A DeploymentOption configures Deploy: it names the deployment
+// (WithPrefix) and says how its streams and bucket are made (WithReplicas,
+// WithLimits).
+type DeploymentOption interface{ deploy(*deployment) }
 
-func (f DeploymentOption) serve(o *serveOptions) { f(&o.deployment) }
-func (f DeploymentOption) on(o *onOptions)       { f(&o.deployment) }
+type deployFunc func(*deployment)
 
-// deployment is what the callers and workers of a deployment share.
+func (f deployFunc) deploy(d *deployment) { f(d) }
+
+// deployment is what Deploy makes.
 type deployment struct {
 	prefix   string
 	replicas int
 	limits   Limits
 }
 
+// A PrefixOption names the deployment that On, Serve and Deploy work with
+// (WithPrefix).
+type PrefixOption struct{ p string }
+
+func (o PrefixOption) serve(s *serveOptions) { s.prefix = o.p }
+func (o PrefixOption) on(s *onOptions)       { s.prefix = o.p }
+func (o PrefixOption) deploy(d *deployment)  { d.prefix = o.p }
+
 // WithPrefix puts every name a deployment of the cluster uses (its streams,
-// consumers, object store bucket, subjects and inboxes) under prefix p: a
-// caller (On) and a worker (Serve) with the same prefix work together, and
-// NATS permissions can separate deployments on one account (see
+// consumers, object store bucket, subjects and inboxes) under prefix p:
+// Deploy makes the deployment of that prefix, and a caller (On) and a
+// worker (Serve) with the same prefix work together in it, so that NATS
+// permissions can separate deployments on one account (see
 // CallerPermissions and WorkerPermissions). p takes letters, digits, '-'
 // and '_'; the default, "", keeps the names MPIRE_WORK, mpire.work.>, and
 // so on.
-func WithPrefix(p string) DeploymentOption {
-	return func(d *deployment) { d.prefix = p }
-}
+func WithPrefix(p string) PrefixOption { return PrefixOption{p} }
 
 // WithReplicas makes the deployment's streams, their consumers and the
 // shared objects' bucket replicated on n servers of a JetStream cluster
 // (default 1): with 3, a call survives losing any one server. n is at most
 // the number of servers.
 func WithReplicas(n int) DeploymentOption {
-	return func(d *deployment) { d.replicas = n }
+	return deployFunc(func(d *deployment) { d.replicas = n })
 }
 
 // Limits bound what the server keeps for a deployment. A zero field takes
@@ -152,7 +157,7 @@ type Limits struct {
 
 // WithLimits bounds what the server keeps for the deployment.
 func WithLimits(l Limits) DeploymentOption {
-	return func(d *deployment) { d.limits = l }
+	return deployFunc(func(d *deployment) { d.limits = l })
 }
 
 // The default limits.

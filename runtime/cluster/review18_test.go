@@ -124,7 +124,7 @@ func TestAnotherCallerCannotCancelACall(t *testing.T) {
 		t.Fatal(err)
 	}
 	within(t, "a first call", func() { p.Apply(context.Background(), 1) }) // the stream of replies is made
-	cons, err := js.CreateConsumer(context.Background(), "MPIRE_REPLIES", jetstream.ConsumerConfig{Name: "eve", FilterSubject: "mpire.reply.>", AckPolicy: jetstream.AckNonePolicy})
+	cons, err := js.CreateConsumer(context.Background(), "MPIRE_REPLIES", jetstream.ConsumerConfig{Name: "eve", FilterSubject: "mpire.reply.*.>", AckPolicy: jetstream.AckNonePolicy})
 	if err != nil {
 		t.Fatal(err)
 	}

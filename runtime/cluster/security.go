@@ -28,11 +28,14 @@ func CallerInbox(p string) nats.Option { return nats.CustomInboxPrefix(namesFor(
 func WorkerInbox(p string) nats.Option { return nats.CustomInboxPrefix(namesFor(p).inbox + "worker") }
 
 // CallerPermissions returns what a caller of the deployment with prefix p
-// (WithPrefix; "" for the default) needs: set up the streams and the
-// shared objects' bucket, publish chunks, look them up and delete them,
-// publish cancels, store shared objects, and read its replies through a
-// consumer of its own; and receive JetStream's answers and its replies on
-// its role's inbox (CallerInbox).
+// (WithPrefix; "" for the default) needs: look up the deployment's streams
+// and bucket (Deploy makes them), publish chunks, look them up and delete
+// them, publish cancels, store shared objects, and read its replies
+// through a consumer of its own; and receive JetStream's answers and its
+// replies on its role's inbox (CallerInbox). It may make no stream and no
+// bucket, and consumers only of its deployment's names: of replies, with
+// a filter in its deployment's reply subjects, and of the bucket's stream,
+// to read an object's chunks.
 //
 // Callers of one deployment share these permissions, and can therefore
 // read each other's replies (by a consumer of their own; not their chunks,
@@ -45,15 +48,16 @@ func CallerPermissions(p string) Permissions {
 	pub := []string{
 		n.work + ">",
 		n.cancel + ">",
+		"$JS.API.STREAM.INFO." + n.stream,
 		"$JS.API.STREAM.MSG.DELETE." + n.stream,
 		"$JS.API.STREAM.MSG.GET." + n.stream,
-		"$JS.API.CONSUMER.CREATE." + n.replies + ".>",
+		"$JS.API.STREAM.INFO." + n.replies,
+		"$JS.API.CONSUMER.CREATE." + n.replies + ".*." + n.reply + "*.>",
 		"$JS.API.CONSUMER.DELETE." + n.replies + ".*",
 		"$JS.API.CONSUMER.INFO." + n.replies + ".*",
 		"$JS.API.CONSUMER.MSG.NEXT." + n.replies + ".*",
 		"$JS.ACK." + n.replies + ".>",
 	}
-	pub = append(pub, streams(n)...)
 	return Permissions{
 		Publish:   append(pub, objectStore(n, true)...),
 		Subscribe: []string{n.inbox + "caller.>"},
@@ -61,57 +65,50 @@ func CallerPermissions(p string) Permissions {
 }
 
 // WorkerPermissions returns what a worker of the deployment with prefix p
-// needs: set up the streams and the bucket, read the work stream through
-// the tasks' consumers, acknowledge chunks, look up a chunk and a caller's
-// consumer (is the chunk still wanted?), fetch shared objects, receive
-// cancels, publish replies, and receive its chunks and JetStream's answers
-// on its role's inbox (WorkerInbox). A worker may answer any chunk it was
-// given, of any caller of its deployment, and can read the chunks the
-// deployment's other workers pull: permissions cannot tell its answer from
-// another's.
+// needs: look up the deployment's streams and bucket (Deploy makes them),
+// make the durable consumers of its tasks and read the work stream through
+// them, acknowledge chunks, look up a chunk and a caller's consumer (is the
+// chunk still wanted?), fetch shared objects, receive cancels, publish
+// replies, and receive its chunks and JetStream's answers on its role's
+// inbox (WorkerInbox). It may make no stream and no bucket, and consumers
+// only of its deployment's names: of the work stream, with a filter in its
+// deployment's work subjects, and of the bucket's stream. A worker may
+// answer any chunk it was given, of any caller of its deployment, and can
+// read the chunks the deployment's other workers pull: permissions cannot
+// tell its answer from another's.
 func WorkerPermissions(p string) Permissions {
 	n := namesFor(p)
 	pub := []string{
 		n.reply + ">",
+		"$JS.API.STREAM.INFO." + n.stream,
 		"$JS.API.STREAM.MSG.GET." + n.stream,
 		"$JS.API.CONSUMER.INFO." + n.stream + ".*",
-		"$JS.API.CONSUMER.CREATE." + n.stream + ".>",
-		"$JS.API.CONSUMER.DURABLE.CREATE." + n.stream + ".*",
+		"$JS.API.CONSUMER.CREATE." + n.stream + ".*." + n.work + "*.>",
 		"$JS.API.CONSUMER.MSG.NEXT." + n.stream + ".*",
 		"$JS.ACK." + n.stream + ".>",
+		"$JS.API.STREAM.INFO." + n.replies,
 		"$JS.API.CONSUMER.INFO." + n.replies + ".*",
 	}
-	pub = append(pub, streams(n)...)
 	return Permissions{
 		Publish:   append(pub, objectStore(n, false)...),
 		Subscribe: []string{n.inbox + "worker.>", n.cancel + ">"},
 	}
 }
 
-// streams is what setting up the work stream and the stream of replies
-// takes.
-func streams(n names) []string {
-	return []string{
-		"$JS.API.STREAM.INFO." + n.stream,
-		"$JS.API.STREAM.CREATE." + n.stream,
-		"$JS.API.STREAM.INFO." + n.replies,
-		"$JS.API.STREAM.CREATE." + n.replies,
-	}
-}
-
 // objectStore is what reading the shared objects' bucket takes, and, when
-// write, storing in it. Storing needs no purge: the object store purges
-// only to tidy the chunks of an object it replaced (one planted under a
-// shared object's name), and a user who may purge a bucket may empty it.
+// write, storing in it. Reading an object makes a consumer of the bucket's
+// stream, filtered on the object's chunks. Storing needs no purge: the
+// object store purges only to tidy the chunks of an object it replaced
+// (one planted under a shared object's name), and a user who may purge a
+// bucket may empty it.
 func objectStore(n names, write bool) []string {
 	obj := "OBJ_" + n.bucket
 	s := []string{
 		"$JS.API.STREAM.INFO." + obj,
-		"$JS.API.STREAM.CREATE." + obj,
 		"$JS.API.STREAM.MSG.GET." + obj,
 		"$JS.API.DIRECT.GET." + obj + ".>",
-		"$JS.API.CONSUMER.CREATE." + obj + ".>",
-		"$JS.API.CONSUMER.DELETE." + obj + ".>",
+		"$JS.API.CONSUMER.CREATE." + obj + ".*.$O." + n.bucket + ".C.>",
+		"$JS.API.CONSUMER.DELETE." + obj + ".*",
 		"$JS.FC." + obj + ".>",
 	}
 	if write {

@@ -399,7 +399,7 @@ func waitTaken(t *testing.T, c *testCluster) {
 	t.Helper()
 	_, admin := connect(t, c.srv.AdminURL())
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		cons, err := admin.Consumer(context.Background(), "MPIRE_WORK", "mpire_"+cluster.TaskID(taskName))
+		cons, err := admin.Consumer(context.Background(), "MPIRE_WORK", taskConsumer(t, admin))
 		if err == nil && cons.CachedInfo().NumAckPending == 1 {
 			return
 		}

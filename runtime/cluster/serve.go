@@ -20,9 +20,11 @@ import (
 )
 
 // Serve makes this program a cluster worker: it serves every portable task
-// linked into it, from any caller of the cluster, until ctx is done. It
-// then takes no more chunks, lets the chunks it runs finish, runs the exit
-// function of each of its worker slots, and returns nil.
+// linked into it, from any caller of its deployment (the one Deploy made
+// with the same WithPrefix), until ctx is done. It then takes no more
+// chunks, lets the chunks it runs finish, runs the exit function of each of
+// its worker slots, and returns nil. Without its deployment, it returns an
+// error that wraps ErrNotDeployed.
 //
 // Workers may join and leave at any time. A chunk a worker took and did not
 // finish (it died, or was stopped with SIGKILL) goes to another worker after
@@ -42,7 +44,7 @@ func Serve(ctx context.Context, js jetstream.JetStream, opts ...ServeOption) err
 	for _, opt := range opts {
 		opt.serve(&o)
 	}
-	if err := o.deployment.check(); err != nil {
+	if err := checkPrefix(o.prefix); err != nil {
 		return err
 	}
 	if o.bad != nil {
@@ -60,11 +62,11 @@ func Serve(ctx context.Context, js jetstream.JetStream, opts ...ServeOption) err
 		return errors.New("mpire: cluster.Serve: no portable task is linked into this program: mark one portable in its //mpire:task directive and import its package")
 	}
 	n := namesFor(o.prefix)
-	work, replies, obs, err := setUp(ctx, js, n, o.deployment)
+	d, err := lookUp(ctx, js, n)
 	if err != nil {
 		return err
 	}
-	w := &worker{o: o, names: n, js: js, work: work, replies: replies, obs: obs,
+	w := &worker{o: o, names: n, js: js, work: d.work, replies: d.replies, obs: d.obs,
 		running: map[string]running{}, cancelled: map[string]bool{}, listening: map[string]time.Time{}, shared: newSharedCache(o.sharedBytes)}
 	cancels, err := js.Conn().Subscribe(n.cancel+">", w.cancel)
 	if err != nil {
@@ -75,8 +77,8 @@ func Serve(ctx context.Context, js jetstream.JetStream, opts ...ServeOption) err
 	var serving sync.WaitGroup
 	defer serving.Wait()
 	for name, task := range tasks {
-		cons, err := consumer(ctx, work, jetstream.ConsumerConfig{
-			Durable:       n.consumer + taskID(name),
+		cons, err := consumer(ctx, d.work, jetstream.ConsumerConfig{
+			Durable:       n.taskConsumer(d.key, name),
 			Description:   "mpire: the workers of " + name,
 			FilterSubject: n.work + taskID(name) + ".>",
 			AckPolicy:     jetstream.AckExplicitPolicy,

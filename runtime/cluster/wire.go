@@ -35,7 +35,7 @@ type names struct {
 	reply    string // + client + "." + endpoint: a reply
 	cancel   string // + client + "." + endpoint; the payload is the request's seq and token
 	bucket   string // the object store of shared objects
-	consumer string // + task id: a task's durable consumer; + "reply_" + client: a client's
+	consumer string // + task id + "_" + the deployment's key: a task's durable consumer; + "reply_" + client: a client's
 	inbox    string // + "caller" or "worker": the inbox prefix of a role's connections
 }
 
@@ -68,6 +68,11 @@ func namesFor(p string) names {
 
 // replyConsumer is the name of the consumer of a client's replies.
 func (n names) replyConsumer(client string) string { return n.consumer + "reply_" + client }
+
+// taskConsumer is the name of the consumer that the workers of a task
+// share, in a deployment whose work stream holds key (see Deploy): the
+// name is known only to those who may read the stream's settings.
+func (n names) taskConsumer(key, task string) string { return n.consumer + taskID(task) + "_" + key }
 
 // validPrefix is what a prefix may hold: it is part of stream, consumer and
 // bucket names and a subject's first token.
@@ -124,89 +129,6 @@ func newID() string {
 // a worker reads it: its client's id and its own, 12 random bytes each in
 // hex, two tokens of the subject.
 var callerID = regexp.MustCompile(`^([0-9a-f]{24})\.([0-9a-f]{24})$`)
-
-// setUp makes sure the work stream, the stream of replies and the shared
-// objects' bucket exist. Callers and workers both do, with the options of
-// their deployment. What exists is used as it is, so that an operator may
-// change it (replicas, storage, limits), and so that many workers starting
-// at once do not update it over and over.
-//
-// The work stream is a work queue: a chunk goes once a worker acknowledged
-// it. The stream of replies keeps a reply while its caller's consumer has
-// not acknowledged it, and none that no caller listens for. When full, both
-// refuse what comes rather than drop what they hold.
-//
-// A server that does not answer is asked again (see retry): a cluster that
-// just started, or lost a server, may take seconds to.
-func setUp(ctx context.Context, js jetstream.JetStream, n names, d deployment) (work, replies jetstream.Stream, obs jetstream.ObjectStore, err error) {
-	stream := func(name, what string, subject string, retention jetstream.RetentionPolicy) (s jetstream.Stream, err error) {
-		err = retry(ctx, func(ctx context.Context) (err error) {
-			s, err = makeStream(ctx, js, name, jetstream.StreamConfig{
-				Name:        name,
-				Description: "mpire: " + what,
-				Subjects:    []string{subject},
-				Retention:   retention,
-				Storage:     jetstream.FileStorage,
-				Replicas:    d.replicas,
-				MaxAge:      d.limits.MaxAge,
-				MaxBytes:    d.limits.MaxBytes,
-				MaxMsgs:     d.limits.MaxMsgs,
-				Discard:     jetstream.DiscardNew,
-			})
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("mpire: cluster: the stream %s: %w%s", name, err, n.noAnswer(js, err))
-		}
-		return s, nil
-	}
-	if work, err = stream(n.stream, "chunks of tasks waiting for a worker", n.work+">", jetstream.WorkQueuePolicy); err != nil {
-		return nil, nil, nil, err
-	}
-	if replies, err = stream(n.replies, "replies waiting for their caller", n.reply+">", jetstream.InterestPolicy); err != nil {
-		return nil, nil, nil, err
-	}
-	err = retry(ctx, func(ctx context.Context) (err error) {
-		obs, err = makeBucket(ctx, js, jetstream.ObjectStoreConfig{
-			Bucket:      n.bucket,
-			Description: "mpire: shared objects, by the hash of their encoding",
-			Replicas:    d.replicas,
-			TTL:         2 * d.limits.MaxAge,
-			MaxBytes:    d.limits.MaxBytes,
-		})
-		return err
-	})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("mpire: cluster: the shared objects' bucket %s: %w%s", n.bucket, err, n.noAnswer(js, err))
-	}
-	return work, replies, obs, nil
-}
-
-// makeStream returns the stream of that name, made with cfg if it does
-// not exist.
-func makeStream(ctx context.Context, js jetstream.JetStream, name string, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
-	s, err := js.Stream(ctx, name)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		s, err = js.CreateStream(ctx, cfg)
-		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // made by another meanwhile
-			s, err = js.Stream(ctx, name)
-		}
-	}
-	return s, err
-}
-
-// makeBucket returns the object store bucket of cfg, made with cfg if it
-// does not exist.
-func makeBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.ObjectStoreConfig) (jetstream.ObjectStore, error) {
-	obs, err := js.ObjectStore(ctx, cfg.Bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		obs, err = js.CreateObjectStore(ctx, cfg)
-		if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			obs, err = js.ObjectStore(ctx, cfg.Bucket)
-		}
-	}
-	return obs, err
-}
 
 // noAnswer says why the server's answer may not have come, when err says
 // only that it did not: the permissions of a role allow only its inbox.
@@ -281,13 +203,17 @@ func retry(ctx context.Context, f func(context.Context) error) error {
 // patience bounds the time retry tries.
 const patience = time.Minute
 
+// errNotYet is what a server answers that will change by itself: a bucket
+// just made, not found yet on every server of a cluster.
+var errNotYet = errors.New("mpire: cluster: not yet")
+
 var errNoAnswer = fmt.Errorf("mpire: cluster: the server did not answer in %v", patience)
 
 // tryTimeout bounds one try of a request to the server: a server that
 // takes longer is lost, or losing its leadership.
 const tryTimeout = 2 * time.Second
 
-// transient reports whether err may go away by itself: no answer in time
+// transient reports whether err may go away by itself: errNotYet, no answer in time
 // or no one to answer (a server lost, a leader being elected, a connection
 // reconnecting), or an answer that the server is not able to now (503: the
 // stream full, or JetStream unavailable for a moment).
@@ -296,7 +222,7 @@ func transient(err error) bool {
 	if errors.As(err, &api) {
 		return api.Code == 503
 	}
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+	return errors.Is(err, errNotYet) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
 		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
 		errors.Is(err, nats.ErrConnectionReconnecting)
 }

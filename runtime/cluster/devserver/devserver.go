@@ -6,7 +6,9 @@
 // The server takes only its own users, each with a random password: a
 // caller and a worker of one deployment of the cluster, with the
 // permissions cluster.CallerPermissions and cluster.WorkerPermissions
-// give them, and an administrator who may do anything. Connect with the
+// give them, and an administrator who may do anything, with whose
+// credentials the server makes the deployment (cluster.Deploy) when it
+// starts. Connect with the
 // URL of the role (CallerURL, WorkerURL, AdminURL), which holds the user's
 // name and password, and a caller or a worker with its role's inbox, the
 // only one its permissions allow:
@@ -15,6 +17,7 @@
 package devserver
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -28,6 +31,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mpire-go/mpire/runtime/cluster"
 )
@@ -53,6 +58,7 @@ type Option func(*config)
 type config struct {
 	server.Options
 	prefix string
+	deploy []cluster.DeploymentOption
 }
 
 // User adds a user with permissions p: another deployment's caller, say,
@@ -64,8 +70,17 @@ func User(name, password string, p cluster.Permissions) Option {
 }
 
 // Prefix gives the caller and the worker the permissions of the deployment
-// with prefix p (cluster.WithPrefix; default "").
+// with prefix p (cluster.WithPrefix; default ""), which the server makes
+// when it starts.
 func Prefix(p string) Option { return func(c *config) { c.prefix = p } }
+
+// Deployment gives the deployment that the server makes when it starts
+// the replicas and limits of opts (cluster.WithReplicas,
+// cluster.WithLimits); its prefix is Prefix's. The server makes it again
+// each time it starts, on the files of StoreDir too: what it made is kept.
+func Deployment(opts ...cluster.DeploymentOption) Option {
+	return func(c *config) { c.deploy = append(c.deploy, opts...) }
+}
 
 // Listen sets the address to listen on (default 127.0.0.1 and a free
 // port): the server takes connections from this machine only unless told
@@ -88,10 +103,34 @@ func MaxPayload(n int32) Option { return func(o *config) { o.MaxPayload = n } }
 // (default: a temporary directory that Close removes).
 func StoreDir(dir string) Option { return func(o *config) { o.StoreDir = dir } }
 
-// Start starts a server and waits until it takes connections.
+// Start starts a server, waits until it takes connections, and makes the
+// deployment of its caller and worker.
 func Start(opts ...Option) (*Server, error) {
 	c, users := configure(opts)
-	return start(c.Options, users)
+	s, err := start(c.Options, users)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.deployOn(s.AdminURL()); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// deployOn makes the deployment of the server's caller and worker, with
+// the administrator's URL url.
+func (c *config) deployOn(url string) error {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		return fmt.Errorf("devserver: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("devserver: %w", err)
+	}
+	return cluster.Deploy(context.Background(), js, append(c.deploy, cluster.WithPrefix(c.prefix))...)
 }
 
 // configure applies opts to the defaults, and makes the users of each role
@@ -169,15 +208,18 @@ func (s *Server) ready() error {
 
 // A Cluster is a JetStream cluster of servers running in this process,
 // for trying what a cluster survives: streams replicated on several
-// servers (cluster.WithReplicas), a server lost (Close one of Servers).
+// servers (Deployment(cluster.WithReplicas(3))), a server lost (Close one
+// of Servers).
 type Cluster struct {
 	Servers []*Server // Servers[i] is named mpire-i (Name)
 }
 
 // StartCluster starts n servers in this process that form one JetStream
 // cluster, on 127.0.0.1 and free ports unless told otherwise, each with the
-// same users as Start makes, and waits until the cluster has elected its
-// leader. StoreDir, if given, holds a directory per server.
+// same users as Start makes, waits until the cluster has elected its
+// leader, and makes the deployment of its caller and worker (give it
+// Deployment(cluster.WithReplicas(3)) to replicate it on every server).
+// StoreDir, if given, holds a directory per server.
 func StartCluster(n int, opts ...Option) (*Cluster, error) {
 	c, users := configure(opts)
 	// Every server routes to every other: the ports of their routes are
@@ -218,6 +260,10 @@ func StartCluster(n int, opts ...Option) (*Cluster, error) {
 			cl.Close()
 			return nil, fmt.Errorf("devserver: the cluster of %d servers elected no leader within 30s", n)
 		}
+	}
+	if err := c.deployOn(cl.AdminURL()); err != nil {
+		cl.Close()
+		return nil, err
 	}
 	return cl, nil
 }

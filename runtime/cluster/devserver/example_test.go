@@ -10,10 +10,10 @@ import (
 )
 
 // A JetStream cluster of three servers in this process, to try what a
-// deployment with cluster.WithReplicas(3) survives: close one of
-// cl.Servers, and its clients go on with the others.
+// deployment replicated on all three survives: close one of cl.Servers,
+// and its clients go on with the others.
 func ExampleStartCluster() {
-	cl, err := devserver.StartCluster(3)
+	cl, err := devserver.StartCluster(3, devserver.Deployment(cluster.WithReplicas(3)))
 	if err != nil {
 		fmt.Println(err)
 		return
