@@ -242,9 +242,10 @@ func maxPayload(nc *nats.Conn) int {
 
 // publish publishes m to a stream and returns the server's acknowledgement,
 // sending it again while no acknowledgement comes (the stream's leader
-// lost, the connection reconnecting, the stream full; see retry). m carries
-// a message id, so that the stream keeps one copy however many times it
-// came.
+// lost, the connection reconnecting, the stream full; see retry). A chunk
+// carries a message id, so that the stream keeps one copy however many
+// times it came; a reply does not, and may be stored twice (its caller
+// drops what answers a request twice).
 func publish(ctx context.Context, js jetstream.JetStream, m *nats.Msg) (*jetstream.PubAck, error) {
 	var ack *jetstream.PubAck
 	err := retry(ctx, func(ctx context.Context) (err error) {
