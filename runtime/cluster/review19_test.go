@@ -3,7 +3,9 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/cluster"
+	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
 
 // Tests of a hostile review of issue 19: the cluster under faults, where
@@ -129,4 +132,120 @@ func TestATaskLongerThanTheMaxAgeRuns(t *testing.T) {
 			t.Errorf("Apply of a task of 3 s with a MaxAge of 1 s = %d, %v; want %d", r, err, sleepTask*sleepTask)
 		}
 	})
+}
+
+// TestRepliesLostWhenTheWorkersConnectionIsCut: the workers' connections
+// (through one proxy) are cut twice while they send replies and
+// acknowledge chunks, and stay down 500 ms each time: the replies and
+// acknowledgements in flight are lost, and chunks run again. Every result
+// still comes, once, in order.
+func TestRepliesLostWhenTheWorkersConnectionIsCut(t *testing.T) {
+	c := newCluster(t)
+	proxy := newCutter(t, strings.TrimPrefix(c.srv.URL(), "nats://"))
+	c.startWorkerURL(proxy.url(c.srv.WorkerURL()), 2)
+	c.startWorkerURL(proxy.url(c.srv.WorkerURL()), 2)
+	p := newSharedPoolOn(t, 0, cluster.On(c.js), mpire.WithJobs(8))
+	mapThroughFaults(t, p, func() {
+		proxy.refusing(true)
+		proxy.cut()
+		time.Sleep(500 * time.Millisecond)
+		proxy.refusing(false)
+	}, 20, 100)
+}
+
+// TestConcurrentCallersWhileWorkersDie: three callers, each on its own
+// connection, map at once while two of three workers are killed: every
+// caller gets every result once, in order.
+func TestConcurrentCallersWhileWorkersDie(t *testing.T) {
+	c := newCluster(t)
+	victims := []*worker{c.startWorker(2), c.startWorker(2)}
+	c.startWorker(2)
+	var pools []func() []int
+	for i := range 3 {
+		_, js := connect(t, c.srv.CallerURL(), cluster.CallerInbox(""))
+		p := newSharedPoolOn(t, i, cluster.On(js), mpire.WithJobs(4))
+		xs := ints(slowBase+1000*i, 100)
+		pools = append(pools, func() []int {
+			var got []int
+			for r, err := range p.IMap(context.Background(), slices.Values(xs), mpire.WithChunkSize(1)) {
+				if err != nil {
+					t.Error(err)
+					return got
+				}
+				got = append(got, r)
+				if i == 0 && len(got) == 20 {
+					victims[0].kill()
+				}
+				if i == 1 && len(got) == 50 {
+					victims[1].kill()
+				}
+			}
+			return got
+		})
+	}
+	results := make([][]int, 3)
+	var calls sync.WaitGroup
+	for i, call := range pools {
+		calls.Go(func() { results[i] = call() })
+	}
+	within(t, "the calls", calls.Wait)
+	for i, got := range results {
+		if want := want(ints(slowBase+1000*i, 100), i); !slices.Equal(got, want) {
+			t.Errorf("caller %d: %d results %v, want %v", i, len(got), got, want)
+		}
+	}
+}
+
+// TestRepliesInPartsTwiceAndInterleaved: the parts of two attempts at one
+// request come interleaved, some twice (a part published again when its
+// acknowledgement was lost is stored again), and the whole of the later
+// attempt comes first: the request takes one whole reply, and the next
+// request on the endpoint is not answered by what remains of the first.
+func TestRepliesInPartsTwiceAndInterleaved(t *testing.T) {
+	c := newCluster(t)
+	f := newFakeWorker(t, c)
+	ep, err := cluster.StartEndpoint(context.Background(), c.js, taskName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close(0)
+	run := func(payload string) (<-chan wire.Reply, <-chan error) {
+		reps, errs := make(chan wire.Reply, 1), make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			rep, err := ep.Run(ctx, 0, &wire.Request{Tasks: 2, Args: []byte(payload)})
+			reps <- rep
+			errs <- err
+		}()
+		return reps, errs
+	}
+	reps, errs := run("first")
+	m := f.next(t)
+	body := wire.AppendReply(nil, &wire.Reply{N: 2, Payload: []byte("the first request's results")})
+	third := (len(body) + 2) / 3
+	part := func(attempt string, i int) {
+		f.answer(t, m, body[i*third:min((i+1)*third, len(body))], "Mpire-Attempt", attempt, "Mpire-Part", wire.FormatPart(i, 3))
+	}
+	part("a", 0)
+	part("b", 0)
+	part("a", 0)
+	part("b", 1)
+	part("a", 1)
+	part("b", 1)
+	part("b", 2)
+	part("b", 2)
+	if rep, err := <-reps, <-errs; err != nil || rep.N != 2 || string(rep.Payload) != "the first request's results" {
+		t.Fatalf("Run = %+v, %v; want the first request's results", rep, err)
+	}
+	// What remains of attempt a, and a whole reply again, come while the
+	// next request waits: they answer the first, not it.
+	reps, errs = run("second")
+	m2 := f.next(t)
+	part("a", 2)
+	f.answer(t, m, body, "Mpire-Attempt", "c")
+	f.answer(t, m2, wire.AppendReply(nil, &wire.Reply{N: 2, Payload: []byte("the second request's results")}), "Mpire-Attempt", "a")
+	if rep, err := <-reps, <-errs; err != nil || string(rep.Payload) != "the second request's results" {
+		t.Fatalf("Run = %q, %v; want the second request's results", rep.Payload, err)
+	}
 }
