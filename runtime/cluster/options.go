@@ -52,10 +52,13 @@ func WithJobs(n int) ServeOption { return serveFunc(func(o *serveOptions) { o.jo
 // worker makes the consumer, and a consumer that exists keeps its own (an
 // operator changes it with the nats tool). A worker running a chunk tells
 // the server it is alive three times per the consumer's ack wait, so a long
-// task keeps its chunk.
+// task keeps its chunk. Serve refuses an ack wait below a second.
 func WithAckWait(d time.Duration) ServeOption {
 	return serveFunc(func(o *serveOptions) { o.ackWait = d })
 }
+
+// minAckWait is the least ack wait WithAckWait takes.
+const minAckWait = time.Second
 
 // WithMaxDeliver sets how many times a chunk of this caller is given to
 // workers (default 5): a worker given it once more, the others having died

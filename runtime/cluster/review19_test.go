@@ -115,23 +115,62 @@ func TestACancelWhilePublishingReachesTheChunk(t *testing.T) {
 	}
 }
 
-// TestATaskLongerThanTheMaxAgeRuns: Limits.MaxAge bounds how long a chunk
-// waits for a worker (and a reply for its caller), not how long a task
-// runs. A chunk taken at once, whose task runs three times the age limit,
-// gives its result: neither the worker (which finds the chunk gone from
-// the stream, removed by its age, and takes that for its caller's cancel)
-// nor the caller (which finds it gone, and gives its reply 15 s) gives up
-// on it.
-func TestATaskLongerThanTheMaxAgeRuns(t *testing.T) {
+// TestATaskLongerThanTheMaxAgeFailsSayingSo: Limits.MaxAge bounds a
+// chunk's whole life, waiting and running (JetStream removes a message by
+// its age whether or not a consumer holds it). A chunk taken at once, whose
+// task would run three times the age limit, is removed while it runs: its
+// worker cancels the task, and the call fails with an error that says the
+// chunk outlived MaxAge, not with the task's cancellation. The worker's
+// slot is free after.
+func TestATaskLongerThanTheMaxAgeFailsSayingSo(t *testing.T) {
 	c := newCluster(t)
 	c.startWorker(1, envMaxAge+"=1s")
 	limits := cluster.WithLimits(cluster.Limits{MaxAge: time.Second})
 	p := newSharedPoolOn(t, 0, cluster.On(c.js, limits), mpire.WithJobs(1))
 	within(t, "the call", func() {
-		if r, err := p.Apply(context.Background(), sleepTask); err != nil || r != sleepTask*sleepTask {
-			t.Errorf("Apply of a task of 3 s with a MaxAge of 1 s = %d, %v; want %d", r, err, sleepTask*sleepTask)
+		_, err := p.Apply(context.Background(), sleepTask)
+		if err == nil || errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "outlived the stream's MaxAge (1s, cluster.Limits.MaxAge)") {
+			t.Errorf("Apply of a task of 3 s with a MaxAge of 1 s = %v; want the chunk outliving MaxAge", err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "its task was cancelled") {
+			t.Errorf("Apply = %v; want the worker's answer that it cancelled the task", err)
 		}
 	})
+	within(t, "the call after", func() {
+		if r, err := p.Apply(context.Background(), 5); err != nil || r != 25 {
+			t.Errorf("Apply after = %d, %v; want 25", r, err)
+		}
+	})
+}
+
+// TestAChunkWaitingLongerThanTheMaxAgeFailsSayingSo: a chunk that no
+// worker takes within Limits.MaxAge is removed by the server; its caller,
+// finding it gone and no reply come, fails the call with an error that
+// says the chunk outlived MaxAge.
+func TestAChunkWaitingLongerThanTheMaxAgeFailsSayingSo(t *testing.T) {
+	t.Cleanup(cluster.SetLostAfter(time.Second))
+	c := newCluster(t)
+	limits := cluster.WithLimits(cluster.Limits{MaxAge: time.Second})
+	p := newSharedPoolOn(t, 0, cluster.On(c.js, limits), mpire.WithJobs(1))
+	within(t, "the call", func() {
+		_, err := p.Apply(context.Background(), 5)
+		if err == nil || !strings.Contains(err.Error(), "left the queue") || !strings.Contains(err.Error(), "outlived the stream's MaxAge (1s, cluster.Limits.MaxAge)") {
+			t.Errorf("Apply with no worker and a MaxAge of 1 s = %v; want the chunk outliving MaxAge", err)
+		}
+	})
+}
+
+// TestAnAckWaitTooShortIsRefused: a worker whose ack wait is shorter than
+// it can keep alive (three times per ack wait) is refused when it starts,
+// saying so, rather than dying at its first chunk.
+func TestAnAckWaitTooShortIsRefused(t *testing.T) {
+	c := newCluster(t)
+	for _, d := range []time.Duration{time.Nanosecond, 999 * time.Millisecond, 0, -time.Second} {
+		err := cluster.Serve(context.Background(), c.js, cluster.WithAckWait(d))
+		if err == nil || !strings.Contains(err.Error(), "cluster.WithAckWait") {
+			t.Errorf("Serve with WithAckWait(%v) = %v, want it refused", d, err)
+		}
+	}
 }
 
 // TestRepliesLostWhenTheWorkersConnectionIsCut: the workers' connections

@@ -279,6 +279,11 @@ func retry(ctx context.Context, f func(context.Context) error) error {
 	}
 }
 
+// errDuplicateInProcess is the error code of JetStream's answer to a
+// message whose id a clustered stream is storing: "duplicate message id is
+// in process" (409).
+const errDuplicateInProcess jetstream.ErrorCode = 10158
+
 // patience bounds the time retry tries.
 const patience = time.Minute
 
@@ -291,11 +296,12 @@ const tryTimeout = 2 * time.Second
 // transient reports whether err may go away by itself: no answer in time
 // or no one to answer (a server lost, a leader being elected, a connection
 // reconnecting), or an answer that the server is not able to now (503: the
-// stream full, or JetStream unavailable for a moment).
+// stream full, or JetStream unavailable for a moment; or a message id that
+// a clustered stream is storing, whose sequence it gives in a moment).
 func transient(err error) bool {
 	var api *jetstream.APIError
 	if errors.As(err, &api) {
-		return api.Code == 503
+		return api.Code == 503 || api.ErrorCode == errDuplicateInProcess
 	}
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
 		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
