@@ -143,6 +143,47 @@ func TestATaskLongerThanTheMaxAgeFailsSayingSo(t *testing.T) {
 	})
 }
 
+// TestAWorkerCancelsAChunkDeletedWhileItRuns: a chunk deleted from the
+// queue while a worker runs it, with no cancel that the worker hears (an
+// operator deleted it; a caller's cancel, a plain message, may not reach
+// the worker either), is found gone by the worker, which cancels its task
+// (which waits for its context: it would hold the only slot for ever) and
+// says why: the call fails saying so, not with the task's cancellation,
+// and the next call runs on the slot.
+func TestAWorkerCancelsAChunkDeletedWhileItRuns(t *testing.T) {
+	c := newCluster(t)
+	c.startWorker(1)
+	p := newSharedPoolOn(t, 0, cluster.On(c.js), mpire.WithJobs(1))
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Apply(context.Background(), waitTask)
+		done <- err
+	}()
+	waitTaken(t, c)
+	_, admin := connect(t, c.srv.AdminURL())
+	stream, err := admin.Stream(context.Background(), "MPIRE_WORK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.DeleteMsg(context.Background(), info.State.FirstSeq); err != nil {
+		t.Fatal(err)
+	}
+	within(t, "the call", func() {
+		if err := <-done; err == nil || errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "was deleted from the work queue while it ran") {
+			t.Errorf("Apply = %v; want the worker's answer that the chunk was deleted", err)
+		}
+	})
+	within(t, "the call after", func() {
+		if r, err := p.Apply(context.Background(), 5); err != nil || r != 25 {
+			t.Errorf("Apply after = %d, %v; want 25", r, err)
+		}
+	})
+}
+
 // TestAChunkWaitingLongerThanTheMaxAgeFailsSayingSo: a chunk that no
 // worker takes within Limits.MaxAge is removed by the server; its caller,
 // finding it gone and no reply come, fails the call with an error that

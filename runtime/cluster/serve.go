@@ -332,9 +332,10 @@ func (s *slot) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	stopWatching := s.watch(cctx, cancel, m, client, md)
 	rep := s.srv.HandleTraced(cctx, wire.PhaseRun, m.Data(), traceOf(hdr))
-	if expired := stopWatching(); expired != "" {
-		// Its caller waits, and should hear why, not the cancellation.
-		rep = failure(wire.Failed, expired)
+	if gone := stopWatching(); gone != "" {
+		// Its caller may wait (the chunk outlived MaxAge, or an operator
+		// deleted it), and should hear why, not the cancellation.
+		rep = failure(wire.Failed, gone)
 	}
 	s.finish(m, answer(rep), false)
 	// A task abandoned at its time limit still runs: it keeps this slot,
@@ -347,11 +348,11 @@ func (s *slot) handle(ctx context.Context, m jetstream.Msg) {
 // watch keeps the chunk m's ack alive until stop is called, so that it is
 // not given to another worker while it runs and its reply is stored; and
 // checks that it is still wanted, or cancels its task with cancel: a cancel
-// can be lost with a connection. stop returns why the chunk was removed
-// when it outlived the stream's MaxAge: its caller waits for its reply.
-func (s *slot) watch(ctx context.Context, cancel context.CancelFunc, m jetstream.Msg, client string, md *jetstream.MsgMetadata) (stop func() (expired string)) {
+// can be lost with a connection. stop returns why, when the chunk left the
+// queue while it ran.
+func (s *slot) watch(ctx context.Context, cancel context.CancelFunc, m jetstream.Msg, client string, md *jetstream.MsgMetadata) (stop func() (gone string)) {
 	done, stopped := make(chan struct{}), make(chan struct{})
-	var expired string
+	var gone string
 	go func() {
 		defer close(stopped)
 		// (An ack wait an operator set below what WithAckWait takes
@@ -366,7 +367,7 @@ func (s *slot) watch(ctx context.Context, cancel context.CancelFunc, m jetstream
 					continue
 				}
 				if ok, why := s.wanted(ctx, client, md); !ok {
-					expired = why
+					gone = why
 					cancel()
 				}
 			case <-done:
@@ -377,35 +378,35 @@ func (s *slot) watch(ctx context.Context, cancel context.CancelFunc, m jetstream
 	return func() string {
 		close(done)
 		<-stopped
-		return expired
+		return gone
 	}
 }
 
 // wanted reports whether the chunk of metadata md is still in the queue,
-// and its client listening: false only when the server says no. A chunk
-// gone from the queue was deleted by its caller, which gave up on it, or
-// removed by its age, which expired says: then its caller still waits.
-func (s *slot) wanted(ctx context.Context, client string, md *jetstream.MsgMetadata) (ok bool, expired string) {
+// and its client listening: false only when the server says no. gone says
+// why a chunk is no longer in the queue.
+func (s *slot) wanted(ctx context.Context, client string, md *jetstream.MsgMetadata) (ok bool, gone string) {
 	tctx, cancel := context.WithTimeout(ctx, tryTimeout)
 	defer cancel()
 	if _, err := s.w.work.GetMsg(tctx, md.Sequence.Stream); errors.Is(err, jetstream.ErrMsgNotFound) {
-		return false, s.expired(ctx, md.Timestamp)
+		return false, s.gone(ctx, md.Timestamp)
 	}
 	listens, err := s.w.listens(ctx, client)
 	return listens || err != nil, ""
 }
 
-// expired says why a chunk stored at stored (by the server's clock) is
-// gone, when the server's clock says it outlived the stream's MaxAge:
-// the server removed it by its age. It returns "" otherwise.
-func (s *slot) expired(ctx context.Context, stored time.Time) string {
+// gone says why the chunk stored at stored (by the server's clock) left
+// the queue while it ran: its caller gave up on it, or an operator deleted
+// it; or, when the server's clock says it outlived the stream's MaxAge,
+// the server removed it by its age.
+func (s *slot) gone(ctx context.Context, stored time.Time) string {
 	ctx, cancel := context.WithTimeout(ctx, tryTimeout)
 	defer cancel()
-	info, err := s.w.work.Info(ctx)
-	if err != nil || info.Config.MaxAge <= 0 || info.TimeStamp.Sub(stored) < info.Config.MaxAge {
-		return ""
+	why := "was deleted from the work queue while it ran (by its caller, which gave up on it, or by an operator)"
+	if info, err := s.w.work.Info(ctx); err == nil && info.Config.MaxAge > 0 && info.TimeStamp.Sub(stored) >= info.Config.MaxAge {
+		why = fmt.Sprintf("outlived the stream's MaxAge (%v, cluster.Limits.MaxAge), which bounds a chunk's whole life, waiting and running: the server removed it while it ran", info.Config.MaxAge)
 	}
-	return fmt.Sprintf("cluster worker %s: the chunk of %s outlived the stream's MaxAge (%v, cluster.Limits.MaxAge), which bounds a chunk's whole life, waiting and running: the server removed it while it ran, and its task was cancelled", s.w.o.name, s.name, info.Config.MaxAge)
+	return fmt.Sprintf("cluster worker %s: the chunk of %s %s, and its task was cancelled", s.w.o.name, s.name, why)
 }
 
 // finish acknowledges a chunk whose reply was stored, term when no other
