@@ -305,6 +305,8 @@ type endpoint struct {
 	signal chan struct{} // a reply came
 	dead   chan struct{} // closed by Close
 	err    error         // why the endpoint ended
+
+	deleting sync.WaitGroup // the deletions of chunks given up on, which Close waits for; added to under mu before Close
 }
 
 // receive runs on the client's consumer's goroutine: it never blocks. It
@@ -399,13 +401,14 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 	ack, err := publish(ctx, e.c.js, m)
 	if err != nil {
 		if ctx.Err() != nil {
-			// The chunk may be in the queue: a worker that takes it finds
-			// it cancelled.
-			e.cancel(seq, token, 0)
+			// The chunk may be in the queue, or reach it later (its
+			// publication waits in the connection's buffer).
+			e.cancel(seq, token, m, 0)
 			return wire.Reply{}, context.Cause(ctx)
 		}
 		return wire.Reply{}, fmt.Errorf("mpire: cluster: sending a chunk: %w", err)
 	}
+	sent := time.Now()
 	every := time.Second
 	watch := time.NewTimer(every)
 	defer watch.Stop()
@@ -420,7 +423,7 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 				return *rep, nil
 			}
 		case <-ctx.Done():
-			e.cancel(seq, token, ack.Sequence)
+			e.cancel(seq, token, m, ack.Sequence)
 			return wire.Reply{}, context.Cause(ctx)
 		case <-e.dead:
 			return wire.Reply{}, e.Err()
@@ -435,7 +438,7 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 					every = min(2*every, watchAtMost)
 				}
 			case time.Since(gone) >= lostAfter:
-				return wire.Reply{}, fmt.Errorf("mpire: cluster: the chunk (stream sequence %d of %s) left the queue, and no reply came in %v: it was dropped past the stream's MaxAge, deleted, or lost with a server", ack.Sequence, e.c.names.stream, lostAfter)
+				return wire.Reply{}, e.lost(ack.Sequence, gone.Sub(sent))
 			}
 			watch.Reset(every)
 		}
@@ -451,17 +454,61 @@ func (e *endpoint) gone(ctx context.Context, seq uint64) bool {
 	return errors.Is(err, jetstream.ErrMsgNotFound)
 }
 
-// cancel cancels a request given up on: its chunk, of stream sequence seq
-// (0: not known), is deleted from the queue, and the workers are told, so
-// that one running it cancels it, and one about to run it does not.
-func (e *endpoint) cancel(seq, token string, chunk uint64) {
+// lost is the error of a request whose chunk left the queue, sent age
+// before, and whose reply did not come.
+func (e *endpoint) lost(chunk uint64, age time.Duration) error {
+	what := fmt.Sprintf("mpire: cluster: the chunk (stream sequence %d of %s) left the queue, and no reply came in %v", chunk, e.c.names.stream, lostAfter)
+	if maxAge := e.c.work.CachedInfo().Config.MaxAge; maxAge > 0 && age >= maxAge {
+		return fmt.Errorf("%s: it outlived the stream's MaxAge (%v, cluster.Limits.MaxAge), which bounds a chunk's whole life, waiting and running", what, maxAge)
+	}
+	return fmt.Errorf("%s: it was dropped past the stream's MaxAge, deleted, or lost with a server", what)
+}
+
+// cancel cancels a request given up on: the workers are told, so that one
+// running its chunk m cancels it, and one about to run it does not; and
+// the chunk is deleted from the queue, in the background, which Close
+// waits for. A worker that took it meanwhile, and missed the cancel (a
+// plain message, which only the workers listening then receive), finds it
+// gone, and cancels its task.
+//
+// chunk is the chunk's stream sequence, 0 when its publication's
+// acknowledgement did not come: the chunk may be in the queue, or reach it
+// later from the connection's buffer. It is then published again, with its
+// message id: the server answers a message id it stored within the
+// stream's Duplicates window (two minutes, or MaxAge when shorter) with
+// the sequence it stored it at, and stores the chunk otherwise, so that a
+// copy that comes later is dropped as a duplicate. Either way the answer
+// names the chunk to delete.
+func (e *endpoint) cancel(seq, token string, m *nats.Msg, chunk uint64) {
 	e.c.nc.Publish(e.c.names.cancel+e.c.id+"."+e.id, []byte(seq+" "+token))
-	if chunk == 0 {
+	e.mu.Lock()
+	closed := e.err != nil
+	if !closed {
+		e.deleting.Add(1)
+	}
+	e.mu.Unlock()
+	if closed { // Close does not wait: delete it now
+		e.delete(m, chunk)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), tryTimeout)
-	defer cancel()
-	retry(ctx, func(ctx context.Context) error {
+	go func() {
+		defer e.deleting.Done()
+		e.delete(m, chunk)
+	}()
+}
+
+// delete deletes the chunk m, of stream sequence chunk (0: not known),
+// from the queue, trying for a minute at most (see retry): longer than a
+// cluster takes to elect a new leader, or a connection to come back.
+func (e *endpoint) delete(m *nats.Msg, chunk uint64) {
+	retry(context.Background(), func(ctx context.Context) error {
+		if chunk == 0 {
+			ack, err := e.c.js.PublishMsg(ctx, m)
+			if err != nil {
+				return err
+			}
+			chunk = ack.Sequence
+		}
 		err := e.c.work.DeleteMsg(ctx, chunk)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return nil
@@ -484,8 +531,11 @@ func (e *endpoint) Exit(context.Context, time.Duration) (wire.Reply, error) {
 	return wire.Reply{}, nil
 }
 
+// Close waits for the deletions of the chunks it gave up on, a minute at
+// most, the server out of reach.
 func (e *endpoint) Close(time.Duration) {
 	if e.end(errClosed) {
+		e.deleting.Wait()
 		e.c.closed(e)
 	}
 }

@@ -104,11 +104,15 @@
 // deliveries) charges one attempt to the task that failed, or for a chunk
 // given up on, to its first.
 //
-// What the server keeps is bounded (WithLimits, given to Deploy): chunks
-// and replies wait at most a day, a gigabyte and a million messages each by
+// What the server keeps is bounded (WithLimits, given to Deploy): chunks and
+// replies are kept at most a day, a gigabyte and a million messages each by
 // default, and a full stream refuses new ones rather than dropping those it
-// holds; shared objects are kept two days. The settings of a task's consumer are made by
-// the first worker that serves it, and kept: no worker overwrites them.
+// holds; shared objects are kept two days. The age limit bounds a chunk's
+// whole life, running included (JetStream removes a message by its age, held
+// by a worker or not): a chunk that outlives it fails its call, saying so,
+// and its worker cancels its task. The settings of a task's consumer are
+// made by the first worker that serves it, and kept: no worker overwrites
+// them.
 //
 // The shared object is stored in the object store bucket mpire_shared,
 // under the hash of its encoding, once per day (so that it outlives the
@@ -116,9 +120,15 @@
 // worker program, which keeps the shared objects it fetched up to
 // WithSharedCache.
 //
-// A cancelled call stops at once: its chunks are deleted from the queue,
-// and workers are told, so that a task of the call that runs is cancelled,
-// and a chunk of the call that a worker takes meanwhile does not run. A
+// A cancelled call stops at once: workers are told, so that a task of the
+// call that runs is cancelled, and a chunk of the call that a worker takes
+// after it heard does not run; and its chunks are deleted from the queue,
+// in the background (a minute at most, the server out of reach; a pool's
+// Close waits for it), a chunk whose publication was not acknowledged
+// included: published again, its message id makes the server name the
+// copy it stored. A worker that took a chunk of the call without hearing
+// of the cancel (a plain message, lost when it was not listening) finds
+// the chunk gone within a third of the ack wait, and cancels its task. A
 // chunk carries what remains of its call's time as a duration, which the
 // worker gives its task's context: no clock is compared with another
 // machine's.

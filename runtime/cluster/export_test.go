@@ -50,6 +50,14 @@ func SetReplyInactive(d time.Duration) (restore func()) {
 	return func() { replyInactive = old }
 }
 
+// SetLostAfter sets how long a caller waits for the reply of a chunk gone
+// from the queue, until restore.
+func SetLostAfter(d time.Duration) (restore func()) {
+	old := lostAfter
+	lostAfter = d
+	return func() { lostAfter = old }
+}
+
 // Queued is how many messages the endpoint keeps: replies being assembled,
 // and a whole one.
 func (e *endpoint) Queued() int {

@@ -52,10 +52,13 @@ func WithJobs(n int) ServeOption { return serveFunc(func(o *serveOptions) { o.jo
 // worker makes the consumer, and a consumer that exists keeps its own (an
 // operator changes it with the nats tool). A worker running a chunk tells
 // the server it is alive three times per the consumer's ack wait, so a long
-// task keeps its chunk.
+// task keeps its chunk. Serve refuses an ack wait below a second.
 func WithAckWait(d time.Duration) ServeOption {
 	return serveFunc(func(o *serveOptions) { o.ackWait = d })
 }
+
+// minAckWait is the least ack wait WithAckWait takes.
+const minAckWait = time.Second
 
 // WithMaxDeliver sets how many times a chunk of this caller is given to
 // workers (default 5): a worker given it once more, the others having died
@@ -140,10 +143,14 @@ func WithReplicas(n int) DeploymentOption {
 // Limits bound what the server keeps for a deployment. A zero field takes
 // its default.
 type Limits struct {
-	// MaxAge is how long a chunk waits for a worker, and a reply for its
-	// caller, before the server drops it (default 24h): the call of a
-	// chunk dropped so fails, saying so. Shared objects are kept twice as
-	// long, and stored again by their callers every MaxAge.
+	// MaxAge is how long the server keeps a chunk, and a reply waiting for
+	// its caller (default 24h). It bounds a chunk's whole life, waiting
+	// for a worker and running: JetStream removes a message by its age
+	// whether or not a worker holds it. A chunk removed so fails its call
+	// with an error that says it outlived MaxAge; a worker running it
+	// cancels its task. Give it room for the longest a chunk waits and
+	// runs. Shared objects are kept twice as long, and stored again by
+	// their callers every MaxAge.
 	MaxAge time.Duration
 	// MaxBytes bounds the bytes of the chunks waiting, of the replies
 	// waiting, and of the shared objects, each (default 1 GiB). A full
@@ -155,7 +162,9 @@ type Limits struct {
 	MaxMsgs int64
 }
 
-// WithLimits bounds what the server keeps for the deployment.
+// WithLimits bounds what the server keeps for the deployment. MaxAge
+// bounds a chunk's life, running included: a call whose chunk outlives it
+// fails, saying so.
 func WithLimits(l Limits) DeploymentOption {
 	return deployFunc(func(d *deployment) { d.limits = l })
 }

@@ -54,8 +54,11 @@ func Serve(ctx context.Context, js jetstream.JetStream, opts ...ServeOption) err
 		host, _ := os.Hostname()
 		o.name = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
-	if o.jobs < 1 || o.ackWait <= 0 || o.sharedBytes < 0 {
-		return fmt.Errorf("mpire: cluster.Serve: jobs %d, ack wait %v and the shared cache %d must be positive", o.jobs, o.ackWait, o.sharedBytes)
+	if o.jobs < 1 || o.sharedBytes < 0 {
+		return fmt.Errorf("mpire: cluster.Serve: jobs %d and the shared cache %d must be positive", o.jobs, o.sharedBytes)
+	}
+	if o.ackWait < minAckWait {
+		return fmt.Errorf("mpire: cluster.WithAckWait(%v): the ack wait is %v at least: a worker tells the server three times per ack wait that it still runs a chunk", o.ackWait, minAckWait)
 	}
 	tasks := remote.PortableTasks()
 	if len(tasks) == 0 {
@@ -329,10 +332,14 @@ func (s *slot) handle(ctx context.Context, m jetstream.Msg) {
 		cctx, stop = context.WithTimeout(cctx, d)
 		defer stop()
 	}
-	stopWatching := s.watch(cctx, cancel, m, client, md.Sequence.Stream)
-	sent := answer(s.srv.HandleTraced(cctx, wire.PhaseRun, m.Data(), traceOf(hdr)))
-	stopWatching()
-	s.finish(m, sent, false)
+	stopWatching := s.watch(cctx, cancel, m, client, md)
+	rep := s.srv.HandleTraced(cctx, wire.PhaseRun, m.Data(), traceOf(hdr))
+	if gone := stopWatching(); gone != "" {
+		// Its caller may wait (the chunk outlived MaxAge, or an operator
+		// deleted it), and should hear why, not the cancellation.
+		rep = failure(wire.Failed, gone)
+	}
+	s.finish(m, answer(rep), false)
 	// A task abandoned at its time limit still runs: it keeps this slot,
 	// which takes no other chunk until it returns, so that WithJobs bounds
 	// what runs. The chunk is answered: acknowledged, it is not given to
@@ -343,18 +350,26 @@ func (s *slot) handle(ctx context.Context, m jetstream.Msg) {
 // watch keeps the chunk m's ack alive until stop is called, so that it is
 // not given to another worker while it runs and its reply is stored; and
 // checks that it is still wanted, or cancels its task with cancel: a cancel
-// can be lost with a connection.
-func (s *slot) watch(ctx context.Context, cancel context.CancelFunc, m jetstream.Msg, client string, seq uint64) (stop func()) {
+// can be lost with a connection. stop returns why, when the chunk left the
+// queue while it ran.
+func (s *slot) watch(ctx context.Context, cancel context.CancelFunc, m jetstream.Msg, client string, md *jetstream.MsgMetadata) (stop func() (gone string)) {
 	done, stopped := make(chan struct{}), make(chan struct{})
+	var gone string
 	go func() {
 		defer close(stopped)
-		alive := time.NewTicker(s.ackWait / 3)
+		// (An ack wait an operator set below what WithAckWait takes
+		// still ticks.)
+		alive := time.NewTicker(max(s.ackWait/3, time.Millisecond))
 		defer alive.Stop()
 		for {
 			select {
 			case <-alive.C:
 				m.InProgress()
-				if ctx.Err() == nil && !s.wanted(ctx, client, seq) {
+				if ctx.Err() != nil {
+					continue
+				}
+				if ok, why := s.wanted(ctx, client, md); !ok {
+					gone = why
 					cancel()
 				}
 			case <-done:
@@ -362,22 +377,38 @@ func (s *slot) watch(ctx context.Context, cancel context.CancelFunc, m jetstream
 			}
 		}
 	}()
-	return func() {
+	return func() string {
 		close(done)
 		<-stopped
+		return gone
 	}
 }
 
-// wanted reports whether the chunk of stream sequence seq is still in the
-// queue, and its client listening: false only when the server says no.
-func (s *slot) wanted(ctx context.Context, client string, seq uint64) bool {
+// wanted reports whether the chunk of metadata md is still in the queue,
+// and its client listening: false only when the server says no. gone says
+// why a chunk is no longer in the queue.
+func (s *slot) wanted(ctx context.Context, client string, md *jetstream.MsgMetadata) (ok bool, gone string) {
 	tctx, cancel := context.WithTimeout(ctx, tryTimeout)
 	defer cancel()
-	if _, err := s.w.work.GetMsg(tctx, seq); errors.Is(err, jetstream.ErrMsgNotFound) {
-		return false
+	if _, err := s.w.work.GetMsg(tctx, md.Sequence.Stream); errors.Is(err, jetstream.ErrMsgNotFound) {
+		return false, s.gone(ctx, md.Timestamp)
 	}
 	listens, err := s.w.listens(ctx, client)
-	return listens || err != nil
+	return listens || err != nil, ""
+}
+
+// gone says why the chunk stored at stored (by the server's clock) left
+// the queue while it ran: its caller gave up on it, or an operator deleted
+// it; or, when the server's clock says it outlived the stream's MaxAge,
+// the server removed it by its age.
+func (s *slot) gone(ctx context.Context, stored time.Time) string {
+	ctx, cancel := context.WithTimeout(ctx, tryTimeout)
+	defer cancel()
+	why := "was deleted from the work queue while it ran (by its caller, which gave up on it, or by an operator)"
+	if info, err := s.w.work.Info(ctx); err == nil && info.Config.MaxAge > 0 && info.TimeStamp.Sub(stored) >= info.Config.MaxAge {
+		why = fmt.Sprintf("outlived the stream's MaxAge (%v, cluster.Limits.MaxAge), which bounds a chunk's whole life, waiting and running: the server removed it while it ran", info.Config.MaxAge)
+	}
+	return fmt.Sprintf("cluster worker %s: the chunk of %s %s, and its task was cancelled", s.w.o.name, s.name, why)
 }
 
 // finish acknowledges a chunk whose reply was stored, term when no other

@@ -32,6 +32,7 @@ const (
 	killTask  = -6        // kills its worker process with SIGKILL
 	countTask = -7        // counts the tasks running at once in this process (running), for 20ms
 	decodeBad = -8        // its decoder panics on the worker (ReadArgs)
+	sleepTask = -9        // sleeps 3 s, unless its context ends first (then fails with its cause)
 	slowBase  = 1_000_000 // slowBase <= x < 2*slowBase: sleeps 20ms first; up to 3*slowBase: busy 50µs first
 )
 
@@ -55,6 +56,12 @@ func task(ctx context.Context, shared int, st *workerState, x int) (int, error) 
 	case x == killTask:
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		time.Sleep(time.Minute)
+	case x == sleepTask:
+		select {
+		case <-time.After(3 * time.Second):
+		case <-ctx.Done():
+			return 0, context.Cause(ctx)
+		}
 	case x == countTask:
 		running.enter()
 		time.Sleep(20 * time.Millisecond)

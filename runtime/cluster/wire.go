@@ -164,9 +164,10 @@ func maxPayload(nc *nats.Conn) int {
 
 // publish publishes m to a stream and returns the server's acknowledgement,
 // sending it again while no acknowledgement comes (the stream's leader
-// lost, the connection reconnecting, the stream full; see retry). m carries
-// a message id, so that the stream keeps one copy however many times it
-// came.
+// lost, the connection reconnecting, the stream full; see retry). A chunk
+// carries a message id, so that the stream keeps one copy however many
+// times it came; a reply does not, and may be stored twice (its caller
+// drops what answers a request twice).
 func publish(ctx context.Context, js jetstream.JetStream, m *nats.Msg) (*jetstream.PubAck, error) {
 	var ack *jetstream.PubAck
 	err := retry(ctx, func(ctx context.Context) (err error) {
@@ -200,6 +201,11 @@ func retry(ctx context.Context, f func(context.Context) error) error {
 	}
 }
 
+// errDuplicateInProcess is the error code of JetStream's answer to a
+// message whose id a clustered stream is storing: "duplicate message id is
+// in process" (409).
+const errDuplicateInProcess jetstream.ErrorCode = 10158
+
 // patience bounds the time retry tries.
 const patience = time.Minute
 
@@ -216,11 +222,12 @@ const tryTimeout = 2 * time.Second
 // transient reports whether err may go away by itself: errNotYet, no answer in time
 // or no one to answer (a server lost, a leader being elected, a connection
 // reconnecting), or an answer that the server is not able to now (503: the
-// stream full, or JetStream unavailable for a moment).
+// stream full, or JetStream unavailable for a moment; or a message id that
+// a clustered stream is storing, whose sequence it gives in a moment).
 func transient(err error) bool {
 	var api *jetstream.APIError
 	if errors.As(err, &api) {
-		return api.Code == 503
+		return api.Code == 503 || api.ErrorCode == errDuplicateInProcess
 	}
 	return errors.Is(err, errNotYet) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
 		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
