@@ -150,3 +150,24 @@ func TestSoakVerdict(t *testing.T) {
 		t.Errorf("highest = %+v", got)
 	}
 }
+
+func TestAgainstGenerated(t *testing.T) {
+	rs := []result{
+		{Contender: "sequential", MedianNs: 300},
+		{Contender: "mpire (generated)", MedianNs: 200},
+		{Contender: "mpire (closure)", MedianNs: 220},
+		{Contender: "mpire + insights", MedianNs: 190},
+		{Contender: "mpire (processes)", MedianNs: 400},
+	}
+	want := "  against mpire (generated): closure +10.0%, insights -5.0%"
+	if got := againstGenerated(nil, rs); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := againstGenerated(nil, rs[:2]); got != "" {
+		t.Errorf("with nothing to compare: %q", got)
+	}
+	both := notes(againstGenerated, func(*workload, []result) string { return "" }, func(*workload, []result) string { return "  more" })
+	if got := both(nil, rs); got != want+"\n  more" {
+		t.Errorf("notes joined: %q", got)
+	}
+}

@@ -56,7 +56,7 @@ func main() {
 		}
 		return
 	}
-	only := flag.String("workload", "", "run only this workload (tiny, medium, skewed, numerical, stateful, init, stream, calls, apply), or soak: long runs of kept-alive pools that check nothing grows")
+	only := flag.String("workload", "", "run only this workload (tiny, short, medium, skewed, numerical, stateful, init, stream, calls, apply), or soak: long runs of kept-alive pools that check nothing grows")
 	runs := flag.Int("runs", 5, "timed runs per contender; the median is reported")
 	quickFlag := flag.Bool("quick", false, "small sizes: runs in seconds, to prove the harness works")
 	jsonFile := flag.String("json", "", "also write the results as JSON to this file")
