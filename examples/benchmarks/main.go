@@ -46,6 +46,9 @@ type result struct {
 	// External is set for a contender timed outside this process, whose
 	// allocations and heap are not measured.
 	External bool `json:"external,omitempty"`
+	// runs are the times of each run, in the order of the runs, so that
+	// two contenders can be compared run by run.
+	runs []time.Duration
 }
 
 func main() {
@@ -203,6 +206,9 @@ func measure(w *workload, runs int) ([]result, error) {
 			PeakHeapBytes: uint64(median(s, func(x sample) float64 { return float64(x.peak) })),
 			External:      c.external != nil,
 		}
+		for _, x := range s {
+			rs[i].runs = append(rs[i].runs, x.d)
+		}
 	}
 	base := float64(rs[1].MedianNs)
 	for i := range rs {
@@ -216,6 +222,11 @@ func median(s []sample, of func(sample) float64) float64 {
 	for i, x := range s {
 		v[i] = of(x)
 	}
+	return medianOf(v)
+}
+
+// medianOf returns the median of v, which it sorts.
+func medianOf(v []float64) float64 {
 	slices.Sort(v)
 	if len(v)%2 == 1 {
 		return v[len(v)/2]

@@ -227,10 +227,13 @@ func shortWorkload(sz sizes) *workload {
 }
 
 // againstGenerated gives, in one line, the time of each mpire row with
-// something added (a closure, insights, ...) over the generated pool's.
+// something added (a closure, insights, ...) over the generated pool's: the
+// median over the runs of the ratio of their times in the same run, which
+// the load of the machine changing from one run to the next moves less than
+// the ratio of their medians.
 func againstGenerated(_ *workload, rs []result) string {
 	g := resultOf(rs, "mpire (generated)")
-	if g == nil || g.MedianNs == 0 {
+	if g == nil || len(g.runs) == 0 {
 		return ""
 	}
 	var parts []string
@@ -239,14 +242,19 @@ func againstGenerated(_ *workload, rs []result) string {
 		if !ok && r.Contender == "mpire (closure)" {
 			name, ok = "closure", true
 		}
-		if ok {
-			parts = append(parts, fmt.Sprintf("%s %+.1f%%", name, 100*(float64(r.MedianNs)/float64(g.MedianNs)-1)))
+		if !ok || len(r.runs) != len(g.runs) {
+			continue
 		}
+		ratios := make([]float64, len(r.runs))
+		for i := range r.runs {
+			ratios[i] = float64(r.runs[i]) / float64(g.runs[i])
+		}
+		parts = append(parts, fmt.Sprintf("%s %+.1f%%", name, 100*(medianOf(ratios)-1)))
 	}
 	if len(parts) == 0 {
 		return ""
 	}
-	return "  against mpire (generated): " + strings.Join(parts, ", ")
+	return "  against mpire (generated), the median of the runs' ratios: " + strings.Join(parts, ", ")
 }
 
 func mediumWorkload(sz sizes) *workload {
