@@ -78,10 +78,10 @@ func (r *insightsRecorder) reset() {
 // lifecycle and read by snapshot. A nil *Stats records nothing, so that
 // workers need not test for insights, except where a method says so.
 //
-// A worker writes its Stats once per run of tasks (a chunk), never per task:
-// the counters of a run are summed in the worker's own variables first, so
-// that no memory that another worker's Stats may share is written in the hot
-// loop.
+// A worker writes its Stats once per run of tasks (a chunk), and when a
+// task is one of its longest so far, never per task: the counters of a run
+// are summed in the worker's own variables first, so that no memory that
+// another worker's Stats may share is written in the hot loop.
 type Stats struct {
 	id                                    WorkerID
 	startUp, init, waiting, working, exit atomic.Int64
@@ -98,15 +98,14 @@ type Stats struct {
 }
 
 // pieceTime is how long a timed piece of tasks should last. A piece costs
-// one clock reading and one call of Func.Run: about 50 ns on a machine
-// whose clock is read through the vDSO, more (100 ns and over) under a
-// hypervisor's clock or load. Ten microseconds of work per piece keeps that
-// at about 1% of the work. Tasks that last longer are timed one by one, as
-// MPIRE times each task, and their durations in TopTasks are exact; shorter
-// tasks are timed a few together, and such a TaskInsight names the group
-// (Tasks > 1): a single 50 ns task's duration would be the clock's noise,
-// and what a report of the longest tasks must show, a task or a group of
-// tasks that took far longer than the others, it still shows.
+// one clock reading and one call of Func.Run: about 50 ns where the clock is
+// read through the vDSO, 100 ns and more under a hypervisor's clock and
+// load. Ten microseconds of work per piece keeps that at about 1%. Tasks
+// that last longer are timed one by one, as MPIRE times each task, and
+// their durations in TopTasks are exact. Shorter ones are timed together,
+// and such a TaskInsight is the group (Tasks > 1): the duration of one task
+// of 50 ns would be the clock's noise, while a group that took far longer
+// than the others, because one of its tasks did, still stands out.
 const pieceTime = 10 * time.Microsecond
 
 // maxPiece bounds a piece, so that a burst of slow tasks after fast ones is
