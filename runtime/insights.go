@@ -30,7 +30,14 @@ type WorkerInsights = engine.WorkerInsights
 //	Args     string // formatted arguments, shortened when long
 //	Tasks    int    // tasks timed together: 1, or more for very short tasks
 //
-// Tasks are timed one by one when they last longer than about a
-// microsecond; shorter ones are timed a few together, so that insights cost
-// only a few percent even for the tiniest tasks.
+// Tasks are timed one by one when they last longer than about ten
+// microseconds, as MPIRE times each task: their durations are exact. Shorter
+// ones are timed a few together, in pieces of about ten microseconds, one
+// clock reading per piece, so that insights cost about 1% even for the
+// tiniest tasks; such an entry is the group (Tasks > 1), named by its first
+// task. The duration of a single task of a few nanoseconds would be the
+// clock's noise; a group that took far longer than the others, because one
+// of its tasks did, still stands out. Each worker sums its counters in its
+// own variables and writes its share of the insights once per chunk, never
+// per task.
 type TaskInsight = engine.TaskInsight

@@ -150,3 +150,33 @@ func TestSoakVerdict(t *testing.T) {
 		t.Errorf("highest = %+v", got)
 	}
 }
+
+func TestAgainstGenerated(t *testing.T) {
+	ms := func(ds ...int) []time.Duration {
+		var runs []time.Duration
+		for _, d := range ds {
+			runs = append(runs, time.Duration(d)*time.Millisecond)
+		}
+		return runs
+	}
+	// The machine slows down in the third run: the medians of the times
+	// would say +20% for the closure, the runs' ratios say +10%.
+	rs := []result{
+		{Contender: "sequential", runs: ms(300, 300, 900)},
+		{Contender: "mpire (generated)", runs: ms(200, 200, 600)},
+		{Contender: "mpire (closure)", runs: ms(220, 240, 660)},
+		{Contender: "mpire + insights", runs: ms(190, 180, 600)},
+		{Contender: "mpire (processes)", runs: ms(400, 400, 1200)},
+	}
+	want := "  against mpire (generated), the median of the runs' ratios: closure +10.0%, insights -5.0%"
+	if got := againstGenerated(nil, rs); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := againstGenerated(nil, rs[:2]); got != "" {
+		t.Errorf("with nothing to compare: %q", got)
+	}
+	both := notes(againstGenerated, func(*workload, []result) string { return "" }, func(*workload, []result) string { return "  more" })
+	if got := both(nil, rs); got != want+"\n  more" {
+		t.Errorf("notes joined: %q", got)
+	}
+}

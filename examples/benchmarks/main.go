@@ -46,6 +46,9 @@ type result struct {
 	// External is set for a contender timed outside this process, whose
 	// allocations and heap are not measured.
 	External bool `json:"external,omitempty"`
+	// runs are the times of each run, in the order of the runs, so that
+	// two contenders can be compared run by run.
+	runs []time.Duration
 }
 
 func main() {
@@ -56,7 +59,7 @@ func main() {
 		}
 		return
 	}
-	only := flag.String("workload", "", "run only this workload (tiny, medium, skewed, numerical, stateful, init, stream, calls, apply), or soak: long runs of kept-alive pools that check nothing grows")
+	only := flag.String("workload", "", "run only this workload (tiny, short, medium, skewed, numerical, stateful, init, stream, calls, apply), or soak: long runs of kept-alive pools that check nothing grows")
 	runs := flag.Int("runs", 5, "timed runs per contender; the median is reported")
 	quickFlag := flag.Bool("quick", false, "small sizes: runs in seconds, to prove the harness works")
 	jsonFile := flag.String("json", "", "also write the results as JSON to this file")
@@ -203,6 +206,9 @@ func measure(w *workload, runs int) ([]result, error) {
 			PeakHeapBytes: uint64(median(s, func(x sample) float64 { return float64(x.peak) })),
 			External:      c.external != nil,
 		}
+		for _, x := range s {
+			rs[i].runs = append(rs[i].runs, x.d)
+		}
 	}
 	base := float64(rs[1].MedianNs)
 	for i := range rs {
@@ -216,6 +222,11 @@ func median(s []sample, of func(sample) float64) float64 {
 	for i, x := range s {
 		v[i] = of(x)
 	}
+	return medianOf(v)
+}
+
+// medianOf returns the median of v, which it sorts.
+func medianOf(v []float64) float64 {
 	slices.Sort(v)
 	if len(v)%2 == 1 {
 		return v[len(v)/2]

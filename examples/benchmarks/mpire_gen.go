@@ -24,6 +24,10 @@ const (
 // changed since: run go generate.
 var _ func(int) int = Tiny
 
+// Short as it was when this file was generated. If this does not compile, it
+// changed since: run go generate.
+var _ func(int) int = Short
+
 // Busy as it was when this file was generated. If this does not compile, it
 // changed since: run go generate.
 var _ func(int) int = Busy
@@ -206,6 +210,99 @@ var tinyPortable = mpireimpl.Portable[struct{}, int, int, struct{}]{
 // is initialised.
 func init() {
 	mpireimpl.ServePortable(&tinyPortable)
+}
+
+// ShortPool runs Short on a pool of workers. Create it with NewShortPool.
+//
+// Its methods are safe for concurrent use. Close it when done with it: that
+// stops workers kept alive and runs their exit functions.
+type ShortPool struct {
+	pool *mpireimpl.Pool[struct{}, int, int, struct{}]
+}
+
+// NewShortPool returns a pool that runs Short.
+//
+// opts are the pool's defaults; calls may override the ones that are not pool
+// options.
+//
+// It panics on an invalid option value.
+func NewShortPool(opts ...mpire.Option) *ShortPool {
+	p := &ShortPool{}
+	p.pool = mpireimpl.NewPool(mpireimpl.Func[struct{}, int, int, struct{}]{
+		Name:   "Short",
+		Pos:    mpireimpl.FuncPos(Short),
+		Run:    p.run,
+		Format: p.format,
+	}, opts...)
+	return p
+}
+
+// run calls Short for each task of a chunk, writing the results to out.
+//
+// It is the pool's hot loop: a direct call per task, nothing allocated.
+func (p *ShortPool) run(w *mpireimpl.Worker[struct{}], args []int, out []int) (n int, err error) {
+	defer w.Recover(&n, &err)
+	for ; n < len(args) && !w.Stopped(); n++ {
+		out[n] = Short(args[n])
+	}
+	return n, nil
+}
+
+// format formats the arguments of a Short task for errors and insights.
+func (p *ShortPool) format(a *int) string {
+	return mpireimpl.FormatArgs("x", *a)
+}
+
+// Map calls Short on every element of args, on the pool's workers, and returns
+// the results in input order.
+//
+// The first failure stops the call and is returned as a *mpire.TaskError.
+func (p *ShortPool) Map(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
+	return p.pool.Map(ctx, args, opts...)
+}
+
+// MapUnordered is Map with the results in completion order.
+func (p *ShortPool) MapUnordered(ctx context.Context, args []int, opts ...mpire.CallOption) ([]int, error) {
+	return p.pool.MapUnordered(ctx, args, opts...)
+}
+
+// IMap calls Short on the elements of args as they come and yields the results
+// in input order.
+//
+// On the first failure it yields the zero result and the error, once. Breaking
+// out of the loop stops the work.
+func (p *ShortPool) IMap(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
+	return p.pool.IMap(ctx, args, opts...)
+}
+
+// IMapUnordered is IMap with the results yielded as they complete.
+func (p *ShortPool) IMapUnordered(ctx context.Context, args iter.Seq[int], opts ...mpire.CallOption) iter.Seq2[int, error] {
+	return p.pool.IMapUnordered(ctx, args, opts...)
+}
+
+// Apply calls Short once, on one of the pool's workers, and returns its result.
+//
+// A failure fails only this call.
+func (p *ShortPool) Apply(ctx context.Context, x int, opts ...mpire.CallOption) (int, error) {
+	return p.pool.Apply(ctx, x, opts...)
+}
+
+// ApplyAsync is Apply without waiting: read the result from the returned
+// *mpire.AsyncResult.
+func (p *ShortPool) ApplyAsync(ctx context.Context, x int, opts ...mpire.CallOption) *mpire.AsyncResult[int] {
+	return p.pool.ApplyAsync(ctx, x, opts...)
+}
+
+// Insights returns the worker insights of the most recent calls; the pool must
+// be made with mpire.WithInsights.
+func (p *ShortPool) Insights() mpire.Insights {
+	return p.pool.Insights()
+}
+
+// Close waits for running calls, stops the workers, runs their exit functions
+// and returns the first exit error.
+func (p *ShortPool) Close() error {
+	return p.pool.Close()
 }
 
 // BusyPool runs Busy on a pool of workers. Create it with NewBusyPool.

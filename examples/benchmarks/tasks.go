@@ -24,6 +24,16 @@ const tinySpins = 55
 //mpire:task portable
 func Tiny(x int) int { return spin(uint64(x), tinySpins) }
 
+// shortSpins makes Short last about 20 ns: 24 rounds, as the runtime's own
+// benchmarks' tiny task.
+const shortSpins = 24
+
+// Short is the task of the short workload: less than half of Tiny, so that
+// what a call of the task costs shows.
+//
+//mpire:task
+func Short(x int) int { return spin(uint64(x), shortSpins) }
+
 // Busy spins n rounds: the medium and skewed tasks.
 //
 //mpire:task portable

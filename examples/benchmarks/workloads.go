@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,7 +163,7 @@ func tinyWorkload(sz sizes) *workload {
 		name:  "tiny",
 		about: fmt.Sprintf("%d tasks of ~50 ns integer work, Map over []int", sz.tiny),
 		tasks: sz.tiny,
-		notes: clusterThroughput,
+		notes: notes(againstGenerated, clusterThroughput),
 		contenders: mapContenders(in, Tiny, "static partition", staticPartition,
 			func() ([]int, error) { return pool.Map(ctxBackground, in) },
 			closureMap(in, func(_ context.Context, x int) (int, error) { return Tiny(x), nil }),
@@ -180,6 +181,80 @@ func tinyWorkload(sz sizes) *workload {
 			clusterRow(func() ([]int, error) { return clusterPool.Map(ctxBackground, in) }),
 		),
 	}
+}
+
+// shortWorkload is tiny with a task of less than half its length, the
+// mpire rows only, and a baseline that calls the task directly, as the
+// generated pool does: what calling it through a func value costs (the
+// closure) shows here, where on tiny the work hides it.
+func shortWorkload(sz sizes) *workload {
+	in := indexes(sz.tiny)
+	pool := NewShortPool()
+	insights := NewShortPool(mpire.WithInsights())
+	return &workload{
+		name:  "short",
+		about: fmt.Sprintf("%d tasks of %d xorshift rounds (~20 ns), Map over []int: the cost of calling the task", sz.tiny, shortSpins),
+		tasks: sz.tiny,
+		notes: againstGenerated,
+		contenders: []contender{
+			{name: "sequential", run: func() any {
+				out := make([]int, len(in))
+				for i, x := range in {
+					out[i] = Short(x)
+				}
+				return out
+			}},
+			{name: "baseline: static partition", run: func() any {
+				out := make([]int, len(in))
+				p := procs()
+				var wg sync.WaitGroup
+				for g := range p {
+					lo, hi := g*len(in)/p, (g+1)*len(in)/p
+					wg.Go(func() {
+						for i := lo; i < hi; i++ {
+							out[i] = Short(in[i])
+						}
+					})
+				}
+				wg.Wait()
+				return out
+			}},
+			{name: "mpire (generated)", run: func() any { return must(pool.Map(ctxBackground, in)) }},
+			closureMap(in, func(_ context.Context, x int) (int, error) { return Short(x), nil }),
+			{name: "mpire + insights", run: func() any { return must(insights.Map(ctxBackground, in)) }},
+		},
+	}
+}
+
+// againstGenerated gives, in one line, the time of each mpire row with
+// something added (a closure, insights, ...) over the generated pool's: the
+// median over the runs of the ratio of their times in the same run, which
+// the load of the machine changing from one run to the next moves less than
+// the ratio of their medians.
+func againstGenerated(_ *workload, rs []result) string {
+	g := resultOf(rs, "mpire (generated)")
+	if g == nil || len(g.runs) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, r := range rs {
+		name, ok := strings.CutPrefix(r.Contender, "mpire + ")
+		if !ok && r.Contender == "mpire (closure)" {
+			name, ok = "closure", true
+		}
+		if !ok || len(r.runs) != len(g.runs) {
+			continue
+		}
+		ratios := make([]float64, len(r.runs))
+		for i := range r.runs {
+			ratios[i] = float64(r.runs[i]) / float64(g.runs[i])
+		}
+		parts = append(parts, fmt.Sprintf("%s %+.1f%%", name, 100*(medianOf(ratios)-1)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "  against mpire (generated), the median of the runs' ratios: " + strings.Join(parts, ", ")
 }
 
 func mediumWorkload(sz sizes) *workload {
@@ -725,6 +800,19 @@ func applyWorkload(sz sizes) *workload {
 	}
 }
 
+// notes joins the notes of each of fs that has one, a line each.
+func notes(fs ...func(*workload, []result) string) func(*workload, []result) string {
+	return func(w *workload, rs []result) string {
+		var lines []string
+		for _, f := range fs {
+			if note := f(w, rs); note != "" {
+				lines = append(lines, note)
+			}
+		}
+		return strings.Join(lines, "\n")
+	}
+}
+
 // namedWorkload builds a workload at given sizes.
 type namedWorkload struct {
 	name  string
@@ -734,6 +822,7 @@ type namedWorkload struct {
 // workloads lists every workload, in the order of BENCH.md.
 var workloads = []namedWorkload{
 	{"tiny", tinyWorkload},
+	{"short", shortWorkload},
 	{"medium", mediumWorkload},
 	{"skewed", skewedWorkload},
 	{"numerical", numericalWorkload},

@@ -39,10 +39,10 @@ type WorkerInsights struct {
 
 // TaskInsight is one of the longest tasks.
 //
-// Tasks are timed one by one when they last longer than about a
-// microsecond. Shorter ones are timed a few together, so that insights cost
-// only a few percent even for the tiniest tasks; such an entry has Tasks > 1
-// and names the first task of the group.
+// Tasks are timed one by one when they last longer than about ten
+// microseconds (pieceTime). Shorter ones are timed a few together, so that
+// insights cost about 1% even for the tiniest tasks; such an entry has
+// Tasks > 1 and names the first task of the group.
 type TaskInsight struct {
 	Duration time.Duration
 	WorkerID WorkerID
@@ -77,6 +77,11 @@ func (r *insightsRecorder) reset() {
 // Stats are the insights of one worker slot, written by its executor and
 // lifecycle and read by snapshot. A nil *Stats records nothing, so that
 // workers need not test for insights, except where a method says so.
+//
+// A worker writes its Stats once per run of tasks (a chunk), and when a
+// task is one of its longest so far, never per task: the counters of a run
+// are summed in the worker's own variables first, so that no memory that
+// another worker's Stats may share is written in the hot loop.
 type Stats struct {
 	id                                    WorkerID
 	startUp, init, waiting, working, exit atomic.Int64
@@ -85,27 +90,35 @@ type Stats struct {
 
 	// Its worker's only.
 	topMin time.Duration // the shortest top task once there are topTasks
-	piece  int           // tasks to time together
+	piece  int           // tasks to time together at the start of the next run
 	epoch  time.Time     // origin of clock
 
 	mu  sync.Mutex
 	top []TaskInsight
 }
 
-// pieceTime is how long a timed piece of tasks should last: one clock
-// reading (about 20 ns) per microsecond of work costs about 2%.
-const pieceTime = time.Microsecond
+// pieceTime is how long a timed piece of tasks should last. A piece costs
+// one clock reading and one call of Func.Run: about 50 ns where the clock is
+// read through the vDSO, 100 ns and more under a hypervisor's clock and
+// load. Ten microseconds of work per piece keeps that at about 1%. Tasks
+// that last longer are timed one by one, as MPIRE times each task, and
+// their durations in TopTasks are exact. Shorter ones are timed together,
+// and such a TaskInsight is the group (Tasks > 1): the duration of one task
+// of 50 ns would be the clock's noise, while a group that took far longer
+// than the others, because one of its tasks did, still stands out.
+const pieceTime = 10 * time.Microsecond
 
 // maxPiece bounds a piece, so that a burst of slow tasks after fast ones is
-// soon timed one by one again.
-const maxPiece = 256
+// soon timed one by one again. 512 tasks of 20 ns are a piece of 10 µs.
+const maxPiece = 512
 
 func newWorkerStats(id WorkerID) *Stats {
 	return &Stats{id: id, piece: 1, epoch: time.Now()}
 }
 
-// Piece returns how many consecutive tasks to time together: about
-// pieceTime of work. s must not be nil.
+// Piece returns how many consecutive tasks to time together in the first
+// piece of a run, as the worker's last run ended: about pieceTime of work.
+// s must not be nil.
 func (s *Stats) Piece() int { return s.piece }
 
 // TopMin returns the shortest duration that makes a task one of the top
@@ -115,19 +128,21 @@ func (s *Stats) TopMin() time.Duration { return s.topMin }
 // Clock reads the monotonic clock alone, at half the cost of time.Now.
 func (s *Stats) Clock() time.Duration { return time.Since(s.epoch) }
 
-// Adapt sizes the next piece from the mean duration of the last one.
-func (s *Stats) Adapt(d time.Duration, tasks int) {
+// NextPiece sizes the next piece from the duration d of the last one, of
+// tasks tasks, so that it lasts about pieceTime; with no task completed it
+// keeps piece.
+func NextPiece(d time.Duration, tasks, piece int) int {
 	if tasks == 0 {
-		return
+		return piece
 	}
 	mean := d / time.Duration(tasks)
 	switch {
 	case mean >= pieceTime:
-		s.piece = 1
+		return 1
 	case mean <= 0:
-		s.piece = maxPiece
+		return maxPiece
 	default:
-		s.piece = min(maxPiece, int(pieceTime/mean)+1)
+		return min(maxPiece, int(pieceTime/mean)+1)
 	}
 }
 
@@ -186,10 +201,18 @@ func (s *Stats) addExit(d time.Duration) {
 	}
 }
 
-// AddWorking records tasks completed in d.
+// AddWorking records tasks completed in d. s must not be nil.
 func (s *Stats) AddWorking(d time.Duration, tasks int) {
 	s.working.Add(int64(d))
 	s.completed.Add(int64(tasks))
+}
+
+// EndRun records a run of tasks timed in pieces: tasks completed in d, and
+// the size of its last piece, for the first of the next run. s must not be
+// nil.
+func (s *Stats) EndRun(d time.Duration, tasks, piece int) {
+	s.AddWorking(d, tasks)
+	s.piece = piece
 }
 
 // AddTop keeps t among the top tasks if it is one. s must not be nil.
