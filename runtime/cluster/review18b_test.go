@@ -3,7 +3,9 @@ package cluster_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,6 +111,50 @@ func TestACallersWatchShowsNoTokenToAnotherCaller(t *testing.T) {
 					t.Fatalf("another caller read the token of the chunk on %s in an answer on %s", subject, m.Subject)
 				}
 			}
+		}
+	}
+}
+
+// TestDeploysAtOnceAgreeOnTheKey (review of issue 18): administrators (or
+// the start scripts of several programs) deploy one new deployment at
+// once. Each Deploy must succeed, as one run after another does, and the
+// deployment's key, in the names of its tasks' consumers, must be chosen
+// once: a worker that started with a key that another Deploy then replaced
+// would hold its task's consumer, and one that starts after, with the new
+// key, be refused its own (a work queue takes one consumer per subject).
+func TestDeploysAtOnceAgreeOnTheKey(t *testing.T) {
+	c := newCluster(t)
+	_, admin := connect(t, c.srv.AdminURL())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i := range 10 {
+		prefix := fmt.Sprintf("race%d", i)
+		var deploys sync.WaitGroup
+		for range 4 {
+			deploys.Go(func() {
+				if err := cluster.Deploy(ctx, admin, cluster.WithPrefix(prefix)); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		keys := map[string]bool{}
+		done := make(chan struct{})
+		go func() {
+			deploys.Wait()
+			close(done)
+		}()
+		for finished := false; !finished; {
+			select {
+			case <-done:
+				finished = true
+			default:
+			}
+			if s, err := admin.Stream(ctx, prefix+"_MPIRE_WORK"); err == nil {
+				keys[s.CachedInfo().Config.Metadata["mpire.key"]] = true
+			}
+		}
+		if len(keys) > 1 {
+			t.Fatalf("the deployment %s had %d keys while it was deployed at once: %v", prefix, len(keys), keys)
 		}
 	}
 }
