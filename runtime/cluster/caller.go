@@ -432,7 +432,7 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 			case e.c.nc.IsClosed():
 				return wire.Reply{}, fmt.Errorf("mpire: cluster: waiting for a reply: %w", nats.ErrConnectionClosed)
 			case gone.IsZero():
-				if e.gone(ctx, ack.Sequence) {
+				if e.gone(ctx) {
 					gone, every = time.Now(), lostAfter
 				} else {
 					every = min(2*every, watchAtMost)
@@ -445,13 +445,18 @@ func (e *endpoint) Run(ctx context.Context, _ time.Duration, req *wire.Request) 
 	}
 }
 
-// gone reports whether the chunk of stream sequence seq is no longer in the
-// work queue: answered, dropped or deleted.
-func (e *endpoint) gone(ctx context.Context, seq uint64) bool {
+// gone reports whether the endpoint's chunk is no longer in the work
+// queue: answered, dropped or deleted. The server is asked how many chunks
+// the endpoint's subject holds, not for the chunk: its answer comes on the
+// callers' inbox, which every caller of the deployment may read, and the
+// chunk holds its token. An endpoint has one chunk in the queue, or, a
+// moment after it gave up on a request, two (the one given up on is
+// deleted, or taken and dropped by a worker).
+func (e *endpoint) gone(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, tryTimeout)
 	defer cancel()
-	_, err := e.c.work.GetMsg(ctx, seq)
-	return errors.Is(err, jetstream.ErrMsgNotFound)
+	info, err := e.c.work.Info(ctx, jetstream.WithSubjectFilter(e.subject))
+	return err == nil && info.State.Subjects[e.subject] == 0
 }
 
 // lost is the error of a request whose chunk left the queue, sent age

@@ -53,13 +53,13 @@ func Deploy(ctx context.Context, js jetstream.JetStream, opts ...DeploymentOptio
 		return err
 	}
 	n := namesFor(d.prefix)
-	key, err := deploymentKey(ctx, js, n)
+	key, exists, err := deploymentKey(ctx, js, n)
 	if err != nil {
 		return err
 	}
-	stream := func(name, what, subject string, retention jetstream.RetentionPolicy, metadata map[string]string) error {
+	stream := func(name, what, subject string, retention jetstream.RetentionPolicy, metadata map[string]string, create bool) error {
 		err := retry(ctx, func(ctx context.Context) error {
-			_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			cfg := jetstream.StreamConfig{
 				Name:        name,
 				Description: "mpire: " + what,
 				Subjects:    []string{subject},
@@ -71,7 +71,13 @@ func Deploy(ctx context.Context, js jetstream.JetStream, opts ...DeploymentOptio
 				MaxMsgs:     d.limits.MaxMsgs,
 				Discard:     jetstream.DiscardNew,
 				Metadata:    metadata,
-			})
+			}
+			var err error
+			if create {
+				_, err = js.CreateStream(ctx, cfg)
+			} else {
+				_, err = js.CreateOrUpdateStream(ctx, cfg)
+			}
 			return err
 		})
 		if err != nil {
@@ -79,10 +85,22 @@ func Deploy(ctx context.Context, js jetstream.JetStream, opts ...DeploymentOptio
 		}
 		return nil
 	}
-	if err := stream(n.stream, "chunks of tasks waiting for a worker", n.work+">", jetstream.WorkQueuePolicy, map[string]string{keyMetadata: key}); err != nil {
+	work := func(key string, create bool) error {
+		return stream(n.stream, "chunks of tasks waiting for a worker", n.work+">", jetstream.WorkQueuePolicy, map[string]string{keyMetadata: key}, create)
+	}
+	// A new work stream is only made, never updated: another Deploy of the
+	// deployment at once, with its own key, may have made it meanwhile, and
+	// the deployment keeps that one's key.
+	err = work(key, !exists)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		if key, _, err = deploymentKey(ctx, js, n); err == nil {
+			err = work(key, false)
+		}
+	}
+	if err != nil {
 		return err
 	}
-	if err := stream(n.replies, "replies waiting for their caller", n.reply+">", jetstream.InterestPolicy, nil); err != nil {
+	if err := stream(n.replies, "replies waiting for their caller", n.reply+">", jetstream.InterestPolicy, nil, false); err != nil {
 		return err
 	}
 	var obs jetstream.ObjectStore
@@ -114,22 +132,22 @@ func Deploy(ctx context.Context, js jetstream.JetStream, opts ...DeploymentOptio
 }
 
 // deploymentKey returns the key of the deployment's work stream, or a new
-// one if it has none.
-func deploymentKey(ctx context.Context, js jetstream.JetStream, n names) (string, error) {
+// one if it has none; exists is whether the stream exists.
+func deploymentKey(ctx context.Context, js jetstream.JetStream, n names) (key string, exists bool, err error) {
 	var work jetstream.Stream
-	err := retry(ctx, func(ctx context.Context) (err error) {
+	err = retry(ctx, func(ctx context.Context) (err error) {
 		work, err = js.Stream(ctx, n.stream)
 		return err
 	})
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound):
-		return newID(), nil
+		return newID(), false, nil
 	case err != nil:
-		return "", fmt.Errorf("mpire: cluster.Deploy: the stream %s: %w", n.stream, err)
+		return "", false, fmt.Errorf("mpire: cluster.Deploy: the stream %s: %w", n.stream, err)
 	case work.CachedInfo().Config.Metadata[keyMetadata] == "":
-		return newID(), nil
+		return newID(), true, nil
 	}
-	return work.CachedInfo().Config.Metadata[keyMetadata], nil
+	return work.CachedInfo().Config.Metadata[keyMetadata], true, nil
 }
 
 // deployed is a deployment that a caller or a worker found.

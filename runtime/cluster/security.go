@@ -29,10 +29,11 @@ func WorkerInbox(p string) nats.Option { return nats.CustomInboxPrefix(namesFor(
 
 // CallerPermissions returns what a caller of the deployment with prefix p
 // (WithPrefix; "" for the default) needs: look up the deployment's streams
-// and bucket (Deploy makes them), publish chunks, look them up and delete
-// them, publish cancels, store shared objects, and read its replies
-// through a consumer of its own; and receive JetStream's answers and its
-// replies on its role's inbox (CallerInbox). It may make no stream and no
+// and bucket (Deploy makes them), publish chunks, count those of its
+// endpoints in the queue (not read them) and delete them, publish
+// cancels, store shared objects, and read its replies through a consumer
+// of its own; and receive JetStream's answers and its replies on its
+// role's inbox (CallerInbox). It may make no stream and no
 // bucket, and consumers only of its deployment's names: of replies, with
 // a filter in its deployment's reply subjects, and of the bucket's stream,
 // to read an object's chunks.
@@ -50,7 +51,6 @@ func CallerPermissions(p string) Permissions {
 		n.cancel + ">",
 		"$JS.API.STREAM.INFO." + n.stream,
 		"$JS.API.STREAM.MSG.DELETE." + n.stream,
-		"$JS.API.STREAM.MSG.GET." + n.stream,
 		"$JS.API.STREAM.INFO." + n.replies,
 		"$JS.API.CONSUMER.CREATE." + n.replies + ".*." + n.reply + "*.>",
 		"$JS.API.CONSUMER.DELETE." + n.replies + ".*",
