@@ -180,3 +180,16 @@ func TestARoleMakesOnlyItsOwnConsumers(t *testing.T) {
 		t.Errorf("the work stream has the consumer %s", name)
 	}
 }
+
+// TestAPrefixUnderTheInboxesIsRefused: most NATS users may read _INBOX.>,
+// so a deployment whose names start there is refused before anything is
+// made.
+func TestAPrefixUnderTheInboxesIsRefused(t *testing.T) {
+	c := newCluster(t)
+	_, admin := connect(t, c.srv.AdminURL())
+	for _, p := range []string{"_INBOX", "_INBOX_team"} {
+		if err := cluster.Deploy(context.Background(), admin, cluster.WithPrefix(p)); err == nil || !strings.Contains(err.Error(), "_INBOX") {
+			t.Errorf("Deploy with the prefix %q = %v, want a refusal that names _INBOX", p, err)
+		}
+	}
+}

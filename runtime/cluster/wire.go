@@ -82,6 +82,10 @@ func checkPrefix(p string) error {
 	if !validPrefix.MatchString(p) {
 		return fmt.Errorf("mpire: cluster.WithPrefix(%q): a prefix takes only letters, digits, '-' and '_'", p)
 	}
+	if strings.HasPrefix(p, "_INBOX") {
+		// Most NATS users may subscribe to _INBOX.>.
+		return fmt.Errorf("mpire: cluster.WithPrefix(%q): a prefix may not start with _INBOX, whose subjects most NATS users may read", p)
+	}
 	return nil
 }
 
@@ -206,6 +210,11 @@ func retry(ctx context.Context, f func(context.Context) error) error {
 // in process" (409).
 const errDuplicateInProcess jetstream.ErrorCode = 10158
 
+// errNoPeers is the error code of a cluster's answer while too few of its
+// servers are up to place a replicated stream: "no suitable peers for
+// placement" (a cluster starting, or a server lost for a moment).
+const errNoPeers jetstream.ErrorCode = 10005
+
 // patience bounds the time retry tries.
 const patience = time.Minute
 
@@ -222,12 +231,13 @@ const tryTimeout = 2 * time.Second
 // transient reports whether err may go away by itself: errNotYet, no answer in time
 // or no one to answer (a server lost, a leader being elected, a connection
 // reconnecting), or an answer that the server is not able to now (503: the
-// stream full, or JetStream unavailable for a moment; or a message id that
-// a clustered stream is storing, whose sequence it gives in a moment).
+// stream full, or JetStream unavailable for a moment; a message id that a
+// clustered stream is storing, whose sequence it gives in a moment; or too
+// few servers up to place a replicated stream).
 func transient(err error) bool {
 	var api *jetstream.APIError
 	if errors.As(err, &api) {
-		return api.Code == 503 || api.ErrorCode == errDuplicateInProcess
+		return api.Code == 503 || api.ErrorCode == errDuplicateInProcess || api.ErrorCode == errNoPeers
 	}
 	return errors.Is(err, errNotYet) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
 		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
