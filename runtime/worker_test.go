@@ -2,6 +2,8 @@ package mpire_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -271,5 +273,61 @@ func TestApplyAsync(t *testing.T) {
 	// A failed apply fails only itself.
 	if v, err := p.Apply(ctx, 4); err != nil || v != 16 {
 		t.Fatalf("Apply after a failure = %v, %v", v, err)
+	}
+}
+
+// TestApplyTaskSeesItsOwnCall: a pool reuses what an Apply call is made of
+// for the next one, so each task must still see its own call: its caller's
+// context (values, cancellation), its argument, with a goroutine the task
+// started still reading the context it was given after Apply returned, and
+// a call that failed, was cancelled, or was refused in between.
+func TestApplyTaskSeesItsOwnCall(t *testing.T) {
+	type key struct{}
+	for _, tc := range []struct {
+		name string
+		opts []mpire.Option
+	}{
+		{"one worker", []mpire.Option{mpire.WithJobs(1), mpire.WithKeepAlive()}},
+		{"two workers", []mpire.Option{mpire.WithJobs(2), mpire.WithKeepAlive()}},
+		{"ordered", []mpire.Option{mpire.WithJobs(2), mpire.WithKeepAlive(), mpire.WithOrderTasks()}},
+		{"workers stop after each call", []mpire.Option{mpire.WithJobs(2)}},
+	} {
+		var readers sync.WaitGroup
+		p, _ := newPool(t, spec{task: func(ctx context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+			if x < 0 {
+				return 0, errUnlucky
+			}
+			v, _ := ctx.Value(key{}).(int)
+			if err := ctx.Err(); err != nil {
+				return 0, fmt.Errorf("task %d runs with an ended context: %w", x, err)
+			}
+			// A goroutine of the task keeps its context after the task.
+			readers.Go(func() { _ = ctx.Value(key{}) })
+			return v*1000 + x, nil
+		}}, tc.opts...)
+		for i := range 200 {
+			cctx, cancel := context.WithCancel(context.WithValue(ctx, key{}, i))
+			switch i % 10 {
+			case 3: // a failed call
+				if _, err := p.Apply(cctx, -1); !errors.Is(err, errUnlucky) {
+					t.Fatalf("%v: Apply %d of a failing task: %v", tc.name, i, err)
+				}
+			case 5: // a call cancelled before it starts
+				cancel()
+				if _, err := p.Apply(cctx, i); !errors.Is(err, context.Canceled) {
+					t.Fatalf("%v: Apply %d with a cancelled context: %v", tc.name, i, err)
+				}
+			default:
+				v, err := p.Apply(cctx, i)
+				if err != nil || v != i*1000+i {
+					t.Fatalf("%v: Apply %d = %v, %v, want %d", tc.name, i, v, err, i*1000+i)
+				}
+			}
+			cancel() // the next call's task must not see this
+		}
+		readers.Wait()
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -16,6 +16,7 @@ type call[St, A, R, E any] struct {
 	cancel context.CancelCauseFunc
 
 	method   string        // Map, IMap, Apply...
+	serial   uint64        // the call's number among the pool's calls: a reused call has a new one
 	observed *ObservedCall // nil unless the pool has an observer
 
 	stopped atomic.Bool  // set by the first failure; tasks check it between tasks
@@ -46,13 +47,6 @@ func newCall[St, A, R, E any](p *Pool[St, A, R, E], parent context.Context, s Se
 	c := &call[St, A, R, E]{p: p, s: s, parent: parent, wake: make(chan struct{}, 1)}
 	c.ctx, c.cancel = context.WithCancelCause(parent)
 	return c
-}
-
-// newApplyCall returns the call of one task. The task's failure cannot
-// stop other tasks, and it sees its caller's cancellation in the caller's
-// context: it runs with that context, which spares a derived one.
-func newApplyCall[St, A, R, E any](p *Pool[St, A, R, E], parent context.Context, s Settings) *call[St, A, R, E] {
-	return &call[St, A, R, E]{p: p, s: s, parent: parent, ctx: parent, wake: make(chan struct{}, 1)}
 }
 
 // workerContext is the context of a worker's functions. It knows the pool

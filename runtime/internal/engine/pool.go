@@ -70,6 +70,8 @@ type Pool[St, A, R, E any] struct {
 	active   int                  // calls between begin and end
 	nestedIn map[WorkerID]int     // calls from inside this pool's workers, between begin and end, by the slot they hold
 	applied  int                  // Apply calls made, to spread them over the workers with WithOrderTasks
+	begun    uint64               // calls begun, which numbers them
+	applies  sync.Pool            // *applyCall: Apply calls done, for the next Apply to reuse
 	closed   bool                 // Close was called
 	exits    []E                  // exit results of the most recent call or Close
 	stopErrs []error              // exit failures of the workers being stopped
@@ -177,14 +179,16 @@ func (p *Pool[St, A, R, E]) beginCall(ctx context.Context, method string, s Sett
 		}
 	}
 	p.active++
+	p.begun++
 	c := newCall(p, ctx, s)
-	c.method = method
+	c.method, c.serial = method, p.begun
 	if nested {
 		if p.nestedIn == nil {
 			p.nestedIn = map[WorkerID]int{}
 		}
 		p.nestedIn[in.slot]++
-		c.nestedIn = &in.slot
+		slot := in.slot // not &in.slot, which would move in to the heap for every call
+		c.nestedIn = &slot
 	}
 	return c, nil
 }
@@ -404,11 +408,13 @@ func (p *Pool[St, A, R, E]) next(s *slot[St, A, R, E]) (c *call[St, A, R, E], w 
 }
 
 // done takes back a piece of work that a slot has finished. The caller must
-// not hold p.mu.
+// not hold p.mu. The slot lets go of c under p.mu, where the call's caller
+// sees that no slot holds its work: then nothing of the call is touched
+// once its caller has seen it end, and an Apply call can be reused.
 func (p *Pool[St, A, R, E]) done(c *call[St, A, R, E], w piece[A, R]) {
 	p.mu.Lock()
 	c.running--
 	c.in.release(w)
-	p.mu.Unlock()
 	c.notify()
+	p.mu.Unlock()
 }

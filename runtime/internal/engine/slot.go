@@ -22,8 +22,9 @@ type slot[St, A, R, E any] struct {
 
 	scratch []R // MapUnordered: a run's results before they take their place
 
-	// The context of the tasks of the call served last, made once per call.
-	ctxOf *call[St, A, R, E]
+	// The context of the tasks of the call served last, made once per
+	// call: ctxOf is the call's serial number, 0 for none.
+	ctxOf uint64
 	ctx   context.Context
 
 	// What the slot serves now, for the report of a worker that died.
@@ -92,7 +93,7 @@ func (s *slot[St, A, R, E]) loop() {
 		s.c = nil
 		s.p.done(c, s.w)
 	}
-	s.ctxOf, s.ctx = nil, nil
+	s.ctxOf, s.ctx = 0, nil
 	s.stopping = true
 	s.p.addStop(s.life.Stop(s.p.stopLimit()))
 	s.p.stopped.Done()
@@ -100,8 +101,8 @@ func (s *slot[St, A, R, E]) loop() {
 
 // contextOf returns the context of the slot's tasks of call c.
 func (s *slot[St, A, R, E]) contextOf(c *call[St, A, R, E]) context.Context {
-	if s.ctxOf != c {
-		s.ctxOf, s.ctx = c, WorkerContext(c.ctx, s.p, s.id)
+	if s.ctxOf != c.serial {
+		s.ctxOf, s.ctx = c.serial, WorkerContext(c.ctx, s.p, s.id)
 	}
 	return s.ctx
 }
@@ -120,7 +121,7 @@ func (s *slot[St, A, R, E]) died() {
 		s.p.stopped.Done()
 		return
 	}
-	s.ctxOf, s.ctx = nil, nil
+	s.ctxOf, s.ctx = 0, nil
 	if c := s.c; c != nil {
 		c.complete(&s.w, &s.r, comp, s.stats)
 	}
