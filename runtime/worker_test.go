@@ -276,12 +276,13 @@ func TestApplyAsync(t *testing.T) {
 	}
 }
 
-// TestApplyTaskSeesItsOwnCall: a pool reuses what an Apply call is made of
-// for the next one, so each task must still see its own call: its caller's
-// context (values, cancellation), its argument, with a goroutine the task
-// started still reading the context it was given after Apply returned, and
-// a call that failed, was cancelled, or was refused in between.
-func TestApplyTaskSeesItsOwnCall(t *testing.T) {
+// TestReusedCallsSeeTheirOwn: a pool reuses what a Map or Apply call is
+// made of for the next one, so each task must still see its own call: its
+// caller's context (values, cancellation), its arguments and where its
+// result goes, with goroutines the tasks started still reading the context
+// they were given after the call returned, and calls that failed, were
+// cancelled, or were refused in between.
+func TestReusedCallsSeeTheirOwn(t *testing.T) {
 	type key struct{}
 	for _, tc := range []struct {
 		name string
@@ -305,25 +306,43 @@ func TestApplyTaskSeesItsOwnCall(t *testing.T) {
 			readers.Go(func() { _ = ctx.Value(key{}) })
 			return v*1000 + x, nil
 		}}, tc.opts...)
-		for i := range 200 {
+		for i := range 300 {
 			cctx, cancel := context.WithCancel(context.WithValue(ctx, key{}, i))
+			args := []int{i, i + 1, i + 2}
 			switch i % 10 {
 			case 3: // a failed call
 				if _, err := p.Apply(cctx, -1); !errors.Is(err, errUnlucky) {
-					t.Fatalf("%v: Apply %d of a failing task: %v", tc.name, i, err)
+					t.Fatalf("%s: Apply %d of a failing task: %v", tc.name, i, err)
+				}
+				if _, err := p.Map(cctx, []int{1, -1, 2}); !errors.Is(err, errUnlucky) {
+					t.Fatalf("%s: Map %d of a failing task: %v", tc.name, i, err)
 				}
 			case 5: // a call cancelled before it starts
 				cancel()
 				if _, err := p.Apply(cctx, i); !errors.Is(err, context.Canceled) {
-					t.Fatalf("%v: Apply %d with a cancelled context: %v", tc.name, i, err)
+					t.Fatalf("%s: Apply %d with a cancelled context: %v", tc.name, i, err)
+				}
+				if _, err := p.Map(cctx, args); !errors.Is(err, context.Canceled) {
+					t.Fatalf("%s: Map %d with a cancelled context: %v", tc.name, i, err)
+				}
+			case 1, 7:
+				got, err := p.MapUnordered(cctx, args)
+				slices.Sort(got)
+				if want := []int{i*1000 + i, i*1000 + i + 1, i*1000 + i + 2}; err != nil || !slices.Equal(got, want) {
+					t.Fatalf("%s: MapUnordered %d = %v, %v, want %v", tc.name, i, got, err, want)
+				}
+			case 0, 4, 8:
+				got, err := p.Map(cctx, args)
+				if want := []int{i*1000 + i, i*1000 + i + 1, i*1000 + i + 2}; err != nil || !slices.Equal(got, want) {
+					t.Fatalf("%s: Map %d = %v, %v, want %v", tc.name, i, got, err, want)
 				}
 			default:
 				v, err := p.Apply(cctx, i)
 				if err != nil || v != i*1000+i {
-					t.Fatalf("%v: Apply %d = %v, %v, want %d", tc.name, i, v, err, i*1000+i)
+					t.Fatalf("%s: Apply %d = %v, %v, want %d", tc.name, i, v, err, i*1000+i)
 				}
 			}
-			cancel() // the next call's task must not see this
+			cancel() // the next call's tasks must not see this
 		}
 		readers.Wait()
 		if err := p.Close(); err != nil {

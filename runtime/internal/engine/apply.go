@@ -11,19 +11,15 @@ func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...CallOptio
 		return zero, err
 	}
 	s.KeepGoing = false // its one task's failure is its own
-	ac, _ := p.applies.Get().(*applyCall[St, A, R, E])
-	if ac == nil {
-		ac = &applyCall[St, A, R, E]{}
-		ac.call.wake = make(chan struct{}, 1)
-	}
-	c, err := p.beginCall(ctx, "Apply", s, ac.start)
+	k := p.keptCall()
+	c, err := p.beginCall(ctx, "Apply", s, k.startApply)
 	if err != nil {
-		p.applies.Put(ac)
+		p.kept.Put(k)
 		return zero, err
 	}
-	ch := &ac.chunk
-	ch.args, ch.out, ch.pending = ac.args[:], ac.out[:], 1
-	ac.args[0] = args
+	ch := &k.chunk
+	ch.args, ch.out, ch.pending = k.args[:], k.out[:], 1
+	k.args[0] = args
 	if p.s.OrderTasks {
 		// As in MPIRE, with ordered tasks applied tasks go to the workers in
 		// turn, passing over a worker held by a call from inside it, which
@@ -47,61 +43,12 @@ func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...CallOptio
 	if err == nil {
 		err = c.missing(c.done.Load() == 1)
 	}
-	r := ac.out[0]
-	ac.finish()
+	r := k.out[0]
+	k.finish()
 	if err != nil {
 		return zero, err
 	}
 	return r, nil
-}
-
-// An applyCall is the call of one Apply, with its input and its one task,
-// in one allocation, which the pool keeps for the next Apply: a pool serving
-// a stream of Apply calls allocates nothing per call but the context of its
-// task.
-type applyCall[St, A, R, E any] struct {
-	call  call[St, A, R, E]
-	in    chunkInput[A, R]
-	chunk chunk[A, R]
-	args  [1]A
-	out   [1]R
-}
-
-// start makes ac the call of one task. The task's failure cannot stop
-// other tasks, and it sees its caller's cancellation in the caller's
-// context: it runs with that context, which spares a derived one.
-func (ac *applyCall[St, A, R, E]) start(p *Pool[St, A, R, E], parent context.Context, s Settings) *call[St, A, R, E] {
-	c := &ac.call
-	c.p, c.s, c.parent, c.ctx = p, s, parent, parent
-	ac.in.queue.items = ac.in.one[:0]
-	if p.s.OrderTasks {
-		ac.in.bySlot = make([]fifo[*chunk[A, R]], p.s.Jobs)
-	}
-	c.chunks = &ac.in
-	c.in = c.chunks
-	return c
-}
-
-// finish hands ac back to its pool for another Apply, unless something may
-// still reach it: a task abandoned at its time limit keeps the call's stop
-// flag, a retry's timer the call, and a worker outside this process is
-// another executor's business. Nothing else does: the slot that served the
-// call let go of it before the caller saw it end (Pool.done).
-func (ac *applyCall[St, A, R, E]) finish() {
-	c := &ac.call
-	p := c.p
-	if c.s.TaskTimeout > 0 || c.backoffs != nil || c.s.Outside() {
-		return
-	}
-	wake, finished := c.wake, ac.in.finished
-	clear(finished)
-	*ac = applyCall[St, A, R, E]{}
-	select {
-	case <-wake: // a wake-up no one waited for
-	default:
-	}
-	c.wake, ac.in.finished = wake, finished[:0]
-	p.applies.Put(ac)
 }
 
 // ApplyAsync is Apply without waiting: the result is read from the returned

@@ -44,9 +44,16 @@ type call[St, A, R, E any] struct {
 }
 
 func newCall[St, A, R, E any](p *Pool[St, A, R, E], parent context.Context, s Settings) *call[St, A, R, E] {
-	c := &call[St, A, R, E]{p: p, s: s, parent: parent, wake: make(chan struct{}, 1)}
-	c.ctx, c.cancel = context.WithCancelCause(parent)
+	c := &call[St, A, R, E]{wake: make(chan struct{}, 1)}
+	c.init(p, parent, s)
 	return c
+}
+
+// init makes c a call of p with settings s, whose context, derived from
+// parent, is cancelled when the call stops.
+func (c *call[St, A, R, E]) init(p *Pool[St, A, R, E], parent context.Context, s Settings) {
+	c.p, c.s, c.parent = p, s, parent
+	c.ctx, c.cancel = context.WithCancelCause(parent)
 }
 
 // workerContext is the context of a worker's functions. It knows the pool

@@ -71,7 +71,7 @@ type Pool[St, A, R, E any] struct {
 	nestedIn map[WorkerID]int     // calls from inside this pool's workers, between begin and end, by the slot they hold
 	applied  int                  // Apply calls made, to spread them over the workers with WithOrderTasks
 	begun    uint64               // calls begun, which numbers them
-	applies  sync.Pool            // *applyCall: Apply calls done, for the next Apply to reuse
+	kept     sync.Pool            // *keptCall: calls done, for the next Map or Apply to reuse
 	closed   bool                 // Close was called
 	exits    []E                  // exit results of the most recent call or Close
 	stopErrs []error              // exit failures of the workers being stopped
