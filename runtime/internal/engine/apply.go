@@ -11,33 +11,35 @@ func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...CallOptio
 		return zero, err
 	}
 	s.KeepGoing = false // its one task's failure is its own
+	in, err := p.caller(ctx, "Apply")
+	if err != nil {
+		return zero, err
+	}
 	k := p.keptCall()
-	c, err := p.beginCall(ctx, "Apply", s, k.startApply)
+	ch := &k.chunk
+	ch.args, ch.out, ch.pending = k.args[:], k.out[:], 1
+	k.args[0] = args
+	p.mu.Lock()
+	c, err := p.beginLocked(ctx, "Apply", s, in, k.startApply)
+	// Without an observer or a progress bar, which must hear of the call
+	// before its task runs, the task is queued at once.
+	queued := err == nil && s.Observer == nil && s.Progress == nil
+	if queued {
+		p.queueApplied(c, ch)
+	}
+	p.mu.Unlock()
 	if err != nil {
 		p.kept.Put(k)
 		return zero, err
 	}
-	ch := &k.chunk
-	ch.args, ch.out, ch.pending = k.args[:], k.out[:], 1
-	k.args[0] = args
-	if p.s.OrderTasks {
-		// As in MPIRE, with ordered tasks applied tasks go to the workers in
-		// turn, passing over a worker held by a call from inside it, which
-		// could never serve this one.
+	var bar *monitor
+	if !queued {
+		bar = c.startProgress(1)
 		p.mu.Lock()
-		ch.seq = p.applied % p.s.Jobs
-		for k := range p.s.Jobs {
-			if slot := (p.applied + k) % p.s.Jobs; p.nestedIn[WorkerID(slot)] == 0 {
-				ch.seq = slot
-				break
-			}
-		}
-		p.applied = ch.seq + 1
+		p.queueApplied(c, ch)
 		p.mu.Unlock()
 	}
-	bar := c.startProgress(1)
-	c.addChunk(ch)
-	c.wait()
+	c.wait(true)
 	err = p.end(c)
 	bar.finish(c.done.Load(), err)
 	if err == nil {
@@ -49,6 +51,26 @@ func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...CallOptio
 		return zero, err
 	}
 	return r, nil
+}
+
+// queueApplied queues the chunk of an Apply call's one task. The caller
+// holds p.mu.
+func (p *Pool[St, A, R, E]) queueApplied(c *call[St, A, R, E], ch *chunk[A, R]) {
+	if p.s.OrderTasks {
+		// As in MPIRE, with ordered tasks applied tasks go to the workers in
+		// turn, passing over a worker held by a call from inside it, which
+		// could never serve this one.
+		ch.seq = p.applied % p.s.Jobs
+		for k := range p.s.Jobs {
+			if slot := (p.applied + k) % p.s.Jobs; p.nestedIn[WorkerID(slot)] == 0 {
+				ch.seq = slot
+				break
+			}
+		}
+		p.applied = ch.seq + 1
+	}
+	c.chunks.push(ch)
+	p.enqueue(c, 1)
 }
 
 // ApplyAsync is Apply without waiting: the result is read from the returned

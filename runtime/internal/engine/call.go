@@ -97,13 +97,6 @@ func (c *call[St, A, R, E]) fail(err error) {
 	c.notify()
 }
 
-// result returns the call's error, once no slot serves it any more.
-func (c *call[St, A, R, E]) result() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.err
-}
-
 // notify wakes the caller waiting for the call.
 func (c *call[St, A, R, E]) notify() {
 	select {
@@ -214,10 +207,16 @@ func (c *call[St, A, R, E]) complete(w *piece[A, R], r *Tasks[A, R], comp Comple
 // take and no task waits to run again: the work is done, or the call has
 // stopped, which ends the waits. A cancelled parent
 // context stops the call at once: work not yet taken is dropped, and only
-// the tasks running are waited for.
-func (c *call[St, A, R, E]) wait() {
+// the tasks running are waited for. notified tells that the call's state
+// has not been looked at since work was queued, so that a wake-up is sure
+// to come: then it waits for one before it looks.
+func (c *call[St, A, R, E]) wait(notified bool) {
 	parentDone := c.parent.Done()
 	for {
+		if notified {
+			notified = false
+			c.sleep(&parentDone)
+		}
 		c.p.mu.Lock()
 		if c.stopped.Load() {
 			c.dropBackoffs()
@@ -227,11 +226,22 @@ func (c *call[St, A, R, E]) wait() {
 		if over {
 			return
 		}
-		select {
-		case <-c.wake:
-		case <-parentDone:
-			c.fail(context.Cause(c.parent))
-			parentDone = nil
-		}
+		c.sleep(&parentDone)
+	}
+}
+
+// sleep waits for a wake-up of the call or for the end of its parent
+// context, whose Done channel is *parentDone: it then stops the call and
+// sets *parentDone to nil.
+func (c *call[St, A, R, E]) sleep(parentDone *<-chan struct{}) {
+	if *parentDone == nil {
+		<-c.wake // a receive costs less than a select
+		return
+	}
+	select {
+	case <-c.wake:
+	case <-*parentDone:
+		c.fail(context.Cause(c.parent))
+		*parentDone = nil
 	}
 }

@@ -47,7 +47,7 @@ func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, method string, args []
 	c.in = in
 	p.enqueue(c, in.tickets)
 	p.mu.Unlock()
-	c.wait()
+	c.wait(true)
 	err = p.end(c)
 	if err == nil {
 		n := int64(len(args))
@@ -126,7 +126,7 @@ func (p *Pool[St, A, R, E]) imap(ctx context.Context, method string, args iter.S
 			if !consumed {
 				c.fail(context.Canceled)
 			}
-			c.wait()
+			c.wait(false)
 			err := p.end(c)
 			bar.finish(c.done.Load(), err)
 			if err == nil && consumed {

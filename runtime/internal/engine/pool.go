@@ -133,18 +133,37 @@ func (p *Pool[St, A, R, E]) begin(ctx context.Context, method string, s Settings
 
 // beginCall is begin with the call made by newCall.
 func (p *Pool[St, A, R, E]) beginCall(ctx context.Context, method string, s Settings, newCall func(*Pool[St, A, R, E], context.Context, Settings) *call[St, A, R, E]) (*call[St, A, R, E], error) {
+	in, err := p.caller(ctx, method)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.beginLocked(ctx, method, s, in, newCall)
+}
+
+// caller checks the context of a call, and tells, when the call is made
+// from inside a function of a worker of p, which worker that is: in.pool is
+// p then, nil otherwise.
+func (p *Pool[St, A, R, E]) caller(ctx context.Context, method string) (in workerOf, err error) {
 	if ctx == nil {
 		panic("mpire: " + method + " called with a nil context.Context")
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, context.Cause(ctx)
+		return in, context.Cause(ctx)
 	}
 	// A call from inside a worker's function on its own pool holds that
 	// worker while it waits.
-	in, nested := ctx.Value(workerOfKey{}).(workerOf)
-	nested = nested && in.pool == p
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	if in, _ = ctx.Value(workerOfKey{}).(workerOf); in.pool != p {
+		in = workerOf{}
+	}
+	return in, nil
+}
+
+// beginLocked is beginCall with p.mu held, which it may release while it
+// waits; in is what caller returned.
+func (p *Pool[St, A, R, E]) beginLocked(ctx context.Context, method string, s Settings, in workerOf, newCall func(*Pool[St, A, R, E], context.Context, Settings) *call[St, A, R, E]) (*call[St, A, R, E], error) {
+	nested := in.pool != nil
 	if nested && p.stop != nil {
 		return nil, fmt.Errorf("mpire: %s of %s called from inside an exit function of its own pool while its workers stop: %w", method, p.fn.Name, ErrDeadlock)
 	}
@@ -282,22 +301,23 @@ func (p *Pool[St, A, R, E]) unregister(c *call[St, A, R, E]) error {
 			delete(p.nestedIn, *c.nestedIn)
 		}
 	}
-	c.mu.Lock()
-	exits := c.exits
-	c.mu.Unlock()
+	var stopped []E
 	if p.active == 0 && !p.s.KeepAlive && p.slots != nil && p.stop == nil {
 		p.stopWorkers(c.s.ExitTimeout)
-		exits = append(exits, p.stopVals...)
+		stopped = p.stopVals
 		if len(p.stopErrs) > 0 {
 			c.fail(p.stopErrs[0])
 		}
 		p.stopVals, p.stopErrs = nil, nil
 	}
-	p.exits = exits
+	c.mu.Lock()
+	exits, err := c.exits, c.err
+	c.mu.Unlock()
+	p.exits = append(exits, stopped...)
 	if p.active == 0 {
 		p.settled.Broadcast()
 	}
-	return c.result()
+	return err
 }
 
 // ExitResults returns the values returned by the exit functions of the
@@ -378,11 +398,15 @@ func (p *Pool[St, A, R, E]) dequeue(c *call[St, A, R, E]) {
 	}
 }
 
-// next waits for work for slot s: it returns the call to serve and a piece
-// of its work, or ok false when the workers must stop.
-func (p *Pool[St, A, R, E]) next(s *slot[St, A, R, E]) (c *call[St, A, R, E], w piece[A, R], ok bool) {
+// next gives back the piece w of call done that slot s has finished, if
+// done is not nil, then waits for work for s: it returns the call to serve
+// and a piece of its work, or ok false when the workers must stop.
+func (p *Pool[St, A, R, E]) next(s *slot[St, A, R, E], done *call[St, A, R, E], w piece[A, R]) (c *call[St, A, R, E], _ piece[A, R], ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if done != nil {
+		p.done(done, w)
+	}
 	for {
 		for i := 0; i < len(p.queue); {
 			c := p.queue[i]
@@ -407,14 +431,12 @@ func (p *Pool[St, A, R, E]) next(s *slot[St, A, R, E]) (c *call[St, A, R, E], w 
 	}
 }
 
-// done takes back a piece of work that a slot has finished. The caller must
-// not hold p.mu. The slot lets go of c under p.mu, where the call's caller
-// sees that no slot holds its work: then nothing of the call is touched
-// once its caller has seen it end, and an Apply call can be reused.
+// done takes back a piece of work that a slot has finished. The caller
+// holds p.mu. The slot lets go of c under p.mu, where the call's caller sees
+// that no slot holds its work: then nothing of the call is touched once its
+// caller has seen it end, and the call can be reused (reuse.go).
 func (p *Pool[St, A, R, E]) done(c *call[St, A, R, E], w piece[A, R]) {
-	p.mu.Lock()
 	c.running--
 	c.in.release(w)
 	c.notify()
-	p.mu.Unlock()
 }

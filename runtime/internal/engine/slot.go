@@ -73,10 +73,11 @@ func (s *slot[St, A, R, E]) serve(started time.Time, pinned chan<- error) {
 // loop serves the pool's calls until the pool stops its workers, then stops
 // the slot's worker.
 func (s *slot[St, A, R, E]) loop() {
+	var finished *call[St, A, R, E] // the call of the piece just finished, given back by next
 	for {
 		if s.c == nil {
 			waitStart := s.stats.Now()
-			c, w, ok := s.p.next(s)
+			c, w, ok := s.p.next(s, finished, s.w)
 			s.stats.addWaitingSince(waitStart)
 			if !ok {
 				break
@@ -90,8 +91,7 @@ func (s *slot[St, A, R, E]) loop() {
 			s.r.Ctx = s.contextOf(c)
 			c.complete(&s.w, &s.r, s.life.Run(&s.r), s.stats)
 		}
-		s.c = nil
-		s.p.done(c, s.w)
+		s.c, finished = nil, c
 	}
 	s.ctxOf, s.ctx = 0, nil
 	s.stopping = true
