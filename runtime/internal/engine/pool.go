@@ -61,7 +61,7 @@ type Pool[St, A, R, E any] struct {
 	insights    *insightsRecorder // nil without WithInsights
 
 	mu       sync.Mutex
-	work     sync.Cond            // signalled when calls bring work, or the workers must stop
+	idle     []*slot[St, A, R, E] // the slots waiting for work, the last to wait last
 	settled  sync.Cond            // broadcast when no call runs, and when workers have stopped
 	queue    []*call[St, A, R, E] // calls with work to hand out, oldest first
 	slots    []*slot[St, A, R, E] // the running workers; nil when none run
@@ -103,7 +103,6 @@ func NewPool[St, A, R, E any](fn Func[St, A, R, E], newExecutor NewExecutor[St, 
 			panic(err.Error())
 		}
 	}
-	p.work.L = &p.mu
 	p.settled.L = &p.mu
 	if p.s.Insights {
 		p.insights = newInsightsRecorder(p.s.Jobs)
@@ -271,7 +270,7 @@ func (p *Pool[St, A, R, E]) startWorkers() error {
 // released while waiting.
 func (p *Pool[St, A, R, E]) stopWorkers(limit time.Duration) {
 	p.stop = &stopRequest{limit: limit}
-	p.work.Broadcast()
+	p.wakeIdle(len(p.idle))
 	p.mu.Unlock()
 	p.stopped.Wait()
 	p.mu.Lock()
@@ -378,12 +377,21 @@ func (p *Pool[St, A, R, E]) enqueue(c *call[St, A, R, E], pieces int) {
 	// Wake as many workers as there are pieces to take: a worker woken for
 	// nothing costs a thread wake-up. Ordered work is for given workers:
 	// wake them all.
-	if p.s.OrderTasks || pieces >= p.s.Jobs {
-		p.work.Broadcast()
-		return
+	if p.s.OrderTasks {
+		pieces = len(p.idle)
 	}
-	for range pieces {
-		p.work.Signal()
+	p.wakeIdle(pieces)
+}
+
+// wakeIdle wakes up to n of the slots waiting for work, the last to wait
+// first: its goroutine and what it touched are the likeliest to be hot. The
+// caller holds p.mu.
+func (p *Pool[St, A, R, E]) wakeIdle(n int) {
+	for ; n > 0 && len(p.idle) > 0; n-- {
+		s := p.idle[len(p.idle)-1]
+		p.idle[len(p.idle)-1] = nil
+		p.idle = p.idle[:len(p.idle)-1]
+		s.wake <- struct{}{} // never blocks: a slot is woken once per wait
 	}
 }
 
@@ -427,7 +435,10 @@ func (p *Pool[St, A, R, E]) next(s *slot[St, A, R, E], done *call[St, A, R, E], 
 		if p.stop != nil {
 			return nil, piece[A, R]{}, false
 		}
-		p.work.Wait()
+		p.idle = append(p.idle, s)
+		p.mu.Unlock()
+		<-s.wake
+		p.mu.Lock()
 	}
 }
 

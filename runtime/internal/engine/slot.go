@@ -19,6 +19,7 @@ type slot[St, A, R, E any] struct {
 	life  *Lifecycle[St, A, R, E]
 	pin   []int // the CPUs the slot's goroutine is pinned to; nil when not pinned
 	stats *Stats
+	wake  chan struct{} // a slot waiting for work (Pool.idle) is woken here
 
 	scratch []R // MapUnordered: a run's results before they take their place
 
@@ -35,7 +36,7 @@ type slot[St, A, R, E any] struct {
 }
 
 func newSlot[St, A, R, E any](p *Pool[St, A, R, E], id WorkerID, pin []int) *slot[St, A, R, E] {
-	s := &slot[St, A, R, E]{p: p, id: id}
+	s := &slot[St, A, R, E]{p: p, id: id, wake: make(chan struct{}, 1)}
 	if p.insights != nil {
 		s.stats = p.insights.stats(id)
 	}
