@@ -370,6 +370,26 @@ func (p *Pool[St, A, R, E]) Close() error {
 
 // enqueue makes c's work, pieces more of it, available to the workers. The caller holds p.mu.
 func (p *Pool[St, A, R, E]) enqueue(c *call[St, A, R, E], pieces int) {
+	if !p.s.OrderTasks {
+		// A slot waits only when no call has work for it: hand the slots
+		// that wait pieces of c with their wake-up, which spares them a
+		// look at the queue. Ordered work is for given workers: they look.
+		for ; pieces > 0 && len(p.idle) > 0; pieces-- {
+			s := p.idle[len(p.idle)-1]
+			w, more, ok := c.take(s.id)
+			if !ok {
+				break
+			}
+			p.idle[len(p.idle)-1] = nil
+			p.idle = p.idle[:len(p.idle)-1]
+			c.running++
+			s.handed, s.handedPiece = c, w
+			s.wake <- struct{}{} // never blocks: a slot is woken once per wait
+			if !more {
+				return
+			}
+		}
+	}
 	if !c.queued {
 		c.queued = true
 		p.queue = append(p.queue, c)
@@ -409,9 +429,8 @@ func (p *Pool[St, A, R, E]) dequeue(c *call[St, A, R, E]) {
 // next gives back the piece w of call done that slot s has finished, if
 // done is not nil, then waits for work for s: it returns the call to serve
 // and a piece of its work, or ok false when the workers must stop.
-func (p *Pool[St, A, R, E]) next(s *slot[St, A, R, E], done *call[St, A, R, E], w piece[A, R]) (c *call[St, A, R, E], _ piece[A, R], ok bool) {
+func (p *Pool[St, A, R, E]) next(s *slot[St, A, R, E], done *call[St, A, R, E], w piece[A, R]) (*call[St, A, R, E], piece[A, R], bool) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if done != nil {
 		p.done(done, w)
 	}
@@ -429,15 +448,23 @@ func (p *Pool[St, A, R, E]) next(s *slot[St, A, R, E], done *call[St, A, R, E], 
 			}
 			if ok {
 				c.running++
+				p.mu.Unlock()
 				return c, w, true
 			}
 		}
 		if p.stop != nil {
+			p.mu.Unlock()
 			return nil, piece[A, R]{}, false
 		}
 		p.idle = append(p.idle, s)
 		p.mu.Unlock()
 		<-s.wake
+		if c := s.handed; c != nil {
+			// Handed with the wake-up (enqueue), which came after.
+			w := s.handedPiece
+			s.handed, s.handedPiece = nil, piece[A, R]{}
+			return c, w, true
+		}
 		p.mu.Lock()
 	}
 }

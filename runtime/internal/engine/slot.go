@@ -21,6 +21,10 @@ type slot[St, A, R, E any] struct {
 	stats *Stats
 	wake  chan struct{} // a slot waiting for work (Pool.idle) is woken here
 
+	// A piece of a call handed to the slot with its wake-up.
+	handed      *call[St, A, R, E]
+	handedPiece piece[A, R]
+
 	scratch []R // MapUnordered: a run's results before they take their place
 
 	// The context of the tasks of the call served last, made once per
