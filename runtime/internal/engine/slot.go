@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/mpire-go/mpire/runtime/internal/affinity"
@@ -30,7 +31,7 @@ type slot[St, A, R, E any] struct {
 	// The context of the tasks of the call served last, made once per
 	// call: ctxOf is the call's serial number, 0 for none.
 	ctxOf uint64
-	ctx   context.Context
+	ctx   *workerContext
 
 	// What the slot serves now, for the report of a worker that died.
 	c        *call[St, A, R, E]
@@ -104,12 +105,28 @@ func (s *slot[St, A, R, E]) loop() {
 	s.p.stopped.Done()
 }
 
-// contextOf returns the context of the slot's tasks of call c.
+// contextOf returns the context of the slot's tasks of call c. Calls with
+// one context (Apply calls made with the same context) share one: it holds
+// nothing else, and never changes.
 func (s *slot[St, A, R, E]) contextOf(c *call[St, A, R, E]) context.Context {
 	if s.ctxOf != c.serial {
-		s.ctxOf, s.ctx = c.serial, WorkerContext(c.ctx, s.p, s.id)
+		if s.ctx == nil || !sameContext(s.ctx.Context, c.ctx) {
+			s.ctx = &workerContext{Context: c.ctx, in: workerOf{pool: s.p, slot: s.id}}
+		}
+		s.ctxOf = c.serial
 	}
 	return s.ctx
+}
+
+// sameContext reports whether a and b are one context: the same pointer,
+// or values of a type without fields, such as context.Background(). Other
+// values are not compared: their type may not be comparable.
+func sameContext(a, b context.Context) bool {
+	t := reflect.TypeOf(a)
+	if t != reflect.TypeOf(b) {
+		return false
+	}
+	return (t.Kind() == reflect.Pointer || t.Size() == 0 && t.Comparable()) && a == b
 }
 
 // died takes over when the user's code ended the slot's goroutine with
