@@ -375,16 +375,12 @@ func (p *Pool[St, A, R, E]) enqueue(c *call[St, A, R, E], pieces int) {
 		// that wait pieces of c with their wake-up, which spares them a
 		// look at the queue. Ordered work is for given workers: they look.
 		for ; pieces > 0 && len(p.idle) > 0; pieces-- {
-			s := p.idle[len(p.idle)-1]
-			w, more, ok := c.take(s.id)
+			w, more, ok := c.take(p.idle[len(p.idle)-1].id)
 			if !ok {
 				break
 			}
-			p.idle[len(p.idle)-1] = nil
-			p.idle = p.idle[:len(p.idle)-1]
 			c.running++
-			s.handed, s.handedPiece = c, w
-			s.wake <- struct{}{} // never blocks: a slot is woken once per wait
+			p.wakeLastIdle(c, w)
 			if !more {
 				return
 			}
@@ -403,16 +399,23 @@ func (p *Pool[St, A, R, E]) enqueue(c *call[St, A, R, E], pieces int) {
 	p.wakeIdle(pieces)
 }
 
-// wakeIdle wakes up to n of the slots waiting for work, the last to wait
-// first: its goroutine and what it touched are the likeliest to be hot. The
-// caller holds p.mu.
+// wakeIdle wakes up to n of the slots waiting for work, to look for it.
+// The caller holds p.mu.
 func (p *Pool[St, A, R, E]) wakeIdle(n int) {
 	for ; n > 0 && len(p.idle) > 0; n-- {
-		s := p.idle[len(p.idle)-1]
-		p.idle[len(p.idle)-1] = nil
-		p.idle = p.idle[:len(p.idle)-1]
-		s.wake <- struct{}{} // never blocks: a slot is woken once per wait
+		p.wakeLastIdle(nil, piece[A, R]{})
 	}
+}
+
+// wakeLastIdle wakes the slot that waited for work last, handing it piece w
+// of call c if c is not nil: of the slots waiting, its goroutine and what it
+// touched are the likeliest to be hot. The caller holds p.mu.
+func (p *Pool[St, A, R, E]) wakeLastIdle(c *call[St, A, R, E], w piece[A, R]) {
+	s := p.idle[len(p.idle)-1]
+	p.idle[len(p.idle)-1] = nil
+	p.idle = p.idle[:len(p.idle)-1]
+	s.handed, s.handedPiece = c, w
+	s.wake <- struct{}{} // never blocks: a slot is woken once per wait
 }
 
 // dequeue removes c from the calls with work. The caller holds p.mu.
