@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	mpire "github.com/mpire-go/mpire/runtime"
 )
@@ -281,7 +283,7 @@ func TestApplyAsync(t *testing.T) {
 // caller's context (values, cancellation), its arguments and where its
 // result goes, with goroutines the tasks started still reading the context
 // they were given after the call returned, and calls that failed, were
-// cancelled, or were refused in between.
+// cancelled, were refused, or whose worker died in between.
 func TestReusedCallsSeeTheirOwn(t *testing.T) {
 	type key struct{}
 	for _, tc := range []struct {
@@ -295,7 +297,10 @@ func TestReusedCallsSeeTheirOwn(t *testing.T) {
 	} {
 		var readers sync.WaitGroup
 		p, _ := newPool(t, spec{task: func(ctx context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
-			if x < 0 {
+			switch {
+			case x == -2:
+				runtime.Goexit() // as t.FailNow does: the worker dies
+			case x < 0:
 				return 0, errUnlucky
 			}
 			v, _ := ctx.Value(key{}).(int)
@@ -316,6 +321,13 @@ func TestReusedCallsSeeTheirOwn(t *testing.T) {
 				}
 				if _, err := p.Map(cctx, []int{1, -1, 2}); !errors.Is(err, errUnlucky) {
 					t.Fatalf("%s: Map %d of a failing task: %v", tc.name, i, err)
+				}
+			case 6: // a task that ends its worker's goroutine
+				if _, err := p.Apply(cctx, -2); !errors.Is(err, mpire.ErrWorkerDied) {
+					t.Fatalf("%s: Apply %d of a task that called Goexit: %v", tc.name, i, err)
+				}
+				if _, err := p.Map(cctx, []int{1, -2, 2}); !errors.Is(err, mpire.ErrWorkerDied) {
+					t.Fatalf("%s: Map %d of a task that called Goexit: %v", tc.name, i, err)
 				}
 			case 5: // a call cancelled before it starts
 				cancel()
@@ -348,5 +360,58 @@ func TestReusedCallsSeeTheirOwn(t *testing.T) {
 		if err := p.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestReusedCallsConcurrently: calls made at once from several goroutines,
+// some cancelled while they run, each see their own context and get their
+// own results, while the pool passes what they are made of from one to the
+// next.
+func TestReusedCallsConcurrently(t *testing.T) {
+	type key struct{}
+	p, _ := newPool(t, spec{task: func(ctx context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+		v, _ := ctx.Value(key{}).(int)
+		return v*1000 + x, nil
+	}}, mpire.WithJobs(3), mpire.WithKeepAlive())
+	var callers sync.WaitGroup
+	for g := range 4 {
+		callers.Go(func() {
+			for i := range 150 {
+				v := g*1000 + i
+				cctx, cancel := context.WithCancel(context.WithValue(ctx, key{}, v))
+				stop := func() bool { return false }
+				if i%7 == 0 {
+					// Cancelled while the call may run: it fails with the
+					// cancellation or succeeds, never with another's result.
+					stop = time.AfterFunc(time.Duration(i%3)*time.Microsecond, cancel).Stop
+				}
+				var got []int
+				var err error
+				if i%2 == 0 {
+					var r int
+					r, err = p.Apply(cctx, i)
+					got = []int{r}
+				} else {
+					got, err = p.Map(cctx, []int{i, i + 1})
+				}
+				stop()
+				cancel()
+				if err != nil {
+					if !errors.Is(err, context.Canceled) || i%7 != 0 {
+						t.Errorf("call %d of caller %d: %v", i, g, err)
+					}
+					continue
+				}
+				for k, r := range got {
+					if want := v*1000 + i + k; r != want {
+						t.Errorf("call %d of caller %d: result %d = %d, want %d", i, g, k, r, want)
+					}
+				}
+			}
+		})
+	}
+	callers.Wait()
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
