@@ -370,10 +370,11 @@ func (p *Pool[St, A, R, E]) Close() error {
 
 // enqueue makes c's work, pieces more of it, available to the workers. The caller holds p.mu.
 func (p *Pool[St, A, R, E]) enqueue(c *call[St, A, R, E], pieces int) {
-	if !p.s.OrderTasks {
-		// A slot waits only when no call has work for it: hand the slots
-		// that wait pieces of c with their wake-up, which spares them a
-		// look at the queue. Ordered work is for given workers: they look.
+	if !p.s.OrderTasks && (len(p.queue) == 0 || len(p.queue) == 1 && p.queue[0] == c) {
+		// No other call has work to hand out, which would come first: hand
+		// the slots that wait pieces of c with their wake-up, which spares
+		// them a look at the queue. Ordered work is for given workers: they
+		// look.
 		for ; pieces > 0 && len(p.idle) > 0; pieces-- {
 			w, more, ok := c.take(p.idle[len(p.idle)-1].id)
 			if !ok {
