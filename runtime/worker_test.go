@@ -2,9 +2,13 @@ package mpire_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	mpire "github.com/mpire-go/mpire/runtime"
 )
@@ -271,5 +275,143 @@ func TestApplyAsync(t *testing.T) {
 	// A failed apply fails only itself.
 	if v, err := p.Apply(ctx, 4); err != nil || v != 16 {
 		t.Fatalf("Apply after a failure = %v, %v", v, err)
+	}
+}
+
+// TestReusedCallsSeeTheirOwn: a pool reuses what a Map or Apply call is
+// made of for the next one, so each task must still see its own call: its
+// caller's context (values, cancellation), its arguments and where its
+// result goes, with goroutines the tasks started still reading the context
+// they were given after the call returned, and calls that failed, were
+// cancelled, were refused, or whose worker died in between.
+func TestReusedCallsSeeTheirOwn(t *testing.T) {
+	type key struct{}
+	for _, tc := range []struct {
+		name string
+		opts []mpire.Option
+	}{
+		{"one worker", []mpire.Option{mpire.WithJobs(1), mpire.WithKeepAlive()}},
+		{"two workers", []mpire.Option{mpire.WithJobs(2), mpire.WithKeepAlive()}},
+		{"ordered", []mpire.Option{mpire.WithJobs(2), mpire.WithKeepAlive(), mpire.WithOrderTasks()}},
+		{"workers stop after each call", []mpire.Option{mpire.WithJobs(2)}},
+	} {
+		var readers sync.WaitGroup
+		p, _ := newPool(t, spec{task: func(ctx context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+			switch {
+			case x == -2:
+				runtime.Goexit() // as t.FailNow does: the worker dies
+			case x < 0:
+				return 0, errUnlucky
+			}
+			v, _ := ctx.Value(key{}).(int)
+			if err := ctx.Err(); err != nil {
+				return 0, fmt.Errorf("task %d runs with an ended context: %w", x, err)
+			}
+			// A goroutine of the task keeps its context after the task.
+			readers.Go(func() { _ = ctx.Value(key{}) })
+			return v*1000 + x, nil
+		}}, tc.opts...)
+		for i := range 300 {
+			cctx, cancel := context.WithCancel(context.WithValue(ctx, key{}, i))
+			args := []int{i, i + 1, i + 2}
+			switch i % 10 {
+			case 3: // a failed call
+				if _, err := p.Apply(cctx, -1); !errors.Is(err, errUnlucky) {
+					t.Fatalf("%s: Apply %d of a failing task: %v", tc.name, i, err)
+				}
+				if _, err := p.Map(cctx, []int{1, -1, 2}); !errors.Is(err, errUnlucky) {
+					t.Fatalf("%s: Map %d of a failing task: %v", tc.name, i, err)
+				}
+			case 6: // a task that ends its worker's goroutine
+				if _, err := p.Apply(cctx, -2); !errors.Is(err, mpire.ErrWorkerDied) {
+					t.Fatalf("%s: Apply %d of a task that called Goexit: %v", tc.name, i, err)
+				}
+				if _, err := p.Map(cctx, []int{1, -2, 2}); !errors.Is(err, mpire.ErrWorkerDied) {
+					t.Fatalf("%s: Map %d of a task that called Goexit: %v", tc.name, i, err)
+				}
+			case 5: // a call cancelled before it starts
+				cancel()
+				if _, err := p.Apply(cctx, i); !errors.Is(err, context.Canceled) {
+					t.Fatalf("%s: Apply %d with a cancelled context: %v", tc.name, i, err)
+				}
+				if _, err := p.Map(cctx, args); !errors.Is(err, context.Canceled) {
+					t.Fatalf("%s: Map %d with a cancelled context: %v", tc.name, i, err)
+				}
+			case 1, 7:
+				got, err := p.MapUnordered(cctx, args)
+				slices.Sort(got)
+				if want := []int{i*1000 + i, i*1000 + i + 1, i*1000 + i + 2}; err != nil || !slices.Equal(got, want) {
+					t.Fatalf("%s: MapUnordered %d = %v, %v, want %v", tc.name, i, got, err, want)
+				}
+			case 0, 4, 8:
+				got, err := p.Map(cctx, args)
+				if want := []int{i*1000 + i, i*1000 + i + 1, i*1000 + i + 2}; err != nil || !slices.Equal(got, want) {
+					t.Fatalf("%s: Map %d = %v, %v, want %v", tc.name, i, got, err, want)
+				}
+			default:
+				v, err := p.Apply(cctx, i)
+				if err != nil || v != i*1000+i {
+					t.Fatalf("%s: Apply %d = %v, %v, want %d", tc.name, i, v, err, i*1000+i)
+				}
+			}
+			cancel() // the next call's tasks must not see this
+		}
+		readers.Wait()
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestReusedCallsConcurrently: calls made at once from several goroutines,
+// some cancelled while they run, each see their own context and get their
+// own results, while the pool passes what they are made of from one to the
+// next.
+func TestReusedCallsConcurrently(t *testing.T) {
+	type key struct{}
+	p, _ := newPool(t, spec{task: func(ctx context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+		v, _ := ctx.Value(key{}).(int)
+		return v*1000 + x, nil
+	}}, mpire.WithJobs(3), mpire.WithKeepAlive())
+	var callers sync.WaitGroup
+	for g := range 4 {
+		callers.Go(func() {
+			for i := range 150 {
+				v := g*1000 + i
+				cctx, cancel := context.WithCancel(context.WithValue(ctx, key{}, v))
+				stop := func() bool { return false }
+				if i%7 == 0 {
+					// Cancelled while the call may run: it fails with the
+					// cancellation or succeeds, never with another's result.
+					stop = time.AfterFunc(time.Duration(i%3)*time.Microsecond, cancel).Stop
+				}
+				var got []int
+				var err error
+				if i%2 == 0 {
+					var r int
+					r, err = p.Apply(cctx, i)
+					got = []int{r}
+				} else {
+					got, err = p.Map(cctx, []int{i, i + 1})
+				}
+				stop()
+				cancel()
+				if err != nil {
+					if !errors.Is(err, context.Canceled) || i%7 != 0 {
+						t.Errorf("call %d of caller %d: %v", i, g, err)
+					}
+					continue
+				}
+				for k, r := range got {
+					if want := v*1000 + i + k; r != want {
+						t.Errorf("call %d of caller %d: result %d = %d, want %d", i, g, k, r, want)
+					}
+				}
+			}
+		})
+	}
+	callers.Wait()
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

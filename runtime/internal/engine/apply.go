@@ -11,25 +11,55 @@ func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...CallOptio
 		return zero, err
 	}
 	s.KeepGoing = false // its one task's failure is its own
-	c, err := p.beginCall(ctx, "Apply", s, newApplyCall[St, A, R, E])
+	in, err := p.caller(ctx, "Apply")
 	if err != nil {
 		return zero, err
 	}
-	// The chunk and its one task in one allocation.
-	task := &struct {
-		chunk[A, R]
-		args [1]A
-		out  [1]R
-	}{args: [1]A{args}}
-	ch := &task.chunk
-	ch.args, ch.out, ch.pending = task.args[:], task.out[:], 1
-	c.chunks = newChunkInput[A, R](p.s.OrderTasks, p.s.Jobs)
-	c.in = c.chunks
+	k := p.keptCall()
+	ch := &k.chunk
+	ch.args, ch.out, ch.pending = k.args[:], k.out[:], 1
+	k.args[0] = args
+	p.mu.Lock()
+	c, err := p.beginLocked(ctx, "Apply", s, in, k.startApply)
+	// Without an observer or a progress bar, which must hear of the call
+	// before its task runs, the task is queued at once.
+	queued := err == nil && s.Observer == nil && s.Progress == nil
+	if queued {
+		p.queueApplied(c, ch)
+	}
+	p.mu.Unlock()
+	if err != nil {
+		p.kept.Put(k)
+		return zero, err
+	}
+	var bar *monitor
+	if !queued {
+		bar = c.startProgress(1)
+		p.mu.Lock()
+		p.queueApplied(c, ch)
+		p.mu.Unlock()
+	}
+	c.wait(true)
+	err = p.end(c)
+	bar.finish(c.done.Load(), err)
+	if err == nil {
+		err = c.missing(c.done.Load() == 1)
+	}
+	r := k.out[0]
+	k.finish()
+	if err != nil {
+		return zero, err
+	}
+	return r, nil
+}
+
+// queueApplied queues the chunk of an Apply call's one task. The caller
+// holds p.mu.
+func (p *Pool[St, A, R, E]) queueApplied(c *call[St, A, R, E], ch *chunk[A, R]) {
 	if p.s.OrderTasks {
 		// As in MPIRE, with ordered tasks applied tasks go to the workers in
 		// turn, passing over a worker held by a call from inside it, which
 		// could never serve this one.
-		p.mu.Lock()
 		ch.seq = p.applied % p.s.Jobs
 		for k := range p.s.Jobs {
 			if slot := (p.applied + k) % p.s.Jobs; p.nestedIn[WorkerID(slot)] == 0 {
@@ -38,20 +68,9 @@ func (p *Pool[St, A, R, E]) Apply(ctx context.Context, args A, opts ...CallOptio
 			}
 		}
 		p.applied = ch.seq + 1
-		p.mu.Unlock()
 	}
-	bar := c.startProgress(1)
-	c.addChunk(ch)
-	c.wait()
-	err = p.end(c)
-	bar.finish(c.done.Load(), err)
-	if err == nil {
-		err = c.missing(c.done.Load() == 1)
-	}
-	if err != nil {
-		return zero, err
-	}
-	return ch.out[0], nil
+	c.chunks.push(ch)
+	p.enqueue(c, 1)
 }
 
 // ApplyAsync is Apply without waiting: the result is read from the returned

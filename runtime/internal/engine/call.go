@@ -16,6 +16,7 @@ type call[St, A, R, E any] struct {
 	cancel context.CancelCauseFunc
 
 	method   string        // Map, IMap, Apply...
+	serial   uint64        // the call's number among the pool's calls: a reused call has a new one
 	observed *ObservedCall // nil unless the pool has an observer
 
 	stopped atomic.Bool  // set by the first failure; tasks check it between tasks
@@ -43,16 +44,16 @@ type call[St, A, R, E any] struct {
 }
 
 func newCall[St, A, R, E any](p *Pool[St, A, R, E], parent context.Context, s Settings) *call[St, A, R, E] {
-	c := &call[St, A, R, E]{p: p, s: s, parent: parent, wake: make(chan struct{}, 1)}
-	c.ctx, c.cancel = context.WithCancelCause(parent)
+	c := &call[St, A, R, E]{wake: make(chan struct{}, 1)}
+	c.init(p, parent, s)
 	return c
 }
 
-// newApplyCall returns the call of one task. The task's failure cannot
-// stop other tasks, and it sees its caller's cancellation in the caller's
-// context: it runs with that context, which spares a derived one.
-func newApplyCall[St, A, R, E any](p *Pool[St, A, R, E], parent context.Context, s Settings) *call[St, A, R, E] {
-	return &call[St, A, R, E]{p: p, s: s, parent: parent, ctx: parent, wake: make(chan struct{}, 1)}
+// init makes c a call of p with settings s, whose context, derived from
+// parent, is cancelled when the call stops.
+func (c *call[St, A, R, E]) init(p *Pool[St, A, R, E], parent context.Context, s Settings) {
+	c.p, c.s, c.parent = p, s, parent
+	c.ctx, c.cancel = context.WithCancelCause(parent)
 }
 
 // workerContext is the context of a worker's functions. It knows the pool
@@ -94,13 +95,6 @@ func (c *call[St, A, R, E]) fail(err error) {
 	}
 	c.mu.Unlock()
 	c.notify()
-}
-
-// result returns the call's error, once no slot serves it any more.
-func (c *call[St, A, R, E]) result() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.err
 }
 
 // notify wakes the caller waiting for the call.
@@ -213,10 +207,16 @@ func (c *call[St, A, R, E]) complete(w *piece[A, R], r *Tasks[A, R], comp Comple
 // take and no task waits to run again: the work is done, or the call has
 // stopped, which ends the waits. A cancelled parent
 // context stops the call at once: work not yet taken is dropped, and only
-// the tasks running are waited for.
-func (c *call[St, A, R, E]) wait() {
+// the tasks running are waited for. notified tells that the call's state
+// has not been looked at since work was queued, so that a wake-up is sure
+// to come: then it waits for one before it looks.
+func (c *call[St, A, R, E]) wait(notified bool) {
 	parentDone := c.parent.Done()
 	for {
+		if notified {
+			notified = false
+			c.sleep(&parentDone)
+		}
 		c.p.mu.Lock()
 		if c.stopped.Load() {
 			c.dropBackoffs()
@@ -226,11 +226,22 @@ func (c *call[St, A, R, E]) wait() {
 		if over {
 			return
 		}
-		select {
-		case <-c.wake:
-		case <-parentDone:
-			c.fail(context.Cause(c.parent))
-			parentDone = nil
-		}
+		c.sleep(&parentDone)
+	}
+}
+
+// sleep waits for a wake-up of the call or for the end of its parent
+// context, whose Done channel is *parentDone: it then stops the call and
+// sets *parentDone to nil.
+func (c *call[St, A, R, E]) sleep(parentDone *<-chan struct{}) {
+	if *parentDone == nil {
+		<-c.wake // a receive costs less than a select
+		return
+	}
+	select {
+	case <-c.wake:
+	case <-*parentDone:
+		c.fail(context.Cause(c.parent))
+		*parentDone = nil
 	}
 }

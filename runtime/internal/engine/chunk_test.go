@@ -74,7 +74,8 @@ func TestDefaultChunksShrinkAtTheEnd(t *testing.T) {
 		{"chunk size", Settings{ChunkSize: 8}, 8, 8}, // 1000 = 125 * 8
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in := newSliceInput(make([]int, 1000), make([]int, 1000), false, false, &tc.s, 2)
+			in := &sliceInput[int, int]{}
+			in.init(make([]int, 1000), make([]int, 1000), false, false, &tc.s, 2)
 			var lens []int
 			covered := 0
 			for lo, hi, ok := in.claim(); ok; lo, hi, ok = in.claim() {

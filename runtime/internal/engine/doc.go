@@ -15,7 +15,9 @@
 // caller's slice, cut into runs of consecutive tasks as workers ask
 // (call.go). IMap's iterator is read by a feeder into chunks instead
 // (input.go), and Apply's one task is a chunk of one (apply.go). Pool.enqueue
-// puts the call among the calls with work and wakes a slot.
+// hands pieces of the call's work to the slots that wait for work, the last
+// to wait first, with their wake-up, and puts the call among the calls with
+// work for the others.
 //
 // Each slot (slot.go) is a goroutine looping in slot.loop: Pool.next gives it
 // a call and a piece of the call's work; call.nextRun turns the piece into
@@ -41,7 +43,9 @@
 // The caller, meanwhile, waits in call.wait until no slot holds a piece of
 // the call and none is left to take, or until its context ends, then
 // Pool.end unregisters the call (stopping the workers unless they are kept
-// alive) and Map returns the output slice and the call's error.
+// alive) and Map returns the output slice and the call's error. The call
+// itself, with its input, is kept for the pool's next Map or Apply
+// (reuse.go): no slot touches it once its caller has seen it end.
 //
 // A pool with an Observer (observe.go: otelmpire's traces and metrics,
 // mpire.WithLogger) tells it of the call when its progress starts and ends,

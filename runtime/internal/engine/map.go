@@ -33,18 +33,21 @@ func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, method string, args []
 		}
 		return []R{}, nil
 	}
-	c, err := p.begin(ctx, method, s)
+	k := p.keptCall()
+	c, err := p.beginCall(ctx, method, s, k.startMap)
 	if err != nil {
+		p.kept.Put(k)
 		return nil, err
 	}
 	out := make([]R, len(args))
-	in := newSliceInput(args, out, unordered, p.s.OrderTasks, &c.s, p.s.Jobs)
+	in := &k.slice
+	in.init(args, out, unordered, p.s.OrderTasks, &c.s, p.s.Jobs)
 	bar := c.startProgress(len(args))
 	p.mu.Lock()
 	c.in = in
 	p.enqueue(c, in.tickets)
 	p.mu.Unlock()
-	c.wait()
+	c.wait(true)
 	err = p.end(c)
 	if err == nil {
 		n := int64(len(args))
@@ -56,6 +59,7 @@ func (p *Pool[St, A, R, E]) mapSlice(ctx context.Context, method string, args []
 		partial = err != nil
 	}
 	bar.finish(c.done.Load(), err)
+	k.finish()
 	if err != nil && !partial {
 		return nil, err
 	}
@@ -122,7 +126,7 @@ func (p *Pool[St, A, R, E]) imap(ctx context.Context, method string, args iter.S
 			if !consumed {
 				c.fail(context.Canceled)
 			}
-			c.wait()
+			c.wait(false)
 			err := p.end(c)
 			bar.finish(c.done.Load(), err)
 			if err == nil && consumed {

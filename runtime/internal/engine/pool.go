@@ -61,7 +61,7 @@ type Pool[St, A, R, E any] struct {
 	insights    *insightsRecorder // nil without WithInsights
 
 	mu       sync.Mutex
-	work     sync.Cond            // signalled when calls bring work, or the workers must stop
+	idle     []*slot[St, A, R, E] // the slots waiting for work, the last to wait last
 	settled  sync.Cond            // broadcast when no call runs, and when workers have stopped
 	queue    []*call[St, A, R, E] // calls with work to hand out, oldest first
 	slots    []*slot[St, A, R, E] // the running workers; nil when none run
@@ -70,6 +70,8 @@ type Pool[St, A, R, E any] struct {
 	active   int                  // calls between begin and end
 	nestedIn map[WorkerID]int     // calls from inside this pool's workers, between begin and end, by the slot they hold
 	applied  int                  // Apply calls made, to spread them over the workers with WithOrderTasks
+	begun    uint64               // calls begun, which numbers them
+	kept     sync.Pool            // *keptCall: calls done, for the next Map or Apply to reuse
 	closed   bool                 // Close was called
 	exits    []E                  // exit results of the most recent call or Close
 	stopErrs []error              // exit failures of the workers being stopped
@@ -101,7 +103,6 @@ func NewPool[St, A, R, E any](fn Func[St, A, R, E], newExecutor NewExecutor[St, 
 			panic(err.Error())
 		}
 	}
-	p.work.L = &p.mu
 	p.settled.L = &p.mu
 	if p.s.Insights {
 		p.insights = newInsightsRecorder(p.s.Jobs)
@@ -131,18 +132,37 @@ func (p *Pool[St, A, R, E]) begin(ctx context.Context, method string, s Settings
 
 // beginCall is begin with the call made by newCall.
 func (p *Pool[St, A, R, E]) beginCall(ctx context.Context, method string, s Settings, newCall func(*Pool[St, A, R, E], context.Context, Settings) *call[St, A, R, E]) (*call[St, A, R, E], error) {
+	in, err := p.caller(ctx, method)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.beginLocked(ctx, method, s, in, newCall)
+}
+
+// caller checks the context of a call, and tells, when the call is made
+// from inside a function of a worker of p, which worker that is: in.pool is
+// p then, nil otherwise.
+func (p *Pool[St, A, R, E]) caller(ctx context.Context, method string) (in workerOf, err error) {
 	if ctx == nil {
 		panic("mpire: " + method + " called with a nil context.Context")
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, context.Cause(ctx)
+		return in, context.Cause(ctx)
 	}
 	// A call from inside a worker's function on its own pool holds that
 	// worker while it waits.
-	in, nested := ctx.Value(workerOfKey{}).(workerOf)
-	nested = nested && in.pool == p
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	if in, _ = ctx.Value(workerOfKey{}).(workerOf); in.pool != p {
+		in = workerOf{}
+	}
+	return in, nil
+}
+
+// beginLocked is beginCall with p.mu held, which it may release while it
+// waits; in is what caller returned.
+func (p *Pool[St, A, R, E]) beginLocked(ctx context.Context, method string, s Settings, in workerOf, newCall func(*Pool[St, A, R, E], context.Context, Settings) *call[St, A, R, E]) (*call[St, A, R, E], error) {
+	nested := in.pool != nil
 	if nested && p.stop != nil {
 		return nil, fmt.Errorf("mpire: %s of %s called from inside an exit function of its own pool while its workers stop: %w", method, p.fn.Name, ErrDeadlock)
 	}
@@ -177,14 +197,16 @@ func (p *Pool[St, A, R, E]) beginCall(ctx context.Context, method string, s Sett
 		}
 	}
 	p.active++
+	p.begun++
 	c := newCall(p, ctx, s)
-	c.method = method
+	c.method, c.serial = method, p.begun
 	if nested {
 		if p.nestedIn == nil {
 			p.nestedIn = map[WorkerID]int{}
 		}
 		p.nestedIn[in.slot]++
-		c.nestedIn = &in.slot
+		slot := in.slot // not &in.slot, which would move in to the heap for every call
+		c.nestedIn = &slot
 	}
 	return c, nil
 }
@@ -248,7 +270,7 @@ func (p *Pool[St, A, R, E]) startWorkers() error {
 // released while waiting.
 func (p *Pool[St, A, R, E]) stopWorkers(limit time.Duration) {
 	p.stop = &stopRequest{limit: limit}
-	p.work.Broadcast()
+	p.wakeIdle(len(p.idle))
 	p.mu.Unlock()
 	p.stopped.Wait()
 	p.mu.Lock()
@@ -278,22 +300,23 @@ func (p *Pool[St, A, R, E]) unregister(c *call[St, A, R, E]) error {
 			delete(p.nestedIn, *c.nestedIn)
 		}
 	}
-	c.mu.Lock()
-	exits := c.exits
-	c.mu.Unlock()
+	var stopped []E
 	if p.active == 0 && !p.s.KeepAlive && p.slots != nil && p.stop == nil {
 		p.stopWorkers(c.s.ExitTimeout)
-		exits = append(exits, p.stopVals...)
+		stopped = p.stopVals
 		if len(p.stopErrs) > 0 {
 			c.fail(p.stopErrs[0])
 		}
 		p.stopVals, p.stopErrs = nil, nil
 	}
-	p.exits = exits
+	c.mu.Lock()
+	exits, err := c.exits, c.err
+	c.mu.Unlock()
+	p.exits = append(exits, stopped...)
 	if p.active == 0 {
 		p.settled.Broadcast()
 	}
-	return c.result()
+	return err
 }
 
 // ExitResults returns the values returned by the exit functions of the
@@ -347,6 +370,23 @@ func (p *Pool[St, A, R, E]) Close() error {
 
 // enqueue makes c's work, pieces more of it, available to the workers. The caller holds p.mu.
 func (p *Pool[St, A, R, E]) enqueue(c *call[St, A, R, E], pieces int) {
+	if !p.s.OrderTasks && (len(p.queue) == 0 || len(p.queue) == 1 && p.queue[0] == c) {
+		// No other call has work to hand out, which would come first: hand
+		// the slots that wait pieces of c with their wake-up, which spares
+		// them a look at the queue. Ordered work is for given workers: they
+		// look.
+		for ; pieces > 0 && len(p.idle) > 0; pieces-- {
+			w, more, ok := c.take(p.idle[len(p.idle)-1].id)
+			if !ok {
+				break
+			}
+			c.running++
+			p.wakeLastIdle(c, w)
+			if !more {
+				return
+			}
+		}
+	}
 	if !c.queued {
 		c.queued = true
 		p.queue = append(p.queue, c)
@@ -354,13 +394,29 @@ func (p *Pool[St, A, R, E]) enqueue(c *call[St, A, R, E], pieces int) {
 	// Wake as many workers as there are pieces to take: a worker woken for
 	// nothing costs a thread wake-up. Ordered work is for given workers:
 	// wake them all.
-	if p.s.OrderTasks || pieces >= p.s.Jobs {
-		p.work.Broadcast()
-		return
+	if p.s.OrderTasks {
+		pieces = len(p.idle)
 	}
-	for range pieces {
-		p.work.Signal()
+	p.wakeIdle(pieces)
+}
+
+// wakeIdle wakes up to n of the slots waiting for work, to look for it.
+// The caller holds p.mu.
+func (p *Pool[St, A, R, E]) wakeIdle(n int) {
+	for ; n > 0 && len(p.idle) > 0; n-- {
+		p.wakeLastIdle(nil, piece[A, R]{})
 	}
+}
+
+// wakeLastIdle wakes the slot that waited for work last, handing it piece w
+// of call c if c is not nil: of the slots waiting, its goroutine and what it
+// touched are the likeliest to be hot. The caller holds p.mu.
+func (p *Pool[St, A, R, E]) wakeLastIdle(c *call[St, A, R, E], w piece[A, R]) {
+	s := p.idle[len(p.idle)-1]
+	p.idle[len(p.idle)-1] = nil
+	p.idle = p.idle[:len(p.idle)-1]
+	s.handed, s.handedPiece = c, w
+	s.wake <- struct{}{} // never blocks: a slot is woken once per wait
 }
 
 // dequeue removes c from the calls with work. The caller holds p.mu.
@@ -374,11 +430,14 @@ func (p *Pool[St, A, R, E]) dequeue(c *call[St, A, R, E]) {
 	}
 }
 
-// next waits for work for slot s: it returns the call to serve and a piece
-// of its work, or ok false when the workers must stop.
-func (p *Pool[St, A, R, E]) next(s *slot[St, A, R, E]) (c *call[St, A, R, E], w piece[A, R], ok bool) {
+// next gives back the piece w of call done that slot s has finished, if
+// done is not nil, then waits for work for s: it returns the call to serve
+// and a piece of its work, or ok false when the workers must stop.
+func (p *Pool[St, A, R, E]) next(s *slot[St, A, R, E], done *call[St, A, R, E], w piece[A, R]) (*call[St, A, R, E], piece[A, R], bool) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	if done != nil {
+		p.done(done, w)
+	}
 	for {
 		for i := 0; i < len(p.queue); {
 			c := p.queue[i]
@@ -393,22 +452,33 @@ func (p *Pool[St, A, R, E]) next(s *slot[St, A, R, E]) (c *call[St, A, R, E], w 
 			}
 			if ok {
 				c.running++
+				p.mu.Unlock()
 				return c, w, true
 			}
 		}
 		if p.stop != nil {
+			p.mu.Unlock()
 			return nil, piece[A, R]{}, false
 		}
-		p.work.Wait()
+		p.idle = append(p.idle, s)
+		p.mu.Unlock()
+		<-s.wake
+		if c := s.handed; c != nil {
+			// Handed with the wake-up (enqueue), which came after.
+			w := s.handedPiece
+			s.handed, s.handedPiece = nil, piece[A, R]{}
+			return c, w, true
+		}
+		p.mu.Lock()
 	}
 }
 
-// done takes back a piece of work that a slot has finished. The caller must
-// not hold p.mu.
+// done takes back a piece of work that a slot has finished. The caller
+// holds p.mu. The slot lets go of c under p.mu, where the call's caller sees
+// that no slot holds its work: then nothing of the call is touched once its
+// caller has seen it end, and the call can be reused (reuse.go).
 func (p *Pool[St, A, R, E]) done(c *call[St, A, R, E], w piece[A, R]) {
-	p.mu.Lock()
 	c.running--
 	c.in.release(w)
-	p.mu.Unlock()
 	c.notify()
 }

@@ -23,17 +23,16 @@ type sliceInput[A, R any] struct {
 	taken   []bool
 }
 
-// newSliceInput returns the input of a call on args, whose results go to
+// init makes the zero in the input of a call on args, whose results go to
 // out, with the call's settings s on jobs workers.
-func newSliceInput[A, R any](args []A, out []R, unordered, ordered bool, s *Settings, jobs int) *sliceInput[A, R] {
-	in := &sliceInput[A, R]{args: args, out: out, unordered: unordered, jobs: jobs, lifespan: s.Lifespan}
+func (in *sliceInput[A, R]) init(args []A, out []R, unordered, ordered bool, s *Settings, jobs int) {
+	in.args, in.out, in.unordered, in.jobs, in.lifespan = args, out, unordered, jobs, s.Lifespan
 	in.chunks = newChunking(len(args), s, jobs)
 	in.guided = s.ChunkSize == 0 && s.NSplits == 0
 	in.tickets = min(jobs, in.chunks.count)
 	if ordered {
 		in.ordered, in.taken = true, make([]bool, in.tickets)
 	}
-	return in
 }
 
 func (in *sliceInput[A, R]) take(slot WorkerID) (w piece[A, R], more, ok bool) {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/mpire-go/mpire/runtime/internal/affinity"
@@ -19,12 +20,18 @@ type slot[St, A, R, E any] struct {
 	life  *Lifecycle[St, A, R, E]
 	pin   []int // the CPUs the slot's goroutine is pinned to; nil when not pinned
 	stats *Stats
+	wake  chan struct{} // a slot waiting for work (Pool.idle) is woken here
+
+	// A piece of a call handed to the slot with its wake-up.
+	handed      *call[St, A, R, E]
+	handedPiece piece[A, R]
 
 	scratch []R // MapUnordered: a run's results before they take their place
 
-	// The context of the tasks of the call served last, made once per call.
-	ctxOf *call[St, A, R, E]
-	ctx   context.Context
+	// The context of the tasks of the call served last, made once per
+	// call: ctxOf is the call's serial number, 0 for none.
+	ctxOf uint64
+	ctx   *workerContext
 
 	// What the slot serves now, for the report of a worker that died.
 	c        *call[St, A, R, E]
@@ -34,7 +41,7 @@ type slot[St, A, R, E any] struct {
 }
 
 func newSlot[St, A, R, E any](p *Pool[St, A, R, E], id WorkerID, pin []int) *slot[St, A, R, E] {
-	s := &slot[St, A, R, E]{p: p, id: id}
+	s := &slot[St, A, R, E]{p: p, id: id, wake: make(chan struct{}, 1)}
 	if p.insights != nil {
 		s.stats = p.insights.stats(id)
 	}
@@ -72,10 +79,11 @@ func (s *slot[St, A, R, E]) serve(started time.Time, pinned chan<- error) {
 // loop serves the pool's calls until the pool stops its workers, then stops
 // the slot's worker.
 func (s *slot[St, A, R, E]) loop() {
+	var finished *call[St, A, R, E] // the call of the piece just finished, given back by next
 	for {
 		if s.c == nil {
 			waitStart := s.stats.Now()
-			c, w, ok := s.p.next(s)
+			c, w, ok := s.p.next(s, finished, s.w)
 			s.stats.addWaitingSince(waitStart)
 			if !ok {
 				break
@@ -89,21 +97,36 @@ func (s *slot[St, A, R, E]) loop() {
 			s.r.Ctx = s.contextOf(c)
 			c.complete(&s.w, &s.r, s.life.Run(&s.r), s.stats)
 		}
-		s.c = nil
-		s.p.done(c, s.w)
+		s.c, finished = nil, c
 	}
-	s.ctxOf, s.ctx = nil, nil
+	s.ctxOf, s.ctx = 0, nil
 	s.stopping = true
 	s.p.addStop(s.life.Stop(s.p.stopLimit()))
 	s.p.stopped.Done()
 }
 
-// contextOf returns the context of the slot's tasks of call c.
+// contextOf returns the context of the slot's tasks of call c. Calls with
+// one context (Apply calls made with the same context) share one: it holds
+// nothing else, and never changes.
 func (s *slot[St, A, R, E]) contextOf(c *call[St, A, R, E]) context.Context {
-	if s.ctxOf != c {
-		s.ctxOf, s.ctx = c, WorkerContext(c.ctx, s.p, s.id)
+	if s.ctxOf != c.serial {
+		if s.ctx == nil || !sameContext(s.ctx.Context, c.ctx) {
+			s.ctx = &workerContext{Context: c.ctx, in: workerOf{pool: s.p, slot: s.id}}
+		}
+		s.ctxOf = c.serial
 	}
 	return s.ctx
+}
+
+// sameContext reports whether a and b are one context: the same pointer,
+// or values of a type without fields, such as context.Background(). Other
+// values are not compared: their type may not be comparable.
+func sameContext(a, b context.Context) bool {
+	t := reflect.TypeOf(a)
+	if t != reflect.TypeOf(b) {
+		return false
+	}
+	return (t.Kind() == reflect.Pointer || t.Size() == 0 && t.Comparable()) && a == b
 }
 
 // died takes over when the user's code ended the slot's goroutine with
@@ -120,7 +143,7 @@ func (s *slot[St, A, R, E]) died() {
 		s.p.stopped.Done()
 		return
 	}
-	s.ctxOf, s.ctx = nil, nil
+	s.ctxOf, s.ctx = 0, nil
 	if c := s.c; c != nil {
 		c.complete(&s.w, &s.r, comp, s.stats)
 	}
