@@ -90,7 +90,6 @@ type Stats struct {
 
 	// Its worker's only.
 	topMin time.Duration // the shortest top task once there are topTasks
-	piece  int           // tasks to time together at the start of the next run
 	epoch  time.Time     // origin of clock
 
 	mu  sync.Mutex
@@ -113,13 +112,8 @@ const pieceTime = 10 * time.Microsecond
 const maxPiece = 512
 
 func newWorkerStats(id WorkerID) *Stats {
-	return &Stats{id: id, piece: 1, epoch: time.Now()}
+	return &Stats{id: id, epoch: time.Now()}
 }
-
-// Piece returns how many consecutive tasks to time together in the first
-// piece of a run, as the worker's last run ended: about pieceTime of work.
-// s must not be nil.
-func (s *Stats) Piece() int { return s.piece }
 
 // TopMin returns the shortest duration that makes a task one of the top
 // tasks; s must not be nil.
@@ -205,14 +199,6 @@ func (s *Stats) addExit(d time.Duration) {
 func (s *Stats) AddWorking(d time.Duration, tasks int) {
 	s.working.Add(int64(d))
 	s.completed.Add(int64(tasks))
-}
-
-// EndRun records a run of tasks timed in pieces: tasks completed in d, and
-// the size of its last piece, for the first of the next run. s must not be
-// nil.
-func (s *Stats) EndRun(d time.Duration, tasks, piece int) {
-	s.AddWorking(d, tasks)
-	s.piece = piece
 }
 
 // AddTop keeps t among the top tasks if it is one. s must not be nil.

@@ -145,24 +145,35 @@ type limitedTask[A, R any] struct {
 // runTimed runs t for insights: in pieces of consecutive tasks, each timed
 // with one clock reading. Pieces are sized to last about ten microseconds
 // (see engine.NextPiece), so tasks longer than that are timed one by one,
-// and a clock reading never costs more than about 1% of the work. What a
-// piece measures stays in local variables until the run ends: the worker's
-// Stats are written once per run.
+// and a clock reading never costs more than about 1% of the work. The first
+// task of a run is timed alone: the run may be of another call, whose tasks
+// are not as short as the last run's. What a piece measures stays in local
+// variables until the run ends: the worker's Stats are written once per run,
+// counting, when a task ended the goroutine (runtime.Goexit), the tasks of
+// its piece that completed before it.
 func (x *Executor[St, A, R, E]) runTimed(t *engine.Tasks[A, R]) (n int, err error) {
 	st := x.stats
 	w := x.w
-	piece := st.Piece()
+	piece := 1
 	var working time.Duration
-	defer func() {
-		w.Rest(x.life)
-		st.EndRun(working, n, piece)
-	}()
 	last := st.Clock()
+	inRun := false // in Func.Run, which a task may leave by runtime.Goexit
+	defer func() {
+		if inRun {
+			n += w.Ran()
+			working += st.Clock() - last
+		}
+		w.Rest(x.life)
+		st.AddWorking(working, n)
+	}()
 	for n < len(t.Args) {
 		size := min(piece, len(t.Args)-n)
 		x.base = n
 		w.Serve(t.Ctx, t.Stop, t.Track, n)
-		done, err := x.fn.Run(w, t.Args[n:n+size], t.Out[n:n+size])
+		var done int
+		inRun = true
+		done, err = x.fn.Run(w, t.Args[n:n+size], t.Out[n:n+size])
+		inRun = false
 		now := st.Clock()
 		d := now - last
 		last = now
@@ -173,10 +184,10 @@ func (x *Executor[St, A, R, E]) runTimed(t *engine.Tasks[A, R]) (n int, err erro
 		piece = engine.NextPiece(d, done, piece)
 		n += done
 		if err != nil || done < size {
-			return n, err
+			break
 		}
 	}
-	return n, nil
+	return n, err
 }
 
 // Exit runs the worker's exit function.
