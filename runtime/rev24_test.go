@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -125,7 +127,9 @@ func rev24Stress(t *testing.T, opts []mpire.Option) {
 				}
 				var copts []mpire.CallOption
 				retried := false
-				switch rng.IntN(7) {
+				switch rng.IntN(8) {
+				case 6:
+					copts = append(copts, mpire.WithProgressBar(), mpire.WithProgressBarWriter(io.Discard))
 				case 1:
 					copts, retried = append(copts, mpire.WithRetries(2), mpire.WithRetryBackoff(0, 0)), true
 				case 2:
@@ -262,5 +266,70 @@ func TestRev24InsightsCountTheTasksOfAWorkerThatDied(t *testing.T) {
 	in := p.Insights()
 	if in.CompletedTasks() != 1000 || in.Workers[0].Retries != 1 {
 		t.Fatalf("%d tasks completed, %d retries; want 1000 and 1", in.CompletedTasks(), in.Workers[0].Retries)
+	}
+}
+
+// TestRev24CallsObservedWithProgressBars: the stress of
+// TestRev24CallsFromManyGoroutines on a pool with an observer (a logger),
+// its calls showing progress bars: an Apply then starts its progress before
+// its task is queued.
+func TestRev24CallsObservedWithProgressBars(t *testing.T) {
+	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	withinOrDump(t, 3*time.Minute, func() {
+		rev24Stress(t, []mpire.Option{mpire.WithJobs(2), mpire.WithKeepAlive(), mpire.WithLogger(logger)})
+	})
+}
+
+// TestRev24CloseRacesWithCalls: a kept-alive pool closed while goroutines
+// call it: each call succeeds with its own results or fails with ErrClosed,
+// and nothing hangs.
+func TestRev24CloseRacesWithCalls(t *testing.T) {
+	for round := range 30 {
+		withinOrDump(t, time.Minute, func() {
+			p, _ := newPool(t, spec{task: func(ctx context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
+				id, _ := ctx.Value(rev24Key{}).(int)
+				return id*1000 + x, nil
+			}}, mpire.WithJobs(2), mpire.WithKeepAlive())
+			var callers sync.WaitGroup
+			for g := range 4 {
+				callers.Go(func() {
+					for i := 0; ; i++ {
+						id := g*10000 + i
+						cctx := context.WithValue(ctx, rev24Key{}, id)
+						var got []int
+						var err error
+						switch i % 3 {
+						case 0:
+							var v int
+							v, err = p.Apply(cctx, i)
+							got = []int{v}
+						case 1:
+							got, err = p.Map(cctx, []int{i, i + 1, i + 2})
+						default:
+							var v int
+							v, err = p.ApplyAsync(cctx, i).Get()
+							got = []int{v}
+						}
+						if errors.Is(err, mpire.ErrClosed) {
+							return
+						}
+						if err != nil {
+							t.Errorf("round %d: call %d: %v", round, id, err)
+							return
+						}
+						for k, v := range got {
+							if v != id*1000+i+k {
+								t.Errorf("round %d: call %d: result %d = %d", round, id, k, v)
+							}
+						}
+					}
+				})
+			}
+			time.Sleep(time.Duration(round%5) * time.Millisecond)
+			if err := p.Close(); err != nil {
+				t.Error(err)
+			}
+			callers.Wait()
+		})
 	}
 }
