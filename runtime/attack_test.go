@@ -22,6 +22,12 @@ import (
 // does not return within a generous bound: a hang, not a slow machine.
 func bounded(t *testing.T, what string, f func()) {
 	t.Helper()
+	boundedBy(t, 20*time.Second, what, f)
+}
+
+// boundedBy is bounded with a bound of limit.
+func boundedBy(t *testing.T, limit time.Duration, what string, f func()) {
+	t.Helper()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -29,7 +35,7 @@ func bounded(t *testing.T, what string, f func()) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(20 * time.Second):
+	case <-time.After(limit):
 		buf := make([]byte, 1<<20)
 		buf = buf[:runtime.Stack(buf, true)]
 		t.Fatalf("%s hangs; goroutines:\n%s", what, buf)

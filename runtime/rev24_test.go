@@ -20,24 +20,6 @@ import (
 // rev24Key carries the number of the call whose tasks run.
 type rev24Key struct{}
 
-// withinOrDump fails t, with every goroutine's stack, when f has not
-// returned after limit: a hang becomes a failure.
-func withinOrDump(t *testing.T, limit time.Duration, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f()
-	}()
-	select {
-	case <-done:
-	case <-time.After(limit):
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		t.Fatalf("hung for %v:\n%s", limit, buf)
-	}
-}
-
 // TestRev24CallsFromManyGoroutines: Map, MapUnordered, Apply, ApplyAsync
 // and abandoned IMaps from many goroutines at once on one pool, with
 // random cancellations, failures, panics, Goexits, retries (with and
@@ -55,7 +37,7 @@ func TestRev24CallsFromManyGoroutines(t *testing.T) {
 		{"workers stop after each call", []mpire.Option{mpire.WithJobs(2)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			withinOrDump(t, 3*time.Minute, func() { rev24Stress(t, tc.opts) })
+			boundedBy(t, 3*time.Minute, "the stress", func() { rev24Stress(t, tc.opts) })
 		})
 	}
 }
@@ -275,7 +257,7 @@ func TestRev24InsightsCountTheTasksOfAWorkerThatDied(t *testing.T) {
 // its task is queued.
 func TestRev24CallsObservedWithProgressBars(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	withinOrDump(t, 3*time.Minute, func() {
+	boundedBy(t, 3*time.Minute, "the stress", func() {
 		rev24Stress(t, []mpire.Option{mpire.WithJobs(2), mpire.WithKeepAlive(), mpire.WithLogger(logger)})
 	})
 }
@@ -285,7 +267,7 @@ func TestRev24CallsObservedWithProgressBars(t *testing.T) {
 // and nothing hangs.
 func TestRev24CloseRacesWithCalls(t *testing.T) {
 	for round := range 30 {
-		withinOrDump(t, time.Minute, func() {
+		boundedBy(t, time.Minute, "the round", func() {
 			p, _ := newPool(t, spec{task: func(ctx context.Context, _ mpire.WorkerID, _ *state, x int) (int, error) {
 				id, _ := ctx.Value(rev24Key{}).(int)
 				return id*1000 + x, nil
