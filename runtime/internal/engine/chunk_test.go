@@ -2,7 +2,9 @@ package engine
 
 import (
 	"math"
+	"slices"
 	"testing"
+	"time"
 )
 
 func TestChunkingFollowsMPIRE(t *testing.T) {
@@ -78,7 +80,7 @@ func TestDefaultChunksShrinkAtTheEnd(t *testing.T) {
 			in.init(make([]int, 1000), make([]int, 1000), false, false, &tc.s, 2)
 			var lens []int
 			covered := 0
-			for lo, hi, ok := in.claim(); ok; lo, hi, ok = in.claim() {
+			for lo, hi, ok := in.claim(0); ok; lo, hi, ok = in.claim(0) {
 				if lo != covered {
 					t.Fatalf("run starts at %d after %d tasks", lo, covered)
 				}
@@ -89,5 +91,64 @@ func TestDefaultChunksShrinkAtTheEnd(t *testing.T) {
 				t.Fatalf("runs %v cover %d tasks", lens, covered)
 			}
 		})
+	}
+}
+
+// TestRunsOfTinyTasksLastLongEnough checks the pacing of the default
+// chunking: once a slot has timed a run, it takes at least as many tasks
+// as last runAtLeast, so that tiny tasks at the end of a small input are
+// not handed out one at a time, while long tasks still are.
+func TestRunsOfTinyTasksLastLongEnough(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		perTask time.Duration
+		want    int
+	}{
+		{"tiny tasks", 100 * time.Nanosecond, int(runAtLeast / (100 * time.Nanosecond))},
+		{"tasks of a tenth of runAtLeast", runAtLeast / 10, 10},
+		{"long tasks", 10 * runAtLeast, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := leastRun(16*tc.perTask, 16); got != tc.want {
+				t.Fatalf("leastRun(16 tasks in %v) = %d, want %d", 16*tc.perTask, got, tc.want)
+			}
+		})
+	}
+	if got := leastRun(0, 16); got != 16 {
+		t.Fatalf("leastRun of a run that took no time = %d, want its 16 tasks", got)
+	}
+
+	// 64 tasks on 2 slots: the first run is the share of a small input;
+	// the tail, with tiny tasks, comes in runs of at least 20 instead of
+	// ones; with long tasks (least 0), it still ends with single tasks.
+	for _, tc := range []struct {
+		least int
+		want  []int
+	}{
+		{20, []int{16, 20, 20, 8}},
+		{0, []int{16, 12, 9, 6, 5, 4, 3, 2, 1, 1, 1, 1, 1, 1, 1}},
+	} {
+		in := &sliceInput[int, int]{}
+		in.init(make([]int, 64), make([]int, 64), false, false, &Settings{}, 2)
+		var lens []int
+		for least := 0; ; least = tc.least {
+			lo, hi, ok := in.claim(least)
+			if !ok {
+				break
+			}
+			lens = append(lens, hi-lo)
+		}
+		if !slices.Equal(lens, tc.want) {
+			t.Errorf("runs of 64 tasks with least %d: %v, want %v", tc.least, lens, tc.want)
+		}
+	}
+
+	// Lifespans and chunk sizes keep their chunks.
+	for _, s := range []Settings{{Lifespan: 5}, {ChunkSize: 4}} {
+		in := &sliceInput[int, int]{}
+		in.init(make([]int, 64), make([]int, 64), false, false, &s, 2)
+		if in.paced {
+			t.Errorf("%+v: paced", s)
+		}
 	}
 }

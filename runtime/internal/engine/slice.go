@@ -1,6 +1,9 @@
 package engine
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // sliceInput is the work of a call on a slice: workers take runs of
 // consecutive tasks straight from the caller's slice and write their results
@@ -13,6 +16,7 @@ type sliceInput[A, R any] struct {
 	lifespan  int          // the call's worker lifespan, which counts chunks
 	unclaimed atomic.Int64 // the first task not yet taken (unordered)
 	guided    bool         // shrink the runs taken near the end (default chunking)
+	paced     bool         // guided, without lifespan: runs of tiny tasks last at least runAtLeast
 	tickets   int          // pieces left to take: one per worker that may take runs
 	// MapUnordered: each run's results are copied to the next free place of
 	// out, through filled.
@@ -29,6 +33,7 @@ func (in *sliceInput[A, R]) init(args []A, out []R, unordered, ordered bool, s *
 	in.args, in.out, in.unordered, in.jobs, in.lifespan = args, out, unordered, jobs, s.Lifespan
 	in.chunks = newChunking(len(args), s, jobs)
 	in.guided = s.ChunkSize == 0 && s.NSplits == 0
+	in.paced = in.guided && s.Lifespan == 0
 	in.tickets = min(jobs, in.chunks.count)
 	if ordered {
 		in.ordered, in.taken = true, make([]bool, in.tickets)
@@ -56,10 +61,19 @@ func (in *sliceInput[A, R]) pending() bool { return in.tickets > 0 }
 func (in *sliceInput[A, R]) next(w *piece[A, R], r *Tasks[A, R], scratch *[]R) bool {
 	var lo, hi int
 	if w.slot < 0 {
+		least := 0
+		if in.paced {
+			now := time.Since(epoch)
+			if w.tasks > 0 {
+				least = leastRun(now-w.took, w.tasks)
+			}
+			w.took = now
+		}
 		var ok bool
-		if lo, hi, ok = in.claim(); !ok {
+		if lo, hi, ok = in.claim(least); !ok {
 			return false
 		}
+		w.tasks = hi - lo
 	} else {
 		if w.k >= in.chunks.count {
 			return false
@@ -78,12 +92,32 @@ func (in *sliceInput[A, R]) next(w *piece[A, R], r *Tasks[A, R], scratch *[]R) b
 // chunking, when a share of what is left is at least that many.
 const minRun = 16
 
+// runAtLeast is how long a run of tiny tasks lasts at least, with the
+// default chunking: a run costs a slot about a tenth of a microsecond, which
+// tasks of tens of nanoseconds, taken a few at a time at the end of a small
+// input, would spend several times over. A slot may then finish up to that
+// much later than the others.
+const runAtLeast = 2 * time.Microsecond
+
+// epoch is the origin of the times at which runs are taken.
+var epoch = time.Now()
+
+// leastRun returns how many tasks last runAtLeast, given that the last run
+// of tasks took d.
+func leastRun(d time.Duration, tasks int) int {
+	if d <= 0 {
+		return tasks
+	}
+	return int(min(int64(runAtLeast)*int64(min(tasks, 1<<30))/int64(d), 1<<30))
+}
+
 // claim takes the next run of tasks [lo, hi): the rest of the chunk that
 // holds the next task. With the default chunking, near the end of the input
 // it takes no more than a share of what is left, so that the last tasks,
 // which may be the longest, are spread over the workers instead of waiting in
-// one worker's chunk.
-func (in *sliceInput[A, R]) claim() (lo, hi int, ok bool) {
+// one worker's chunk; but at least least tasks, as many as last long enough
+// to be worth a run.
+func (in *sliceInput[A, R]) claim(least int) (lo, hi int, ok bool) {
 	n := len(in.args)
 	for {
 		lo = int(in.unclaimed.Load())
@@ -99,7 +133,7 @@ func (in *sliceInput[A, R]) claim() (lo, hi int, ok bool) {
 				// their tasks may take: take a few at once, still no more
 				// than a share of what is left. A lifespan counts chunks,
 				// so it keeps them as they are.
-				hi = max(hi, lo+min(share, minRun))
+				hi = max(hi, lo+min(share, minRun), lo+min(least, n-lo))
 			}
 		}
 		if in.unclaimed.CompareAndSwap(int64(lo), int64(hi)) {
