@@ -119,13 +119,15 @@ func TestRunsOfTinyTasksLastLongEnough(t *testing.T) {
 	}
 
 	// 64 tasks on 2 slots: the first run is the share of a small input;
-	// the tail, with tiny tasks, comes in runs of at least 20 instead of
-	// ones; with long tasks (least 0), it still ends with single tasks.
+	// the tail, with tiny tasks, comes in runs of least tasks instead of
+	// ones, but no more than the first run took, as tasks to come may be
+	// longer; with long tasks (least 0), it still ends with single tasks.
 	for _, tc := range []struct {
 		least int
 		want  []int
 	}{
-		{20, []int{16, 20, 20, 8}},
+		{20, []int{16, 16, 16, 16}},
+		{10, []int{16, 12, 10, 10, 10, 6}},
 		{0, []int{16, 12, 9, 6, 5, 4, 3, 2, 1, 1, 1, 1, 1, 1, 1}},
 	} {
 		in := &sliceInput[int, int]{}

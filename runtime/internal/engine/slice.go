@@ -115,8 +115,9 @@ func leastRun(d time.Duration, tasks int) int {
 // holds the next task. With the default chunking, near the end of the input
 // it takes no more than a share of what is left, so that the last tasks,
 // which may be the longest, are spread over the workers instead of waiting in
-// one worker's chunk; but at least least tasks, as many as last long enough
-// to be worth a run.
+// one worker's chunk; but, in a small input, at least least tasks, as many
+// as last long enough to be worth a run, up to minRun: no more than a first
+// run takes, as the tasks to come may be longer than those timed.
 func (in *sliceInput[A, R]) claim(least int) (lo, hi int, ok bool) {
 	n := len(in.args)
 	for {
@@ -130,10 +131,11 @@ func (in *sliceInput[A, R]) claim(least int) (lo, hi int, ok bool) {
 			hi = min(hi, lo+share)
 			if in.lifespan == 0 {
 				// Tiny chunks (a small input) cost more to hand out than
-				// their tasks may take: take a few at once, still no more
-				// than a share of what is left. A lifespan counts chunks,
-				// so it keeps them as they are.
-				hi = max(hi, lo+min(share, minRun), lo+min(least, n-lo))
+				// their tasks may take: take a few at once, no more than a
+				// share of what is left, unless the tasks timed are tiny
+				// too. A lifespan counts chunks, so it keeps them as they
+				// are.
+				hi = max(hi, lo+min(share, minRun), lo+min(least, minRun, n-lo))
 			}
 		}
 		if in.unclaimed.CompareAndSwap(int64(lo), int64(hi)) {
