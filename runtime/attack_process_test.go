@@ -18,6 +18,7 @@ import (
 	"time"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/internal/flakytest"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
@@ -185,10 +186,10 @@ var hostPortable = mpireimpl.Portable[hostState, int, int, int]{
 				runtime.Goexit()
 			}
 		}
-		return appendInts(b, xs)
+		return flakytest.AppendInts(b, xs)
 	},
 	ReadArgs: func(b []byte, xs []int) ([]int, error) {
-		xs, err := readInts(b, xs)
+		xs, err := flakytest.ReadInts(b, xs)
 		for _, x := range xs {
 			switch x {
 			case argsDecodePanic:
@@ -208,10 +209,10 @@ var hostPortable = mpireimpl.Portable[hostState, int, int, int]{
 				runtime.Goexit()
 			}
 		}
-		return appendInts(b, out)
+		return flakytest.AppendInts(b, out)
 	},
 	ReadResults: func(b []byte, out []int) error {
-		got, err := readInts(b, out[:0])
+		got, err := flakytest.ReadInts(b, out[:0])
 		for _, x := range got {
 			switch x {
 			case resDecodePanic:

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/internal/flakytest"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
@@ -123,8 +124,8 @@ func poisonFunc() mpireimpl.Func[struct{}, int, int, struct{}] {
 
 var poisonPortable = mpireimpl.Portable[struct{}, int, int, struct{}]{
 	Task:          "github.com/mpire-go/mpire/runtime_test.poisonTask",
-	AppendArgs:    appendInts,
-	ReadArgs:      readInts,
+	AppendArgs:    flakytest.AppendInts,
+	ReadArgs:      flakytest.ReadInts,
 	AppendResults: procPortable.AppendResults,
 	ReadResults:   procPortable.ReadResults,
 	AppendExit:    func(b []byte, _ *struct{}) []byte { return b },

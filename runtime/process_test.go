@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/internal/flakytest"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
@@ -117,41 +118,17 @@ func procFunc(shared int) mpireimpl.Func[procState, int, int, int] {
 	}
 }
 
-func appendInts(b []byte, xs []int) []byte {
-	b = binary.AppendUvarint(b, uint64(len(xs)))
-	for _, x := range xs {
-		b = binary.AppendVarint(b, int64(x))
-	}
-	return b
-}
-
-func readInts(b []byte, xs []int) ([]int, error) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 {
-		return xs, errors.New("bad length")
-	}
-	b = b[k:]
-	for range n {
-		x, k := binary.Varint(b)
-		if k <= 0 {
-			return xs, errors.New("bad int")
-		}
-		xs, b = append(xs, int(x)), b[k:]
-	}
-	return xs, nil
-}
-
 // procPortable is the hand-written form of the codecs that mpiregen writes
 // for a portable task.
 var procPortable = mpireimpl.Portable[procState, int, int, int]{
 	Task:       "github.com/mpire-go/mpire/runtime_test.procTask",
-	AppendArgs: appendInts,
-	ReadArgs:   readInts,
+	AppendArgs: flakytest.AppendInts,
+	ReadArgs:   flakytest.ReadInts,
 	AppendResults: func(b []byte, out []int) []byte {
-		return appendInts(b, out)
+		return flakytest.AppendInts(b, out)
 	},
 	ReadResults: func(b []byte, out []int) error {
-		got, err := readInts(b, out[:0])
+		got, err := flakytest.ReadInts(b, out[:0])
 		if err == nil && len(got) != len(out) {
 			err = fmt.Errorf("%d results for %d tasks", len(got), len(out))
 		}

@@ -30,30 +30,16 @@ func TestRandomConfigurationsMatchTheSequentialAnswer(t *testing.T) {
 		if n > 0 && r.IntN(4) == 0 {
 			fail = r.IntN(n)
 		}
-		poolOpts := []mpire.Option{mpire.WithJobs(jobs)}
-		var callOpts []mpire.CallOption
-		desc := fmt.Sprintf("seed %d: jobs %d, n %d, fail at %d", seed, jobs, n, fail)
-		keep := r.IntN(2) == 0
-		if keep {
-			poolOpts = append(poolOpts, mpire.WithKeepAlive())
-			desc += ", keep-alive"
+		c := randomConfig{
+			poolOpts: []mpire.Option{mpire.WithJobs(jobs)},
+			desc:     fmt.Sprintf("seed %d: jobs %d, n %d, fail at %d", seed, jobs, n, fail),
 		}
-		if r.IntN(3) == 0 {
-			poolOpts = append(poolOpts, mpire.WithOrderTasks())
-			desc += ", ordered tasks"
+		if r.IntN(2) == 0 {
+			c.poolOpts = append(c.poolOpts, mpire.WithKeepAlive())
+			c.desc += ", keep-alive"
 		}
-		if c := r.IntN(12); c > 0 {
-			callOpts = append(callOpts, mpire.WithChunkSize(c))
-			desc += fmt.Sprintf(", chunk %d", c)
-		}
-		if l := r.IntN(12); l > 0 {
-			callOpts = append(callOpts, mpire.WithWorkerLifespan(l))
-			desc += fmt.Sprintf(", lifespan %d", l)
-		}
-		if m := r.IntN(30); m > 0 {
-			callOpts = append(callOpts, mpire.WithMaxTasksActive(m))
-			desc += fmt.Sprintf(", max active %d", m)
-		}
+		c.drawTuning(r, tuningBounds{chunk: 12, lifespan: 12, maxActive: 30})
+		poolOpts, callOpts, desc := c.poolOpts, c.callOpts, c.desc
 		mode := r.IntN(4)
 		desc += fmt.Sprintf(", mode %d", mode)
 		kind := r.IntN(3) // how task fail fails: error, panic, runtime.Goexit
@@ -145,5 +131,39 @@ func TestRandomConfigurationsMatchTheSequentialAnswer(t *testing.T) {
 		if inits, exits := cnt.inits.Load(), cnt.exits.Load(); inits != exits && !(fail >= 0 && kind == 2 && inits > exits) {
 			t.Fatalf("%s: %d inits, %d exits", desc, inits, exits)
 		}
+	}
+}
+
+// A randomConfig is a configuration of a pool and its calls that a test
+// draws at random, and its description, for the test's failures.
+type randomConfig struct {
+	poolOpts []mpire.Option
+	callOpts []mpire.CallOption
+	desc     string
+}
+
+// tuningBounds bounds the draws of drawTuning: each is drawn in [0, bound),
+// and left out when 0.
+type tuningBounds struct{ chunk, lifespan, maxActive int }
+
+// drawTuning draws from r, in this order, whether tasks are ordered (one
+// time in three), a chunk size, a worker lifespan and a maximum of active
+// tasks, and adds them to c.
+func (c *randomConfig) drawTuning(r *rand.Rand, b tuningBounds) {
+	if r.IntN(3) == 0 {
+		c.poolOpts = append(c.poolOpts, mpire.WithOrderTasks())
+		c.desc += ", ordered tasks"
+	}
+	if n := r.IntN(b.chunk); n > 0 {
+		c.callOpts = append(c.callOpts, mpire.WithChunkSize(n))
+		c.desc += fmt.Sprintf(", chunk %d", n)
+	}
+	if n := r.IntN(b.lifespan); n > 0 {
+		c.callOpts = append(c.callOpts, mpire.WithWorkerLifespan(n))
+		c.desc += fmt.Sprintf(", lifespan %d", n)
+	}
+	if n := r.IntN(b.maxActive); n > 0 {
+		c.callOpts = append(c.callOpts, mpire.WithMaxTasksActive(n))
+		c.desc += fmt.Sprintf(", max active %d", n)
 	}
 }

@@ -584,29 +584,17 @@ func TestRetriesRandomly(t *testing.T) {
 				f.fail(x, times, []failure{byError, byPanic, byGoexit, byPermanent}[r.IntN(4)])
 			}
 		}
-		poolOpts := []mpire.Option{mpire.WithJobs(jobs)}
-		callOpts := []mpire.CallOption{mpire.WithRetries(retries), mpire.WithRetryBackoff(0, time.Duration(r.IntN(3))*time.Millisecond)}
-		desc := fmt.Sprintf("seed %d: jobs %d, n %d, retries %d, plan %v %v", seed, jobs, n, retries, f.fails, f.how)
+		c := randomConfig{
+			poolOpts: []mpire.Option{mpire.WithJobs(jobs)},
+			callOpts: []mpire.CallOption{mpire.WithRetries(retries), mpire.WithRetryBackoff(0, time.Duration(r.IntN(3))*time.Millisecond)},
+			desc:     fmt.Sprintf("seed %d: jobs %d, n %d, retries %d, plan %v %v", seed, jobs, n, retries, f.fails, f.how),
+		}
 		if keepGoing {
-			callOpts = append(callOpts, mpire.WithContinueOnError())
-			desc += ", continue on error"
+			c.callOpts = append(c.callOpts, mpire.WithContinueOnError())
+			c.desc += ", continue on error"
 		}
-		if r.IntN(3) == 0 {
-			poolOpts = append(poolOpts, mpire.WithOrderTasks())
-			desc += ", ordered tasks"
-		}
-		if c := r.IntN(10); c > 0 {
-			callOpts = append(callOpts, mpire.WithChunkSize(c))
-			desc += fmt.Sprintf(", chunk %d", c)
-		}
-		if l := r.IntN(10); l > 0 {
-			callOpts = append(callOpts, mpire.WithWorkerLifespan(l))
-			desc += fmt.Sprintf(", lifespan %d", l)
-		}
-		if m := r.IntN(20); m > 0 {
-			callOpts = append(callOpts, mpire.WithMaxTasksActive(m))
-			desc += fmt.Sprintf(", max active %d", m)
-		}
+		c.drawTuning(r, tuningBounds{chunk: 10, lifespan: 10, maxActive: 20})
+		poolOpts, callOpts, desc := c.poolOpts, c.callOpts, c.desc
 		mode := r.IntN(5)
 		desc += fmt.Sprintf(", mode %d", mode)
 		cctx, cancel := context.WithCancel(ctx)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/internal/flakytest"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
@@ -19,8 +20,8 @@ const unencodable = 7 * 7
 // on unencodable.
 var unencodablePortable = mpireimpl.Portable[struct{}, int, int, struct{}]{
 	Task:       "github.com/mpire-go/mpire/runtime_test.unencodableTask",
-	AppendArgs: appendInts,
-	ReadArgs:   readInts,
+	AppendArgs: flakytest.AppendInts,
+	ReadArgs:   flakytest.ReadInts,
 	AppendResults: func(b []byte, out []int) []byte {
 		if slices.Contains(out, unencodable) {
 			panic("this result does not encode")
@@ -75,8 +76,8 @@ func TestAResultThatDoesNotEncodeIsItsTasksFailure(t *testing.T) {
 // to decode unencodable, on the pool's side.
 var undecodablePortable = mpireimpl.Portable[struct{}, int, int, struct{}]{
 	Task:          "github.com/mpire-go/mpire/runtime_test.undecodableTask",
-	AppendArgs:    appendInts,
-	ReadArgs:      readInts,
+	AppendArgs:    flakytest.AppendInts,
+	ReadArgs:      flakytest.ReadInts,
 	AppendResults: procPortable.AppendResults,
 	ReadResults: func(b []byte, out []int) error {
 		if err := procPortable.ReadResults(b, out); err != nil {

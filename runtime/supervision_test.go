@@ -15,6 +15,7 @@ import (
 	"time"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/internal/flakytest"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
@@ -137,12 +138,12 @@ var codecPortable = mpireimpl.Portable[procState, int, int, int]{
 		if slices.Contains(xs, -13) {
 			panic("an argument's MarshalBinary panicked")
 		}
-		return appendInts(b, xs)
+		return flakytest.AppendInts(b, xs)
 	},
-	ReadArgs:      readInts,
-	AppendResults: appendInts,
+	ReadArgs:      flakytest.ReadInts,
+	AppendResults: flakytest.AppendInts,
 	ReadResults: func(b []byte, out []int) error {
-		got, err := readInts(b, out[:0])
+		got, err := flakytest.ReadInts(b, out[:0])
 		if slices.Contains(got, 169) {
 			panic("a result's UnmarshalBinary panicked")
 		}

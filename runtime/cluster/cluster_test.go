@@ -22,6 +22,7 @@ import (
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/cluster"
 	"github.com/mpire-go/mpire/runtime/cluster/devserver"
+	"github.com/mpire-go/mpire/runtime/internal/flakytest"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
@@ -438,7 +439,7 @@ func TestAChunkLargerThanTheMaxPayload(t *testing.T) {
 	p := newPool(t, c, 1, mpire.WithJobs(1))
 	// Ints of 6 bytes each, results of 10: 1.2 MB and 2 MB, over 1 MiB.
 	xs := ints(1<<40, 200_000)
-	if size := len(appendInts(nil, xs)); size <= int(c.nc.MaxPayload()) {
+	if size := len(flakytest.AppendInts(nil, xs)); size <= int(c.nc.MaxPayload()) {
 		t.Fatalf("the chunk encodes to %d bytes, not over the max payload %d", size, c.nc.MaxPayload())
 	}
 	within(t, "the call", func() {

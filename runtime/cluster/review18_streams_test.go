@@ -12,6 +12,7 @@ import (
 
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/cluster"
+	"github.com/mpire-go/mpire/runtime/internal/flakytest"
 	"github.com/mpire-go/mpire/runtime/internal/wire"
 )
 
@@ -90,7 +91,7 @@ func TestAnotherDeploymentsStreamsCannotCaptureOrRelay(t *testing.T) {
 	}
 	t.Errorf("mallory, of another deployment, read the token of a chunk of endpoint %s", ep)
 	forged := nats.NewMsg("$O.other_mpire_shared.fwd." + ep + ".r")
-	forged.Data = wire.AppendReply(nil, &wire.Reply{N: 1, Payload: appendInts(nil, []int{666})})
+	forged.Data = wire.AppendReply(nil, &wire.Reply{N: 1, Payload: flakytest.AppendInts(nil, []int{666})})
 	forged.Header.Set("Mpire-Seq", seq)
 	forged.Header.Set("Mpire-Proof", cluster.Proof(token))
 	forged.Header.Set("Mpire-Attempt", "mallory")

@@ -22,6 +22,7 @@ import (
 	mpire "github.com/mpire-go/mpire/runtime"
 	"github.com/mpire-go/mpire/runtime/cluster"
 	"github.com/mpire-go/mpire/runtime/cluster/devserver"
+	"github.com/mpire-go/mpire/runtime/internal/flakytest"
 	"github.com/mpire-go/mpire/runtime/internal/wire"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
@@ -275,7 +276,7 @@ func TestAUserWithoutTheRolesCanNeitherReadNorAnswer(t *testing.T) {
 	stop := make(chan struct{})
 	var forging sync.WaitGroup
 	forging.Go(func() {
-		forged := wire.AppendReply(nil, &wire.Reply{N: 1, Payload: appendInts(nil, []int{666})})
+		forged := wire.AppendReply(nil, &wire.Reply{N: 1, Payload: flakytest.AppendInts(nil, []int{666})})
 		for {
 			select {
 			case <-stop:

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mpire-go/mpire/runtime/internal/flakytest"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 )
 
@@ -124,45 +125,21 @@ func taskFunc(shared int) mpireimpl.Func[workerState, int, int, struct{}] {
 	}
 }
 
-func appendInts(b []byte, xs []int) []byte {
-	b = binary.AppendUvarint(b, uint64(len(xs)))
-	for _, x := range xs {
-		b = binary.AppendVarint(b, int64(x))
-	}
-	return b
-}
-
-func readInts(b []byte, xs []int) ([]int, error) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 {
-		return xs, errors.New("bad length")
-	}
-	b = b[k:]
-	for range n {
-		x, k := binary.Varint(b)
-		if k <= 0 {
-			return xs, errors.New("bad int")
-		}
-		xs, b = append(xs, int(x)), b[k:]
-	}
-	return xs, nil
-}
-
 // taskPortable is the hand-written form of the codecs that mpiregen writes
 // for a portable task.
 var taskPortable = mpireimpl.Portable[workerState, int, int, struct{}]{
 	Task:       taskName,
-	AppendArgs: appendInts,
+	AppendArgs: flakytest.AppendInts,
 	ReadArgs: func(b []byte, xs []int) ([]int, error) {
-		xs, err := readInts(b, xs)
+		xs, err := flakytest.ReadInts(b, xs)
 		if slices.Contains(xs, decodeBad) {
 			panic("ReadArgs panicked")
 		}
 		return xs, err
 	},
-	AppendResults: appendInts,
+	AppendResults: flakytest.AppendInts,
 	ReadResults: func(b []byte, out []int) error {
-		got, err := readInts(b, out[:0])
+		got, err := flakytest.ReadInts(b, out[:0])
 		if err == nil && len(got) != len(out) {
 			err = fmt.Errorf("%d results for %d tasks", len(got), len(out))
 		}

@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	mpire "github.com/mpire-go/mpire/runtime"
+	"github.com/mpire-go/mpire/runtime/internal/flakytest"
 	"github.com/mpire-go/mpire/runtime/mpireimpl"
 	"github.com/mpire-go/mpire/runtime/otelmpire"
 )
@@ -105,39 +106,15 @@ func workFunc() mpireimpl.Func[struct{}, int, int, struct{}] {
 	}
 }
 
-func appendInts(b []byte, xs []int) []byte {
-	b = binary.AppendUvarint(b, uint64(len(xs)))
-	for _, x := range xs {
-		b = binary.AppendVarint(b, int64(x))
-	}
-	return b
-}
-
-func readInts(b []byte, xs []int) ([]int, error) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)) {
-		return xs, errors.New("bad length")
-	}
-	b = b[k:]
-	for range n {
-		x, k := binary.Varint(b)
-		if k <= 0 {
-			return xs, errors.New("bad int")
-		}
-		xs, b = append(xs, int(x)), b[k:]
-	}
-	return xs, nil
-}
-
 // workPortable is the hand-written form of the codecs that mpiregen writes
 // for a portable task.
 var workPortable = mpireimpl.Portable[struct{}, int, int, struct{}]{
 	Task:          "github.com/mpire-go/mpire/runtime/otelmpire_test.workTask",
-	AppendArgs:    appendInts,
-	ReadArgs:      readInts,
-	AppendResults: appendInts,
+	AppendArgs:    flakytest.AppendInts,
+	ReadArgs:      flakytest.ReadInts,
+	AppendResults: flakytest.AppendInts,
 	ReadResults: func(b []byte, out []int) error {
-		got, err := readInts(b, out[:0])
+		got, err := flakytest.ReadInts(b, out[:0])
 		if err == nil && len(got) != len(out) {
 			err = fmt.Errorf("%d results for %d tasks", len(got), len(out))
 		}

@@ -316,92 +316,55 @@ func appendBool(b []byte, x bool) []byte {
 	return append(b, 0)
 }
 
-// errMalformed is wrapped by every error of decodeSpans.
-var errMalformed = errors.New("mpire: malformed spans from a worker process")
+// errMalformed is wrapped by every error of decodeSpans, with
+// wire.ErrMalformed.
+var errMalformed = errors.New("mpire: spans from a worker process")
 
 // decodeSpans decodes what encodeSpans wrote, checking every count and
 // length against the bytes it has: a worker process is another program,
 // and its bytes are not trusted.
 func decodeSpans(b []byte) (spans []relayed, dropped int, err error) {
-	d := &decoder{b: b, values: maxValues}
-	if v := d.byte(); d.err == nil && v != relayFormat {
-		d.fail(fmt.Sprintf("format %d", v))
+	d := &decoder{Decoder: wire.NewDecoder(b), values: maxValues}
+	if v := d.Byte(); d.Err() == nil && v != relayFormat {
+		d.Fail(fmt.Sprintf("format %d", v))
 	}
-	if v := d.uvarint(); v > math.MaxInt32 {
-		d.fail(fmt.Sprintf("%d spans dropped", v))
+	if v := d.Uvarint(); v > math.MaxInt32 {
+		d.Fail(fmt.Sprintf("%d spans dropped", v))
 	} else {
 		dropped = int(v)
 	}
 	n := d.count(maxSpans)
 	// A span takes at least 32 bytes of ids: no room is made for more
 	// than the bytes hold.
-	spans = make([]relayed, 0, min(n, len(d.b)/32))
+	spans = make([]relayed, 0, min(n, d.Len()/32))
 	for range n {
-		if d.err != nil {
+		if d.Err() != nil {
 			break
 		}
 		spans = append(spans, d.span())
 	}
-	if d.err == nil && len(d.b) > 0 {
-		d.fail(fmt.Sprintf("%d bytes after the spans", len(d.b)))
+	if d.Err() == nil && d.Len() > 0 {
+		d.Fail(fmt.Sprintf("%d bytes after the spans", d.Len()))
 	}
-	if d.err != nil {
-		return nil, 0, d.err
+	if err := d.Err(); err != nil {
+		return nil, 0, fmt.Errorf("%w: %w", errMalformed, err)
 	}
 	return spans, dropped, nil
 }
 
+// A decoder reads spans with wire's decoder, and charges the values it
+// reads to the reply's.
 type decoder struct {
-	b      []byte
+	*wire.Decoder
 	values int // values left to the reply (maxValues)
-	err    error
-}
-
-func (d *decoder) fail(why string) {
-	if d.err == nil {
-		d.err = fmt.Errorf("%w: %s", errMalformed, why)
-	}
-	d.b = nil
-}
-
-func (d *decoder) take(n int) []byte {
-	if n > len(d.b) {
-		d.fail("they end early")
-		return make([]byte, n) // zeros: the error sticks
-	}
-	s := d.b[:n]
-	d.b = d.b[n:]
-	return s
-}
-
-func (d *decoder) byte() byte { return d.take(1)[0] }
-
-func (d *decoder) uvarint() uint64 {
-	v, k := binary.Uvarint(d.b)
-	if k <= 0 {
-		d.fail("a malformed number")
-		return 0
-	}
-	d.b = d.b[k:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, k := binary.Varint(d.b)
-	if k <= 0 {
-		d.fail("a malformed number")
-		return 0
-	}
-	d.b = d.b[k:]
-	return v
 }
 
 // count reads a count of at most limit things, each of at least one byte:
 // never more than the bytes left.
 func (d *decoder) count(limit int) int {
-	v := d.uvarint()
-	if v > uint64(limit) || v > uint64(len(d.b)) {
-		d.fail(fmt.Sprintf("a count of %d", v))
+	v := d.Uvarint()
+	if v > uint64(limit) || v > uint64(d.Len()) {
+		d.Fail(fmt.Sprintf("a count of %d", v))
 		return 0
 	}
 	return int(v)
@@ -412,46 +375,39 @@ func (d *decoder) count(limit int) int {
 func (d *decoder) valueCount(limit int) int {
 	n := d.count(limit)
 	if n > d.values {
-		d.fail(fmt.Sprintf("more than %d values", maxValues))
+		d.Fail(fmt.Sprintf("more than %d values", maxValues))
 		return 0
 	}
 	d.values -= n
 	return n
 }
 
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.fail(fmt.Sprintf("a string of %d bytes where %d are left", n, len(d.b)))
-		return ""
-	}
-	return string(d.take(int(n)))
-}
+func (d *decoder) string() string { return string(d.Bytes()) }
 
-func (d *decoder) time() time.Time { return time.Unix(0, d.varint()) }
+func (d *decoder) time() time.Time { return time.Unix(0, d.Varint()) }
 
 func (d *decoder) span() relayed {
 	var s relayed
-	copy(s.traceID[:], d.take(16))
-	copy(s.id[:], d.take(8))
-	copy(s.parent[:], d.take(8))
+	copy(s.traceID[:], d.Take(16))
+	copy(s.id[:], d.Take(8))
+	copy(s.parent[:], d.Take(8))
 	s.name = d.string()
-	s.kind = trace.SpanKind(d.byte())
+	s.kind = trace.SpanKind(d.Byte())
 	s.start, s.end = d.time(), d.time()
-	s.status = codes.Code(d.byte())
+	s.status = codes.Code(d.Byte())
 	s.description = d.string()
 	s.scope, s.version = d.string(), d.string()
 	s.attrs = d.attrs(0)
 	switch {
-	case d.err != nil:
+	case d.Err() != nil:
 	case !s.traceID.IsValid() || !s.id.IsValid():
-		d.fail("a span without ids")
+		d.Fail("a span without ids")
 	case s.kind > trace.SpanKindConsumer:
-		d.fail(fmt.Sprintf("a span of kind %d", s.kind))
+		d.Fail(fmt.Sprintf("a span of kind %d", s.kind))
 	case s.status > codes.Ok:
-		d.fail(fmt.Sprintf("a status of code %d", s.status))
+		d.Fail(fmt.Sprintf("a status of code %d", s.status))
 	case s.end.Before(s.start):
-		d.fail("a span that ends before it starts")
+		d.Fail("a span that ends before it starts")
 	}
 	if n := d.valueCount(maxEvents); n > 0 {
 		s.events = make([]relayedEvent, n)
@@ -464,8 +420,8 @@ func (d *decoder) span() relayed {
 		for i := range s.links {
 			var tid trace.TraceID
 			var sid trace.SpanID
-			copy(tid[:], d.take(16))
-			copy(sid[:], d.take(8))
+			copy(tid[:], d.Take(16))
+			copy(sid[:], d.Take(8))
 			s.links[i] = trace.Link{
 				SpanContext: trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid}),
 				Attributes:  d.attrs(0),
@@ -484,7 +440,7 @@ func (d *decoder) attrs(depth int) []attribute.KeyValue {
 	for range n {
 		k := d.string()
 		v := d.value(depth)
-		if d.err != nil {
+		if d.Err() != nil {
 			return nil
 		}
 		kvs = append(kvs, attribute.KeyValue{Key: attribute.Key(k), Value: v})
@@ -494,16 +450,16 @@ func (d *decoder) attrs(depth int) []attribute.KeyValue {
 
 func (d *decoder) value(depth int) attribute.Value {
 	if depth > maxDepth {
-		d.fail("attribute values nested too deep")
+		d.Fail("attribute values nested too deep")
 		return attribute.Value{}
 	}
-	switch t := attribute.Type(d.byte()); t {
+	switch t := attribute.Type(d.Byte()); t {
 	case attribute.EMPTY:
 		return attribute.Value{}
 	case attribute.BOOL:
 		return attribute.BoolValue(d.bool())
 	case attribute.INT64:
-		return attribute.Int64Value(d.varint())
+		return attribute.Int64Value(d.Varint())
 	case attribute.FLOAT64:
 		return attribute.Float64Value(d.float())
 	case attribute.STRING:
@@ -513,7 +469,7 @@ func (d *decoder) value(depth int) attribute.Value {
 	case attribute.BOOLSLICE:
 		return attribute.BoolSliceValue(elems(d, d.bool))
 	case attribute.INT64SLICE:
-		return attribute.Int64SliceValue(elems(d, d.varint))
+		return attribute.Int64SliceValue(elems(d, d.Varint))
 	case attribute.FLOAT64SLICE:
 		return attribute.Float64SliceValue(elems(d, d.float))
 	case attribute.STRINGSLICE:
@@ -523,7 +479,7 @@ func (d *decoder) value(depth int) attribute.Value {
 	case attribute.MAP:
 		return attribute.MapValue(d.attrs(depth + 1)...)
 	default:
-		d.fail(fmt.Sprintf("an attribute of type %d", t))
+		d.Fail(fmt.Sprintf("an attribute of type %d", t))
 		return attribute.Value{}
 	}
 }
@@ -540,18 +496,18 @@ func elems[T any](d *decoder, read func() T) []T {
 }
 
 func (d *decoder) bool() bool {
-	switch d.byte() {
+	switch d.Byte() {
 	case 0:
 		return false
 	case 1:
 		return true
 	}
-	d.fail("a malformed bool")
+	d.Fail("a malformed bool")
 	return false
 }
 
 func (d *decoder) float() float64 {
-	return math.Float64frombits(binary.LittleEndian.Uint64(d.take(8)))
+	return math.Float64frombits(binary.LittleEndian.Uint64(d.Take(8)))
 }
 
 // relay emits again, through tp, the spans that a worker process recorded

@@ -114,7 +114,9 @@ func funcOf(dir string) mpireimpl.Func[struct{}, int, int, struct{}] {
 	}
 }
 
-func appendInts(b []byte, xs []int) []byte {
+// AppendInts appends xs to b as portable codecs write a []int: its length
+// as a uvarint, then each int as a varint.
+func AppendInts(b []byte, xs []int) []byte {
 	b = binary.AppendUvarint(b, uint64(len(xs)))
 	for _, x := range xs {
 		b = binary.AppendVarint(b, int64(x))
@@ -122,7 +124,10 @@ func appendInts(b []byte, xs []int) []byte {
 	return b
 }
 
-func readInts(b []byte, xs []int) ([]int, error) {
+// ReadInts appends to xs the ints that AppendInts wrote at the start of b.
+// It returns an error when b is truncated or its length is more than the
+// bytes of b could hold.
+func ReadInts(b []byte, xs []int) ([]int, error) {
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)) {
 		return xs, errors.New("bad length")
@@ -142,13 +147,13 @@ func readInts(b []byte, xs []int) ([]int, error) {
 // a portable task.
 var portable = mpireimpl.Portable[struct{}, int, int, struct{}]{
 	Task:       "github.com/mpire-go/mpire/runtime/internal/flakytest.flaky",
-	AppendArgs: appendInts,
-	ReadArgs:   readInts,
+	AppendArgs: AppendInts,
+	ReadArgs:   ReadInts,
 	AppendResults: func(b []byte, out []int) []byte {
-		return appendInts(b, out)
+		return AppendInts(b, out)
 	},
 	ReadResults: func(b []byte, out []int) error {
-		got, err := readInts(b, out[:0])
+		got, err := ReadInts(b, out[:0])
 		if err == nil && len(got) != len(out) {
 			err = fmt.Errorf("%d results for %d tasks", len(got), len(out))
 		}

@@ -153,22 +153,22 @@ func AppendRequest(b []byte, r *Request) []byte {
 
 // ParseRequest decodes a request; Args aliases b.
 func ParseRequest(b []byte) (Request, error) {
-	d := decoder{b: b}
-	r := Request{Tasks: d.count(), TaskTimeout: time.Duration(d.varint())}
+	d := Decoder{b: b}
+	r := Request{Tasks: d.count(), TaskTimeout: time.Duration(d.Varint())}
 	if d.err == nil && r.TaskTimeout < 0 {
-		d.fail("a negative time limit")
+		d.Fail("a negative time limit")
 	}
-	if n := d.uvarint(); n > MaxTraceFields {
-		d.fail(fmt.Sprintf("a trace context of %d fields", n))
+	if n := d.Uvarint(); n > MaxTraceFields {
+		d.Fail(fmt.Sprintf("a trace context of %d fields", n))
 	} else if n > 0 {
 		r.Trace = make(TraceContext, n)
 		for range n {
-			k, v := d.bytes(), d.bytes()
+			k, v := d.Bytes(), d.Bytes()
 			if d.err == nil && (len(k) == 0 || len(k) > MaxTraceKey || len(v) > MaxTraceValue) {
-				d.fail(fmt.Sprintf("a trace context field of %d bytes named in %d", len(v), len(k)))
+				d.Fail(fmt.Sprintf("a trace context field of %d bytes named in %d", len(v), len(k)))
 			}
 			if _, dup := r.Trace[string(k)]; dup && d.err == nil {
-				d.fail(fmt.Sprintf("the trace context field %q twice", k))
+				d.Fail(fmt.Sprintf("the trace context field %q twice", k))
 			}
 			r.Trace[string(k)] = string(v)
 		}
@@ -222,47 +222,47 @@ func AppendReply(b []byte, r *Reply) []byte {
 // completed than were asked for, and fewer only with an error, a failing
 // task right after the completed ones, and an error of the request's phase. The payload aliases b.
 func ParseReply(b []byte, phase Phase, tasks int) (Reply, error) {
-	d := decoder{b: b}
-	r := Reply{N: d.count(), Took: time.Duration(d.uvarint())}
+	d := Decoder{b: b}
+	r := Reply{N: d.count(), Took: time.Duration(d.Uvarint())}
 	if d.err == nil && r.N > tasks {
-		d.fail(fmt.Sprintf("%d tasks completed of the %d asked for", r.N, tasks))
+		d.Fail(fmt.Sprintf("%d tasks completed of the %d asked for", r.N, tasks))
 	}
 	if r.Took < 0 {
-		d.fail("a negative duration")
+		d.Fail("a negative duration")
 	}
-	switch d.byte() {
+	switch d.Byte() {
 	case 0:
 	case 1:
-		e := &Error{Phase: Phase(d.byte())}
-		kind := d.byte()
+		e := &Error{Phase: Phase(d.Byte())}
+		kind := d.Byte()
 		e.Kind, e.Permanent = Kind(kind&^permanentBit), kind&permanentBit != 0
-		e.Index = int(d.varint())
-		e.Msg = string(d.bytes())
-		e.Stack = d.bytes()
+		e.Index = int(d.Varint())
+		e.Msg = string(d.Bytes())
+		e.Stack = d.Bytes()
 		r.Err = e
 		switch {
 		case d.err != nil:
 		case e.Phase != phase && (phase != PhaseRun || e.Phase != PhaseInit || e.Index != -1):
 			// A worker that runs its init with its first run (a cluster
 			// worker) may answer a run with its init's failure.
-			d.fail(fmt.Sprintf("an error of phase %v in reply to %v", e.Phase, phase))
+			d.Fail(fmt.Sprintf("an error of phase %v in reply to %v", e.Phase, phase))
 		case e.Kind > lastKind:
-			d.fail(fmt.Sprintf("an error of unknown kind %d", e.Kind))
+			d.Fail(fmt.Sprintf("an error of unknown kind %d", e.Kind))
 		case e.Index != -1 && (phase != PhaseRun || e.Index != r.N || e.Index >= tasks):
-			d.fail(fmt.Sprintf("an error at task %d after %d completed of %d", e.Index, r.N, tasks))
+			d.Fail(fmt.Sprintf("an error at task %d after %d completed of %d", e.Index, r.N, tasks))
 		}
 	default:
-		d.fail("a malformed error flag")
+		d.Fail("a malformed error flag")
 	}
-	if spans := d.bytes(); len(spans) > MaxSpans {
-		d.fail(fmt.Sprintf("%d bytes of spans", len(spans)))
+	if spans := d.Bytes(); len(spans) > MaxSpans {
+		d.Fail(fmt.Sprintf("%d bytes of spans", len(spans)))
 	} else if len(spans) > 0 {
 		r.Spans = spans
 	}
 	if d.err == nil && phase == PhaseRun && r.N < tasks && r.Err == nil {
 		// A worker runs every task it is given until one fails: the
 		// pool's side, not the worker, stops a call.
-		d.fail(fmt.Sprintf("%d tasks completed of the %d asked for, and none failed", r.N, tasks))
+		d.Fail(fmt.Sprintf("%d tasks completed of the %d asked for, and none failed", r.N, tasks))
 	}
 	r.Payload = d.b
 	return r, d.err
@@ -279,8 +279,8 @@ func AppendEntry(b, enc []byte) []byte { return appendBytes(b, enc) }
 // NextEntry splits the first entry off b: its encoding, and the entries
 // after it. An entry longer than what b holds is an error.
 func NextEntry(b []byte) (enc, rest []byte, err error) {
-	d := decoder{b: b}
-	enc = d.bytes()
+	d := Decoder{b: b}
+	enc = d.Bytes()
 	return enc, d.b, d.err
 }
 
@@ -292,23 +292,38 @@ func appendBytes(b, s []byte) []byte {
 // decode.
 var ErrMalformed = errors.New("a malformed message")
 
-// A decoder reads the fields of a message; the first error sticks and reads
-// after it return zeros.
-type decoder struct {
+// A Decoder reads the fields of a message, each bounded by the bytes left:
+// the first error sticks, wraps ErrMalformed, and makes the reads after it
+// return zeros. The messages of this package are read with one, and so is
+// any other encoding that crosses a process boundary (the spans of package
+// otelmpire).
+type Decoder struct {
 	b   []byte
 	err error
 }
 
-func (d *decoder) fail(why string) {
+// NewDecoder returns a decoder of b.
+func NewDecoder(b []byte) *Decoder { return &Decoder{b: b} }
+
+// Err returns the first error of d, nil when none.
+func (d *Decoder) Err() error { return d.err }
+
+// Len returns the number of bytes left: none after an error.
+func (d *Decoder) Len() int { return len(d.b) }
+
+// Fail makes d fail, saying why, unless it failed before: the first
+// reason is the one kept.
+func (d *Decoder) Fail(why string) {
 	if d.err == nil {
 		d.err = fmt.Errorf("%w: %s", ErrMalformed, why)
 	}
 	d.b = nil
 }
 
-func (d *decoder) byte() byte {
+// Byte reads one byte.
+func (d *Decoder) Byte() byte {
 	if len(d.b) == 0 {
-		d.fail("it ends early")
+		d.Fail("it ends early")
 		return 0
 	}
 	c := d.b[0]
@@ -316,20 +331,34 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-func (d *decoder) uvarint() uint64 {
+// Take reads a field of n bytes, n being the caller's (a fixed size), not
+// the message's: past the end it fails, and returns n zeros.
+func (d *Decoder) Take(n int) []byte {
+	if n > len(d.b) {
+		d.Fail("it ends early")
+		return make([]byte, n)
+	}
+	s := d.b[:n:n]
+	d.b = d.b[n:]
+	return s
+}
+
+// Uvarint reads an unsigned varint.
+func (d *Decoder) Uvarint() uint64 {
 	v, k := binary.Uvarint(d.b)
 	if k <= 0 {
-		d.fail("a malformed number")
+		d.Fail("a malformed number")
 		return 0
 	}
 	d.b = d.b[k:]
 	return v
 }
 
-func (d *decoder) varint() int64 {
+// Varint reads a signed varint.
+func (d *Decoder) Varint() int64 {
 	v, k := binary.Varint(d.b)
 	if k <= 0 {
-		d.fail("a malformed number")
+		d.Fail("a malformed number")
 		return 0
 	}
 	d.b = d.b[k:]
@@ -338,10 +367,10 @@ func (d *decoder) varint() int64 {
 
 // count reads a count of tasks: it fits an int32, far more than any
 // message holds.
-func (d *decoder) count() int {
-	v := d.uvarint()
+func (d *Decoder) count() int {
+	v := d.Uvarint()
 	if v > maxCount {
-		d.fail(fmt.Sprintf("a count of %d", v))
+		d.Fail(fmt.Sprintf("a count of %d", v))
 		return 0
 	}
 	return int(v)
@@ -349,11 +378,12 @@ func (d *decoder) count() int {
 
 const maxCount = 1<<31 - 1
 
-// bytes reads a length-prefixed field, bounded by what is left.
-func (d *decoder) bytes() []byte {
-	n := d.uvarint()
+// Bytes reads a field prefixed by its length as a uvarint, bounded by the
+// bytes left. It aliases the decoder's bytes.
+func (d *Decoder) Bytes() []byte {
+	n := d.Uvarint()
 	if n > uint64(len(d.b)) {
-		d.fail(fmt.Sprintf("a field of %d bytes where %d are left", n, len(d.b)))
+		d.Fail(fmt.Sprintf("a field of %d bytes where %d are left", n, len(d.b)))
 		return nil
 	}
 	s := d.b[:n:n]

@@ -289,3 +289,37 @@ func FuzzNextEntry(f *testing.F) {
 		}
 	})
 }
+
+func TestADecoderKeepsItsFirstErrorAndReadsZerosAfter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		read func(d *Decoder)
+		why  string
+	}{
+		{"a field longer than the bytes left", append(binary.AppendUvarint([]byte{7}, 5), "ab"...),
+			func(d *Decoder) { d.Byte(); d.Bytes() }, "a field of 5 bytes where 2 are left"},
+		{"a fixed field past the end", []byte{1, 2}, func(d *Decoder) { d.Take(3) }, "it ends early"},
+		{"a byte past the end", nil, func(d *Decoder) { d.Byte() }, "it ends early"},
+		{"a malformed number", []byte{0x80}, func(d *Decoder) { d.Varint() }, "a malformed number"},
+		{"a failure of the caller's", []byte{1, 2, 3}, func(d *Decoder) { d.Fail("no reason") }, "no reason"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := NewDecoder(tc.b)
+			tc.read(d)
+			first := d.Err()
+			if !errors.Is(first, ErrMalformed) || !strings.HasSuffix(first.Error(), ": "+tc.why) {
+				t.Fatalf("error %v, want one of ErrMalformed saying %q", first, tc.why)
+			}
+			if d.Len() != 0 {
+				t.Errorf("%d bytes left after an error", d.Len())
+			}
+			if c, u, v, f, s := d.Byte(), d.Uvarint(), d.Varint(), d.Take(4), d.Bytes(); c != 0 || u != 0 || v != 0 || !bytes.Equal(f, make([]byte, 4)) || s != nil {
+				t.Errorf("reads after an error: %d, %d, %d, %v, %q; want zeros", c, u, v, f, s)
+			}
+			if d.Fail("later"); d.Err() != first {
+				t.Errorf("error %v after another failure, want the first, %v", d.Err(), first)
+			}
+		})
+	}
+}
