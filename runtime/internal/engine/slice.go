@@ -61,19 +61,14 @@ func (in *sliceInput[A, R]) pending() bool { return in.tickets > 0 }
 func (in *sliceInput[A, R]) next(w *piece[A, R], r *Tasks[A, R], scratch *[]R) bool {
 	var lo, hi int
 	if w.slot < 0 {
-		least := 0
+		var now time.Duration
 		if in.paced {
-			now := time.Since(epoch)
-			if w.tasks > 0 {
-				least = leastRun(now-w.took, w.tasks)
-			}
-			w.took = now
+			now = time.Since(epoch)
 		}
 		var ok bool
-		if lo, hi, ok = in.claim(least); !ok {
+		if lo, hi, ok = in.claimAt(w, now); !ok {
 			return false
 		}
-		w.tasks = hi - lo
 	} else {
 		if w.k >= in.chunks.count {
 			return false
@@ -111,13 +106,34 @@ func leastRun(d time.Duration, tasks int) int {
 	return int(min(int64(runAtLeast)*int64(min(tasks, 1<<30))/int64(d), 1<<30))
 }
 
+// claimAt takes the next run of tasks [lo, hi) for ticket w at now, a time
+// since epoch: with a paced input, at least as many tasks as last
+// runAtLeast at the pace of w's last run.
+func (in *sliceInput[A, R]) claimAt(w *piece[A, R], now time.Duration) (lo, hi int, ok bool) {
+	least := 0
+	if in.paced {
+		if w.tasks > 0 {
+			least = leastRun(now-w.took, w.tasks)
+		}
+		w.took = now
+	}
+	if lo, hi, ok = in.claim(least); ok {
+		w.tasks = hi - lo
+	}
+	return lo, hi, ok
+}
+
 // claim takes the next run of tasks [lo, hi): the rest of the chunk that
 // holds the next task. With the default chunking, near the end of the input
 // it takes no more than a share of what is left, so that the last tasks,
 // which may be the longest, are spread over the workers instead of waiting in
-// one worker's chunk; but, in a small input, at least least tasks, as many
-// as last long enough to be worth a run, up to minRun: no more than a first
-// run takes, as the tasks to come may be longer than those timed.
+// one worker's chunk; but, where that share is small (a small input, or the
+// end of any), at least least tasks, as many as last long enough to be worth
+// a run, up to minRun: no more than a first run takes, nor than an even
+// split of what is left between the workers, as the tasks to come may be
+// longer than those timed. Tasks of one length that turn out long then
+// still end on every worker within one task of each other, as without
+// least.
 func (in *sliceInput[A, R]) claim(least int) (lo, hi int, ok bool) {
 	n := len(in.args)
 	for {
@@ -133,9 +149,10 @@ func (in *sliceInput[A, R]) claim(least int) (lo, hi int, ok bool) {
 				// Tiny chunks (a small input) cost more to hand out than
 				// their tasks may take: take a few at once, no more than a
 				// share of what is left, unless the tasks timed are tiny
-				// too. A lifespan counts chunks, so it keeps them as they
-				// are.
-				hi = max(hi, lo+min(share, minRun), lo+min(least, minRun, n-lo))
+				// too: then no more than an even split of it. A lifespan
+				// counts chunks, so it keeps them as they are.
+				even := (n-lo-1)/in.jobs + 1
+				hi = max(hi, lo+min(share, minRun), lo+min(least, minRun, even))
 			}
 		}
 		if in.unclaimed.CompareAndSwap(int64(lo), int64(hi)) {
