@@ -1,7 +1,5 @@
 package engine
 
-import "time"
-
 // An input is a call's work as the pool's slots take it: the caller's slice
 // (Map, MapUnordered: slice.go), or chunks made as they come (IMap,
 // IMapUnordered and Apply: lazy.go). The pool hands its pieces out under its
@@ -36,9 +34,4 @@ type piece[A, R any] struct {
 	redo  *redo[A, R]  // tasks to run again, of chunk if not nil (retry.go)
 
 	settled int // tasks of the piece's runs completed, or failed for good
-
-	// A slice ticket of a paced input: when its last run was taken, and
-	// how many tasks it took.
-	took  time.Duration
-	tasks int
 }

@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"sync/atomic"
-	"time"
-)
+import "sync/atomic"
 
 // sliceInput is the work of a call on a slice: workers take runs of
 // consecutive tasks straight from the caller's slice and write their results
@@ -16,7 +13,6 @@ type sliceInput[A, R any] struct {
 	lifespan  int          // the call's worker lifespan, which counts chunks
 	unclaimed atomic.Int64 // the first task not yet taken (unordered)
 	guided    bool         // shrink the runs taken near the end (default chunking)
-	paced     bool         // guided, without lifespan: runs of tiny tasks last at least runAtLeast
 	tickets   int          // pieces left to take: one per worker that may take runs
 	// MapUnordered: each run's results are copied to the next free place of
 	// out, through filled.
@@ -33,7 +29,6 @@ func (in *sliceInput[A, R]) init(args []A, out []R, unordered, ordered bool, s *
 	in.args, in.out, in.unordered, in.jobs, in.lifespan = args, out, unordered, jobs, s.Lifespan
 	in.chunks = newChunking(len(args), s, jobs)
 	in.guided = s.ChunkSize == 0 && s.NSplits == 0
-	in.paced = in.guided && s.Lifespan == 0
 	in.tickets = min(jobs, in.chunks.count)
 	if ordered {
 		in.ordered, in.taken = true, make([]bool, in.tickets)
@@ -61,12 +56,8 @@ func (in *sliceInput[A, R]) pending() bool { return in.tickets > 0 }
 func (in *sliceInput[A, R]) next(w *piece[A, R], r *Tasks[A, R], scratch *[]R) bool {
 	var lo, hi int
 	if w.slot < 0 {
-		var now time.Duration
-		if in.paced {
-			now = time.Since(epoch)
-		}
 		var ok bool
-		if lo, hi, ok = in.claimAt(w, now); !ok {
+		if lo, hi, ok = in.claim(); !ok {
 			return false
 		}
 	} else {
@@ -87,54 +78,12 @@ func (in *sliceInput[A, R]) next(w *piece[A, R], r *Tasks[A, R], scratch *[]R) b
 // chunking, when a share of what is left is at least that many.
 const minRun = 16
 
-// runAtLeast is how long a run of tiny tasks lasts at least, with the
-// default chunking: a run costs a slot about a tenth of a microsecond, which
-// tasks of tens of nanoseconds, taken a few at a time at the end of a small
-// input, would spend several times over. A slot may then finish up to that
-// much later than the others.
-const runAtLeast = 2 * time.Microsecond
-
-// epoch is the origin of the times at which runs are taken.
-var epoch = time.Now()
-
-// leastRun returns how many tasks last runAtLeast, given that the last run
-// of tasks took d.
-func leastRun(d time.Duration, tasks int) int {
-	if d <= 0 {
-		return tasks
-	}
-	return int(min(int64(runAtLeast)*int64(min(tasks, 1<<30))/int64(d), 1<<30))
-}
-
-// claimAt takes the next run of tasks [lo, hi) for ticket w at now, a time
-// since epoch: with a paced input, at least as many tasks as last
-// runAtLeast at the pace of w's last run.
-func (in *sliceInput[A, R]) claimAt(w *piece[A, R], now time.Duration) (lo, hi int, ok bool) {
-	least := 0
-	if in.paced {
-		if w.tasks > 0 {
-			least = leastRun(now-w.took, w.tasks)
-		}
-		w.took = now
-	}
-	if lo, hi, ok = in.claim(least); ok {
-		w.tasks = hi - lo
-	}
-	return lo, hi, ok
-}
-
 // claim takes the next run of tasks [lo, hi): the rest of the chunk that
 // holds the next task. With the default chunking, near the end of the input
 // it takes no more than a share of what is left, so that the last tasks,
 // which may be the longest, are spread over the workers instead of waiting in
-// one worker's chunk; but, where that share is small (a small input, or the
-// end of any), at least least tasks, as many as last long enough to be worth
-// a run, up to minRun: no more than a first run takes, nor than an even
-// split of what is left between the workers, as the tasks to come may be
-// longer than those timed. Tasks of one length that turn out long then
-// still end on every worker within one task of each other, as without
-// least.
-func (in *sliceInput[A, R]) claim(least int) (lo, hi int, ok bool) {
+// one worker's chunk.
+func (in *sliceInput[A, R]) claim() (lo, hi int, ok bool) {
 	n := len(in.args)
 	for {
 		lo = int(in.unclaimed.Load())
@@ -147,12 +96,10 @@ func (in *sliceInput[A, R]) claim(least int) (lo, hi int, ok bool) {
 			hi = min(hi, lo+share)
 			if in.lifespan == 0 {
 				// Tiny chunks (a small input) cost more to hand out than
-				// their tasks may take: take a few at once, no more than a
-				// share of what is left, unless the tasks timed are tiny
-				// too: then no more than an even split of it. A lifespan
-				// counts chunks, so it keeps them as they are.
-				even := (n-lo-1)/in.jobs + 1
-				hi = max(hi, lo+min(share, minRun), lo+min(least, minRun, even))
+				// their tasks may take: take a few at once, still no more
+				// than a share of what is left. A lifespan counts chunks,
+				// so it keeps them as they are.
+				hi = max(hi, lo+min(share, minRun))
 			}
 		}
 		if in.unclaimed.CompareAndSwap(int64(lo), int64(hi)) {

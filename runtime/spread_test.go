@@ -12,10 +12,9 @@ import (
 )
 
 // TestLongTasksAfterTinyOnesAreSpread: a Map of tiny tasks whose last
-// tasks are long, with the default chunking, on 1, 2, 3 and 8 workers. The
-// slots time their runs of tiny tasks and take more of them at once near
-// the end of the input; the long tasks that follow must still be spread
-// over the workers, not held in one worker's run while the others idle.
+// tasks are long, with the default chunking, on 1, 2, 3 and 8 workers: the
+// long tasks must be spread over the workers, not held in one worker's run
+// while the others idle, however quickly the tiny ones before them went.
 //
 // The long tasks run in rounds, as tasks of one length would: each waits
 // until one runs on every worker (or on as many as there are long tasks
