@@ -127,12 +127,16 @@ func TestDeploysAtOnceAgreeOnTheKey(t *testing.T) {
 	_, admin := connect(t, c.srv.AdminURL())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	// Small limits: the server reserves each stream's MaxBytes on its disk,
+	// and ten deployments of the default 1 GiB streams do not fit on a
+	// machine with less than about 50 GB free.
+	small := cluster.WithLimits(cluster.Limits{MaxBytes: 1 << 20})
 	for i := range 10 {
 		prefix := fmt.Sprintf("race%d", i)
 		var deploys sync.WaitGroup
 		for range 4 {
 			deploys.Go(func() {
-				if err := cluster.Deploy(ctx, admin, cluster.WithPrefix(prefix)); err != nil {
+				if err := cluster.Deploy(ctx, admin, cluster.WithPrefix(prefix), small); err != nil {
 					t.Error(err)
 				}
 			})
