@@ -11,27 +11,12 @@ import (
 // the same function, both starting their workers with the call.
 func BenchmarkTinyClosure(b *testing.B) {
 	in := ints(tinyTasks)
-	perTask := func(b *testing.B) {
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tinyTasks), "ns/task")
-	}
 	b.Run("generated", func(b *testing.B) {
 		p := tinyPool()
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := p.Map(context.Background(), in); err != nil {
-				b.Fatal(err)
-			}
-		}
-		perTask(b)
+		benchTinyMaps(b, func() ([]int, error) { return p.Map(context.Background(), in) })
 	})
 	b.Run("closure", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := mpire.Map(context.Background(), in, func(_ context.Context, x int) (int, error) { return work(x), nil }); err != nil {
-				b.Fatal(err)
-			}
-		}
-		perTask(b)
+		benchTinyMaps(b, func() ([]int, error) { return mpire.Map(context.Background(), in, tinyClosure) })
 	})
 }
 
@@ -42,9 +27,6 @@ func BenchmarkTinyClosure(b *testing.B) {
 func BenchmarkTinyOneWorker(b *testing.B) {
 	in := ints(tinyTasks)
 	one := mpire.WithJobs(1)
-	perTask := func(b *testing.B) {
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tinyTasks), "ns/task")
-	}
 	for _, tc := range []struct {
 		name string
 		opts []mpire.Option
@@ -54,22 +36,25 @@ func BenchmarkTinyOneWorker(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			p := tinyPool(tc.opts...)
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := p.Map(context.Background(), in); err != nil {
-					b.Fatal(err)
-				}
-			}
-			perTask(b)
+			benchTinyMaps(b, func() ([]int, error) { return p.Map(context.Background(), in) })
 		})
 	}
 	b.Run("closure", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := mpire.Map(context.Background(), in, func(_ context.Context, x int) (int, error) { return work(x), nil }, one); err != nil {
-				b.Fatal(err)
-			}
-		}
-		perTask(b)
+		benchTinyMaps(b, func() ([]int, error) { return mpire.Map(context.Background(), in, tinyClosure, one) })
 	})
+}
+
+// tinyClosure is the tiny task as a closure.
+func tinyClosure(_ context.Context, x int) (int, error) { return work(x), nil }
+
+// benchTinyMaps times calls of m, a Map of tinyTasks tasks, reporting its
+// allocations and the time per task.
+func benchTinyMaps(b *testing.B, m func() ([]int, error)) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tinyTasks), "ns/task")
 }
